@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { isValidNhsNumber, isValidUpn } from './identifiers';
+
+/**
+ * Building blocks shared by every contract. Strings are bounded, dates are ISO, codes are
+ * enums whose labels travel with them (`codeList`).
+ */
+
+/** A code list: the real codes of a statutory return with their labels. */
+export function codeList<const T extends Record<string, string>>(labels: T) {
+  const codes = Object.keys(labels) as [keyof T & string, ...(keyof T & string)[]];
+  return Object.assign(z.enum(codes), { labels });
+}
+
+export const isoDate = z.iso.date();
+export const isoDateTime = z.iso.datetime({ offset: true });
+export const shortText = z.string().trim().min(1).max(200);
+/** Free narrative is first-class: up to 20,000 characters. */
+export const narrative = z.string().trim().min(1).max(20000);
+
+export const nhsNumber = z
+  .string()
+  .regex(/^\d{10}$/, { message: 'NHS number must be 10 digits without spaces' })
+  .refine(isValidNhsNumber, {
+    message: 'NHS number fails its modulus 11 check digit',
+    params: { rule: 'nhs-number-check-digit' },
+  });
+
+export const upn = z
+  .string()
+  .regex(/^[A-Z]\d{11}[A-Z0-9]$/, { message: 'UPN must be a letter, 11 digits and a digit or letter' })
+  .refine(isValidUpn, { message: 'UPN fails its check letter', params: { rule: 'upn-check-letter' } });
+
+/** The agency system's own id for the subject record: it keys the Kafka message and names the stream. */
+export const recordId = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'record id must be 1-64 of A-Z a-z 0-9 . _ -' });
+
+/** Local authority code (three digits, e.g. 926). */
+export const laCode = z.string().regex(/^\d{3}$/, { message: 'LA code must be 3 digits' });
+
+/** School URN: six digits. */
+export const schoolUrn = z.string().regex(/^\d{6}$/, { message: 'school URN must be 6 digits' });
+
+export const AGENCY_NAMES = ['health', 'education', 'social-care'] as const;
+export type Agency = (typeof AGENCY_NAMES)[number];
+
+/**
+ * Who the event is about, as the publishing agency knows them. Identifiers are optional
+ * because agencies do not all hold them; those present must pass their check algorithm.
+ */
+export const subject = z
+  .strictObject({
+    recordId,
+    nhsNumber: nhsNumber.optional(),
+    upn: upn.optional(),
+    formerUpn: upn.optional(),
+    laChildId: z
+      .string()
+      .regex(/^[A-Za-z0-9/_-]{1,20}$/)
+      .optional(),
+    laCode: laCode.optional(),
+    dateOfBirth: isoDate.optional(),
+    /** For an unborn child (e.g. a pre-birth assessment). */
+    expectedDateOfBirth: isoDate.optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.laChildId && !value.laCode) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['laCode'],
+        message: 'laCode is required with laChildId (an LA child id is only unique within its LA)',
+        params: { rule: 'required-with-laChildId' },
+      });
+    }
+    if (value.dateOfBirth && value.expectedDateOfBirth) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expectedDateOfBirth'],
+        message: 'give dateOfBirth or expectedDateOfBirth, not both',
+        params: { rule: 'exclusive-with-dateOfBirth' },
+      });
+    }
+  });
+
+export type Subject = z.infer<typeof subject>;
+
+export const source = <A extends Agency>(agency: A) =>
+  z.strictObject({
+    agency: z.literal(agency),
+    /** The publishing system, e.g. "child-health-system", "school-mis". */
+    system: shortText,
+    /** ODS code, school URN or LA code of the organisation that recorded it. */
+    organisation: z.string().trim().min(1).max(20).optional(),
+  });
+
+export const anySource = z.strictObject({
+  agency: z.enum(AGENCY_NAMES),
+  system: shortText,
+  organisation: z.string().trim().min(1).max(20).optional(),
+});
+
+/** The envelope every event carries; `type` and `data` vary per event type. */
+export function envelope<T extends string, A extends z.ZodType, D extends z.ZodType>(
+  type: T,
+  sourceSchema: A,
+  data: D,
+  schemaVersion = 1 as const,
+) {
+  return z.strictObject({
+    eventId: z.uuid(),
+    type: z.literal(type),
+    schemaVersion: z.literal(schemaVersion),
+    occurredAt: isoDateTime,
+    source: sourceSchema,
+    subject,
+    correlationId: z.uuid().optional(),
+    causationId: z.uuid().optional(),
+    data,
+  });
+}

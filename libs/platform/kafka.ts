@@ -1,0 +1,49 @@
+import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { kafkaBrokers, type Config } from './config';
+
+export const AGENCIES = ['health', 'education', 'social-care'] as const;
+export type AgencyName = (typeof AGENCIES)[number];
+
+export interface TopicNames {
+  readonly agency: Readonly<Record<AgencyName, string>>;
+  readonly deadLetter: string;
+}
+
+export function topicNames(prefix = ''): TopicNames {
+  return {
+    agency: {
+      health: `${prefix}health.events.v1`,
+      education: `${prefix}education.events.v1`,
+      'social-care': `${prefix}social-care.events.v1`,
+    },
+    deadLetter: `${prefix}throughline.dead-letter.v1`,
+  };
+}
+
+export function allTopics(names: TopicNames): string[] {
+  return [...Object.values(names.agency), names.deadLetter];
+}
+
+export function createKafka(config: Config, clientSuffix: string): Kafka {
+  return new Kafka({
+    clientId: `${config.KAFKA_CLIENT_ID}-${clientSuffix}`,
+    brokers: kafkaBrokers(config),
+    logLevel: logLevel.ERROR,
+    retry: { initialRetryTime: 100, retries: 5 },
+  });
+}
+
+/** Topics are created explicitly (the broker has auto-create off). Existing topics are left alone. */
+export async function ensureTopics(admin: Admin, topics: readonly string[], partitions: number): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing: ITopicConfig[] = topics
+    .filter((topic) => !existing.has(topic))
+    .map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 }));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } catch (error) {
+    // Another app may have created the same topic in the meantime.
+    if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+  }
+}

@@ -1,0 +1,101 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Pool, type PoolConfig } from 'pg';
+
+export function createPool(connectionString: string, options: Omit<PoolConfig, 'connectionString'> = {}): Pool {
+  const pool = new Pool({ connectionString, max: 10, ...options });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Creates the database named in the URL if it does not exist (connects to `postgres` to do so). */
+export async function ensureDatabase(connectionString: string): Promise<void> {
+  const url = new URL(connectionString);
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`database name "${database}" must be [A-Za-z0-9_]+`);
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) {
+      await admin.query(`CREATE DATABASE "${database}"`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // created concurrently by another app
+      });
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropDatabase(connectionString: string): Promise<void> {
+  const url = new URL(connectionString);
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Reads `NNN_name.sql` files from a folder, in version order. */
+export function readMigrations(directory: string): Migration[] {
+  return readdirSync(directory)
+    .filter((file) => /^\d{3}_[a-z0-9_]+\.sql$/.test(file))
+    .sort()
+    .map((file) => ({
+      version: Number(file.slice(0, 3)),
+      name: file.slice(4, -4),
+      sql: readFileSync(join(directory, file), 'utf8'),
+    }));
+}
+
+/**
+ * Applies a bounded context's versioned migrations once each, under an advisory lock so
+ * that several apps starting together migrate one at a time.
+ */
+export async function migrate(pool: Pool, context: string, migrations: readonly Migration[]): Promise<number[]> {
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['throughline.migrations']);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      context text NOT NULL, version int NOT NULL, name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (context, version))`);
+    const done = await client.query<{ version: number }>('SELECT version FROM schema_migrations WHERE context = $1', [
+      context,
+    ]);
+    const have = new Set(done.rows.map((row) => row.version));
+    for (const migration of migrations) {
+      if (have.has(migration.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (context, version, name) VALUES ($1, $2, $3)', [
+          context,
+          migration.version,
+          migration.name,
+        ]);
+        await client.query('COMMIT');
+        applied.push(migration.version);
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${context}/${migration.version}_${migration.name} failed`, { cause: error });
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['throughline.migrations']).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}
