@@ -5,7 +5,11 @@ import { codeList, envelope, isoDate, narrative, schoolUrn, source } from './com
 
 const educationSource = source('education');
 
-export const SEN_PROVISION = codeList({ N: 'No special educational need', K: 'SEN support', E: 'Education, health and care plan' });
+export const SEN_PROVISION = codeList({
+  N: 'No special educational need',
+  K: 'SEN support',
+  E: 'Education, health and care plan',
+});
 
 export const enrolmentRecorded = envelope(
   'education.enrolment.recorded',
@@ -14,7 +18,25 @@ export const enrolmentRecorded = envelope(
     schoolUrn,
     entryDate: isoDate,
     /** National curriculum year group; R = reception, N1/N2 = nursery. */
-    yearGroup: z.enum(['N1', 'N2', 'R', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14']),
+    yearGroup: z.enum([
+      'N1',
+      'N2',
+      'R',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '10',
+      '11',
+      '12',
+      '13',
+      '14',
+    ]),
     senProvision: SEN_PROVISION,
   }),
 );
@@ -45,7 +67,11 @@ export const attendanceSummarised = envelope(
     }),
 );
 
-export const EXCLUSION_CATEGORY = codeList({ PERM: 'Permanent exclusion', SUSP: 'Suspension', LNCH: 'Lunchtime suspension' });
+export const EXCLUSION_CATEGORY = codeList({
+  PERM: 'Permanent exclusion',
+  SUSP: 'Suspension',
+  LNCH: 'Lunchtime suspension',
+});
 
 export const EXCLUSION_REASON = codeList({
   PP: 'Physical assault against a pupil',

@@ -42,17 +42,17 @@ export const healthVisitorReviewCompleted = envelope(
 
 export const VACCINE = codeList({
   '6-in-1': 'DTaP/IPV/Hib/HepB (6-in-1)',
-  'MenB': 'Meningococcal group B',
-  'rotavirus': 'Rotavirus',
-  'PCV': 'Pneumococcal conjugate',
+  MenB: 'Meningococcal group B',
+  rotavirus: 'Rotavirus',
+  PCV: 'Pneumococcal conjugate',
   'Hib-MenC': 'Hib/MenC',
-  'MMR': 'Measles, mumps and rubella',
-  'MMRV': 'Measles, mumps, rubella and varicella',
+  MMR: 'Measles, mumps and rubella',
+  MMRV: 'Measles, mumps, rubella and varicella',
   '4-in-1-preschool': 'DTaP/IPV pre-school booster',
   'flu-LAIV': 'Influenza (nasal)',
-  'HPV': 'Human papillomavirus',
+  HPV: 'Human papillomavirus',
   '3-in-1-teenage': 'Td/IPV teenage booster',
-  'MenACWY': 'Meningococcal ACWY',
+  MenACWY: 'Meningococcal ACWY',
 });
 
 export const immunisationGiven = envelope(

@@ -26,8 +26,9 @@ describe('UPN check letter', () => {
     (value) => expect(isValidUpn(value)).toBe(true),
   );
 
-  it.each(['A950000178302', 'Z950000178301', 'A95000017830', 'a950000178301', 'A95000017830I'])('rejects %s', (value) =>
-    expect(isValidUpn(value)).toBe(false),
+  it.each(['A950000178302', 'Z950000178301', 'A95000017830', 'a950000178301', 'A95000017830I'])(
+    'rejects %s',
+    (value) => expect(isValidUpn(value)).toBe(false),
   );
 
   it('computes the check letter over positions 2..13', () => {

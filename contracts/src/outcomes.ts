@@ -16,29 +16,28 @@ const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'lower-cas
 export const outcomeObservationRecorded = envelope(
   'outcome.observation.recorded',
   anySource,
-  z
-    .strictObject({
-      framework: slug,
-      domain: slug,
-      perspective: PERSPECTIVE,
-      /** e.g. "health visitor", "class teacher", "mother". */
-      observerRole: shortText,
-      observedOn: isoDate,
-      narrative,
-      rating: z
-        .strictObject({
-          scale: slug,
-          value: z.number(),
-          min: z.number(),
-          max: z.number(),
-        })
-        .refine((r) => r.min < r.max && r.value >= r.min && r.value <= r.max, {
-          message: 'rating value must lie within min..max',
-          params: { rule: 'rating-within-scale' },
-        })
-        .optional(),
-      confidence: CONFIDENCE,
-    }),
+  z.strictObject({
+    framework: slug,
+    domain: slug,
+    perspective: PERSPECTIVE,
+    /** e.g. "health visitor", "class teacher", "mother". */
+    observerRole: shortText,
+    observedOn: isoDate,
+    narrative,
+    rating: z
+      .strictObject({
+        scale: slug,
+        value: z.number(),
+        min: z.number(),
+        max: z.number(),
+      })
+      .refine((r) => r.min < r.max && r.value >= r.min && r.value <= r.max, {
+        message: 'rating value must lie within min..max',
+        params: { rule: 'rating-within-scale' },
+      })
+      .optional(),
+    confidence: CONFIDENCE,
+  }),
 );
 
 export const outcomeEvents = [outcomeObservationRecorded] as const;

@@ -65,6 +65,27 @@ export function toContractIssues(issues: readonly z.core.$ZodIssue[]): ContractI
   });
 }
 
+/** PostgreSQL text and jsonb cannot hold U+0000; an event carrying one could never be stored. */
+function nulCharacterIssues(value: unknown, path: string[] = []): ContractIssue[] {
+  if (typeof value === 'string') {
+    return value.includes('\u0000')
+      ? [
+          {
+            path: path.join('.'),
+            rule: 'no-nul-character',
+            message: 'text must not contain the NUL character (U+0000)',
+          },
+        ]
+      : [];
+  }
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => nulCharacterIssues(item, [...path, String(index)]));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => nulCharacterIssues(item, [...path, key]));
+  }
+  return [];
+}
+
 function temporalIssues(event: AgencyEvent, options: ParseOptions): ContractIssue[] {
   const issues: ContractIssue[] = [];
   const now = options.now ?? new Date();
@@ -88,10 +109,14 @@ export function parseAgencyEvent(input: unknown, options: ParseOptions = {}): Pa
   const parsed = agencyEvent.safeParse(input);
   if (!parsed.success) return { ok: false, issues: toContractIssues(parsed.error.issues) };
   const event = parsed.data;
-  const issues = temporalIssues(event, options);
+  const issues = [...nulCharacterIssues(event), ...temporalIssues(event, options)];
   const agency = options.publishingAgency;
   if (agency && !mayPublish(agency, event.type)) {
-    issues.push({ path: 'type', rule: 'publisher-agency', message: `${agency} may not publish ${event.type}` });
+    issues.push({
+      path: 'type',
+      rule: 'publisher-agency',
+      message: `${agency} may not publish ${event.type}`,
+    });
   } else if (agency && event.source.agency !== agency) {
     issues.push({
       path: 'source.agency',
@@ -111,7 +136,10 @@ export function parseAgencyEventBytes(bytes: Buffer | null, options: ParseOption
   try {
     input = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    return { ok: false, issues: [{ path: '', rule: 'json', message: `value is not JSON: ${(error as Error).message}` }] };
+    return {
+      ok: false,
+      issues: [{ path: '', rule: 'json', message: `value is not JSON: ${(error as Error).message}` }],
+    };
   }
   return parseAgencyEvent(input, options);
 }

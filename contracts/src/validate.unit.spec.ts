@@ -6,7 +6,13 @@ const referral = () => ({
   schemaVersion: 1,
   occurredAt: '2024-03-04T10:15:00Z',
   source: { agency: 'social-care', system: 'case-system', organisation: '926' },
-  subject: { recordId: 'LA926-000123', laChildId: '000123', laCode: '926', nhsNumber: '9434765919', dateOfBirth: '2019-05-01' },
+  subject: {
+    recordId: 'LA926-000123',
+    laChildId: '000123',
+    laCode: '926',
+    nhsNumber: '9434765919',
+    dateOfBirth: '2019-05-01',
+  },
   data: { referralDate: '2024-03-04', referralSource: '2A', primaryNeed: 'N1', noFurtherAction: false },
 });
 
@@ -40,7 +46,13 @@ describe('parseAgencyEvent', () => {
     const result = parseAgencyEvent(referral(), { now, publishingAgency: 'health' });
     expect(result).toEqual({
       ok: false,
-      issues: [{ path: 'type', rule: 'publisher-agency', message: 'health may not publish social-care.referral.received' }],
+      issues: [
+        {
+          path: 'type',
+          rule: 'publisher-agency',
+          message: 'health may not publish social-care.referral.received',
+        },
+      ],
     });
   });
 
@@ -63,7 +75,11 @@ describe('parseAgencyEvent', () => {
     expect(parseAgencyEvent(observation, { now, publishingAgency: 'education' }).ok).toBe(true);
     const wrong = parseAgencyEvent(observation, { now, publishingAgency: 'health' });
     expect(wrong.ok === false && wrong.issues).toEqual([
-      { path: 'source.agency', rule: 'publisher-agency', message: 'source.agency must be health on this service' },
+      {
+        path: 'source.agency',
+        rule: 'publisher-agency',
+        message: 'source.agency must be health on this service',
+      },
     ]);
   });
 
@@ -74,6 +90,19 @@ describe('parseAgencyEvent', () => {
     expect(early.ok === false && early.issues.map((i) => i.rule)).toEqual(['not-before-birth']);
     const future = parseAgencyEvent({ ...referral(), occurredAt: '2025-01-03T00:00:00Z' }, { now });
     expect(future.ok === false && future.issues.map((i) => i.rule)).toEqual(['not-in-future']);
+  });
+
+  it('rejects text holding a NUL character, which PostgreSQL cannot store', () => {
+    const input = referral();
+    (input.data as Record<string, unknown>).narrative = 'before\u0000after';
+    const result = parseAgencyEvent(input, { now });
+    expect(result.ok === false && result.issues).toEqual([
+      {
+        path: 'data.narrative',
+        rule: 'no-nul-character',
+        message: 'text must not contain the NUL character (U+0000)',
+      },
+    ]);
   });
 
   it('reports bytes that are not JSON', () => {

@@ -9,15 +9,24 @@ const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).def
 
 const publisherKey = z
   .string()
-  .regex(/^(health|education|social-care):[A-Za-z0-9._-]+:[^,\s]{8,}$/, 'agency:publisherId:key (key >= 8 chars)');
+  .regex(
+    /^(health|education|social-care):[A-Za-z0-9._-]+:[^,\s]{8,}$/,
+    'agency:publisherId:key (key >= 8 chars)',
+  );
 
 export const configSchema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/throughline'),
   /** Comma-separated host:port list. */
-  KAFKA_BROKERS: z.string().regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'host:port[,host:port…]').default('127.0.0.1:9092'),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'host:port[,host:port…]')
+    .default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('throughline'),
   /** Prepended to every topic name; tests use it to get topics of their own. */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .default(''),
   /** Partitions for topics this project creates. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(64).default(3),
   PROJECTION_PORT: port(3000),
@@ -34,12 +43,22 @@ export const configSchema = z.object({
     .default(
       'health:demo-child-health-system:dev-health-key,education:demo-school-mis:dev-education-key,social-care:demo-case-system:dev-social-care-key',
     )
-    .transform((s) => s.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(publisherKey).min(1)),
   /** Recorder consumer group. */
   RECORDER_GROUP_ID: z.string().min(1).default('throughline-recorder'),
   /** Projection subscription name (its checkpoint row). */
   PROJECTION_NAME: z.string().min(1).default('timeline'),
+  /**
+   * Mixed into pseudonymous child keys so that keys from different deployments cannot be
+   * correlated. Set once per deployment and never change it (keys would change on rebuild).
+   */
+  CHILD_KEY_SALT: z.string().max(200).default(''),
   /** Milliseconds a caught-up subscription waits for a NOTIFY before polling anyway. */
   SUBSCRIPTION_IDLE_POLL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),

@@ -96,7 +96,10 @@ export function isRetriable(error: unknown): boolean {
   if (error instanceof ThroughlineError) return error.retriable;
   // Connection-level failures from pg/kafkajs/node are worth retrying; anything else is not.
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P01|57P03|08\d{3})$/.test(code)) {
+  if (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P01|57P03|08\d{3})$/.test(code)
+  ) {
     return true;
   }
   return (error as { retriable?: unknown } | null)?.retriable === true;

@@ -34,7 +34,11 @@ export function createKafka(config: Config, clientSuffix: string): Kafka {
 }
 
 /** Topics are created explicitly (the broker has auto-create off). Existing topics are left alone. */
-export async function ensureTopics(admin: Admin, topics: readonly string[], partitions: number): Promise<void> {
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly string[],
+  partitions: number,
+): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing: ITopicConfig[] = topics
     .filter((topic) => !existing.has(topic))

@@ -2,7 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Pool, type PoolConfig } from 'pg';
 
-export function createPool(connectionString: string, options: Omit<PoolConfig, 'connectionString'> = {}): Pool {
+export function createPool(
+  connectionString: string,
+  options: Omit<PoolConfig, 'connectionString'> = {},
+): Pool {
   const pool = new Pool({ connectionString, max: 10, ...options });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
@@ -21,7 +24,8 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount === 0) {
       await admin.query(`CREATE DATABASE "${database}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created concurrently by another app
+        // Created concurrently by another app: 42P04 (duplicate database) or 23505 (catalog unique index).
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
     }
   } finally {
@@ -64,7 +68,11 @@ export function readMigrations(directory: string): Migration[] {
  * Applies a bounded context's versioned migrations once each, under an advisory lock so
  * that several apps starting together migrate one at a time.
  */
-export async function migrate(pool: Pool, context: string, migrations: readonly Migration[]): Promise<number[]> {
+export async function migrate(
+  pool: Pool,
+  context: string,
+  migrations: readonly Migration[],
+): Promise<number[]> {
   const client = await pool.connect();
   const applied: number[] = [];
   try {
@@ -72,9 +80,10 @@ export async function migrate(pool: Pool, context: string, migrations: readonly 
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       context text NOT NULL, version int NOT NULL, name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (context, version))`);
-    const done = await client.query<{ version: number }>('SELECT version FROM schema_migrations WHERE context = $1', [
-      context,
-    ]);
+    const done = await client.query<{ version: number }>(
+      'SELECT version FROM schema_migrations WHERE context = $1',
+      [context],
+    );
     const have = new Set(done.rows.map((row) => row.version));
     for (const migration of migrations) {
       if (have.has(migration.version)) continue;
@@ -90,11 +99,15 @@ export async function migrate(pool: Pool, context: string, migrations: readonly 
         applied.push(migration.version);
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${context}/${migration.version}_${migration.name} failed`, { cause: error });
+        throw new Error(`migration ${context}/${migration.version}_${migration.name} failed`, {
+          cause: error,
+        });
       }
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['throughline.migrations']).catch(() => undefined);
+    await client
+      .query('SELECT pg_advisory_unlock(hashtext($1))', ['throughline.migrations'])
+      .catch(() => undefined);
     client.release();
   }
   return applied;
