@@ -86,7 +86,18 @@ export interface Subscription {
 }
 
 export interface EventStore {
-  append(streamId: string, events: readonly EventToAppend[], expectedRevision?: ExpectedRevision): Promise<AppendResult>;
+  /**
+   * A failed expectation throws ConcurrencyError(streamId, expected, actual): `expected` is
+   * `no_stream`, `stream_exists` or a revision; `actual` the last revision or `no_stream`.
+   * An append whose events are all already stored in this stream succeeds whatever its
+   * expectation, returning the original positions (it is the retry of a committed append).
+   * An event id already stored in another stream is refused with ILLEGAL_STATE.
+   */
+  append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expectedRevision?: ExpectedRevision,
+  ): Promise<AppendResult>;
   /** Several streams, each with its own expectation, all or nothing, plus optional checkpoints. */
   appendMany(appends: readonly StreamAppend[], options?: AppendOptions): Promise<AppendResult[]>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
