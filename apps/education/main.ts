@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '@throughline/platform';
+import { createEducationApp } from './app';
+
+async function main(): Promise<void> {
+  const { url } = await createEducationApp(loadConfig());
+  new Logger('education').log(`education service listening on ${url} (OpenAPI at ${url}/docs)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

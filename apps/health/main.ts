@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '@throughline/platform';
+import { createHealthApp } from './app';
+
+async function main(): Promise<void> {
+  const { url } = await createHealthApp(loadConfig());
+  new Logger('health').log(`health service listening on ${url} (OpenAPI at ${url}/docs)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '@throughline/platform';
+import { createSocialCareApp } from './app';
+
+async function main(): Promise<void> {
+  const { url } = await createSocialCareApp(loadConfig());
+  new Logger('social-care').log(`social-care service listening on ${url} (OpenAPI at ${url}/docs)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

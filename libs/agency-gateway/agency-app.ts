@@ -1,0 +1,56 @@
+import { Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Agency } from '@throughline/contracts';
+import { createHttpApp, listen, type Config } from '@throughline/platform';
+import { AgencyGatewayModule } from './agency-gateway.module';
+
+export interface RunningAgencyApp {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  /** Stops listening and disconnects the Kafka producer. */
+  close(): Promise<void>;
+}
+
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/** LOG_LEVEL names the most verbose level shown. */
+export function logLevelsUpTo(level: Config['LOG_LEVEL']): (typeof LOG_LEVELS)[number][] {
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}
+
+export function agencyPort(agency: Agency, config: Config): number {
+  switch (agency) {
+    case 'health':
+      return config.HEALTH_PORT;
+    case 'education':
+      return config.EDUCATION_PORT;
+    case 'social-care':
+      return config.SOCIAL_CARE_PORT;
+    default: {
+      const unknown: never = agency;
+      throw new Error(`no port for agency ${String(unknown)}`);
+    }
+  }
+}
+
+/** Builds and starts one agency service on its port (0 picks a free one) and config.HOST. */
+export async function createAgencyApp(agency: Agency, config: Config): Promise<RunningAgencyApp> {
+  @Module({ imports: [AgencyGatewayModule.forAgency(agency, config)] })
+  class AgencyAppModule {}
+
+  const app = await createHttpApp(AgencyAppModule, {
+    title: `Throughline ${agency} service`,
+    description:
+      `Publish ${agency} events about children to Throughline. Authenticate with "Authorization: Bearer <key>". ` +
+      'Every event is answered on its own: accepted with its Kafka topic, partition and offset, or rejected ' +
+      'with each failing field path and rule.',
+    logLevels: logLevelsUpTo(config.LOG_LEVEL),
+  });
+  try {
+    const url = await listen(app, agencyPort(agency, config), config.HOST);
+    return { app, url, close: () => app.close() };
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}

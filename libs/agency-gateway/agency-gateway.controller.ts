@@ -1,0 +1,95 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AgencyGatewayService } from './agency-gateway.service';
+import type { KafkaHealth } from './kafka-event-publisher';
+import {
+  batchBodySchema,
+  errorSchema,
+  eventEnvelopeSchema,
+  healthSchema,
+  publishResponseSchema,
+} from './openapi';
+import { httpStatusOf, MAX_BATCH_EVENTS, type Publisher, type PublishResponse } from './publication';
+import { AuthenticatedPublisher, PublisherAuthGuard } from './publisher-auth.guard';
+
+const publishResponses = [
+  ApiResponse({
+    status: 202,
+    description: 'at least one event accepted; one result per event',
+    schema: publishResponseSchema,
+  }),
+  ApiResponse({
+    status: 400,
+    description: 'no event accepted; one result per event',
+    schema: publishResponseSchema,
+  }),
+  ApiResponse({ status: 401, description: 'missing or unknown publisher key', schema: errorSchema }),
+  ApiResponse({
+    status: 503,
+    description:
+      'Kafka unavailable; nothing was acknowledged. Post the same events again after Retry-After seconds',
+    schema: errorSchema,
+  }),
+];
+
+function applyAll(decorators: readonly MethodDecorator[]): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const decorate of decorators) decorate(target, key, descriptor);
+  };
+}
+
+@ApiTags('events')
+@Controller()
+export class AgencyGatewayController {
+  constructor(@Inject(AgencyGatewayService) private readonly gateway: AgencyGatewayService) {}
+
+  @Post('v1/events')
+  @UseGuards(PublisherAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Publish one event',
+    description: 'Validated against the contracts, then written to Kafka.',
+  })
+  @ApiBody({ schema: eventEnvelopeSchema })
+  @applyAll(publishResponses)
+  async publishOne(
+    @AuthenticatedPublisher() publisher: Publisher,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PublishResponse> {
+    const response = await this.gateway.publishOne(publisher, body);
+    void reply.status(httpStatusOf(response));
+    return response;
+  }
+
+  @Post('v1/events/batch')
+  @UseGuards(PublisherAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: `Publish 1..${MAX_BATCH_EVENTS} events`,
+    description:
+      'Each event is validated on its own; the valid ones are written to Kafka in one send and answered once ' +
+      `Kafka acknowledged them. More than ${MAX_BATCH_EVENTS} events is a 400 with rule "max-items".`,
+  })
+  @ApiBody({ schema: batchBodySchema })
+  @applyAll(publishResponses)
+  async publishBatch(
+    @AuthenticatedPublisher() publisher: Publisher,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PublishResponse> {
+    const response = await this.gateway.publishBatch(publisher, body);
+    void reply.status(httpStatusOf(response));
+    return response;
+  }
+
+  @Get('health')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Checks the broker answers for this service's topic" })
+  @ApiResponse({ status: 200, schema: healthSchema })
+  @ApiResponse({ status: 503, description: 'Kafka unavailable', schema: errorSchema })
+  async health(): Promise<{ status: 'ok'; kafka: KafkaHealth }> {
+    return { status: 'ok', kafka: await this.gateway.checkHealth() };
+  }
+}

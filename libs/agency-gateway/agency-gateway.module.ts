@@ -1,0 +1,25 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Agency } from '@throughline/contracts';
+import type { Config } from '@throughline/platform';
+import { AgencyGatewayController } from './agency-gateway.controller';
+import { AgencyGatewayService } from './agency-gateway.service';
+import { GatewaySettings } from './gateway-settings';
+import { KafkaEventPublisher } from './kafka-event-publisher';
+import { PublisherAuthGuard } from './publisher-auth.guard';
+
+/** The HTTP door of one agency: `AgencyGatewayModule.forAgency('health', loadConfig())`. */
+@Module({})
+export class AgencyGatewayModule {
+  static forAgency(agency: Agency, config: Config): DynamicModule {
+    return {
+      module: AgencyGatewayModule,
+      controllers: [AgencyGatewayController],
+      providers: [
+        { provide: GatewaySettings, useValue: new GatewaySettings(agency, config) },
+        KafkaEventPublisher,
+        AgencyGatewayService,
+        PublisherAuthGuard,
+      ],
+    };
+  }
+}

@@ -1,0 +1,10 @@
+export { AgencyGatewayModule } from './agency-gateway.module';
+export { agencyPort, createAgencyApp, logLevelsUpTo, type RunningAgencyApp } from './agency-app';
+export {
+  MAX_BATCH_EVENTS,
+  type AcceptedResult,
+  type EventResult,
+  type Publisher,
+  type PublishResponse,
+  type RejectedResult,
+} from './publication';
