@@ -1,0 +1,67 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createEventStore } from '@throughline/event-store';
+import { createHttpApp, createKafka, listen, topicNames, type Config } from '@throughline/platform';
+import { PostgresDeadLetters, Recorder } from '@throughline/recording';
+import { recorderHttpModule } from './recorder-http.module';
+
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const satisfies Config['LOG_LEVEL'][];
+
+export interface RecorderApp {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  readonly recorder: Recorder;
+  /** Stops the consumer (after the batch in hand), the HTTP server and the pools. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Kafka → event store, with /health, /metrics and /v1/dead-letters on RECORDER_PORT (0: any free port). */
+export async function createRecorderApp(config: Config): Promise<RecorderApp> {
+  const store = await createEventStore(config);
+  let deadLetters: PostgresDeadLetters | undefined;
+  let recorder: Recorder | undefined;
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> =>
+    (released ??= (async () => {
+      try {
+        await recorder?.stop();
+      } finally {
+        await deadLetters?.close();
+        await store.close();
+      }
+    })());
+
+  try {
+    deadLetters = await PostgresDeadLetters.create({ connectionString: config.DATABASE_URL });
+    recorder = new Recorder({
+      kafka: createKafka(config, 'recorder'),
+      store,
+      deadLetters,
+      groupId: config.RECORDER_GROUP_ID,
+      topics: topicNames(config.KAFKA_TOPIC_PREFIX),
+      partitions: config.KAFKA_PARTITIONS,
+    });
+    await recorder.start();
+    const app = await createHttpApp(recorderHttpModule(recorder, deadLetters, release), {
+      title: 'Throughline recorder',
+      description: 'Records agency events from Kafka into the event store; dead letters and metrics.',
+      logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),
+    });
+    let url: string;
+    try {
+      url = await listen(app, config.RECORDER_PORT, config.HOST);
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+    let closed: Promise<void> | undefined;
+    return {
+      app,
+      url,
+      recorder,
+      close: () => (closed ??= app.close().then(release)),
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}

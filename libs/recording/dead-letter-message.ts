@@ -1,0 +1,71 @@
+import type { ContractIssue } from '@throughline/contracts';
+import type { DeadLetter, DeadLetterReason } from './batch-plan';
+
+/** Header names on the dead-letter topic. */
+export const DEAD_LETTER_HEADERS = {
+  originalTopic: 'original-topic',
+  originalPartition: 'original-partition',
+  originalOffset: 'original-offset',
+  originalKey: 'original-key',
+  originalHeaders: 'original-headers',
+  reason: 'dead-letter-reason',
+  issues: 'dead-letter-issues',
+  deadLetteredAt: 'dead-lettered-at',
+} as const;
+
+export interface DeadLetterKafkaMessage {
+  /** The original coordinates: a redelivered poison message carries the same key, so readers can drop the repeat. */
+  readonly key: string;
+  /** The original bytes. */
+  readonly value: Buffer | null;
+  readonly headers: Record<string, string>;
+}
+
+export function deadLetterKafkaMessage(deadLetter: DeadLetter): DeadLetterKafkaMessage {
+  const headers: Record<string, string> = {
+    [DEAD_LETTER_HEADERS.originalTopic]: deadLetter.topic,
+    [DEAD_LETTER_HEADERS.originalPartition]: String(deadLetter.partition),
+    [DEAD_LETTER_HEADERS.originalOffset]: deadLetter.offset,
+    [DEAD_LETTER_HEADERS.originalHeaders]: JSON.stringify(deadLetter.headers),
+    [DEAD_LETTER_HEADERS.reason]: deadLetter.reason,
+    [DEAD_LETTER_HEADERS.issues]: JSON.stringify(deadLetter.issues),
+    [DEAD_LETTER_HEADERS.deadLetteredAt]: deadLetter.deadLetteredAt.toISOString(),
+  };
+  if (deadLetter.key !== null) headers[DEAD_LETTER_HEADERS.originalKey] = deadLetter.key;
+  return {
+    key: `${deadLetter.topic}:${deadLetter.partition}:${deadLetter.offset}`,
+    value: deadLetter.value,
+    headers,
+  };
+}
+
+/** A message value for people to read: UTF-8 text when it decodes cleanly, base64 otherwise. */
+export type ReadableValue =
+  | { readonly encoding: 'utf8'; readonly text: string }
+  | { readonly encoding: 'base64'; readonly text: string }
+  | { readonly encoding: 'none'; readonly text: null };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function readableValue(value: Buffer | null): ReadableValue {
+  if (value === null) return { encoding: 'none', text: null };
+  try {
+    return { encoding: 'utf8', text: strictUtf8.decode(value) };
+  } catch {
+    return { encoding: 'base64', text: value.toString('base64') };
+  }
+}
+
+/** A stored dead letter as listed over HTTP. */
+export interface DeadLetterView {
+  readonly id: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly reason: DeadLetterReason;
+  readonly issues: readonly ContractIssue[];
+  readonly headers: Readonly<Record<string, string>>;
+  readonly value: ReadableValue;
+  readonly deadLetteredAt: string;
+}
