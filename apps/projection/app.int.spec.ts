@@ -1,0 +1,233 @@
+import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
+import { PostgresEventStore, type StreamAppend } from '@throughline/event-store';
+import { createPool, loadConfig } from '@throughline/platform';
+import { PUBLISHER_HEADER, lineageOf as recorderLineageOf } from '@throughline/recording';
+import {
+  buildAttendanceSummarised,
+  buildImmunisationGiven,
+  buildReferralReceived,
+  createTestDatabase,
+  freshNhsNumber,
+  freshRecordId,
+  freshUpn,
+  type TestDatabase,
+} from '@throughline/testing';
+import { childKeyOf } from '@throughline/timeline';
+import { createProjectionApp } from './app';
+
+const PROJECTION = 'timeline-http';
+const BORN = '2015-03-01';
+
+let database: TestDatabase;
+let store: PostgresEventStore;
+let nextOffset = 0;
+
+beforeAll(async () => {
+  database = await createTestDatabase('tl_projection_app');
+  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
+});
+
+afterAll(async () => {
+  await store?.close();
+  await database?.drop();
+});
+
+/** The store append the recorder would make for an event consumed from Kafka, lineage included. */
+function recorded(event: AgencyEvent): StreamAppend {
+  const message = {
+    offset: String(nextOffset++),
+    key: Buffer.from(event.subject.recordId),
+    value: Buffer.from(JSON.stringify(event)),
+    headers: { [PUBLISHER_HEADER]: event.source.system },
+    timestamp: String(Date.now()),
+  };
+  const topic = `${event.source.agency}.events.v1`;
+  const batch = {
+    groupId: 'int',
+    topic,
+    partition: 0,
+    agency: event.source.agency,
+    messages: [message],
+    now: new Date(),
+  };
+  return {
+    streamId: streamIdOf(event),
+    events: [
+      {
+        eventId: event.eventId,
+        type: event.type,
+        data: event,
+        metadata: { ...recorderLineageOf(batch, message, event) },
+      },
+    ],
+  };
+}
+
+async function accessLogOf(userId: string): Promise<Record<string, unknown>[]> {
+  const pool = createPool(database.url);
+  try {
+    const result = await pool.query(
+      `SELECT user_id, user_role, purpose, action, child_key, returned_entries, withheld
+       FROM access_log WHERE user_id = $1 ORDER BY id`,
+      [userId],
+    );
+    return result.rows;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function record(...events: AgencyEvent[]): Promise<bigint> {
+  let last = 0n;
+  for (const event of events) [last] = (await store.appendMany([recorded(event)]))[0].positions;
+  return last;
+}
+
+function oneChild() {
+  const nhsNumber = freshNhsNumber();
+  const upn = freshUpn();
+  const health = freshRecordId('chs');
+  return {
+    upn,
+    healthStream: `health-${health}`,
+    events: [
+      buildImmunisationGiven({
+        occurredAt: '2024-03-05T09:00:00Z',
+        subject: { recordId: health, nhsNumber, dateOfBirth: BORN },
+        data: { vaccine: 'MMR', dose: 2, givenDate: '2024-03-05' },
+      }),
+      buildReferralReceived({
+        occurredAt: '2024-02-01T14:30:00+00:00',
+        subject: { recordId: freshRecordId('case'), nhsNumber, upn, dateOfBirth: BORN },
+        data: { referralDate: '2024-02-01', referralSource: '2A', primaryNeed: 'N1', noFurtherAction: false },
+      }),
+      buildAttendanceSummarised({
+        occurredAt: '2024-03-05T09:00:00Z',
+        subject: { recordId: freshRecordId('pupil'), upn, dateOfBirth: BORN },
+        data: {
+          academicYear: '2023/24',
+          term: 'autumn',
+          sessionsPossible: 114,
+          authorisedAbsence: 6,
+          unauthorisedAbsence: 4,
+        },
+      }),
+    ],
+  };
+}
+
+describe('projection app over HTTP', () => {
+  it('serves lookup and timeline over HTTP, writing who looked, why and what they got to the access log', async () => {
+    const child = oneChild();
+    const last = await record(...child.events);
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      PROJECTION_PORT: '0',
+      PROJECTION_NAME: PROJECTION,
+      LOG_LEVEL: 'error',
+    });
+    const projection = await createProjectionApp(config, { store });
+    try {
+      await projection.projector.waitForPosition(last);
+      const headers = {
+        'content-type': 'application/json',
+        'x-user-id': 'sw-0042',
+        'x-user-role': 'social worker',
+        'x-purpose': 'safeguarding',
+      };
+
+      const lookup = await fetch(`${projection.url}/v1/children/lookup`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ identifier: { type: 'upn', value: child.upn } }),
+      });
+      expect(lookup.status).toBe(200);
+      const { childKey } = (await lookup.json()) as { childKey: string };
+      expect(childKey).toBe(childKeyOf(child.healthStream));
+
+      const timeline = await fetch(`${projection.url}/v1/children/${childKey}/timeline`, { headers });
+      expect(timeline.status).toBe(200);
+      const body = (await timeline.json()) as {
+        childKey: string;
+        subjects: unknown[];
+        entries: { summary: string }[];
+      };
+      expect(body.childKey).toBe(childKey);
+      expect(body.subjects).toHaveLength(3);
+      expect(body.entries.map((entry) => entry.summary)).toEqual([
+        'Referral received from Schools — primary need: Abuse or neglect',
+        'Immunisation given: Measles, mumps and rubella, dose 2',
+        'Attendance autumn 2023/24: 91.2% (6 authorised, 4 unauthorised of 114 sessions)',
+      ]);
+
+      expect(await accessLogOf('sw-0042')).toEqual([
+        {
+          user_id: 'sw-0042',
+          user_role: 'social worker',
+          purpose: 'safeguarding',
+          action: 'lookup',
+          child_key: childKey,
+          returned_entries: 0,
+          withheld: [],
+        },
+        {
+          user_id: 'sw-0042',
+          user_role: 'social worker',
+          purpose: 'safeguarding',
+          action: 'timeline',
+          child_key: childKey,
+          returned_entries: 3,
+          withheld: [],
+        },
+      ]);
+
+      const { 'x-purpose': _purpose, ...withoutPurpose } = headers;
+      const noPurpose = await fetch(`${projection.url}/v1/children/${childKey}/timeline`, {
+        headers: withoutPurpose,
+      });
+      expect(noPurpose.status).toBe(400);
+      expect(await noPurpose.json()).toMatchObject({
+        error: 'VALIDATION',
+        issues: [expect.objectContaining({ path: 'headers.x-purpose', rule: 'required' })],
+      });
+
+      const { 'x-user-id': _user, ...anonymous } = headers;
+      const noUser = await fetch(`${projection.url}/v1/children/${childKey}/timeline`, {
+        headers: anonymous,
+      });
+      expect(noUser.status).toBe(401);
+      expect(await noUser.json()).toMatchObject({ error: 'UNAUTHENTICATED' });
+
+      const unknown = await fetch(`${projection.url}/v1/children/ch_00000000000000000000/timeline`, {
+        headers,
+      });
+      expect(unknown.status).toBe(404);
+      const notFound = await fetch(`${projection.url}/v1/children/lookup`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ identifier: { type: 'record', agency: 'health', value: 'nobody-here' } }),
+      });
+      expect(notFound.status).toBe(404);
+
+      const status = await fetch(`${projection.url}/v1/projection/status`);
+      expect(await status.json()).toMatchObject({ projection: PROJECTION, lag: 0, running: true });
+      const health = await fetch(`${projection.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok', subscription: 'running', database: 'reachable' });
+    } finally {
+      await projection.close();
+    }
+    // The caller's store stays open.
+    expect(await store.headPosition()).toBe(last);
+  });
+
+  it('refuses EVENT_STORE=eventstoredb with a configuration error', async () => {
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      EVENT_STORE: 'eventstoredb',
+      EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:2113',
+      PROJECTION_PORT: '0',
+    });
+    await expect(createProjectionApp(config)).rejects.toMatchObject({ code: 'CONFIGURATION' });
+  });
+});

@@ -1,0 +1,29 @@
+import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import { TimelineProjector, TimelineQueries } from '@throughline/timeline';
+import { ProjectionController } from './projection.controller';
+import { TimelinePageController } from './timeline-page.controller';
+import { TimelineController } from './timeline.controller';
+
+/**
+ * The projection's HTTP face over a projector and queries built outside Nest. `onShutdown`
+ * runs when the app closes (close() or a signal), so the subscription stops and the pools close.
+ */
+export function projectionHttpModule(
+  projector: TimelineProjector,
+  queries: TimelineQueries,
+  onShutdown: () => Promise<void>,
+): Type<unknown> {
+  @Module({
+    controllers: [TimelineController, ProjectionController, TimelinePageController],
+    providers: [
+      { provide: TimelineProjector, useValue: projector },
+      { provide: TimelineQueries, useValue: queries },
+    ],
+  })
+  class ProjectionHttpModule implements OnApplicationShutdown {
+    async onApplicationShutdown(): Promise<void> {
+      await onShutdown();
+    }
+  }
+  return ProjectionHttpModule;
+}

@@ -1,0 +1,162 @@
+import type { AgencyEvent } from '@throughline/contracts';
+import { assertNever } from './assert-never';
+import { outcomeDomainOf, type OutcomeDomainRef } from './outcome-domains';
+import { attendancePercent, summarise } from './summarise';
+
+/**
+ * A timeline entry shows an indicator (a rating, an attendance %) BESIDE the narrative and
+ * the perspective it came from; indicators are evidence about outcomes, not the outcome.
+ */
+export type EntryKind = 'fact' | 'observation';
+export type Perspective = 'child' | 'family' | 'professional';
+export type Confidence = 'low' | 'medium' | 'high';
+
+export interface Indicator {
+  readonly name: string;
+  readonly value: number;
+  /** A unit for measures such as `%`; absent for a rating on a scale. */
+  readonly unit?: string;
+  readonly scale?: { readonly name: string; readonly min: number; readonly max: number };
+}
+
+export interface EntryDetails {
+  readonly kind: EntryKind;
+  readonly indicator?: Indicator;
+  readonly narrative?: string;
+  readonly perspective?: Perspective;
+  /** Who observed, e.g. "class teacher", "mother". */
+  readonly observerRole?: string;
+  readonly confidence?: Confidence;
+  /** Decisions carry a review date. */
+  readonly reviewDate?: string;
+}
+
+/** Where an event came from: the recorder writes topic/partition/offset/publisher into the store metadata. */
+export interface Lineage {
+  readonly eventId: string;
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly offset?: string;
+  readonly storePosition: number;
+  readonly publisher?: string;
+  readonly sourceSystem: string;
+}
+
+export interface TimelineEntryDraft {
+  readonly position: bigint;
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly agency: string;
+  readonly type: AgencyEvent['type'];
+  /** As the agency reported it (with its offset). */
+  readonly occurredAt: string;
+  readonly summary: string;
+  readonly outcomeDomain: OutcomeDomainRef;
+  readonly details: EntryDetails;
+  readonly lineage: Lineage;
+}
+
+export interface RecordedPlace {
+  readonly position: bigint;
+  readonly streamId: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+export function entryDetailsOf(event: AgencyEvent): EntryDetails {
+  switch (event.type) {
+    case 'health.health-visitor-review.completed':
+      return {
+        kind: 'fact',
+        narrative: event.data.notes,
+        perspective: 'professional',
+        observerRole: 'health visitor',
+      };
+    case 'health.immunisation.given':
+    case 'education.enrolment.recorded':
+      return { kind: 'fact' };
+    case 'health.emergency-care.attended':
+      return { kind: 'fact', narrative: event.data.notes };
+    case 'health.safeguarding-concern.raised':
+      return {
+        kind: 'fact',
+        narrative: event.data.narrative,
+        perspective: 'professional',
+        observerRole: event.data.raisedBy,
+      };
+    case 'education.attendance.summarised': {
+      const percent = attendancePercent(event.data);
+      return {
+        kind: 'fact',
+        indicator: percent === undefined ? undefined : { name: 'attendance', value: percent, unit: '%' },
+      };
+    }
+    case 'education.exclusion.recorded':
+    case 'social-care.referral.received':
+    case 'social-care.assessment.completed':
+      return { kind: 'fact', narrative: event.data.narrative };
+    case 'social-care.child-protection-plan.started':
+      return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.reviewDate };
+    case 'outcome.observation.recorded': {
+      const { rating, narrative, perspective, observerRole, confidence } = event.data;
+      return {
+        kind: 'observation',
+        indicator: rating && {
+          name: rating.scale,
+          value: rating.value,
+          scale: { name: rating.scale, min: rating.min, max: rating.max },
+        },
+        narrative,
+        perspective,
+        observerRole,
+        confidence,
+      };
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+function stringOf(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return undefined;
+}
+
+function numberOf(value: unknown): number | undefined {
+  const number = typeof value === 'string' && value !== '' ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
+}
+
+export function lineageOf(event: AgencyEvent, recorded: RecordedPlace): Lineage {
+  const metadata = recorded.metadata;
+  return {
+    eventId: event.eventId,
+    topic: stringOf(metadata.topic),
+    partition: numberOf(metadata.partition),
+    offset: stringOf(metadata.offset),
+    storePosition: Number(recorded.position),
+    publisher: stringOf(metadata.publisher) ?? stringOf(metadata.publisherId),
+    sourceSystem: stringOf(metadata.sourceSystem) ?? event.source.system,
+  };
+}
+
+/** Drops undefined fields so that stored jsonb and API responses carry only what applies. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}
+
+/** The pure projection of one recorded event to its timeline row. */
+export function timelineEntryOf(event: AgencyEvent, recorded: RecordedPlace): TimelineEntryDraft {
+  return {
+    position: recorded.position,
+    eventId: event.eventId,
+    streamId: recorded.streamId,
+    agency: event.source.agency,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    summary: summarise(event),
+    outcomeDomain: outcomeDomainOf(event),
+    details: compact(entryDetailsOf(event)),
+    lineage: compact(lineageOf(event, recorded)),
+  };
+}

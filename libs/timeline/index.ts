@@ -1,0 +1,59 @@
+/** The timeline context: identity links, the multi-agency chronology, its projector and queries. */
+export { summarise, attendancePercent } from './summarise';
+export {
+  EVERY_CHILD_MATTERS,
+  ECM_DOMAIN_OF_EVENT_TYPE,
+  OUTCOME_FRAMEWORKS,
+  outcomeDomainLabel,
+  outcomeDomainOf,
+  type EcmDomain,
+  type OutcomeDomainRef,
+  type OutcomeFramework,
+} from './outcome-domains';
+export {
+  entryDetailsOf,
+  lineageOf,
+  timelineEntryOf,
+  type Confidence,
+  type EntryDetails,
+  type EntryKind,
+  type Indicator,
+  type Lineage,
+  type Perspective,
+  type TimelineEntryDraft,
+} from './entry';
+export {
+  childKeyOf,
+  decideIdentity,
+  identifiersOf,
+  linkMethodOf,
+  type ChildRef,
+  type IdentifierKind,
+  type IdentityDecision,
+  type IdentityFacts,
+  type IdentityMatch,
+  type LinkMethod,
+  type SubjectIdentifier,
+} from './identity';
+export {
+  ACCESS_HEADERS,
+  accessContextOf,
+  parseLookupRequest,
+  type AccessContext,
+  type ChildIdentifierQuery,
+} from './access';
+export {
+  migrateTimeline,
+  resetTimelineReadModels,
+  timelineMigrationsDirectory,
+  READ_MODEL_TABLES,
+} from './schema';
+export { readStoredEvent, type BatchResult, type SkippedEvent } from './apply-batch';
+export { TimelineProjector, type ProjectionStatus, type TimelineProjectorOptions } from './projector';
+export {
+  TimelineQueries,
+  type ChildTimeline,
+  type LinkView,
+  type SubjectView,
+  type TimelineEntryView,
+} from './queries';

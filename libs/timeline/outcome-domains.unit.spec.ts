@@ -1,0 +1,38 @@
+import { EVENT_TYPES } from '@throughline/contracts';
+import {
+  buildChildProtectionPlanStarted,
+  buildEvent,
+  buildExclusionRecorded,
+  buildImmunisationGiven,
+  buildOutcomeObservationRecorded,
+} from '@throughline/testing';
+import { EVERY_CHILD_MATTERS, outcomeDomainLabel, outcomeDomainOf } from './outcome-domains';
+
+describe('outcomeDomainOf', () => {
+  it('places agency facts in their Every Child Matters domain', () => {
+    expect(outcomeDomainOf(buildImmunisationGiven())).toEqual({ framework: 'ecm', domain: 'be-healthy' });
+    expect(outcomeDomainOf(buildExclusionRecorded())).toEqual({
+      framework: 'ecm',
+      domain: 'enjoy-and-achieve',
+    });
+    expect(outcomeDomainOf(buildChildProtectionPlanStarted())).toEqual({
+      framework: 'ecm',
+      domain: 'stay-safe',
+    });
+  });
+
+  it('takes an observation at its own word: framework and domain are data', () => {
+    const event = buildOutcomeObservationRecorded({
+      data: { framework: 'outcomes-star', domain: 'family-relationships' },
+    });
+    expect(outcomeDomainOf(event)).toEqual({ framework: 'outcomes-star', domain: 'family-relationships' });
+    expect(outcomeDomainLabel(outcomeDomainOf(event))).toBeUndefined();
+  });
+
+  it.each(EVENT_TYPES)('maps %s to a domain its framework defines', (type) => {
+    const ref = outcomeDomainOf(buildEvent(type));
+    expect(ref.framework).toBe(EVERY_CHILD_MATTERS.id);
+    expect(EVERY_CHILD_MATTERS.domains.map((domain) => domain.id)).toContain(ref.domain);
+    expect(outcomeDomainLabel(ref)).toMatch(/\S/);
+  });
+});

@@ -1,0 +1,390 @@
+import type { Pool } from 'pg';
+import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
+import { PostgresEventStore, type StreamAppend } from '@throughline/event-store';
+import { createPool } from '@throughline/platform';
+import { RECORDED_BY, lineageOf as recorderLineageOf, PUBLISHER_HEADER } from '@throughline/recording';
+import {
+  buildAttendanceSummarised,
+  buildEnrolmentRecorded,
+  buildImmunisationGiven,
+  buildOutcomeObservationRecorded,
+  buildReferralReceived,
+  createTestDatabase,
+  freshNhsNumber,
+  freshRecordId,
+  freshUpn,
+  waitFor,
+  type TestDatabase,
+} from '@throughline/testing';
+import {
+  READ_MODEL_TABLES,
+  TimelineProjector,
+  TimelineQueries,
+  childKeyOf,
+  migrateTimeline,
+  type AccessContext,
+} from '@throughline/timeline';
+
+const PROJECTION = 'timeline-int';
+const BORN = '2015-03-01';
+const ACCESS: AccessContext = { userId: 'int-test', role: 'tester', purpose: 'direct-care' };
+
+let database: TestDatabase;
+let store: PostgresEventStore;
+let pool: Pool;
+let queries: TimelineQueries;
+const running: TimelineProjector[] = [];
+let nextOffset = 0;
+
+beforeAll(async () => {
+  database = await createTestDatabase('tl_timeline');
+  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
+  pool = createPool(database.url);
+  await migrateTimeline(pool);
+  queries = new TimelineQueries(pool);
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((projector) => projector.stop()));
+});
+
+afterAll(async () => {
+  await store?.close();
+  await pool?.end();
+  await database?.drop();
+});
+
+async function startProjector(options: { retryBackoffMs?: number } = {}): Promise<TimelineProjector> {
+  const projector = new TimelineProjector({ pool, store, name: PROJECTION, batchSize: 100, ...options });
+  running.push(projector);
+  await projector.start();
+  return projector;
+}
+
+/** The store append the recorder would make for an event consumed from Kafka, lineage included. */
+function recorded(event: AgencyEvent): StreamAppend {
+  const topic = `${event.source.agency}.events.v1`;
+  const message = {
+    offset: String(nextOffset++),
+    key: Buffer.from(event.subject.recordId),
+    value: Buffer.from(JSON.stringify(event)),
+    headers: { [PUBLISHER_HEADER]: event.source.system },
+    timestamp: String(Date.now()),
+  };
+  const batch = {
+    groupId: 'int',
+    topic,
+    partition: 0,
+    agency: event.source.agency,
+    messages: [message],
+    now: new Date(),
+  };
+  return {
+    streamId: streamIdOf(event),
+    events: [
+      {
+        eventId: event.eventId,
+        type: event.type,
+        data: event,
+        metadata: { ...recorderLineageOf(batch, message, event) },
+      },
+    ],
+  };
+}
+
+/** Appends each event in its own transaction, in order; returns the last position. */
+async function record(...events: AgencyEvent[]): Promise<bigint> {
+  let last = 0n;
+  for (const event of events) [last] = (await store.appendMany([recorded(event)]))[0].positions;
+  return last;
+}
+
+async function rows(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  return (await pool.query(sql, params)).rows;
+}
+
+function threeAgencies(nhsNumber = freshNhsNumber(), upn = freshUpn()) {
+  const health = freshRecordId('chs');
+  const education = freshRecordId('pupil');
+  const socialCare = freshRecordId('case');
+  return {
+    nhsNumber,
+    upn,
+    streams: {
+      health: `health-${health}`,
+      education: `education-${education}`,
+      socialCare: `social-care-${socialCare}`,
+    },
+    immunisation: buildImmunisationGiven({
+      occurredAt: '2024-03-05T09:00:00Z',
+      subject: { recordId: health, nhsNumber, dateOfBirth: BORN },
+      data: { vaccine: 'MMR', dose: 2, givenDate: '2024-03-05' },
+    }),
+    referral: buildReferralReceived({
+      occurredAt: '2024-02-01T14:30:00+00:00',
+      subject: { recordId: socialCare, nhsNumber, upn, dateOfBirth: BORN },
+      data: { referralDate: '2024-02-01', referralSource: '2A', primaryNeed: 'N1', noFurtherAction: false },
+    }),
+    attendance: buildAttendanceSummarised({
+      occurredAt: '2024-03-05T09:00:00Z',
+      subject: { recordId: education, upn, dateOfBirth: BORN },
+      data: {
+        academicYear: '2023/24',
+        term: 'autumn',
+        sessionsPossible: 114,
+        authorisedAbsence: 6,
+        unauthorisedAbsence: 4,
+      },
+    }),
+    observation: buildOutcomeObservationRecorded({
+      occurredAt: '2024-01-15T10:00:00Z',
+      source: { agency: 'education', system: 'demo-school-mis' },
+      subject: { recordId: education, nhsNumber: undefined, upn, dateOfBirth: BORN },
+      data: {
+        framework: 'ecm',
+        domain: 'enjoy-and-achieve',
+        perspective: 'professional',
+        observerRole: 'class teacher',
+        observedOn: '2024-01-15',
+        narrative: 'Synthetic: settling well, reading with help.',
+        rating: { scale: 'ten-point', value: 6, min: 1, max: 10 },
+        confidence: 'medium',
+      },
+    }),
+  };
+}
+
+describe('timeline projection on PostgreSQL', () => {
+  it("links three agencies' records of one child by NHS number and UPN, with a chronology in time order", async () => {
+    const projector = await startProjector();
+    const child = threeAgencies();
+    // Health first (founds the child), social care bridges NHS number and UPN, education joins by UPN.
+    const last = await record(child.immunisation, child.referral, child.attendance, child.observation);
+    await projector.waitForPosition(last);
+
+    const expectedKey = childKeyOf(child.streams.health);
+    expect(await queries.lookupChild({ type: 'nhs-number', value: child.nhsNumber }, ACCESS)).toEqual({
+      childKey: expectedKey,
+    });
+    expect(await queries.lookupChild({ type: 'upn', value: child.upn }, ACCESS)).toEqual({
+      childKey: expectedKey,
+    });
+
+    const timeline = await queries.timelineOf(expectedKey, ACCESS);
+    expect(timeline.subjects.map((s) => [s.streamId, s.linkedBy])).toEqual([
+      [child.streams.health, 'first-record'],
+      [child.streams.socialCare, 'shared-nhs-number'],
+      [child.streams.education, 'shared-upn'],
+    ]);
+    expect(timeline.links.find((link) => link.streamId === child.streams.education)?.evidenceValue).toBe(
+      child.upn,
+    );
+    expect(timeline.entries.map((entry) => entry.summary)).toEqual([
+      'Outcome observation (ecm / enjoy-and-achieve) from the professional perspective, by class teacher: rated 6 on ten-point (1–10); confidence medium',
+      'Referral received from Schools — primary need: Abuse or neglect',
+      'Immunisation given: Measles, mumps and rubella, dose 2',
+      'Attendance autumn 2023/24: 91.2% (6 authorised, 4 unauthorised of 114 sessions)',
+    ]);
+    const [observation, referral, , attendance] = timeline.entries;
+    expect(observation).toMatchObject({
+      kind: 'observation',
+      narrative: 'Synthetic: settling well, reading with help.',
+      perspective: 'professional',
+      confidence: 'medium',
+      indicator: { name: 'ten-point', value: 6 },
+      outcomeDomain: { framework: 'ecm', domain: 'enjoy-and-achieve', label: 'Enjoy and achieve' },
+    });
+    expect(referral.outcomeDomain).toEqual({ framework: 'ecm', domain: 'stay-safe', label: 'Stay safe' });
+    expect(attendance).toMatchObject({
+      kind: 'fact',
+      indicator: { name: 'attendance', value: 91.2, unit: '%' },
+    });
+    expect(attendance.lineage).toEqual({
+      eventId: child.attendance.eventId,
+      topic: 'education.events.v1',
+      partition: 0,
+      offset: expect.stringMatching(/^\d+$/),
+      storePosition: attendance.position,
+      publisher: 'demo-school-mis',
+      sourceSystem: 'demo-school-mis',
+    });
+    expect(
+      (await store.readAll({ after: BigInt(attendance.position) - 1n, maxCount: 1 }))[0].metadata,
+    ).toMatchObject({
+      recordedBy: RECORDED_BY,
+    });
+  });
+
+  it('merges two children when a late event shows them to be one, keeping the child founded first', async () => {
+    const projector = await startProjector();
+    const child = threeAgencies();
+    // Education (UPN only) and health (NHS number only) cannot be linked: two children.
+    await record(child.attendance, child.immunisation);
+    await projector.waitForPosition(await store.headPosition());
+    const educationKey = childKeyOf(child.streams.education);
+    const healthKey = childKeyOf(child.streams.health);
+    expect(await queries.lookupChild({ type: 'upn', value: child.upn }, ACCESS)).toEqual({
+      childKey: educationKey,
+    });
+    expect(await queries.lookupChild({ type: 'nhs-number', value: child.nhsNumber }, ACCESS)).toEqual({
+      childKey: healthKey,
+    });
+
+    // Social care holds both identifiers: the health child merges into the education child.
+    await projector.waitForPosition(await record(child.referral));
+    expect(await queries.lookupChild({ type: 'nhs-number', value: child.nhsNumber }, ACCESS)).toEqual({
+      childKey: educationKey,
+    });
+    const timeline = await queries.timelineOf(healthKey, ACCESS);
+    expect(timeline.childKey).toBe(educationKey);
+    expect(timeline.mergedChildKeys).toEqual([healthKey]);
+    // Attendance and immunisation share their occurredAt: store position breaks the tie.
+    expect(timeline.entries.map((entry) => entry.type)).toEqual([
+      'social-care.referral.received',
+      'education.attendance.summarised',
+      'health.immunisation.given',
+    ]);
+    expect(timeline.links).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ streamId: child.streams.education, method: 'first-record' }),
+        expect.objectContaining({
+          streamId: child.streams.socialCare,
+          method: 'shared-upn',
+          evidenceValue: child.upn,
+        }),
+        expect.objectContaining({
+          streamId: child.streams.health,
+          method: 'shared-nhs-number',
+          evidenceValue: child.nhsNumber,
+          mergedFrom: healthKey,
+        }),
+      ]),
+    );
+  });
+
+  it('merges when a known record later reports the identifier that links it', async () => {
+    const projector = await startProjector();
+    const child = threeAgencies();
+    await record(child.immunisation, child.attendance);
+    const enrolment = buildEnrolmentRecorded({
+      occurredAt: '2024-04-01T08:00:00Z',
+      subject: {
+        recordId: child.streams.education.replace(/^education-/, ''),
+        upn: child.upn,
+        nhsNumber: child.nhsNumber,
+        dateOfBirth: BORN,
+      },
+    });
+    await projector.waitForPosition(await record(enrolment));
+    const timeline = await queries.timelineOf(childKeyOf(child.streams.education), ACCESS);
+    expect(timeline.childKey).toBe(childKeyOf(child.streams.health));
+    expect(timeline.entries).toHaveLength(3);
+  });
+
+  it('resumes from its checkpoint after a restart without doubling entries', async () => {
+    const first = await startProjector();
+    const child = threeAgencies();
+    await first.waitForPosition(await record(child.immunisation, child.referral));
+    await first.stop();
+
+    await record(child.attendance, child.observation);
+    const second = await startProjector();
+    await second.waitForPosition(await store.headPosition());
+
+    const [{ entries, events }] = await rows(
+      `SELECT (SELECT count(*)::int FROM timeline_entries) AS entries,
+              (SELECT count(DISTINCT event_id)::int FROM timeline_entries) AS events`,
+    );
+    expect(entries).toBe((await store.readAll({ maxCount: 100000 })).length);
+    expect(events).toBe(entries);
+    expect((await queries.timelineOf(childKeyOf(child.streams.health), ACCESS)).entries).toHaveLength(4);
+    const status = await second.status();
+    expect(status).toMatchObject({ projection: PROJECTION, lag: 0, running: true });
+    expect(status.checkpoint).toBe(status.head);
+  });
+
+  it('keeps nothing of a batch that fails part-way, and redoes it once the fault is gone', async () => {
+    const child = threeAgencies();
+    // A real database fault on the batch's last write (the entries insert), after its identity rows.
+    await pool.query(`
+      CREATE FUNCTION fail_poisoned_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.event_id = '${child.attendance.eventId}' THEN RAISE EXCEPTION 'injected fault'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER fail_poisoned_entry BEFORE INSERT ON timeline_entries
+        FOR EACH ROW EXECUTE FUNCTION fail_poisoned_entry();`);
+    try {
+      const before = BigInt(
+        (await rows('SELECT position FROM projection_checkpoints WHERE name = $1', [PROJECTION]))[0]
+          .position as string,
+      );
+      // One transaction, so the projector sees all three in one batch.
+      const [, , attendance] = await store.appendMany([
+        recorded(child.immunisation),
+        recorded(child.referral),
+        recorded(child.attendance),
+      ]);
+      const projector = await startProjector({ retryBackoffMs: 20 });
+      await waitFor(async () => (await projector.status()).lastError?.includes('injected fault') === true, {
+        message: 'the injected fault',
+      });
+      expect(
+        await rows('SELECT 1 FROM subject_records WHERE stream_id = ANY($1)', [Object.values(child.streams)]),
+      ).toEqual([]);
+      expect(
+        await rows('SELECT 1 FROM timeline_entries WHERE event_id = $1', [child.immunisation.eventId]),
+      ).toEqual([]);
+      expect((await projector.status()).checkpoint).toBe(Number(before));
+
+      await pool.query('DROP TRIGGER fail_poisoned_entry ON timeline_entries');
+      await projector.waitForPosition(attendance.positions[0]);
+      expect((await queries.timelineOf(childKeyOf(child.streams.health), ACCESS)).entries).toHaveLength(3);
+      expect((await projector.status()).lastError).toBeUndefined();
+    } finally {
+      await pool.query(
+        'DROP TRIGGER IF EXISTS fail_poisoned_entry ON timeline_entries; DROP FUNCTION IF EXISTS fail_poisoned_entry()',
+      );
+    }
+  });
+
+  it('skips and counts a stored event that is not a valid contract, and goes on', async () => {
+    const projector = await startProjector();
+    const skippedBefore = (await projector.status()).skippedEvents;
+    const child = threeAgencies();
+    const broken = { ...child.immunisation, data: { ...child.immunisation.data, dose: 9 } } as AgencyEvent;
+    await record(broken);
+    await projector.waitForPosition(await record(child.referral));
+    expect((await projector.status()).skippedEvents).toBe(skippedBefore + 1);
+    expect(
+      await rows('SELECT type, issues FROM projection_skipped_events WHERE event_id = $1', [broken.eventId]),
+    ).toEqual([
+      {
+        type: 'health.immunisation.given',
+        issues: [expect.objectContaining({ path: 'data.dose', rule: 'max' })],
+      },
+    ]);
+    expect((await queries.timelineOf(childKeyOf(child.streams.socialCare), ACCESS)).entries).toHaveLength(1);
+  });
+
+  it('rebuilds identical child keys, links and entries from the store', async () => {
+    const projector = await startProjector();
+    await projector.waitForPosition(await store.headPosition());
+    const snapshot = async () => {
+      const tables: Record<string, Record<string, unknown>[]> = {};
+      for (const table of READ_MODEL_TABLES) {
+        const columns =
+          table === 'projection_skipped_events' ? 'projection, position, event_id, issues' : '*';
+        tables[table] = await rows(`SELECT ${columns} FROM ${table} ORDER BY 1, 2, 3`);
+      }
+      return tables;
+    };
+    const before = await snapshot();
+    expect(before.children.length).toBeGreaterThan(3);
+    expect(before.children.some((row) => row.merged_into !== null)).toBe(true);
+
+    await projector.rebuild();
+    await projector.waitForPosition(await store.headPosition());
+    expect(await snapshot()).toEqual(before);
+  });
+});
