@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Pool } from 'pg';
+import type { AgencyEvent } from '@throughline/contracts';
+import { withDeadline } from './deadline';
+import { publish, type AgencyEndpoint } from './gateway-intake';
+import { fireAtFixedRate } from './pacing';
+import { toBenchEvent } from './payloads';
+import { elapsedMs, summariseLatencies, type LatencySummary } from './stats';
+
+/**
+ * End-to-end latency as a practitioner would see it: from the agency service's 202 to a
+ * GET /v1/children/:childKey/timeline response that lists the entry, with the recorder and
+ * the projection running as their own processes.
+ *
+ * Polling the timeline itself every few milliseconds would load the projection process
+ * (each read renders the whole chronology and writes an access-log row) and so inflate what
+ * it measures. Instead one watcher asks the database every interval which pending events the
+ * projection's committed checkpoint covers (the read models and the checkpoint commit in one
+ * transaction, so those entries are readable from then on); then one timeline read per event
+ * confirms it is listed, and that response's arrival is the event's "visible" time. If the
+ * read does not list it, the timeline is read again until it does (counted as a miss).
+ */
+
+/** Who the bench is when it reads timelines; every read lands in the access log under this name. */
+const ACCESS_HEADERS = { 'x-user-id': 'throughline-bench', 'x-purpose': 'benchmark' } as const;
+
+export interface ProbeChild {
+  readonly childKey: string;
+  /** One of the child's recorded health events; probe events are copies with fresh ids. */
+  readonly template: AgencyEvent;
+}
+
+export interface LatencyProbeOptions {
+  readonly count: number;
+  readonly ratePerSecond: number;
+  readonly pollIntervalMs: number;
+  readonly timeoutMs: number;
+  /** The projection's checkpoint row (PROJECTION_NAME). */
+  readonly projectionName: string;
+}
+
+export interface E2eLatency {
+  /** 202 → a timeline response listing the entry. */
+  readonly visible: LatencySummary;
+  /** 202 → the projection's committed checkpoint covers the event. */
+  readonly projected: LatencySummary;
+  readonly timelineReads: number;
+  /** Confirming reads that did not list an event the checkpoint covered (should be 0). */
+  readonly misses: number;
+  /** Wall-clock time (epoch ms, sub-ms precision) of each probe event's 202, to split the latency afterwards. */
+  readonly acceptedAtWallMs: ReadonlyMap<string, number>;
+}
+
+interface TimelineBody {
+  readonly entries: readonly { readonly lineage: { readonly eventId: string } }[];
+}
+
+async function timelineEventIds(projectionUrl: string, childKey: string): Promise<Set<string>> {
+  const response = await fetch(`${projectionUrl}/v1/children/${encodeURIComponent(childKey)}/timeline`, {
+    headers: ACCESS_HEADERS,
+  });
+  if (!response.ok)
+    throw new Error(`timeline of ${childKey} answered ${response.status}: ${await response.text()}`);
+  const body = (await response.json()) as TimelineBody;
+  return new Set(body.entries.map((entry) => entry.lineage.eventId));
+}
+
+/** The child key of an agency record, through the lookup endpoint (identifiers never go in URLs). */
+export async function lookupChildKey(projectionUrl: string, event: AgencyEvent): Promise<string> {
+  const response = await fetch(`${projectionUrl}/v1/children/lookup`, {
+    method: 'POST',
+    headers: { ...ACCESS_HEADERS, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      identifier: { type: 'record', agency: event.source.agency, value: event.subject.recordId },
+    }),
+  });
+  if (!response.ok) throw new Error(`lookup of ${event.subject.recordId} answered ${response.status}`);
+  return ((await response.json()) as { childKey: string }).childKey;
+}
+
+interface Waiter {
+  readonly resolve: (at: bigint) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** One query per interval, for every pending event at once, straight to the database: no load on the apps. */
+class CheckpointWatcher {
+  private readonly pending = new Map<string, Waiter>();
+  private polling = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly projectionName: string,
+    private readonly intervalMs: number,
+  ) {}
+
+  waitUntilProjected(eventId: string): Promise<bigint> {
+    return new Promise<bigint>((resolve, reject) => {
+      this.pending.set(eventId, { resolve, reject });
+      if (!this.polling) void this.poll();
+    });
+  }
+
+  private async poll(): Promise<void> {
+    this.polling = true;
+    try {
+      while (this.pending.size > 0) {
+        const result = await this.pool.query<{ event_id: string }>(
+          `SELECT e.event_id FROM events e JOIN projection_checkpoints c ON c.name = $2
+           WHERE e.event_id = ANY($1::uuid[]) AND e.position <= c.position`,
+          [[...this.pending.keys()], this.projectionName],
+        );
+        const at = process.hrtime.bigint();
+        for (const { event_id: eventId } of result.rows) {
+          this.pending.get(eventId)?.resolve(at);
+          this.pending.delete(eventId);
+        }
+        await delay(this.intervalMs);
+      }
+    } catch (error) {
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    } finally {
+      this.polling = false;
+    }
+  }
+}
+
+/** Single events at a fixed rate, round-robin over the probe children, each timed to its timeline. */
+export async function measureE2eLatency(
+  health: AgencyEndpoint,
+  projectionUrl: string,
+  pool: Pool,
+  children: readonly ProbeChild[],
+  options: LatencyProbeOptions,
+): Promise<E2eLatency> {
+  if (children.length === 0) throw new Error('the latency probe needs at least one child');
+  const checkpoints = new CheckpointWatcher(pool, options.projectionName, options.pollIntervalMs);
+  const visible: number[] = [];
+  const projected: number[] = [];
+  const acceptedAtWallMs = new Map<string, number>();
+  let timelineReads = 0;
+  let misses = 0;
+
+  await withDeadline('e2e.latency', options.timeoutMs, (signal) =>
+    fireAtFixedRate(
+      options.count,
+      options.ratePerSecond,
+      async (index) => {
+        const child = children[index % children.length];
+        const event = toBenchEvent({ ...child.template, eventId: randomUUID() });
+        await publish(health, [event]);
+        const acceptedAt = process.hrtime.bigint();
+        acceptedAtWallMs.set(event.eventId, performance.timeOrigin + performance.now());
+
+        projected.push(elapsedMs(acceptedAt, await checkpoints.waitUntilProjected(event.eventId)));
+        while (!signal.aborted) {
+          const listed = await timelineEventIds(projectionUrl, child.childKey);
+          const arrivedAt = process.hrtime.bigint();
+          timelineReads++;
+          if (listed.has(event.eventId)) {
+            visible.push(elapsedMs(acceptedAt, arrivedAt));
+            return;
+          }
+          misses++;
+          await delay(options.pollIntervalMs);
+        }
+      },
+      signal,
+    ),
+  );
+  return {
+    visible: summariseLatencies(visible),
+    projected: summariseLatencies(projected),
+    timelineReads,
+    misses,
+    acceptedAtWallMs,
+  };
+}
+
+/**
+ * The first leg of each probe event, from its 202 to the start of the recorder's append
+ * transaction (recorded_at is now() in that transaction; the commit follows within it). Read
+ * from the store after the probe, so measuring it adds no load while the probe runs.
+ */
+export async function measureAcceptedToRecorded(
+  pool: Pool,
+  acceptedAtWallMs: ReadonlyMap<string, number>,
+): Promise<LatencySummary> {
+  const result = await pool.query<{ event_id: string; recorded_ms: string }>(
+    'SELECT event_id, extract(epoch FROM recorded_at) * 1000 AS recorded_ms FROM events WHERE event_id = ANY($1::uuid[])',
+    [[...acceptedAtWallMs.keys()]],
+  );
+  if (result.rows.length !== acceptedAtWallMs.size) {
+    throw new Error(`the store holds ${result.rows.length} of ${acceptedAtWallMs.size} probe events`);
+  }
+  return summariseLatencies(
+    result.rows.map((row) => Number(row.recorded_ms) - acceptedAtWallMs.get(row.event_id)!),
+  );
+}

@@ -1,0 +1,606 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import type { Agency } from '@throughline/contracts';
+import {
+  AGENCIES,
+  createKafka,
+  createPool,
+  dropDatabase,
+  ensureDatabase,
+  publisherCredentials,
+} from '@throughline/platform';
+import { APP_NAMES, projectRoot, startApp, type AppName, type AppProcess } from './app-process';
+import { withDeadline } from './deadline';
+import { lookupChildKey, measureAcceptedToRecorded, measureE2eLatency, type ProbeChild } from './e2e-latency';
+import { measureGatewayIntake, type AgencyEndpoint } from './gateway-intake';
+import {
+  measureKafkaLatency,
+  measureKafkaThroughput,
+  type KafkaRawSetup,
+  type KafkaThroughput,
+} from './kafka-raw';
+import {
+  benchDatabaseUrl,
+  benchTopicPrefix,
+  loadBenchOptions,
+  stageTimeoutMs,
+  type BenchOptions,
+} from './options';
+import { generateBenchCohort, meanJsonBytes, splitByAgency, type BenchCohort } from './payloads';
+import { measurePostgresRawInsert, rawRowsOf, type PostgresThroughput } from './postgres-raw';
+import {
+  backlogRate,
+  eventsUpTo,
+  projectionCheckpoint,
+  storedEventCount,
+  storeHeadPosition,
+  watchProgress,
+  type BacklogRate,
+} from './progress';
+import {
+  formatTable,
+  latencyAgainst,
+  throughputAgainst,
+  writeReport,
+  type BenchReport,
+  type Figure,
+} from './report';
+import { Teardown } from './teardown';
+
+/**
+ * `npm run bench` (through scripts/bench.mjs, which builds and ensures the broker): the
+ * ceilings first on a quiet machine, then the five apps as child processes from dist/,
+ * driven over HTTP. Every stage has a deadline; a missed one fails the run.
+ */
+
+const PROJECTION_NAME = 'bench-timeline';
+const APP_START_TIMEOUT_MS = 60_000;
+const PROGRESS_POLL_MS = 10;
+const PROBE_CHILDREN = 20;
+
+const benchStarted = Date.now();
+
+function say(message: string): void {
+  const at = ((Date.now() - benchStarted) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[bench ${at} s] ${message}\n`);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+interface Infrastructure {
+  readonly options: BenchOptions;
+  readonly databaseUrl: string;
+  readonly pool: Pool;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly teardown: Teardown;
+}
+
+async function openInfrastructure(options: BenchOptions, teardown: Teardown): Promise<Infrastructure> {
+  const databaseUrl = benchDatabaseUrl(options);
+  await ensureDatabase(databaseUrl);
+  teardown.add('drop the bench database', () => dropDatabase(databaseUrl));
+  const pool = createPool(databaseUrl, { max: 4 });
+  teardown.add('close the bench pool', () => pool.end());
+  const kafka = createKafka(options.config, `bench-${options.runId}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  teardown.add('disconnect the bench admin', () => admin.disconnect());
+  teardown.add("delete the run's topics and groups", () => deleteRunTopicsAndGroups(admin, options));
+  return { options, databaseUrl, pool, kafka, admin, teardown };
+}
+
+/** Everything named after this run's id goes: the bench leaves nothing behind on a shared broker. */
+async function deleteRunTopicsAndGroups(admin: Admin, options: BenchOptions): Promise<void> {
+  const prefix = `bench.${options.runId}.`;
+  const { groups } = await admin.listGroups();
+  const ours = groups.map((group) => group.groupId).filter((groupId) => groupId.startsWith(prefix));
+  if (ours.length > 0) await admin.deleteGroups(ours);
+  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ceilings
+
+/** A ceiling is the best the bare infrastructure did: each is measured this many times. */
+const CEILING_RUNS = 3;
+
+function best<T extends { readonly eventsPerSecond: number }>(runs: readonly T[]): T {
+  return runs.reduce((top, run) => (run.eventsPerSecond > top.eventsPerSecond ? run : top));
+}
+
+function listRates(runs: readonly { readonly eventsPerSecond: number }[]): string {
+  return runs.map((run) => Math.round(run.eventsPerSecond)).join(', ') + ' events/s';
+}
+
+function rawSetup(infra: Infrastructure, stage: string, timeoutMs: number): KafkaRawSetup {
+  return {
+    kafka: infra.kafka,
+    admin: infra.admin,
+    topic: `${benchTopicPrefix(infra.options, stage)}events`,
+    partitions: infra.options.config.KAFKA_PARTITIONS,
+    timeoutMs,
+  };
+}
+
+async function measureCeilings(infra: Infrastructure, cohort: BenchCohort): Promise<Figure[]> {
+  const { options } = infra;
+  const partitions = options.config.KAFKA_PARTITIONS;
+
+  const kafkaRuns: KafkaThroughput[] = [];
+  for (let run = 1; run <= CEILING_RUNS; run++) {
+    say(
+      `kafka.raw ${run}/${CEILING_RUNS}: ${cohort.events.length} events, sendBatch of ${options.batchSize}, ${partitions} partitions`,
+    );
+    const measured = await measureKafkaThroughput(
+      rawSetup(infra, `raw-${run}`, stageTimeoutMs(options)),
+      cohort.events,
+      options.batchSize,
+    );
+    kafkaRuns.push(measured);
+    say(
+      `  ${Math.round(measured.eventsPerSecond)} events/s (produced in ${seconds(measured.produceMs)}, all consumed in ${seconds(measured.elapsedMs)})`,
+    );
+  }
+  const kafka = best(kafkaRuns);
+
+  const rows = rawRowsOf(cohort.events, (event) => `${event.agency}.events.v1`);
+  const postgresRuns: PostgresThroughput[] = [];
+  for (let run = 1; run <= CEILING_RUNS; run++) {
+    say(`postgres.raw_insert ${run}/${CEILING_RUNS}: multi-row INSERT of ${options.batchSize}`);
+    const measured = await measurePostgresRawInsert(
+      infra.pool,
+      rows,
+      options.batchSize,
+      stageTimeoutMs(options),
+    );
+    postgresRuns.push(measured);
+    say(`  ${Math.round(measured.eventsPerSecond)} events/s (${seconds(measured.elapsedMs)})`);
+  }
+  const postgres = best(postgresRuns);
+
+  const probeCount = options.latencyRatePerSecond * options.latencyDurationSeconds;
+  say(`kafka.raw.latency: ${probeCount} single sends at ${options.latencyRatePerSecond}/s`);
+  const latency = await measureKafkaLatency(
+    rawSetup(infra, 'raw-latency', options.latencyDurationSeconds * 1000 + 60_000),
+    cohort.events.slice(0, probeCount),
+    options.latencyRatePerSecond,
+  );
+  say(`  p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
+
+  return [
+    {
+      name: 'kafka.raw.events_per_s',
+      value: kafka.eventsPerSecond,
+      unit: 'events/s',
+      note:
+        `plain kafkajs, idempotent producer, acks=-1, sendBatch of ${options.batchSize} with the agency services' headers, ` +
+        `${partitions} partitions; a consumer group (eachBatch) joined before the first send; ` +
+        `first send to last message consumed; best of ${CEILING_RUNS} runs on fresh topics (${listRates(kafkaRuns)})`,
+    },
+    {
+      name: 'postgres.raw_insert.events_per_s',
+      value: postgres.eventsPerSecond,
+      unit: 'events/s',
+      note:
+        `multi-row INSERT of ${options.batchSize} rows (event id, stream id, revision, type, data jsonb, ` +
+        'metadata jsonb) on one connection into a fresh table with only its primary key; ' +
+        `best of ${CEILING_RUNS} runs (${listRates(postgresRuns)})`,
+    },
+    {
+      name: 'kafka.raw.latency_p50_ms',
+      value: latency.p50,
+      unit: 'ms',
+      note: `single messages at ${options.latencyRatePerSecond}/s for ${options.latencyDurationSeconds} s, from the send() call to arrival in a consumer group's eachBatch`,
+    },
+    {
+      name: 'kafka.raw.latency_p99_ms',
+      value: latency.p99,
+      unit: 'ms',
+      note: 'as kafka.raw.latency_p50_ms',
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The apps
+
+function appEnvironment(infra: Infrastructure, topicPrefix: string): Record<string, string> {
+  const { config, runId } = infra.options;
+  return {
+    DATABASE_URL: infra.databaseUrl,
+    KAFKA_BROKERS: config.KAFKA_BROKERS,
+    KAFKA_CLIENT_ID: `bench-${runId}`,
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    KAFKA_PARTITIONS: String(config.KAFKA_PARTITIONS),
+    EVENT_STORE: 'postgres',
+    PUBLISHER_KEYS: config.PUBLISHER_KEYS.join(','),
+    RECORDER_GROUP_ID: `${topicPrefix}recorder`,
+    PROJECTION_NAME,
+    LOG_LEVEL: 'warn',
+  };
+}
+
+/** Every app answers 200 here once it is ready (the recorder once its consumer runs). */
+const READINESS_PATH = '/health';
+
+class RunningApps {
+  private readonly apps = new Map<AppName, AppProcess>();
+
+  constructor(
+    private readonly infra: Infrastructure,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  async start(name: AppName): Promise<AppProcess> {
+    const app = await startApp(
+      {
+        name,
+        env: this.env,
+        readinessPath: READINESS_PATH,
+        timeoutMs: APP_START_TIMEOUT_MS,
+        logDirectory: join(projectRoot(), 'bench', 'results', 'logs'),
+      },
+      this.infra.options.config.HOST,
+    );
+    this.apps.set(name, app);
+    this.infra.teardown.add(`stop ${name}`, () => app.stop());
+    say(`  ${name} ready at ${app.url} (pid ${app.pid}, log ${app.logFile})`);
+    return app;
+  }
+
+  /** Starts several at once; waits for every start to settle so none is left running untracked. */
+  async startAll(names: readonly AppName[]): Promise<void> {
+    const failed = (await Promise.allSettled(names.map((name) => this.start(name)))).find(
+      (result) => result.status === 'rejected',
+    );
+    if (failed) throw failed.reason;
+  }
+
+  get(name: AppName): AppProcess {
+    const app = this.apps.get(name);
+    if (!app) throw new Error(`${name} is not running`);
+    return app;
+  }
+
+  /** Starts an app while watching the database it fills; the app is stopped at teardown whatever happens. */
+  async startWhileWatching<T>(name: AppName, watch: () => Promise<T>): Promise<T> {
+    const [started, watched] = await Promise.allSettled([this.start(name), watch()]);
+    if (started.status === 'rejected') throw started.reason;
+    if (watched.status === 'rejected') throw watched.reason;
+    return watched.value;
+  }
+}
+
+function agencyEndpoints(infra: Infrastructure, apps: RunningApps): AgencyEndpoint[] {
+  const credentials = publisherCredentials(infra.options.config);
+  return AGENCIES.map((agency: Agency) => {
+    const credential = credentials.find((entry) => entry.agency === agency);
+    if (!credential) throw new Error(`PUBLISHER_KEYS has no key for ${agency}`);
+    return { agency, url: apps.get(agency).url, key: credential.key };
+  });
+}
+
+async function measureGatewayStage(
+  infra: Infrastructure,
+  apps: RunningApps,
+  cohort: BenchCohort,
+  kafkaCeiling: Figure,
+): Promise<Figure> {
+  const { options } = infra;
+  say('starting the agency services');
+  await apps.startAll(AGENCIES);
+  const byAgency = splitByAgency(cohort.events);
+  say(
+    `gateway.batch_intake: ${AGENCIES.map((agency) => `${byAgency[agency].length} ${agency}`).join(', ')} ` +
+      `in POSTs of ${options.batchSize}`,
+  );
+  const intake = await measureGatewayIntake(
+    agencyEndpoints(infra, apps),
+    byAgency,
+    options.batchSize,
+    stageTimeoutMs(options),
+  );
+  say(
+    `  ${Math.round(intake.eventsPerSecond)} events/s (${intake.requests} requests in ${seconds(intake.elapsedMs)})`,
+  );
+  return throughputAgainst(
+    'gateway.batch_intake.events_per_s',
+    intake.eventsPerSecond,
+    kafkaCeiling,
+    `POST /v1/events/batch of ${options.batchSize} over real HTTP to the three agency services (child processes); ` +
+      'one request at a time per agency, the agencies at once; first POST to last 202, every event accepted',
+  );
+}
+
+async function measureRecorderStage(
+  infra: Infrastructure,
+  apps: RunningApps,
+  cohort: BenchCohort,
+  ceiling: Figure,
+): Promise<Figure> {
+  const total = cohort.events.length;
+  say(
+    `recorder: ${total} events waiting on fresh agency topics (written by the gateway stage); starting the recorder`,
+  );
+  const since = process.hrtime.bigint();
+  const watch = await apps.startWhileWatching('recorder', () =>
+    watchProgress(
+      () => storeHeadPosition(infra.pool),
+      async (head) => {
+        if (head < total) return false;
+        const stored = await storedEventCount(infra.pool);
+        if (stored > total) throw new Error(`the store holds ${stored} events, expected ${total}`);
+        return stored === total;
+      },
+      { stage: 'recorder', timeoutMs: stageTimeoutMs(infra.options), intervalMs: PROGRESS_POLL_MS },
+    ),
+  );
+  const rate = backlogRate(watch, total, await eventsUpTo(infra.pool, watch.firstValue), since);
+  await expectCleanRecorder(apps.get('recorder'), total);
+  say(`  ${Math.round(rate.eventsPerSecond)} events/s (${describeBacklog(rate)})`);
+  return throughputAgainst(
+    'recorder.events_per_s',
+    rate.eventsPerSecond,
+    ceiling,
+    `ceiling is the lower of kafka.raw and postgres.raw_insert (here ${ceiling.name}); ` +
+      `recorder as a child process, fresh group and database; rate from the first stored event seen to the last ` +
+      `(store head position polled every ${PROGRESS_POLL_MS} ms; ${describeBacklog(rate)})`,
+  );
+}
+
+function describeBacklog(rate: BacklogRate): string {
+  return (
+    `${rate.doneAtFirstSight} already done at first sight, the rest in ${seconds(rate.windowMs)}; ` +
+    `${seconds(rate.coldMs)} from spawn including start-up`
+  );
+}
+
+async function expectCleanRecorder(recorder: AppProcess, total: number): Promise<void> {
+  const response = await fetch(`${recorder.url}/metrics`);
+  const metrics = (await response.json()) as { eventsStored: number; deadLettered: number };
+  if (metrics.deadLettered !== 0 || metrics.eventsStored !== total) {
+    throw new Error(
+      `recorder metrics: ${JSON.stringify(metrics)}; expected ${total} stored and nothing dead-lettered`,
+    );
+  }
+}
+
+async function measureProjectionStage(
+  infra: Infrastructure,
+  apps: RunningApps,
+  total: number,
+  ceiling: Figure,
+): Promise<Figure> {
+  const head = await storeHeadPosition(infra.pool);
+  say(`projection: catching up on ${total} stored events (head position ${head}); starting the projection`);
+  const since = process.hrtime.bigint();
+  const watch = await apps.startWhileWatching('projection', () =>
+    watchProgress(
+      () => projectionCheckpoint(infra.pool, PROJECTION_NAME),
+      async (checkpoint) => checkpoint >= head,
+      { stage: 'projection', timeoutMs: stageTimeoutMs(infra.options), intervalMs: PROGRESS_POLL_MS },
+    ),
+  );
+  const rate = backlogRate(watch, total, await eventsUpTo(infra.pool, watch.firstValue), since);
+  say(`  ${Math.round(rate.eventsPerSecond)} events/s (${describeBacklog(rate)})`);
+  return throughputAgainst(
+    'projection.catchup_events_per_s',
+    rate.eventsPerSecond,
+    ceiling,
+    'projection as a child process catching up on the whole store into empty read models; rate from the first ' +
+      `checkpoint seen to the head (checkpoint polled every ${PROGRESS_POLL_MS} ms; ${describeBacklog(rate)})`,
+  );
+}
+
+/** Children spread over the cohort whose health record is in the bench events, with their child keys. */
+async function probeChildren(projectionUrl: string, cohort: BenchCohort): Promise<ProbeChild[]> {
+  const lastHealthEvent = new Map(
+    cohort.events
+      .filter((event) => event.agency === 'health')
+      .map((event) => [event.event.subject.recordId, event]),
+  );
+  const candidates = cohort.children.filter((child) => lastHealthEvent.has(child.records.health.recordId));
+  const step = Math.max(1, Math.floor(candidates.length / PROBE_CHILDREN));
+  const chosen = candidates.filter((_, index) => index % step === 0).slice(0, PROBE_CHILDREN);
+  return Promise.all(
+    chosen.map(async (child) => {
+      const template = lastHealthEvent.get(child.records.health.recordId)!.event;
+      return { childKey: await lookupChildKey(projectionUrl, template), template };
+    }),
+  );
+}
+
+async function measureLatencyStage(
+  infra: Infrastructure,
+  apps: RunningApps,
+  cohort: BenchCohort,
+  ceilings: { readonly p50: Figure; readonly p99: Figure },
+): Promise<Figure[]> {
+  const { options } = infra;
+  const count = options.latencyRatePerSecond * options.latencyDurationSeconds;
+  const projection = apps.get('projection');
+  const children = await withDeadline('e2e.latency lookups', 30_000, () =>
+    probeChildren(projection.url, cohort),
+  );
+  say(
+    `e2e.latency: ${count} single events at ${options.latencyRatePerSecond}/s over ${children.length} children, ` +
+      `checkpoint polled every ${options.visibilityPollMs} ms, then the timeline read`,
+  );
+  const health = agencyEndpoints(infra, apps).find((endpoint) => endpoint.agency === 'health')!;
+  const latency = await measureE2eLatency(health, projection.url, infra.pool, children, {
+    count,
+    ratePerSecond: options.latencyRatePerSecond,
+    pollIntervalMs: options.visibilityPollMs,
+    timeoutMs: options.latencyDurationSeconds * 1000 + 60_000,
+    projectionName: PROJECTION_NAME,
+  });
+  const recorded = await measureAcceptedToRecorded(infra.pool, latency.acceptedAtWallMs);
+  const { visible, projected } = latency;
+  say(
+    `  visible p50 ${visible.p50.toFixed(1)} ms, p99 ${visible.p99.toFixed(1)} ms; ` +
+      `recorded p50 ${recorded.p50.toFixed(1)} / p99 ${recorded.p99.toFixed(1)} ms; ` +
+      `projected p50 ${projected.p50.toFixed(1)} / p99 ${projected.p99.toFixed(1)} ms ` +
+      `(${latency.timelineReads} timeline reads, ${latency.misses} misses)`,
+  );
+  const note =
+    `POST /v1/events (one event) to health at ${options.latencyRatePerSecond}/s for ${options.latencyDurationSeconds} s, ` +
+    `round-robin over ${children.length} children; from the 202 to the arrival of a GET timeline response listing ` +
+    `the entry. Each event's timeline is read once the projection checkpoint covers it (checked in the database ` +
+    `every ${options.visibilityPollMs} ms for all pending events, so polling puts no load on the apps); ` +
+    `${latency.timelineReads} reads, ${latency.misses} of them not yet listing the entry. ` +
+    'gateway → Kafka → recorder → store → projection → query, all child processes';
+  return [
+    latencyAgainst('e2e.latency_p50_ms', visible.p50, ceilings.p50, note),
+    latencyAgainst('e2e.latency_p99_ms', visible.p99, ceilings.p99, 'as e2e.latency_p50_ms'),
+    {
+      name: 'e2e.accepted_to_recorded_p50_ms',
+      value: recorded.p50,
+      unit: 'ms',
+      note:
+        "first leg of the same probe events: the 202 to the start of the recorder's append transaction " +
+        "(the store's recorded_at, read afterwards; same machine clock)",
+    },
+    {
+      name: 'e2e.accepted_to_recorded_p99_ms',
+      value: recorded.p99,
+      unit: 'ms',
+      note: 'as e2e.accepted_to_recorded_p50_ms',
+    },
+    {
+      name: 'e2e.accepted_to_projected_p50_ms',
+      value: projected.p50,
+      unit: 'ms',
+      note: `the 202 to the projection checkpoint (committed with the read models) covering the event, seen within ${options.visibilityPollMs} ms`,
+    },
+    {
+      name: 'e2e.accepted_to_projected_p99_ms',
+      value: projected.p99,
+      unit: 'ms',
+      note: 'as e2e.accepted_to_projected_p50_ms',
+    },
+  ];
+}
+
+function peakRssFigures(apps: RunningApps): Figure[] {
+  return APP_NAMES.map((name) => ({
+    name: `rss_peak_mb.${name}`,
+    value: apps.get(name).peakRssMb(),
+    unit: 'MiB',
+    note: 'VmHWM of the app child process over the whole run, read from /proc/<pid>/status before stopping it',
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function figureNamed(figures: readonly Figure[], name: string): Figure {
+  const figure = figures.find((candidate) => candidate.name === name);
+  if (!figure) throw new Error(`no figure ${name}`);
+  return figure;
+}
+
+async function runBench(options: BenchOptions, teardown: Teardown): Promise<BenchReport> {
+  const loadAtStart = os.loadavg();
+  say(`run ${options.runId}: generating ${options.eventCount} synthetic events`);
+  const cohort = generateBenchCohort(options.eventCount);
+  const eventSize = meanJsonBytes(cohort.events);
+  say(`  mean JSON size ${eventSize.toFixed(0)} bytes`);
+
+  const infra = await openInfrastructure(options, teardown);
+  const figures: Figure[] = await measureCeilings(infra, cohort);
+  const kafkaCeiling = figureNamed(figures, 'kafka.raw.events_per_s');
+  const postgresCeiling = figureNamed(figures, 'postgres.raw_insert.events_per_s');
+  const storeCeiling = kafkaCeiling.value <= postgresCeiling.value ? kafkaCeiling : postgresCeiling;
+
+  const apps = new RunningApps(infra, appEnvironment(infra, benchTopicPrefix(options, 'apps')));
+  figures.push(await measureGatewayStage(infra, apps, cohort, kafkaCeiling));
+  figures.push(await measureRecorderStage(infra, apps, cohort, storeCeiling));
+  figures.push(await measureProjectionStage(infra, apps, cohort.events.length, postgresCeiling));
+  figures.push(
+    ...(await measureLatencyStage(infra, apps, cohort, {
+      p50: figureNamed(figures, 'kafka.raw.latency_p50_ms'),
+      p99: figureNamed(figures, 'kafka.raw.latency_p99_ms'),
+    })),
+  );
+  figures.push(...peakRssFigures(apps));
+
+  return {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    event_count: cohort.events.length,
+    event_size_bytes: Math.round(eventSize),
+    batch_sizes: {
+      kafka_send_batch: options.batchSize,
+      postgres_insert: options.batchSize,
+      gateway_post: options.batchSize,
+    },
+    machine: {
+      cpus: os.cpus().length,
+      totalmem: os.totalmem(),
+      load_average: { start: loadAtStart, end: os.loadavg() },
+    },
+    figures,
+  };
+}
+
+async function main(): Promise<number> {
+  const options = loadBenchOptions();
+  const teardown = new Teardown();
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: cleaning up`);
+    void teardown.runAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const started = Date.now();
+  let report: BenchReport | undefined;
+  try {
+    report = await runBench(options, teardown);
+  } catch (error) {
+    say(`FAILED after ${seconds(Date.now() - started)}: ${describeError(error)}`);
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause !== undefined) say(`  cause: ${describeError(cause)}`);
+    say('cleaning up');
+  }
+  const cleanupFailures = await teardown.runAll();
+  for (const message of cleanupFailures) say(`cleanup failed: ${message}`);
+  if (report === undefined) return 1;
+
+  const file = join(projectRoot(), 'bench', 'results', 'latest.json');
+  writeReport(file, report);
+  process.stdout.write(`\n${formatTable(report.figures)}\n\n`);
+  const load = (values: readonly number[]) => values.map((value) => value.toFixed(2)).join(' ');
+  say(
+    `${report.event_count} events of ${report.event_size_bytes} bytes (mean) in ${seconds(Date.now() - started)}; ` +
+      `load average ${load(report.machine.load_average.start)} at the start, ${load(report.machine.load_average.end)} ` +
+      `at the end (${report.machine.cpus} cpus); written to ${file}`,
+  );
+  return cleanupFailures.length > 0 ? 1 : 0;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    say(`FAILED: ${describeError(error)}`);
+    process.exit(1);
+  },
+);

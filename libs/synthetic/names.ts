@@ -1,0 +1,86 @@
+/**
+ * Built-in lists for synthetic identities and organisations. Family names are invented
+ * compounds so no child can be mistaken for a real one; codes sit outside the ranges real
+ * organisations use (LA codes 99x, school URNs 99xxxx, NHS numbers in the 999 test range).
+ */
+
+export const GIVEN_NAMES = {
+  female: [
+    'Juniper',
+    'Marigold',
+    'Wren',
+    'Clementine',
+    'Saffron',
+    'Hazel',
+    'Isla',
+    'Nell',
+    'Poppy',
+    'Tansy',
+    'Briar',
+    'Lark',
+  ],
+  male: [
+    'Bramble',
+    'Fennel',
+    'Rowan',
+    'Alder',
+    'Corin',
+    'Jasper',
+    'Ossian',
+    'Pip',
+    'Rook',
+    'Tobin',
+    'Linden',
+    'Quill',
+  ],
+} as const;
+
+export const FAMILY_NAMES = [
+  'Quillfeather',
+  'Thistledown',
+  'Marchbank-Vole',
+  'Pebblewick',
+  'Hollowmere',
+  'Fernsby-Tock',
+  'Cobblethwaite',
+  'Larkspindle',
+  'Mossgrove',
+  'Nettlecombe',
+  'Ashbury-Finch',
+  'Puddingstone',
+  'Wickerby',
+  'Tumbleford',
+  'Owlcroft',
+  'Brindlemoor',
+] as const;
+
+/** The fictional local authority of the cohort. */
+export const LOCAL_AUTHORITY = { code: '991', name: 'Throughline Vale (synthetic)' } as const;
+
+export interface SyntheticSchool {
+  readonly urn: string;
+  /** DfE establishment number: positions 5-8 of a UPN issued there. */
+  readonly establishment: string;
+  readonly phase: 'primary' | 'secondary';
+  readonly name: string;
+}
+
+export const SCHOOLS: readonly SyntheticSchool[] = [
+  { urn: '990101', establishment: '2001', phase: 'primary', name: 'Bramblegate Primary' },
+  { urn: '990102', establishment: '2002', phase: 'primary', name: 'Kestrel Lane Primary' },
+  { urn: '990103', establishment: '2003', phase: 'primary', name: 'Orchard Vale Primary' },
+  { urn: '990104', establishment: '2004', phase: 'primary', name: 'St Nowhere CE Primary' },
+  { urn: '990105', establishment: '2005', phase: 'primary', name: 'Millpond Primary' },
+  { urn: '990201', establishment: '4001', phase: 'secondary', name: 'Throughline Vale Academy' },
+  { urn: '990202', establishment: '4002', phase: 'secondary', name: 'Heronsgate High' },
+];
+
+export const HEALTH_ORGANISATION = 'DEMO-CHS';
+export const EMERGENCY_DEPARTMENT = 'DEMO-ED';
+
+export const SYSTEMS = {
+  health: 'child-health-system',
+  emergency: 'ed-system',
+  education: 'school-mis',
+  socialCare: 'case-system',
+} as const;

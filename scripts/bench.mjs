@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// `npm run bench`: build, ensure the Kafka broker, run the compiled benchmark (dist/bench/run.js),
+// and stop the broker if this script started it. The benchmark uses a database, topics and consumer
+// groups of its own (named per run, removed at the end), so it never touches the demo's data.
+//
+//   npm run bench                    20,000 events
+//   BENCH_EVENTS=5000 npm run bench  a quicker run
+//
+// Exit status: the benchmark's (non-zero when a stage failed or missed its deadline), 1 on a
+// build or broker failure, 124 when the whole run overran its hard limit.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureBroker } from '../infra/kafka.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The benchmark itself bounds each stage; this is the backstop for anything that escapes them (ms). */
+const HARD_LIMIT_MS = 15 * 60_000;
+
+let brokerReady = Promise.resolve(null);
+let brokerStopped = null;
+let currentChild = null;
+let stopping = false;
+
+function stopBrokerIfOurs() {
+  brokerStopped ??= brokerReady.then(async (broker) => {
+    if (!broker?.startedHere) return;
+    try {
+      await broker.stop();
+    } catch (error) {
+      process.stderr.write(`[bench] could not stop the broker: ${error.message}\n`);
+    }
+  });
+  return brokerStopped;
+}
+
+function onSignal(signal) {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`\n[bench] ${signal}: stopping\n`);
+  currentChild?.kill(signal);
+  // The broker runs in its own process group, so the terminal's Ctrl-C did not reach it.
+  void stopBrokerIfOurs().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+
+/** Runs a command with inherited stdio; resolves with its exit code (124 if it overran limitMs). */
+function run(command, args, { env = process.env, limitMs } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: 'inherit' });
+    currentChild = child;
+    let overran = false;
+    const timer =
+      limitMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            overran = true;
+            process.stderr.write(`[bench] ${args.join(' ')} overran ${limitMs} ms; ending it\n`);
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+          }, limitMs);
+    const finish = (code) => {
+      clearTimeout(timer);
+      currentChild = null;
+      resolve(overran ? 124 : code);
+    };
+    child.on('error', (error) => {
+      process.stderr.write(`[bench] cannot run ${command}: ${error.message}\n`);
+      finish(1);
+    });
+    child.on('exit', (code, signal) => finish(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function main() {
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  process.stderr.write('[bench] building (npm run build)\n');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const built = await run(npm, ['run', '--silent', 'build']);
+  if (built !== 0) {
+    process.stderr.write(`[bench] build failed (exit ${built})\n`);
+    return 1;
+  }
+
+  brokerReady = ensureBroker();
+  let broker;
+  try {
+    broker = await brokerReady;
+  } catch (error) {
+    process.stderr.write(`[bench] no Kafka broker: ${error.message}\n`);
+    return 1;
+  }
+  try {
+    const env = { ...process.env, KAFKA_BROKERS: broker.brokers.join(',') };
+    const code = await run(process.execPath, ['-r', './scripts/register-dist.js', 'dist/bench/run.js'], {
+      env,
+      limitMs: HARD_LIMIT_MS,
+    });
+    if (code !== 0) process.stderr.write(`[bench] the benchmark failed (exit ${code})\n`);
+    return code;
+  } finally {
+    await stopBrokerIfOurs();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`[bench] ${error.stack ?? error}\n`);
+    void stopBrokerIfOurs().finally(() => process.exit(1));
+  },
+);

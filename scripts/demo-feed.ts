@@ -1,0 +1,283 @@
+/**
+ * Feeds the synthetic demo cohort through the agency services' batch APIs, waits until the
+ * recorder has stored it and the projection has caught up, then checks one example child
+ * end to end. Run by scripts/start.mjs from the compiled tree:
+ *
+ *   node -r ./scripts/register-dist.js dist/scripts/demo-feed.js
+ *
+ * The last stdout line is `@@demo-result <json>` for start.mjs to print its banner from.
+ */
+import type { Agency, AgencyEvent } from '@throughline/contracts';
+import { createPool, loadConfig, publisherCredentials, type Config } from '@throughline/platform';
+import {
+  DEMO_COHORT_OPTIONS,
+  exampleLinkedChild,
+  generateCohort,
+  summariseCohort,
+  toAgencyBatches,
+  type AgencyBatch,
+  type SyntheticChild,
+} from '@throughline/synthetic';
+import type { Pool } from 'pg';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** Deadlines, in milliseconds. */
+const RECORDING_DEADLINE_MS = 300_000;
+const PROJECTION_DEADLINE_MS = 300_000;
+const POLL_INTERVAL_MS = 500;
+const PROGRESS_EVERY_MS = 3_000;
+const MAX_SEND_ATTEMPTS = 8;
+
+const ACCESS_HEADERS = { 'x-user-id': 'demo-practitioner', 'x-purpose': 'direct-care' } as const;
+
+interface FeedResult {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly rejections: readonly string[];
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function baseUrl(config: Config, port: number): string {
+  return `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+}
+
+function agencyUrl(config: Config, agency: Agency): string {
+  switch (agency) {
+    case 'health':
+      return baseUrl(config, config.HEALTH_PORT);
+    case 'education':
+      return baseUrl(config, config.EDUCATION_PORT);
+    case 'social-care':
+      return baseUrl(config, config.SOCIAL_CARE_PORT);
+  }
+}
+
+function devKeyOf(config: Config, agency: Agency): string {
+  const credential = publisherCredentials(config).find((entry) => entry.agency === agency);
+  if (!credential) throw new Error(`PUBLISHER_KEYS holds no key for ${agency}`);
+  return credential.key;
+}
+
+/** How many of the cohort's events the store already holds (0 when the store is not PostgreSQL or empty). */
+async function storedCount(pool: Pool, eventIds: readonly string[]): Promise<number> {
+  try {
+    const result = await pool.query<{ count: string }>(
+      'SELECT count(*) FROM events WHERE event_id = ANY($1::uuid[])',
+      [eventIds],
+    );
+    return Number(result.rows[0].count);
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return 0; // no events table yet
+    throw error;
+  }
+}
+
+interface PublishResponseBody {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly results: readonly {
+    status: string;
+    eventId?: string;
+    issues?: { path: string; rule: string }[];
+  }[];
+}
+
+/** Posts one batch; a 503 (Kafka unavailable, nothing acknowledged) is retried after Retry-After. */
+async function postBatch(config: Config, batch: AgencyBatch): Promise<PublishResponseBody> {
+  const url = `${agencyUrl(config, batch.agency)}/v1/events/batch`;
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${devKeyOf(config, batch.agency)}`,
+      },
+      body: JSON.stringify({ events: batch.events }),
+    });
+    const text = await response.text();
+    if (response.status === 202 || response.status === 400) {
+      const body = JSON.parse(text) as PublishResponseBody;
+      if (typeof body.accepted === 'number') return body;
+    }
+    if (response.status === 503 && attempt < MAX_SEND_ATTEMPTS) {
+      const seconds = Number(response.headers.get('retry-after') ?? '1');
+      log(`${batch.agency}: service unavailable, retrying in ${seconds} s (${text.slice(0, 200)})`);
+      await delay(Math.max(1, seconds) * 1000);
+      continue;
+    }
+    throw new Error(`POST ${url} answered ${response.status}: ${text.slice(0, 500)}`);
+  }
+}
+
+async function feed(config: Config, events: readonly AgencyEvent[]): Promise<FeedResult> {
+  const batches = toAgencyBatches(events);
+  const byAgency = new Map<Agency, AgencyBatch[]>();
+  for (const batch of batches) byAgency.set(batch.agency, [...(byAgency.get(batch.agency) ?? []), batch]);
+  let accepted = 0;
+  let rejected = 0;
+  const rejections: string[] = [];
+  // Agencies in parallel, each agency's batches in order (one subject's events stay in order).
+  await Promise.all(
+    [...byAgency].map(async ([agency, list]) => {
+      for (const [index, batch] of list.entries()) {
+        const body = await postBatch(config, batch);
+        accepted += body.accepted;
+        rejected += body.rejected;
+        for (const result of body.results) {
+          if (result.status !== 'rejected' || rejections.length >= 5) continue;
+          const issues = (result.issues ?? []).map((issue) => `${issue.path} ${issue.rule}`).join(', ');
+          rejections.push(`${agency} ${result.eventId ?? '?'}: ${issues}`);
+        }
+        log(
+          `${agency}: batch ${index + 1}/${list.length} — ${body.accepted} accepted, ${body.rejected} rejected`,
+        );
+      }
+    }),
+  );
+  return { accepted, rejected, rejections };
+}
+
+async function waitFor<T>(
+  what: string,
+  deadlineMs: number,
+  probe: () => Promise<{ done: boolean; value: T; progress: string }>,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  let lastSaidAt = 0;
+  for (;;) {
+    const { done, value, progress } = await probe();
+    if (done) return value;
+    if (Date.now() - lastSaidAt >= PROGRESS_EVERY_MS) {
+      log(`waiting for ${what}: ${progress}`);
+      lastSaidAt = Date.now();
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not happen within ${deadlineMs / 1000} s (${progress})`);
+    await delay(POLL_INTERVAL_MS);
+  }
+}
+
+interface ProjectionStatusBody {
+  readonly checkpoint: number;
+  readonly head: number;
+  readonly lag: number;
+  readonly running: boolean;
+  readonly lastError?: string;
+}
+
+async function projectionStatus(config: Config): Promise<ProjectionStatusBody> {
+  const response = await fetch(`${baseUrl(config, config.PROJECTION_PORT)}/v1/projection/status`);
+  if (!response.ok)
+    throw new Error(
+      `GET /v1/projection/status answered ${response.status}: ${(await response.text()).slice(0, 300)}`,
+    );
+  return (await response.json()) as ProjectionStatusBody;
+}
+
+async function lookUp(
+  config: Config,
+  child: SyntheticChild,
+): Promise<{ childKey: string; agencies: string[]; entries: number }> {
+  const projection = baseUrl(config, config.PROJECTION_PORT);
+  const lookup = await fetch(`${projection}/v1/children/lookup`, {
+    method: 'POST',
+    headers: { ...ACCESS_HEADERS, 'content-type': 'application/json' },
+    body: JSON.stringify({ identifier: { type: 'nhs-number', value: child.nhsNumber } }),
+  });
+  const lookupText = await lookup.text();
+  if (!lookup.ok)
+    throw new Error(`lookup of the example child answered ${lookup.status}: ${lookupText.slice(0, 300)}`);
+  const { childKey } = JSON.parse(lookupText) as { childKey: string };
+  const timeline = await fetch(`${projection}/v1/children/${childKey}/timeline`, { headers: ACCESS_HEADERS });
+  const timelineText = await timeline.text();
+  if (!timeline.ok)
+    throw new Error(`timeline of ${childKey} answered ${timeline.status}: ${timelineText.slice(0, 300)}`);
+  const body = JSON.parse(timelineText) as { subjects: { agency?: string }[]; entries: unknown[] };
+  const agencies = [...new Set(body.subjects.map((subject) => subject.agency ?? '?'))].sort();
+  return { childKey, agencies, entries: body.entries.length };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const cohort = generateCohort(DEMO_COHORT_OPTIONS);
+  const summary = summariseCohort(cohort);
+  log(
+    `synthetic cohort (seed ${DEMO_COHORT_OPTIONS.seed}): ${summary.children} children, ${summary.events} events ` +
+      `(${Object.entries(summary.eventsByAgency)
+        .map(([agency, count]) => `${agency} ${count}`)
+        .join(
+          ', ',
+        )}); ${summary.withSocialCareRecord} known to social care, ${summary.linkedAcrossAllAgencies} ` +
+      `linkable across all three agencies, ${summary.withUnlinkedRecord} with a record that shares no identifier`,
+  );
+  const eventIds = cohort.events.map((event) => event.eventId);
+  const pool = createPool(config.DATABASE_URL, { max: 2 });
+  try {
+    const alreadyStored = await storedCount(pool, eventIds);
+    let fed: FeedResult | undefined;
+    if (alreadyStored === eventIds.length) {
+      log(`the event store already holds all ${alreadyStored} cohort events: not feeding them again`);
+    } else {
+      if (alreadyStored > 0) {
+        log(
+          `the event store holds ${alreadyStored} of ${eventIds.length} cohort events; posting all (same ids, no duplicates)`,
+        );
+      }
+      const started = Date.now();
+      fed = await feed(config, cohort.events);
+      log(
+        `fed ${cohort.events.length} events in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+          `${fed.accepted} accepted, ${fed.rejected} rejected`,
+      );
+      for (const line of fed.rejections) log(`  rejected: ${line}`);
+    }
+    const expected = fed ? eventIds.length - fed.rejected : eventIds.length;
+    await waitFor('the recorder to store the cohort', RECORDING_DEADLINE_MS, async () => {
+      const stored = await storedCount(pool, eventIds);
+      return { done: stored >= expected, value: stored, progress: `${stored}/${expected} stored` };
+    });
+    const status = await waitFor('the projection to catch up', PROJECTION_DEADLINE_MS, async () => {
+      const current = await projectionStatus(config);
+      const progress = `checkpoint ${current.checkpoint} of head ${current.head}${current.lastError ? ` (last error: ${current.lastError})` : ''}`;
+      return {
+        done: current.running && current.lag === 0 && current.checkpoint >= current.head,
+        value: current,
+        progress,
+      };
+    });
+    log(`projection caught up at position ${status.checkpoint}`);
+
+    const child = exampleLinkedChild(cohort);
+    const example = await lookUp(config, child);
+    if (example.agencies.length < 3) {
+      throw new Error(
+        `example child ${child.nhsNumber} links only ${example.agencies.join(', ')}; expected all three agencies`,
+      );
+    }
+    const result = {
+      children: summary.children,
+      events: summary.events,
+      fed: fed ? { accepted: fed.accepted, rejected: fed.rejected } : null,
+      example: {
+        nhsNumber: child.nhsNumber,
+        name: `${child.givenName} ${child.familyName}`,
+        childKey: example.childKey,
+        agencies: example.agencies,
+        entries: example.entries,
+      },
+    };
+    log(`@@demo-result ${JSON.stringify(result)}`);
+  } finally {
+    await pool.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `demo feed failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
