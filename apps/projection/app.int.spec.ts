@@ -43,6 +43,7 @@ function recorded(event: AgencyEvent): StreamAppend {
   };
   const topic = `${event.source.agency}.events.v1`;
   const batch = {
+    clusterId: 'int',
     groupId: 'int',
     topic,
     partition: 0,

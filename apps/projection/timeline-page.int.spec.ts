@@ -51,6 +51,7 @@ function recorded(event: AgencyEvent): StreamAppend {
     timestamp: String(Date.now()),
   };
   const batch = {
+    clusterId: 'int',
     groupId: 'int',
     topic: `${event.source.agency}.events.v1`,
     partition: 0,

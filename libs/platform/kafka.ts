@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { kafkaBrokers, type Config } from './config';
+import { UnavailableError } from './errors';
 
 export const AGENCIES = ['health', 'education', 'social-care'] as const;
 export type AgencyName = (typeof AGENCIES)[number];
@@ -43,11 +44,40 @@ export async function ensureTopics(
   const missing: ITopicConfig[] = topics
     .filter((topic) => !existing.has(topic))
     .map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 }));
-  if (missing.length === 0) return;
-  try {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
-  } catch (error) {
-    // Another app may have created the same topic in the meantime.
-    if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+    } catch (error) {
+      // Another app may have created the same topic in the meantime.
+      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    }
+  }
+  // Topics another app has just created may not have elected their leaders yet; a producer or
+  // consumer started before then fails with "not the leader for topic-partition".
+  await waitForLeaders(admin, topics);
+}
+
+async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let leaderless: string[];
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      leaderless = metadata.flatMap(({ name, partitions }) =>
+        partitions.length === 0
+          ? [name]
+          : partitions.filter((p) => p.leader < 0).map((p) => `${name}:${p.partitionId}`),
+      );
+    } catch (error) {
+      // A topic being created answers UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE for a moment.
+      leaderless = [`${topics.join(', ')} (${(error as Error).message})`];
+    }
+    if (leaderless.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new UnavailableError(
+        `Kafka partitions without a leader after ${timeoutMs} ms: ${leaderless.join(', ')}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -31,6 +31,12 @@ export interface IncomingMessage {
 }
 
 export interface IncomingBatch {
+  /**
+   * The Kafka cluster the batch came from. Offsets mean something only inside one cluster:
+   * a broker formatted afresh starts every partition at 0 again, and a checkpoint from the
+   * old cluster must not make the recorder skip the new one's events.
+   */
+  readonly clusterId: string;
   readonly groupId: string;
   readonly topic: string;
   readonly partition: number;
@@ -100,8 +106,14 @@ export interface BatchPlan {
   readonly nextOffset: string;
 }
 
-export function checkpointNameOf(groupId: string, topic: string, partition: number): string {
-  return `kafka:${groupId}:${topic}:${partition}`;
+/** The store's checkpoint row for one consumer group on one partition of one Kafka cluster. */
+export function checkpointNameOf(
+  clusterId: string,
+  groupId: string,
+  topic: string,
+  partition: number,
+): string {
+  return `kafka:${clusterId}:${groupId}:${topic}:${partition}`;
 }
 
 /** The dead-letter reason for contract issues: JSON and empty values cannot be read at all. */
@@ -191,7 +203,7 @@ export function groupByStream(accepted: readonly AcceptedMessage[]): StreamAppen
  * stored checkpoint already covers.
  */
 export function planBatch(batch: IncomingBatch): BatchPlan {
-  const checkpointName = checkpointNameOf(batch.groupId, batch.topic, batch.partition);
+  const checkpointName = checkpointNameOf(batch.clusterId, batch.groupId, batch.topic, batch.partition);
   const stored = batch.storedCheckpoint === undefined ? -1n : BigInt(batch.storedCheckpoint);
   const accepted: AcceptedMessage[] = [];
   const deadLetters: DeadLetter[] = [];

@@ -44,6 +44,7 @@ function message(offset: number, value: unknown, key: string | null = 'LA926-000
 
 function batch(messages: IncomingMessage[], storedCheckpoint?: string): IncomingBatch {
   return {
+    clusterId: 'cluster-a',
     groupId: 'recorder',
     topic: 'social-care.events.v1',
     partition: 2,
@@ -81,7 +82,7 @@ describe('planBatch', () => {
         recordedBy: 'recorder',
       },
     });
-    expect(plan.checkpoints).toEqual({ 'kafka:recorder:social-care.events.v1:2': '13' });
+    expect(plan.checkpoints).toEqual({ 'kafka:cluster-a:recorder:social-care.events.v1:2': '13' });
     expect(plan.nextOffset).toBe('13');
     expect(plan.deadLetters).toEqual([]);
   });
@@ -113,7 +114,7 @@ describe('planBatch', () => {
       deadLetteredAt: now,
     });
     // The poison messages do not hold the partition back.
-    expect(plan.checkpoints).toEqual({ 'kafka:recorder:social-care.events.v1:2': '3' });
+    expect(plan.checkpoints).toEqual({ 'kafka:cluster-a:recorder:social-care.events.v1:2': '3' });
   });
 
   it('dead-letters an empty value and an event from another agency than the topic', () => {
@@ -135,7 +136,7 @@ describe('planBatch', () => {
         ['contract-violation', ['publisher-agency']],
       ],
     );
-    expect(plan.checkpoints).toEqual({ 'kafka:recorder:social-care.events.v1:2': '7' });
+    expect(plan.checkpoints).toEqual({ 'kafka:cluster-a:recorder:social-care.events.v1:2': '7' });
   });
 
   it('skips offsets below the stored checkpoint (redelivery after a crash before the Kafka commit)', () => {
@@ -143,7 +144,7 @@ describe('planBatch', () => {
     const plan = planBatch(batch([message(3, events[0]), message(4, events[1]), message(5, events[2])], '5'));
     expect(plan.alreadyRecorded).toEqual(['3', '4']);
     expect(plan.accepted.map((accepted) => accepted.event.eventId)).toEqual([events[2].eventId]);
-    expect(plan.checkpoints).toEqual({ 'kafka:recorder:social-care.events.v1:2': '6' });
+    expect(plan.checkpoints).toEqual({ 'kafka:cluster-a:recorder:social-care.events.v1:2': '6' });
   });
 
   it('writes no checkpoint when the stored one already covers the whole batch, and commits the stored one', () => {
@@ -163,8 +164,17 @@ describe('planBatch', () => {
     expect(plan.appends[0].events.map((e) => e.metadata?.offset)).toEqual(['0', '1']);
   });
 
-  it('names checkpoints by group, topic and partition', () => {
-    expect(checkpointNameOf('g', 't.v1', 0)).toBe('kafka:g:t.v1:0');
+  it('names checkpoints by cluster, group, topic and partition', () => {
+    expect(checkpointNameOf('cluster-a', 'g', 't.v1', 0)).toBe('kafka:cluster-a:g:t.v1:0');
+    expect(checkpointNameOf('cluster-b', 'g', 't.v1', 0)).not.toBe(
+      checkpointNameOf('cluster-a', 'g', 't.v1', 0),
+    );
+  });
+
+  it('writes the checkpoint under the batch cluster', () => {
+    const plan = planBatch(batch([message(0, referral('LA926-000003'))]));
+    expect(plan.checkpointName).toBe(checkpointNameOf('cluster-a', 'recorder', 'social-care.events.v1', 2));
+    expect(plan.checkpoints).toEqual({ [plan.checkpointName]: '1' });
   });
 });
 

@@ -277,7 +277,7 @@ describe('recorder', () => {
 
     // Offsets: in the store with the events, and committed to Kafka.
     const afterA = String(Number(producedA[2].offset) + 1);
-    const checkpointA = checkpointNameOf(config.RECORDER_GROUP_ID, socialCare, producedA[2].partition);
+    const checkpointA = first.recorder.checkpointNameOf(socialCare, producedA[2].partition);
     expect(await store.readCheckpoint(checkpointA)).toBe(afterA);
     const { high, committed } = await offsets(admin, config);
     expect(committed.get(`${socialCare}:${producedA[2].partition}`)).toBe(afterA);
@@ -350,7 +350,7 @@ describe('recorder', () => {
       deadLettered: 1,
       batchesIsolated: 1,
     });
-    const checkpoint = checkpointNameOf(config.RECORDER_GROUP_ID, socialCare, last.partition);
+    const checkpoint = instance.recorder.checkpointNameOf(socialCare, last.partition);
     expect(await store.readCheckpoint(checkpoint)).toBe(String(Number(last.offset) + 1));
   });
 
@@ -427,6 +427,49 @@ describe('recorder', () => {
     );
     expect(await store.readAll()).toHaveLength(4);
     expect((await second.deadLetters.list()).deadLetters).toHaveLength(1);
+  });
+
+  it('ignores checkpoints stored while recording another Kafka cluster (a broker formatted afresh)', async () => {
+    const { config, admin, producer, store } = await setUp();
+    const socialCare = topicNames(config.KAFKA_TOPIC_PREFIX).agency['social-care'];
+    // The database outlived the broker it was fed from: its checkpoints are far past the new partitions' ends.
+    const previousCluster = 'a-cluster-formatted-before';
+    await store.appendMany(
+      [
+        {
+          streamId: 'social-care-from-the-previous-cluster',
+          expectedRevision: 'no_stream',
+          events: [buildReferralReceived()].map((event) => ({
+            eventId: event.eventId,
+            type: event.type,
+            data: event,
+          })),
+        },
+      ],
+      {
+        checkpoints: Object.fromEntries(
+          [0, 1, 2].map((partition) => [
+            checkpointNameOf(previousCluster, config.RECORDER_GROUP_ID, socialCare, partition),
+            '1000',
+          ]),
+        ),
+      },
+    );
+    const recordId = freshRecordId('case');
+    const events = [1, 2].map(() => buildReferralReceived({ subject: { recordId } }));
+    let last: Produced | undefined;
+    for (const event of events) last = await produceEvent(producer, socialCare, event);
+
+    const instance = await startRecorder(config);
+    await waitUntilCaughtUp(admin, config);
+
+    expect(instance.recorder.clusterId).not.toBe(previousCluster);
+    expect((await store.readStream(`social-care-${recordId}`)).map((event) => event.eventId)).toEqual(
+      events.map((e) => e.eventId),
+    );
+    expect(instance.recorder.metrics()).toMatchObject({ eventsStored: 2, alreadyRecordedSkipped: 0 });
+    const checkpoint = instance.recorder.checkpointNameOf(socialCare, last?.partition ?? -1);
+    expect(await store.readCheckpoint(checkpoint)).toBe(String(Number(last?.offset) + 1));
   });
 });
 

@@ -129,6 +129,7 @@ export class Recorder {
   private lastBatchMs: number | null = null;
   private lastBatchAt: Date | null = null;
   private readonly lag = new Map<string, number>();
+  private kafkaClusterId: string | undefined;
 
   constructor(private readonly options: RecorderOptions) {
     this.logger = options.logger ?? new Logger('recorder');
@@ -138,6 +139,17 @@ export class Recorder {
 
   get groupId(): string {
     return this.options.groupId;
+  }
+
+  /** The id of the Kafka cluster being recorded; known once start() has connected. */
+  get clusterId(): string {
+    if (this.kafkaClusterId === undefined) throw new Error('the recorder has not connected to Kafka yet');
+    return this.kafkaClusterId;
+  }
+
+  /** The store's checkpoint row for one partition of this recorder's group and cluster. */
+  checkpointNameOf(topic: string, partition: number): string {
+    return checkpointNameOf(this.clusterId, this.options.groupId, topic, partition);
   }
 
   /** true while the consumer is up (or restarting itself after a retriable failure). */
@@ -168,6 +180,7 @@ export class Recorder {
       const admin = kafka.admin();
       await admin.connect();
       try {
+        this.kafkaClusterId = (await admin.describeCluster()).clusterId;
         await ensureTopics(admin, allTopics(topics), this.options.partitions);
         await this.restoreCommittedOffsets(admin, agencyTopics);
       } finally {
@@ -198,7 +211,9 @@ export class Recorder {
         eachBatch: (payload) => this.recordBatch(payload),
       });
       this.state = 'running';
-      this.logger.log(`recording ${agencyTopics.join(', ')} as group ${groupId}`);
+      this.logger.log(
+        `recording ${agencyTopics.join(', ')} of cluster ${this.clusterId} as group ${groupId}`,
+      );
     } catch (error) {
       this.state = 'crashed';
       await this.disconnect();
@@ -248,11 +263,11 @@ export class Recorder {
       const watermarks = await admin.fetchTopicOffsets(topic);
       const partitions = await Promise.all(
         watermarks.map(async ({ partition, low, high }) => {
-          const stored = await store.readCheckpoint(checkpointNameOf(groupId, topic, partition));
+          const stored = await store.readCheckpoint(this.checkpointNameOf(topic, partition));
           if (stored !== undefined && BigInt(stored) > BigInt(high)) {
             this.logger.warn(
               `${topic}:${partition}: stored checkpoint ${stored} is past the end of the partition (${high}); ` +
-                'was the topic recreated? Offsets below the checkpoint will be skipped.',
+                'was the topic deleted and recreated in this cluster? Offsets below the checkpoint will be skipped.',
             );
           }
           const kafkaOffset = committedOf.get(partition) ?? '-1';
@@ -297,12 +312,13 @@ export class Recorder {
       }));
       const { store, groupId } = this.options;
       const incoming: IncomingBatch = {
+        clusterId: this.clusterId,
         groupId,
         topic,
         partition,
         agency,
         messages,
-        storedCheckpoint: await store.readCheckpoint(checkpointNameOf(groupId, topic, partition)),
+        storedCheckpoint: await store.readCheckpoint(this.checkpointNameOf(topic, partition)),
         now: this.clock(),
       };
       const plan = planBatch(incoming);

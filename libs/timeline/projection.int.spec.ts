@@ -72,6 +72,7 @@ function recorded(event: AgencyEvent): StreamAppend {
     timestamp: String(Date.now()),
   };
   const batch = {
+    clusterId: 'int',
     groupId: 'int',
     topic,
     partition: 0,
