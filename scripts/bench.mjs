@@ -11,43 +11,19 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBroker } from '../infra/kafka.mjs';
+import { brokerLease } from './broker-lease.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The benchmark itself bounds each stage; this is the backstop for anything that escapes them (ms). */
 const HARD_LIMIT_MS = 15 * 60_000;
 
-let brokerReady = Promise.resolve(null);
-let brokerStopped = null;
-let currentChild = null;
-let stopping = false;
-
-function stopBrokerIfOurs() {
-  brokerStopped ??= brokerReady.then(async (broker) => {
-    if (!broker?.startedHere) return;
-    try {
-      await broker.stop();
-    } catch (error) {
-      process.stderr.write(`[bench] could not stop the broker: ${error.message}\n`);
-    }
-  });
-  return brokerStopped;
-}
-
-function onSignal(signal) {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`\n[bench] ${signal}: stopping\n`);
-  currentChild?.kill(signal);
-  // The broker runs in its own process group, so the terminal's Ctrl-C did not reach it.
-  void stopBrokerIfOurs().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-}
+const lease = brokerLease('bench');
 
 /** Runs a command with inherited stdio; resolves with its exit code (124 if it overran limitMs). */
 function run(command, args, { env = process.env, limitMs } = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: ROOT, env, stdio: 'inherit' });
-    currentChild = child;
+    lease.child = child;
     let overran = false;
     const timer =
       limitMs === undefined
@@ -60,7 +36,7 @@ function run(command, args, { env = process.env, limitMs } = {}) {
           }, limitMs);
     const finish = (code) => {
       clearTimeout(timer);
-      currentChild = null;
+      lease.child = null;
       resolve(overran ? 124 : code);
     };
     child.on('error', (error) => {
@@ -72,8 +48,7 @@ function run(command, args, { env = process.env, limitMs } = {}) {
 }
 
 async function main() {
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  lease.handleSignals();
 
   process.stderr.write('[bench] building (npm run build)\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -83,10 +58,9 @@ async function main() {
     return 1;
   }
 
-  brokerReady = ensureBroker();
   let broker;
   try {
-    broker = await brokerReady;
+    broker = await lease.ensure();
   } catch (error) {
     process.stderr.write(`[bench] no Kafka broker: ${error.message}\n`);
     return 1;
@@ -100,7 +74,7 @@ async function main() {
     if (code !== 0) process.stderr.write(`[bench] the benchmark failed (exit ${code})\n`);
     return code;
   } finally {
-    await stopBrokerIfOurs();
+    await lease.stopIfOurs();
   }
 }
 
@@ -108,6 +82,6 @@ main().then(
   (code) => process.exit(code),
   (error) => {
     process.stderr.write(`[bench] ${error.stack ?? error}\n`);
-    void stopBrokerIfOurs().finally(() => process.exit(1));
+    void lease.stopIfOurs().finally(() => process.exit(1));
   },
 );

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBroker } from '../infra/kafka.mjs';
+import { brokerLease } from './broker-lease.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, '.test-results');
@@ -38,33 +38,7 @@ function parseArguments(argv) {
   return { tiers, jestArgs };
 }
 
-let currentJest = null;
-/** Settles once the broker is ensured (or failed to start); a signal waits for it, then stops what it started. */
-let brokerReady = Promise.resolve(null);
-let brokerStopped = null;
-let stopping = false;
-
-/** Idempotent: the signal handler and the normal path share one stop. */
-function stopBrokerIfOurs() {
-  brokerStopped ??= brokerReady.then(async (broker) => {
-    if (!broker?.startedHere) return;
-    try {
-      await broker.stop();
-    } catch (error) {
-      process.stderr.write(`[test] could not stop the broker: ${error.message}\n`);
-    }
-  });
-  return brokerStopped;
-}
-
-function onSignal(signal) {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`\n[test] ${signal}: stopping\n`);
-  currentJest?.kill(signal);
-  // The broker is in its own process group, so the terminal's Ctrl-C did not reach it.
-  void stopBrokerIfOurs().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-}
+const lease = brokerLease('test');
 
 function runJest(tier, jestArgs, env) {
   const outputFile = path.join(RESULTS_DIR, `${tier}.json`);
@@ -84,7 +58,7 @@ function runJest(tier, jestArgs, env) {
   const started = Date.now();
   return new Promise((resolve) => {
     const jest = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
-    currentJest = jest;
+    lease.child = jest;
     // A leaked handle (an undisconnected consumer, an unended pool) must not hang CI: once the report
     // is written the results are final, so a jest that lingers is ended and the leak is reported.
     let lingered = false;
@@ -102,7 +76,7 @@ function runJest(tier, jestArgs, env) {
     }, 500);
     const finish = (exit) => {
       clearInterval(watchdog);
-      currentJest = null;
+      lease.child = null;
       const result = summarise(tier, outputFile, lingered ? { code: 0 } : exit, started);
       if (lingered) result.note += ' (open handles kept jest alive; run with --detectOpenHandles)';
       resolve(result);
@@ -135,18 +109,15 @@ function summarise(tier, outputFile, exit, started) {
 
 async function main() {
   const { tiers, jestArgs } = parseArguments(process.argv.slice(2));
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  lease.handleSignals();
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
 
   const results = [];
   const env = { ...process.env };
   let brokerError = null;
   if (tiers.some((tier) => TIERS_NEEDING_KAFKA.has(tier))) {
-    const ensuring = ensureBroker();
-    brokerReady = ensuring.catch(() => null);
     try {
-      const broker = await ensuring;
+      const broker = await lease.ensure();
       env.KAFKA_BROKERS = broker.brokers.join(',');
     } catch (error) {
       brokerError = error;
@@ -156,7 +127,7 @@ async function main() {
 
   try {
     for (const tier of tiers) {
-      if (stopping) break;
+      if (lease.stopping) break;
       if (brokerError && TIERS_NEEDING_KAFKA.has(tier)) {
         results.push({
           tier,
@@ -171,9 +142,9 @@ async function main() {
       results.push(await runJest(tier, jestArgs, env));
     }
   } finally {
-    await stopBrokerIfOurs();
+    await lease.stopIfOurs();
   }
-  if (stopping) return new Promise(() => {}); // the signal handler exits once the broker is stopped
+  if (lease.stopping) return new Promise(() => {}); // the signal handler exits once the broker is stopped
 
   process.stdout.write('\n');
   for (const r of results) {
@@ -190,7 +161,7 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   async (error) => {
-    await stopBrokerIfOurs();
+    await lease.stopIfOurs();
     process.stderr.write(`[test] ${error.message}\n`);
     process.stdout.write('0 passed, 1 failed\n');
     process.exit(1);

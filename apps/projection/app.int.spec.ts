@@ -1,7 +1,6 @@
-import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
-import { PostgresEventStore, type StreamAppend } from '@throughline/event-store';
+import type { AgencyEvent } from '@throughline/contracts';
+import { PostgresEventStore } from '@throughline/event-store';
 import { createPool, loadConfig } from '@throughline/platform';
-import { PUBLISHER_HEADER, lineageOf as recorderLineageOf } from '@throughline/recording';
 import {
   buildAttendanceSummarised,
   buildImmunisationGiven,
@@ -10,6 +9,7 @@ import {
   freshNhsNumber,
   freshRecordId,
   freshUpn,
+  recordAsTheRecorderWould,
   type TestDatabase,
 } from '@throughline/testing';
 import { childKeyOf } from '@throughline/timeline';
@@ -20,7 +20,6 @@ const BORN = '2015-03-01';
 
 let database: TestDatabase;
 let store: PostgresEventStore;
-let nextOffset = 0;
 
 beforeAll(async () => {
   database = await createTestDatabase('tl_projection_app');
@@ -31,38 +30,6 @@ afterAll(async () => {
   await store?.close();
   await database?.drop();
 });
-
-/** The store append the recorder would make for an event consumed from Kafka, lineage included. */
-function recorded(event: AgencyEvent): StreamAppend {
-  const message = {
-    offset: String(nextOffset++),
-    key: Buffer.from(event.subject.recordId),
-    value: Buffer.from(JSON.stringify(event)),
-    headers: { [PUBLISHER_HEADER]: event.source.system },
-    timestamp: String(Date.now()),
-  };
-  const topic = `${event.source.agency}.events.v1`;
-  const batch = {
-    clusterId: 'int',
-    groupId: 'int',
-    topic,
-    partition: 0,
-    agency: event.source.agency,
-    messages: [message],
-    now: new Date(),
-  };
-  return {
-    streamId: streamIdOf(event),
-    events: [
-      {
-        eventId: event.eventId,
-        type: event.type,
-        data: event,
-        metadata: { ...recorderLineageOf(batch, message, event) },
-      },
-    ],
-  };
-}
 
 async function accessLogOf(userId: string): Promise<Record<string, unknown>[]> {
   const pool = createPool(database.url);
@@ -78,11 +45,7 @@ async function accessLogOf(userId: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-async function record(...events: AgencyEvent[]): Promise<bigint> {
-  let last = 0n;
-  for (const event of events) [last] = (await store.appendMany([recorded(event)]))[0].positions;
-  return last;
-}
+const record = (...events: AgencyEvent[]): Promise<bigint> => recordAsTheRecorderWould(store, ...events);
 
 function oneChild() {
   const nhsNumber = freshNhsNumber();

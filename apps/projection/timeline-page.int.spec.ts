@@ -1,8 +1,7 @@
 import { runInNewContext } from 'node:vm';
-import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
-import { PostgresEventStore, type StreamAppend } from '@throughline/event-store';
+import type { AgencyEvent } from '@throughline/contracts';
+import { PostgresEventStore } from '@throughline/event-store';
 import { loadConfig } from '@throughline/platform';
-import { PUBLISHER_HEADER, lineageOf as recorderLineageOf } from '@throughline/recording';
 import {
   buildImmunisationGiven,
   buildOutcomeObservationRecorded,
@@ -10,6 +9,7 @@ import {
   createTestDatabase,
   freshNhsNumber,
   freshRecordId,
+  recordAsTheRecorderWould,
   type TestDatabase,
 } from '@throughline/testing';
 import { createProjectionApp, type ProjectionApp } from './app';
@@ -19,7 +19,6 @@ const BORN = '2015-03-01';
 let database: TestDatabase;
 let store: PostgresEventStore;
 let projection: ProjectionApp;
-let nextOffset = 0;
 
 beforeAll(async () => {
   database = await createTestDatabase('tl_projection_page');
@@ -41,42 +40,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** The store append the recorder would make for an event consumed from Kafka, lineage included. */
-function recorded(event: AgencyEvent): StreamAppend {
-  const message = {
-    offset: String(nextOffset++),
-    key: Buffer.from(event.subject.recordId),
-    value: Buffer.from(JSON.stringify(event)),
-    headers: { [PUBLISHER_HEADER]: event.source.system },
-    timestamp: String(Date.now()),
-  };
-  const batch = {
-    clusterId: 'int',
-    groupId: 'int',
-    topic: `${event.source.agency}.events.v1`,
-    partition: 0,
-    agency: event.source.agency,
-    messages: [message],
-    now: new Date(),
-  };
-  return {
-    streamId: streamIdOf(event),
-    events: [
-      {
-        eventId: event.eventId,
-        type: event.type,
-        data: event,
-        metadata: { ...recorderLineageOf(batch, message, event) },
-      },
-    ],
-  };
-}
-
-async function record(...events: AgencyEvent[]): Promise<bigint> {
-  let last = 0n;
-  for (const event of events) [last] = (await store.appendMany([recorded(event)]))[0].positions;
-  return last;
-}
+const record = (...events: AgencyEvent[]): Promise<bigint> => recordAsTheRecorderWould(store, ...events);
 
 function attributeOf(tag: string, name: string): string | undefined {
   return new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];

@@ -1,2 +1,3 @@
 export * from './database';
 export * from './events';
+export * from './recorded';

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
-import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
-import { PostgresEventStore, type StreamAppend } from '@throughline/event-store';
+import type { AgencyEvent } from '@throughline/contracts';
+import { RECORDED_BY } from '@throughline/recording';
+import { PostgresEventStore } from '@throughline/event-store';
 import { createPool } from '@throughline/platform';
-import { RECORDED_BY, lineageOf as recorderLineageOf, PUBLISHER_HEADER } from '@throughline/recording';
 import {
   buildAttendanceSummarised,
   buildEnrolmentRecorded,
@@ -13,6 +13,8 @@ import {
   freshNhsNumber,
   freshRecordId,
   freshUpn,
+  recordAsTheRecorderWould,
+  recordedAppend,
   waitFor,
   type TestDatabase,
 } from '@throughline/testing';
@@ -34,7 +36,6 @@ let store: PostgresEventStore;
 let pool: Pool;
 let queries: TimelineQueries;
 const running: TimelineProjector[] = [];
-let nextOffset = 0;
 
 beforeAll(async () => {
   database = await createTestDatabase('tl_timeline');
@@ -61,44 +62,7 @@ async function startProjector(options: { retryBackoffMs?: number } = {}): Promis
   return projector;
 }
 
-/** The store append the recorder would make for an event consumed from Kafka, lineage included. */
-function recorded(event: AgencyEvent): StreamAppend {
-  const topic = `${event.source.agency}.events.v1`;
-  const message = {
-    offset: String(nextOffset++),
-    key: Buffer.from(event.subject.recordId),
-    value: Buffer.from(JSON.stringify(event)),
-    headers: { [PUBLISHER_HEADER]: event.source.system },
-    timestamp: String(Date.now()),
-  };
-  const batch = {
-    clusterId: 'int',
-    groupId: 'int',
-    topic,
-    partition: 0,
-    agency: event.source.agency,
-    messages: [message],
-    now: new Date(),
-  };
-  return {
-    streamId: streamIdOf(event),
-    events: [
-      {
-        eventId: event.eventId,
-        type: event.type,
-        data: event,
-        metadata: { ...recorderLineageOf(batch, message, event) },
-      },
-    ],
-  };
-}
-
-/** Appends each event in its own transaction, in order; returns the last position. */
-async function record(...events: AgencyEvent[]): Promise<bigint> {
-  let last = 0n;
-  for (const event of events) [last] = (await store.appendMany([recorded(event)]))[0].positions;
-  return last;
-}
+const record = (...events: AgencyEvent[]): Promise<bigint> => recordAsTheRecorderWould(store, ...events);
 
 async function rows(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   return (await pool.query(sql, params)).rows;
@@ -322,9 +286,9 @@ describe('timeline projection on PostgreSQL', () => {
       );
       // One transaction, so the projector sees all three in one batch.
       const [, , attendance] = await store.appendMany([
-        recorded(child.immunisation),
-        recorded(child.referral),
-        recorded(child.attendance),
+        recordedAppend(child.immunisation),
+        recordedAppend(child.referral),
+        recordedAppend(child.attendance),
       ]);
       const projector = await startProjector({ retryBackoffMs: 20 });
       await waitFor(async () => (await projector.status()).lastError?.includes('injected fault') === true, {

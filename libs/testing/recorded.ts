@@ -1,0 +1,46 @@
+import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
+import type { EventStore, StreamAppend } from '@throughline/event-store';
+import { PUBLISHER_HEADER, lineageOf, type IncomingBatch } from '@throughline/recording';
+
+let nextOffset = 0;
+
+/**
+ * The store append the recorder would make for an event consumed from Kafka, its lineage
+ * included, for tests of what reads the store (the projection) without a broker.
+ */
+export function recordedAppend(event: AgencyEvent): StreamAppend {
+  const message = {
+    offset: String(nextOffset++),
+    key: Buffer.from(event.subject.recordId),
+    value: Buffer.from(JSON.stringify(event)),
+    headers: { [PUBLISHER_HEADER]: event.source.system },
+    timestamp: String(Date.now()),
+  };
+  const batch: IncomingBatch = {
+    clusterId: 'test-cluster',
+    groupId: 'test-recorder',
+    topic: `${event.source.agency}.events.v1`,
+    partition: 0,
+    agency: event.source.agency,
+    messages: [message],
+    now: new Date(),
+  };
+  return {
+    streamId: streamIdOf(event),
+    events: [
+      {
+        eventId: event.eventId,
+        type: event.type,
+        data: event,
+        metadata: { ...lineageOf(batch, message, event) },
+      },
+    ],
+  };
+}
+
+/** Appends each event as the recorder would, one transaction each, in order; returns the last position. */
+export async function recordAsTheRecorderWould(store: EventStore, ...events: AgencyEvent[]): Promise<bigint> {
+  let last = 0n;
+  for (const event of events) [last] = (await store.appendMany([recordedAppend(event)]))[0].positions;
+  return last;
+}
