@@ -52,8 +52,10 @@ export async function ensureTopics(
       if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
     }
   }
-  // Topics another app has just created may not have elected their leaders yet; a producer or
-  // consumer started before then fails with "not the leader for topic-partition".
+  // Topics another app has just created may not have working leaders yet: KRaft metadata can
+  // name a leader before that broker serves the partition, and a producer or consumer started
+  // then fails with "not the leader for topic-partition". Asking every leader for its offsets
+  // proves each partition is served.
   await waitForLeaders(admin, topics);
 }
 
@@ -68,8 +70,9 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
           ? [name]
           : partitions.filter((p) => p.leader < 0).map((p) => `${name}:${p.partitionId}`),
       );
+      if (leaderless.length === 0) await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
     } catch (error) {
-      // A topic being created answers UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE for a moment.
+      // A topic being created answers UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER for a moment.
       leaderless = [`${topics.join(', ')} (${(error as Error).message})`];
     }
     if (leaderless.length === 0) return;
