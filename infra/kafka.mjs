@@ -23,6 +23,7 @@ const POM_FILE = path.join(INFRA_DIR, 'pom.xml');
 const LOG4J_CONFIG = path.join(INFRA_DIR, 'log4j2.properties');
 const DEFAULT_BROKERS = '127.0.0.1:9092';
 const READINESS_TOPIC = 'throughline.launcher-readiness';
+const READINESS_GROUP = 'throughline-readiness-probe';
 
 /** Defaults, with their units. Every one can be overridden through the options argument. */
 const DEFAULTS = Object.freeze({
@@ -122,7 +123,11 @@ async function describeCluster(brokers, timeoutMs) {
   }
 }
 
-/** A broker that answers metadata requests may still have no working controller: prove it can create a topic. */
+/**
+ * A broker that answers metadata requests may still have no working controller, and on a fresh
+ * log no group coordinator (__consumer_offsets is created and loaded on first use, answering
+ * COORDINATOR_LOAD_IN_PROGRESS meanwhile): prove it can create a topic and fetch a group's offsets.
+ */
 async function canCreateTopics(brokers, timeoutMs) {
   const admin = quietClient(brokers, timeoutMs, 2).admin();
   try {
@@ -135,6 +140,11 @@ async function canCreateTopics(brokers, timeoutMs) {
       }),
       timeoutMs * 4,
       'createTopics',
+    );
+    await withTimeout(
+      admin.fetchOffsets({ groupId: READINESS_GROUP, topics: [READINESS_TOPIC] }),
+      timeoutMs * 4,
+      'fetchOffsets',
     );
     await withTimeout(
       admin.deleteTopics({ topics: [READINESS_TOPIC], timeout: timeoutMs }),

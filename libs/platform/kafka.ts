@@ -84,3 +84,31 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/**
+ * Retries an admin call while Kafka answers a retriable error (COORDINATOR_LOAD_IN_PROGRESS on a
+ * freshly started broker, NOT_COORDINATOR during a move), with backoff, for at most timeoutMs.
+ * kafkajs retries these inside consumers and producers but not in every admin call.
+ */
+export async function retryRetriableKafka<T>(
+  what: string,
+  call: () => Promise<T>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      if (!retriable) throw error;
+      if (Date.now() > deadline) {
+        throw new UnavailableError(
+          `${what}: Kafka still answers ${(error as Error).message} after ${timeoutMs} ms`,
+          error,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2_000)));
+    }
+  }
+}

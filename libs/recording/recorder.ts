@@ -15,6 +15,7 @@ import {
   ensureTopics,
   isRetriable,
   allTopics,
+  retryRetriableKafka,
   type AgencyName,
   type TopicNames,
 } from '@throughline/platform';
@@ -254,13 +255,17 @@ export class Recorder {
    */
   private async restoreCommittedOffsets(admin: Admin, agencyTopics: readonly string[]): Promise<void> {
     const { store, groupId } = this.options;
-    const committed = await admin.fetchOffsets({ groupId, topics: [...agencyTopics] });
+    const committed = await retryRetriableKafka(`fetching ${groupId}'s committed offsets`, () =>
+      admin.fetchOffsets({ groupId, topics: [...agencyTopics] }),
+    );
     for (const topic of agencyTopics) {
       const committedOf = new Map(
         committed.find((entry) => entry.topic === topic)?.partitions.map((p) => [p.partition, p.offset]) ??
           [],
       );
-      const watermarks = await admin.fetchTopicOffsets(topic);
+      const watermarks = await retryRetriableKafka(`fetching ${topic}'s offsets`, () =>
+        admin.fetchTopicOffsets(topic),
+      );
       const partitions = await Promise.all(
         watermarks.map(async ({ partition, low, high }) => {
           const stored = await store.readCheckpoint(this.checkpointNameOf(topic, partition));
