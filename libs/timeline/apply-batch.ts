@@ -65,24 +65,44 @@ interface KnownRecord {
 
 const identifierTag = (identifier: SubjectIdentifier) => `${identifier.kind}:${identifier.value}`;
 
-async function knownRecord(client: ClientBase, streamId: string): Promise<KnownRecord | undefined> {
+/** A batch's view of who its records are: filled in one query, dropped where the batch changes it. */
+type KnownRecords = Map<string, KnownRecord | null>;
+
+/** The records among streamIds the read model already knows, their child and identifiers, in one query. */
+async function knownRecords(client: ClientBase, streamIds: readonly string[]): Promise<KnownRecords> {
+  const known: KnownRecords = new Map(streamIds.map((streamId) => [streamId, null]));
+  if (streamIds.length === 0) return known;
   const result = await client.query<{
+    stream_id: string;
     child_key: string;
     founded_at_position: string;
     identifiers: string[];
   }>(
-    `SELECT sr.child_key, c.founded_at_position,
+    `SELECT sr.stream_id, sr.child_key, c.founded_at_position,
             array(SELECT si.kind || ':' || si.value FROM subject_identifiers si WHERE si.stream_id = sr.stream_id) AS identifiers
      FROM subject_records sr JOIN children c ON c.child_key = sr.child_key
-     WHERE sr.stream_id = $1`,
-    [streamId],
+     WHERE sr.stream_id = ANY($1::text[])`,
+    [streamIds],
   );
-  const row = result.rows[0];
-  if (!row) return undefined;
-  return {
-    child: { childKey: row.child_key, foundedAt: BigInt(row.founded_at_position) },
-    identifiers: row.identifiers,
-  };
+  for (const row of result.rows) {
+    known.set(row.stream_id, {
+      child: { childKey: row.child_key, foundedAt: BigInt(row.founded_at_position) },
+      identifiers: row.identifiers,
+    });
+  }
+  return known;
+}
+
+async function knownRecord(
+  client: ClientBase,
+  streamId: string,
+  batchView: KnownRecords,
+): Promise<KnownRecord | undefined> {
+  if (!batchView.has(streamId)) {
+    const [fresh] = (await knownRecords(client, [streamId])).values();
+    batchView.set(streamId, fresh);
+  }
+  return batchView.get(streamId) ?? undefined;
 }
 
 async function identityMatches(
@@ -123,14 +143,17 @@ async function linkRecord(
   event: AgencyEvent,
   recorded: RecordedEvent,
   salt: string,
+  batchView: KnownRecords,
 ): Promise<void> {
   const identifiers = identifiersOf(event);
   const position = recorded.position.toString();
-  const known = await knownRecord(client, recorded.streamId);
+  const known = await knownRecord(client, recorded.streamId, batchView);
   const newIdentifiers = identifiers.filter(
     (identifier) => !known?.identifiers.includes(identifierTag(identifier)),
   );
   if (known && newIdentifiers.length === 0) return; // the common case: nothing new about who this is
+  // What follows rewrites who this record (and, on a merge, other records) belongs to.
+  batchView.delete(recorded.streamId);
 
   const decision = decideIdentity({
     streamId: recorded.streamId,
@@ -140,6 +163,7 @@ async function linkRecord(
     salt,
   });
 
+  if (decision.merges.length > 0) batchView.clear();
   for (const merge of decision.merges) {
     // Everything of the merged child moves; its founding record now joins through this event's evidence.
     await client.query(
@@ -276,13 +300,14 @@ export async function applyBatch(
   const entries: TimelineEntryDraft[] = [];
   const skipped: SkippedEvent[] = [];
   const projectedEvents: RecordedEvent[] = [];
+  const batchView = await knownRecords(client, [...new Set(batch.map((recorded) => recorded.streamId))]);
   for (const recorded of batch) {
     const read = readStoredEvent(recorded);
     if (!('ok' in read)) {
       skipped.push(read);
       continue;
     }
-    await linkRecord(client, read.event, recorded, salt);
+    await linkRecord(client, read.event, recorded, salt, batchView);
     projectedEvents.push(recorded);
     entries.push(timelineEntryOf(read.event, recorded));
   }
