@@ -2,17 +2,48 @@ import { z } from 'zod';
 import { loadConfig, type Config } from '@throughline/platform';
 
 /**
- * The bench's own settings. BENCH_EVENTS is the one variable only the bench reads, so it is
- * parsed here, beside loadConfig() for everything the apps share (brokers, database server).
+ * Groups of stages BENCH_STAGES can pick. `store`: the event store driven in-process against
+ * its PostgreSQL ceilings (no Kafka, no apps). `apps`: the Kafka and PostgreSQL ceilings, then
+ * the five apps as child processes. Both (the default, `all`) is the full run, the only one
+ * that writes results/latest.json.
+ */
+export const STAGE_GROUPS = ['store', 'apps'] as const;
+export type StageGroup = (typeof STAGE_GROUPS)[number];
+
+const stagesSchema = z
+  .string()
+  .trim()
+  .default('all')
+  .transform((value, context): StageGroup[] => {
+    if (value === 'all' || value === '') return [...STAGE_GROUPS];
+    const named = value.split(',').map((name) => name.trim());
+    const unknown = named.filter((name) => !(STAGE_GROUPS as readonly string[]).includes(name));
+    if (unknown.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `unknown stage group ${unknown.join(', ')}: must be all or a comma-separated list of ${STAGE_GROUPS.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return STAGE_GROUPS.filter((group) => named.includes(group));
+  });
+
+/**
+ * The bench's own settings. BENCH_EVENTS and BENCH_STAGES are the variables only the bench
+ * reads, so they are parsed here, beside loadConfig() for everything the apps share (brokers,
+ * database server).
  */
 const benchEnvSchema = z.object({
   /** Synthetic events pushed through every throughput stage (the same payloads each time). */
   BENCH_EVENTS: z.coerce.number().int().min(1000).max(1_000_000).default(20_000),
+  BENCH_STAGES: stagesSchema,
 });
 
 export interface BenchOptions {
   readonly config: Config;
   readonly eventCount: number;
+  /** The stage groups to run, in run order; both for a full run. */
+  readonly stages: readonly StageGroup[];
   /** Events per Kafka sendBatch, per multi-row INSERT and per POST /v1/events/batch. */
   readonly batchSize: number;
   /** Open-loop rate (events/s) and duration (s) of the latency probes. */
@@ -20,6 +51,13 @@ export interface BenchOptions {
   readonly latencyDurationSeconds: number;
   /** Milliseconds between "is it visible yet?" checks in the latency probe. */
   readonly visibilityPollMs: number;
+  /** Events per appendMany call tried by event_store.append_batch; the best is reported. */
+  readonly appendBatchSizes: readonly number[];
+  /** Events per read of the catch-up subscription and of its raw ceiling (the projection's batch). */
+  readonly subscriptionBatchSize: number;
+  /** Concurrent writers (one connection each) and events of the single-append stage. */
+  readonly singleAppendWriters: number;
+  readonly singleAppendEvents: number;
   /** Unique per run: names the database, topics and consumer groups so nothing else is touched. */
   readonly runId: string;
 }
@@ -33,10 +71,15 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv = process.env): BenchOpt
   return {
     config: loadConfig(env),
     eventCount: parsed.data.BENCH_EVENTS,
+    stages: parsed.data.BENCH_STAGES,
     batchSize: 1000,
     latencyRatePerSecond: 50,
     latencyDurationSeconds: 20,
     visibilityPollMs: 5,
+    appendBatchSizes: [100, 500, 1000],
+    subscriptionBatchSize: 500,
+    singleAppendWriters: 8,
+    singleAppendEvents: Math.min(parsed.data.BENCH_EVENTS, 4000),
     runId: `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
       .toString(36)
       .padStart(2, '0')}`,
@@ -47,6 +90,13 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv = process.env): BenchOpt
 export function benchDatabaseUrl(options: BenchOptions): string {
   const url = new URL(options.config.DATABASE_URL);
   url.pathname = `/throughline_bench_${options.runId}`;
+  return url.toString();
+}
+
+/** A database of one store stage's own (same server, dropped at the end), e.g. `…_append_500`. */
+export function benchStoreDatabaseUrl(options: BenchOptions, stage: string): string {
+  const url = new URL(benchDatabaseUrl(options));
+  url.pathname = `${url.pathname}_${stage}`;
   return url.toString();
 }
 

@@ -15,6 +15,15 @@ import {
 import { APP_NAMES, projectRoot, startApp, type AppName, type AppProcess } from './app-process';
 import { withDeadline } from './deadline';
 import { lookupChildKey, measureAcceptedToRecorded, measureE2eLatency, type ProbeChild } from './e2e-latency';
+import {
+  measureAppendBatches,
+  measureAppendSingles,
+  measureCatchUp,
+  openStoreDatabase,
+  storeInputsOf,
+  type AppendBatchThroughput,
+  type StoreDatabase,
+} from './event-store-stages';
 import { measureGatewayIntake, type AgencyEndpoint } from './gateway-intake';
 import {
   measureKafkaLatency,
@@ -24,13 +33,25 @@ import {
 } from './kafka-raw';
 import {
   benchDatabaseUrl,
+  benchStoreDatabaseUrl,
   benchTopicPrefix,
   loadBenchOptions,
+  STAGE_GROUPS,
   stageTimeoutMs,
   type BenchOptions,
 } from './options';
 import { generateBenchCohort, meanJsonBytes, splitByAgency, type BenchCohort } from './payloads';
-import { measurePostgresRawInsert, rawRowsOf, type PostgresThroughput } from './postgres-raw';
+import {
+  measurePostgresRawCopy,
+  measurePostgresRawInsert,
+  measurePostgresRawSelect,
+  measurePostgresRawSingleInserts,
+  rawRowsOf,
+  type ConcurrentSingles,
+  type PostgresReadThroughput,
+  type PostgresThroughput,
+  type RawRow,
+} from './postgres-raw';
 import {
   backlogRate,
   eventsUpTo,
@@ -84,6 +105,7 @@ interface Infrastructure {
   readonly options: BenchOptions;
   readonly databaseUrl: string;
   readonly pool: Pool;
+  /** Only the `apps` stages use Kafka; a `store`-only run does not connect to it. */
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly teardown: Teardown;
@@ -95,6 +117,23 @@ async function openInfrastructure(options: BenchOptions, teardown: Teardown): Pr
   teardown.add('drop the bench database', () => dropDatabase(databaseUrl));
   const pool = createPool(databaseUrl, { max: 4 });
   teardown.add('close the bench pool', () => pool.end());
+  if (!options.stages.includes('apps')) {
+    const noKafka = (): never => {
+      throw new Error('Kafka is used only by the apps stages (BENCH_STAGES)');
+    };
+    return {
+      options,
+      databaseUrl,
+      pool,
+      get kafka(): Kafka {
+        return noKafka();
+      },
+      get admin(): Admin {
+        return noKafka();
+      },
+      teardown,
+    };
+  }
   const kafka = createKafka(options.config, `bench-${options.runId}`);
   const admin = kafka.admin();
   await admin.connect();
@@ -137,7 +176,44 @@ function rawSetup(infra: Infrastructure, stage: string, timeoutMs: number): Kafk
   };
 }
 
-async function measureCeilings(infra: Infrastructure, cohort: BenchCohort): Promise<Figure[]> {
+/**
+ * The ceilings on a quiet machine: Kafka and the multi-row INSERT for the apps stages, the
+ * COPY for both groups (the recorder's ceiling and the batch append's).
+ */
+async function measureCeilings(
+  infra: Infrastructure,
+  cohort: BenchCohort,
+  rows: readonly RawRow[],
+): Promise<Figure[]> {
+  const figures = infra.options.stages.includes('apps') ? await measureAppsCeilings(infra, cohort, rows) : [];
+  figures.push(await measureCopyCeiling(infra, rows));
+  return figures;
+}
+
+async function measureCopyCeiling(infra: Infrastructure, rows: readonly RawRow[]): Promise<Figure> {
+  const runs: PostgresThroughput[] = [];
+  for (let run = 1; run <= CEILING_RUNS; run++) {
+    say(`postgres.raw_copy ${run}/${CEILING_RUNS}: one COPY FROM STDIN of ${rows.length} rows`);
+    const measured = await measurePostgresRawCopy(infra.pool, rows, stageTimeoutMs(infra.options));
+    runs.push(measured);
+    say(`  ${Math.round(measured.eventsPerSecond)} events/s (${seconds(measured.elapsedMs)})`);
+  }
+  return {
+    name: 'postgres.raw_copy.events_per_s',
+    value: best(runs).eventsPerSecond,
+    unit: 'events/s',
+    note:
+      `all ${rows.length} rows (event id, stream id, revision, type, data jsonb, metadata jsonb; the same payloads as ` +
+      'every stage) in one COPY FROM STDIN, text format streamed in chunks of 1,000 rows (escaping timed), on one ' +
+      `connection into a fresh table with only its primary key; best of ${CEILING_RUNS} runs (${listRates(runs)})`,
+  };
+}
+
+async function measureAppsCeilings(
+  infra: Infrastructure,
+  cohort: BenchCohort,
+  rows: readonly RawRow[],
+): Promise<Figure[]> {
   const { options } = infra;
   const partitions = options.config.KAFKA_PARTITIONS;
 
@@ -158,7 +234,6 @@ async function measureCeilings(infra: Infrastructure, cohort: BenchCohort): Prom
   }
   const kafka = best(kafkaRuns);
 
-  const rows = rawRowsOf(cohort.events, (event) => `${event.agency}.events.v1`);
   const postgresRuns: PostgresThroughput[] = [];
   for (let run = 1; run <= CEILING_RUNS; run++) {
     say(`postgres.raw_insert ${run}/${CEILING_RUNS}: multi-row INSERT of ${options.batchSize}`);
@@ -214,6 +289,193 @@ async function measureCeilings(infra: Infrastructure, cohort: BenchCohort): Prom
       note: 'as kafka.raw.latency_p50_ms',
     },
   ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event store, in-process, against its PostgreSQL ceilings
+
+/** Goals (ratio to the ceiling) of the store stages (issue 3). */
+const APPEND_BATCH_GOAL = 0.7;
+const CATCH_UP_GOAL = 0.5;
+/** A read of the whole store takes a few tenths of a second: more runs than the ceilings, for a steadier best. */
+const READ_RUNS = 5;
+
+function describeSingles(measured: ConcurrentSingles): string {
+  const { latency } = measured;
+  return (
+    `${Math.round(measured.eventsPerSecond)} events/s; p50 ${latency.p50.toFixed(2)} ms, ` +
+    `p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(1)} ms`
+  );
+}
+
+interface StoreStages {
+  readonly figures: Figure[];
+  /** The appendMany batch size that did best (the one event_store.append_batch reports). */
+  readonly appendBatchSize: number;
+}
+
+async function measureStoreStages(
+  infra: Infrastructure,
+  cohort: BenchCohort,
+  rows: readonly RawRow[],
+  copyCeiling: Figure,
+): Promise<StoreStages> {
+  const { options, teardown } = infra;
+  const inputs = storeInputsOf(cohort.events, rows);
+  const timeoutMs = stageTimeoutMs(options);
+
+  // Batch appends: each batch size on an empty store of its own.
+  const appendRuns: { readonly measured: AppendBatchThroughput; readonly database: StoreDatabase }[] = [];
+  for (const batchSize of options.appendBatchSizes) {
+    say(`event_store.append_batch: ${inputs.length} events, appendMany of ${batchSize} on an empty store`);
+    const database = await openStoreDatabase(
+      benchStoreDatabaseUrl(options, `append_${batchSize}`),
+      2,
+      teardown,
+    );
+    const measured = await measureAppendBatches(database, inputs, batchSize, timeoutMs);
+    appendRuns.push({ measured, database });
+    say(
+      `  ${Math.round(measured.eventsPerSecond)} events/s (${measured.calls} calls in ${seconds(measured.elapsedMs)})`,
+    );
+  }
+  const bestAppend = appendRuns.reduce((top, run) =>
+    run.measured.eventsPerSecond > top.measured.eventsPerSecond ? run : top,
+  );
+  for (const run of appendRuns) if (run !== bestAppend) await run.database.dispose();
+  const appendRates = appendRuns
+    .map(({ measured }) => `${measured.batchSize}: ${Math.round(measured.eventsPerSecond)}`)
+    .join(', ');
+
+  // Reference: the same COPY into the store's own table, to tell the schema's cost from the code's.
+  const schemaCopyRuns: PostgresThroughput[] = [];
+  for (let run = 1; run <= CEILING_RUNS; run++) {
+    say(
+      `postgres.raw_copy_store_schema ${run}/${CEILING_RUNS}: the same COPY into an empty store's events table`,
+    );
+    const database = await openStoreDatabase(benchStoreDatabaseUrl(options, `copy_${run}`), 1, teardown);
+    const measured = await measurePostgresRawCopy(database.pool, rows, timeoutMs, 'events');
+    await database.dispose();
+    schemaCopyRuns.push(measured);
+    say(`  ${Math.round(measured.eventsPerSecond)} events/s (${seconds(measured.elapsedMs)})`);
+  }
+
+  // Reading back the store the best batch size filled: raw keyset SELECT and catch-up, alternated.
+  const filled = bestAppend.database;
+  const batchSize = options.subscriptionBatchSize;
+  const selectRuns: PostgresReadThroughput[] = [];
+  const catchUpRuns: { readonly eventsPerSecond: number; readonly elapsedMs: number }[] = [];
+  for (let run = 1; run <= READ_RUNS; run++) {
+    say(`postgres.raw_select ${run}/${READ_RUNS}: keyset pages of ${batchSize} by position`);
+    const selected = await measurePostgresRawSelect(filled.pool, inputs.length, batchSize, timeoutMs);
+    selectRuns.push(selected);
+    say(
+      `  ${Math.round(selected.eventsPerSecond)} events/s (${selected.queries} queries in ${seconds(selected.elapsedMs)})`,
+    );
+    say(
+      `event_store.catch_up ${run}/${READ_RUNS}: subscribeToAll from 0, batches of ${batchSize}, to the head`,
+    );
+    const caughtUp = await measureCatchUp(filled, inputs.length, batchSize, timeoutMs);
+    catchUpRuns.push(caughtUp);
+    say(
+      `  ${Math.round(caughtUp.eventsPerSecond)} events/s (${caughtUp.batches} batches in ${seconds(caughtUp.elapsedMs)})`,
+    );
+  }
+  await filled.dispose();
+
+  // Single-event appends from concurrent writers, against single-row INSERTs from as many.
+  const writers = options.singleAppendWriters;
+  const singleInputs = inputs.slice(0, options.singleAppendEvents);
+  const singleDatabase = await openStoreDatabase(benchStoreDatabaseUrl(options, 'single'), writers, teardown);
+  say(`postgres.raw_single_insert: ${singleInputs.length} one-row INSERTs, ${writers} writers`);
+  const rawSingles = await measurePostgresRawSingleInserts(
+    singleDatabase.pool,
+    rows.slice(0, singleInputs.length),
+    writers,
+    timeoutMs,
+  );
+  say(`  ${describeSingles(rawSingles)}`);
+  say(`event_store.append_single: ${singleInputs.length} single-event appends, ${writers} writers`);
+  const singles = await measureAppendSingles(singleDatabase, singleInputs, writers, timeoutMs);
+  say(`  ${describeSingles(singles)}`);
+  await singleDatabase.dispose();
+
+  const rawSelect: Figure = {
+    name: 'postgres.raw_select.events_per_s',
+    value: best(selectRuns).eventsPerSecond,
+    unit: 'events/s',
+    note:
+      `the store's events table (filled by the best append_batch run) read start to end on one connection: ` +
+      `SELECT of the store's columns WHERE position > last ORDER BY position LIMIT ${batchSize}, jsonb parsed by pg ` +
+      `as for the store; best of ${READ_RUNS} runs (${listRates(selectRuns)})`,
+  };
+  const singlesNote = `${singleInputs.length} events, ${writers} writers (one connection each, closed loop), no two on the same stream`;
+  const rawSingleRate: Figure = {
+    name: 'postgres.raw_single_insert.events_per_s',
+    value: rawSingles.eventsPerSecond,
+    unit: 'events/s',
+    note: `one-row INSERT, each its own transaction, into a fresh table with only its primary key; ${singlesNote}`,
+  };
+  const rawSingleP50: Figure = {
+    name: 'postgres.raw_single_insert.p50_ms',
+    value: rawSingles.latency.p50,
+    unit: 'ms',
+    note: 'as postgres.raw_single_insert.events_per_s, each INSERT timed',
+  };
+  const rawSingleP99: Figure = {
+    ...rawSingleP50,
+    name: 'postgres.raw_single_insert.p99_ms',
+    value: rawSingles.latency.p99,
+  };
+  const singleNote = `append(streamId, [event], 'any') on an empty store; ${singlesNote}; each call timed`;
+
+  const figures = [
+    {
+      name: 'postgres.raw_copy_store_schema.events_per_s',
+      value: best(schemaCopyRuns).eventsPerSecond,
+      unit: 'events/s',
+      note:
+        "reference, not a ceiling: the postgres.raw_copy COPY into an empty store's own events table (position " +
+        'from its sequence, unique event id and (stream, revision), CHECKs): what the schema alone costs against ' +
+        `the bare table; best of ${CEILING_RUNS} runs (${listRates(schemaCopyRuns)})`,
+    },
+    throughputAgainst(
+      'event_store.append_batch.events_per_s',
+      bestAppend.measured.eventsPerSecond,
+      copyCeiling,
+      `PostgresEventStore.appendMany, one call after another on one store, batches of ${bestAppend.measured.batchSize} ` +
+        `events (the best of the batch sizes tried; events/s by batch size: ${appendRates}), one StreamAppend per ` +
+        "stream in a batch with expectation 'any', as the recorder groups a batch; an empty store for each batch size",
+      APPEND_BATCH_GOAL,
+    ),
+    rawSelect,
+    throughputAgainst(
+      'event_store.catch_up.events_per_s',
+      best(catchUpRuns).eventsPerSecond,
+      rawSelect,
+      `subscribeToAll from position 0 with batchSize ${batchSize} (the projection's) over the same table until the ` +
+        "handler (counting only) is given the head; the subscription's LISTEN connection is inside the time; best of " +
+        `${READ_RUNS} runs (${listRates(catchUpRuns)}), alternated with the raw SELECT runs`,
+      CATCH_UP_GOAL,
+    ),
+    rawSingleRate,
+    rawSingleP50,
+    rawSingleP99,
+    latencyAgainst('event_store.append_single.p50_ms', singles.latency.p50, rawSingleP50, singleNote),
+    latencyAgainst(
+      'event_store.append_single.p99_ms',
+      singles.latency.p99,
+      rawSingleP99,
+      'as event_store.append_single.p50_ms',
+    ),
+    throughputAgainst(
+      'event_store.append_single.events_per_s',
+      singles.eventsPerSecond,
+      rawSingleRate,
+      `the same run as event_store.append_single.p50_ms: ${singleInputs.length} events over the whole run's time`,
+    ),
+  ];
+  return { figures, appendBatchSize: bestAppend.measured.batchSize };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,7 +619,7 @@ async function measureRecorderStage(
     'recorder.events_per_s',
     rate.eventsPerSecond,
     ceiling,
-    `ceiling is the lower of kafka.raw and postgres.raw_insert (here ${ceiling.name}); ` +
+    `ceiling is the lower of kafka.raw and postgres.raw_copy (here ${ceiling.name}); ` +
       `recorder as a child process, fresh group and database; rate from the first stored event seen to the last ` +
       `(store head position polled every ${PROGRESS_POLL_MS} ms; ${describeBacklog(rate)})`,
   );
@@ -520,34 +782,63 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
   const eventSize = meanJsonBytes(cohort.events);
   say(`  mean JSON size ${eventSize.toFixed(0)} bytes`);
 
-  const infra = await openInfrastructure(options, teardown);
-  const figures: Figure[] = await measureCeilings(infra, cohort);
-  const kafkaCeiling = figureNamed(figures, 'kafka.raw.events_per_s');
-  const postgresCeiling = figureNamed(figures, 'postgres.raw_insert.events_per_s');
-  const storeCeiling = kafkaCeiling.value <= postgresCeiling.value ? kafkaCeiling : postgresCeiling;
-
-  const apps = new RunningApps(infra, appEnvironment(infra, benchTopicPrefix(options, 'apps')));
-  figures.push(await measureGatewayStage(infra, apps, cohort, kafkaCeiling));
-  figures.push(await measureRecorderStage(infra, apps, cohort, storeCeiling));
-  figures.push(await measureProjectionStage(infra, apps, cohort.events.length, postgresCeiling));
-  figures.push(
-    ...(await measureLatencyStage(infra, apps, cohort, {
-      p50: figureNamed(figures, 'kafka.raw.latency_p50_ms'),
-      p99: figureNamed(figures, 'kafka.raw.latency_p99_ms'),
-    })),
+  const rows = rawRowsOf(cohort.events, (event) => `${event.agency}.events.v1`);
+  const metadataSize = rows.reduce((sum, row) => sum + Buffer.byteLength(row.metadata), 0) / rows.length;
+  say(
+    `  stages: ${options.stages.join(', ')}; lineage metadata ${metadataSize.toFixed(0)} bytes (mean) beside each event`,
   );
-  figures.push(...peakRssFigures(apps));
+
+  const infra = await openInfrastructure(options, teardown);
+  const figures: Figure[] = await measureCeilings(infra, cohort, rows);
+  const copyCeiling = figureNamed(figures, 'postgres.raw_copy.events_per_s');
+  const batchSizes: Record<string, number | readonly number[]> = {};
+
+  // Before any app starts: the store stages want the machine to themselves, as the ceilings do.
+  if (options.stages.includes('store')) {
+    const store = await measureStoreStages(infra, cohort, rows, copyCeiling);
+    figures.push(...store.figures);
+    Object.assign(batchSizes, {
+      postgres_copy: cohort.events.length,
+      event_store_append_batch_tried: options.appendBatchSizes,
+      event_store_append_batch_best: store.appendBatchSize,
+      event_store_subscription: options.subscriptionBatchSize,
+      postgres_select: options.subscriptionBatchSize,
+      single_append_writers: options.singleAppendWriters,
+      single_append_events: options.singleAppendEvents,
+    });
+  }
+
+  if (options.stages.includes('apps')) {
+    const kafkaCeiling = figureNamed(figures, 'kafka.raw.events_per_s');
+    const postgresCeiling = figureNamed(figures, 'postgres.raw_insert.events_per_s');
+    const storeCeiling = kafkaCeiling.value <= copyCeiling.value ? kafkaCeiling : copyCeiling;
+
+    const apps = new RunningApps(infra, appEnvironment(infra, benchTopicPrefix(options, 'apps')));
+    figures.push(await measureGatewayStage(infra, apps, cohort, kafkaCeiling));
+    figures.push(await measureRecorderStage(infra, apps, cohort, storeCeiling));
+    figures.push(await measureProjectionStage(infra, apps, cohort.events.length, postgresCeiling));
+    figures.push(
+      ...(await measureLatencyStage(infra, apps, cohort, {
+        p50: figureNamed(figures, 'kafka.raw.latency_p50_ms'),
+        p99: figureNamed(figures, 'kafka.raw.latency_p99_ms'),
+      })),
+    );
+    figures.push(...peakRssFigures(apps));
+    Object.assign(batchSizes, {
+      kafka_send_batch: options.batchSize,
+      postgres_insert: options.batchSize,
+      gateway_post: options.batchSize,
+    });
+  }
 
   return {
     date: new Date().toISOString(),
     commit: gitCommit(),
+    stages: options.stages,
     event_count: cohort.events.length,
     event_size_bytes: Math.round(eventSize),
-    batch_sizes: {
-      kafka_send_batch: options.batchSize,
-      postgres_insert: options.batchSize,
-      gateway_post: options.batchSize,
-    },
+    metadata_size_bytes: Math.round(metadataSize),
+    batch_sizes: batchSizes,
     machine: {
       cpus: os.cpus().length,
       totalmem: os.totalmem(),
@@ -581,12 +872,20 @@ async function main(): Promise<number> {
   for (const message of cleanupFailures) say(`cleanup failed: ${message}`);
   if (report === undefined) return 1;
 
-  const file = join(projectRoot(), 'bench', 'results', 'latest.json');
+  // Only a full run is the project's result; a subset goes beside the apps' logs (not committed).
+  const fullRun = report.stages.length === STAGE_GROUPS.length;
+  const file = fullRun
+    ? join(projectRoot(), 'bench', 'results', 'latest.json')
+    : join(projectRoot(), 'bench', 'results', 'logs', `latest-${report.stages.join('-')}.json`);
   writeReport(file, report);
   process.stdout.write(`\n${formatTable(report.figures)}\n\n`);
   const load = (values: readonly number[]) => values.map((value) => value.toFixed(2)).join(' ');
+  const batches = Object.entries(report.batch_sizes)
+    .map(([name, size]) => `${name} ${Array.isArray(size) ? size.join('/') : String(size)}`)
+    .join(', ');
   say(
-    `${report.event_count} events of ${report.event_size_bytes} bytes (mean) in ${seconds(Date.now() - started)}; ` +
+    `${report.event_count} events of ${report.event_size_bytes} bytes (mean; metadata ${report.metadata_size_bytes} ` +
+      `bytes) in ${seconds(Date.now() - started)}; batch sizes: ${batches}; ` +
       `load average ${load(report.machine.load_average.start)} at the start, ${load(report.machine.load_average.end)} ` +
       `at the end (${report.machine.cpus} cpus); written to ${file}`,
   );

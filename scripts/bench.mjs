@@ -5,6 +5,7 @@
 //
 //   npm run bench                    20,000 events
 //   BENCH_EVENTS=5000 npm run bench  a quicker run
+//   BENCH_STAGES=store npm run bench the event store stages only (no broker needed; see bench/README.md)
 //
 // Exit status: the benchmark's (non-zero when a stage failed or missed its deadline), 1 on a
 // build or broker failure, 124 when the whole run overran its hard limit.
@@ -58,15 +59,18 @@ async function main() {
     return 1;
   }
 
+  // Only the apps stages use Kafka (bench/options.ts parses BENCH_STAGES and refuses a bad value).
+  const stages = (process.env.BENCH_STAGES ?? 'all').split(',').map((stage) => stage.trim());
+  const needsKafka = !stages.every((stage) => stage === 'store');
   let broker;
   try {
-    broker = await lease.ensure();
+    broker = needsKafka ? await lease.ensure() : null;
   } catch (error) {
     process.stderr.write(`[bench] no Kafka broker: ${error.message}\n`);
     return 1;
   }
   try {
-    const env = { ...process.env, KAFKA_BROKERS: broker.brokers.join(',') };
+    const env = broker ? { ...process.env, KAFKA_BROKERS: broker.brokers.join(',') } : process.env;
     const code = await run(process.execPath, ['-r', './scripts/register-dist.js', 'dist/bench/run.js'], {
       env,
       limitMs: HARD_LIMIT_MS,
