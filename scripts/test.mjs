@@ -95,6 +95,7 @@ function summarise(tier, outputFile, exit, started) {
     // jest died before writing its report (bad config, crash, signal)
   }
   const passed = report?.numPassedTests ?? 0;
+  const skipped = (report?.numPendingTests ?? 0) + (report?.numTodoTests ?? 0);
   let failed = (report?.numFailedTests ?? 0) + (report?.numRuntimeErrorTestSuites ?? 0);
   const exitedBadly = exit.code !== 0;
   if (failed === 0 && (exitedBadly || report === null || report.success === false)) failed = 1;
@@ -104,7 +105,7 @@ function summarise(tier, outputFile, exit, started) {
     note = ` (no report: jest ${exit.error ? exit.error.message : `exited ${exit.code ?? exit.signal}`})`;
   else if (report.numRuntimeErrorTestSuites > 0)
     note = ` (${report.numRuntimeErrorTestSuites} suite(s) failed to run)`;
-  return { tier, passed, failed, suites, seconds, note };
+  return { tier, passed, failed, skipped, suites, seconds, note };
 }
 
 async function main() {
@@ -149,7 +150,7 @@ async function main() {
   process.stdout.write('\n');
   for (const r of results) {
     process.stdout.write(
-      `${r.tier.padEnd(5)} ${r.passed} passed, ${r.failed} failed, ${r.suites} suites, ${r.seconds.toFixed(1)} s${r.note}\n`,
+      `${r.tier.padEnd(5)} ${r.passed} passed, ${r.failed} failed, ${r.skipped ?? 0} skipped, ${r.suites} suites, ${r.seconds.toFixed(1)} s${r.note}\n`,
     );
   }
   const passed = results.reduce((sum, r) => sum + r.passed, 0);

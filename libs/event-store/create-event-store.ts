@@ -1,5 +1,6 @@
 import { ThroughlineError, type Config } from '@throughline/platform';
 import type { EventStore } from './port';
+import { EventStoreDbEventStore } from './eventstoredb-event-store';
 import { PostgresEventStore } from './postgres-event-store';
 
 /** The event store adapter named by EVENT_STORE: the one place the apps choose it. */
@@ -11,9 +12,12 @@ export async function createEventStore(config: Config): Promise<EventStore> {
         idlePollMs: config.SUBSCRIPTION_IDLE_POLL_MS,
       });
     case 'eventstoredb':
-      throw new ThroughlineError(
-        'CONFIGURATION',
-        'EVENT_STORE=eventstoredb: the EventStoreDB adapter is not available yet; set EVENT_STORE=postgres',
-      );
+      if (!config.EVENTSTORE_CONNECTION_STRING) {
+        throw new ThroughlineError(
+          'CONFIGURATION',
+          'EVENT_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING (e.g. esdb://127.0.0.1:2113?tls=false)',
+        );
+      }
+      return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING });
   }
 }

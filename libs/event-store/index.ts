@@ -19,3 +19,4 @@ export {
 } from './postgres-event-store';
 export { describeActualRevision, describeExpectedRevision } from './append-plan';
 export { createEventStore } from './create-event-store';
+export { EventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb-event-store';
