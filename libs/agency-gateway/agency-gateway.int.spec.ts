@@ -1,5 +1,10 @@
 import { createKafka, kafkaBrokers, loadConfig, topicNames } from '@throughline/platform';
-import { buildEvent, buildImmunisationGiven, buildReferralReceived } from '@throughline/testing';
+import {
+  buildEvent,
+  buildImmunisationGiven,
+  buildOutcomeObservationRecorded,
+  buildReferralReceived,
+} from '@throughline/testing';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server } from 'node:net';
@@ -192,6 +197,33 @@ describe('agency gateway (health) on a real Kafka broker', () => {
       expect([consumed.partition, consumed.message.offset]).toEqual([result.partition, result.offset]);
       expect(JSON.parse(consumed.message.value?.toString() ?? 'null')).toEqual(events[result.index]);
     }
+  });
+
+  it('publishes a batch far above the broker’s 1 MiB message limit, every event at the offset it answers', async () => {
+    const recordId = `chs-${randomUUID()}`;
+    // 300 observations with 12,000-character narratives: about 3.6 MB in one post.
+    const events = Array.from({ length: 300 }, (_, i) =>
+      buildOutcomeObservationRecorded({
+        source: { agency: 'health', system: 'test-child-health-system' },
+        subject: { recordId },
+        data: {
+          narrative: `Observation ${i}: ${'settling well at nursery and eating better. '.repeat(270)}`,
+        },
+      }),
+    );
+
+    const response = await post(`${running.url}/v1/events/batch`, { events });
+
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as PublishResponse;
+    expect(body.accepted).toBe(300);
+    const accepted = body.results.flatMap((r) => (r.status === 'accepted' ? [r] : []));
+    const offsets = accepted.map((r) => BigInt(r.offset));
+    expect(new Set(accepted.map((r) => r.partition)).size).toBe(1); // one child, one partition
+    expect(offsets.map((offset) => offset - offsets[0])).toEqual(offsets.map((_, i) => BigInt(i)));
+    const last = accepted[accepted.length - 1];
+    const consumed = await reader.waitFor(last.eventId);
+    expect(consumed.message.offset).toBe(last.offset);
   });
 
   it('rejects another agency’s event type with rule publisher-agency, 400 when nothing was accepted', async () => {

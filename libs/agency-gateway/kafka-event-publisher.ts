@@ -8,10 +8,16 @@ import {
 import { createKafka, ensureTopics, isRetriable, UnavailableError } from '@throughline/platform';
 import type { Admin, PartitionMetadata, Producer } from 'kafkajs';
 import { GatewaySettings } from './gateway-settings';
-import { offsetsOfSend, type OutgoingMessage, type Placement } from './publication';
+import { offsetsOfSend, sendChunks, type OutgoingMessage, type Placement } from './publication';
 
 /** Bounds, in milliseconds, so that a caller gets a 503 instead of a hanging request. */
 const SEND_TIMEOUT_MS = 10_000; // one producer.send, retries included
+/**
+ * Bytes of keys and values per producer.send. The broker refuses a record batch above its
+ * message.max.bytes (1 MiB by default), and a batch of 1,000 events with long narratives is
+ * well above that; sends are split below it, in order, so one partition's events keep their order.
+ */
+const MAX_SEND_BYTES = 512 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000; // connect + ensure topic + read its partitions
 const HEALTH_TIMEOUT_MS = 3_000; // one metadata round trip
 /**
@@ -133,7 +139,8 @@ export class KafkaEventPublisher implements OnApplicationBootstrap, OnApplicatio
   }
 
   /**
-   * Publishes the messages in one producer.send and resolves once Kafka acknowledged all of them.
+   * Publishes the messages (in as few producer.send calls as the broker's size limit allows, in order) and
+   * resolves once Kafka acknowledged all of them.
    * The messages are built by `build` from the topic's partitions (the gateway picks each partition).
    *
    * A send that times out may still land; the caller gets a 503 and posts again with the same
@@ -147,26 +154,25 @@ export class KafkaEventPublisher implements OnApplicationBootstrap, OnApplicatio
     const messages = build(partitions);
     if (messages.length === 0) return [];
     try {
-      const metadata = await withTimeout(
-        this.producer.send({
-          topic: this.topic,
-          acks: -1,
-          messages: messages.map(({ key, value, partition, headers }) => ({
-            key,
-            value,
-            partition,
-            headers,
-          })),
-        }),
-        SEND_TIMEOUT_MS,
-        'sending to Kafka',
-      );
-      const offsets = offsetsOfSend(
-        this.topic,
-        messages.map((message) => message.partition),
-        metadata,
-      );
-      return messages.map((message, i) => ({ partition: message.partition, offset: offsets[i] }));
+      const placements: Placement[] = [];
+      for (const chunk of sendChunks(messages, MAX_SEND_BYTES)) {
+        const metadata = await withTimeout(
+          this.producer.send({
+            topic: this.topic,
+            acks: -1,
+            messages: chunk.map(({ key, value, partition, headers }) => ({ key, value, partition, headers })),
+          }),
+          SEND_TIMEOUT_MS,
+          'sending to Kafka',
+        );
+        const offsets = offsetsOfSend(
+          this.topic,
+          chunk.map((message) => message.partition),
+          metadata,
+        );
+        placements.push(...chunk.map((message, i) => ({ partition: message.partition, offset: offsets[i] })));
+      }
+      return placements;
     } catch (error) {
       if (!isKafkaUnavailable(error)) throw error;
       // Reconnect (and re-read partitions) on the next request.

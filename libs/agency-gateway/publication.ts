@@ -155,6 +155,28 @@ export interface OutgoingMessage {
   readonly headers: IHeaders;
 }
 
+/**
+ * Splits messages, in order, into consecutive sends of at most maxBytes of keys and values
+ * (a message larger than maxBytes alone goes in a send of its own).
+ */
+export function sendChunks(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 export function headersOf(event: AgencyEvent, publisher: Publisher): IHeaders {
   const headers: IHeaders = {
     'event-id': event.eventId,

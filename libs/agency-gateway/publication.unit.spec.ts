@@ -12,6 +12,7 @@ import {
   partitionForKey,
   PublisherKeyring,
   readableEventId,
+  sendChunks,
   toOutgoingMessage,
   validateEvents,
 } from './publication';
@@ -56,6 +57,27 @@ describe('offsetsOfSend', () => {
   it('ignores metadata of other topics', () => {
     const other: RecordMetadata = { topicName: 'other', partition: 0, errorCode: 0, baseOffset: '99' };
     expect(offsetsOfSend(TOPIC, [0], [other, record(0, '1')])).toEqual(['1']);
+  });
+});
+
+describe('sendChunks', () => {
+  const message = (key: string, bytes: number) => ({
+    key,
+    value: 'x'.repeat(bytes),
+    partition: 0,
+    headers: {},
+  });
+
+  it('keeps order and puts at most maxBytes of keys and values in each send', () => {
+    const messages = ['a', 'b', 'c', 'd', 'e'].map((key) => message(key, 39)); // 40 bytes each
+    const chunks = sendChunks(messages, 100);
+    expect(chunks.map((chunk) => chunk.map((m) => m.key))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+  });
+
+  it('sends a message larger than the limit on its own, and nothing for no messages', () => {
+    const chunks = sendChunks([message('a', 10), message('big', 500), message('c', 10)], 100);
+    expect(chunks.map((chunk) => chunk.map((m) => m.key))).toEqual([['a'], ['big'], ['c']]);
+    expect(sendChunks([], 100)).toEqual([]);
   });
 });
 
