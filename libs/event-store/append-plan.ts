@@ -1,5 +1,13 @@
 import { ConcurrencyError, ThroughlineError, ValidationError, type FieldIssue } from '@throughline/platform';
-import type { AppendOptions, AppendResult, ExpectedRevision, StreamAppend } from './port';
+import {
+  EventIdConflictError,
+  RESERVED_STREAM_METADATA_KEYS,
+  type AppendOptions,
+  type AppendResult,
+  type ExpectedRevision,
+  type StreamAppend,
+  type StreamMetadata,
+} from './port';
 
 /**
  * The pure centre of an append: validate the input, then decide — from what is already
@@ -13,6 +21,38 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface StoredEventRef {
   readonly streamId: string;
   readonly position: bigint;
+  /** The stored payload, compared with a re-append of the same id. */
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+}
+
+/** JSON text with object keys sorted, so equal JSON values give equal text (jsonb reorders keys). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    typeof inner === 'object' && inner !== null && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : inner,
+  );
+}
+
+type PayloadField = 'type' | 'data' | 'metadata';
+
+/** Which of type, data and metadata differ between two payloads (JSON given as text or values). */
+function differingFields(
+  earlier: { type: string; data: unknown; metadata: unknown },
+  later: { type: string; data: unknown; metadata: unknown },
+  compareMetadata: boolean,
+): PayloadField[] {
+  const fields: PayloadField[] = [];
+  if (earlier.type !== later.type) fields.push('type');
+  if (canonicalJson(earlier.data) !== canonicalJson(later.data)) fields.push('data');
+  if (compareMetadata && canonicalJson(earlier.metadata) !== canonicalJson(later.metadata)) {
+    fields.push('metadata');
+  }
+  return fields;
 }
 
 /** A row to insert; `data` and `metadata` are already JSON text. */
@@ -122,6 +162,9 @@ export function validateAppends(appends: readonly StreamAppend[], options: Appen
       }
     });
   });
+  if (options.compareMetadata !== undefined && typeof options.compareMetadata !== 'boolean') {
+    issues.push({ path: 'compareMetadata', rule: 'boolean', message: 'must be true or false' });
+  }
   for (const [name, value] of Object.entries(options.checkpoints ?? {})) {
     if (name.length === 0 || typeof value !== 'string') {
       issues.push({ path: `checkpoints.${name}`, rule: 'string', message: 'name and value must be strings' });
@@ -130,10 +173,96 @@ export function validateAppends(appends: readonly StreamAppend[], options: Appen
   if (issues.length > 0) throw new ValidationError('invalid append', issues);
 }
 
+function fail(message: string, path: string, rule: string, detail: string): never {
+  throw new ValidationError(message, [{ path, rule, message: detail }]);
+}
+
+/** For deletes: the same expectations as an append. */
+export function validateExpectedRevision(expected: ExpectedRevision): void {
+  if (
+    typeof expected === 'bigint' ? expected < -1n : !['any', 'no_stream', 'stream_exists'].includes(expected)
+  ) {
+    fail(
+      'invalid expected revision',
+      'expectedRevision',
+      'expected_revision',
+      "must be 'any', 'no_stream', 'stream_exists' or a revision >= -1",
+    );
+  }
+}
+
+export function validateStreamId(streamId: string): void {
+  if (typeof streamId !== 'string' || streamId.length === 0) {
+    fail('invalid stream', 'streamId', 'required', 'must be a non-empty string');
+  }
+}
+
+/** A category is the part of a stream id before its first dash: non-empty, no dash. */
+export function validateCategory(category: string): void {
+  if (typeof category !== 'string' || category.length === 0 || category.includes('-')) {
+    fail('invalid read', 'category', 'category', 'must be a non-empty string without a dash');
+  }
+}
+
+export function validateEventType(type: string): void {
+  if (typeof type !== 'string' || type.length === 0) {
+    fail('invalid read', 'type', 'required', 'must be a non-empty string');
+  }
+}
+
+const STREAM_METADATA_KEYS = new Set(['maxAge', 'maxCount', 'truncateBefore', 'custom']);
+
+/** maxAge and maxCount positive integers, truncateBefore a bigint >= 0, custom a JSON object; nothing else. */
+export function validateStreamMetadata(metadata: StreamMetadata): void {
+  const issues: FieldIssue[] = [];
+  if (!isPlainObject(metadata)) {
+    fail('invalid stream metadata', 'metadata', 'object', 'must be an object');
+  }
+  for (const key of Object.keys(metadata)) {
+    if ((RESERVED_STREAM_METADATA_KEYS as readonly string[]).includes(key)) {
+      issues.push({
+        path: `metadata.${key}`,
+        rule: 'reserved',
+        message: 'is reserved for crypto-shredding and not implemented yet',
+      });
+    } else if (!STREAM_METADATA_KEYS.has(key)) {
+      issues.push({
+        path: `metadata.${key}`,
+        rule: 'unknown_key',
+        message: 'is not a stream metadata key (maxAge, maxCount, truncateBefore, custom)',
+      });
+    }
+  }
+  for (const key of ['maxAge', 'maxCount'] as const) {
+    const value: unknown = metadata[key];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
+      issues.push({
+        path: `metadata.${key}`,
+        rule: 'positive_integer',
+        message: 'must be a positive integer',
+      });
+    }
+  }
+  const { truncateBefore, custom } = metadata;
+  if (truncateBefore !== undefined && (typeof truncateBefore !== 'bigint' || truncateBefore < 0n)) {
+    issues.push({ path: 'metadata.truncateBefore', rule: 'revision', message: 'must be a bigint >= 0' });
+  }
+  if (custom !== undefined) {
+    if (!isPlainObject(custom)) {
+      issues.push({ path: 'metadata.custom', rule: 'object', message: 'must be an object' });
+    } else {
+      toJsonText(custom, 'metadata.custom', issues);
+    }
+  }
+  if (issues.length > 0) throw new ValidationError('invalid stream metadata', issues);
+}
+
 /**
  * Decides the whole append, all streams together, in input order (a stream may appear
- * more than once). Throws ConcurrencyError on a failed expectation and ILLEGAL_STATE when
- * an event id is already used in another stream; nothing is written in either case.
+ * more than once). Throws ConcurrencyError on a failed expectation, ILLEGAL_STATE when
+ * an event id is already used in another stream, and EventIdConflictError when an id comes
+ * back to its stream with a different type or data (or metadata, with `compareMetadata`);
+ * nothing is written then.
  *
  * A pure re-append (every event id already stored in that stream) succeeds whatever its
  * expectation and returns the original positions: it is the retry of an append that
@@ -164,19 +293,14 @@ export function planAppends(
       const storedRef = stored.get(key);
       const plannedRef = plannedIds.get(key);
       const earlierStreamId = storedRef?.streamId ?? plannedRef?.streamId;
+      const data = toJsonText(event.data ?? null, `appends.${a}.events.${e}.data`, issues);
+      const metadata = toJsonText(event.metadata ?? {}, `appends.${a}.events.${e}.metadata`, issues);
       if (earlierStreamId === undefined) {
         // Rows are planned before the expectation check; a failed check discards the plan.
         fresh += 1;
         revision += 1n;
         const row = rows.length;
-        rows.push({
-          streamId,
-          revision,
-          eventId: event.eventId,
-          type: event.type,
-          data: toJsonText(event.data ?? null, `appends.${a}.events.${e}.data`, issues),
-          metadata: toJsonText(event.metadata ?? {}, `appends.${a}.events.${e}.metadata`, issues),
-        });
+        rows.push({ streamId, revision, eventId: event.eventId, type: event.type, data, metadata });
         plannedIds.set(key, { streamId, row });
         positions.push({ kind: 'planned', row });
         return;
@@ -187,6 +311,30 @@ export function planAppends(
           `event id ${event.eventId} is already used in stream ${earlierStreamId}, cannot append it to ${streamId}`,
           { details: { eventId: event.eventId, streamId, storedStreamId: earlierStreamId } },
         );
+      }
+      if (issues.length === 0) {
+        const earlier =
+          storedRef ??
+          (plannedRef === undefined
+            ? undefined
+            : {
+                type: rows[plannedRef.row].type,
+                data: JSON.parse(rows[plannedRef.row].data) as unknown,
+                metadata: JSON.parse(rows[plannedRef.row].metadata) as unknown,
+              });
+        const differing =
+          earlier === undefined
+            ? []
+            : differingFields(
+                earlier,
+                {
+                  type: event.type,
+                  data: JSON.parse(data) as unknown,
+                  metadata: JSON.parse(metadata) as unknown,
+                },
+                options.compareMetadata === true,
+              );
+        if (differing.length > 0) throw new EventIdConflictError(streamId, event.eventId, differing);
       }
       duplicateEventIds.push(event.eventId);
       if (storedRef !== undefined) positions.push({ kind: 'stored', position: storedRef.position });

@@ -1,15 +1,27 @@
 import { ConcurrencyError, ThroughlineError, ValidationError } from '@throughline/platform';
+import { EventIdConflictError, type EventToAppend } from './port';
 import {
+  canonicalJson,
   expectationHolds,
   planAppends,
   resolveResults,
   validateAppends,
+  validateExpectedRevision,
+  validateStreamMetadata,
   type StoredEventRef,
 } from './append-plan';
 
 const id = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 const event = (n: number) => ({ eventId: id(n), type: 'ThingHappened', data: { n } });
 const none = new Map<string, StoredEventRef>();
+/** What the store holds for event(n) in a stream, as read back (metadata defaults to {}). */
+const storedAs = (streamId: string, position: bigint, n: number): StoredEventRef => ({
+  streamId,
+  position,
+  type: 'ThingHappened',
+  data: { n },
+  metadata: {},
+});
 
 describe('expectationHolds', () => {
   it.each([
@@ -59,7 +71,7 @@ describe('planAppends', () => {
   });
 
   it('returns stored positions for re-appended ids and skips the expectation for a pure re-append', () => {
-    const stored = new Map([[id(1), { streamId: 's-1', position: 40n }]]);
+    const stored = new Map([[id(1), storedAs('s-1', 40n, 1)]]);
     const plan = planAppends(
       [{ streamId: 's-1', events: [event(1)], expectedRevision: 'no_stream' }],
       {},
@@ -73,14 +85,14 @@ describe('planAppends', () => {
   });
 
   it('matches stored ids case-insensitively', () => {
-    const stored = new Map([[id(1), { streamId: 's-1', position: 40n }]]);
+    const stored = new Map([[id(1), storedAs('s-1', 40n, 1)]]);
     const upper = { ...event(1), eventId: id(1).toUpperCase() };
     const plan = planAppends([{ streamId: 's-1', events: [upper] }], {}, stored, new Map([['s-1', 0n]]));
     expect(plan.rows).toEqual([]);
   });
 
   it('checks the expectation when only some events are re-appended', () => {
-    const stored = new Map([[id(1), { streamId: 's-1', position: 40n }]]);
+    const stored = new Map([[id(1), storedAs('s-1', 40n, 1)]]);
     expect(() =>
       planAppends(
         [{ streamId: 's-1', events: [event(1), event(2)], expectedRevision: 'no_stream' }],
@@ -92,7 +104,7 @@ describe('planAppends', () => {
   });
 
   it('refuses an id that belongs to another stream, stored or earlier in the same call', () => {
-    const stored = new Map([[id(1), { streamId: 's-1', position: 40n }]]);
+    const stored = new Map([[id(1), storedAs('s-1', 40n, 1)]]);
     const illegal = (run: () => unknown) => {
       try {
         run();
@@ -121,6 +133,59 @@ describe('planAppends', () => {
     ).toBe(true);
   });
 
+  it('refuses a stored id re-appended with a different type or data (metadata when asked), naming what differs', () => {
+    const stored = new Map([[id(1), storedAs('s-1', 40n, 1)]]);
+    const conflict = (changed: Partial<EventToAppend>, compareMetadata?: boolean) => {
+      try {
+        planAppends(
+          [{ streamId: 's-1', events: [{ ...event(1), ...changed }] }],
+          { compareMetadata },
+          stored,
+          new Map([['s-1', 0n]]),
+        );
+      } catch (error) {
+        return error instanceof EventIdConflictError
+          ? [error.code, error.eventId, error.differingFields]
+          : error;
+      }
+      return 'no error';
+    };
+    expect(conflict({ type: 'OtherThing' })).toEqual(['ILLEGAL_STATE', id(1), ['type']]);
+    expect(conflict({ data: { n: 2 } })).toEqual(['ILLEGAL_STATE', id(1), ['data']]);
+    expect(conflict({ metadata: { source: 'elsewhere' } })).toBe('no error');
+    expect(conflict({ metadata: { source: 'elsewhere' } }, true)).toEqual([
+      'ILLEGAL_STATE',
+      id(1),
+      ['metadata'],
+    ]);
+    expect(conflict({ type: 'OtherThing', data: null, metadata: { a: 1 } }, true)).toEqual([
+      'ILLEGAL_STATE',
+      id(1),
+      ['type', 'data', 'metadata'],
+    ]);
+    expect(conflict({ metadata: {} }, true)).toBe('no error');
+    // Same JSON value, keys in another order (jsonb does not keep key order): a duplicate.
+    const reordered = new Map([[id(2), { ...storedAs('s-1', 41n, 2), data: { a: 1, b: [1, 2] } }]]);
+    const again = planAppends(
+      [{ streamId: 's-1', events: [{ ...event(2), data: { b: [1, 2], a: 1 } }] }],
+      {},
+      reordered,
+      new Map([['s-1', 1n]]),
+    );
+    expect(resolveResults(again, [])[0].positions).toEqual([41n]);
+  });
+
+  it('refuses an id repeated in one call with a different payload', () => {
+    expect(() =>
+      planAppends(
+        [{ streamId: 's-1', events: [event(1), { ...event(1), data: { n: 9 } }] }],
+        {},
+        none,
+        new Map(),
+      ),
+    ).toThrow(EventIdConflictError);
+  });
+
   it('names data that is not JSON', () => {
     const run = () =>
       planAppends([{ streamId: 's-1', events: [{ ...event(1), data: { big: 1n } }] }], {}, none, new Map());
@@ -132,6 +197,66 @@ describe('planAppends', () => {
         { path: 'appends.0.events.0.data', rule: 'json', message: 'must be JSON-serialisable' },
       ]);
     }
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts object keys at every depth and keeps array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, 1], c: null } })).toBe('{"a":{"c":null,"d":[2,1]},"b":1}');
+    expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
+    expect(canonicalJson([1, 2])).not.toBe(canonicalJson([2, 1]));
+  });
+});
+
+describe('validateStreamMetadata', () => {
+  const issues = (metadata: unknown) => {
+    try {
+      validateStreamMetadata(metadata as never);
+    } catch (error) {
+      return (error as ValidationError).issues.map((issue) => [issue.path, issue.rule]);
+    }
+    return [];
+  };
+
+  it('accepts the known keys', () => {
+    expect(issues({ maxAge: 60, maxCount: 10, truncateBefore: 0n, custom: { owner: 'team' } })).toEqual([]);
+    expect(issues({})).toEqual([]);
+  });
+
+  it('names each bad field and rule, and refuses the reserved and unknown keys', () => {
+    expect(
+      issues({
+        maxAge: 0,
+        maxCount: 1.5,
+        truncateBefore: -1n,
+        custom: [],
+        encryption: { keyId: 'k', algorithm: 'aes-256-gcm' },
+        acl: {},
+      }),
+    ).toEqual([
+      ['metadata.encryption', 'reserved'],
+      ['metadata.acl', 'unknown_key'],
+      ['metadata.maxAge', 'positive_integer'],
+      ['metadata.maxCount', 'positive_integer'],
+      ['metadata.truncateBefore', 'revision'],
+      ['metadata.custom', 'object'],
+    ]);
+    expect(issues({ truncateBefore: 3 })).toEqual([['metadata.truncateBefore', 'revision']]);
+    expect(issues(null)).toEqual([['metadata', 'object']]);
+  });
+});
+
+describe('validateExpectedRevision', () => {
+  it('accepts the expectations and names the field otherwise', () => {
+    for (const ok of ['any', 'no_stream', 'stream_exists', -1n, 7n] as const) {
+      expect(() => validateExpectedRevision(ok)).not.toThrow();
+    }
+    expect(() => validateExpectedRevision(-2n)).toThrow(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ path: 'expectedRevision', rule: 'expected_revision' })],
+      }) as Error,
+    );
+    expect(() => validateExpectedRevision('latest' as never)).toThrow(ValidationError);
   });
 });
 

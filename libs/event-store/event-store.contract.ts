@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConcurrencyError, ThroughlineError, ValidationError } from '@throughline/platform';
 import { waitFor } from '@throughline/testing';
-import type { EventStore, EventToAppend, RecordedEvent } from './port';
+import {
+  EventIdConflictError,
+  StreamTombstonedError,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type RecordedEvent,
+} from './port';
 
 /**
  * The behaviour every EventStore adapter must show. The store is shared by all cases (a
@@ -33,6 +40,22 @@ export function describeEventStoreContract(
     });
     const events = (count: number) =>
       Array.from({ length: count }, (_, i) => event('ThingHappened', { n: i }));
+
+    /** A fresh category name (no dash), so a category read sees only this case's streams. */
+    const categoryName = () => `cat${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const caught = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+    async function expectTombstoned(promise: Promise<unknown>, streamId: string) {
+      const error = await caught(promise);
+      expect(error).toBeInstanceOf(StreamTombstonedError);
+      expect((error as StreamTombstonedError).streamId).toBe(streamId);
+      expect((error as StreamTombstonedError).code).toBe('ILLEGAL_STATE');
+      expect((error as Error).message).toContain(streamId);
+    }
 
     async function expectConcurrencyError(
       promise: Promise<unknown>,
@@ -184,6 +207,98 @@ export function describeEventStoreContract(
         expect(await store.readStream(streamId)).toHaveLength(1);
       });
 
+      it.each<[string, (last: bigint) => ExpectedRevision]>([
+        ['any', () => 'any'],
+        ['stream_exists', () => 'stream_exists'],
+        ['the original exact revision', () => -1n],
+        ['a stale exact revision', (last) => last - 1n],
+      ])('a pure re-append succeeds with %s, after later appends too', async (_name, expectation) => {
+        const streamId = streamName();
+        const batch = events(2);
+        const original = await store.append(streamId, batch, 'no_stream');
+        const later = await store.append(streamId, events(1), 1n);
+        const head = await store.headPosition();
+
+        const again = await store.append(streamId, batch, expectation(later.nextExpectedRevision));
+
+        expect(again.positions).toEqual(original.positions);
+        expect(again.duplicateEventIds).toEqual(batch.map((e) => e.eventId));
+        expect(again.nextExpectedRevision).toBe(2n);
+        expect(await store.headPosition()).toBe(head);
+        expect((await store.readStream(streamId)).map((e) => e.eventId)).toEqual([
+          ...batch.map((e) => e.eventId),
+          expect.any(String),
+        ]);
+      });
+
+      it.each<[string, (original: EventToAppend) => EventToAppend, boolean, string[]]>([
+        ['type', (original) => ({ ...original, type: 'OtherThingHappened' }), false, ['type']],
+        ['data', (original) => ({ ...original, data: { n: 2 } }), false, ['data']],
+        ['type and data', (original) => ({ ...original, type: 'Other', data: [] }), false, ['type', 'data']],
+        [
+          'metadata (compareMetadata)',
+          (original) => ({ ...original, metadata: { source: 'elsewhere' } }),
+          true,
+          ['metadata'],
+        ],
+        [
+          'missing metadata (compareMetadata)',
+          (original) => ({ ...original, metadata: undefined }),
+          true,
+          ['metadata'],
+        ],
+      ])(
+        'refuses the same id with a different %s, storing nothing from the append',
+        async (_field, change, compareMetadata, differing) => {
+          const streamId = streamName();
+          const original = event('ThingHappened', { n: 1 });
+          await store.append(streamId, [original]);
+          const head = await store.headPosition();
+
+          const error = await caught(
+            store.appendMany([{ streamId, events: [change(original), event()] }], { compareMetadata }),
+          );
+
+          expect(error).toBeInstanceOf(EventIdConflictError);
+          const conflict = error as EventIdConflictError;
+          expect([conflict.code, conflict.retriable, conflict.streamId, conflict.eventId]).toEqual([
+            'ILLEGAL_STATE',
+            false,
+            streamId,
+            original.eventId,
+          ]);
+          expect(conflict.differingFields).toEqual(differing);
+          expect(conflict.message).toContain(original.eventId);
+          expect(await store.headPosition()).toBe(head);
+          const [stored, ...rest] = await store.readStream(streamId);
+          expect(rest).toEqual([]);
+          expect([stored.type, stored.data, stored.metadata]).toEqual([
+            'ThingHappened',
+            { n: 1 },
+            { source: 'contract-suite' },
+          ]);
+        },
+      );
+
+      it('by default keeps the first metadata when only metadata differs (a republished event)', async () => {
+        const streamId = streamName();
+        const original = event();
+        const first = await store.append(streamId, [original]);
+        const again = await store.append(streamId, [{ ...original, metadata: { source: 'redelivery' } }]);
+        expect(again.positions).toEqual(first.positions);
+        expect(again.duplicateEventIds).toEqual([original.eventId]);
+        expect((await store.readStream(streamId))[0].metadata).toEqual({ source: 'contract-suite' });
+      });
+
+      it('treats the same JSON with keys in another order as the same event', async () => {
+        const streamId = streamName();
+        const original = { eventId: randomUUID(), type: 'ThingHappened', data: { a: 1, b: { c: 2, d: 3 } } };
+        const first = await store.append(streamId, [original]);
+        const again = await store.append(streamId, [{ ...original, data: { b: { d: 3, c: 2 }, a: 1 } }]);
+        expect(again.positions).toEqual(first.positions);
+        expect(again.duplicateEventIds).toEqual([original.eventId]);
+      });
+
       it('refuses an id already stored in another stream, naming the id', async () => {
         const a = event();
         const otherStream = streamName();
@@ -310,6 +425,218 @@ export function describeEventStoreContract(
           written.slice(2, 4),
         );
         expect(await store.readAll({ after: written[4] })).toEqual([]);
+      });
+    });
+
+    describe('readCategory', () => {
+      it('reads the streams `<category>-…` in global order, after an exclusive position, at most maxCount', async () => {
+        const category = categoryName();
+        const head = await store.headPosition();
+        const r1 = await store.append(`${category}-one`, events(2));
+        await store.append(`${category}x-other`, events(1)); // another category sharing the prefix
+        await store.append(category, events(1)); // no dash: in no category
+        const r2 = await store.append(`${category}-two`, events(1));
+        const r3 = await store.append(`${category}-one`, events(1));
+        const written = [...r1.positions, ...r2.positions, ...r3.positions];
+
+        const all = await store.readCategory(category, { after: head });
+        expect(all.map((e) => e.position)).toEqual(written);
+        expect(all.map((e) => e.streamId)).toEqual([
+          `${category}-one`,
+          `${category}-one`,
+          `${category}-two`,
+          `${category}-one`,
+        ]);
+        expect((await store.readCategory(category)).map((e) => e.position)).toEqual(written);
+        expect(
+          (await store.readCategory(category, { after: written[0], maxCount: 2 })).map((e) => e.position),
+        ).toEqual(written.slice(1, 3));
+        expect(await store.readCategory(category, { after: written[3] })).toEqual([]);
+      });
+
+      it('rejects a category with a dash, naming the field', async () => {
+        const error = await caught(store.readCategory('health-RX1'));
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).issues).toEqual([expect.objectContaining({ path: 'category' })]);
+      });
+    });
+
+    describe('readByType', () => {
+      it('reads one type across streams in global order, after an exclusive position, at most maxCount', async () => {
+        const type = `Checked${randomUUID().replace(/-/g, '')}`;
+        const r1 = await store.append(streamName(), [event(type), event(), event(type)]);
+        const r2 = await store.append(streamName(), [event(type)]);
+        const written = [r1.positions[0], r1.positions[2], r2.positions[0]];
+
+        const read = await store.readByType(type);
+        expect(read.map((e) => e.position)).toEqual(written);
+        expect(read.every((e) => e.type === type)).toBe(true);
+        expect(
+          (await store.readByType(type, { after: written[0], maxCount: 1 })).map((e) => e.position),
+        ).toEqual([written[1]]);
+        expect(await store.readByType(type, { after: written[2] })).toEqual([]);
+      });
+    });
+
+    describe('stream metadata', () => {
+      const revisions = (read: RecordedEvent[]) => read.map((e) => e.revision);
+
+      it('reads back what was set; setting replaces the whole document', async () => {
+        const streamId = streamName();
+        expect(await store.getStreamMetadata(streamId)).toEqual({});
+        await store.setStreamMetadata(streamId, {
+          maxCount: 10,
+          truncateBefore: 2n,
+          custom: { owner: 'contract' },
+        });
+        expect(await store.getStreamMetadata(streamId)).toEqual({
+          maxCount: 10,
+          truncateBefore: 2n,
+          custom: { owner: 'contract' },
+        });
+        await store.setStreamMetadata(streamId, { maxAge: 3600 });
+        expect(await store.getStreamMetadata(streamId)).toEqual({ maxAge: 3600 });
+      });
+
+      it('refuses the reserved encryption key and unknown keys, naming them', async () => {
+        const error = await caught(
+          store.setStreamMetadata(streamName(), {
+            encryption: { keyId: 'k-1', algorithm: 'aes-256-gcm' },
+          } as never),
+        );
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).issues).toEqual([
+          expect.objectContaining({ path: 'metadata.encryption', rule: 'reserved' }),
+        ]);
+        const unknown = await caught(store.setStreamMetadata(streamName(), { maxCount: 0 }));
+        expect((unknown as ValidationError).issues).toEqual([
+          expect.objectContaining({ path: 'metadata.maxCount', rule: 'positive_integer' }),
+        ]);
+      });
+
+      it('maxCount: reads return only the last events, forwards, backwards and by category', async () => {
+        const category = categoryName();
+        const streamId = `${category}-counted`;
+        await store.append(streamId, events(5));
+        await store.setStreamMetadata(streamId, { maxCount: 2 });
+        expect(revisions(await store.readStream(streamId))).toEqual([3n, 4n]);
+        expect(revisions(await store.readStream(streamId, { direction: 'backwards' }))).toEqual([4n, 3n]);
+        expect(revisions(await store.readStream(streamId, { fromRevision: 1n, maxCount: 1 }))).toEqual([3n]);
+        expect(revisions(await store.readCategory(category))).toEqual([3n, 4n]);
+        await store.append(streamId, events(1));
+        expect(revisions(await store.readStream(streamId))).toEqual([4n, 5n]);
+      });
+
+      it('truncateBefore: reads start at that revision', async () => {
+        const streamId = streamName();
+        await store.append(streamId, events(5));
+        await store.setStreamMetadata(streamId, { truncateBefore: 3n });
+        expect(revisions(await store.readStream(streamId))).toEqual([3n, 4n]);
+        expect(
+          revisions(await store.readStream(streamId, { direction: 'backwards', fromRevision: 3n })),
+        ).toEqual([3n]);
+        await store.setStreamMetadata(streamId, {});
+        expect(revisions(await store.readStream(streamId))).toEqual([0n, 1n, 2n, 3n, 4n]);
+      });
+
+      it('maxAge: events recorded longer ago are not read', async () => {
+        const category = categoryName();
+        const streamId = `${category}-aged`;
+        await store.append(streamId, events(2));
+        await store.setStreamMetadata(streamId, { maxAge: 1 });
+        expect(revisions(await store.readStream(streamId))).toEqual([0n, 1n]);
+        await waitFor(async () => (await store.readStream(streamId)).length === 0, {
+          timeoutMs: 10000,
+          message: 'events older than maxAge hidden',
+        });
+        const fresh = await store.append(streamId, events(1));
+        expect(revisions(await store.readStream(streamId))).toEqual([2n]);
+        expect((await store.readCategory(category)).map((e) => e.position)).toEqual(fresh.positions);
+        await store.setStreamMetadata(streamId, { maxAge: 3600 });
+        expect(revisions(await store.readStream(streamId))).toEqual([0n, 1n, 2n]);
+      });
+
+      it('readAll ignores stream metadata (as $all does)', async () => {
+        const head = await store.headPosition();
+        const streamId = streamName();
+        const written = await store.append(streamId, events(3));
+        await store.setStreamMetadata(streamId, { maxCount: 1 });
+        expect((await store.readAll({ after: head })).map((e) => e.position)).toEqual(written.positions);
+      });
+    });
+
+    describe('deleteStream (soft delete)', () => {
+      it('reads answer as if empty; a later append reopens it and revisions continue', async () => {
+        const category = categoryName();
+        const streamId = `${category}-deleted`;
+        const type = `Deleted${randomUUID().replace(/-/g, '')}`;
+        const head = await store.headPosition();
+        const before = await store.append(streamId, [event(type), event(type), event(type)]);
+
+        await store.deleteStream(streamId);
+
+        expect(await store.readStream(streamId)).toEqual([]);
+        expect(await store.readStream(streamId, { direction: 'backwards' })).toEqual([]);
+        expect(await store.readCategory(category)).toEqual([]);
+        expect(await store.readByType(type)).toEqual([]);
+        expect((await store.getStreamMetadata(streamId)).truncateBefore).toBe(3n);
+        // The events are still recorded: readAll sees them.
+        expect((await store.readAll({ after: head })).map((e) => e.position)).toEqual(before.positions);
+
+        const reopened = await store.append(streamId, [event(type)], 'any');
+        expect(reopened.nextExpectedRevision).toBe(3n);
+        const read = await store.readStream(streamId);
+        expect(read.map((e) => [e.revision, e.position])).toEqual([[3n, reopened.positions[0]]]);
+        expect((await store.readCategory(category)).map((e) => e.position)).toEqual(reopened.positions);
+        expect((await store.readByType(type)).map((e) => e.position)).toEqual(reopened.positions);
+      });
+
+      it('checks the expected revision', async () => {
+        const streamId = streamName();
+        await store.append(streamId, events(2));
+        await expectConcurrencyError(store.deleteStream(streamId, 0n), streamId, '0', '1');
+        expect(await store.readStream(streamId)).toHaveLength(2);
+        await store.deleteStream(streamId, 1n);
+        expect(await store.readStream(streamId)).toEqual([]);
+      });
+    });
+
+    describe('tombstoneStream (hard delete)', () => {
+      it('reads, appends and metadata changes then fail with an error naming the stream', async () => {
+        const category = categoryName();
+        const streamId = `${category}-gone`;
+        const head = await store.headPosition();
+        const written = await store.append(streamId, events(2));
+
+        await store.tombstoneStream(streamId);
+
+        await expectTombstoned(store.readStream(streamId), streamId);
+        await expectTombstoned(store.readStream(streamId, { direction: 'backwards' }), streamId);
+        await expectTombstoned(store.append(streamId, events(1)), streamId);
+        await expectTombstoned(store.append(streamId, events(1), 'no_stream'), streamId);
+        await expectTombstoned(store.getStreamMetadata(streamId), streamId);
+        await expectTombstoned(store.setStreamMetadata(streamId, { maxCount: 1 }), streamId);
+        await expectTombstoned(store.deleteStream(streamId), streamId);
+        await expectTombstoned(store.tombstoneStream(streamId), streamId);
+        expect(await store.readCategory(category)).toEqual([]);
+        // Recorded events are never removed: readAll still has them.
+        expect((await store.readAll({ after: head })).map((e) => e.position)).toEqual(written.positions);
+      });
+
+      it('fails a multi-stream append that names a tombstoned stream, storing nothing', async () => {
+        const [live, gone] = [streamName(), streamName()];
+        await store.append(gone, events(1));
+        await store.tombstoneStream(gone, 0n);
+        const head = await store.headPosition();
+        await expectTombstoned(
+          store.appendMany([
+            { streamId: live, events: events(1) },
+            { streamId: gone, events: events(1) },
+          ]),
+          gone,
+        );
+        expect(await store.readStream(live)).toEqual([]);
+        expect(await store.headPosition()).toBe(head);
       });
     });
 

@@ -5,6 +5,7 @@ import {
   FORWARDS,
   NO_STREAM,
   START,
+  StreamDeletedError,
   StreamNotFoundError,
   WrongExpectedVersionError,
   excludeSystemEvents,
@@ -15,20 +16,33 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import { ConcurrencyError, ThroughlineError, UnavailableError } from '@throughline/platform';
-import { eventIdKey, planAppends, validateAppends, type StoredEventRef } from './append-plan';
-import type {
-  AppendOptions,
-  AppendResult,
-  EventStore,
-  EventToAppend,
-  ExpectedRevision,
-  ReadAllOptions,
-  ReadStreamOptions,
-  RecordedEvent,
-  StreamAppend,
-  SubscribeOptions,
-  Subscription,
-  SubscriptionHandler,
+import {
+  eventIdKey,
+  planAppends,
+  validateAppends,
+  validateCategory,
+  validateEventType,
+  validateExpectedRevision,
+  validateStreamId,
+  validateStreamMetadata,
+  type StoredEventRef,
+} from './append-plan';
+import {
+  StreamTombstonedError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadFilteredOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StreamAppend,
+  type StreamMetadata,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
 } from './port';
 
 /**
@@ -50,6 +64,14 @@ import type {
  *   PostgreSQL adapter's ILLEGAL_STATE for an id reused in an unrelated stream is not
  *   detected here.
  * - checkpoints live in streams `$tl-checkpoint-<name>` (max count 1).
+ * - readCategory / readByType read the system projection streams `$ce-<category>` and
+ *   `$et-<type>` (links resolved, so the server applies stream metadata): they need the
+ *   $by_category and $by_event_type projections running (otherwise they answer empty), and
+ *   each page is read from the start of that stream, skipping up to `after`.
+ * - stream metadata and deletes are the server's own; `stream_exists` on a delete is sent as
+ *   `any`. The planner sees only the events a read returns, so after a soft delete or under
+ *   maxCount it does not see the hidden ids (nor the revision before a soft delete).
+ * - none of this has run against a server on the development machine (see the spec).
  */
 export interface EventStoreDbOptions {
   /** e.g. `esdb://127.0.0.1:2113?tls=false` */
@@ -87,7 +109,10 @@ export class EventStoreDbEventStore implements EventStore {
         // Lost a race with another writer between reading the streams and writing them.
         const raced = error instanceof WrongExpectedVersionError;
         const onlyAny = appends.every((append) => (append.expectedRevision ?? 'any') === 'any');
-        if (!raced) throw translate(error);
+        if (!raced)
+          throw error instanceof StreamDeletedError
+            ? translateDeleted(error, error.streamName)
+            : translate(error);
         if (!onlyAny || attempt >= this.maxAppendRetries) {
           throw new ConcurrencyError(
             error.streamName,
@@ -110,7 +135,13 @@ export class EventStoreDbEventStore implements EventStore {
       const events = await this.readWholeStream(streamId);
       currentRevisions.set(streamId, events.length === 0 ? -1n : events[events.length - 1].revision);
       for (const event of events) {
-        stored.set(eventIdKey(event.eventId), { streamId, position: event.position });
+        stored.set(eventIdKey(event.eventId), {
+          streamId,
+          position: event.position,
+          type: event.type,
+          data: event.data,
+          metadata: event.metadata,
+        });
       }
     }
     const plan = planAppends(appends, options, stored, currentRevisions);
@@ -165,9 +196,106 @@ export class EventStoreDbEventStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
+      throw translateDeleted(error, streamId);
+    }
+    return events;
+  }
+
+  /**
+   * Reads the system projection stream `$ce-<category>` with links resolved, so the server
+   * applies each stream's metadata (a link to a truncated event does not resolve). Needs the
+   * $by_category projection running; pages from the start of that stream up to `after`.
+   */
+  async readCategory(category: string, options: ReadFilteredOptions = {}): Promise<RecordedEvent[]> {
+    validateCategory(category);
+    return this.readLinked(`$ce-${category}`, options);
+  }
+
+  /** As readCategory, over `$et-<type>` (needs the $by_event_type projection). */
+  async readByType(type: string, options: ReadFilteredOptions = {}): Promise<RecordedEvent[]> {
+    validateEventType(type);
+    return this.readLinked(`$et-${type}`, options);
+  }
+
+  private async readLinked(streamId: string, options: ReadFilteredOptions): Promise<RecordedEvent[]> {
+    const after = options.after ?? 0n;
+    const maxCount = options.maxCount ?? 1000;
+    const events: RecordedEvent[] = [];
+    try {
+      const read = this.client.readStream(streamId, {
+        direction: FORWARDS,
+        fromRevision: START,
+        resolveLinkTos: true,
+      });
+      for await (const resolved of read) {
+        const event = toRecorded(resolved);
+        if (event && event.position > after) events.push(event);
+        if (events.length === maxCount) {
+          await read.cancel();
+          break;
+        }
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
       throw translate(error);
     }
     return events;
+  }
+
+  async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
+    validateStreamId(streamId);
+    validateStreamMetadata(metadata);
+    try {
+      await this.client.setStreamMetadata(streamId, {
+        ...(metadata.custom === undefined ? {} : { custom: metadata.custom }),
+        ...(metadata.maxAge === undefined ? {} : { maxAge: metadata.maxAge }),
+        ...(metadata.maxCount === undefined ? {} : { maxCount: metadata.maxCount }),
+        ...(metadata.truncateBefore === undefined ? {} : { truncateBefore: Number(metadata.truncateBefore) }),
+      });
+    } catch (error) {
+      throw translateDeleted(error, streamId);
+    }
+  }
+
+  async getStreamMetadata(streamId: string): Promise<StreamMetadata> {
+    validateStreamId(streamId);
+    try {
+      const { metadata } = await this.client.getStreamMetadata(streamId);
+      if (metadata === undefined) return {};
+      return {
+        ...(metadata.maxAge === undefined ? {} : { maxAge: metadata.maxAge }),
+        ...(metadata.maxCount === undefined ? {} : { maxCount: metadata.maxCount }),
+        ...(typeof metadata.truncateBefore === 'number'
+          ? { truncateBefore: BigInt(metadata.truncateBefore) }
+          : {}),
+        ...(metadata.custom === undefined ? {} : { custom: metadata.custom as Record<string, unknown> }),
+      };
+    } catch (error) {
+      throw translateDeleted(error, streamId);
+    }
+  }
+
+  async deleteStream(streamId: string, expectedRevision: ExpectedRevision = 'any'): Promise<void> {
+    validateStreamId(streamId);
+    validateExpectedRevision(expectedRevision);
+    try {
+      await this.client.deleteStream(streamId, { expectedRevision: toServerExpectation(expectedRevision) });
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return;
+      throw translateDeleted(error, streamId);
+    }
+  }
+
+  async tombstoneStream(streamId: string, expectedRevision: ExpectedRevision = 'any'): Promise<void> {
+    validateStreamId(streamId);
+    validateExpectedRevision(expectedRevision);
+    try {
+      await this.client.tombstoneStream(streamId, {
+        expectedRevision: toServerExpectation(expectedRevision),
+      });
+    } catch (error) {
+      throw translateDeleted(error, streamId);
+    }
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -238,6 +366,14 @@ export class EventStoreDbEventStore implements EventStore {
   }
 }
 
+/** The port's subscription filter, applied exactly on the client (category = stream id before the first dash). */
+function matchesFilter(event: RecordedEvent, filter: SubscribeOptions['filter']): boolean {
+  if (!filter) return true;
+  if (filter.category !== undefined && event.streamId.split('-', 1)[0] !== filter.category) return false;
+  if (filter.eventTypes !== undefined && !filter.eventTypes.includes(event.type)) return false;
+  return true;
+}
+
 /** Streams EventStoreDB keeps for itself, and this adapter's checkpoint streams. */
 function isInternal(streamId: string): boolean {
   return streamId.startsWith('$');
@@ -263,6 +399,19 @@ function toRecorded(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedE
     metadata: (event.metadata ?? {}) as Record<string, unknown>,
     recordedAt: event.created,
   };
+}
+
+/** 'stream_exists' has no delete-time equivalent on the server: it is sent as 'any'. */
+function toServerExpectation(expected: ExpectedRevision): 'any' | 'no_stream' | bigint {
+  return expected === 'stream_exists' ? 'any' : expected;
+}
+
+function translateDeleted(error: unknown, streamId: string): unknown {
+  if (error instanceof StreamDeletedError) return new StreamTombstonedError(streamId);
+  if (error instanceof WrongExpectedVersionError) {
+    return new ConcurrencyError(streamId, String(error.expectedVersion), String(error.actualVersion));
+  }
+  return translate(error);
 }
 
 function translate(error: unknown): unknown {
@@ -301,6 +450,7 @@ class EventStoreDbSubscription implements Subscription {
     this.source.on('data', (resolved: AllStreamResolvedEvent) => {
       const event = toRecorded(resolved);
       if (!event || event.position <= this.last || isInternal(event.streamId)) return;
+      if (!matchesFilter(event, this.options.filter)) return;
       this.queue.push(event);
       if (this.queue.length >= (this.options.batchSize ?? 500)) this.source.pause();
       void this.drain();

@@ -5,13 +5,16 @@ export type {
   EventToAppend,
   ExpectedRevision,
   ReadAllOptions,
+  ReadFilteredOptions,
   ReadStreamOptions,
   RecordedEvent,
   StreamAppend,
+  StreamMetadata,
   SubscribeOptions,
   Subscription,
   SubscriptionHandler,
 } from './port';
+export { EventIdConflictError, RESERVED_STREAM_METADATA_KEYS, StreamTombstonedError } from './port';
 export {
   DEFAULT_NOTIFY_CHANNEL,
   PostgresEventStore,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createPool } from '@throughline/platform';
+import { ConcurrencyError, createPool } from '@throughline/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
 import { describeEventStoreContract } from './event-store.contract';
 import { PostgresEventStore, eventStoreMigrationsDirectory } from './postgres-event-store';
@@ -47,7 +47,7 @@ describe('PostgresEventStore (PostgreSQL specifics)', () => {
     const again = await PostgresEventStore.create({ connectionString: database.url });
     await again.close();
     const applied = await admin.query("SELECT version FROM schema_migrations WHERE context = 'event-store'");
-    expect(applied.rows).toEqual([{ version: 1 }]);
+    expect(applied.rows.map((row: { version: number }) => row.version).sort()).toEqual([1, 2]);
   });
 
   it.each([
@@ -57,6 +57,78 @@ describe('PostgresEventStore (PostgreSQL specifics)', () => {
   ])('keeps events append-only: %s is refused by the database', async (operation, sql) => {
     await store.append(`guard-${randomUUID()}`, [event()]);
     await expect(admin.query(sql)).rejects.toThrow(`events is append-only: ${operation} is not allowed`);
+  });
+
+  it('keeps tombstones permanent: UPDATE and DELETE are refused by the database', async () => {
+    const streamId = `guard-${randomUUID()}`;
+    await store.append(streamId, [event()]);
+    await store.tombstoneStream(streamId);
+    await expect(
+      admin.query('DELETE FROM stream_tombstones WHERE stream_id = $1', [streamId]),
+    ).rejects.toThrow('stream_tombstones is permanent: DELETE is not allowed');
+    await expect(admin.query("UPDATE stream_tombstones SET stream_id = 'x'")).rejects.toThrow(
+      'stream_tombstones is permanent: UPDATE is not allowed',
+    );
+  });
+
+  it('soft delete writes metadata only: no event row is removed or changed', async () => {
+    const streamId = `guard-${randomUUID()}`;
+    await store.append(streamId, [event(), event()]);
+    await store.deleteStream(streamId);
+    const rows = await admin.query('SELECT revision FROM events WHERE stream_id = $1 ORDER BY revision', [
+      streamId,
+    ]);
+    expect(rows.rows).toEqual([{ revision: '0' }, { revision: '1' }]);
+    // Expectations still see the last revision of a soft-deleted stream.
+    await expect(store.append(streamId, [event()], 'no_stream')).rejects.toBeInstanceOf(ConcurrencyError);
+    expect((await store.append(streamId, [event()], 1n)).nextExpectedRevision).toBe(2n);
+  });
+
+  // The planner prefers a sequential scan on a small table; with it disabled, it picks an
+  // index that fits the query shape, as it would on a large table. The SQL is the store's own,
+  // captured from its pool.
+  it.each([
+    [
+      'readStream',
+      'events_stream_id_revision_key',
+      (s: PostgresEventStore) => s.readStream('explain-1', { fromRevision: 3n, maxCount: 10 }),
+    ],
+    [
+      'readCategory',
+      'events_category_position',
+      (s: PostgresEventStore) => s.readCategory('explain', { after: 5n }),
+    ],
+    [
+      'readByType',
+      'events_type_position',
+      (s: PostgresEventStore) => s.readByType('Explained', { maxCount: 10 }),
+    ],
+  ])('%s reads through the index %s', async (_read, index, read) => {
+    const pool = createPool(database.url, { max: 1 });
+    const spied = await PostgresEventStore.create({ connectionString: database.url, pool });
+    const captured: { text: string; values: unknown[] }[] = [];
+    const query = pool.query.bind(pool) as (text: string, values: unknown[]) => Promise<unknown>;
+    pool.query = ((text: string, values: unknown[]) => {
+      captured.push({ text, values });
+      return query(text, values);
+    }) as unknown as typeof pool.query;
+    try {
+      await read(spied);
+    } finally {
+      await spied.close();
+      await pool.end();
+    }
+    expect(captured).toHaveLength(1);
+    await admin.query('SET enable_seqscan = off');
+    try {
+      const plan = await admin.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN ${captured[0].text}`,
+        captured[0].values,
+      );
+      expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain(index);
+    } finally {
+      await admin.query('RESET enable_seqscan');
+    }
   });
 
   it('leaves a pool it was given open on close', async () => {

@@ -1,5 +1,6 @@
 import type { ClientBase, Pool } from 'pg';
 import {
+  ConcurrencyError,
   ValidationError,
   createPool,
   ensureDatabase,
@@ -7,20 +8,36 @@ import {
   migrationsDirectory,
   readMigrations,
 } from '@throughline/platform';
-import { planAppends, resolveResults, validateAppends, type StoredEventRef } from './append-plan';
-import type {
-  AppendOptions,
-  AppendResult,
-  EventStore,
-  EventToAppend,
-  ExpectedRevision,
-  ReadAllOptions,
-  ReadStreamOptions,
-  RecordedEvent,
-  StreamAppend,
-  SubscribeOptions,
-  Subscription,
-  SubscriptionHandler,
+import {
+  describeActualRevision,
+  describeExpectedRevision,
+  expectationHolds,
+  planAppends,
+  resolveResults,
+  validateAppends,
+  validateCategory,
+  validateEventType,
+  validateExpectedRevision,
+  validateStreamId,
+  validateStreamMetadata,
+  type StoredEventRef,
+} from './append-plan';
+import {
+  StreamTombstonedError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadFilteredOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StreamAppend,
+  type StreamMetadata,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
 } from './port';
 import { PostgresSubscription } from './postgres-subscription';
 
@@ -79,6 +96,16 @@ function validateMaxCount(maxCount: number | undefined): number {
   return value;
 }
 
+function validateAfter(after: bigint | undefined): bigint {
+  const value = after ?? 0n;
+  if (typeof value !== 'bigint' || value < 0n) {
+    throw new ValidationError('invalid read', [
+      { path: 'after', rule: 'position', message: 'must be a bigint >= 0' },
+    ]);
+  }
+  return value;
+}
+
 interface EventRow {
   position: string;
   stream_id: string;
@@ -91,6 +118,57 @@ interface EventRow {
 }
 
 const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
+const E_COLUMNS = EVENT_COLUMNS.split(', ')
+  .map((column) => `e.${column}`)
+  .join(', ');
+
+/**
+ * The stream-metadata rules as a predicate over `e` (events), `m` (stream_metadata) and
+ * `s` (streams), both left-joined: the lowest visible revision is the larger of
+ * truncateBefore and (last revision - maxCount + 1); maxAge hides what was recorded earlier.
+ */
+const VISIBLE_SQL = `e.revision >= GREATEST(coalesce(m.truncate_before, 0), coalesce(s.revision - m.max_count + 1, 0))
+  AND (m.max_age IS NULL OR e.recorded_at > now() - m.max_age * interval '1 second')`;
+
+interface MetadataRow {
+  max_age: string | null;
+  max_count: string | null;
+  truncate_before: string | null;
+  custom: Record<string, unknown> | null;
+}
+
+function toStreamMetadata(row: MetadataRow | undefined): StreamMetadata {
+  if (row === undefined) return {};
+  return {
+    ...(row.max_age === null ? {} : { maxAge: Number(row.max_age) }),
+    ...(row.max_count === null ? {} : { maxCount: Number(row.max_count) }),
+    ...(row.truncate_before === null ? {} : { truncateBefore: BigInt(row.truncate_before) }),
+    ...(row.custom === null ? {} : { custom: row.custom }),
+  };
+}
+
+/** Throws StreamTombstonedError if the stream is tombstoned. */
+async function assertNotTombstoned(db: Pick<Pool, 'query'>, streamId: string): Promise<void> {
+  const result = await db.query('SELECT 1 FROM stream_tombstones WHERE stream_id = $1', [streamId]);
+  if (result.rows.length > 0) throw new StreamTombstonedError(streamId);
+}
+
+/** Runs `work` in a transaction holding the append lock (metadata changes serialise with appends). */
+async function underAppendLock<T>(pool: Pool, work: (client: ClientBase) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(APPEND_LOCK_SQL);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
@@ -154,19 +232,41 @@ export async function appendInTransaction(
   const [storedRows, streamRows] = await Promise.all([
     eventIds.length === 0
       ? { rows: [] }
-      : client.query<{ event_id: string; stream_id: string; position: string }>(
-          'SELECT event_id, stream_id, position FROM events WHERE event_id = ANY($1::uuid[])',
+      : client.query<Pick<EventRow, 'event_id' | 'stream_id' | 'position' | 'type' | 'data' | 'metadata'>>(
+          `SELECT event_id, stream_id, position, type, data, metadata FROM events
+           WHERE event_id = ANY($1::uuid[])`,
           [eventIds],
         ),
-    client.query<{ stream_id: string; revision: string }>(
-      'SELECT stream_id, revision FROM streams WHERE stream_id = ANY($1::text[])',
+    // The streams' last revisions and tombstones in one query.
+    client.query<{ stream_id: string; revision: string | null; tombstoned: boolean }>(
+      `SELECT ids.stream_id, s.revision, t.stream_id IS NOT NULL AS tombstoned
+       FROM unnest($1::text[]) AS ids(stream_id)
+       LEFT JOIN streams s ON s.stream_id = ids.stream_id
+       LEFT JOIN stream_tombstones t ON t.stream_id = ids.stream_id`,
       [streamIds],
     ),
   ]);
-  const stored = new Map<string, StoredEventRef>(
-    storedRows.rows.map((row) => [row.event_id, { streamId: row.stream_id, position: BigInt(row.position) }]),
+  const tombstoned = streamIds.find((streamId) =>
+    streamRows.rows.some((row) => row.stream_id === streamId && row.tombstoned),
   );
-  const revisions = new Map(streamRows.rows.map((row) => [row.stream_id, BigInt(row.revision)]));
+  if (tombstoned !== undefined) throw new StreamTombstonedError(tombstoned);
+  const stored = new Map<string, StoredEventRef>(
+    storedRows.rows.map((row) => [
+      row.event_id,
+      {
+        streamId: row.stream_id,
+        position: BigInt(row.position),
+        type: row.type,
+        data: row.data,
+        metadata: row.metadata,
+      },
+    ]),
+  );
+  const revisions = new Map(
+    streamRows.rows.flatMap((row) =>
+      row.revision === null ? [] : [[row.stream_id, BigInt(row.revision)] as const],
+    ),
+  );
 
   const plan = planAppends(appends, options, stored, revisions);
 
@@ -270,17 +370,149 @@ export class PostgresEventStore implements EventStore {
     const maxCount = validateMaxCount(options.maxCount);
     const backwards = options.direction === 'backwards';
     const from = options.fromRevision;
-    const bound = from === undefined ? '' : backwards ? 'AND revision <= $3' : 'AND revision >= $3';
-    const result = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ${bound}
-       ORDER BY revision ${backwards ? 'DESC' : 'ASC'} LIMIT $2`,
+    const bound = from === undefined ? '' : backwards ? 'AND e.revision <= $3' : 'AND e.revision >= $3';
+    const order = backwards ? 'DESC' : 'ASC';
+    // One round trip: the stream's state (tombstone, lowest visible revision, max age), then
+    // a page of the stream through the (stream_id, revision) index from that revision on.
+    const result = await this.pool.query<EventRow & { tombstoned: boolean }>(
+      `WITH state AS (
+         SELECT EXISTS (SELECT 1 FROM stream_tombstones WHERE stream_id = $1) AS tombstoned,
+                GREATEST(coalesce(m.truncate_before, 0), coalesce(s.revision - m.max_count + 1, 0)) AS lowest,
+                m.max_age
+         FROM (SELECT 1) AS one
+         LEFT JOIN stream_metadata m ON m.stream_id = $1
+         LEFT JOIN streams s ON s.stream_id = $1
+       ), page AS (
+         SELECT ${E_COLUMNS} FROM events e, state
+         WHERE e.stream_id = $1 AND e.revision >= state.lowest ${bound}
+           AND (state.max_age IS NULL OR e.recorded_at > now() - state.max_age * interval '1 second')
+         ORDER BY e.revision ${order} LIMIT $2
+       )
+       SELECT state.tombstoned, page.* FROM state LEFT JOIN page ON true ORDER BY page.revision ${order}`,
       from === undefined ? [streamId, maxCount] : [streamId, maxCount, from.toString()],
     );
-    return result.rows.map(toRecordedEvent);
+    if (result.rows[0]?.tombstoned) throw new StreamTombstonedError(streamId);
+    return result.rows.filter((row) => row.position !== null).map(toRecordedEvent);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     return readEventsAfter(this.pool, options.after ?? 0n, validateMaxCount(options.maxCount));
+  }
+
+  /** Uses the index events_category_position ((split_part(stream_id, '-', 1)), position). */
+  async readCategory(category: string, options: ReadFilteredOptions = {}): Promise<RecordedEvent[]> {
+    validateCategory(category);
+    return this.readFiltered(
+      "split_part(e.stream_id, '-', 1) = $1 AND strpos(e.stream_id, '-') > 0",
+      category,
+      options,
+    );
+  }
+
+  /** Uses the index events_type_position (type, position). */
+  async readByType(type: string, options: ReadFilteredOptions = {}): Promise<RecordedEvent[]> {
+    validateEventType(type);
+    return this.readFiltered('e.type = $1', type, options);
+  }
+
+  private async readFiltered(
+    filter: string,
+    value: string,
+    options: ReadFilteredOptions,
+  ): Promise<RecordedEvent[]> {
+    const maxCount = validateMaxCount(options.maxCount);
+    const after = validateAfter(options.after);
+    const result = await this.pool.query<EventRow>(
+      `SELECT ${E_COLUMNS} FROM events e
+       LEFT JOIN stream_metadata m ON m.stream_id = e.stream_id
+       LEFT JOIN streams s ON s.stream_id = e.stream_id
+       WHERE ${filter} AND e.position > $2
+         AND NOT EXISTS (SELECT 1 FROM stream_tombstones t WHERE t.stream_id = e.stream_id)
+         AND ${VISIBLE_SQL}
+       ORDER BY e.position LIMIT $3`,
+      [value, after.toString(), maxCount],
+    );
+    return result.rows.map(toRecordedEvent);
+  }
+
+  async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
+    validateStreamId(streamId);
+    validateStreamMetadata(metadata);
+    await underAppendLock(this.pool, async (client) => {
+      await assertNotTombstoned(client, streamId);
+      await client.query(
+        `INSERT INTO stream_metadata (stream_id, max_age, max_count, truncate_before, custom)
+         VALUES ($1, $2, $3, $4, $5::jsonb)
+         ON CONFLICT (stream_id) DO UPDATE SET max_age = excluded.max_age, max_count = excluded.max_count,
+           truncate_before = excluded.truncate_before, custom = excluded.custom, updated_at = now()`,
+        [
+          streamId,
+          metadata.maxAge ?? null,
+          metadata.maxCount ?? null,
+          metadata.truncateBefore?.toString() ?? null,
+          metadata.custom === undefined ? null : JSON.stringify(metadata.custom),
+        ],
+      );
+    });
+  }
+
+  async getStreamMetadata(streamId: string): Promise<StreamMetadata> {
+    validateStreamId(streamId);
+    const result = await this.pool.query<MetadataRow & { tombstoned: boolean; found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM stream_tombstones WHERE stream_id = $1) AS tombstoned,
+              m.max_age, m.max_count, m.truncate_before, m.custom, m.stream_id IS NOT NULL AS found
+       FROM (SELECT 1) AS one LEFT JOIN stream_metadata m ON m.stream_id = $1`,
+      [streamId],
+    );
+    const [row] = result.rows; // always one row
+    if (row.tombstoned) throw new StreamTombstonedError(streamId);
+    return toStreamMetadata(row.found ? row : undefined);
+  }
+
+  async deleteStream(streamId: string, expectedRevision: ExpectedRevision = 'any'): Promise<void> {
+    validateStreamId(streamId);
+    validateExpectedRevision(expectedRevision);
+    await underAppendLock(this.pool, async (client) => {
+      await assertNotTombstoned(client, streamId);
+      const current = await this.lastRevision(client, streamId, expectedRevision);
+      if (current < 0n) return; // nothing to hide
+      await client.query(
+        `INSERT INTO stream_metadata (stream_id, truncate_before) VALUES ($1, $2)
+         ON CONFLICT (stream_id) DO UPDATE SET truncate_before = excluded.truncate_before, updated_at = now()`,
+        [streamId, (current + 1n).toString()],
+      );
+    });
+  }
+
+  async tombstoneStream(streamId: string, expectedRevision: ExpectedRevision = 'any'): Promise<void> {
+    validateStreamId(streamId);
+    validateExpectedRevision(expectedRevision);
+    await underAppendLock(this.pool, async (client) => {
+      await assertNotTombstoned(client, streamId);
+      await this.lastRevision(client, streamId, expectedRevision);
+      await client.query('INSERT INTO stream_tombstones (stream_id) VALUES ($1)', [streamId]);
+    });
+  }
+
+  /** The stream's last revision (-1n when it has none), after checking the expectation. */
+  private async lastRevision(
+    client: ClientBase,
+    streamId: string,
+    expectedRevision: ExpectedRevision,
+  ): Promise<bigint> {
+    const result = await client.query<{ revision: string }>(
+      'SELECT revision FROM streams WHERE stream_id = $1',
+      [streamId],
+    );
+    const current = result.rows[0] === undefined ? -1n : BigInt(result.rows[0].revision);
+    if (!expectationHolds(expectedRevision, current)) {
+      throw new ConcurrencyError(
+        streamId,
+        describeExpectedRevision(expectedRevision),
+        describeActualRevision(current),
+      );
+    }
+    return current;
   }
 
   subscribeToAll(handler: SubscriptionHandler, options: SubscribeOptions = {}): Subscription {
@@ -289,6 +521,8 @@ export class PostgresEventStore implements EventStore {
       after: options.after ?? 0n,
       batchSize: validateMaxCount(options.batchSize ?? 500),
       readAfter: (after, maxCount) => readEventsAfter(this.pool, after, maxCount),
+      filter: options.filter,
+      db: this.pool,
       connectionString: this.connectionString,
       notifyChannel: this.notifyChannel,
       idlePollMs: this.idlePollMs,

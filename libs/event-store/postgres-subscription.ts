@@ -1,12 +1,28 @@
-import { Client } from 'pg';
-import { isRetriable } from '@throughline/platform';
-import type { RecordedEvent, Subscription, SubscriptionHandler } from './port';
+import { Client, type Pool } from 'pg';
+import { ValidationError, isRetriable } from '@throughline/platform';
+import type { RecordedEvent, SubscribeOptions, Subscription, SubscriptionHandler } from './port';
+
+export type SubscriptionFilter = NonNullable<SubscribeOptions['filter']>;
+
+/** One read of a subscription: the events to deliver and the position the store was scanned to. */
+export interface SubscriptionBatch {
+  readonly events: RecordedEvent[];
+  /**
+   * Every committed event at or below this position that matches has been returned (or was
+   * returned before): the next read starts after it. For a filtered read that found fewer than
+   * `maxCount` matches this is the committed head, so non-matching events are never re-read.
+   */
+  readonly scannedTo: bigint;
+}
 
 export interface PostgresSubscriptionOptions {
   readonly handler: SubscriptionHandler;
   readonly after: bigint;
   readonly batchSize: number;
   readonly readAfter: (after: bigint, maxCount: number) => Promise<RecordedEvent[]>;
+  /** Server-side filter; needs `db`, which it reads with `readFilteredBatch` instead of `readAfter`. */
+  readonly filter?: SubscriptionFilter;
+  readonly db?: Pick<Pool, 'query'>;
   readonly connectionString: string;
   /** Already validated as a plain identifier. */
   readonly notifyChannel: string;
@@ -19,6 +35,116 @@ const MAX_READ_RETRIES = 8;
 const MAX_BACKOFF_MS = 5000;
 
 const backoffMs = (attempt: number) => Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt);
+
+const filterError = (path: string, rule: string, message: string) =>
+  new ValidationError('invalid subscription filter', [{ path, rule, message }]);
+
+/** A filter names a category (no dash) and/or a non-empty list of non-empty event types, nothing else. */
+export function validateSubscriptionFilter(filter: SubscriptionFilter): void {
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
+    throw filterError('filter', 'object', 'must be an object');
+  }
+  for (const key of Object.keys(filter)) {
+    if (key !== 'category' && key !== 'eventTypes') {
+      throw filterError(`filter.${key}`, 'unknown', 'is not a filter key (category, eventTypes)');
+    }
+  }
+  const { category, eventTypes } = filter;
+  if (category === undefined && eventTypes === undefined) {
+    throw filterError('filter', 'required', 'must name a category or eventTypes');
+  }
+  if (
+    category !== undefined &&
+    (typeof category !== 'string' || category.length === 0 || category.includes('-'))
+  ) {
+    throw filterError('filter.category', 'category', 'must be a non-empty string without a dash');
+  }
+  if (eventTypes !== undefined) {
+    if (!Array.isArray(eventTypes) || eventTypes.length === 0) {
+      throw filterError('filter.eventTypes', 'non_empty', 'must be a non-empty array of event types');
+    }
+    eventTypes.forEach((type: unknown, index) => {
+      if (typeof type !== 'string' || type.length === 0) {
+        throw filterError(`filter.eventTypes.${index}`, 'required', 'must be a non-empty string');
+      }
+    });
+  }
+}
+
+interface FilteredRow {
+  head: string | null;
+  position: string | null;
+  stream_id: string;
+  revision: string;
+  event_id: string;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  recorded_at: Date;
+}
+
+/**
+ * The read of a filtered subscription, one statement: matching events after `after` (at most
+ * `maxCount`, in position order) and, in the same snapshot, the committed head (the largest
+ * position visible; a rolled-back append leaves none). Appends commit in position order
+ * (the append lock), so nothing can later commit at or below a committed head: when fewer
+ * than `maxCount` rows match, the whole range up to the head has been scanned and the next
+ * read can start there. The category test is the one `readCategory` uses, so it can use the
+ * index `events_category_position`; the type test can use `events_type_position`.
+ */
+export function filteredBatchQuery(
+  after: bigint,
+  maxCount: number,
+  filter: SubscriptionFilter,
+): { text: string; values: unknown[] } {
+  const conditions = ['position > $1'];
+  const values: unknown[] = [after.toString(), maxCount];
+  if (filter.category !== undefined) {
+    values.push(filter.category);
+    conditions.push(`split_part(stream_id, '-', 1) = $${values.length} AND strpos(stream_id, '-') > 0`);
+  }
+  if (filter.eventTypes !== undefined) {
+    values.push([...filter.eventTypes]);
+    conditions.push(`type = ANY($${values.length}::text[])`);
+  }
+  const text = `WITH matched AS (
+       SELECT position, stream_id, revision, event_id, type, data, metadata, recorded_at
+       FROM events WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT $2
+     )
+     SELECT head.head, matched.*
+     FROM (SELECT max(position) AS head FROM events) AS head LEFT JOIN matched ON true
+     ORDER BY matched.position`;
+  return { text, values };
+}
+
+/** Runs `filteredBatchQuery`: see there. */
+export async function readFilteredBatch(
+  db: Pick<Pool, 'query'>,
+  after: bigint,
+  maxCount: number,
+  filter: SubscriptionFilter,
+): Promise<SubscriptionBatch> {
+  const query = filteredBatchQuery(after, maxCount, filter);
+  const result = await db.query<FilteredRow>(query.text, query.values);
+  const events: RecordedEvent[] = [];
+  for (const row of result.rows) {
+    if (row.position === null) continue; // the head row when nothing matched
+    events.push({
+      eventId: row.event_id,
+      streamId: row.stream_id,
+      revision: BigInt(row.revision),
+      position: BigInt(row.position),
+      type: row.type,
+      data: row.data,
+      metadata: row.metadata,
+      recordedAt: row.recorded_at,
+    });
+  }
+  const head = BigInt(result.rows[0]?.head ?? 0);
+  const scannedTo =
+    events.length >= maxCount ? events[events.length - 1].position : head > after ? head : after;
+  return { events, scannedTo };
+}
 
 /**
  * Catch-up then live, one loop: read a batch after the last delivered position, await the
@@ -38,6 +164,10 @@ export class PostgresSubscription implements Subscription {
   private reconnectAttempts = 0;
 
   constructor(private readonly options: PostgresSubscriptionOptions) {
+    if (options.filter !== undefined) {
+      validateSubscriptionFilter(options.filter);
+      if (options.db === undefined) throw new Error('a filtered subscription needs `db` to read from');
+    }
     this.last = options.after;
     this.finished = this.run();
   }
@@ -59,9 +189,9 @@ export class PostgresSubscription implements Subscription {
       let failedReads = 0;
       while (!this.stopping) {
         this.woken = false;
-        let batch: RecordedEvent[];
+        let batch: SubscriptionBatch;
         try {
-          batch = await this.options.readAfter(this.last, this.options.batchSize);
+          batch = await this.read();
           failedReads = 0;
         } catch (error) {
           if (!isRetriable(error) || failedReads >= MAX_READ_RETRIES) throw error;
@@ -69,9 +199,13 @@ export class PostgresSubscription implements Subscription {
           continue;
         }
         if (this.stopping) break;
-        if (batch.length > 0) {
-          await this.options.handler(batch);
-          this.last = batch[batch.length - 1].position;
+        if (batch.events.length > 0) {
+          await this.options.handler(batch.events);
+          this.last = batch.scannedTo;
+        } else if (batch.scannedTo > this.last) {
+          // Only non-matching events were committed: pass over them, then wait as when caught up.
+          this.last = batch.scannedTo;
+          if (!this.woken) await this.waitForWake(this.options.idlePollMs);
         } else if (!this.woken) {
           await this.waitForWake(this.options.idlePollMs);
         }
@@ -81,6 +215,15 @@ export class PostgresSubscription implements Subscription {
       await this.unlisten();
       this.options.onEnded();
     }
+  }
+
+  private async read(): Promise<SubscriptionBatch> {
+    const { filter, db, batchSize } = this.options;
+    if (filter !== undefined && db !== undefined) {
+      return readFilteredBatch(db, this.last, batchSize, filter);
+    }
+    const events = await this.options.readAfter(this.last, batchSize);
+    return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : this.last };
   }
 
   private wake(): void {
