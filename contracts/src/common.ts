@@ -101,11 +101,11 @@ export const anySource = z.strictObject({
 });
 
 /** The envelope every event carries; `type` and `data` vary per event type. */
-export function envelope<T extends string, A extends z.ZodType, D extends z.ZodType>(
+export function envelope<T extends string, A extends z.ZodType, D extends z.ZodType, V extends number = 1>(
   type: T,
   sourceSchema: A,
   data: D,
-  schemaVersion = 1 as const,
+  schemaVersion: V = 1 as V,
 ) {
   return z.strictObject({
     eventId: z.uuid(),

@@ -43,29 +43,73 @@ export const enrolmentRecorded = envelope(
 
 export const TERM = codeList({ autumn: 'Autumn term', spring: 'Spring term', summer: 'Summer term' });
 
-export const attendanceSummarised = envelope(
+const academicYear = z.string().regex(/^\d{4}\/\d{2}$/, { message: 'academic year as 2024/25' });
+const sessions = z.number().int().min(0).max(200);
+
+function consecutiveAcademicYear(d: { academicYear: string }): boolean {
+  return Number(d.academicYear.slice(5)) === (Number(d.academicYear.slice(0, 4)) + 1) % 100;
+}
+
+const CONSECUTIVE_ACADEMIC_YEAR = {
+  path: ['academicYear'],
+  message: 'academic year must span consecutive years, e.g. 2024/25',
+  params: { rule: 'consecutive-academic-year' },
+};
+
+/** Version 1: absences only; attended sessions are what is left of the possible sessions. */
+export const attendanceSummarisedV1 = envelope(
   'education.attendance.summarised',
   educationSource,
   z
     .strictObject({
       schoolUrn,
-      academicYear: z.string().regex(/^\d{4}\/\d{2}$/, { message: 'academic year as 2024/25' }),
+      academicYear,
       term: TERM,
-      sessionsPossible: z.number().int().min(0).max(200),
-      authorisedAbsence: z.number().int().min(0).max(200),
-      unauthorisedAbsence: z.number().int().min(0).max(200),
+      sessionsPossible: sessions,
+      authorisedAbsence: sessions,
+      unauthorisedAbsence: sessions,
     })
     .refine((d) => d.authorisedAbsence + d.unauthorisedAbsence <= d.sessionsPossible, {
       path: ['unauthorisedAbsence'],
       message: 'authorised + unauthorised absence cannot exceed sessions possible',
       params: { rule: 'absence-within-sessions-possible' },
     })
-    .refine((d) => Number(d.academicYear.slice(5)) === (Number(d.academicYear.slice(0, 4)) + 1) % 100, {
-      path: ['academicYear'],
-      message: 'academic year must span consecutive years, e.g. 2024/25',
-      params: { rule: 'consecutive-academic-year' },
-    }),
+    .refine(consecutiveAcademicYear, CONSECUTIVE_ACADEMIC_YEAR),
+  1,
 );
+
+/**
+ * Version 2: the school states the sessions attended (present or in approved educational
+ * activity) as its register records them, and the three counts must add up to the possible
+ * sessions. A version 1 summary is read as version 2 by `upcast` (attended = possible − absences).
+ */
+export const attendanceSummarisedV2 = envelope(
+  'education.attendance.summarised',
+  educationSource,
+  z
+    .strictObject({
+      schoolUrn,
+      academicYear,
+      term: TERM,
+      sessionsPossible: sessions,
+      sessionsAttended: sessions,
+      authorisedAbsence: sessions,
+      unauthorisedAbsence: sessions,
+    })
+    .refine((d) => d.sessionsAttended + d.authorisedAbsence + d.unauthorisedAbsence === d.sessionsPossible, {
+      path: ['sessionsPossible'],
+      message: 'sessions attended + authorised absence + unauthorised absence must equal sessions possible',
+      params: { rule: 'sessions-add-up' },
+    })
+    .refine(consecutiveAcademicYear, CONSECUTIVE_ACADEMIC_YEAR),
+  2,
+);
+
+/** Every accepted version of the attendance summary, told apart by `schemaVersion`. */
+export const attendanceSummarised = z.discriminatedUnion('schemaVersion', [
+  attendanceSummarisedV1,
+  attendanceSummarisedV2,
+]);
 
 export const EXCLUSION_CATEGORY = codeList({
   PERM: 'Permanent exclusion',

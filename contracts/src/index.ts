@@ -6,3 +6,7 @@ export * from './social-care';
 export * from './outcomes';
 export * from './catalogue';
 export * from './validate';
+export * from './versions';
+export * from './json-schema';
+export * from './compatibility';
+export * from './upcast';

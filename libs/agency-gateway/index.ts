@@ -5,6 +5,7 @@ export {
   type AcceptedResult,
   type EventResult,
   type Publisher,
+  headersOf,
   type PublishResponse,
   type RejectedResult,
 } from './publication';

@@ -1,11 +1,13 @@
-import { EVENT_TYPES } from '@throughline/contracts';
+import { CONTRACT_VERSIONS, type ContractVersion } from '@throughline/contracts';
 import type { SchemaObject } from '@nestjs/swagger';
+import { z } from 'zod';
 import { MAX_BATCH_EVENTS } from './publication';
 
 /**
- * Hand-written JSON Schema for /docs: the envelope every event shares. The per-type `data`
- * rules live in the zod contracts and are enforced on every request; a schema generated
- * from them replaces `data: object` here later.
+ * OpenAPI schemas for /docs. The event body is generated from the zod contracts (one
+ * alternative per event type and version, zod's `z.toJSONSchema` with the OpenAPI 3.0
+ * target), so the documentation cannot drift from what the service enforces. Check digits
+ * and cross-field rules are zod code and appear only in the descriptions of the rules.
  */
 
 const issue: SchemaObject = {
@@ -18,58 +20,22 @@ const issue: SchemaObject = {
   },
 };
 
+/** The OpenAPI 3.0 schema of one contract version. */
+export function openApiSchemaOf(entry: ContractVersion): SchemaObject {
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(entry.schema, {
+    target: 'openapi-3.0',
+    io: 'input',
+  });
+  return { ...(schema as SchemaObject), title: `${entry.type} v${entry.version}` };
+}
+
 export const eventEnvelopeSchema: SchemaObject = {
-  type: 'object',
   description:
-    "An agency event. Only the event types of this service's agency (and outcome.observation.recorded) are accepted; " +
-    'others are rejected with rule "publisher-agency". Unknown fields are rejected.',
-  required: ['eventId', 'type', 'schemaVersion', 'occurredAt', 'source', 'subject', 'data'],
-  additionalProperties: false,
-  properties: {
-    eventId: {
-      type: 'string',
-      format: 'uuid',
-      description: 'posting the same eventId again creates no duplicate',
-    },
-    type: { type: 'string', enum: [...EVENT_TYPES] },
-    schemaVersion: { type: 'integer', enum: [1] },
-    occurredAt: { type: 'string', format: 'date-time' },
-    source: {
-      type: 'object',
-      required: ['agency', 'system'],
-      additionalProperties: false,
-      properties: {
-        agency: { type: 'string', enum: ['health', 'education', 'social-care'] },
-        system: { type: 'string', minLength: 1, maxLength: 200 },
-        organisation: { type: 'string', minLength: 1, maxLength: 20 },
-      },
-    },
-    subject: {
-      type: 'object',
-      required: ['recordId'],
-      additionalProperties: false,
-      properties: {
-        recordId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'the Kafka message key' },
-        nhsNumber: {
-          type: 'string',
-          pattern: '^\\d{10}$',
-          description: 'with a valid modulus 11 check digit',
-        },
-        upn: { type: 'string', pattern: '^[A-Z]\\d{11}[A-Z0-9]$', description: 'with a valid check letter' },
-        formerUpn: { type: 'string', pattern: '^[A-Z]\\d{11}[A-Z0-9]$' },
-        laChildId: { type: 'string', pattern: '^[A-Za-z0-9/_-]{1,20}$', description: 'requires laCode' },
-        laCode: { type: 'string', pattern: '^\\d{3}$' },
-        dateOfBirth: { type: 'string', format: 'date' },
-        expectedDateOfBirth: { type: 'string', format: 'date' },
-      },
-    },
-    correlationId: { type: 'string', format: 'uuid' },
-    causationId: { type: 'string', format: 'uuid' },
-    data: {
-      type: 'object',
-      description: 'fields of the event type, see the contracts (JSON Schema in contracts/dist)',
-    },
-  },
+    "An agency event: one of the contract versions below. Only the event types of this service's agency (and " +
+    'outcome.observation.recorded) are accepted; others are rejected with rule "publisher-agency". Unknown fields ' +
+    'are rejected. Posting the same eventId again creates no duplicate. NHS numbers and UPNs must pass their check ' +
+    'digit/letter. JSON Schemas and the AsyncAPI document: `npm run contracts:build` (contracts/README.md).',
+  oneOf: CONTRACT_VERSIONS.map(openApiSchemaOf),
 };
 
 export const batchBodySchema: SchemaObject = {

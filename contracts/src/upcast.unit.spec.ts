@@ -1,0 +1,98 @@
+import { buildAttendanceSummarised, buildReferralReceived } from '@throughline/testing';
+import { jsonSchemaOf } from './json-schema';
+import { readAsCurrent, upcast, UPCASTERS } from './upcast';
+import { parseAgencyEvent } from './validate';
+import { CONTRACT_VERSIONS, contractVersion, CURRENT_VERSION } from './versions';
+
+const now = new Date('2030-01-01T00:00:00Z');
+
+/** A version 1 attendance summary as the store holds it (JSON, as written in 2024). */
+const storedV1 = JSON.stringify({
+  eventId: '6c0c2f0e-2f51-4c57-9a57-3d0f1f4b2a10',
+  type: 'education.attendance.summarised',
+  schemaVersion: 1,
+  occurredAt: '2024-12-20T16:00:00Z',
+  source: { agency: 'education', system: 'school-mis', organisation: '123456' },
+  subject: { recordId: 'edu-000123', upn: 'A123456789012', dateOfBirth: '2017-05-01' },
+  data: {
+    schoolUrn: '123456',
+    academicYear: '2024/25',
+    term: 'autumn',
+    sessionsPossible: 140,
+    authorisedAbsence: 6,
+    unauthorisedAbsence: 3,
+  },
+});
+
+describe('versions and upcasting', () => {
+  it('still accepts version 1 at intake, unchanged (the store keeps what the agency sent)', () => {
+    const input = JSON.parse(storedV1);
+    const parsed = parseAgencyEvent(input, { now, publishingAgency: 'education' });
+    expect(parsed).toEqual({ ok: true, event: input });
+  });
+
+  it('reads a stored version 1 attendance summary as version 2', () => {
+    const result = readAsCurrent(JSON.parse(storedV1), { now });
+    expect(result.ok && result.storedVersion).toBe(1);
+    if (!result.ok) throw new Error('refused');
+    const original = JSON.parse(storedV1);
+    expect(result.event).toEqual({
+      ...original,
+      schemaVersion: 2,
+      data: { ...original.data, sessionsAttended: 131 },
+    });
+    // The upcast event is a valid version 2 event.
+    expect(parseAgencyEvent(result.event, { now })).toEqual({ ok: true, event: result.event });
+  });
+
+  it('upcasts every v1 attendance summary to a valid v2 (sessions add up)', () => {
+    for (let authorised = 0; authorised <= 20; authorised += 5) {
+      const v1 = buildAttendanceSummarised({
+        data: { sessionsPossible: 60, authorisedAbsence: authorised, unauthorisedAbsence: 40 - authorised },
+      });
+      const v2 = upcast(v1);
+      expect(v2.schemaVersion).toBe(2);
+      expect(parseAgencyEvent(v2, { now }).ok).toBe(true);
+    }
+  });
+
+  it('passes a current version through untouched', () => {
+    const referral = buildReferralReceived();
+    expect(upcast(referral)).toBe(referral);
+    const v2 = upcast(buildAttendanceSummarised());
+    expect(upcast(v2)).toBe(v2);
+  });
+
+  it('refuses a version 2 summary whose sessions do not add up, naming the rule', () => {
+    const v2 = upcast(buildAttendanceSummarised());
+    if (v2.type !== 'education.attendance.summarised') throw new Error('not an attendance summary');
+    const broken = { ...v2, data: { ...v2.data, sessionsAttended: v2.data.sessionsAttended + 1 } };
+    const result = readAsCurrent(broken, { now });
+    expect(result.ok === false && result.issues.map(({ path, rule }) => `${path} ${rule}`)).toEqual([
+      'data.sessionsPossible sessions-add-up',
+    ]);
+  });
+
+  it('has an upcaster for every superseded version, and no other', () => {
+    const superseded = CONTRACT_VERSIONS.filter((entry) => entry.version < CURRENT_VERSION[entry.type]).map(
+      (entry) => `${entry.type}@${entry.version}`,
+    );
+    expect(Object.keys(UPCASTERS).sort()).toEqual(superseded.sort());
+    expect(superseded).toEqual(['education.attendance.summarised@1']);
+  });
+
+  it('numbers the versions of each type 1, 2, … without gaps', () => {
+    for (const entry of CONTRACT_VERSIONS) {
+      for (let version = 1; version <= entry.version; version++) {
+        expect(contractVersion(entry.type, version)).toBeDefined();
+      }
+    }
+  });
+
+  it('publishes v2 with sessionsAttended required', () => {
+    const v2 = contractVersion('education.attendance.summarised', 2);
+    if (!v2) throw new Error('no v2');
+    const data = (jsonSchemaOf(v2).properties as Record<string, { required: string[] }>).data;
+    expect(data.required).toContain('sessionsAttended');
+  });
+});
