@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createEventStore } from '@throughline/event-store';
 import { createHttpApp, createKafka, listen, topicNames, type Config } from '@throughline/platform';
-import { PostgresDeadLetters, Recorder } from '@throughline/recording';
+import { DeadLetterRedriver, PostgresDeadLetters, Recorder } from '@throughline/recording';
 import { recorderHttpModule } from './recorder-http.module';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const satisfies Config['LOG_LEVEL'][];
@@ -14,7 +14,7 @@ export interface RecorderApp {
   close(): Promise<void>;
 }
 
-/** Kafka → event store, with /health, /metrics and /v1/dead-letters on RECORDER_PORT (0: any free port). */
+/** Kafka → event store, with /health, /metrics, /v1/dead-letters (list, re-drive) on RECORDER_PORT (0: any free port). */
 export async function createRecorderApp(config: Config): Promise<RecorderApp> {
   const store = await createEventStore(config);
   let deadLetters: PostgresDeadLetters | undefined;
@@ -32,16 +32,19 @@ export async function createRecorderApp(config: Config): Promise<RecorderApp> {
 
   try {
     deadLetters = await PostgresDeadLetters.create({ connectionString: config.DATABASE_URL });
+    const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+    const redriver = new DeadLetterRedriver({ deadLetters, store, topics });
     recorder = new Recorder({
       kafka: createKafka(config, 'recorder'),
       store,
       deadLetters,
       groupId: config.RECORDER_GROUP_ID,
-      topics: topicNames(config.KAFKA_TOPIC_PREFIX),
+      topics,
       partitions: config.KAFKA_PARTITIONS,
+      maxRetryMs: config.RECORDER_MAX_RETRY_MS,
     });
     await recorder.start();
-    const app = await createHttpApp(recorderHttpModule(recorder, deadLetters, release), {
+    const app = await createHttpApp(recorderHttpModule(recorder, deadLetters, redriver, release), {
       title: 'Throughline recorder',
       description: 'Records agency events from Kafka into the event store; dead letters and metrics.',
       logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),

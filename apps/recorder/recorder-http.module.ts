@@ -1,5 +1,5 @@
 import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
-import { PostgresDeadLetters, Recorder } from '@throughline/recording';
+import { DeadLetterRedriver, PostgresDeadLetters, Recorder } from '@throughline/recording';
 import { RecorderController } from './recorder.controller';
 
 /**
@@ -10,6 +10,7 @@ import { RecorderController } from './recorder.controller';
 export function recorderHttpModule(
   recorder: Recorder,
   deadLetters: PostgresDeadLetters,
+  redriver: DeadLetterRedriver,
   onShutdown: () => Promise<void>,
 ): Type<unknown> {
   @Module({
@@ -17,6 +18,7 @@ export function recorderHttpModule(
     providers: [
       { provide: Recorder, useValue: recorder },
       { provide: PostgresDeadLetters, useValue: deadLetters },
+      { provide: DeadLetterRedriver, useValue: redriver },
     ],
   })
   class RecorderHttpModule implements OnApplicationShutdown {

@@ -52,6 +52,11 @@ export const configSchema = z.object({
     .pipe(z.array(publisherKey).min(1)),
   /** Recorder consumer group. */
   RECORDER_GROUP_ID: z.string().min(1).default('throughline-recorder'),
+  /**
+   * Milliseconds the recorder keeps retrying a failing batch (database or broker down), with
+   * backoff, before it stops its consumer for good ('crashed', /health 503).
+   */
+  RECORDER_MAX_RETRY_MS: z.coerce.number().int().min(100).max(86_400_000).default(300_000),
   /** Projection subscription name (its checkpoint row). */
   PROJECTION_NAME: z.string().min(1).default('timeline'),
   /**

@@ -133,7 +133,11 @@ function isoTimestamp(epochMs: string): string | null {
   return Number.isFinite(ms) && ms >= 0 ? new Date(ms).toISOString() : null;
 }
 
-export function lineageOf(batch: IncomingBatch, message: IncomingMessage, event: AgencyEvent): Lineage {
+export function lineageOf(
+  batch: Pick<IncomingBatch, 'topic' | 'partition'>,
+  message: IncomingMessage,
+  event: AgencyEvent,
+): Lineage {
   return {
     topic: batch.topic,
     partition: batch.partition,

@@ -56,6 +56,19 @@ export function readableValue(value: Buffer | null): ReadableValue {
   }
 }
 
+/** The first successful re-drive of a dead letter. */
+export interface DeadLetterRedrive {
+  readonly redrivenAt: string;
+  /** Who asked (the x-user-id of the request). */
+  readonly redrivenBy: string;
+  /** stored: appended now; already-stored: the event was in the store already (nothing written). */
+  readonly outcome: 'stored' | 'already-stored';
+  readonly eventId: string | null;
+  readonly streamId: string | null;
+  /** The event's global position in the store, a decimal string. */
+  readonly position: string | null;
+}
+
 /** A stored dead letter as listed over HTTP. */
 export interface DeadLetterView {
   readonly id: string;
@@ -68,4 +81,6 @@ export interface DeadLetterView {
   readonly headers: Readonly<Record<string, string>>;
   readonly value: ReadableValue;
   readonly deadLetteredAt: string;
+  /** null until re-driven successfully. */
+  readonly redrive: DeadLetterRedrive | null;
 }

@@ -22,6 +22,7 @@ export {
   deadLetterKafkaMessage,
   readableValue,
   type DeadLetterKafkaMessage,
+  type DeadLetterRedrive,
   type DeadLetterView,
   type ReadableValue,
 } from './dead-letter-message';
@@ -32,12 +33,24 @@ export {
   recordingMigrationsDirectory,
   type DeadLetterPage,
   type ListDeadLettersOptions,
+  type RedriveAttempt,
+  type RedriveAttemptOutcome,
+  type StoredDeadLetter,
 } from './postgres-dead-letters';
 export {
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_MAX_RETRY_MS,
   Recorder,
+  RecorderGaveUpError,
   type DeadLetterStore,
   type RecorderLogger,
   type RecorderMetrics,
   type RecorderOptions,
   type RecorderState,
 } from './recorder';
+export {
+  DeadLetterRedriver,
+  REDRIVEN_FROM,
+  type DeadLetterRedriverOptions,
+  type RedriveResult,
+} from './redrive';

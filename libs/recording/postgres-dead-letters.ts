@@ -8,8 +8,9 @@ import {
   readMigrations,
   type FieldIssue,
 } from '@throughline/platform';
+import type { ContractIssue } from '@throughline/contracts';
 import type { DeadLetter, DeadLetterReason } from './batch-plan';
-import { readableValue, type DeadLetterView } from './dead-letter-message';
+import { readableValue, type DeadLetterRedrive, type DeadLetterView } from './dead-letter-message';
 
 /** The folder holding this context's migrations, from source (jest) and from dist/ alike. */
 export function recordingMigrationsDirectory(): string {
@@ -57,6 +58,70 @@ interface DeadLetterRow {
   reason: DeadLetterReason;
   issues: DeadLetterView['issues'];
   dead_lettered_at: Date;
+  redriven_at: Date | null;
+  redriven_by: string | null;
+  redrive_outcome: DeadLetterRedrive['outcome'] | null;
+  redriven_event_id: string | null;
+  redriven_stream: string | null;
+  redriven_position: string | null;
+}
+
+const ROW_COLUMNS = `id, topic, partition, "offset", message_key, value, headers, reason, issues, dead_lettered_at,
+  redriven_at, redriven_by, redrive_outcome, redriven_event_id, redriven_stream, redriven_position`;
+
+/** A stored dead letter with its original bytes, as re-driving needs it. */
+export interface StoredDeadLetter {
+  readonly id: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly reason: DeadLetterReason;
+  readonly issues: readonly ContractIssue[];
+  readonly deadLetteredAt: Date;
+  readonly redrive: DeadLetterRedrive | null;
+}
+
+/** Outcome of one re-drive request, kept for audit whatever it was. */
+export type RedriveAttemptOutcome =
+  DeadLetterRedrive['outcome'] | 'already-redriven' | 'still-invalid' | 'store-rejected';
+
+export interface RedriveAttempt {
+  readonly deadLetterId: string;
+  readonly requestedBy: string;
+  readonly requestedAt: Date;
+  readonly outcome: RedriveAttemptOutcome;
+  readonly issues: readonly ContractIssue[];
+}
+
+function redriveOf(row: DeadLetterRow): DeadLetterRedrive | null {
+  if (row.redriven_at === null || row.redriven_by === null || row.redrive_outcome === null) return null;
+  return {
+    redrivenAt: row.redriven_at.toISOString(),
+    redrivenBy: row.redriven_by,
+    outcome: row.redrive_outcome,
+    eventId: row.redriven_event_id,
+    streamId: row.redriven_stream,
+    position: row.redriven_position === null ? null : String(row.redriven_position),
+  };
+}
+
+function storedOf(row: DeadLetterRow): StoredDeadLetter {
+  return {
+    id: String(row.id),
+    topic: row.topic,
+    partition: row.partition,
+    offset: String(row.offset),
+    key: row.message_key,
+    value: row.value,
+    headers: row.headers,
+    reason: row.reason,
+    issues: row.issues,
+    deadLetteredAt: row.dead_lettered_at,
+    redrive: redriveOf(row),
+  };
 }
 
 function validateListOptions(options: ListDeadLettersOptions): { limit: number; after: string } {
@@ -128,8 +193,7 @@ export class PostgresDeadLetters {
   async list(options: ListDeadLettersOptions = {}): Promise<DeadLetterPage> {
     const { limit, after } = validateListOptions(options);
     const result = await this.pool.query<DeadLetterRow>(
-      `SELECT id, topic, partition, "offset", message_key, value, headers, reason, issues, dead_lettered_at
-       FROM dead_letters WHERE id > $1 ORDER BY id LIMIT $2`,
+      `SELECT ${ROW_COLUMNS} FROM dead_letters WHERE id > $1 ORDER BY id LIMIT $2`,
       [after, limit + 1],
     );
     const rows = result.rows.slice(0, limit);
@@ -145,9 +209,82 @@ export class PostgresDeadLetters {
         headers: row.headers,
         value: readableValue(row.value),
         deadLetteredAt: row.dead_lettered_at.toISOString(),
+        redrive: redriveOf(row),
       })),
       next: result.rows.length > limit ? String(rows[rows.length - 1].id) : null,
     };
+  }
+
+  /** One dead letter with its original bytes; undefined when no row has this id. */
+  async find(id: string): Promise<StoredDeadLetter | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const result = await this.pool.query<DeadLetterRow>(
+      `SELECT ${ROW_COLUMNS} FROM dead_letters WHERE id = $1`,
+      [id],
+    );
+    return result.rows.length === 0 ? undefined : storedOf(result.rows[0]);
+  }
+
+  /**
+   * Records a successful re-drive on the row unless one is recorded already (the first one
+   * stays); returns what the row holds afterwards.
+   */
+  async markRedriven(id: string, redrive: DeadLetterRedrive): Promise<DeadLetterRedrive> {
+    await this.pool.query(
+      `UPDATE dead_letters
+       SET redriven_at = $2, redriven_by = $3, redrive_outcome = $4,
+           redriven_event_id = $5, redriven_stream = $6, redriven_position = $7
+       WHERE id = $1 AND redriven_at IS NULL`,
+      [
+        id,
+        redrive.redrivenAt,
+        withoutNul(redrive.redrivenBy),
+        redrive.outcome,
+        redrive.eventId,
+        redrive.streamId,
+        redrive.position,
+      ],
+    );
+    const row = await this.find(id);
+    if (row?.redrive == null) throw new Error(`dead letter ${id}: re-drive not recorded`);
+    return row.redrive;
+  }
+
+  /** Keeps one re-drive request for audit, whatever came of it. */
+  async recordAttempt(attempt: RedriveAttempt): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO dead_letter_redrive_attempts (dead_letter_id, requested_by, requested_at, outcome, issues)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [
+        attempt.deadLetterId,
+        withoutNul(attempt.requestedBy),
+        attempt.requestedAt.toISOString(),
+        attempt.outcome,
+        JSON.stringify(withoutNul(attempt.issues)),
+      ],
+    );
+  }
+
+  /** Every re-drive request for one dead letter, oldest first. */
+  async attempts(id: string): Promise<RedriveAttempt[]> {
+    const result = await this.pool.query<{
+      dead_letter_id: string;
+      requested_by: string;
+      requested_at: Date;
+      outcome: RedriveAttemptOutcome;
+      issues: ContractIssue[];
+    }>(
+      `SELECT dead_letter_id, requested_by, requested_at, outcome, issues
+       FROM dead_letter_redrive_attempts WHERE dead_letter_id = $1 ORDER BY id`,
+      [id],
+    );
+    return result.rows.map((row) => ({
+      deadLetterId: String(row.dead_letter_id),
+      requestedBy: row.requested_by,
+      requestedAt: row.requested_at,
+      outcome: row.outcome,
+      issues: row.issues,
+    }));
   }
 
   /** true when the database answers. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Partitioners, type Admin, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { AgencyEvent } from '@throughline/contracts';
-import { PostgresEventStore } from '@throughline/event-store';
+import { PostgresEventStore, type RecordedEvent } from '@throughline/event-store';
 import {
   createKafka,
   ensureTopics,
@@ -22,7 +22,7 @@ import {
 } from '@throughline/testing';
 import { DEAD_LETTER_HEADERS, checkpointNameOf } from './index';
 import { PostgresDeadLetters } from './postgres-dead-letters';
-import { Recorder } from './recorder';
+import { Recorder, type RecorderOptions } from './recorder';
 
 /**
  * The recorder on the real broker and a real PostgreSQL: each test has its own database,
@@ -93,7 +93,10 @@ afterEach(async () => {
   }
 });
 
-async function startRecorder(config: Config): Promise<RunningRecorder> {
+async function startRecorder(
+  config: Config,
+  options: Partial<Pick<RecorderOptions, 'maxRetryMs' | 'maxBackoffMs' | 'logger'>> = {},
+): Promise<RunningRecorder> {
   const store = await PostgresEventStore.create({ connectionString: config.DATABASE_URL });
   const deadLetters = await PostgresDeadLetters.create({ connectionString: config.DATABASE_URL });
   const recorder = new Recorder({
@@ -104,6 +107,7 @@ async function startRecorder(config: Config): Promise<RunningRecorder> {
     topics: topicNames(config.KAFKA_TOPIC_PREFIX),
     partitions: config.KAFKA_PARTITIONS,
     logger: quiet,
+    ...options,
   });
   await recorder.start();
   const instance = {
@@ -174,6 +178,16 @@ async function waitUntilCaughtUp(admin: Admin, config: Config): Promise<void> {
   );
 }
 
+/** Every event in the store, all pages of readAll. */
+async function allStored(store: PostgresEventStore): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for (;;) {
+    const page = await store.readAll({ after: events.at(-1)?.position ?? 0n, maxCount: 1000 });
+    events.push(...page);
+    if (page.length < 1000) return events;
+  }
+}
+
 async function deadLetterTopicSize(admin: Admin, topic: string): Promise<number> {
   const partitions = await admin.fetchTopicOffsets(topic);
   return partitions.reduce((sum, { high, low }) => sum + Number(high) - Number(low), 0);
@@ -203,7 +217,7 @@ describe('recorder', () => {
     await waitUntilCaughtUp(admin, config);
 
     // Exactly the four distinct events; stream A in the order produced, with its lineage.
-    const all = await store.readAll();
+    const all = await allStored(store);
     expect(all.map((event) => event.eventId).sort()).toEqual([...a.map((e) => e.eventId), b1.eventId].sort());
     const streamA = await store.readStream(`social-care-${recordA}`);
     expect(streamA.map((event) => [event.eventId, event.revision])).toEqual(
@@ -309,7 +323,7 @@ describe('recorder', () => {
       b1.eventId,
       b2.eventId,
     ]);
-    expect(await store.readAll()).toHaveLength(6);
+    expect(await allStored(store)).toHaveLength(6);
     expect((await second.deadLetters.list()).deadLetters).toHaveLength(1);
     expect(await deadLetterTopicSize(admin, names.deadLetter)).toBe(1);
   });
@@ -389,6 +403,114 @@ describe('recorder', () => {
     expect(instance.recorder.metrics().eventsStored).toBe(2);
   });
 
+  it('stops loudly (crashed, no more retries) once the database stays down past the bound, then a restart loses nothing', async () => {
+    const { db, config, admin, producer, store } = await setUp();
+    const socialCare = topicNames(config.KAFKA_TOPIC_PREFIX).agency['social-care'];
+    const recordId = freshRecordId('case');
+    const [before, during] = [1, 2].map(() => buildReferralReceived({ subject: { recordId } }));
+    await produceEvent(producer, socialCare, before);
+    const errors: string[] = [];
+    const maxRetryMs = 3_000;
+    const instance = await startRecorder(config, {
+      maxRetryMs,
+      maxBackoffMs: 1_000,
+      logger: { log: () => undefined, warn: () => undefined, error: (message) => errors.push(message) },
+    });
+    await waitUntilCaughtUp(admin, config);
+
+    const database = new URL(db.url).pathname.slice(1);
+    const server = new Client({ connectionString: `${testDatabaseServerUrl()}/postgres` });
+    await server.connect();
+    try {
+      await server.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
+      await server.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [
+        database,
+      ]);
+      const downAt = Date.now();
+      await produceEvent(producer, socialCare, during);
+      await waitFor(() => instance.recorder.currentState() === 'crashed', {
+        timeoutMs: 30_000,
+        message: 'the recorder to give up',
+      });
+      const gaveUpAfter = Date.now() - downAt;
+      expect(gaveUpAfter).toBeGreaterThanOrEqual(maxRetryMs);
+      const failures = instance.recorder.metrics().retriableFailures;
+      expect(failures).toBeGreaterThanOrEqual(3); // retried with pauses in between, not once
+      // Backoff: far fewer attempts than a tight loop would make in the same time.
+      expect(failures).toBeLessThan(40);
+      expect(
+        errors.some((message) => message.includes('GIVING UP') && message.includes('RECORDER_MAX_RETRY_MS')),
+      ).toBe(true);
+
+      // It stays stopped: no further attempts while the database is still down.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(instance.recorder.currentState()).toBe('crashed');
+      expect(instance.recorder.metrics().retriableFailures).toBe(failures);
+      expect(instance.recorder.isRunning()).toBe(false);
+    } finally {
+      await server.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+      await server.end();
+    }
+    expect(instance.recorder.metrics().eventsStored).toBe(1); // `before` only
+    await stopRecorder(instance);
+
+    // The database is back: a new recorder stores the event that failed, once.
+    const restarted = await startRecorder(config);
+    await waitUntilCaughtUp(admin, config);
+    expect((await store.readStream(`social-care-${recordId}`)).map((event) => event.eventId)).toEqual([
+      before.eventId,
+      during.eventId,
+    ]);
+    expect(restarted.recorder.metrics().eventsStored).toBe(1);
+  });
+
+  it('loses nothing, doubles nothing and keeps each subject in order while a second instance joins and leaves the group', async () => {
+    const { config, admin, producer, store } = await setUp();
+    const socialCare = topicNames(config.KAFKA_TOPIC_PREFIX).agency['social-care'];
+    const subjects = Array.from({ length: 12 }, () => freshRecordId('case'));
+    const produced = new Map<string, string[]>(subjects.map((recordId) => [recordId, []]));
+    let stopProducing = false;
+    let total = 0;
+    const feeding = (async () => {
+      for (let round = 0; !stopProducing || round < 5; round += 1) {
+        for (const recordId of subjects) {
+          const event = buildReferralReceived({ subject: { recordId } });
+          await produceEvent(producer, socialCare, event);
+          produced.get(recordId)?.push(event.eventId);
+          total += 1;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+
+    const first = await startRecorder(config);
+    await waitFor(() => first.recorder.metrics().eventsStored > 0, { message: 'the first instance storing' });
+    const second = await startRecorder(config);
+    await waitFor(() => second.recorder.metrics().eventsStored > 0, {
+      timeoutMs: 60_000,
+      message: 'the second instance to be given partitions and store',
+    });
+    const storedByFirstBeforeLeave = first.recorder.metrics().eventsStored;
+    await stopRecorder(second);
+    await waitFor(() => first.recorder.metrics().eventsStored > storedByFirstBeforeLeave, {
+      timeoutMs: 60_000,
+      message: 'the first instance to take the partitions back',
+    });
+    stopProducing = true;
+    await feeding;
+    await waitUntilCaughtUp(admin, config);
+
+    const all = await allStored(store);
+    expect(all).toHaveLength(total);
+    expect(new Set(all.map((event) => event.eventId)).size).toBe(total);
+    for (const recordId of subjects) {
+      expect((await store.readStream(`social-care-${recordId}`)).map((event) => event.eventId)).toEqual(
+        produced.get(recordId),
+      );
+    }
+    expect(total).toBeGreaterThan(12 * 5);
+  });
+
   it('stores nothing twice when restarted with the stored checkpoint ahead of the Kafka committed offset', async () => {
     const { config, admin, producer, store } = await setUp();
     const socialCare = topicNames(config.KAFKA_TOPIC_PREFIX).agency['social-care'];
@@ -425,7 +547,7 @@ describe('recorder', () => {
     expect((await store.readStream(`social-care-${recordId}`)).map((event) => event.eventId)).toEqual(
       [...events, next].map((e) => e.eventId),
     );
-    expect(await store.readAll()).toHaveLength(4);
+    expect(await allStored(store)).toHaveLength(4);
     expect((await second.deadLetters.list()).deadLetters).toHaveLength(1);
   });
 

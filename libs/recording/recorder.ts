@@ -60,7 +60,33 @@ export interface RecorderOptions {
   readonly fetchMaxWaitMs?: number;
   /** The clock for dead-letter times and the "not in the future" rule. */
   readonly clock?: () => Date;
+  /**
+   * Longest time in milliseconds a failing batch is retried (database or broker down, or an
+   * unexpected error) before the consumer stops for good: state 'crashed', nothing committed
+   * past the failing batch. Default 300000 (RECORDER_MAX_RETRY_MS).
+   */
+  readonly maxRetryMs?: number;
+  /** Longest pause between two attempts; pauses double from 100 ms up to it. Default 5000. */
+  readonly maxBackoffMs?: number;
 }
+
+export const DEFAULT_MAX_RETRY_MS = 300_000;
+export const DEFAULT_MAX_BACKOFF_MS = 5_000;
+const FIRST_BACKOFF_MS = 100;
+/** A retry pause is cut in slices this long, to heartbeat and to notice a stop. */
+const PAUSE_SLICE_MS = 250;
+
+/** Thrown once the recorder has given up on a batch: the consumer is not restarted. */
+export class RecorderGaveUpError extends Error {
+  readonly retriable = false;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecorderGaveUpError';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface RecorderMetrics {
   readonly messagesConsumed: number;
@@ -72,8 +98,10 @@ export interface RecorderMetrics {
   readonly batches: number;
   /** Batches the store refused as a whole, then appended message by message. */
   readonly batchesIsolated: number;
-  /** Batches that failed retriably (database or broker down) and are being retried. */
+  /** Failed batch attempts (database or broker down, or unexpected), each retried after a pause. */
   readonly retriableFailures: number;
+  /** When the batch being retried first failed (ISO-8601); null while batches succeed. */
+  readonly failingSince: string | null;
   readonly lastBatchMs: number | null;
   readonly lastBatchAt: string | null;
   /** `topic:partition` → messages behind the high watermark after the last batch. */
@@ -131,6 +159,8 @@ export class Recorder {
   private lastBatchAt: Date | null = null;
   private readonly lag = new Map<string, number>();
   private kafkaClusterId: string | undefined;
+  private failingSince: number | undefined;
+  private gaveUp: RecorderGaveUpError | undefined;
 
   constructor(private readonly options: RecorderOptions) {
     this.logger = options.logger ?? new Logger('recorder');
@@ -153,7 +183,7 @@ export class Recorder {
     return checkpointNameOf(this.clusterId, this.options.groupId, topic, partition);
   }
 
-  /** true while the consumer is up (or restarting itself after a retriable failure). */
+  /** true while the consumer is up (or retrying a failing batch within the bound). */
   isRunning(): boolean {
     return this.state === 'running';
   }
@@ -168,6 +198,7 @@ export class Recorder {
       lastBatchMs: this.lastBatchMs,
       lastBatchAt: this.lastBatchAt?.toISOString() ?? null,
       lag: Object.fromEntries(this.lag),
+      failingSince: this.failingSince === undefined ? null : new Date(this.failingSince).toISOString(),
     };
   }
 
@@ -196,7 +227,12 @@ export class Recorder {
       });
       await this.producer.connect();
 
-      const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 1000 });
+      const consumer = kafka.consumer({
+        groupId,
+        maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 1000,
+        // Once the recorder has given up, kafkajs must not restart the consumer.
+        retry: { initialRetryTime: 100, retries: 5, restartOnFailure: () => Promise.resolve(!this.gaveUp) },
+      });
       this.consumer = consumer;
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         this.logger.error(
@@ -299,63 +335,105 @@ export class Recorder {
     }
   }
 
+  /**
+   * Records one batch, retrying it in place with doubling pauses (heartbeating meanwhile)
+   * while it fails, for at most maxRetryMs since its first failure. Past that bound the
+   * recorder gives up loudly: state 'crashed', and the consumer stops without committing
+   * anything past the failing batch, rather than loop for ever.
+   */
   private async recordBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    if (this.gaveUp) throw this.gaveUp;
+    const maxRetryMs = this.options.maxRetryMs ?? DEFAULT_MAX_RETRY_MS;
+    const maxBackoffMs = this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+    for (let attempt = 0; ; attempt += 1) {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      try {
+        await this.recordBatchOnce(payload);
+        this.failingSince = undefined;
+        return;
+      } catch (error) {
+        this.counters.retriableFailures += 1;
+        const now = Date.now();
+        this.failingSince ??= now;
+        const failingFor = now - this.failingSince;
+        const where = `batch ${batch.topic}:${batch.partition} from offset ${batch.firstOffset()}`;
+        const kind = isRetriable(error) ? 'retriable failure' : 'UNEXPECTED failure';
+        const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        if (failingFor >= maxRetryMs) {
+          this.state = 'crashed';
+          this.gaveUp = new RecorderGaveUpError(
+            `${where}: still failing after ${failingFor} ms (RECORDER_MAX_RETRY_MS ${maxRetryMs}); ` +
+              `the recorder STOPS consuming. Last error: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          this.logger.error(
+            `GIVING UP: ${this.gaveUp.message}. Nothing past the failing batch is committed; fix the cause ` +
+              `and restart the recorder. ${detail}`,
+          );
+          throw this.gaveUp;
+        }
+        const pause = Math.min(
+          FIRST_BACKOFF_MS * 2 ** Math.min(attempt, 20),
+          maxBackoffMs,
+          maxRetryMs - failingFor,
+        );
+        this.logger.error(
+          `${where}: ${kind} (attempt ${attempt + 1}, failing for ${failingFor} ms), offsets not committed, ` +
+            `retrying in ${pause} ms: ${detail}`,
+        );
+        for (let waited = 0; waited < pause; waited += PAUSE_SLICE_MS) {
+          if (!isRunning() || isStale()) return;
+          await sleep(Math.min(PAUSE_SLICE_MS, pause - waited));
+          await heartbeat();
+        }
+      }
+    }
+  }
+
+  private async recordBatchOnce(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat } = payload;
     const started = Date.now();
     const { topic, partition } = batch;
     const agency = this.agencyOfTopic.get(topic);
     if (agency === undefined) throw new Error(`recorder is not subscribed to ${topic}`);
 
-    try {
-      const messages: IncomingMessage[] = batch.messages.map((message) => ({
-        offset: message.offset,
-        key: message.key ?? null,
-        value: message.value ?? null,
-        headers: decodeHeaders(message.headers),
-        timestamp: message.timestamp,
-      }));
-      const { store, groupId } = this.options;
-      const incoming: IncomingBatch = {
-        clusterId: this.clusterId,
-        groupId,
-        topic,
-        partition,
-        agency,
-        messages,
-        storedCheckpoint: await store.readCheckpoint(this.checkpointNameOf(topic, partition)),
-        now: this.clock(),
-      };
-      const plan = planBatch(incoming);
+    const messages: IncomingMessage[] = batch.messages.map((message) => ({
+      offset: message.offset,
+      key: message.key ?? null,
+      value: message.value ?? null,
+      headers: decodeHeaders(message.headers),
+      timestamp: message.timestamp,
+    }));
+    const { store, groupId } = this.options;
+    const incoming: IncomingBatch = {
+      clusterId: this.clusterId,
+      groupId,
+      topic,
+      partition,
+      agency,
+      messages,
+      storedCheckpoint: await store.readCheckpoint(this.checkpointNameOf(topic, partition)),
+      now: this.clock(),
+    };
+    const plan = planBatch(incoming);
 
-      // Dead letters first: the append below moves the offset past them.
-      await this.deadLetter(plan.deadLetters);
-      if (Object.keys(plan.checkpoints).length > 0) await this.append(incoming, plan);
+    // Dead letters first: the append below moves the offset past them.
+    await this.deadLetter(plan.deadLetters);
+    if (Object.keys(plan.checkpoints).length > 0) await this.append(incoming, plan);
 
-      await this.consumerOrThrow().commitOffsets([{ topic, partition, offset: plan.nextOffset }]);
-      resolveOffset(batch.lastOffset());
-      await heartbeat();
+    await this.consumerOrThrow().commitOffsets([{ topic, partition, offset: plan.nextOffset }]);
+    resolveOffset(batch.lastOffset());
+    await heartbeat();
 
-      this.counters.batches += 1;
-      this.counters.messagesConsumed += messages.length;
-      this.counters.alreadyRecordedSkipped += plan.alreadyRecorded.length;
-      this.lastBatchMs = Date.now() - started;
-      this.lastBatchAt = new Date();
-      this.lag.set(
-        `${topic}:${partition}`,
-        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(plan.nextOffset))),
-      );
-    } catch (error) {
-      this.counters.retriableFailures += 1;
-      const kind = isRetriable(error) ? 'retriable failure' : 'UNEXPECTED failure';
-      this.logger.error(
-        `batch ${topic}:${partition} from offset ${batch.firstOffset()}: ${kind}, offsets not committed, kafkajs will retry: ` +
-          `${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
-      // Marked retriable whatever it was: kafkajs then retries and restarts the consumer
-      // instead of stopping it for good; the batch is redelivered from the committed offset.
-      throw new UnavailableError(`recording ${topic}:${partition} failed`, error);
-    }
+    this.counters.batches += 1;
+    this.counters.messagesConsumed += messages.length;
+    this.counters.alreadyRecordedSkipped += plan.alreadyRecorded.length;
+    this.lastBatchMs = Date.now() - started;
+    this.lastBatchAt = new Date();
+    this.lag.set(
+      `${topic}:${partition}`,
+      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(plan.nextOffset))),
+    );
   }
 
   private consumerOrThrow(): Consumer {

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Dead letters from the command line, through the recorder's HTTP endpoints.
+//
+//   npm run dead-letters -- list [--after <id>] [--limit <n>]
+//   npm run dead-letters -- redrive <id> --user <user-id>
+//
+// The recorder is found at RECORDER_URL, else http://HOST:RECORDER_PORT (127.0.0.1:3004).
+// The re-drive user is --user, else DEAD_LETTERS_USER. Exit codes: 0 done, 1 refused or
+// failed (the answer is printed), 2 bad usage.
+
+const USAGE = `usage:
+  dead-letters list [--after <id>] [--limit <n>]
+  dead-letters redrive <id> --user <user-id>`;
+
+function fail(message, code = 2) {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function parseArgs(argv) {
+  const positional = [];
+  const flags = {};
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg.startsWith('--')) {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) fail(`${arg} needs a value\n${USAGE}`);
+      flags[arg.slice(2)] = value;
+      i += 1;
+    } else {
+      positional.push(arg);
+    }
+  }
+  return { positional, flags };
+}
+
+const baseUrl = (
+  process.env.RECORDER_URL ??
+  `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.RECORDER_PORT ?? '3004'}`
+).replace(/\/+$/, '');
+
+async function call(method, path, headers = {}) {
+  let response;
+  try {
+    response = await fetch(`${baseUrl}${path}`, { method, headers });
+  } catch (error) {
+    fail(`recorder not reachable at ${baseUrl}: ${error.cause?.message ?? error.message}`, 1);
+  }
+  const text = await response.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: response.status, body };
+}
+
+async function main() {
+  const { positional, flags } = parseArgs(process.argv.slice(2));
+  const [command, ...rest] = positional;
+  if (command === 'list') {
+    if (rest.length > 0) fail(`list takes no positional argument\n${USAGE}`);
+    const query = new URLSearchParams();
+    if (flags.after !== undefined) query.set('after', flags.after);
+    if (flags.limit !== undefined) query.set('limit', flags.limit);
+    const suffix = query.size > 0 ? `?${query}` : '';
+    const { status, body } = await call('GET', `/v1/dead-letters${suffix}`);
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    process.exit(status === 200 ? 0 : 1);
+  }
+  if (command === 'redrive') {
+    if (rest.length !== 1 || !/^\d{1,18}$/.test(rest[0])) fail(`redrive needs one dead letter id\n${USAGE}`);
+    const user = flags.user ?? process.env.DEAD_LETTERS_USER;
+    if (!user)
+      fail(`redrive needs --user <user-id> (or DEAD_LETTERS_USER): every re-drive is audited\n${USAGE}`);
+    const { status, body } = await call('POST', `/v1/dead-letters/${rest[0]}/redrive`, { 'x-user-id': user });
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    process.exit(status === 200 ? 0 : 1);
+  }
+  fail(USAGE);
+}
+
+await main();
