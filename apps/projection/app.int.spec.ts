@@ -185,13 +185,13 @@ describe('projection app over HTTP', () => {
     expect(await store.headPosition()).toBe(last);
   });
 
-  it('refuses EVENT_STORE=eventstoredb with a configuration error', async () => {
+  it('fails to start, retriably, when the configured EventStoreDB does not answer', async () => {
     const config = loadConfig({
       DATABASE_URL: database.url,
       EVENT_STORE: 'eventstoredb',
-      EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:2113',
+      EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false',
       PROJECTION_PORT: '0',
     });
-    await expect(createProjectionApp(config)).rejects.toMatchObject({ code: 'CONFIGURATION' });
+    await expect(createProjectionApp(config)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 });

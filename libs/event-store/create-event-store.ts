@@ -1,4 +1,4 @@
-import { ThroughlineError, type Config } from '@throughline/platform';
+import { ThroughlineError, UnavailableError, type Config } from '@throughline/platform';
 import type { EventStore } from './port';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 import { PostgresEventStore } from './postgres-event-store';
@@ -18,6 +18,18 @@ export async function createEventStore(config: Config): Promise<EventStore> {
           'EVENT_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING (e.g. esdb://127.0.0.1:2113?tls=false)',
         );
       }
-      return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING });
+      return connectedEventStoreDb(config.EVENTSTORE_CONNECTION_STRING);
+  }
+}
+
+/** The client connects lazily; a first read makes an unreachable server fail the start-up, retriably. */
+async function connectedEventStoreDb(connectionString: string): Promise<EventStore> {
+  const store = new EventStoreDbEventStore({ connectionString });
+  try {
+    await store.headPosition();
+    return store;
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw new UnavailableError(`EventStoreDB does not answer: ${(error as Error).message}`, error);
   }
 }
