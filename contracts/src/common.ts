@@ -42,6 +42,44 @@ export const laCode = z.string().regex(/^\d{3}$/, { message: 'LA code must be 3 
 /** School URN: six digits. */
 export const schoolUrn = z.string().regex(/^\d{6}$/, { message: 'school URN must be 6 digits' });
 
+/** A UK postcode in its display form, e.g. "ZZ99 3AB", upper case (ZZ99 is the NHS pseudo-postcode area). */
+export const postcode = z
+  .string()
+  .regex(/^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$/, {
+    message: 'postcode must be a UK postcode such as "ZZ99 3AB"',
+  });
+
+/** A unique learner number: 10 digits, the first not 0. */
+export const uln = z.string().regex(/^[1-9]\d{9}$/, { message: 'ULN must be 10 digits, the first not 0' });
+
+/** A person's name as the recording system holds it; used for identity matching, never shown in URLs. */
+export const personName = z.strictObject({
+  given: z.string().trim().min(1).max(100),
+  family: z.string().trim().min(1).max(100),
+});
+
+/** Sex as recorded in the statutory returns (1 male, 2 female, 0 not known, 9 not specified). */
+export const sex = codeList({ '1': 'Male', '2': 'Female', '0': 'Not known', '9': 'Not specified' });
+
+/**
+ * Special categories of personal data an event touches (UK GDPR art. 9 and the sensitive
+ * health areas with their own sharing rules). Carried in the envelope so that access rules
+ * can act on them without reading the payload.
+ */
+export const specialCategory = codeList({
+  'sexual-health': 'Sexual health',
+  'reproductive-health': 'Reproductive health, including pregnancy and termination',
+  'mental-health': 'Mental health',
+  'substance-misuse': 'Drug and alcohol misuse',
+  'gender-identity': 'Gender identity',
+  'hiv-sti': 'HIV and sexually transmitted infections',
+  'criminal-offence': 'Criminal offence data, including youth justice',
+  ethnicity: 'Racial or ethnic origin',
+  religion: 'Religious or philosophical beliefs',
+  genetic: 'Genetic data',
+});
+export type SpecialCategory = z.infer<typeof specialCategory>;
+
 export const AGENCY_NAMES = ['health', 'education', 'social-care'] as const;
 export type Agency = (typeof AGENCY_NAMES)[number];
 
@@ -60,6 +98,11 @@ export const subject = z
       .regex(/^[A-Za-z0-9/_-]{1,20}$/)
       .optional(),
     laCode: laCode.optional(),
+    uln: uln.optional(),
+    /** Demographics for identity matching when identifiers are missing or disagree. */
+    name: personName.optional(),
+    sex: sex.optional(),
+    postcode: postcode.optional(),
     dateOfBirth: isoDate.optional(),
     /** For an unborn child (e.g. a pre-birth assessment). */
     expectedDateOfBirth: isoDate.optional(),
@@ -116,6 +159,8 @@ export function envelope<T extends string, A extends z.ZodType, D extends z.ZodT
     subject,
     correlationId: z.uuid().optional(),
     causationId: z.uuid().optional(),
+    /** Special categories of data this event touches, for access rules (none when absent). */
+    specialCategories: z.array(specialCategory).min(1).max(10).optional(),
     data,
   });
 }
