@@ -125,6 +125,13 @@ function toJsonText(value: unknown, path: string, issues: FieldIssue[]): string 
   return 'null';
 }
 
+/** Serialised text as toJsonText would give it: an issue (and 'null') where there is none. */
+function textOrIssue(text: string | undefined, path: string, issues: FieldIssue[]): string {
+  if (text !== undefined) return text;
+  issues.push({ path, rule: 'json', message: 'must be JSON-serialisable' });
+  return 'null';
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -268,11 +275,31 @@ export function validateStreamMetadata(metadata: StreamMetadata): void {
  * expectation and returns the original positions: it is the retry of an append that
  * committed, and the expectation held when it did.
  */
+/** An event's data and metadata as JSON text; undefined where the value is not JSON. */
+export interface EventJson {
+  readonly data: string | undefined;
+  readonly metadata: string | undefined;
+}
+
+/**
+ * Every event's JSON text, per append, in input order. The adapter computes it while the
+ * database takes the lock and looks up what is stored, then hands it to planAppends.
+ */
+export function serialiseEvents(appends: readonly StreamAppend[]): EventJson[][] {
+  return appends.map((append) =>
+    append.events.map((event) => ({
+      data: jsonTextOrUndefined(event.data ?? null),
+      metadata: jsonTextOrUndefined(event.metadata ?? {}),
+    })),
+  );
+}
+
 export function planAppends(
   appends: readonly StreamAppend[],
   options: AppendOptions,
   stored: ReadonlyMap<string, StoredEventRef>,
   currentRevisions: ReadonlyMap<string, bigint>,
+  serialised?: readonly (readonly EventJson[])[],
 ): AppendPlan {
   const rows: PlannedRow[] = [];
   const revisions = new Map(currentRevisions);
@@ -293,8 +320,15 @@ export function planAppends(
       const storedRef = stored.get(key);
       const plannedRef = plannedIds.get(key);
       const earlierStreamId = storedRef?.streamId ?? plannedRef?.streamId;
-      const data = toJsonText(event.data ?? null, `appends.${a}.events.${e}.data`, issues);
-      const metadata = toJsonText(event.metadata ?? {}, `appends.${a}.events.${e}.metadata`, issues);
+      const json = serialised?.[a]?.[e];
+      const data =
+        json === undefined
+          ? toJsonText(event.data ?? null, `appends.${a}.events.${e}.data`, issues)
+          : textOrIssue(json.data, `appends.${a}.events.${e}.data`, issues);
+      const metadata =
+        json === undefined
+          ? toJsonText(event.metadata ?? {}, `appends.${a}.events.${e}.metadata`, issues)
+          : textOrIssue(json.metadata, `appends.${a}.events.${e}.metadata`, issues);
       if (earlierStreamId === undefined) {
         // Rows are planned before the expectation check; a failed check discards the plan.
         fresh += 1;
@@ -380,4 +414,88 @@ export function resolveResults(plan: AppendPlan, rowPositions: readonly bigint[]
       }
     }),
   }));
+}
+
+/**
+ * The input of the one-round-trip append of new events (`event_store_append_fresh`, migration
+ * 003): per stream its expectation, per row its stream (1-based), id, type and JSON text.
+ */
+export interface FreshAppend {
+  readonly streamIds: readonly string[];
+  /** Per stream: a revision >= 0, -1 no stream, -2 any, -3 stream exists (as decimal text). */
+  readonly expected: readonly string[];
+  readonly rowStreams: readonly number[];
+  readonly eventIds: readonly string[];
+  readonly types: readonly string[];
+  readonly data: readonly string[];
+  readonly metadata: readonly string[];
+  /** Per stream, how many rows it has (every stream has at least one). */
+  readonly eventCounts: readonly number[];
+}
+
+/** The code `event_store_append_fresh` takes for an expectation. */
+export function expectationCode(expected: ExpectedRevision): string {
+  if (typeof expected === 'bigint') return (expected < 0n ? -1n : expected).toString();
+  switch (expected) {
+    case 'any':
+      return '-2';
+    case 'no_stream':
+      return '-1';
+    case 'stream_exists':
+      return '-3';
+    default: {
+      const unhandled: never = expected;
+      throw new Error(`unknown expectation ${String(unhandled)}`);
+    }
+  }
+}
+
+/** JSON text, or undefined when the value is not JSON (the full path reports that). */
+function jsonTextOrUndefined(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Validated appends as one fresh append, assuming none of their events is stored yet; the
+ * database checks that assumption and the expectations. Undefined when the input alone needs
+ * the full path: an append without events, a stream named twice, an event id given twice,
+ * or a payload that is not JSON.
+ */
+export function planFreshAppend(appends: readonly StreamAppend[]): FreshAppend | undefined {
+  const streamIds: string[] = [];
+  const expected: string[] = [];
+  const eventCounts: number[] = [];
+  const rowStreams: number[] = [];
+  const eventIds: string[] = [];
+  const types: string[] = [];
+  const data: string[] = [];
+  const metadata: string[] = [];
+  const seenStreams = new Set<string>();
+  const seenIds = new Set<string>();
+  for (const append of appends) {
+    if (append.events.length === 0 || seenStreams.has(append.streamId)) return undefined;
+    seenStreams.add(append.streamId);
+    streamIds.push(append.streamId);
+    expected.push(expectationCode(append.expectedRevision ?? 'any'));
+    eventCounts.push(append.events.length);
+    const streamNumber = streamIds.length;
+    for (const event of append.events) {
+      const key = eventIdKey(event.eventId);
+      if (seenIds.has(key)) return undefined;
+      seenIds.add(key);
+      const dataText = jsonTextOrUndefined(event.data ?? null);
+      const metadataText = jsonTextOrUndefined(event.metadata ?? {});
+      if (dataText === undefined || metadataText === undefined) return undefined;
+      rowStreams.push(streamNumber);
+      eventIds.push(event.eventId);
+      types.push(event.type);
+      data.push(dataText);
+      metadata.push(metadataText);
+    }
+  }
+  return { streamIds, expected, rowStreams, eventIds, types, data, metadata, eventCounts };
 }

@@ -2,8 +2,11 @@ import { ConcurrencyError, ThroughlineError, ValidationError } from '@throughlin
 import { EventIdConflictError, type EventToAppend } from './port';
 import {
   canonicalJson,
+  expectationCode,
   expectationHolds,
   planAppends,
+  planFreshAppend,
+  serialiseEvents,
   resolveResults,
   validateAppends,
   validateExpectedRevision,
@@ -284,5 +287,74 @@ describe('validateAppends', () => {
         ['appends.0.events.0.metadata', 'object'],
       ]);
     }
+  });
+});
+
+describe('planFreshAppend (the one-round-trip append of new events)', () => {
+  it('lays the appends out per stream and per row, in input order, with JSON text', () => {
+    const fresh = planFreshAppend([
+      { streamId: 'a-1', events: [event(1), { ...event(2), metadata: { by: 'x' } }] },
+      { streamId: 'b-1', events: [event(3)], expectedRevision: 4n },
+    ]);
+    expect(fresh).toEqual({
+      streamIds: ['a-1', 'b-1'],
+      expected: ['-2', '4'],
+      rowStreams: [1, 1, 2],
+      eventIds: [id(1), id(2), id(3)],
+      types: ['ThingHappened', 'ThingHappened', 'ThingHappened'],
+      data: ['{"n":1}', '{"n":2}', '{"n":3}'],
+      metadata: ['{}', '{"by":"x"}', '{}'],
+      eventCounts: [2, 1],
+    });
+  });
+
+  it.each([
+    ['an append without events', [{ streamId: 'a-1', events: [] }]],
+    [
+      'a stream named twice',
+      [
+        { streamId: 'a-1', events: [event(1)] },
+        { streamId: 'a-1', events: [event(2)] },
+      ],
+    ],
+    [
+      'an event id given twice (case aside)',
+      [{ streamId: 'a-1', events: [event(1), { ...event(1), eventId: id(1).toUpperCase() }] }],
+    ],
+    ['a payload that is not JSON', [{ streamId: 'a-1', events: [{ ...event(1), data: { big: 1n } }] }]],
+  ])('leaves %s to the full path', (_name, appends) => {
+    expect(planFreshAppend(appends)).toBeUndefined();
+  });
+
+  it.each([
+    ['any', '-2'],
+    ['no_stream', '-1'],
+    ['stream_exists', '-3'],
+    [-1n, '-1'],
+    [0n, '0'],
+    [41n, '41'],
+  ] as const)('codes the expectation %p as %s', (expected, code) => {
+    expect(expectationCode(expected)).toBe(code);
+  });
+});
+
+describe('serialiseEvents + planAppends', () => {
+  it('plans from text serialised beforehand exactly as from the events', () => {
+    const appends = [
+      { streamId: 'a-1', events: [event(1), { ...event(2), metadata: { k: 'v' } }] },
+      { streamId: 'b-1', events: [event(3)] },
+    ];
+    expect(planAppends(appends, {}, none, new Map(), serialiseEvents(appends))).toEqual(
+      planAppends(appends, {}, none, new Map()),
+    );
+  });
+
+  it('still reports a payload that is not JSON, naming the field', () => {
+    const appends = [{ streamId: 'a-1', events: [{ ...event(1), data: { big: 1n } }] }];
+    expect(() => planAppends(appends, {}, none, new Map(), serialiseEvents(appends))).toThrow(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ path: 'appends.0.events.0.data', rule: 'json' })],
+      }),
+    );
   });
 });

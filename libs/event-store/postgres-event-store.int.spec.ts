@@ -6,7 +6,7 @@ import { ConcurrencyError, createPool } from '@throughline/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
 import { describeEventStoreContract } from './event-store.contract';
 import { PostgresEventStore, eventStoreMigrationsDirectory } from './postgres-event-store';
-import type { RecordedEvent } from './port';
+import { StreamTombstonedError, type RecordedEvent } from './port';
 
 let database: TestDatabase;
 
@@ -47,7 +47,7 @@ describe('PostgresEventStore (PostgreSQL specifics)', () => {
     const again = await PostgresEventStore.create({ connectionString: database.url });
     await again.close();
     const applied = await admin.query("SELECT version FROM schema_migrations WHERE context = 'event-store'");
-    expect(applied.rows.map((row: { version: number }) => row.version).sort()).toEqual([1, 2]);
+    expect(applied.rows.map((row: { version: number }) => row.version).sort()).toEqual([1, 2, 3]);
   });
 
   it.each([
@@ -129,6 +129,105 @@ describe('PostgresEventStore (PostgreSQL specifics)', () => {
     } finally {
       await admin.query('RESET enable_seqscan');
     }
+  });
+
+  it('concurrent appends on one store (group commit) each get their own outcome, nothing of a failed one is written', async () => {
+    const run = randomUUID();
+    const existing = `group-existing-${run}`;
+    const [first] = (await store.append(existing, [event()])).positions;
+    const stored = event();
+    const [storedAt] = (await store.append(`group-again-${run}`, [stored])).positions;
+    const tombstoned = `group-tombstoned-${run}`;
+    await store.append(tombstoned, [event()]);
+    await store.tombstoneStream(tombstoned);
+
+    // All issued at once: they queue behind one another and are written in groups.
+    const fresh = Array.from({ length: 12 }, (_, n) => store.append(`group-${n}-${run}`, [event(), event()]));
+    const stale = store.append(existing, [event()], 5n);
+    const exact = store.append(existing, [event()], 0n);
+    const again = store.append(`group-again-${run}`, [stored], 'no_stream'); // a pure re-append
+    const refused = store.append(tombstoned, [event()]);
+    const outcomes = await Promise.allSettled([...fresh, stale, exact, again, refused]);
+
+    const results = outcomes.slice(0, 12).map((outcome) => {
+      if (outcome.status !== 'fulfilled') throw outcome.reason;
+      return outcome.value;
+    });
+    for (const result of results) {
+      expect(result.nextExpectedRevision).toBe(1n);
+      expect(result.positions[1]).toBeGreaterThan(result.positions[0]);
+    }
+    expect(new Set(results.flatMap((result) => result.positions)).size).toBe(24);
+    const [staleOutcome, exactOutcome, againOutcome, refusedOutcome] = outcomes.slice(12);
+    expect(staleOutcome).toEqual({ status: 'rejected', reason: expect.any(ConcurrencyError) });
+    expect(exactOutcome).toEqual({
+      status: 'fulfilled',
+      value: expect.objectContaining({ nextExpectedRevision: 1n }),
+    });
+    expect(againOutcome).toEqual({
+      status: 'fulfilled',
+      value: expect.objectContaining({ positions: [storedAt], duplicateEventIds: [stored.eventId] }),
+    });
+    expect(refusedOutcome).toEqual({ status: 'rejected', reason: expect.any(StreamTombstonedError) });
+    const existingEvents = await store.readStream(existing);
+    expect(existingEvents.map((e) => e.revision)).toEqual([0n, 1n]);
+    expect(existingEvents[0].position).toBe(first);
+  });
+
+  it('concurrent appends to one stream keep call order', async () => {
+    const streamId = `group-order-${randomUUID()}`;
+    const events = Array.from({ length: 20 }, () => event());
+    const results = await Promise.all(events.map((e) => store.append(streamId, [e])));
+    expect(results.map((result) => result.nextExpectedRevision)).toEqual(events.map((_, n) => BigInt(n)));
+    const read = await store.readStream(streamId);
+    expect(read.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    expect(read.map((e) => e.position)).toEqual(results.map((result) => result.positions[0]));
+  });
+
+  it('writes a big batch with COPY: awkward text survives, positions follow input order, streams and checkpoints move', async () => {
+    const run = randomUUID();
+    const awkward = 'tab\there, newline\nthere, CR\r, backslash \\ and \\N, quote " and \u00e9\u2028';
+    const appends = Array.from({ length: 4 }, (_, s) => ({
+      streamId: `copy\\${s}\t-${run}`,
+      events: Array.from({ length: 60 }, (_, n) => ({
+        eventId: randomUUID(),
+        type: `Type\\${awkward}`,
+        data: { n, text: awkward, nested: { list: [awkward, null, 1.5] } },
+        metadata: { lineage: awkward },
+      })),
+    }));
+    const results = await store.appendMany(appends, { checkpoints: { [`copy-${run}`]: 'after' } });
+    const positions = results.flatMap((result) => result.positions);
+    expect(positions).toHaveLength(240); // more than FRESH_MAX_EVENTS: the full path, COPY
+    expect(positions.every((p, i) => i === 0 || p > positions[i - 1])).toBe(true);
+    for (const [s, append] of appends.entries()) {
+      const read = await store.readStream(append.streamId);
+      expect(results[s].nextExpectedRevision).toBe(59n);
+      expect(
+        read.map((e) => ({ eventId: e.eventId, type: e.type, data: e.data, metadata: e.metadata })),
+      ).toEqual(append.events);
+    }
+    expect(await store.readCheckpoint(`copy-${run}`)).toBe('after');
+    // A retry of the whole batch is a re-append: the original positions, nothing new.
+    const retried = await store.appendMany(appends);
+    expect(retried.flatMap((result) => result.positions)).toEqual(positions);
+    expect(retried.flatMap((result) => result.duplicateEventIds)).toHaveLength(240);
+  });
+
+  it('stores data and metadata as json text (migration 003), still read back as values', async () => {
+    const streamId = `json-${randomUUID()}`;
+    await store.append(streamId, [{ ...event(), data: { b: 1, a: [true, null] }, metadata: { z: 'y' } }]);
+    const types = await admin.query(
+      `SELECT data::text AS data, pg_typeof(data)::text AS data_type, pg_typeof(metadata)::text AS metadata_type
+       FROM events WHERE stream_id = $1`,
+      [streamId],
+    );
+    expect(types.rows).toEqual([
+      { data: '{"b":1,"a":[true,null]}', data_type: 'json', metadata_type: 'json' },
+    ]);
+    expect((await store.readStream(streamId))[0]).toEqual(
+      expect.objectContaining({ data: { b: 1, a: [true, null] }, metadata: { z: 'y' } }),
+    );
   });
 
   it('leaves a pool it was given open on close', async () => {

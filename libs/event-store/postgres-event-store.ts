@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ClientBase, Pool } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import {
   ConcurrencyError,
   ValidationError,
@@ -11,8 +14,11 @@ import {
 import {
   describeActualRevision,
   describeExpectedRevision,
+  eventIdKey,
   expectationHolds,
   planAppends,
+  planFreshAppend,
+  serialiseEvents,
   resolveResults,
   validateAppends,
   validateCategory,
@@ -20,6 +26,9 @@ import {
   validateExpectedRevision,
   validateStreamId,
   validateStreamMetadata,
+  type AppendPlan,
+  type FreshAppend,
+  type PlannedRow,
   type StoredEventRef,
 } from './append-plan';
 import {
@@ -117,6 +126,19 @@ interface EventRow {
   recorded_at: Date;
 }
 
+/** A row of event_store_lock_and_lookup: a stored event, a stream, or the drawn positions. */
+interface LookupRow {
+  kind: 'event' | 'stream' | 'positions';
+  stream_id: string;
+  event_id: string | null;
+  position: string | null;
+  revision: string | null;
+  type: string | null;
+  data: unknown;
+  metadata: unknown;
+  tombstoned: boolean;
+}
+
 const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
 const E_COLUMNS = EVENT_COLUMNS.split(', ')
   .map((column) => `e.${column}`)
@@ -196,21 +218,113 @@ export async function readEventsAfter(
   return result.rows.map(toRecordedEvent);
 }
 
-// One statement for the whole batch. Positions are drawn from the sequence and then sorted,
-// so they follow input order (and so stream revisions) whatever order nextval ran in.
-const INSERT_EVENTS_SQL = `
-WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[])
-    WITH ORDINALITY AS t(stream_id, revision, event_id, type, data, metadata, ord)
-), allocated AS (
-  SELECT row_number() OVER (ORDER BY position) AS ord, position
-  FROM (SELECT nextval('events_position_seq') AS position FROM generate_series(1, cardinality($1::text[]))) AS drawn
-)
-INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata)
-SELECT allocated.position, input.stream_id, input.revision, input.event_id, input.type,
-       input.data::jsonb, input.metadata::jsonb
-FROM input JOIN allocated ON allocated.ord = input.ord
-RETURNING position, event_id`;
+/** Full-path appends of at least this many new events write them with COPY, smaller ones with one INSERT. */
+export const COPY_MIN_ROWS = 64;
+/** Appends of at most this many events try the one-round-trip fresh append first (and may be grouped). */
+export const FRESH_MAX_EVENTS = 200;
+/** A group commit gathers queued fresh appends up to this many events. */
+export const GROUP_MAX_EVENTS = 500;
+/**
+ * Groups a store writes at once. One: appends are serial under the lock anyway, and a second
+ * group waiting on the lock in the database measured slower (more, smaller commits and a
+ * lock hand-over between backends on each), not faster.
+ */
+const APPEND_GROUPS_IN_FLIGHT = 1;
+
+/** COPY text format: backslash, newline, carriage return and tab are escaped; nothing else is special. */
+function copyText(value: string): string {
+  if (!/[\\\n\r\t]/.test(value)) return value;
+  return value.replace(/[\\\n\r\t]/g, (character) =>
+    character === '\\' ? '\\\\' : character === '\n' ? '\\n' : character === '\r' ? '\\r' : '\\t',
+  );
+}
+
+/** JSON.stringify never emits a raw newline, carriage return or tab, so only backslashes need doubling. */
+function copyJson(json: string): string {
+  return json.includes('\\') ? json.replace(/\\/g, '\\\\') : json;
+}
+
+/** Connections whose COPY failed: they may be mid-protocol, so they are closed, not reused. */
+const brokenClients = new WeakSet<ClientBase>();
+
+/** Rows per chunk written to a COPY: the server parses one chunk while the next is built. */
+const COPY_CHUNK_ROWS = 250;
+
+function* copyChunks(rows: readonly PlannedRow[], positions: readonly bigint[]): Generator<string> {
+  for (let offset = 0; offset < rows.length; offset += COPY_CHUNK_ROWS) {
+    let text = '';
+    for (let index = offset; index < Math.min(rows.length, offset + COPY_CHUNK_ROWS); index++) {
+      const row = rows[index];
+      text +=
+        `${positions[index]}\t${copyText(row.streamId)}\t${row.revision}\t${row.eventId}\t` +
+        `${copyText(row.type)}\t${copyJson(row.data)}\t${copyJson(row.metadata)}\n`;
+    }
+    yield text;
+  }
+}
+
+/** The rows as one `COPY events ... FROM STDIN` (text format), with the positions drawn for them. */
+async function copyRows(client: ClientBase, rows: readonly PlannedRow[], positions: readonly bigint[]) {
+  try {
+    const copy = client.query(
+      copyFrom('COPY events (position, stream_id, revision, event_id, type, data, metadata) FROM STDIN'),
+    );
+    await pipeline(Readable.from(copyChunks(rows, positions), { highWaterMark: 1 }), copy);
+  } catch (error) {
+    brokenClients.add(client);
+    throw error;
+  }
+}
+
+async function insertRows(client: ClientBase, rows: readonly PlannedRow[], positions: readonly bigint[]) {
+  await client.query(
+    `INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata)
+     SELECT p, s, r, e, t, d::json, m::json
+     FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[])
+       AS input(p, s, r, e, t, d, m)`,
+    [
+      positions.map(String),
+      rows.map((row) => row.streamId),
+      rows.map((row) => row.revision.toString()),
+      rows.map((row) => row.eventId),
+      rows.map((row) => row.type),
+      rows.map((row) => row.data),
+      rows.map((row) => row.metadata),
+    ],
+  );
+}
+
+/** Moves the streams on, writes the checkpoints and notifies, in one statement. */
+async function finishAppend(
+  client: ClientBase,
+  plan: AppendPlan,
+  rowPositions: readonly bigint[],
+  notifyChannel: string,
+): Promise<void> {
+  if (rowPositions.length === 0 && plan.checkpoints.length === 0) return;
+  const last = rowPositions.reduce((max, position) => (position > max ? position : max), 0n);
+  await client.query(
+    `WITH moved AS (
+       INSERT INTO streams (stream_id, revision)
+       SELECT * FROM unnest($1::text[], $2::bigint[])
+       ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision
+     ), checkpointed AS (
+       INSERT INTO checkpoints (name, value)
+       SELECT * FROM unnest($3::text[], $4::text[])
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = now()
+     )
+     SELECT pg_notify($5, $6::text) WHERE $6::text IS NOT NULL`,
+    [
+      [...plan.streamRevisions.keys()],
+      [...plan.streamRevisions.values()].map(String),
+      plan.checkpoints.map(([name]) => name),
+      plan.checkpoints.map(([, value]) => value),
+      notifyChannel,
+      // Delivered at commit, never for a rolled-back append.
+      rowPositions.length === 0 ? null : last.toString(),
+    ],
+  );
+}
 
 /**
  * The whole append inside a transaction the caller opened (and will commit or roll back).
@@ -225,90 +339,122 @@ export async function appendInTransaction(
   notifyChannel: string,
 ): Promise<AppendResult[]> {
   validateAppends(appends, options);
-  await client.query(APPEND_LOCK_SQL);
-
   const eventIds = appends.flatMap((append) => append.events.map((event) => event.eventId));
   const streamIds = [...new Set(appends.map((append) => append.streamId))];
-  const [storedRows, streamRows] = await Promise.all([
-    eventIds.length === 0
-      ? { rows: [] }
-      : client.query<Pick<EventRow, 'event_id' | 'stream_id' | 'position' | 'type' | 'data' | 'metadata'>>(
-          `SELECT event_id, stream_id, position, type, data, metadata FROM events
-           WHERE event_id = ANY($1::uuid[])`,
-          [eventIds],
-        ),
-    // The streams' last revisions and tombstones in one query.
-    client.query<{ stream_id: string; revision: string | null; tombstoned: boolean }>(
-      `SELECT ids.stream_id, s.revision, t.stream_id IS NOT NULL AS tombstoned
-       FROM unnest($1::text[]) AS ids(stream_id)
-       LEFT JOIN streams s ON s.stream_id = ids.stream_id
-       LEFT JOIN stream_tombstones t ON t.stream_id = ids.stream_id`,
-      [streamIds],
-    ),
-  ]);
-  const tombstoned = streamIds.find((streamId) =>
-    streamRows.rows.some((row) => row.stream_id === streamId && row.tombstoned),
+  // One round trip: the lock, what is stored, the streams, and a position per event. The
+  // events are serialised while the database works on it.
+  const looking = client.query<LookupRow>(
+    `SELECT kind, stream_id, event_id, event_position AS position, revision, type, data, metadata, tombstoned
+     FROM event_store_lock_and_lookup($1::uuid[], $2::text[], $3::int)`,
+    [eventIds, streamIds, eventIds.length],
   );
-  if (tombstoned !== undefined) throw new StreamTombstonedError(tombstoned);
-  const stored = new Map<string, StoredEventRef>(
-    storedRows.rows.map((row) => [
-      row.event_id,
-      {
+  const serialised = serialiseEvents(appends);
+  const looked = await looking;
+
+  const stored = new Map<string, StoredEventRef>();
+  const revisions = new Map<string, bigint>();
+  const tombstones = new Set<string>();
+  const drawn: bigint[] = [];
+  for (const row of looked.rows) {
+    if (row.kind === 'positions') {
+      const text = (row.type as string).slice(1, -1); // '{7,8,9}'
+      if (text.length > 0) drawn.push(...text.split(',').map(BigInt));
+    } else if (row.kind === 'event') {
+      stored.set(row.event_id as string, {
         streamId: row.stream_id,
-        position: BigInt(row.position),
-        type: row.type,
+        position: BigInt(row.position as string),
+        type: row.type as string,
         data: row.data,
         metadata: row.metadata,
-      },
-    ]),
-  );
-  const revisions = new Map(
-    streamRows.rows.flatMap((row) =>
-      row.revision === null ? [] : [[row.stream_id, BigInt(row.revision)] as const],
-    ),
-  );
+      });
+    } else {
+      if (row.tombstoned) tombstones.add(row.stream_id);
+      if (row.revision !== null) revisions.set(row.stream_id, BigInt(row.revision));
+    }
+  }
+  const tombstoned = streamIds.find((streamId) => tombstones.has(streamId));
+  if (tombstoned !== undefined) throw new StreamTombstonedError(tombstoned);
 
-  const plan = planAppends(appends, options, stored, revisions);
+  const plan = planAppends(appends, options, stored, revisions, serialised);
 
   let rowPositions: bigint[] = [];
   if (plan.rows.length > 0) {
-    const inserted = await client.query<{ position: string; event_id: string }>(INSERT_EVENTS_SQL, [
-      plan.rows.map((row) => row.streamId),
-      plan.rows.map((row) => row.revision.toString()),
-      plan.rows.map((row) => row.eventId),
-      plan.rows.map((row) => row.type),
-      plan.rows.map((row) => row.data),
-      plan.rows.map((row) => row.metadata),
-    ]);
-    const positionById = new Map(inserted.rows.map((row) => [row.event_id, BigInt(row.position)]));
-    rowPositions = plan.rows.map((row) => {
-      const position = positionById.get(row.eventId.toLowerCase());
-      if (position === undefined) throw new Error(`insert returned no position for ${row.eventId}`);
-      return position;
-    });
-    await client.query(
-      `INSERT INTO streams (stream_id, revision)
-       SELECT * FROM unnest($1::text[], $2::bigint[])
-       ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision`,
-      [[...plan.streamRevisions.keys()], [...plan.streamRevisions.values()].map(String)],
-    );
-    const last = rowPositions.reduce((max, position) => (position > max ? position : max), 0n);
-    // Delivered at commit, never for a rolled-back append.
-    await client.query('SELECT pg_notify($1, $2)', [notifyChannel, last.toString()]);
+    // Drawn in ascending order; new rows take the first ones, in input order.
+    if (drawn.length < plan.rows.length)
+      throw new Error(`drew ${drawn.length} positions for ${plan.rows.length} rows`);
+    rowPositions = drawn.slice(0, plan.rows.length);
+    if (plan.rows.length >= COPY_MIN_ROWS) await copyRows(client, plan.rows, rowPositions);
+    else await insertRows(client, plan.rows, rowPositions);
   }
-  if (plan.checkpoints.length > 0) {
-    await client.query(
-      `INSERT INTO checkpoints (name, value)
-       SELECT * FROM unnest($1::text[], $2::text[])
-       ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = now()`,
-      [plan.checkpoints.map(([name]) => name), plan.checkpoints.map(([, value]) => value)],
-    );
-  }
+  await finishAppend(client, plan, rowPositions, notifyChannel);
   return resolveResults(plan, rowPositions);
+}
+
+/** An appendMany call waiting for its turn (see PostgresEventStore.appendMany). */
+interface QueuedAppend {
+  readonly appends: readonly StreamAppend[];
+  readonly options: AppendOptions;
+  /** Set when the call may take the one-round-trip fresh path (and join a group). */
+  readonly fresh: FreshAppend | undefined;
+  readonly events: number;
+  /** Streams, event ids and checkpoint names it touches: a group never holds two that share one. */
+  readonly keys: readonly string[];
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
+
+function keysOf(appends: readonly StreamAppend[], options: AppendOptions): string[] {
+  return [
+    ...appends.map((append) => `s:${append.streamId}`),
+    ...appends.flatMap((append) => append.events.map((event) => `e:${eventIdKey(event.eventId)}`)),
+    ...Object.keys(options.checkpoints ?? {}).map((name) => `c:${name}`),
+  ];
+}
+
+interface FreshRow {
+  positions: string[] | null;
+  last_revisions: string[] | null;
+}
+
+/**
+ * `event_store_append_fresh` (migration 003) in its own implicit transaction: one round trip,
+ * the append lock held from inside the call until its commit. Undefined when it wrote
+ * nothing because an id is already stored, a stream is tombstoned or an expectation failed.
+ */
+async function appendFresh(
+  db: Pick<Pool, 'query'>,
+  fresh: FreshAppend,
+  checkpoints: readonly (readonly [string, string])[],
+  notifyChannel: string,
+): Promise<{ positions: bigint[]; lastRevisions: bigint[] } | undefined> {
+  const result = await db.query<FreshRow>(
+    `SELECT positions::text[] AS positions, last_revisions::text[] AS last_revisions
+     FROM event_store_append_fresh($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], $6::text[],
+                                   $7::text[], $8::text[], $9::text[], $10::text)`,
+    [
+      fresh.streamIds,
+      fresh.expected,
+      fresh.rowStreams,
+      fresh.eventIds,
+      fresh.types,
+      fresh.data,
+      fresh.metadata,
+      checkpoints.map(([name]) => name),
+      checkpoints.map(([, value]) => value),
+      notifyChannel,
+    ],
+  );
+  const row = result.rows[0];
+  if (row.positions === null || row.last_revisions === null) return undefined;
+  return { positions: row.positions.map(BigInt), lastRevisions: row.last_revisions.map(BigInt) };
 }
 
 export class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
+  /** appendMany calls not yet started, in call order. */
+  private queue: QueuedAppend[] = [];
+  /** Groups being written, each with the keys it holds. */
+  private readonly running = new Map<Promise<void>, ReadonlySet<string>>();
 
   private constructor(
     private readonly pool: Pool,
@@ -350,19 +496,149 @@ export class PostgresEventStore implements EventStore {
     return result;
   }
 
+  /**
+   * Calls are queued and run one transaction at a time per store (appends are serial
+   * store-wide anyway, under the append lock). Small appends of new events take one round
+   * trip (`event_store_append_fresh`); those queued meanwhile on disjoint streams, ids and
+   * checkpoints are committed together in one such call (group commit), each still getting
+   * its own result or error. Anything else — re-appends, failed expectations, tombstones, big
+   * batches — takes the full path: lookup, plan, COPY or INSERT, in one transaction.
+   */
   async appendMany(appends: readonly StreamAppend[], options: AppendOptions = {}): Promise<AppendResult[]> {
     validateAppends(appends, options); // fail fast, before taking a connection
+    const events = appends.reduce((sum, append) => sum + append.events.length, 0);
+    const fresh = events > 0 && events <= FRESH_MAX_EVENTS ? planFreshAppend(appends) : undefined;
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      this.queue.push({ appends, options, fresh, events, keys: keysOf(appends, options), resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Starts groups while fewer than APPEND_GROUPS_IN_FLIGHT run. Groups in flight never share
+   * a key (stream, event id, checkpoint), so their order on the lock would not matter.
+   */
+  private pump(): void {
+    while (this.running.size < APPEND_GROUPS_IN_FLIGHT) {
+      const group = this.takeGroup();
+      if (group === undefined) return;
+      const keys = new Set(group.flatMap((queued) => queued.keys));
+      const run: Promise<void> = this.runGroup(group)
+        // runGroup settles every call; this only guards against a bug leaving one unsettled.
+        .catch((error: unknown) => group.forEach((queued) => queued.reject(error)))
+        .finally(() => {
+          this.running.delete(run);
+          this.pump();
+        });
+      this.running.set(run, keys);
+    }
+  }
+
+  /**
+   * The first queued call that shares no key with a running group or an earlier waiting call,
+   * and with a fresh one the later fresh calls that share nothing with it (up to
+   * GROUP_MAX_EVENTS events). A call left waiting holds its keys against later calls, so
+   * calls on the same stream, event id or checkpoint run in call order.
+   */
+  private takeGroup(): QueuedAppend[] | undefined {
+    const blocked = new Set<string>();
+    for (const keys of this.running.values()) for (const key of keys) blocked.add(key);
+    const group: QueuedAppend[] = [];
+    const taken = new Set<string>();
+    const rest: QueuedAppend[] = [];
+    let events = 0;
+    let closed = false; // the group takes no more calls
+    for (const queued of this.queue) {
+      const clashes = queued.keys.some((key) => taken.has(key) || blocked.has(key));
+      const joins =
+        !clashes &&
+        !closed &&
+        (group.length === 0 || (queued.fresh !== undefined && events + queued.events <= GROUP_MAX_EVENTS));
+      if (joins) {
+        group.push(queued);
+        events += queued.events;
+        for (const key of queued.keys) taken.add(key);
+        if (queued.fresh === undefined) closed = true; // the full path runs alone
+      } else {
+        rest.push(queued);
+        for (const key of queued.keys) blocked.add(key);
+      }
+    }
+    this.queue = rest;
+    return group.length === 0 ? undefined : group;
+  }
+
+  /** Settles every call of the group; never throws. */
+  private async runGroup(group: readonly QueuedAppend[]): Promise<void> {
+    const fresh =
+      group.length === 1 ? group[0].fresh : planFreshAppend(group.flatMap((queued) => queued.appends));
+    if (fresh !== undefined) {
+      const checkpoints = group.flatMap((queued) => Object.entries(queued.options.checkpoints ?? {}));
+      let written: Awaited<ReturnType<typeof appendFresh>>;
+      try {
+        written = await appendFresh(this.pool, fresh, checkpoints, this.notifyChannel);
+      } catch (error) {
+        // Nothing was written (one statement). Alone, the error is the call's; in a group,
+        // each call runs on its own so that one call's failure is not its neighbours'.
+        if (group.length === 1) {
+          group[0].reject(error);
+          return;
+        }
+        written = undefined;
+      }
+      if (written !== undefined) {
+        this.settleFresh(group, written.positions, written.lastRevisions);
+        return;
+      }
+    }
+    for (const queued of group) {
+      try {
+        queued.resolve(await this.appendFull(queued.appends, queued.options));
+      } catch (error) {
+        queued.reject(error);
+      }
+    }
+  }
+
+  /** Hands each call of a committed group its streams' positions and revisions, in input order. */
+  private settleFresh(group: readonly QueuedAppend[], positions: bigint[], lastRevisions: bigint[]): void {
+    let stream = 0;
+    let row = 0;
+    for (const queued of group) {
+      queued.resolve(
+        queued.appends.map((append) => {
+          const result: AppendResult = {
+            streamId: append.streamId,
+            nextExpectedRevision: lastRevisions[stream],
+            positions: positions.slice(row, row + append.events.length),
+            duplicateEventIds: [],
+          };
+          stream += 1;
+          row += append.events.length;
+          return result;
+        }),
+      );
+    }
+  }
+
+  /** The full path in a transaction of its own. */
+  private async appendFull(
+    appends: readonly StreamAppend[],
+    options: AppendOptions,
+  ): Promise<AppendResult[]> {
     const client = await this.pool.connect();
+    let broken = false;
     try {
       await client.query('BEGIN');
       const results = await appendInTransaction(client, appends, options, this.notifyChannel);
       await client.query('COMMIT');
       return results;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      broken = brokenClients.has(client);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
@@ -548,6 +824,8 @@ export class PostgresEventStore implements EventStore {
 
   /** Stops this store's subscriptions, then ends the pool if the store created it. */
   async close(): Promise<void> {
+    // Appends already called finish first.
+    while (this.running.size > 0) await Promise.all(this.running.keys());
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     if (this.ownsPool) await this.pool.end();
   }
