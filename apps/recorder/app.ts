@@ -1,7 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createEventStore } from '@throughline/event-store';
 import { createHttpApp, createKafka, listen, topicNames, type Config } from '@throughline/platform';
-import { DeadLetterRedriver, PostgresDeadLetters, Recorder } from '@throughline/recording';
+import {
+  DeadLetterRedriver,
+  PostgresDeadLetters,
+  RECORDER_KAFKA_RETRY,
+  Recorder,
+} from '@throughline/recording';
 import { recorderHttpModule } from './recorder-http.module';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const satisfies Config['LOG_LEVEL'][];
@@ -35,7 +40,7 @@ export async function createRecorderApp(config: Config): Promise<RecorderApp> {
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     const redriver = new DeadLetterRedriver({ deadLetters, store, topics });
     recorder = new Recorder({
-      kafka: createKafka(config, 'recorder'),
+      kafka: createKafka(config, 'recorder', { retry: RECORDER_KAFKA_RETRY }),
       store,
       deadLetters,
       groupId: config.RECORDER_GROUP_ID,

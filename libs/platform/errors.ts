@@ -92,15 +92,60 @@ export class UnavailableError extends ThroughlineError {
   }
 }
 
+/**
+ * Error codes of a dependency that is down, restarting or overloaded, where the same operation
+ * may succeed later: node's socket errors; PostgreSQL's connection exceptions (class 08),
+ * admin_shutdown 57P01, crash_shutdown 57P02, cannot_connect_now 57P03 (starting up, shutting
+ * down, in recovery), too_many_connections 53300, serialization_failure 40001, deadlock 40P01.
+ */
+const RETRIABLE_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|08[0-9A-Z]{3}|57P0[123]|53300|40001|40P01)$/;
+
+/** node-postgres reports a server that went away mid-conversation without a code. */
+const RETRIABLE_MESSAGES =
+  /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect)$/;
+
+/**
+ * kafkajs errors meaning "the broker is not reachable or not ready (yet)". kafkajs marks some of
+ * them non-retriable because its own retrier has already given up (NumberOfRetriesExceeded wraps
+ * the last retriable error; Timeout and LockTimeout end a wait), but one level up, after a
+ * pause, a restarted broker answers again.
+ */
+const KAFKA_UNAVAILABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSTimeout',
+  'KafkaJSLockTimeout',
+]);
+
+/**
+ * true when the same operation may succeed later, so it is worth retrying with backoff: a
+ * ThroughlineError by its code's policy; otherwise a connection-level failure of PostgreSQL,
+ * Kafka or the network (by code, by the kafkajs error name, by node-postgres' message, or by
+ * a `retriable: true` flag as kafkajs sets it on protocol errors such as NOT_LEADER and
+ * COORDINATOR_NOT_AVAILABLE), looked for along the `cause` chain. Anything else is not.
+ */
 export function isRetriable(error: unknown): boolean {
-  if (error instanceof ThroughlineError) return error.retriable;
-  // Connection-level failures from pg/kafkajs/node are worth retrying; anything else is not.
-  const code = (error as { code?: unknown } | null)?.code;
-  if (
-    typeof code === 'string' &&
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P01|57P03|08\d{3})$/.test(code)
-  ) {
-    return true;
+  for (let current = error, depth = 0; depth < 5; depth += 1) {
+    if (current === null || typeof current !== 'object') return false;
+    if (current instanceof ThroughlineError) return current.retriable;
+    const { code, name, message, retriable, cause } = current as {
+      code?: unknown;
+      name?: unknown;
+      message?: unknown;
+      retriable?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string' && RETRIABLE_CODES.test(code)) return true;
+    if (typeof name === 'string' && KAFKA_UNAVAILABLE.has(name)) return true;
+    if (typeof message === 'string' && RETRIABLE_MESSAGES.test(message)) return true;
+    if (retriable === true) return true;
+    current = cause;
   }
-  return (error as { retriable?: unknown } | null)?.retriable === true;
+  return false;
 }

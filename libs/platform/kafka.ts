@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type RetryOptions } from 'kafkajs';
 import { kafkaBrokers, type Config } from './config';
 import { UnavailableError } from './errors';
 
@@ -25,12 +25,19 @@ export function allTopics(names: TopicNames): string[] {
   return [...Object.values(names.agency), names.deadLetter];
 }
 
-export function createKafka(config: Config, clientSuffix: string): Kafka {
+/** kafkajs retries of one call (connect, request): pauses doubling from 100 ms, 5 attempts, about 3 s in all. */
+export const DEFAULT_KAFKA_RETRY: RetryOptions = { initialRetryTime: 100, retries: 5 };
+
+export function createKafka(
+  config: Config,
+  clientSuffix: string,
+  options: { readonly retry?: RetryOptions } = {},
+): Kafka {
   return new Kafka({
     clientId: `${config.KAFKA_CLIENT_ID}-${clientSuffix}`,
     brokers: kafkaBrokers(config),
     logLevel: logLevel.ERROR,
-    retry: { initialRetryTime: 100, retries: 5 },
+    retry: options.retry ?? DEFAULT_KAFKA_RETRY,
   });
 }
 

@@ -9,6 +9,10 @@ export function createPool(
   const pool = new Pool({ connectionString, max: 10, ...options });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor a checked-out one: when the server goes away (restart, crash, 57P01 admin_shutdown) a
+  // client emits 'error' besides failing its query, and pg-pool listens only while it is idle.
+  // The failed query reports the error; release() then drops the client, which is no longer queryable.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

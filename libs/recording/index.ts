@@ -40,6 +40,7 @@ export {
 export {
   DEFAULT_MAX_BACKOFF_MS,
   DEFAULT_MAX_RETRY_MS,
+  RECORDER_KAFKA_RETRY,
   Recorder,
   RecorderGaveUpError,
   type DeadLetterStore,

@@ -70,6 +70,15 @@ export interface RecorderOptions {
   readonly maxBackoffMs?: number;
 }
 
+/**
+ * kafkajs retries for the recorder's Kafka client (pass to createKafka): pauses doubling from
+ * 100 ms up to 5 s, 12 attempts, about 35 s in all. Enough to ride out a broker restart as the
+ * same consumer-group member: with fewer, kafkajs gives up, restarts the consumer as a new
+ * member, and the group holds the partitions for the old member until its session times out
+ * (30 s) before the new one gets them.
+ */
+export const RECORDER_KAFKA_RETRY = { initialRetryTime: 100, maxRetryTime: 5_000, retries: 12 } as const;
+
 export const DEFAULT_MAX_RETRY_MS = 300_000;
 export const DEFAULT_MAX_BACKOFF_MS = 5_000;
 const FIRST_BACKOFF_MS = 100;
