@@ -31,7 +31,7 @@ describe('AsyncAPI document', () => {
     expect(DEAD_LETTER_TOPIC).toBe(topics.deadLetter);
   });
 
-  it('carries every type version on its owner agency topic, outcome observations on all three', () => {
+  it('carries every type version on its owner agency topic, any-agency types on all three', () => {
     const carried = (channel: string) => keysOf(doc.channels[channel].messages).sort();
     expect(carried('educationEvents')).toEqual(
       [
@@ -39,7 +39,16 @@ describe('AsyncAPI document', () => {
         'education.attendance.summarised.v1',
         'education.attendance.summarised.v2',
         'education.exclusion.recorded.v1',
+        'education.leaving.recorded.v1',
+        'education.sen-provision.changed.v1',
+        'education.ehc-needs-assessment.requested.v1',
+        'education.ehc-plan.issued.v1',
+        'education.ehc-plan.ceased.v1',
+        'education.eyfs-profile.assessed.v1',
+        'education.key-stage.assessed.v1',
         'outcome.observation.recorded.v1',
+        'practice.decision.recorded.v1',
+        'practice.voice-of-child.recorded.v1',
       ].sort(),
     );
     const all = new Set(['healthEvents', 'educationEvents', 'social-careEvents'].flatMap(carried));

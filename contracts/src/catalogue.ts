@@ -23,14 +23,101 @@ export const EVENT_TYPE_AGENCY: Readonly<Record<EventType, Agency | 'any'>> = {
   'health.immunisation.given': 'health',
   'health.emergency-care.attended': 'health',
   'health.safeguarding-concern.raised': 'health',
+  'health.birth.notified': 'health',
+  'health.newborn-hearing-screening.completed': 'health',
+  'health.newborn-blood-spot.screened': 'health',
+  'health.nipe.completed': 'health',
+  'health.hospital.admitted': 'health',
+  'health.hospital.discharged': 'health',
+  'health.camhs.referred': 'health',
+  'health.camhs.discharged': 'health',
   'education.enrolment.recorded': 'education',
   'education.attendance.summarised': 'education',
   'education.exclusion.recorded': 'education',
+  'education.leaving.recorded': 'education',
+  'education.sen-provision.changed': 'education',
+  'education.ehc-needs-assessment.requested': 'education',
+  'education.ehc-plan.issued': 'education',
+  'education.ehc-plan.ceased': 'education',
+  'education.eyfs-profile.assessed': 'education',
+  'education.key-stage.assessed': 'education',
   'social-care.referral.received': 'social-care',
   'social-care.assessment.completed': 'social-care',
   'social-care.child-protection-plan.started': 'social-care',
+  'social-care.contact.received': 'social-care',
+  'social-care.section-47-enquiry.started': 'social-care',
+  'social-care.section-47-enquiry.completed': 'social-care',
+  'social-care.initial-child-protection-conference.held': 'social-care',
+  'social-care.child-protection-plan.reviewed': 'social-care',
+  'social-care.child-protection-plan.ended': 'social-care',
+  'social-care.cin-plan.started': 'social-care',
+  'social-care.cin-plan.ended': 'social-care',
+  'social-care.looked-after-episode.started': 'social-care',
+  'social-care.looked-after-episode.changed': 'social-care',
+  'social-care.looked-after-episode.ended': 'social-care',
+  'social-care.looked-after-review.held': 'social-care',
+  'social-care.missing-episode.recorded': 'social-care',
+  'social-care.early-help-episode.started': 'social-care',
+  'social-care.early-help-episode.ended': 'social-care',
+  'social-care.case.closed': 'social-care',
   'outcome.observation.recorded': 'any',
+  'practice.decision.recorded': 'any',
+  'practice.voice-of-child.recorded': 'any',
 };
+
+/**
+ * Types that may be about an unborn child (`subject.expectedDateOfBirth`): pre-birth
+ * safeguarding and planning. Every other type needs a born subject (rule
+ * `pre-birth-not-allowed`). The birth notification is what turns an unborn subject into a born one.
+ */
+export const PRE_BIRTH_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'health.safeguarding-concern.raised',
+  'social-care.contact.received',
+  'social-care.referral.received',
+  'social-care.assessment.completed',
+  'social-care.section-47-enquiry.started',
+  'social-care.section-47-enquiry.completed',
+  'social-care.initial-child-protection-conference.held',
+  'social-care.child-protection-plan.started',
+  'social-care.child-protection-plan.reviewed',
+  'social-care.child-protection-plan.ended',
+  'social-care.cin-plan.started',
+  'social-care.cin-plan.ended',
+  'social-care.early-help-episode.started',
+  'social-care.early-help-episode.ended',
+  'social-care.case.closed',
+  'outcome.observation.recorded',
+  'practice.decision.recorded',
+]);
+
+/**
+ * Date fields of the data that may lie before the subject's birth: the start of something
+ * that began while the child was unborn and is reported after the birth (a plan or episode
+ * started pre-birth, the referral of a case closed later).
+ */
+export const MAY_PRECEDE_BIRTH: Readonly<Partial<Record<EventType, readonly string[]>>> = {
+  'health.birth.notified': ['expectedDateOfBirth'],
+  'social-care.assessment.completed': ['startDate'],
+  'social-care.section-47-enquiry.completed': ['startDate'],
+  'social-care.initial-child-protection-conference.held': ['section47StartDate'],
+  'social-care.child-protection-plan.reviewed': ['planStartDate'],
+  'social-care.child-protection-plan.ended': ['startDate'],
+  'social-care.cin-plan.ended': ['startDate'],
+  'social-care.early-help-episode.ended': ['startDate'],
+  'social-care.case.closed': ['referralDate'],
+};
+
+/**
+ * Date fields of the data that are plans, not facts, and so may lie in the future (every
+ * other date and date-time in the data may not: rule `not-in-future`).
+ */
+export const FUTURE_DATE_FIELDS: ReadonlySet<string> = new Set([
+  'reviewDate',
+  'nextReviewDate',
+  'icpcTargetDate',
+  'decisionDueDate',
+  'expectedDateOfBirth',
+]);
 
 export const EVENT_TYPES = Object.keys(EVENT_TYPE_AGENCY) as EventType[];
 

@@ -43,11 +43,9 @@ export const laCode = z.string().regex(/^\d{3}$/, { message: 'LA code must be 3 
 export const schoolUrn = z.string().regex(/^\d{6}$/, { message: 'school URN must be 6 digits' });
 
 /** A UK postcode in its display form, e.g. "ZZ99 3AB", upper case (ZZ99 is the NHS pseudo-postcode area). */
-export const postcode = z
-  .string()
-  .regex(/^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$/, {
-    message: 'postcode must be a UK postcode such as "ZZ99 3AB"',
-  });
+export const postcode = z.string().regex(/^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$/, {
+  message: 'postcode must be a UK postcode such as "ZZ99 3AB"',
+});
 
 /** A unique learner number: 10 digits, the first not 0. */
 export const uln = z.string().regex(/^[1-9]\d{9}$/, { message: 'ULN must be 10 digits, the first not 0' });
@@ -143,14 +141,26 @@ export const anySource = z.strictObject({
   organisation: z.string().trim().min(1).max(20).optional(),
 });
 
+export interface EnvelopeOptions {
+  /**
+   * Special categories the type inherently touches (e.g. a CAMHS referral is mental-health
+   * data). They are then required in `specialCategories` (rule `special-category-required`),
+   * so access rules never depend on a publisher remembering to set them.
+   */
+  readonly specialCategories?: readonly SpecialCategory[];
+}
+
 /** The envelope every event carries; `type` and `data` vary per event type. */
 export function envelope<T extends string, A extends z.ZodType, D extends z.ZodType, V extends number = 1>(
   type: T,
   sourceSchema: A,
   data: D,
   schemaVersion: V = 1 as V,
+  options: EnvelopeOptions = {},
 ) {
-  return z.strictObject({
+  const implied = options.specialCategories ?? [];
+  const categories = z.array(specialCategory).min(1).max(10);
+  const shape = {
     eventId: z.uuid(),
     type: z.literal(type),
     schemaVersion: z.literal(schemaVersion),
@@ -160,7 +170,42 @@ export function envelope<T extends string, A extends z.ZodType, D extends z.ZodT
     correlationId: z.uuid().optional(),
     causationId: z.uuid().optional(),
     /** Special categories of data this event touches, for access rules (none when absent). */
-    specialCategories: z.array(specialCategory).min(1).max(10).optional(),
+    specialCategories: categories.optional(),
     data,
-  });
+  };
+  if (!implied.length) return z.strictObject(shape);
+  // Required, and must include the implied categories. The static type stays optional so that
+  // every event type has one envelope type; the schema (and its JSON Schema) requires it.
+  return z.strictObject({
+    ...shape,
+    specialCategories: categories.refine((given) => implied.every((category) => given.includes(category)), {
+      message: `${type} always touches ${implied.join(', ')}: specialCategories must include ${implied.length === 1 ? 'it' : 'them'}`,
+      params: { rule: 'special-category-required' },
+    }),
+  }) as unknown as z.ZodObject<typeof shape, z.core.$strict>;
+}
+
+/**
+ * Cross-field date order: `later` may not precede `earlier` (both ISO dates or date-times,
+ * compared on the calendar day). Returns a zod refinement for a data object.
+ */
+export function notBefore<K extends string>(
+  later: K,
+  earlier: K,
+): [
+  (data: Partial<Record<K, string | undefined>>) => boolean,
+  { path: [K]; message: string; params: { rule: string } },
+] {
+  return [
+    (data) => {
+      const a = data[later];
+      const b = data[earlier];
+      return a === undefined || b === undefined || a.slice(0, 10) >= b.slice(0, 10);
+    },
+    {
+      path: [later],
+      message: `${later} cannot precede ${earlier}`,
+      params: { rule: `not-before-${earlier}` },
+    },
+  ];
 }

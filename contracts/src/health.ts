@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { codeList, envelope, isoDate, narrative, shortText, source } from './common';
+import {
+  codeList,
+  envelope,
+  isoDate,
+  isoDateTime,
+  narrative,
+  nhsNumber,
+  notBefore,
+  shortText,
+  source,
+} from './common';
 
 /** Health events: child health information services, health visiting, acute care. */
 
@@ -22,6 +32,7 @@ export const asq3Scores = z.strictObject({
   personalSocial: asqScore,
 });
 
+/** A mandated health visiting review (new birth, 6-8 week, 1 year, 2-2½ year with ASQ-3), sent by the health visiting service's child health system. */
 export const healthVisitorReviewCompleted = envelope(
   'health.health-visitor-review.completed',
   healthSource,
@@ -55,6 +66,7 @@ export const VACCINE = codeList({
   MenACWY: 'Meningococcal ACWY',
 });
 
+/** A routine childhood immunisation given, sent by the child health information service (from GP or school-aged immunisation records). */
 export const immunisationGiven = envelope(
   'health.immunisation.given',
   healthSource,
@@ -73,6 +85,7 @@ export const EMERGENCY_CARE_DISCHARGE = codeList({
   'left-before-treatment': 'Left before treatment completed',
 });
 
+/** An emergency department attendance (ECDS), sent by the acute trust; says whether CP-IS flagged the child. */
 export const emergencyCareAttended = envelope(
   'health.emergency-care.attended',
   healthSource,
@@ -97,6 +110,7 @@ export const SAFEGUARDING_CONCERN_CATEGORY = codeList({
   other: 'Other',
 });
 
+/** A safeguarding concern raised by a health practitioner (and whether referred to the LA); may concern an unborn child. */
 export const safeguardingConcernRaised = envelope(
   'health.safeguarding-concern.raised',
   healthSource,
@@ -108,9 +122,400 @@ export const safeguardingConcernRaised = envelope(
   }),
 );
 
+export const DELIVERY_PLACE = codeList({
+  'hospital-obstetric-unit': 'NHS hospital: obstetric unit',
+  'hospital-midwife-unit': 'NHS hospital: midwife-led unit',
+  'freestanding-midwife-unit': 'Freestanding midwife-led birth centre',
+  home: 'At home (domestic address)',
+  'private-hospital': 'Private hospital',
+  'in-transit': 'In transit or other place',
+  'not-known': 'Not known',
+});
+
+/**
+ * The birth notification: a maternity service notifies the child health information service
+ * of a live birth within 36 hours. Sent by the maternity unit (or the midwife for a home
+ * birth). It is the event that turns an unborn subject (`expectedDateOfBirth`) into a born
+ * one: `subject.dateOfBirth` is required and must equal `data.birthDate`.
+ */
+export const birthNotified = envelope(
+  'health.birth.notified',
+  healthSource,
+  z.strictObject({
+    birthDate: isoDate,
+    birthTime: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'birth time as HH:MM (24 hour clock)' })
+      .optional(),
+    /** Completed weeks of gestation. */
+    gestationWeeks: z.number().int().min(20).max(45),
+    birthWeightGrams: z.number().int().min(200).max(7000),
+    deliveryPlace: DELIVERY_PLACE,
+    /** 1 for a singleton; for twins and more, the order of birth. */
+    birthOrder: z.number().int().min(1).max(8).default(1),
+    /** The mother's NHS number, as maternity records hold it (links the baby to an unborn record). */
+    motherNhsNumber: nhsNumber.optional(),
+    /** The expected date of birth the pregnancy had, to find the unborn child's records. */
+    expectedDateOfBirth: isoDate.optional(),
+  }),
+).superRefine((event, ctx) => {
+  if (event.subject.dateOfBirth !== event.data.birthDate) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['subject', 'dateOfBirth'],
+      message: 'a birth notification states the child as born: subject.dateOfBirth must equal data.birthDate',
+      params: { rule: 'equals-birthDate' },
+    });
+  }
+});
+
+export const HEARING_EAR_RESULT = codeList({
+  CR: 'Clear response',
+  NCR: 'No clear response',
+});
+
+export const HEARING_SCREEN_OUTCOME = codeList({
+  'no-follow-up': 'Clear response in both ears: no follow-up required',
+  'targeted-follow-up': 'Clear response in both ears with a risk factor: targeted follow-up at 7-9 months',
+  'referred-to-audiology': 'No clear response in one or both ears: referred to audiology',
+  declined: 'Screen declined by the parent',
+  incomplete: 'Screen incomplete (not possible to complete, or did not attend)',
+});
+
+/** Newborn hearing screening (NHSP) outcome, sent by the newborn hearing screening service. */
+export const newbornHearingScreeningCompleted = envelope(
+  'health.newborn-hearing-screening.completed',
+  healthSource,
+  z
+    .strictObject({
+      screeningDate: isoDate,
+      /** AOAE (automated otoacoustic emission) and/or AABR (automated auditory brainstem response). */
+      method: z.enum(['AOAE', 'AABR', 'AOAE+AABR']).optional(),
+      leftEar: HEARING_EAR_RESULT.optional(),
+      rightEar: HEARING_EAR_RESULT.optional(),
+      outcome: HEARING_SCREEN_OUTCOME,
+    })
+    .refine(
+      (d) =>
+        d.outcome === 'declined' ||
+        d.outcome === 'incomplete' ||
+        (d.leftEar !== undefined && d.rightEar !== undefined),
+      {
+        path: ['leftEar'],
+        message: 'a completed screen gives the result of both ears',
+        params: { rule: 'required-unless-declined-or-incomplete' },
+      },
+    )
+    .refine(
+      (d) =>
+        (d.outcome !== 'no-follow-up' && d.outcome !== 'targeted-follow-up') ||
+        (d.leftEar === 'CR' && d.rightEar === 'CR'),
+      {
+        path: ['outcome'],
+        message: 'no follow-up (or targeted follow-up) needs a clear response in both ears',
+        params: { rule: 'clear-response-both-ears' },
+      },
+    ),
+);
+
+/** The nine conditions screened by the newborn blood spot (heel prick) test in England. */
+export const BLOOD_SPOT_CONDITION = codeList({
+  SCD: 'Sickle cell disease',
+  CF: 'Cystic fibrosis',
+  CHT: 'Congenital hypothyroidism',
+  PKU: 'Phenylketonuria',
+  MCADD: 'Medium-chain acyl-CoA dehydrogenase deficiency',
+  MSUD: 'Maple syrup urine disease',
+  IVA: 'Isovaleric acidaemia',
+  GA1: 'Glutaric aciduria type 1',
+  HCU: 'Homocystinuria (pyridoxine unresponsive)',
+});
+
+/** The result categories of the blood spot status codes (the laboratory's per-condition result). */
+export const BLOOD_SPOT_RESULT = codeList({
+  'not-suspected': 'Condition not suspected',
+  carrier: 'Condition not suspected: carrier identified',
+  suspected: 'Condition suspected: referred for diagnosis',
+  'repeat-required': 'Repeat sample required (insufficient, unsuitable or borderline)',
+  declined: 'Screening declined',
+  'not-screened': 'Not screened (e.g. too old, or screened elsewhere)',
+});
+
+/**
+ * Newborn blood spot screening result, sent by the newborn screening laboratory (via the
+ * child health information service). Carries the `genetic` special category: the test
+ * screens for inherited conditions and identifies carriers.
+ */
+export const newbornBloodSpotScreened = envelope(
+  'health.newborn-blood-spot.screened',
+  healthSource,
+  z
+    .strictObject({
+      sampleDate: isoDate,
+      results: z
+        .array(z.strictObject({ condition: BLOOD_SPOT_CONDITION, result: BLOOD_SPOT_RESULT }))
+        .min(1)
+        .max(9),
+    })
+    .refine((d) => new Set(d.results.map((r) => r.condition)).size === d.results.length, {
+      path: ['results'],
+      message: 'each condition has one result',
+      params: { rule: 'unique-condition' },
+    }),
+  1,
+  { specialCategories: ['genetic'] },
+);
+
+export const NIPE_EXAMINATION = codeList({
+  newborn: 'Newborn examination (within 72 hours of birth)',
+  '6-8-week': 'Infant examination at 6-8 weeks',
+});
+
+export const NIPE_FINDING = codeList({
+  'no-abnormality': 'No abnormality detected',
+  'suspected-referred': 'Abnormality suspected: referred',
+  'known-condition': 'Known condition, already under care',
+  declined: 'Examination declined by the parent',
+  'not-examined': 'Not examined',
+});
+
+/**
+ * NIPE: the newborn and infant physical examination of eyes, heart, hips and (boys) testes,
+ * sent by the maternity unit or GP practice that examined the baby.
+ */
+export const nipeCompleted = envelope(
+  'health.nipe.completed',
+  healthSource,
+  z.strictObject({
+    examination: NIPE_EXAMINATION,
+    examinationDate: isoDate,
+    eyes: NIPE_FINDING,
+    heart: NIPE_FINDING,
+    hips: NIPE_FINDING,
+    /** Only for boys. */
+    testes: NIPE_FINDING.optional(),
+    /** Breech presentation or a family history of hip problems: hip ultrasound regardless of findings. */
+    hipRiskFactor: z.boolean().optional(),
+    examinerRole: shortText.optional(),
+  }),
+);
+
+/** NHS Data Dictionary admission method codes. */
+export const ADMISSION_METHOD = codeList({
+  '11': 'Elective admission: waiting list',
+  '12': 'Elective admission: booked',
+  '13': 'Elective admission: planned',
+  '21': 'Emergency admission: via Emergency Care Department of this provider',
+  '22': 'Emergency admission: GP',
+  '23': 'Emergency admission: bed bureau',
+  '24': 'Emergency admission: consultation clinic',
+  '25': 'Emergency admission: mental health crisis resolution team',
+  '2A': 'Emergency admission: Emergency Care Department of another provider',
+  '2B': "Emergency admission: transfer from another provider's admitted care",
+  '2C': 'Emergency admission: baby born at home as intended',
+  '2D': 'Emergency admission: other emergency admission',
+  '28': 'Emergency admission: other means',
+  '31': 'Maternity admission: ante-partum',
+  '32': 'Maternity admission: post-partum',
+  '82': 'Birth of a baby in this provider',
+  '83': 'Baby born outside the provider, except at home as intended',
+  '81': 'Transfer of an admitted patient from another hospital provider, not an emergency',
+});
+
+/** Admission to hospital (start of a hospital provider spell), sent by the acute trust's PAS. */
+export const hospitalAdmitted = envelope(
+  'health.hospital.admitted',
+  healthSource,
+  z.strictObject({
+    admittedAt: isoDateTime,
+    /** The hospital provider spell number, to pair the admission with its discharge. */
+    spellId: z.string().trim().min(1).max(40).optional(),
+    admissionMethod: ADMISSION_METHOD,
+    /** Treatment function or ward, e.g. "paediatrics". */
+    specialty: shortText,
+    reason: shortText.optional(),
+    safeguardingConcern: z.boolean().optional(),
+    notes: narrative.optional(),
+  }),
+);
+
+/** NHS Data Dictionary discharge method codes. */
+export const DISCHARGE_METHOD = codeList({
+  '1': 'Discharged on clinical advice or with clinical consent',
+  '2': 'Self-discharged, or discharged by a relative or advocate',
+  '3': 'Discharged by a mental health review tribunal, the Home Secretary or court',
+  '4': 'Died',
+  '5': 'Stillbirth',
+});
+
+/** NHS Data Dictionary discharge destination codes (the ones that apply to children). */
+export const DISCHARGE_DESTINATION = codeList({
+  '19': 'Usual place of residence',
+  '29': 'Temporary place of residence',
+  '37': 'Court',
+  '38': 'Penal establishment or police station',
+  '49': 'NHS high security psychiatric hospital',
+  '50': 'NHS medium secure unit',
+  '51': 'NHS hospital: general ward or young physically disabled',
+  '52': 'NHS hospital: maternity',
+  '53': 'NHS hospital: mental health or learning disabilities',
+  '54': 'NHS run care home',
+  '65': 'Local authority residential accommodation',
+  '66': 'Local authority foster care',
+  '79': 'Not applicable: patient died or stillbirth',
+  '84': 'Non-NHS run hospital: medium secure',
+  '85': 'Non-NHS (other than local authority) run care home',
+  '87': 'Non-NHS run hospital',
+  '88': 'Non-NHS (other than local authority) run hospice',
+});
+
+/** Discharge from hospital (end of the provider spell), sent by the acute trust's PAS. */
+export const hospitalDischarged = envelope(
+  'health.hospital.discharged',
+  healthSource,
+  z
+    .strictObject({
+      admittedAt: isoDateTime,
+      dischargedAt: isoDateTime,
+      spellId: z.string().trim().min(1).max(40).optional(),
+      dischargeMethod: DISCHARGE_METHOD,
+      dischargeDestination: DISCHARGE_DESTINATION,
+      safeguardingConcern: z.boolean().optional(),
+      notes: narrative.optional(),
+    })
+    .refine((d) => Date.parse(d.dischargedAt) >= Date.parse(d.admittedAt), {
+      path: ['dischargedAt'],
+      message: 'dischargedAt cannot precede admittedAt',
+      params: { rule: 'not-before-admittedAt' },
+    })
+    .refine(
+      (d) => (d.dischargeMethod === '4' || d.dischargeMethod === '5') === (d.dischargeDestination === '79'),
+      {
+        path: ['dischargeDestination'],
+        message:
+          'destination 79 (not applicable: died) goes with discharge method 4 or 5, and only with them',
+        params: { rule: 'died-destination' },
+      },
+    ),
+);
+
+/** MHSDS source of referral codes (those that refer children and young people). */
+export const CAMHS_REFERRAL_SOURCE = codeList({
+  A1: 'Primary health care: general medical practice',
+  A2: 'Primary health care: health visitor',
+  A3: 'Other primary health care',
+  A4: 'Primary health care: maternity service',
+  B1: 'Self-referral: self',
+  B2: 'Self-referral: carer or relative',
+  C1: 'Local authority and other public services: social services',
+  C2: 'Local authority and other public services: education service or establishment',
+  C3: 'Local authority and other public services: housing service',
+  E1: 'Justice system: police',
+  E2: 'Justice system: courts',
+  E5: 'Justice system: liaison and diversion service',
+  E6: 'Justice system: youth offending team',
+  F1: 'Child health: school nurse',
+  F2: 'Child health: hospital-based paediatrics',
+  F3: 'Child health: community-based paediatrics',
+  G4: 'Voluntary sector',
+  H1: 'Acute secondary care: emergency care department',
+  H2: 'Other secondary care specialty',
+});
+
+/** MHSDS primary reason for referral codes. */
+export const CAMHS_REFERRAL_REASON = codeList({
+  '01': '(Suspected) first episode psychosis',
+  '02': 'Ongoing or recurrent psychosis',
+  '03': 'Bipolar disorder',
+  '04': 'Depression',
+  '05': 'Anxiety',
+  '06': 'Obsessive compulsive disorder',
+  '07': 'Phobias',
+  '08': 'Organic brain disorder',
+  '09': 'Drug and alcohol difficulties',
+  '10': 'Unexplained physical symptoms',
+  '11': 'Post-traumatic stress disorder',
+  '12': 'Eating disorders',
+  '13': 'Perinatal mental health issues',
+  '14': 'Personality disorders',
+  '15': 'Self-harm behaviours',
+  '16': 'Conduct disorders',
+  '17': 'Autism (diagnosed)',
+  '18': 'In crisis',
+  '19': 'Neurodevelopmental conditions, excluding autism',
+  '20': 'Suspected autism',
+  '21': 'Attachment difficulties',
+  '22': 'Self-care issues',
+  '23': 'Adjustment to health issues',
+  '24': 'Gender discomfort issues',
+  '25': 'Relationship difficulties',
+});
+
+export const CAMHS_URGENCY = codeList({
+  routine: 'Routine',
+  urgent: 'Urgent',
+  emergency: 'Emergency (seen within 24 hours)',
+});
+
+/**
+ * A referral received by children and young people's mental health services (CAMHS), sent by
+ * the mental health trust. Always carries the `mental-health` special category.
+ */
+export const camhsReferred = envelope(
+  'health.camhs.referred',
+  healthSource,
+  z.strictObject({
+    referralDate: isoDate,
+    referralId: z.string().trim().min(1).max(40).optional(),
+    referralSource: CAMHS_REFERRAL_SOURCE,
+    primaryReason: CAMHS_REFERRAL_REASON,
+    urgency: CAMHS_URGENCY,
+    narrative: narrative.optional(),
+  }),
+  1,
+  { specialCategories: ['mental-health'] },
+);
+
+export const CAMHS_DISCHARGE_REASON = codeList({
+  'referral-not-accepted': 'Referral not accepted (signposted elsewhere)',
+  'treatment-completed': 'Treatment completed',
+  'no-further-treatment-appropriate': 'No further treatment appropriate',
+  'transferred-to-adult-services': 'Transferred to adult mental health services',
+  'transferred-to-other-provider': 'Transferred to another provider',
+  'did-not-attend': 'Did not attend or could not be contacted',
+  'declined-treatment': 'Declined treatment',
+  'moved-away': 'Moved out of the area',
+  other: 'Other',
+});
+
+/** Discharge from CAMHS (the referral closed), sent by the mental health trust; `mental-health` category. */
+export const camhsDischarged = envelope(
+  'health.camhs.discharged',
+  healthSource,
+  z
+    .strictObject({
+      referralDate: isoDate,
+      dischargeDate: isoDate,
+      referralId: z.string().trim().min(1).max(40).optional(),
+      reason: CAMHS_DISCHARGE_REASON,
+      narrative: narrative.optional(),
+    })
+    .refine(...notBefore('dischargeDate', 'referralDate')),
+  1,
+  { specialCategories: ['mental-health'] },
+);
+
 export const healthEvents = [
   healthVisitorReviewCompleted,
   immunisationGiven,
   emergencyCareAttended,
   safeguardingConcernRaised,
+  birthNotified,
+  newbornHearingScreeningCompleted,
+  newbornBloodSpotScreened,
+  nipeCompleted,
+  hospitalAdmitted,
+  hospitalDischarged,
+  camhsReferred,
+  camhsDischarged,
 ] as const;

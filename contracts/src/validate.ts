@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import { agencyEvent, mayPublish, type AgencyEvent } from './catalogue';
+import {
+  agencyEvent,
+  FUTURE_DATE_FIELDS,
+  MAY_PRECEDE_BIRTH,
+  mayPublish,
+  PRE_BIRTH_EVENT_TYPES,
+  type AgencyEvent,
+} from './catalogue';
 import type { Agency } from './common';
 
 /** A broken rule, named by its field path (`subject.nhsNumber`, `data.factors.1`) and rule id. */
@@ -12,7 +19,10 @@ export interface ContractIssue {
 export type ParseResult = { ok: true; event: AgencyEvent } | { ok: false; issues: ContractIssue[] };
 
 export interface ParseOptions {
-  /** Events may not be dated later than now plus this tolerance (clock skew). Default 24 h. */
+  /**
+   * Events may not be dated later than now plus this tolerance (clock skew). Default 24 h.
+   * `Infinity` switches the rule off: a stored event is read whatever the clock says now.
+   */
   readonly futureToleranceMs?: number;
   readonly now?: Date;
   /** When set, event types owned by another agency are refused, and source.agency must match. */
@@ -51,8 +61,24 @@ function ruleOf(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** Flattens zod issues into field issues; an unknown key becomes an issue at that key's path. */
-export function toContractIssues(issues: readonly z.core.$ZodIssue[]): ContractIssue[] {
+/** Whether `path` names a field missing from an object that is present in `input`. */
+function isMissingField(input: unknown, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0) return false;
+  let parent: unknown = input;
+  for (const key of path.slice(0, -1)) {
+    if (parent === null || typeof parent !== 'object') return false;
+    parent = (parent as Record<PropertyKey, unknown>)[key];
+  }
+  if (parent === null || typeof parent !== 'object' || Array.isArray(parent)) return false;
+  return (parent as Record<PropertyKey, unknown>)[path[path.length - 1]] === undefined;
+}
+
+/**
+ * Flattens zod issues into field issues; an unknown key becomes an issue at that key's path.
+ * Given the input, a missing code-list or literal field is reported as `required` (zod
+ * reports it as an invalid value).
+ */
+export function toContractIssues(issues: readonly z.core.$ZodIssue[], input?: unknown): ContractIssue[] {
   return issues.flatMap((issue): ContractIssue[] => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
@@ -60,6 +86,11 @@ export function toContractIssues(issues: readonly z.core.$ZodIssue[]): ContractI
         rule: 'unknown-field',
         message: `unknown field "${key}" is not allowed`,
       }));
+    }
+    if (issue.code === 'invalid_value' && input !== undefined && isMissingField(input, issue.path)) {
+      return [
+        { path: joinPath(issue.path), rule: 'required', message: `${joinPath(issue.path)} is required` },
+      ];
     }
     return [{ path: joinPath(issue.path), rule: ruleOf(issue), message: issue.message }];
   });
@@ -86,11 +117,47 @@ function nulCharacterIssues(value: unknown, path: string[] = []): ContractIssue[
   return [];
 }
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+interface DateField {
+  readonly path: string;
+  /** The field's own name (the last non-index segment of its path). */
+  readonly key: string;
+  readonly value: string;
+  /** The calendar day (YYYY-MM-DD) for the birth comparison, as the agency wrote it. */
+  readonly day: string;
+  readonly time: number;
+}
+
+/** Every ISO date or date-time in the event's data (schema-checked already, so the forms are valid). */
+function dateFieldsOf(value: unknown, path: string[], key = ''): DateField[] {
+  if (typeof value === 'string') {
+    if (!ISO_DATE.test(value) && !ISO_DATE_TIME.test(value)) return [];
+    const time = Date.parse(ISO_DATE.test(value) ? `${value}T00:00:00Z` : value);
+    return Number.isNaN(time) ? [] : [{ path: path.join('.'), key, value, day: value.slice(0, 10), time }];
+  }
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => dateFieldsOf(item, [...path, String(index)], key));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([name, item]) => dateFieldsOf(item, [...path, name], name));
+  }
+  return [];
+}
+
+/**
+ * Sane dates: the event and every date in its data not later than now (plus the clock-skew
+ * tolerance; plans such as `reviewDate` excepted, see FUTURE_DATE_FIELDS), and not before the
+ * subject's date of birth (the starts of pre-birth plans excepted, see MAY_PRECEDE_BIRTH).
+ * Types not in PRE_BIRTH_EVENT_TYPES need a born subject.
+ */
 function temporalIssues(event: AgencyEvent, options: ParseOptions): ContractIssue[] {
   const issues: ContractIssue[] = [];
   const now = options.now ?? new Date();
+  const latest = now.getTime() + (options.futureToleranceMs ?? DAY_MS);
+  const checkFuture = Number.isFinite(latest);
   const occurredAt = Date.parse(event.occurredAt);
-  if (occurredAt > now.getTime() + (options.futureToleranceMs ?? DAY_MS)) {
+  if (checkFuture && occurredAt > latest) {
     issues.push({ path: 'occurredAt', rule: 'not-in-future', message: 'occurredAt is in the future' });
   }
   const born = event.subject.dateOfBirth;
@@ -101,13 +168,40 @@ function temporalIssues(event: AgencyEvent, options: ParseOptions): ContractIssu
       message: `occurredAt ${event.occurredAt} is before the subject's date of birth ${born}`,
     });
   }
+  if (event.subject.expectedDateOfBirth && !PRE_BIRTH_EVENT_TYPES.has(event.type)) {
+    issues.push({
+      path: 'subject.expectedDateOfBirth',
+      rule: 'pre-birth-not-allowed',
+      message: `${event.type} is about a born child: give subject.dateOfBirth, not expectedDateOfBirth`,
+    });
+  }
+  const mayPrecedeBirth = new Set(MAY_PRECEDE_BIRTH[event.type] ?? []);
+  // A date (no time) in the future is one whose day starts after the latest allowed instant's day.
+  const latestDay = checkFuture ? new Date(latest).toISOString().slice(0, 10) : '';
+  for (const field of dateFieldsOf(event.data, ['data'])) {
+    const future = checkFuture && (ISO_DATE.test(field.value) ? field.day > latestDay : field.time > latest);
+    if (future && !FUTURE_DATE_FIELDS.has(field.key)) {
+      issues.push({
+        path: field.path,
+        rule: 'not-in-future',
+        message: `${field.key} ${field.value} is in the future`,
+      });
+    }
+    if (born && field.day < born && !mayPrecedeBirth.has(field.key)) {
+      issues.push({
+        path: field.path,
+        rule: 'not-before-birth',
+        message: `${field.key} ${field.value} is before the subject's date of birth ${born}`,
+      });
+    }
+  }
   return issues;
 }
 
 /** Validates anything against the contracts, with every broken rule named. */
 export function parseAgencyEvent(input: unknown, options: ParseOptions = {}): ParseResult {
   const parsed = agencyEvent.safeParse(input);
-  if (!parsed.success) return { ok: false, issues: toContractIssues(parsed.error.issues) };
+  if (!parsed.success) return { ok: false, issues: toContractIssues(parsed.error.issues, input) };
   const event = parsed.data;
   const issues = [...nulCharacterIssues(event), ...temporalIssues(event, options)];
   const agency = options.publishingAgency;

@@ -92,6 +92,37 @@ describe('parseAgencyEvent', () => {
     expect(future.ok === false && future.issues.map((i) => i.rule)).toEqual(['not-in-future']);
   });
 
+  it('checks every date of the data too, not only occurredAt', () => {
+    const input = referral();
+    input.data.referralDate = '2025-01-05';
+    const future = parseAgencyEvent(input, { now });
+    expect(future.ok === false && future.issues.map(({ path, rule }) => `${path} ${rule}`)).toEqual([
+      'data.referralDate not-in-future',
+    ]);
+    input.data.referralDate = '2019-04-30';
+    const early = parseAgencyEvent(input, { now });
+    expect(early.ok === false && early.issues.map(({ path, rule }) => `${path} ${rule}`)).toEqual([
+      'data.referralDate not-before-birth',
+    ]);
+  });
+
+  it('reads a stored event whatever the clock says when the future rule is switched off', () => {
+    const input = { ...referral(), occurredAt: '2030-01-03T00:00:00Z' };
+    input.data.referralDate = '2030-01-02';
+    expect(parseAgencyEvent(input, { now }).ok).toBe(false);
+    const stored = parseAgencyEvent(input, { now, futureToleranceMs: Infinity });
+    expect(stored).toMatchObject({ ok: true, event: { occurredAt: '2030-01-03T00:00:00Z' } });
+  });
+
+  it('reports a missing code-list field as required, not as a wrong code', () => {
+    const input = referral();
+    delete (input.data as Partial<typeof input.data>).primaryNeed;
+    const result = parseAgencyEvent(input, { now });
+    expect(result.ok === false && result.issues).toEqual([
+      { path: 'data.primaryNeed', rule: 'required', message: 'data.primaryNeed is required' },
+    ]);
+  });
+
   it('rejects text holding a NUL character, which PostgreSQL cannot store', () => {
     const input = referral();
     (input.data as Record<string, unknown>).narrative = 'before\u0000after';

@@ -61,8 +61,23 @@ function envelope<T extends EventType>(type: T) {
   };
 }
 
+function hoursAgo(hours: number): string {
+  return new Date(Date.now() - hours * 60 * 60 * 1000).toISOString();
+}
+
+const NEWBORN_BORN = () => daysAgo(12);
 const YOUNG_CHILD_BORN = () => daysAgo(800);
+const RECEPTION_CHILD_BORN = () => daysAgo(5 * 365 + 200);
 const SCHOOL_CHILD_BORN = () => daysAgo(9 * 365);
+const TEENAGER_BORN = () => daysAgo(14 * 365);
+
+const LA_SOURCE = () => ({ agency: 'social-care' as const, system: 'demo-case-system', organisation: '926' });
+const LA_SUBJECT = () => ({
+  recordId: freshRecordId('case'),
+  laChildId: `C${digits(6)}`,
+  laCode: '926',
+  dateOfBirth: SCHOOL_CHILD_BORN(),
+});
 
 const builders: { [T in EventType]: () => EventOfType<T> } = {
   'health.health-visitor-review.completed': () => ({
@@ -107,6 +122,114 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
       narrative: 'Synthetic narrative: home conditions of concern at a routine visit.',
     },
   }),
+  'health.birth.notified': () => {
+    const born = daysAgo(2);
+    return {
+      ...envelope('health.birth.notified'),
+      source: { agency: 'health', system: 'demo-maternity-system', organisation: 'RX1' },
+      subject: { recordId: freshRecordId('chs'), nhsNumber: freshNhsNumber(), dateOfBirth: born, sex: '2' },
+      data: {
+        birthDate: born,
+        birthTime: '04:35',
+        gestationWeeks: 39,
+        birthWeightGrams: 3350,
+        deliveryPlace: 'hospital-obstetric-unit',
+        birthOrder: 1,
+        motherNhsNumber: freshNhsNumber(),
+      },
+    };
+  },
+  'health.newborn-hearing-screening.completed': () => ({
+    ...envelope('health.newborn-hearing-screening.completed'),
+    source: { agency: 'health', system: 'demo-hearing-screening', organisation: 'RX1' },
+    subject: { recordId: freshRecordId('chs'), nhsNumber: freshNhsNumber(), dateOfBirth: NEWBORN_BORN() },
+    data: {
+      screeningDate: daysAgo(8),
+      method: 'AOAE',
+      leftEar: 'CR',
+      rightEar: 'CR',
+      outcome: 'no-follow-up',
+    },
+  }),
+  'health.newborn-blood-spot.screened': () => ({
+    ...envelope('health.newborn-blood-spot.screened'),
+    source: { agency: 'health', system: 'demo-screening-laboratory' },
+    subject: { recordId: freshRecordId('chs'), nhsNumber: freshNhsNumber(), dateOfBirth: NEWBORN_BORN() },
+    specialCategories: ['genetic'],
+    data: {
+      sampleDate: daysAgo(5),
+      results: [
+        { condition: 'SCD', result: 'not-suspected' },
+        { condition: 'CF', result: 'not-suspected' },
+        { condition: 'CHT', result: 'not-suspected' },
+        { condition: 'PKU', result: 'not-suspected' },
+      ],
+    },
+  }),
+  'health.nipe.completed': () => ({
+    ...envelope('health.nipe.completed'),
+    source: { agency: 'health', system: 'demo-maternity-system', organisation: 'RX1' },
+    subject: { recordId: freshRecordId('chs'), nhsNumber: freshNhsNumber(), dateOfBirth: NEWBORN_BORN() },
+    data: {
+      examination: 'newborn',
+      examinationDate: daysAgo(9),
+      eyes: 'no-abnormality',
+      heart: 'no-abnormality',
+      hips: 'no-abnormality',
+      hipRiskFactor: false,
+      examinerRole: 'midwife',
+    },
+  }),
+  'health.hospital.admitted': () => ({
+    ...envelope('health.hospital.admitted'),
+    source: { agency: 'health', system: 'demo-pas', organisation: 'RX1' },
+    subject: { recordId: freshRecordId('pas'), nhsNumber: freshNhsNumber(), dateOfBirth: YOUNG_CHILD_BORN() },
+    data: {
+      admittedAt: hoursAgo(30),
+      spellId: 'SPELL-0001',
+      admissionMethod: '21',
+      specialty: 'paediatrics',
+      reason: 'Bronchiolitis',
+    },
+  }),
+  'health.hospital.discharged': () => ({
+    ...envelope('health.hospital.discharged'),
+    source: { agency: 'health', system: 'demo-pas', organisation: 'RX1' },
+    subject: { recordId: freshRecordId('pas'), nhsNumber: freshNhsNumber(), dateOfBirth: YOUNG_CHILD_BORN() },
+    data: {
+      admittedAt: hoursAgo(30),
+      dischargedAt: hoursAgo(2),
+      spellId: 'SPELL-0001',
+      dischargeMethod: '1',
+      dischargeDestination: '19',
+    },
+  }),
+  'health.camhs.referred': () => ({
+    ...envelope('health.camhs.referred'),
+    source: { agency: 'health', system: 'demo-mental-health-system', organisation: 'RX2' },
+    subject: { recordId: freshRecordId('mh'), nhsNumber: freshNhsNumber(), dateOfBirth: TEENAGER_BORN() },
+    specialCategories: ['mental-health'],
+    data: {
+      referralDate: daysAgo(3),
+      referralId: 'REF-0001',
+      referralSource: 'A1',
+      primaryReason: '05',
+      urgency: 'routine',
+      narrative: 'Synthetic referral: low mood and worry about school for several months.',
+    },
+  }),
+  'health.camhs.discharged': () => ({
+    ...envelope('health.camhs.discharged'),
+    source: { agency: 'health', system: 'demo-mental-health-system', organisation: 'RX2' },
+    subject: { recordId: freshRecordId('mh'), nhsNumber: freshNhsNumber(), dateOfBirth: TEENAGER_BORN() },
+    specialCategories: ['mental-health'],
+    data: {
+      referralDate: daysAgo(200),
+      dischargeDate: daysAgo(1),
+      referralId: 'REF-0001',
+      reason: 'treatment-completed',
+    },
+  }),
   'education.enrolment.recorded': () => ({
     ...envelope('education.enrolment.recorded'),
     source: { agency: 'education', system: 'demo-school-mis', organisation: '100001' },
@@ -131,6 +254,98 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
     source: { agency: 'education', system: 'demo-school-mis', organisation: '100001' },
     subject: { recordId: freshRecordId('pupil'), upn: freshUpn(), dateOfBirth: SCHOOL_CHILD_BORN() },
     data: { schoolUrn: '100001', category: 'SUSP', startDate: daysAgo(3), sessions: 2, reasons: ['DB'] },
+  }),
+  'education.leaving.recorded': () => ({
+    ...envelope('education.leaving.recorded'),
+    source: { agency: 'education', system: 'demo-school-mis', organisation: '100001' },
+    subject: { recordId: freshRecordId('pupil'), upn: freshUpn(), dateOfBirth: SCHOOL_CHILD_BORN() },
+    data: {
+      schoolUrn: '100001',
+      leavingDate: daysAgo(2),
+      reason: 'transferred-school',
+      destinationUrn: '100002',
+      destinationUnknown: false,
+    },
+  }),
+  'education.sen-provision.changed': () => ({
+    ...envelope('education.sen-provision.changed'),
+    source: { agency: 'education', system: 'demo-school-mis', organisation: '100001' },
+    subject: { recordId: freshRecordId('pupil'), upn: freshUpn(), dateOfBirth: SCHOOL_CHILD_BORN() },
+    data: {
+      schoolUrn: '100001',
+      effectiveDate: daysAgo(5),
+      previousProvision: 'N',
+      provision: 'K',
+      needs: [{ need: 'SLCN', rank: 1 }],
+    },
+  }),
+  'education.ehc-needs-assessment.requested': () => ({
+    ...envelope('education.ehc-needs-assessment.requested'),
+    source: { agency: 'education', system: 'demo-sen-system', organisation: '926' },
+    subject: { recordId: freshRecordId('sen'), upn: freshUpn(), dateOfBirth: SCHOOL_CHILD_BORN() },
+    data: { requestDate: daysAgo(4), requestSource: 'school-or-college', decisionDueDate: daysAgo(-38) },
+  }),
+  'education.ehc-plan.issued': () => ({
+    ...envelope('education.ehc-plan.issued'),
+    source: { agency: 'education', system: 'demo-sen-system', organisation: '926' },
+    subject: { recordId: freshRecordId('sen'), upn: freshUpn(), dateOfBirth: SCHOOL_CHILD_BORN() },
+    data: {
+      requestDate: daysAgo(130),
+      issueDate: daysAgo(2),
+      needs: [
+        { need: 'ASD', rank: 1 },
+        { need: 'SLCN', rank: 2 },
+      ],
+      namedSchoolUrn: '100001',
+      withinTwentyWeeks: true,
+      reviewDate: daysAgo(-363),
+    },
+  }),
+  'education.ehc-plan.ceased': () => ({
+    ...envelope('education.ehc-plan.ceased'),
+    source: { agency: 'education', system: 'demo-sen-system', organisation: '926' },
+    subject: { recordId: freshRecordId('sen'), upn: freshUpn(), dateOfBirth: SCHOOL_CHILD_BORN() },
+    data: { ceaseDate: daysAgo(1), reason: 'needs-met' },
+  }),
+  'education.eyfs-profile.assessed': () => ({
+    ...envelope('education.eyfs-profile.assessed'),
+    source: { agency: 'education', system: 'demo-school-mis', organisation: '100001' },
+    subject: { recordId: freshRecordId('pupil'), upn: freshUpn(), dateOfBirth: RECEPTION_CHILD_BORN() },
+    data: {
+      schoolUrn: '100001',
+      academicYear: '2024/25',
+      assessmentDate: daysAgo(10),
+      goals: {
+        'listening-attention-understanding': 'expected',
+        speaking: 'expected',
+        'self-regulation': 'expected',
+        'managing-self': 'expected',
+        'building-relationships': 'expected',
+        'gross-motor': 'expected',
+        'fine-motor': 'expected',
+        comprehension: 'expected',
+        'word-reading': 'expected',
+        writing: 'emerging',
+        number: 'expected',
+        'numerical-patterns': 'expected',
+        'past-and-present': 'expected',
+        'people-culture-communities': 'expected',
+        'natural-world': 'expected',
+        'creating-with-materials': 'expected',
+        'being-imaginative': 'expected',
+      },
+    },
+  }),
+  'education.key-stage.assessed': () => ({
+    ...envelope('education.key-stage.assessed'),
+    source: { agency: 'education', system: 'demo-school-mis', organisation: '100001' },
+    subject: { recordId: freshRecordId('pupil'), upn: freshUpn(), dateOfBirth: daysAgo(11 * 365) },
+    data: {
+      schoolUrn: '100001',
+      academicYear: '2024/25',
+      keyStage: 'KS2',
+      ks2: { readingScaledScore: 104, mathsScaledScore: 99, gpsScaledScore: 101, writing: 'EXS' },
+    },
   }),
   'social-care.referral.received': () => ({
     ...envelope('social-care.referral.received'),
@@ -171,6 +386,157 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
       reviewDate: daysAgo(-90),
     },
   }),
+  'social-care.contact.received': () => ({
+    ...envelope('social-care.contact.received'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { contactDate: daysAgo(3), contactSource: '6', outcome: 'referral' },
+  }),
+  'social-care.section-47-enquiry.started': () => ({
+    ...envelope('social-care.section-47-enquiry.started'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      startDate: daysAgo(2),
+      strategyDiscussionDate: daysAgo(3),
+      icpcTargetDate: daysAgo(-12),
+      rationale:
+        'Synthetic rationale: strategy discussion agreed reasonable cause to suspect significant harm.',
+    },
+  }),
+  'social-care.section-47-enquiry.completed': () => ({
+    ...envelope('social-care.section-47-enquiry.completed'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      startDate: daysAgo(12),
+      completedDate: daysAgo(1),
+      outcome: 'icpc',
+      rationale: 'Synthetic rationale: concerns substantiated; conference to consider a plan.',
+    },
+  }),
+  'social-care.initial-child-protection-conference.held': () => ({
+    ...envelope('social-care.initial-child-protection-conference.held'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      conferenceDate: daysAgo(1),
+      section47StartDate: daysAgo(14),
+      planRequired: true,
+      category: 'NEG',
+      rationale: 'Synthetic rationale: the conference agreed the child is at continuing risk of neglect.',
+    },
+  }),
+  'social-care.child-protection-plan.reviewed': () => ({
+    ...envelope('social-care.child-protection-plan.reviewed'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      reviewDate: daysAgo(1),
+      planStartDate: daysAgo(90),
+      latestCategory: 'NEG',
+      planContinues: true,
+      nextReviewDate: daysAgo(-180),
+      rationale: 'Synthetic rationale: progress with routines, but school attendance still low.',
+    },
+  }),
+  'social-care.child-protection-plan.ended': () => ({
+    ...envelope('social-care.child-protection-plan.ended'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      startDate: daysAgo(270),
+      endDate: daysAgo(1),
+      initialCategory: 'NEG',
+      latestCategory: 'NEG',
+      reason: 'child-in-need-plan',
+      rationale: 'Synthetic rationale: no longer at continuing risk; support continues under a CIN plan.',
+    },
+  }),
+  'social-care.cin-plan.started': () => ({
+    ...envelope('social-care.cin-plan.started'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { startDate: daysAgo(1), primaryNeed: 'N4', reviewDate: daysAgo(-90) },
+  }),
+  'social-care.cin-plan.ended': () => ({
+    ...envelope('social-care.cin-plan.ended'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { startDate: daysAgo(200), endDate: daysAgo(1), reason: 'needs-met' },
+  }),
+  'social-care.looked-after-episode.started': () => ({
+    ...envelope('social-care.looked-after-episode.started'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      startDate: daysAgo(2),
+      legalStatus: 'V2',
+      placement: 'U6',
+      placementProvider: 'PR1',
+      needCategory: 'N1',
+      unaccompaniedAsylumSeeking: false,
+    },
+  }),
+  'social-care.looked-after-episode.changed': () => ({
+    ...envelope('social-care.looked-after-episode.changed'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      changeDate: daysAgo(1),
+      reasonForNewEpisode: 'P',
+      legalStatus: 'C2',
+      placement: 'U4',
+      placementProvider: 'PR1',
+      reasonPlaceChange: 'CARPL',
+    },
+  }),
+  'social-care.looked-after-episode.ended': () => ({
+    ...envelope('social-care.looked-after-episode.ended'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { startDate: daysAgo(400), endDate: daysAgo(1), reasonEnded: 'E45' },
+  }),
+  'social-care.looked-after-review.held': () => ({
+    ...envelope('social-care.looked-after-review.held'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { reviewDate: daysAgo(1), participation: 'PN1', nextReviewDate: daysAgo(-180) },
+  }),
+  'social-care.missing-episode.recorded': () => ({
+    ...envelope('social-care.missing-episode.recorded'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      kind: 'M',
+      startDate: daysAgo(3),
+      endDate: daysAgo(2),
+      returnInterviewOffered: true,
+      returnInterviewAccepted: true,
+    },
+  }),
+  'social-care.early-help-episode.started': () => ({
+    ...envelope('social-care.early-help-episode.started'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      startDate: daysAgo(2),
+      needs: ['education', 'relationships'],
+      leadPractitioner: 'family support worker, school',
+    },
+  }),
+  'social-care.early-help-episode.ended': () => ({
+    ...envelope('social-care.early-help-episode.ended'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { startDate: daysAgo(160), endDate: daysAgo(1), reason: 'needs-met' },
+  }),
+  'social-care.case.closed': () => ({
+    ...envelope('social-care.case.closed'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { referralDate: daysAgo(120), closureDate: daysAgo(1), reason: 'RC7' },
+  }),
   'outcome.observation.recorded': () => ({
     ...envelope('outcome.observation.recorded'),
     source: { agency: 'health', system: 'demo-child-health-system' },
@@ -184,6 +550,38 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
       narrative: 'Synthetic observation: gaining weight steadily, parent engaging with advice.',
       rating: { scale: 'ten-point', value: 7, min: 1, max: 10 },
       confidence: 'medium',
+    },
+  }),
+  'practice.decision.recorded': () => ({
+    ...envelope('practice.decision.recorded'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      decidedOn: daysAgo(1),
+      decision: 'Convene a strategy discussion today.',
+      rationale: 'Synthetic rationale: a second unexplained bruise within a month, seen by school.',
+      optionsConsidered: [
+        { option: 'Single-agency assessment', whyNot: 'Two agencies hold concerns; police input needed.' },
+      ],
+      uncertainty: 'Synthetic: the explanation given by the parent has not been checked with the GP.',
+      confidence: 'medium',
+      decidedBy: { role: 'team manager', agency: 'social-care' },
+      forum: 'MASH',
+      reviewDate: daysAgo(-7),
+    },
+  }),
+  'practice.voice-of-child.recorded': () => ({
+    ...envelope('practice.voice-of-child.recorded'),
+    source: { agency: 'education', system: 'demo-school-mis', organisation: '100001' },
+    subject: { recordId: freshRecordId('pupil'), upn: freshUpn(), dateOfBirth: SCHOOL_CHILD_BORN() },
+    data: {
+      capturedOn: daysAgo(1),
+      whatTheChildSaid: 'Synthetic: "I like it when Nan picks me up, she makes tea."',
+      verbatim: true,
+      capturedHow: 'own-words',
+      capturedBy: { role: 'class teacher', agency: 'education' },
+      context: 'school, in class with a trusted adult',
+      childAgreedToShare: true,
     },
   }),
 };

@@ -1,3 +1,6 @@
 export * from './database';
 export * from './events';
 export * from './recorded';
+export * from './private-postgres';
+export * from './private-kafka';
+export * from './subject-flow';

@@ -96,6 +96,62 @@ export function entryDetailsOf(event: AgencyEvent): EntryDetails {
       return { kind: 'fact', narrative: event.data.narrative };
     case 'social-care.child-protection-plan.started':
       return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.reviewDate };
+    case 'health.birth.notified':
+    case 'health.newborn-hearing-screening.completed':
+    case 'health.newborn-blood-spot.screened':
+    case 'health.nipe.completed':
+    case 'education.ehc-plan.issued':
+    case 'education.sen-provision.changed':
+    case 'education.eyfs-profile.assessed':
+    case 'education.key-stage.assessed':
+      return { kind: 'fact' };
+    case 'health.hospital.admitted':
+    case 'health.hospital.discharged':
+      return { kind: 'fact', narrative: event.data.notes };
+    case 'health.camhs.referred':
+    case 'health.camhs.discharged':
+    case 'education.leaving.recorded':
+    case 'education.ehc-needs-assessment.requested':
+    case 'education.ehc-plan.ceased':
+    case 'social-care.contact.received':
+    case 'social-care.cin-plan.ended':
+    case 'social-care.looked-after-episode.changed':
+    case 'social-care.looked-after-episode.ended':
+    case 'social-care.missing-episode.recorded':
+    case 'social-care.early-help-episode.started':
+    case 'social-care.early-help-episode.ended':
+    case 'social-care.case.closed':
+      return { kind: 'fact', narrative: event.data.narrative };
+    case 'social-care.section-47-enquiry.started':
+    case 'social-care.section-47-enquiry.completed':
+    case 'social-care.initial-child-protection-conference.held':
+    case 'social-care.child-protection-plan.ended':
+    case 'social-care.looked-after-episode.started':
+      return { kind: 'fact', narrative: event.data.rationale };
+    case 'social-care.cin-plan.started':
+      return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.reviewDate };
+    case 'social-care.child-protection-plan.reviewed':
+      return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.nextReviewDate };
+    case 'social-care.looked-after-review.held':
+      return { kind: 'fact', narrative: event.data.narrative, reviewDate: event.data.nextReviewDate };
+    case 'practice.decision.recorded': {
+      const { rationale, decidedBy, confidence, reviewDate } = event.data;
+      return {
+        kind: 'fact',
+        narrative: rationale,
+        perspective: 'professional',
+        observerRole: decidedBy.role,
+        confidence,
+        reviewDate,
+      };
+    }
+    case 'practice.voice-of-child.recorded':
+      return {
+        kind: 'observation',
+        narrative: event.data.whatTheChildSaid,
+        perspective: 'child',
+        observerRole: event.data.capturedBy.role,
+      };
     case 'outcome.observation.recorded': {
       const { rating, narrative, perspective, observerRole, confidence } = event.data;
       return {

@@ -34,18 +34,56 @@ export interface OutcomeDomainRef {
 
 type FactType = Exclude<EventType, 'outcome.observation.recorded'>;
 
-/** Which ECM outcome each kind of agency fact is evidence about. */
+/**
+ * Which ECM outcome each kind of agency fact is evidence about. A fact is evidence, never the
+ * outcome itself: a screening result says something about "be healthy", a looked-after review
+ * in which the child spoke says something about "make a positive contribution" (taking part in
+ * decisions about one's life), and no single fact decides a domain.
+ */
 export const ECM_DOMAIN_OF_EVENT_TYPE: Readonly<Record<FactType, EcmDomain>> = {
   'health.health-visitor-review.completed': 'be-healthy',
   'health.immunisation.given': 'be-healthy',
   'health.emergency-care.attended': 'be-healthy',
   'health.safeguarding-concern.raised': 'stay-safe',
+  'health.birth.notified': 'be-healthy',
+  'health.newborn-hearing-screening.completed': 'be-healthy',
+  'health.newborn-blood-spot.screened': 'be-healthy',
+  'health.nipe.completed': 'be-healthy',
+  'health.hospital.admitted': 'be-healthy',
+  'health.hospital.discharged': 'be-healthy',
+  'health.camhs.referred': 'be-healthy',
+  'health.camhs.discharged': 'be-healthy',
   'education.enrolment.recorded': 'enjoy-and-achieve',
   'education.attendance.summarised': 'enjoy-and-achieve',
   'education.exclusion.recorded': 'enjoy-and-achieve',
+  'education.leaving.recorded': 'enjoy-and-achieve',
+  'education.sen-provision.changed': 'enjoy-and-achieve',
+  'education.ehc-needs-assessment.requested': 'enjoy-and-achieve',
+  'education.ehc-plan.issued': 'enjoy-and-achieve',
+  'education.ehc-plan.ceased': 'enjoy-and-achieve',
+  'education.eyfs-profile.assessed': 'enjoy-and-achieve',
+  'education.key-stage.assessed': 'enjoy-and-achieve',
   'social-care.referral.received': 'stay-safe',
   'social-care.assessment.completed': 'stay-safe',
   'social-care.child-protection-plan.started': 'stay-safe',
+  'social-care.contact.received': 'stay-safe',
+  'social-care.section-47-enquiry.started': 'stay-safe',
+  'social-care.section-47-enquiry.completed': 'stay-safe',
+  'social-care.initial-child-protection-conference.held': 'stay-safe',
+  'social-care.child-protection-plan.reviewed': 'stay-safe',
+  'social-care.child-protection-plan.ended': 'stay-safe',
+  'social-care.cin-plan.started': 'stay-safe',
+  'social-care.cin-plan.ended': 'stay-safe',
+  'social-care.looked-after-episode.started': 'stay-safe',
+  'social-care.looked-after-episode.changed': 'stay-safe',
+  'social-care.looked-after-episode.ended': 'stay-safe',
+  'social-care.looked-after-review.held': 'make-a-positive-contribution',
+  'social-care.missing-episode.recorded': 'stay-safe',
+  'social-care.early-help-episode.started': 'stay-safe',
+  'social-care.early-help-episode.ended': 'stay-safe',
+  'social-care.case.closed': 'stay-safe',
+  'practice.decision.recorded': 'stay-safe',
+  'practice.voice-of-child.recorded': 'make-a-positive-contribution',
 };
 
 export function outcomeDomainOf(event: AgencyEvent): OutcomeDomainRef {

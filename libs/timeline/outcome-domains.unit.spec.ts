@@ -21,6 +21,21 @@ describe('outcomeDomainOf', () => {
     });
   });
 
+  it('reads taking part in decisions as evidence about making a positive contribution', () => {
+    for (const type of [
+      'social-care.looked-after-review.held',
+      'practice.voice-of-child.recorded',
+    ] as const) {
+      expect(outcomeDomainOf(buildEvent(type))).toEqual({
+        framework: 'ecm',
+        domain: 'make-a-positive-contribution',
+      });
+    }
+    expect(outcomeDomainOf(buildEvent('health.camhs.referred')).domain).toBe('be-healthy');
+    expect(outcomeDomainOf(buildEvent('education.eyfs-profile.assessed')).domain).toBe('enjoy-and-achieve');
+    expect(outcomeDomainOf(buildEvent('social-care.missing-episode.recorded')).domain).toBe('stay-safe');
+  });
+
   it('takes an observation at its own word: framework and domain are data', () => {
     const event = buildOutcomeObservationRecorded({
       data: { framework: 'outcomes-star', domain: 'family-relationships' },

@@ -1,15 +1,52 @@
 import {
   ABUSE_CATEGORY,
+  ADMISSION_METHOD,
   ASSESSMENT_FACTOR,
+  BLOOD_SPOT_CONDITION,
+  BLOOD_SPOT_RESULT,
+  CAMHS_DISCHARGE_REASON,
+  CAMHS_REFERRAL_REASON,
+  CAMHS_REFERRAL_SOURCE,
+  CAMHS_URGENCY,
+  CIN_PLAN_END_REASON,
+  CLOSURE_REASON,
+  CONTACT_OUTCOME,
+  CP_PLAN_END_REASON,
+  DELIVERY_PLACE,
+  DISCHARGE_DESTINATION,
+  DISCHARGE_METHOD,
+  EARLY_HELP_END_REASON,
+  EARLY_HELP_NEED,
+  EHC_CEASE_REASON,
+  EHC_REQUEST_SOURCE,
   EMERGENCY_CARE_DISCHARGE,
+  EPISODE_END_REASON,
   EXCLUSION_CATEGORY,
   EXCLUSION_REASON,
+  GCSE_GRADE,
+  GLD_GOALS,
   HEALTH_VISITOR_REVIEW,
+  HEARING_SCREEN_OUTCOME,
+  KEY_STAGE,
+  KS2_WRITING_TA,
+  LEAVING_REASON,
+  LEGAL_STATUS,
+  MISSING_KIND,
+  NEW_EPISODE_REASON,
+  NIPE_EXAMINATION,
+  NIPE_FINDING,
+  PLACEMENT_CHANGE_REASON,
+  PLACEMENT_TYPE,
+  PRACTITIONER_AGENCY,
   PRIMARY_NEED,
   REFERRAL_SOURCE,
+  REVIEW_PARTICIPATION,
   SAFEGUARDING_CONCERN_CATEGORY,
+  SECTION_47_OUTCOME,
+  SEN_NEED,
   SEN_PROVISION,
   VACCINE,
+  VOICE_CAPTURE,
   type AgencyEvent,
   type EventOfType,
 } from '@throughline/contracts';
@@ -36,6 +73,13 @@ function yearGroupName(yearGroup: string): string {
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function rankedNeeds(needs: readonly { need: keyof typeof SEN_NEED.labels; rank: number }[]): string {
+  return [...needs]
+    .sort((a, b) => a.rank - b.rank)
+    .map((item) => `${item.rank}. ${SEN_NEED.labels[item.need]}`)
+    .join('; ');
 }
 
 /** A one-line, human summary of an event, in the words of the code lists' labels. */
@@ -92,6 +136,158 @@ export function summarise(event: AgencyEvent): string {
     case 'social-care.child-protection-plan.started': {
       const { initialCategory, numberOfPreviousPlans, reviewDate } = event.data;
       return `Child protection plan started — initial category: ${ABUSE_CATEGORY.labels[initialCategory]}; ${plural(numberOfPreviousPlans, 'previous plan')}; review due ${reviewDate}`;
+    }
+    case 'health.birth.notified': {
+      const { birthDate, gestationWeeks, birthWeightGrams, deliveryPlace, birthOrder } = event.data;
+      const order = birthOrder > 1 ? ` (birth order ${birthOrder})` : '';
+      return `Birth notified: born ${birthDate} at ${gestationWeeks} weeks, ${birthWeightGrams} g — ${DELIVERY_PLACE.labels[deliveryPlace]}${order}`;
+    }
+    case 'health.newborn-hearing-screening.completed':
+      return `Newborn hearing screen: ${HEARING_SCREEN_OUTCOME.labels[event.data.outcome]}`;
+    case 'health.newborn-blood-spot.screened': {
+      const { results } = event.data;
+      const flagged = results.filter((r) => r.result !== 'not-suspected');
+      const detail = flagged.length
+        ? flagged
+            .map((r) => `${BLOOD_SPOT_CONDITION.labels[r.condition]}: ${BLOOD_SPOT_RESULT.labels[r.result]}`)
+            .join('; ')
+        : 'condition not suspected for any screened condition';
+      return `Newborn blood spot screen (${plural(results.length, 'condition')}) — ${detail}`;
+    }
+    case 'health.nipe.completed': {
+      const { examination, eyes, heart, hips, testes } = event.data;
+      const parts: [string, string | undefined][] = [
+        ['eyes', eyes],
+        ['heart', heart],
+        ['hips', hips],
+        ['testes', testes],
+      ];
+      const findings = parts
+        .filter((part): part is [string, keyof typeof NIPE_FINDING.labels] => part[1] !== undefined)
+        .filter(([, finding]) => finding !== 'no-abnormality')
+        .map(([area, finding]) => `${area}: ${NIPE_FINDING.labels[finding]}`);
+      return `NIPE: ${NIPE_EXAMINATION.labels[examination]} — ${findings.length ? findings.join('; ') : 'no abnormality detected'}`;
+    }
+    case 'health.hospital.admitted': {
+      const { admissionMethod, specialty, reason } = event.data;
+      return `Admitted to hospital (${specialty}): ${ADMISSION_METHOD.labels[admissionMethod]}${reason ? ` — ${reason}` : ''}`;
+    }
+    case 'health.hospital.discharged': {
+      const { dischargeMethod, dischargeDestination, admittedAt, dischargedAt } = event.data;
+      const days = Math.round((Date.parse(dischargedAt) - Date.parse(admittedAt)) / 86_400_000);
+      return `Discharged from hospital after ${plural(days, 'day')}: ${DISCHARGE_METHOD.labels[dischargeMethod]} — to ${DISCHARGE_DESTINATION.labels[dischargeDestination]}`;
+    }
+    case 'health.camhs.referred': {
+      const { referralSource, primaryReason, urgency } = event.data;
+      return `CAMHS referral (${CAMHS_URGENCY.labels[urgency].toLowerCase()}) from ${CAMHS_REFERRAL_SOURCE.labels[referralSource]} — ${CAMHS_REFERRAL_REASON.labels[primaryReason]}`;
+    }
+    case 'health.camhs.discharged':
+      return `Discharged from CAMHS — ${CAMHS_DISCHARGE_REASON.labels[event.data.reason]}`;
+    case 'education.leaving.recorded': {
+      const { schoolUrn, reason, destinationUrn, destinationUnknown } = event.data;
+      const where = destinationUnknown
+        ? ' (destination unknown: possible child missing education)'
+        : destinationUrn
+          ? ` (to school ${destinationUrn})`
+          : '';
+      return `Left school ${schoolUrn} — ${LEAVING_REASON.labels[reason]}${where}`;
+    }
+    case 'education.sen-provision.changed': {
+      const { previousProvision, provision, needs } = event.data;
+      return `SEN provision changed from ${SEN_PROVISION.labels[previousProvision]} to ${SEN_PROVISION.labels[provision]}${needs ? ` — ${rankedNeeds(needs)}` : ''}`;
+    }
+    case 'education.ehc-needs-assessment.requested':
+      return `EHC needs assessment requested by ${EHC_REQUEST_SOURCE.labels[event.data.requestSource].toLowerCase()}`;
+    case 'education.ehc-plan.issued':
+      return `EHC plan issued — ${rankedNeeds(event.data.needs)}`;
+    case 'education.ehc-plan.ceased':
+      return `EHC plan ceased — ${EHC_CEASE_REASON.labels[event.data.reason]}`;
+    case 'education.eyfs-profile.assessed': {
+      const { goals, academicYear } = event.data;
+      const levels = Object.values(goals);
+      const expected = levels.filter((level) => level === 'expected').length;
+      const gld = GLD_GOALS.every((goal) => goals[goal] === 'expected');
+      return `EYFS profile ${academicYear}: expected level in ${expected} of ${levels.length} early learning goals — ${gld ? 'good level of development' : 'not yet a good level of development'}`;
+    }
+    case 'education.key-stage.assessed': {
+      const { keyStage, academicYear, ks2, ks4 } = event.data;
+      const results = [
+        ks2?.readingScaledScore !== undefined ? `reading ${ks2.readingScaledScore}` : undefined,
+        ks2?.mathsScaledScore !== undefined ? `maths ${ks2.mathsScaledScore}` : undefined,
+        ks2?.gpsScaledScore !== undefined
+          ? `grammar, punctuation and spelling ${ks2.gpsScaledScore}`
+          : undefined,
+        ks2?.writing ? `writing ${KS2_WRITING_TA.labels[ks2.writing].toLowerCase()}` : undefined,
+        ks4?.attainment8 !== undefined ? `Attainment 8 ${ks4.attainment8}` : undefined,
+        ks4?.englishGrade ? `English ${GCSE_GRADE.labels[ks4.englishGrade].toLowerCase()}` : undefined,
+        ks4?.mathsGrade ? `maths ${GCSE_GRADE.labels[ks4.mathsGrade].toLowerCase()}` : undefined,
+      ].filter(Boolean);
+      return `${KEY_STAGE.labels[keyStage]} ${academicYear}${results.length ? `: ${results.join('; ')}` : ''}`;
+    }
+    case 'social-care.contact.received': {
+      const { contactSource, outcome } = event.data;
+      return `Contact received from ${REFERRAL_SOURCE.labels[contactSource]}${outcome ? ` — ${CONTACT_OUTCOME.labels[outcome]}` : ''}`;
+    }
+    case 'social-care.section-47-enquiry.started': {
+      const { icpcTargetDate } = event.data;
+      return `Section 47 enquiry started${icpcTargetDate ? ` — conference target ${icpcTargetDate}` : ''}`;
+    }
+    case 'social-care.section-47-enquiry.completed':
+      return `Section 47 enquiry completed — ${SECTION_47_OUTCOME.labels[event.data.outcome]}`;
+    case 'social-care.initial-child-protection-conference.held': {
+      const { planRequired, category } = event.data;
+      return `Initial child protection conference held — ${planRequired && category ? `plan required, category: ${ABUSE_CATEGORY.labels[category]}` : 'no plan required'}`;
+    }
+    case 'social-care.child-protection-plan.reviewed': {
+      const { latestCategory, planContinues, nextReviewDate } = event.data;
+      return `Child protection plan reviewed — category: ${ABUSE_CATEGORY.labels[latestCategory]}; ${planContinues ? `plan continues${nextReviewDate ? `, next review ${nextReviewDate}` : ''}` : 'plan to end'}`;
+    }
+    case 'social-care.child-protection-plan.ended': {
+      const { startDate, endDate, latestCategory, reason } = event.data;
+      return `Child protection plan ended (${startDate} to ${endDate}; latest category: ${ABUSE_CATEGORY.labels[latestCategory]}) — ${CP_PLAN_END_REASON.labels[reason]}`;
+    }
+    case 'social-care.cin-plan.started': {
+      const { primaryNeed } = event.data;
+      return `Child in need plan started${primaryNeed ? ` — primary need: ${PRIMARY_NEED.labels[primaryNeed]}` : ''}`;
+    }
+    case 'social-care.cin-plan.ended':
+      return `Child in need plan ended — ${CIN_PLAN_END_REASON.labels[event.data.reason]}`;
+    case 'social-care.looked-after-episode.started': {
+      const { legalStatus, placement } = event.data;
+      return `Became looked after: ${LEGAL_STATUS.labels[legalStatus]} — placement: ${PLACEMENT_TYPE.labels[placement]}`;
+    }
+    case 'social-care.looked-after-episode.changed': {
+      const { reasonForNewEpisode, legalStatus, placement, reasonPlaceChange } = event.data;
+      const why = reasonPlaceChange ? ` (${PLACEMENT_CHANGE_REASON.labels[reasonPlaceChange]})` : '';
+      return `Looked-after episode changed: ${NEW_EPISODE_REASON.labels[reasonForNewEpisode]}${why} — now ${LEGAL_STATUS.labels[legalStatus]}; placement: ${PLACEMENT_TYPE.labels[placement]}`;
+    }
+    case 'social-care.looked-after-episode.ended':
+      return `Ceased to be looked after — ${EPISODE_END_REASON.labels[event.data.reasonEnded]}`;
+    case 'social-care.looked-after-review.held':
+      return `Looked-after review held — ${REVIEW_PARTICIPATION.labels[event.data.participation]}`;
+    case 'social-care.missing-episode.recorded': {
+      const { kind, startDate, endDate } = event.data;
+      return `${MISSING_KIND.labels[kind]} — from ${startDate}${endDate ? ` to ${endDate}` : ', not yet returned'}`;
+    }
+    case 'social-care.early-help-episode.started': {
+      const { needs, leadPractitioner } = event.data;
+      return `Early help started, led by ${leadPractitioner} — ${needs.map((need) => EARLY_HELP_NEED.labels[need]).join('; ')}`;
+    }
+    case 'social-care.early-help-episode.ended':
+      return `Early help ended — ${EARLY_HELP_END_REASON.labels[event.data.reason]}`;
+    case 'social-care.case.closed':
+      return `Case closed — ${CLOSURE_REASON.labels[event.data.reason]}`;
+    case 'practice.decision.recorded': {
+      const { decision, decidedBy, optionsConsidered, reviewDate } = event.data;
+      const options = optionsConsidered.length
+        ? `; ${plural(optionsConsidered.length, 'other option')} considered`
+        : '';
+      return `Decision by ${decidedBy.role} (${PRACTITIONER_AGENCY.labels[decidedBy.agency].toLowerCase()}): ${decision.replace(/[.\s]+$/, '')}${options}; review ${reviewDate}`;
+    }
+    case 'practice.voice-of-child.recorded': {
+      const { capturedHow, capturedBy, verbatim } = event.data;
+      const how = VOICE_CAPTURE.labels[capturedHow];
+      return `Voice of the child recorded by ${capturedBy.role} (${PRACTITIONER_AGENCY.labels[capturedBy.agency].toLowerCase()}): ${how.charAt(0).toLowerCase()}${how.slice(1)} — ${verbatim ? 'verbatim' : 'as conveyed, not verbatim'}`;
     }
     case 'outcome.observation.recorded': {
       const { framework, domain, perspective, observerRole, rating, confidence } = event.data;

@@ -1,4 +1,4 @@
-import { EVENT_TYPES, parseAgencyEvent } from '@throughline/contracts';
+import { EVENT_TYPES, parseAgencyEvent, type AgencyEvent } from '@throughline/contracts';
 import {
   buildAssessmentCompleted,
   buildAttendanceSummarised,
@@ -178,6 +178,307 @@ describe('summarise', () => {
     ).toBe(
       'Outcome observation (signs-of-safety / safety) from the family perspective, by mother: rated 6 on safety-scale (0–10); confidence low',
     );
+  });
+
+  const dob = '2020-01-10';
+  const perType: [string, () => AgencyEvent, string][] = [
+    [
+      'health.birth.notified',
+      () =>
+        buildEvent('health.birth.notified', {
+          subject: { dateOfBirth: dob },
+          data: {
+            birthDate: dob,
+            gestationWeeks: 34,
+            birthWeightGrams: 2150,
+            deliveryPlace: 'home',
+            birthOrder: 2,
+          },
+        }),
+      'Birth notified: born 2020-01-10 at 34 weeks, 2150 g — At home (domestic address) (birth order 2)',
+    ],
+    [
+      'health.newborn-hearing-screening.completed',
+      () =>
+        buildEvent('health.newborn-hearing-screening.completed', {
+          data: { leftEar: 'NCR', rightEar: 'CR', outcome: 'referred-to-audiology' },
+        }),
+      'Newborn hearing screen: No clear response in one or both ears: referred to audiology',
+    ],
+    [
+      'health.newborn-blood-spot.screened',
+      () =>
+        buildEvent('health.newborn-blood-spot.screened', {
+          data: {
+            results: [
+              { condition: 'SCD', result: 'carrier' },
+              { condition: 'CF', result: 'not-suspected' },
+              { condition: 'CHT', result: 'repeat-required' },
+            ],
+          },
+        }),
+      'Newborn blood spot screen (3 conditions) — Sickle cell disease: Condition not suspected: carrier identified; Congenital hypothyroidism: Repeat sample required (insufficient, unsuitable or borderline)',
+    ],
+    [
+      'health.nipe.completed',
+      () =>
+        buildEvent('health.nipe.completed', {
+          data: { examination: '6-8-week', hips: 'suspected-referred' },
+        }),
+      'NIPE: Infant examination at 6-8 weeks — hips: Abnormality suspected: referred',
+    ],
+    [
+      'health.hospital.admitted',
+      () =>
+        buildEvent('health.hospital.admitted', {
+          data: { admissionMethod: '22', specialty: 'paediatrics', reason: undefined },
+        }),
+      'Admitted to hospital (paediatrics): Emergency admission: GP',
+    ],
+    [
+      'health.hospital.discharged',
+      () =>
+        buildEvent('health.hospital.discharged', {
+          data: {
+            admittedAt: '2024-03-01T10:00:00Z',
+            dischargedAt: '2024-03-04T09:00:00Z',
+            dischargeMethod: '1',
+            dischargeDestination: '66',
+          },
+        }),
+      'Discharged from hospital after 3 days: Discharged on clinical advice or with clinical consent — to Local authority foster care',
+    ],
+    [
+      'health.camhs.referred',
+      () =>
+        buildEvent('health.camhs.referred', {
+          data: { referralSource: 'C2', primaryReason: '15', urgency: 'urgent' },
+        }),
+      'CAMHS referral (urgent) from Local authority and other public services: education service or establishment — Self-harm behaviours',
+    ],
+    [
+      'health.camhs.discharged',
+      () => buildEvent('health.camhs.discharged', { data: { reason: 'transferred-to-adult-services' } }),
+      'Discharged from CAMHS — Transferred to adult mental health services',
+    ],
+    [
+      'education.leaving.recorded',
+      () =>
+        buildEvent('education.leaving.recorded', {
+          data: { reason: 'continuous-absence', destinationUrn: undefined, destinationUnknown: true },
+        }),
+      'Left school 100001 — Continuous unauthorised absence of 20 school days and enquiries made (destination unknown: possible child missing education)',
+    ],
+    [
+      'education.sen-provision.changed',
+      () =>
+        buildEvent('education.sen-provision.changed', {
+          data: {
+            previousProvision: 'K',
+            provision: 'E',
+            needs: [
+              { need: 'SPLD', rank: 2 },
+              { need: 'SEMH', rank: 1 },
+            ],
+          },
+        }),
+      'SEN provision changed from SEN support to Education, health and care plan — 1. Social, emotional and mental health; 2. Specific learning difficulty',
+    ],
+    [
+      'education.ehc-needs-assessment.requested',
+      () => buildEvent('education.ehc-needs-assessment.requested', { data: { requestSource: 'parent' } }),
+      'EHC needs assessment requested by parent',
+    ],
+    [
+      'education.ehc-plan.issued',
+      () => buildEvent('education.ehc-plan.issued', { data: { needs: [{ need: 'HI', rank: 1 }] } }),
+      'EHC plan issued — 1. Hearing impairment',
+    ],
+    [
+      'education.ehc-plan.ceased',
+      () => buildEvent('education.ehc-plan.ceased', { data: { reason: 'moved-la' } }),
+      'EHC plan ceased — Moved to another local authority',
+    ],
+    [
+      'education.eyfs-profile.assessed',
+      () => {
+        const event = buildEvent('education.eyfs-profile.assessed');
+        return { ...event, data: { ...event.data, goals: { ...event.data.goals, writing: 'expected' } } };
+      },
+      'EYFS profile 2024/25: expected level in 17 of 17 early learning goals — good level of development',
+    ],
+    [
+      'education.key-stage.assessed',
+      () =>
+        buildEvent('education.key-stage.assessed', {
+          data: {
+            keyStage: 'KS4',
+            ks2: undefined,
+            ks4: { attainment8: 52.5, englishGrade: '6', mathsGrade: '4' },
+          },
+        }),
+      'Key stage 4 (GCSE) 2024/25: Attainment 8 52.5; English grade 6; maths grade 4 (standard pass)',
+    ],
+    [
+      'social-care.contact.received',
+      () =>
+        buildEvent('social-care.contact.received', { data: { contactSource: '3E', outcome: 'early-help' } }),
+      'Contact received from Health services: A&E (emergency department) — Passed to early help',
+    ],
+    [
+      'social-care.section-47-enquiry.started',
+      () => buildEvent('social-care.section-47-enquiry.started', { data: { icpcTargetDate: '2024-03-20' } }),
+      'Section 47 enquiry started — conference target 2024-03-20',
+    ],
+    [
+      'social-care.section-47-enquiry.completed',
+      () => buildEvent('social-care.section-47-enquiry.completed', { data: { outcome: 'nfa' } }),
+      'Section 47 enquiry completed — Concerns not substantiated: no further action',
+    ],
+    [
+      'social-care.initial-child-protection-conference.held',
+      () =>
+        buildEvent('social-care.initial-child-protection-conference.held', {
+          data: { planRequired: false, category: undefined },
+        }),
+      'Initial child protection conference held — no plan required',
+    ],
+    [
+      'social-care.child-protection-plan.reviewed',
+      () =>
+        buildEvent('social-care.child-protection-plan.reviewed', {
+          data: { latestCategory: 'EMO', planContinues: true, nextReviewDate: '2025-06-01' },
+        }),
+      'Child protection plan reviewed — category: Emotional abuse; plan continues, next review 2025-06-01',
+    ],
+    [
+      'social-care.child-protection-plan.ended',
+      () =>
+        buildEvent('social-care.child-protection-plan.ended', {
+          data: {
+            startDate: '2024-01-05',
+            endDate: '2024-09-30',
+            latestCategory: 'PHY',
+            reason: 'no-longer-at-risk',
+          },
+        }),
+      'Child protection plan ended (2024-01-05 to 2024-09-30; latest category: Physical abuse) — No longer at continuing risk of significant harm',
+    ],
+    [
+      'social-care.cin-plan.started',
+      () => buildEvent('social-care.cin-plan.started', { data: { primaryNeed: 'N2' } }),
+      "Child in need plan started — primary need: Child's disability or illness",
+    ],
+    [
+      'social-care.cin-plan.ended',
+      () => buildEvent('social-care.cin-plan.ended', { data: { reason: 'early-help' } }),
+      'Child in need plan ended — Stepped down to early help',
+    ],
+    [
+      'social-care.looked-after-episode.started',
+      () =>
+        buildEvent('social-care.looked-after-episode.started', {
+          data: { legalStatus: 'C1', placement: 'U1' },
+        }),
+      'Became looked after: Interim care order — placement: Foster placement with relative(s) or friend(s): long-term fostering',
+    ],
+    [
+      'social-care.looked-after-episode.changed',
+      () =>
+        buildEvent('social-care.looked-after-episode.changed', {
+          data: {
+            reasonForNewEpisode: 'L',
+            legalStatus: 'E1',
+            placement: 'A5',
+            reasonPlaceChange: undefined,
+          },
+        }),
+      'Looked-after episode changed: Change of legal status only — now Placement order granted; placement: Placed for adoption with a placement order, with current foster carer(s)',
+    ],
+    [
+      'social-care.looked-after-episode.ended',
+      () => buildEvent('social-care.looked-after-episode.ended', { data: { reasonEnded: 'E11' } }),
+      'Ceased to be looked after — Adopted: application for an adoption order unopposed',
+    ],
+    [
+      'social-care.looked-after-review.held',
+      () => buildEvent('social-care.looked-after-review.held', { data: { participation: 'PN7' } }),
+      'Looked-after review held — Child does not attend, nor are their views conveyed to the review',
+    ],
+    [
+      'social-care.missing-episode.recorded',
+      () =>
+        buildEvent('social-care.missing-episode.recorded', {
+          data: { kind: 'A', startDate: '2024-05-02', endDate: undefined },
+        }),
+      'Away from placement without authorisation: whereabouts known — from 2024-05-02, not yet returned',
+    ],
+    [
+      'social-care.early-help-episode.started',
+      () =>
+        buildEvent('social-care.early-help-episode.started', {
+          data: { needs: ['housing', 'financial-stability'], leadPractitioner: 'housing support officer' },
+        }),
+      'Early help started, led by housing support officer — Secure housing; Financial stability',
+    ],
+    [
+      'social-care.early-help-episode.ended',
+      () => buildEvent('social-care.early-help-episode.ended', { data: { reason: 'stepped-up' } }),
+      'Early help ended — Stepped up to children’s social care',
+    ],
+    [
+      'social-care.case.closed',
+      () => buildEvent('social-care.case.closed', { data: { reason: 'RC9' } }),
+      'Case closed — Case closed after assessment, referred to early help',
+    ],
+    [
+      'practice.decision.recorded',
+      () =>
+        buildEvent('practice.decision.recorded', {
+          data: {
+            decision: 'Offer a family group conference.',
+            optionsConsidered: [],
+            decidedBy: { role: 'social worker', agency: 'social-care' },
+            reviewDate: '2025-02-01',
+          },
+        }),
+      "Decision by social worker (children's social care): Offer a family group conference; review 2025-02-01",
+    ],
+    [
+      'practice.voice-of-child.recorded',
+      () =>
+        buildEvent('practice.voice-of-child.recorded', {
+          data: {
+            capturedHow: 'drawing',
+            verbatim: false,
+            capturedBy: { role: 'school nurse', agency: 'health' },
+          },
+        }),
+      'Voice of the child recorded by school nurse (health): through drawing or other creative work — as conveyed, not verbatim',
+    ],
+  ];
+
+  it('has a summary example for every type added to the catalogue', () => {
+    const covered = new Set(perType.map(([type]) => type));
+    const original = [
+      'health.health-visitor-review.completed',
+      'health.immunisation.given',
+      'health.emergency-care.attended',
+      'health.safeguarding-concern.raised',
+      'education.enrolment.recorded',
+      'education.attendance.summarised',
+      'education.exclusion.recorded',
+      'social-care.referral.received',
+      'social-care.assessment.completed',
+      'social-care.child-protection-plan.started',
+      'outcome.observation.recorded',
+    ];
+    expect(EVENT_TYPES.filter((type) => !covered.has(type) && !original.includes(type))).toEqual([]);
+  });
+
+  it.each(perType)('summarises %s in the words of its code lists', (_type, make, expected) => {
+    const event = make();
+    expect(summarise(event)).toBe(expected);
   });
 
   it.each(EVENT_TYPES)('summarises a valid %s without falling through', (type) => {
