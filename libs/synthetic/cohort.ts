@@ -1,6 +1,20 @@
 import { makeNhsNumber, type Agency, type AgencyEvent } from '@throughline/contracts';
-import { dayNumber, isoDateOf } from './calendar';
-import { generateEducationHistory, planEducationRecords, UpnIssuer } from './education';
+import { addDays, dayNumber, isoDateOf } from './calendar';
+import {
+  drawPostcodeElsewhere,
+  misrecordedName,
+  misspell,
+  planHomes,
+  recordedDemographics,
+  type AddressLag,
+  type HomeOptions,
+} from './demographics';
+import {
+  generateEducationHistory,
+  planEducationRecords,
+  UpnIssuer,
+  type PlannedEducationRecord,
+} from './education';
 import { generateHealthHistory, healthRecordOf } from './health';
 import {
   EventSink,
@@ -9,9 +23,10 @@ import {
   type EducationRecord,
   type HealthRecord,
   type NeedsLevel,
+  type PostcodeFrom,
   type SocialCareRecord,
 } from './history';
-import { FAMILY_NAMES, GIVEN_NAMES } from './names';
+import { FAMILY_NAMES, GIVEN_NAMES, NEIGHBOURING_AUTHORITY, SCHOOLS, TWIN_NAMES } from './names';
 import { generateOutcomeObservations } from './outcomes';
 import { hash32, Random } from './random';
 import { generateSocialCareHistory, planSocialCareEpisode, socialCareRecordOf } from './social-care';
@@ -50,6 +65,10 @@ export interface SyntheticChild {
   readonly nhsNumber: string;
   /** Issued at reception entry; absent for children not yet at school. */
   readonly upn?: string;
+  /** Where the child lived (the truth; each agency's record may lag behind a move). */
+  readonly homes: readonly PostcodeFrom[];
+  /** The child's part in a planted identity case, if any (see `SyntheticCohort.planted`). */
+  readonly planted?: PlantedRole;
   readonly records: {
     readonly health: HealthRecord;
     readonly education: readonly EducationRecord[];
@@ -63,6 +82,125 @@ export interface SyntheticCohort {
   readonly children: readonly SyntheticChild[];
   /** Every child's events, ordered by occurredAt (then eventId). */
   readonly events: readonly AgencyEvent[];
+  /** The identity cases planted for tests and the demo to find (absent when the cohort is too small). */
+  readonly planted: PlantedCases;
+}
+
+export type PlantedRole = 'probabilistic-match' | 'twin' | 'cousin' | 'upn-conflict';
+
+/** Stream ids are `${agency}-${recordId}`, as the store names them. */
+export interface PlantedCases {
+  /**
+   * (a) One child whose school record (no NHS number, a misspelt given name, the address
+   * before a house move) shares no identifier with their health record: should be proposed.
+   */
+  readonly probabilisticMatch?: {
+    readonly childNumber: number;
+    readonly streamIds: readonly [education: string, health: string];
+  };
+  /** (b) Twins: same family name, date of birth, sex and home; near-identical given names; different NHS numbers. */
+  readonly twins?: {
+    readonly childNumbers: readonly [number, number];
+    readonly healthStreamIds: readonly [string, string];
+  };
+  /** (c) Cousins with the same given and family name, born in different years, living in different districts. */
+  readonly cousins?: {
+    readonly childNumbers: readonly [number, number];
+    readonly healthStreamIds: readonly [string, string];
+  };
+  /** (d) Two school records with the same UPN and different NHS numbers: a conflict, never a merge. */
+  readonly upnConflict?: {
+    readonly upn: string;
+    readonly childNumbers: readonly [number, number];
+    readonly streamIds: readonly [string, string];
+  };
+}
+
+/** Where the planted cases go: fixed positions for relatives, the first fitting child for the rest. */
+const TWIN_AT = 5;
+const COUSIN_AT = 8;
+const PROBABILISTIC_MATCH_FROM = 12;
+const UPN_CONFLICT_FROM = 16;
+
+/** Shares of children with each everyday imperfection in their identity data. */
+const MISNAMED_SHARE = 0.08;
+const TEMPORARY_UPN_SHARE = 0.06;
+const NHS_NUMBER_LEARNED_LATER_SHARE = 0.3;
+const LA_TRANSFER_SHARE = 0.15;
+
+interface PupilRef {
+  readonly childNumber: number;
+  readonly upn: string;
+  readonly streamId: string;
+}
+
+/** What the generator remembers across children to plant the cases (only earlier children count). */
+class Planting {
+  firstTwin?: { sex: 'female' | 'male'; dateOfBirth: string; familyName: string; homes: PostcodeFrom[] };
+  firstCousin?: {
+    sex: 'female' | 'male';
+    givenName: string;
+    familyName: string;
+    dateOfBirth: string;
+    homes: PostcodeFrom[];
+  };
+  probabilisticMatch?: PlantedCases['probabilisticMatch'];
+  upnConflict?: { upn: string; donor: PupilRef; childNumber: number };
+  lastPupilHoldingNhs?: PupilRef;
+
+  describe(children: readonly SyntheticChild[]): PlantedCases {
+    const child = (number: number) => children[number - 1] as SyntheticChild | undefined;
+    const pair = (first: number, role: PlantedRole) => {
+      const [a, b] = [child(first), child(first + 1)];
+      return a?.planted === role && b?.planted === role
+        ? {
+            childNumbers: [first, first + 1] as const,
+            healthStreamIds: [
+              `health-${a.records.health.recordId}`,
+              `health-${b.records.health.recordId}`,
+            ] as const,
+          }
+        : undefined;
+    };
+    const twins = pair(TWIN_AT, 'twin');
+    const cousins = pair(COUSIN_AT, 'cousin');
+    const conflict = this.upnConflict;
+    const conflicted = conflict && child(conflict.childNumber)?.records.education[0];
+    return {
+      ...(this.probabilisticMatch ? { probabilisticMatch: this.probabilisticMatch } : {}),
+      ...(twins ? { twins } : {}),
+      ...(cousins ? { cousins } : {}),
+      ...(conflict && conflicted
+        ? {
+            upnConflict: {
+              upn: conflict.upn,
+              childNumbers: [conflict.donor.childNumber, conflict.childNumber] as const,
+              streamIds: [conflict.donor.streamId, `education-${conflicted.recordId}`] as const,
+            },
+          }
+        : {}),
+    };
+  }
+}
+
+/**
+ * A date of birth that disagrees with `other` in at least two of year, month and day:
+ * `candidate` if it does, else 500 days either side; undefined when neither fits the range.
+ */
+function dateApartFrom(
+  other: string,
+  candidate: string,
+  firstDay: number,
+  lastDay: number,
+): string | undefined {
+  const apart = (date: string) =>
+    date.slice(0, 4) !== other.slice(0, 4) && date.slice(5, 7) !== other.slice(5, 7);
+  if (apart(candidate)) return candidate;
+  for (const shift of [-500, 500]) {
+    const day = dayNumber(other) + shift;
+    if (day >= firstDay && day <= lastDay && apart(isoDateOf(day))) return isoDateOf(day);
+  }
+  return undefined;
 }
 
 /** Shares of records that carry each identifier. */
@@ -91,6 +229,7 @@ export function linkageOf(records: readonly AgencyRecord[]): ChildLinkage {
     const keys = [
       record.nhsNumber && `nhs:${record.nhsNumber}`,
       'upn' in record && record.upn && `upn:${record.upn}`,
+      'temporaryUpn' in record && record.temporaryUpn && `upn:${record.temporaryUpn.upn}`,
     ];
     for (const key of keys) {
       if (!key) continue;
@@ -114,9 +253,99 @@ export function linkageOf(records: readonly AgencyRecord[]): ChildLinkage {
   };
 }
 
+interface RecordsToSettle {
+  readonly profile: ChildProfile;
+  readonly role: PlantedRole | undefined;
+  readonly homes: readonly PostcodeFrom[];
+  readonly planned: readonly PlannedEducationRecord[];
+  readonly socialCareCarries: { readonly nhsNumber: boolean; readonly upn: boolean };
+  readonly transfer: SocialCareRecord['transfer'];
+  /** The planted conflict: the UPN the school keyed in error. */
+  readonly misKeyedUpn: string | undefined;
+  readonly upns: UpnIssuer;
+  readonly identity: Random;
+}
+
+/**
+ * Each agency's record with what it knows of the child: its own address lag, a misspelt name
+ * or nickname in one of them, a temporary UPN, an NHS number the case system learns late.
+ * Planted children get exactly their case's imperfections and no random ones.
+ */
+function settleRecords(settle: RecordsToSettle): {
+  health: HealthRecord;
+  education: EducationRecord[];
+  socialCare?: SocialCareRecord;
+} {
+  const { profile, role, homes, planned, identity } = settle;
+  const episode = profile.socialCare;
+  const misnamed = !role && identity.chance(MISNAMED_SHARE);
+  const misnamedInSocialCare = episode !== undefined && (!planned[0] || identity.chance(0.5));
+  const variant = misrecordedName(profile.givenName, identity);
+  const typo = misspell(profile.givenName, identity);
+  const temporary = !role && planned[0] !== undefined && identity.chance(TEMPORARY_UPN_SHARE);
+  const nhsLearnedLater = role !== 'twin' && identity.chance(NHS_NUMBER_LEARNED_LATER_SHARE);
+  const demographicsFor = (lag: AddressLag, given = profile.givenName) =>
+    recordedDemographics({ given, family: profile.familyName }, profile.sex, profile.dateOfBirth, homes, lag);
+
+  const health = healthRecordOf(profile, demographicsFor('days'));
+
+  const education = planned.map(({ nhsNumber, ...record }, index): EducationRecord => {
+    const primary = index === 0;
+    if (role === 'probabilistic-match')
+      // No NHS number, a misspelt name, and an address the school never updated.
+      return { ...record, demographics: demographicsFor('never', typo) };
+    const school = SCHOOLS.find((candidate) => candidate.urn === record.schoolUrn)!;
+    // Twins' and the mis-keyed pupil's schools hold the NHS number, so the records contradict.
+    const holdsNhs = role === 'twin' || role === 'upn-conflict' || nhsNumber !== undefined;
+    return {
+      ...record,
+      ...(settle.misKeyedUpn ? { upn: settle.misKeyedUpn } : {}),
+      ...(temporary && primary
+        ? {
+            temporaryUpn: {
+              upn: settle.upns.issueTemporary(school, Number(record.entryDate.slice(0, 4))),
+              until: addDays(record.entryDate, identity.int(20, 120)),
+            },
+          }
+        : {}),
+      ...(holdsNhs ? { nhsNumber: profile.nhsNumber } : {}),
+      demographics: demographicsFor(
+        'next-september',
+        misnamed && !misnamedInSocialCare && primary ? variant : profile.givenName,
+      ),
+    };
+  });
+
+  const firstSchool = education[0];
+  const socialCare = episode
+    ? socialCareRecordOf(profile, planned[0]?.upn, settle.socialCareCarries, {
+        demographics: demographicsFor(
+          'same-day',
+          misnamed && misnamedInSocialCare ? variant : profile.givenName,
+        ),
+        // The case system learns the UPN once the school has settled on a permanent one.
+        ...(firstSchool
+          ? {
+              upnKnownFrom: firstSchool.temporaryUpn
+                ? addDays(firstSchool.temporaryUpn.until, 150)
+                : firstSchool.entryDate,
+            }
+          : {}),
+        ...(nhsLearnedLater && episode.assessment && episode.assessment.authorisationDate < profile.horizon
+          ? { nhsNumberKnownFrom: episode.assessment.authorisationDate }
+          : {}),
+        ...(settle.transfer ? { transfer: settle.transfer } : {}),
+      })
+    : undefined;
+  return { health, education, ...(socialCare ? { socialCare } : {}) };
+}
+
 /**
  * Generates synthetic children with multi-year, multi-agency histories as contract events.
- * Fictional names, identifiers in test or unused ranges: never anyone's real data.
+ * Fictional names, identifiers in test or unused ranges: never anyone's real data. Each
+ * agency's record holds the child as that agency knows them (name, sex, postcode, date of
+ * birth, identifiers that change over time, with the lags and slips of real systems), and
+ * four identity cases are planted for tests and the demo (`SyntheticCohort.planted`).
  */
 export function generateCohort(options: CohortOptions): SyntheticCohort {
   const { seed, children: size = 200, startYear, endYear } = options;
@@ -134,39 +363,134 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
   const upns = new UpnIssuer();
   const children: SyntheticChild[] = [];
   const events: AgencyEvent[] = [];
+  const plants = new Planting();
   for (let number = 1; number <= size; number++) {
     const rng = new Random(seed, number, 'profile');
-    const sex = rng.chance(0.5) ? 'female' : 'male';
-    const dateOfBirth = isoDateOf(rng.int(firstBirthDay, lastBirthDay));
+    // Identity details draw from their own stream, so they never shift the histories' draws.
+    const identity = new Random(seed, number, 'identity');
+    let sex: 'female' | 'male' = rng.chance(0.5) ? 'female' : 'male';
+    let dateOfBirth = isoDateOf(rng.int(firstBirthDay, lastBirthDay));
     const needs = rng.weighted<NeedsLevel>([
       ['universal', 70],
       ['additional', 18],
       ['complex', 12],
     ]);
+    let givenName: string = rng.pick(GIVEN_NAMES[sex]);
+    let familyName: string = rng.pick(FAMILY_NAMES);
+    let homes: PostcodeFrom[] | undefined;
+    let homeOptions: HomeOptions = {};
+    let role: PlantedRole | undefined;
+
+    // Planted relatives: twins share everything but their given names and NHS numbers;
+    // cousins share their names but neither their date of birth nor their district.
+    const twin = plants.firstTwin;
+    const cousin = plants.firstCousin;
+    if (number === TWIN_AT) {
+      givenName = TWIN_NAMES[sex][0];
+      role = 'twin';
+    } else if (number === TWIN_AT + 1 && twin) {
+      ({ sex, dateOfBirth, familyName, homes } = twin);
+      givenName = TWIN_NAMES[sex][1];
+      role = 'twin';
+    } else if (number === COUSIN_AT) {
+      role = 'cousin';
+    } else if (number === COUSIN_AT + 1 && cousin) {
+      const apart = dateApartFrom(cousin.dateOfBirth, dateOfBirth, firstBirthDay, lastBirthDay);
+      if (apart) {
+        ({ sex, givenName, familyName } = cousin);
+        dateOfBirth = apart;
+        homeOptions = { avoidDistricts: cousin.homes.map((home) => home.postcode.split(' ')[0]) };
+        role = 'cousin';
+      }
+    }
+
+    const socialCareEpisode = planSocialCareEpisode(dateOfBirth, horizon, needs, rng);
+    const transfer =
+      socialCareEpisode?.assessment && !role && identity.chance(LA_TRANSFER_SHARE)
+        ? {
+            on: socialCareEpisode.assessment.startDate,
+            laCode: NEIGHBOURING_AUTHORITY.code,
+            laChildId: `LF-${String(number).padStart(6, '0')}`,
+          }
+        : undefined;
+    homes ??= planHomes(identity, dateOfBirth, horizon, {
+      ...homeOptions,
+      ...(transfer ? { leftAuthorityOn: transfer.on } : {}),
+    });
     const profile: ChildProfile = {
       number,
-      givenName: rng.pick(GIVEN_NAMES[sex]),
-      familyName: rng.pick(FAMILY_NAMES),
+      givenName,
+      familyName,
       sex,
       dateOfBirth,
       needs,
       nhsNumber: nhsNumberFor(seed, number),
       horizon,
-      socialCare: planSocialCareEpisode(dateOfBirth, horizon, needs, rng),
+      socialCare: socialCareEpisode,
     };
-    const health = healthRecordOf(profile);
-    const education = planEducationRecords(profile, rng, upns, EDUCATION_HOLDS_NHS);
-    const upn = education[0]?.upn;
+    if (number === TWIN_AT) plants.firstTwin = { sex, dateOfBirth, familyName, homes };
+    if (number === COUSIN_AT) plants.firstCousin = { sex, givenName, familyName, dateOfBirth, homes };
+
+    const planned = planEducationRecords(profile, rng, upns, EDUCATION_HOLDS_NHS);
+    const issuedUpn = planned[0]?.upn;
     const withoutIdentifiers = rng.chance(SOCIAL_CARE_WITHOUT_IDENTIFIERS);
     const holdsNhs = rng.chance(SOCIAL_CARE_HOLDS_NHS);
-    const holdsUpn = rng.chance(SOCIAL_CARE_HOLDS_UPN) && upn !== undefined;
-    const socialCare = profile.socialCare
-      ? socialCareRecordOf(profile, upn, {
-          nhsNumber: !withoutIdentifiers && (holdsNhs || !holdsUpn),
-          upn: !withoutIdentifiers && holdsUpn,
-        })
-      : undefined;
-    const upnKnownFrom = socialCare?.upn ? education[0]?.entryDate : undefined;
+    const holdsUpn = rng.chance(SOCIAL_CARE_HOLDS_UPN) && issuedUpn !== undefined;
+
+    // (a) A child whose school never held the NHS number, misspelt the name and missed a house move.
+    const daysAtSchool = planned[0] ? dayNumber(horizon) - dayNumber(planned[0].entryDate) : 0;
+    if (
+      !role &&
+      !plants.probabilisticMatch &&
+      number >= PROBABILISTIC_MATCH_FROM &&
+      !socialCareEpisode &&
+      planned[0] &&
+      daysAtSchool > 400
+    ) {
+      role = 'probabilistic-match';
+      const movedOn = addDays(planned[0].entryDate, identity.int(60, daysAtSchool - 300));
+      homes = [homes[0], { from: movedOn, postcode: drawPostcodeElsewhere(identity, homes[0].postcode) }];
+    }
+    // (d) A school that keyed another pupil's UPN against this child's NHS number.
+    const donor = plants.lastPupilHoldingNhs;
+    if (
+      !role &&
+      !plants.upnConflict &&
+      number >= UPN_CONFLICT_FROM &&
+      !socialCareEpisode &&
+      planned[0] &&
+      donor
+    ) {
+      role = 'upn-conflict';
+      plants.upnConflict = { upn: donor.upn, donor, childNumber: number };
+    }
+
+    const { health, education, socialCare } = settleRecords({
+      profile,
+      role,
+      homes,
+      planned,
+      socialCareCarries: {
+        nhsNumber: role === 'twin' || (!withoutIdentifiers && (holdsNhs || !holdsUpn)),
+        upn: role !== 'twin' && !withoutIdentifiers && holdsUpn,
+      },
+      transfer,
+      misKeyedUpn: role === 'upn-conflict' ? plants.upnConflict?.upn : undefined,
+      upns,
+      identity,
+    });
+    const upn = issuedUpn;
+    if (role === 'probabilistic-match')
+      plants.probabilisticMatch = {
+        childNumber: number,
+        streamIds: [`education-${education[0].recordId}`, `health-${health.recordId}`],
+      };
+    if (!role && education[0]?.nhsNumber && !education[0].temporaryUpn)
+      plants.lastPupilHoldingNhs = {
+        childNumber: number,
+        upn: education[0].upn,
+        streamId: `education-${education[0].recordId}`,
+      };
 
     // One stream per domain, so one domain's length never shifts another's ids.
     const sink = (domain: string) => new EventSink(new Random(seed, number, domain, 'ids'), horizon);
@@ -174,17 +498,10 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
     generateHealthHistory(profile, health, new Random(seed, number, 'health'), sinks[0]);
     generateEducationHistory(profile, education, new Random(seed, number, 'education'), sinks[1]);
     if (socialCare)
-      generateSocialCareHistory(
-        profile,
-        socialCare,
-        upnKnownFrom,
-        new Random(seed, number, 'social-care'),
-        sinks[2],
-      );
+      generateSocialCareHistory(profile, socialCare, new Random(seed, number, 'social-care'), sinks[2]);
     generateOutcomeObservations(
       profile,
       { health, education, socialCare },
-      upnKnownFrom,
       new Random(seed, number, 'outcomes'),
       sinks[3],
     );
@@ -199,13 +516,15 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
     const records: AgencyRecord[] = [health, ...education, ...(socialCare ? [socialCare] : [])];
     children.push({
       number,
-      givenName: profile.givenName,
-      familyName: profile.familyName,
+      givenName,
+      familyName,
       sex,
       dateOfBirth,
       needs,
       nhsNumber: profile.nhsNumber,
       ...(upn ? { upn } : {}),
+      homes,
+      ...(role ? { planted: role } : {}),
       records: { health, education, ...(socialCare ? { socialCare } : {}) },
       linkage: linkageOf(records),
       eventCount: childEvents.length,
@@ -220,7 +539,7 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
   events.sort((a, b) =>
     a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : a.eventId < b.eventId ? -1 : 1,
   );
-  return { children, events };
+  return { children, events, planted: plants.describe(children) };
 }
 
 /** Agencies that hold a record of the child. */

@@ -1,8 +1,11 @@
 import { makeUpn, type EventOfType } from '@throughline/contracts';
 import { academicYearLabel, academicYearStart, dayNumber, isoDateOf, onWeekday } from './calendar';
-import { type EventSink, subjectOf, type ChildProfile, type EducationRecord } from './history';
+import { type EventSink, subjectOn, type ChildProfile, type EducationRecord } from './history';
 import { LOCAL_AUTHORITY, SCHOOLS, SYSTEMS, type SyntheticSchool } from './names';
 import type { Random } from './random';
+
+/** Letters a UPN may end in (I, O and S are never used). */
+const TEMPORARY_LETTERS = 'ABCDEFGHJKLMNPQRTUVWXYZ';
 
 type ExclusionReason = EventOfType<'education.exclusion.recorded'>['data']['reasons'][number];
 
@@ -22,7 +25,21 @@ export class UpnIssuer {
     this.serials.set(key, serial);
     return makeUpn(`${LOCAL_AUTHORITY.code}${key}${String(serial).padStart(3, '0')}`);
   }
+
+  /** A temporary UPN (ending in a letter), used while the permanent one is awaited. */
+  issueTemporary(school: SyntheticSchool, entryYear: number): string {
+    const key = `T${school.establishment}${String(entryYear % 100).padStart(2, '0')}`;
+    const serial = this.serials.get(key) ?? 0;
+    if (serial >= 100 * TEMPORARY_LETTERS.length)
+      throw new Error(`too many temporary UPNs for school ${school.urn} in ${entryYear}`);
+    this.serials.set(key, serial + 1);
+    const body = `${LOCAL_AUTHORITY.code}${key.slice(1)}${String(Math.floor(serial / TEMPORARY_LETTERS.length)).padStart(2, '0')}`;
+    return makeUpn(`${body}${TEMPORARY_LETTERS[serial % TEMPORARY_LETTERS.length]}`);
+  }
 }
+
+/** A school's record before the identity details (demographics, a temporary UPN) are settled. */
+export type PlannedEducationRecord = Omit<EducationRecord, 'demographics' | 'temporaryUpn'>;
 
 const PRIMARIES = SCHOOLS.filter((school) => school.phase === 'primary');
 const SECONDARIES = SCHOOLS.filter((school) => school.phase === 'secondary');
@@ -33,7 +50,7 @@ export function planEducationRecords(
   rng: Random,
   upns: UpnIssuer,
   nhsNumberShare: number,
-): EducationRecord[] {
+): PlannedEducationRecord[] {
   const cohortYear = academicYearStart(profile.dateOfBirth);
   const receptionEntry = onWeekday(`${cohortYear + 5}-09-0${rng.int(2, 6)}`);
   const secondaryEntry = onWeekday(`${cohortYear + 12}-09-0${rng.int(2, 6)}`);
@@ -44,7 +61,7 @@ export function planEducationRecords(
   if (receptionEntry > profile.horizon) return [];
   const upn = upns.issue(primary, cohortYear + 5);
   const number = String(profile.number).padStart(6, '0');
-  const records: EducationRecord[] = [
+  const records: PlannedEducationRecord[] = [
     {
       agency: 'education',
       recordId: `MIS-${primary.urn}-${number}`,
@@ -113,13 +130,13 @@ export function generateEducationHistory(
       system: SYSTEMS.education,
       organisation: record.schoolUrn,
     };
-    const subject = subjectOf(record, profile.dateOfBirth);
+    const subject = (isoDate: string) => subjectOn(record, isoDate);
     const firstYear = academicYearStart(record.entryDate);
     const firstYearGroup = index === 0 ? 0 : 7; // reception counts as year 0
     const lastYearGroup = index === 0 ? 6 : 11;
     sink.emitOn('education.enrolment.recorded', record.entryDate, rng, {
       source,
-      subject,
+      subject: subject(record.entryDate),
       data: {
         schoolUrn: record.schoolUrn,
         entryDate: record.entryDate,
@@ -139,7 +156,7 @@ export function generateEducationHistory(
         const summaryDate = onWeekday(summaryOn(year));
         sink.emitOn('education.attendance.summarised', summaryDate, rng, {
           source,
-          subject,
+          subject: subject(summaryDate),
           data: {
             schoolUrn: record.schoolUrn,
             academicYear: academicYearLabel(year),
@@ -155,7 +172,7 @@ export function generateEducationHistory(
         const reasons = rng.sample(SUSPENSION_REASONS, rng.int(1, 2));
         sink.emitOn('education.exclusion.recorded', startDate, rng, {
           source,
-          subject,
+          subject: subject(startDate),
           data: {
             schoolUrn: record.schoolUrn,
             category: rng.chance(0.15) ? 'LNCH' : 'SUSP',

@@ -1,6 +1,12 @@
-import type { EventOfType } from '@throughline/contracts';
+import type { EventOfType, Subject } from '@throughline/contracts';
 import { addDays, addMonths, atMinute, dayNumber, isoDateOf } from './calendar';
-import { type EventSink, subjectOf, type ChildProfile, type HealthRecord } from './history';
+import {
+  type EventSink,
+  subjectOn,
+  type ChildProfile,
+  type HealthRecord,
+  type RecordedDemographics,
+} from './history';
 import { EMERGENCY_DEPARTMENT, HEALTH_ORGANISATION, SYSTEMS } from './names';
 import type { Random } from './random';
 
@@ -52,11 +58,12 @@ function asqScore(rng: Random, concern: boolean): number {
   return 5 * (concern && rng.chance(0.5) ? rng.int(3, 7) : rng.int(8, 12));
 }
 
-export function healthRecordOf(profile: ChildProfile): HealthRecord {
+export function healthRecordOf(profile: ChildProfile, demographics: RecordedDemographics): HealthRecord {
   return {
     agency: 'health',
     recordId: `CHIS-${String(profile.number).padStart(6, '0')}`,
     nhsNumber: profile.nhsNumber,
+    demographics,
   };
 }
 
@@ -66,7 +73,7 @@ export function generateHealthHistory(
   rng: Random,
   sink: EventSink,
 ): void {
-  const subject = subjectOf(record, profile.dateOfBirth);
+  const subject = (isoDate: string) => subjectOn(record, isoDate);
   const source = { agency: 'health' as const, system: SYSTEMS.health, organisation: HEALTH_ORGANISATION };
   const missRate = { universal: 0.03, additional: 0.06, complex: 0.12 }[profile.needs];
   const concernRate = { universal: 0.05, additional: 0.3, complex: 0.5 }[profile.needs];
@@ -96,7 +103,7 @@ export function generateHealthHistory(
         : undefined;
     sink.emitOn('health.health-visitor-review.completed', reviewDate, rng, {
       source,
-      subject,
+      subject: subject(reviewDate),
       data: {
         review,
         reviewDate,
@@ -115,7 +122,7 @@ export function generateHealthHistory(
     const givenDate = addDays(profile.dateOfBirth, ageDays + delay);
     sink.emitOn('health.immunisation.given', givenDate, rng, {
       source,
-      subject,
+      subject: subject(givenDate),
       data: { vaccine, dose, givenDate, batchNumber: batch },
     });
   }
@@ -127,7 +134,7 @@ export function generateHealthHistory(
     if (!rng.chance(0.55) || givenDate < addMonths(profile.dateOfBirth, 24)) continue;
     sink.emitOn('health.immunisation.given', givenDate, rng, {
       source,
-      subject,
+      subject: subject(givenDate),
       data: { vaccine: 'flu-LAIV', dose: 1, givenDate },
     });
   }
@@ -147,7 +154,7 @@ function generateEmergencyAttendances(
   rng: Random,
   sink: EventSink,
   source: { agency: 'health'; system: string; organisation: string },
-  subject: ReturnType<typeof subjectOf>,
+  subject: (isoDate: string) => Subject,
 ): void {
   const perYear = { universal: 0.15, additional: 0.3, complex: 0.55 }[profile.needs];
   const plan = profile.socialCare?.childProtectionPlan;
@@ -167,7 +174,7 @@ function generateEmergencyAttendances(
     ] as const);
     sink.emit('health.emergency-care.attended', arrivedAt, {
       source,
-      subject,
+      subject: subject(arrivalDate),
       data: {
         arrivedAt,
         chiefComplaint,
@@ -191,7 +198,7 @@ function generateSafeguardingConcerns(
   rng: Random,
   sink: EventSink,
   source: { agency: 'health'; system: string; organisation: string },
-  subject: ReturnType<typeof subjectOf>,
+  subject: (isoDate: string) => Subject,
 ): void {
   const episode = profile.socialCare;
   // A referral from health follows a concern the health professional raised a few days before.
@@ -203,7 +210,7 @@ function generateSafeguardingConcerns(
       ];
       sink.emitOn('health.safeguarding-concern.raised', raisedOn, rng, {
         source,
-        subject,
+        subject: subject(raisedOn),
         data: {
           category: rng.pick(['neglect', 'physical', 'emotional', 'domestic-abuse'] as const),
           raisedBy,
@@ -221,21 +228,17 @@ function generateSafeguardingConcerns(
   if (rng.chance({ universal: 0.01, additional: 0.08, complex: 0.15 }[profile.needs])) {
     const span = dayNumber(profile.horizon) - dayNumber(profile.dateOfBirth);
     if (span > 60) {
-      sink.emitOn(
-        'health.safeguarding-concern.raised',
-        addDays(profile.dateOfBirth, rng.int(30, span)),
-        rng,
-        {
-          source,
-          subject,
-          data: {
-            category: rng.pick(['neglect', 'emotional', 'other'] as const),
-            raisedBy: rng.pick(['health visitor', 'school nurse', 'GP']),
-            referredToLocalAuthority: false,
-            narrative: `Worry noted about ${profile.givenName}'s home circumstances; discussed with the safeguarding lead, threshold for referral not met. Will review at next contact.`,
-          },
+      const notedOn = addDays(profile.dateOfBirth, rng.int(30, span));
+      sink.emitOn('health.safeguarding-concern.raised', notedOn, rng, {
+        source,
+        subject: subject(notedOn),
+        data: {
+          category: rng.pick(['neglect', 'emotional', 'other'] as const),
+          raisedBy: rng.pick(['health visitor', 'school nurse', 'GP']),
+          referredToLocalAuthority: false,
+          narrative: `Worry noted about ${profile.givenName}'s home circumstances; discussed with the safeguarding lead, threshold for referral not met. Will review at next contact.`,
         },
-      );
+      });
     }
   }
 }

@@ -4,10 +4,20 @@ export {
   agenciesOf,
   type CohortOptions,
   type ChildLinkage,
+  type PlantedCases,
+  type PlantedRole,
   type SyntheticChild,
   type SyntheticCohort,
 } from './cohort';
-export type { AgencyRecord, EducationRecord, HealthRecord, NeedsLevel, SocialCareRecord } from './history';
+export type {
+  AgencyRecord,
+  EducationRecord,
+  HealthRecord,
+  NeedsLevel,
+  PostcodeFrom,
+  RecordedDemographics,
+  SocialCareRecord,
+} from './history';
 export { toAgencyBatches, MAX_BATCH_SIZE, type AgencyBatch } from './batches';
 export { DEMO_COHORT_OPTIONS, exampleLinkedChild, summariseCohort, type CohortSummary } from './demo';
 export { Random } from './random';

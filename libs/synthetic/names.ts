@@ -57,6 +57,40 @@ export const FAMILY_NAMES = [
 /** The fictional local authority of the cohort. */
 export const LOCAL_AUTHORITY = { code: '991', name: 'Throughline Vale (synthetic)' } as const;
 
+/** The authority some families move to; it takes the case on under its own id. */
+export const NEIGHBOURING_AUTHORITY = { code: '992', name: 'Lowmere Fells (synthetic)' } as const;
+
+/**
+ * Postcode areas no real postcode uses (ZZ99 is the NHS pseudo-postcode, so it is avoided):
+ * the cohort lives in districts ZZ1-ZZ6, the neighbouring authority in ZY1-ZY3.
+ */
+export const POSTCODE_DISTRICTS = ['ZZ1', 'ZZ2', 'ZZ3', 'ZZ4', 'ZZ5', 'ZZ6'] as const;
+export const NEIGHBOURING_DISTRICTS = ['ZY1', 'ZY2', 'ZY3'] as const;
+/** Letters a postcode's unit may use (C, I, K, M, O, V never appear there). */
+export const POSTCODE_UNIT_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
+
+/** Short forms one agency may record instead of the given name. */
+export const NICKNAMES: Readonly<Record<string, string>> = {
+  Juniper: 'Juno',
+  Marigold: 'Goldie',
+  Clementine: 'Clemmie',
+  Saffron: 'Saffy',
+  Isla: 'Izzy',
+  Poppy: 'Pops',
+  Bramble: 'Bram',
+  Fennel: 'Fen',
+  Jasper: 'Jas',
+  Ossian: 'Ossie',
+  Tobin: 'Toby',
+  Linden: 'Lindy',
+};
+
+/** Given names for the planted twins: near-identical, so only their NHS numbers tell them apart. */
+export const TWIN_NAMES = {
+  female: ['Aimee', 'Amie'],
+  male: ['Jayden', 'Jaden'],
+} as const;
+
 export interface SyntheticSchool {
   readonly urn: string;
   /** DfE establishment number: positions 5-8 of a UPN issued there. */

@@ -1,7 +1,8 @@
 import { addDays, ageInYears, academicYearStart, onWeekday } from './calendar';
 import {
+  caseHolderOn,
   type EventSink,
-  subjectOf,
+  subjectOn,
   type ChildProfile,
   type EducationRecord,
   type HealthRecord,
@@ -53,7 +54,6 @@ export function generateOutcomeObservations(
     readonly education: readonly EducationRecord[];
     readonly socialCare?: SocialCareRecord;
   },
-  upnKnownFrom: string | undefined,
   rng: Random,
   sink: EventSink,
 ): void {
@@ -61,11 +61,11 @@ export function generateOutcomeObservations(
   const assessment = profile.socialCare?.assessment;
   if (records.socialCare && assessment) {
     const record = records.socialCare;
-    const source = {
+    const sourceOn = (date: string) => ({
       agency: 'social-care' as const,
       system: SYSTEMS.socialCare,
-      organisation: record.laCode,
-    };
+      organisation: caseHolderOn(record, date).laCode,
+    });
     // Scaling starts once the plan (or, without one, the assessment) is in place.
     const plan = profile.socialCare?.childProtectionPlan;
     let observedOn = addDays(plan?.startDate ?? assessment.authorisationDate, rng.int(7, 20));
@@ -73,11 +73,8 @@ export function generateOutcomeObservations(
     const rounds = profile.needs === 'complex' ? rng.int(3, 5) : rng.int(1, 3);
     const familyMember = rng.pick(['mother', 'father', 'grandmother', 'kinship carer']);
     for (let round = 0; round < rounds && observedOn <= profile.horizon; round++) {
-      const subject = subjectOf(
-        record,
-        profile.dateOfBirth,
-        upnKnownFrom !== undefined && observedOn >= upnKnownFrom,
-      );
+      const subject = subjectOn(record, observedOn);
+      const source = sourceOn(observedOn);
       const observe = (
         perspective: 'child' | 'family' | 'professional',
         observerRole: string,
@@ -163,7 +160,7 @@ export function generateOutcomeObservations(
       const rated = rng.chance(0.6);
       sink.emitOn('outcome.observation.recorded', observedOn, rng, {
         source,
-        subject: subjectOf(record, profile.dateOfBirth),
+        subject: subjectOn(record, observedOn),
         data: {
           framework: 'ecm',
           domain: 'enjoy-and-achieve',
@@ -185,7 +182,7 @@ export function generateOutcomeObservations(
   const observedOn = addDays(profile.dateOfBirth, rng.int(820, 940));
   sink.emitOn('outcome.observation.recorded', observedOn, rng, {
     source: { agency: 'health', system: SYSTEMS.health, organisation: HEALTH_ORGANISATION },
-    subject: subjectOf(records.health, profile.dateOfBirth),
+    subject: subjectOn(records.health, observedOn),
     data: {
       framework: 'ecm',
       domain: 'be-healthy',

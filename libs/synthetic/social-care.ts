@@ -2,7 +2,8 @@ import type { EventOfType } from '@throughline/contracts';
 import { addDays, addMonths, ageInYears, dayNumber, isoDateOf } from './calendar';
 import {
   type EventSink,
-  subjectOf,
+  caseHolderOn,
+  subjectOn,
   type NeedsLevel,
   type SocialCareEpisode,
   type SocialCareRecord,
@@ -75,6 +76,7 @@ export function socialCareRecordOf(
   profile: ChildProfile,
   upn: string | undefined,
   carries: { nhsNumber: boolean; upn: boolean },
+  identity: Pick<SocialCareRecord, 'demographics' | 'nhsNumberKnownFrom' | 'upnKnownFrom' | 'transfer'>,
 ): SocialCareRecord {
   const laChildId = String(profile.number).padStart(6, '0');
   return {
@@ -84,6 +86,12 @@ export function socialCareRecordOf(
     laChildId,
     ...(carries.nhsNumber ? { nhsNumber: profile.nhsNumber } : {}),
     ...(carries.upn && upn ? { upn } : {}),
+    ...(carries.nhsNumber && identity.nhsNumberKnownFrom
+      ? { nhsNumberKnownFrom: identity.nhsNumberKnownFrom }
+      : {}),
+    ...(carries.upn && upn && identity.upnKnownFrom ? { upnKnownFrom: identity.upnKnownFrom } : {}),
+    ...(identity.transfer ? { transfer: identity.transfer } : {}),
+    demographics: identity.demographics,
   };
 }
 
@@ -98,20 +106,21 @@ function categoryOf(factors: readonly Factor[]): AbuseCategory {
 export function generateSocialCareHistory(
   profile: ChildProfile,
   record: SocialCareRecord,
-  upnKnownFrom: string | undefined,
   rng: Random,
   sink: EventSink,
 ): void {
   const episode = profile.socialCare;
   if (!episode) return;
-  const source = { agency: 'social-care' as const, system: SYSTEMS.socialCare, organisation: record.laCode };
-  // The case system learns the UPN once the child has one.
-  const subjectOn = (date: string) =>
-    subjectOf(record, profile.dateOfBirth, upnKnownFrom !== undefined && date >= upnKnownFrom);
+  // The case system's view on a date: the identifiers it holds then, and the authority holding the case.
+  const sourceOn = (date: string) => ({
+    agency: 'social-care' as const,
+    system: SYSTEMS.socialCare,
+    organisation: caseHolderOn(record, date).laCode,
+  });
   const name = profile.givenName;
   const referralId = sink.emitOn('social-care.referral.received', episode.referralDate, rng, {
-    source,
-    subject: subjectOn(episode.referralDate),
+    source: sourceOn(episode.referralDate),
+    subject: subjectOn(record, episode.referralDate),
     data: {
       referralDate: episode.referralDate,
       referralSource: episode.referralSource,
@@ -144,8 +153,8 @@ export function generateSocialCareHistory(
         ? ['21']
         : rng.sample(MODERATE_FACTORS, rng.int(1, 2));
   sink.emitOn('social-care.assessment.completed', assessment.authorisationDate, rng, {
-    source,
-    subject: subjectOn(assessment.authorisationDate),
+    source: sourceOn(assessment.authorisationDate),
+    subject: subjectOn(record, assessment.authorisationDate),
     correlationId,
     data: {
       startDate: assessment.startDate,
@@ -163,8 +172,8 @@ export function generateSocialCareHistory(
   const plan = episode.childProtectionPlan;
   if (!plan) return;
   sink.emitOn('social-care.child-protection-plan.started', plan.startDate, rng, {
-    source,
-    subject: subjectOn(plan.startDate),
+    source: sourceOn(plan.startDate),
+    subject: subjectOn(record, plan.startDate),
     correlationId,
     data: {
       startDate: plan.startDate,
