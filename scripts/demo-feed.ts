@@ -16,6 +16,7 @@ import {
   summariseCohort,
   toAgencyBatches,
   type AgencyBatch,
+  type PlantedCases,
   type SyntheticChild,
 } from '@throughline/synthetic';
 import type { Pool } from 'pg';
@@ -177,6 +178,100 @@ async function projectionStatus(config: Config): Promise<ProjectionStatusBody> {
   return (await response.json()) as ProjectionStatusBody;
 }
 
+interface LinkerStatusBody extends ProjectionStatusBody {
+  readonly appendedEvents: number;
+}
+
+async function getJson<T>(config: Config, path: string, headers: Record<string, string> = {}): Promise<T> {
+  const response = await fetch(`${baseUrl(config, config.PROJECTION_PORT)}${path}`, { headers });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+interface ProposalBody {
+  readonly proposalId: string;
+  readonly subject: string;
+  readonly candidate: string;
+  readonly score: number;
+}
+
+interface ConflictBody {
+  readonly conflictId: string;
+  readonly subject: string;
+  readonly others: readonly string[];
+  readonly rule: string;
+}
+
+export interface IdentityDemo {
+  readonly openProposals: number;
+  readonly conflicts: number;
+  readonly proposal: { proposalId: string; subject: string; candidate: string; score: number };
+  readonly conflict: { conflictId: string; subject: string; others: readonly string[]; rule: string };
+}
+
+/**
+ * The identity cases the generator planted must be visible to a reviewer: the probabilistic
+ * match as an open proposal, the mis-keyed UPN as a conflict (and not as a merge).
+ */
+async function identityReview(config: Config, planted: PlantedCases): Promise<IdentityDemo> {
+  const status = await waitFor('the identity linker to catch up', PROJECTION_DEADLINE_MS, async () => {
+    const current = await getJson<LinkerStatusBody>(config, '/v1/identity/linker/status');
+    const progress = `checkpoint ${current.checkpoint} of head ${current.head}${current.lastError ? ` (last error: ${current.lastError})` : ''}`;
+    return { done: current.running && current.checkpoint >= current.head, value: current, progress };
+  });
+  log(`identity linker caught up at position ${status.checkpoint}`);
+  const { proposals } = await getJson<{ proposals: ProposalBody[] }>(
+    config,
+    '/v1/identity/proposals?status=open',
+    ACCESS_HEADERS,
+  );
+  const { conflicts } = await getJson<{ conflicts: ConflictBody[] }>(
+    config,
+    '/v1/identity/conflicts',
+    ACCESS_HEADERS,
+  );
+  const pair = (a: string, b: string, streams: readonly string[]): boolean =>
+    streams.includes(a) && streams.includes(b) && a !== b;
+  const match = planted.probabilisticMatch;
+  const proposal = match && proposals.find((p) => pair(p.subject, p.candidate, match.streamIds));
+  if (!proposal) {
+    throw new Error(
+      `the planted probabilistic match (${match?.streamIds.join(' ~ ') ?? 'not planted'}) is not among ` +
+        `the ${proposals.length} open proposals`,
+    );
+  }
+  const upn = planted.upnConflict;
+  const conflict =
+    upn && conflicts.find((c) => c.others.some((other) => pair(c.subject, other, upn.streamIds)));
+  if (!conflict) {
+    throw new Error(
+      `the planted UPN conflict (${upn?.streamIds.join(' / ') ?? 'not planted'}) is not among ` +
+        `the ${conflicts.length} flagged conflicts`,
+    );
+  }
+  log(
+    `identity review: ${proposals.length} open proposals (the planted match scores ${proposal.score.toFixed(1)}), ` +
+      `${conflicts.length} conflicts (the planted shared UPN flagged, not merged)`,
+  );
+  return {
+    openProposals: proposals.length,
+    conflicts: conflicts.length,
+    proposal: {
+      proposalId: proposal.proposalId,
+      subject: proposal.subject,
+      candidate: proposal.candidate,
+      score: proposal.score,
+    },
+    conflict: {
+      conflictId: conflict.conflictId,
+      subject: conflict.subject,
+      others: conflict.others,
+      rule: conflict.rule,
+    },
+  };
+}
+
 async function lookUp(
   config: Config,
   child: SyntheticChild,
@@ -249,6 +344,7 @@ async function main(): Promise<void> {
       };
     });
     log(`projection caught up at position ${status.checkpoint}`);
+    const identity = await identityReview(config, cohort.planted);
 
     const child = exampleLinkedChild(cohort);
     const example = await lookUp(config, child);
@@ -268,6 +364,7 @@ async function main(): Promise<void> {
         agencies: example.agencies,
         entries: example.entries,
       },
+      identity,
     };
     log(`@@demo-result ${JSON.stringify(result)}`);
   } finally {

@@ -221,6 +221,19 @@ function banner(urls, result) {
       '',
     );
   }
+  if (result?.identity) {
+    const { proposal, conflict, openProposals, conflicts } = result.identity;
+    lines.push(
+      `Identity review: ${openProposals} open match proposals, ${conflicts} conflicts (flagged, never merged).`,
+      `  e.g. ${proposal.subject} ~ ${proposal.candidate} (score ${proposal.score.toFixed(1)}), and`,
+      `  ${conflict.subject} vs ${conflict.others.join(', ')} (${conflict.rule})`,
+      '',
+      `  curl -s '${projection}/v1/identity/proposals?status=open' ${headers}`,
+      `  curl -s ${projection}/v1/identity/conflicts ${headers}`,
+      `  curl -s -X POST ${projection}/v1/identity/proposals/${proposal.proposalId}/confirm ${headers}`,
+      '',
+    );
+  }
   for (const line of lines) say('start', line);
 }
 

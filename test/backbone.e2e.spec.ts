@@ -85,7 +85,9 @@ describe('the backbone, end to end', () => {
   const teacherView = buildOutcomeObservationRecorded({
     occurredAt: '2023-12-01T12:00:00Z',
     source: { agency: 'education', system: 'demo-school-mis' },
-    subject: educationSubject,
+    // The school does not hold an NHS number: drop the builder's random one, which would contradict
+    // the child's and (rightly) be flagged as a conflict rather than linked.
+    subject: { ...educationSubject, nhsNumber: undefined },
     data: {
       framework: 'ecm',
       domain: 'enjoy-and-achieve',
@@ -241,10 +243,20 @@ describe('the backbone, end to end', () => {
         { identifier },
         PRACTITIONER,
       );
-    await waitFor(async () => (await lookup({ type: 'upn', value: upn })).status === 200, {
-      message: 'the child to be projected',
-      timeoutMs: 60000,
-    });
+    // Linking is asynchronous (identity events, docs/decisions/005): wait until every identifier finds one child.
+    await waitFor(
+      async () => {
+        const found = await Promise.all([
+          lookup({ type: 'upn', value: upn }),
+          lookup({ type: 'nhs-number', value: nhsNumber }),
+          lookup({ type: 'record', agency: 'education', value: educationRecord }),
+        ]);
+        return found.every(
+          (answer) => answer.status === 200 && answer.body.childKey === found[0].body.childKey,
+        );
+      },
+      { message: 'the child to be projected and linked', timeoutMs: 60000 },
+    );
     const byNhs = await lookup({ type: 'nhs-number', value: nhsNumber });
     const byUpn = await lookup({ type: 'upn', value: upn });
     const byRecord = await lookup({ type: 'record', agency: 'education', value: educationRecord });

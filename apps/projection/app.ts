@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { createEventStore, type EventStore } from '@throughline/event-store';
 import { createHttpApp, createPool, ensureDatabase, listen, type Config } from '@throughline/platform';
+import { IdentityLinker, IdentityReview, migrateIdentity } from '@throughline/identity';
 import { TimelineProjector, TimelineQueries, migrateTimeline } from '@throughline/timeline';
 import { projectionHttpModule } from './projection-http.module';
 
@@ -11,6 +12,12 @@ export interface ProjectionApp {
   readonly app: NestFastifyApplication;
   readonly url: string;
   readonly projector: TimelineProjector;
+  readonly linker: IdentityLinker;
+  /**
+   * Resolves when the linker has linked everything in the store up to now and the projection
+   * has applied it and the linker's own events (tests and demos wait on this, never on time).
+   */
+  caughtUp(timeoutMs?: number): Promise<void>;
   /** Stops the subscription (after the batch in hand), the HTTP server and the pools. Idempotent. */
   close(): Promise<void>;
 }
@@ -31,10 +38,12 @@ export async function createProjectionApp(
   const store = options.store ?? (await createEventStore(config));
   let pool: Pool | undefined;
   let projector: TimelineProjector | undefined;
+  let linker: IdentityLinker | undefined;
   let released: Promise<void> | undefined;
   const release = (): Promise<void> =>
     (released ??= (async () => {
       try {
+        await linker?.stop();
         await projector?.stop();
       } finally {
         await pool?.end();
@@ -47,6 +56,7 @@ export async function createProjectionApp(
     await ensureDatabase(config.DATABASE_URL);
     pool = createPool(config.DATABASE_URL);
     await migrateTimeline(pool);
+    await migrateIdentity(pool);
     projector = new TimelineProjector({
       pool,
       store,
@@ -55,12 +65,17 @@ export async function createProjectionApp(
     });
     if (options.rebuild) await projector.rebuild();
     else await projector.start();
+    // Identity links are judgements recorded as events: the linker appends them, the projector applies them.
+    linker = new IdentityLinker({ pool, store });
+    await linker.start();
     const queries = new TimelineQueries(pool);
-    const app = await createHttpApp(projectionHttpModule(projector, queries, release), {
+    const review = new IdentityReview(pool, store, queries);
+    const app = await createHttpApp(projectionHttpModule(projector, queries, review, linker, release), {
       title: 'Throughline projection',
       description:
         "Multi-agency timelines of children, linked across agencies. Every read of a child's data needs " +
-        'x-user-id and x-purpose headers and is written to the access log.',
+        'x-user-id and x-purpose headers and is written to the access log; every identity review call ' +
+        'is written to the identity audit log.',
       logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),
     });
     let url: string;
@@ -71,7 +86,25 @@ export async function createProjectionApp(
       throw error;
     }
     let closed: Promise<void> | undefined;
-    return { app, url, projector, close: () => (closed ??= app.close().then(release)) };
+    const [timeline, identity] = [projector, linker];
+    const caughtUp = async (timeoutMs = 30_000): Promise<void> => {
+      // Until a pass adds nothing: the linker's own events are read by it (appending nothing) and projected.
+      for (let head = await store.headPosition(); ;) {
+        await identity.waitForPosition(head, timeoutMs);
+        await timeline.waitForPosition(head, timeoutMs);
+        const now = await store.headPosition();
+        if (now === head) return;
+        head = now;
+      }
+    };
+    return {
+      app,
+      url,
+      projector,
+      linker,
+      caughtUp,
+      close: () => (closed ??= app.close().then(release)),
+    };
   } catch (error) {
     await release();
     throw error;

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { LINK_METHODS } from '@throughline/identity';
 
 /** OpenAPI shapes only; requests are validated by the timeline context's zod parsers. */
 
@@ -81,20 +82,37 @@ export class SubjectDto {
   @ApiProperty() agency!: string;
   @ApiProperty() recordId!: string;
   @ApiProperty({ type: [SubjectIdentifierDto] }) identifiers!: SubjectIdentifierDto[];
-  @ApiProperty({ enum: ['first-record', 'shared-nhs-number', 'shared-upn'] }) linkedBy!: string;
+  @ApiProperty({ enum: ['first-record', ...LINK_METHODS] }) linkedBy!: string;
   @ApiProperty() firstSeenPosition!: number;
   @ApiProperty() lastSeenPosition!: number;
 }
 
+export class ActorDto {
+  @ApiProperty({ enum: ['linker', 'user'] }) type!: 'linker' | 'user';
+  @ApiPropertyOptional() userId?: string;
+  @ApiPropertyOptional() role?: string;
+}
+
 export class LinkDto {
-  @ApiProperty() streamId!: string;
-  @ApiProperty({ enum: ['first-record', 'shared-nhs-number', 'shared-upn'] }) method!: string;
-  @ApiPropertyOptional() evidenceValue?: string;
+  @ApiProperty({ description: 'the record the link was decided for' }) streamId!: string;
+  @ApiProperty() linkedTo!: string;
+  @ApiProperty({ enum: LINK_METHODS }) method!: string;
+  @ApiProperty({ description: 'shared identifiers, the confirmed proposal and score, or the reason' })
+  evidence!: Record<string, unknown>;
+  @ApiProperty({ type: ActorDto }) by!: ActorDto;
+  @ApiProperty() at!: string;
   @ApiProperty() linkedAtPosition!: number;
-  @ApiPropertyOptional({
-    description: 'the child key this record had before its child was merged into this one',
-  })
-  mergedFrom?: string;
+}
+
+export class LinkHistoryEntryDto {
+  @ApiProperty() position!: number;
+  @ApiProperty({ example: 'identity.subject.unlinked' }) type!: string;
+  @ApiProperty({ type: [String] }) subjects!: string[];
+  @ApiProperty() at!: string;
+  @ApiProperty({ type: ActorDto }) by!: ActorDto;
+  @ApiPropertyOptional() method?: string;
+  @ApiPropertyOptional() reason?: string;
+  @ApiProperty() details!: Record<string, unknown>;
 }
 
 export class ChildTimelineDto {
@@ -102,6 +120,11 @@ export class ChildTimelineDto {
   @ApiProperty({ type: [String] }) mergedChildKeys!: string[];
   @ApiProperty({ type: [SubjectDto] }) subjects!: SubjectDto[];
   @ApiProperty({ type: [LinkDto] }) links!: LinkDto[];
+  @ApiProperty({
+    type: [LinkHistoryEntryDto],
+    description: 'links, unlinks, proposals, decisions and conflicts',
+  })
+  linkHistory!: LinkHistoryEntryDto[];
   @ApiProperty({ type: [TimelineEntryDto] }) entries!: TimelineEntryDto[];
 }
 
@@ -118,5 +141,89 @@ export class ProjectionStatusDto {
 export class ProjectionHealthDto {
   @ApiProperty({ enum: ['ok', 'unavailable'] }) status!: 'ok' | 'unavailable';
   @ApiProperty({ enum: ['running', 'stopped'] }) subscription!: 'running' | 'stopped';
+  @ApiProperty({ enum: ['running', 'stopped'], description: 'the identity linker' }) linker!:
+    'running' | 'stopped';
   @ApiProperty({ enum: ['reachable', 'unreachable'] }) database!: 'reachable' | 'unreachable';
+}
+
+export class FieldEvidenceDto {
+  @ApiProperty({ example: 'date-of-birth' }) field!: string;
+  @ApiProperty({ enum: ['agree', 'partial', 'disagree', 'missing'] }) outcome!: string;
+  @ApiProperty({ description: 'bits: log2 of the likelihood ratio', example: 11.6 }) weight!: number;
+  @ApiPropertyOptional() detail?: string;
+}
+
+export class ProposalDto {
+  @ApiProperty({ format: 'uuid' }) proposalId!: string;
+  @ApiProperty({ example: 'health-chs-1' }) subject!: string;
+  @ApiProperty({ example: 'education-pupil-7' }) candidate!: string;
+  @ApiProperty({ description: 'bits (sum of the field weights)' }) score!: number;
+  @ApiProperty({ description: 'the score at which a pair is proposed' }) threshold!: number;
+  @ApiProperty({ type: [FieldEvidenceDto] }) evidence!: FieldEvidenceDto[];
+  @ApiProperty({ enum: ['open', 'confirmed', 'rejected', 'superseded'] }) status!: string;
+  @ApiProperty() proposedAt!: string;
+  @ApiPropertyOptional({ type: ActorDto }) decidedBy?: ActorDto;
+  @ApiPropertyOptional() decidedAt?: string;
+  @ApiPropertyOptional() reason?: string;
+}
+
+export class ProposalListDto {
+  @ApiProperty({ type: [ProposalDto] }) proposals!: ProposalDto[];
+}
+
+export class ConflictDto {
+  @ApiProperty({ format: 'uuid' }) conflictId!: string;
+  @ApiProperty() subject!: string;
+  @ApiProperty({ type: [String] }) others!: string[];
+  @ApiProperty({
+    enum: ['contradicting-identifiers', 'bridges-contradicting-records', 'bridges-separated-records'],
+  })
+  rule!: string;
+  @ApiProperty({ description: 'identifiers shared, each with the record it is shared with' })
+  shared!: Record<string, unknown>[];
+  @ApiProperty({ description: 'what contradicts: kind, the two values, between which records' })
+  conflicts!: Record<string, unknown>[];
+  @ApiProperty() flaggedAt!: string;
+}
+
+export class ConflictListDto {
+  @ApiProperty({ type: [ConflictDto] }) conflicts!: ConflictDto[];
+}
+
+export class ProposalDecisionDto {
+  @ApiPropertyOptional({ description: 'why (free text, kept in the event)' }) reason?: string;
+}
+
+export class RejectionDto {
+  @ApiProperty({ description: 'why the records are not the same child' }) reason!: string;
+}
+
+export class UnlinkRequestDto {
+  @ApiProperty({ enum: ['health', 'education', 'social-care'] }) agency!: string;
+  @ApiProperty({ example: 'chs-000123' }) recordId!: string;
+  @ApiProperty() reason!: string;
+}
+
+export class LinkRequestDto extends UnlinkRequestDto {
+  @ApiProperty({ example: 'ch_3f2a9c0d1e4b5a6c7d8e' }) childKey!: string;
+}
+
+export class IdentityCommandResultDto {
+  @ApiProperty() streamId!: string;
+  @ApiProperty({ format: 'uuid' }) eventId!: string;
+  @ApiProperty() type!: string;
+  @ApiProperty({
+    description: 'store position of the event; the change is visible once the projection passes it',
+  })
+  position!: number;
+}
+
+export class LinkerStatusDto {
+  @ApiProperty({ example: 'identity-linker' }) linker!: string;
+  @ApiProperty({ description: 'last store position the linker has linked' }) checkpoint!: number;
+  @ApiProperty({ description: 'highest committed store position' }) head!: number;
+  @ApiProperty({ description: 'head − checkpoint' }) lag!: number;
+  @ApiProperty() running!: boolean;
+  @ApiProperty({ description: 'identity events appended since start' }) appendedEvents!: number;
+  @ApiPropertyOptional() lastError?: string;
 }

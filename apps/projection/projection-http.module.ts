@@ -1,5 +1,7 @@
 import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import { IdentityLinker, IdentityReview } from '@throughline/identity';
 import { TimelineProjector, TimelineQueries } from '@throughline/timeline';
+import { IdentityController } from './identity.controller';
 import { ProjectionController } from './projection.controller';
 import { TimelinePageController } from './timeline-page.controller';
 import { TimelineController } from './timeline.controller';
@@ -11,13 +13,17 @@ import { TimelineController } from './timeline.controller';
 export function projectionHttpModule(
   projector: TimelineProjector,
   queries: TimelineQueries,
+  review: IdentityReview,
+  linker: IdentityLinker,
   onShutdown: () => Promise<void>,
 ): Type<unknown> {
   @Module({
-    controllers: [TimelineController, ProjectionController, TimelinePageController],
+    controllers: [TimelineController, IdentityController, ProjectionController, TimelinePageController],
     providers: [
       { provide: TimelineProjector, useValue: projector },
       { provide: TimelineQueries, useValue: queries },
+      { provide: IdentityReview, useValue: review },
+      { provide: IdentityLinker, useValue: linker },
     ],
   })
   class ProjectionHttpModule implements OnApplicationShutdown {

@@ -1,8 +1,9 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { IdentityLinker, type LinkerStatus } from '@throughline/identity';
 import { TimelineProjector, TimelineQueries, type ProjectionStatus } from '@throughline/timeline';
-import { ProjectionHealthDto, ProjectionStatusDto } from './dto';
+import { LinkerStatusDto, ProjectionHealthDto, ProjectionStatusDto } from './dto';
 
 @ApiTags('projection')
 @Controller()
@@ -10,6 +11,7 @@ export class ProjectionController {
   constructor(
     private readonly projector: TimelineProjector,
     private readonly queries: TimelineQueries,
+    private readonly linker: IdentityLinker,
   ) {}
 
   @Get('v1/projection/status')
@@ -21,17 +23,29 @@ export class ProjectionController {
     return this.projector.status();
   }
 
+  @Get('v1/identity/linker/status')
+  @ApiOperation({
+    summary: 'The identity linker: checkpoint, store head, lag, and how many identity events it appended',
+  })
+  @ApiOkResponse({ type: LinkerStatusDto })
+  linkerStatus(): Promise<LinkerStatus> {
+    return this.linker.status();
+  }
+
   @Get('health')
-  @ApiOperation({ summary: 'Database reachable and subscription running (503 otherwise)' })
+  @ApiOperation({ summary: 'Database reachable, projection and identity linker running (503 otherwise)' })
   @ApiOkResponse({ type: ProjectionHealthDto })
   @ApiServiceUnavailableResponse({ type: ProjectionHealthDto })
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<ProjectionHealthDto> {
     const databaseUp = await this.queries.ping();
     const running = this.projector.isRunning();
-    void reply.status(databaseUp && running ? 200 : 503);
+    const linking = this.linker.isRunning();
+    const ok = databaseUp && running && linking;
+    void reply.status(ok ? 200 : 503);
     return {
-      status: databaseUp && running ? 'ok' : 'unavailable',
+      status: ok ? 'ok' : 'unavailable',
       subscription: running ? 'running' : 'stopped',
+      linker: linking ? 'running' : 'stopped',
       database: databaseUp ? 'reachable' : 'unreachable',
     };
   }

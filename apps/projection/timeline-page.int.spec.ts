@@ -174,7 +174,7 @@ describe('timeline page', () => {
     // 5 apart from the child's 8, but more than 90 days later.
     const familyMuchLater = staySafe('2024-09-01T15:00:00Z', 'family', 'mother', tenPoint(3));
 
-    const last = await record(
+    await record(
       referral,
       immunisation,
       socialWorkerWorried,
@@ -183,7 +183,7 @@ describe('timeline page', () => {
       familyFivePoint,
       familyMuchLater,
     );
-    await projection.projector.waitForPosition(last);
+    await projection.caughtUp();
 
     const headers = {
       'content-type': 'application/json',

@@ -20,7 +20,7 @@ import { ChildTimelineDto, LookupRequestDto, LookupResponseDto } from './dto';
 type RequestHeaders = Record<string, string | string[] | undefined>;
 
 /** Every request here reads a child's data, so every one names who is asking and why; each is logged. */
-const AccessHeaders = () =>
+export const AccessHeaders = () =>
   applyDecorators(
     ApiHeader({
       name: 'x-user-id',

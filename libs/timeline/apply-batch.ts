@@ -1,17 +1,17 @@
 import type { ClientBase } from 'pg';
 import { parseAgencyEvent, type AgencyEvent, type ContractIssue } from '@throughline/contracts';
 import type { RecordedEvent } from '@throughline/event-store';
-import { ConcurrencyError } from '@throughline/platform';
 import { timelineEntryOf, type TimelineEntryDraft } from './entry';
 import {
-  decideIdentity,
-  identifiersOf,
-  matchNamespaceOf,
-  type ChildRef,
-  type IdentifierKind,
-  type IdentityMatch,
-  type SubjectIdentifier,
-} from './identity';
+  isIdentityEventType,
+  orderedPair,
+  parseIdentityEvent,
+  subjectsOfIdentityEvent,
+  type IdentityEvent,
+} from '@throughline/identity';
+import { ConcurrencyError, ThroughlineError } from '@throughline/platform';
+import { assertNever } from './assert-never';
+import { childKeyOf, componentsOf, identifiersOf, type SubjectIdentifier } from './identity';
 
 export interface SkippedEvent {
   readonly position: bigint;
@@ -32,7 +32,7 @@ export interface BatchResult {
  * recorder's to apply at intake; here they would make a rebuild depend on the clock.
  */
 export function readStoredEvent(recorded: RecordedEvent): { ok: true; event: AgencyEvent } | SkippedEvent {
-  const parsed = parseAgencyEvent(recorded.data, { futureToleranceMs: Number.POSITIVE_INFINITY });
+  const parsed = parseAgencyEvent(recorded.data, { futureToleranceMs: Infinity });
   const skipped = (issues: ContractIssue[]): SkippedEvent => ({
     position: recorded.position,
     eventId: recorded.eventId,
@@ -47,6 +47,24 @@ export function readStoredEvent(recorded: RecordedEvent): { ok: true; event: Age
   return { ok: true, event: parsed.event };
 }
 
+function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | SkippedEvent {
+  try {
+    return parseIdentityEvent(recorded.type, recorded.data);
+  } catch (error) {
+    if (!(error instanceof ThroughlineError)) throw error;
+    const issues = (error.details.issues as ContractIssue[] | undefined) ?? [
+      { path: 'type', rule: 'identity-event', message: error.message },
+    ];
+    return {
+      position: recorded.position,
+      eventId: recorded.eventId,
+      streamId: recorded.streamId,
+      type: recorded.type,
+      issues,
+    };
+  }
+}
+
 /** Locks the checkpoint row and checks it: a second projector of the same name cannot double-apply. */
 async function claimCheckpoint(client: ClientBase, projection: string, expected: bigint): Promise<void> {
   const row = await client.query<{ position: string }>(
@@ -58,87 +76,29 @@ async function claimCheckpoint(client: ClientBase, projection: string, expected:
     throw new ConcurrencyError(`projection:${projection}`, expected.toString(), actual);
 }
 
-interface KnownRecord {
-  readonly child: ChildRef;
-  readonly identifiers: readonly string[];
-}
-
 const identifierTag = (identifier: SubjectIdentifier) => `${identifier.kind}:${identifier.value}`;
 
-/** A batch's view of who its records are: filled in one query, dropped where the batch changes it. */
-type KnownRecords = Map<string, KnownRecord | null>;
+/** A batch's view of the records it touches: their identifiers, or null when not seen yet. */
+type KnownRecords = Map<string, Set<string> | null>;
 
-/** The records among streamIds the read model already knows, their child and identifiers, in one query. */
 async function knownRecords(client: ClientBase, streamIds: readonly string[]): Promise<KnownRecords> {
   const known: KnownRecords = new Map(streamIds.map((streamId) => [streamId, null]));
   if (streamIds.length === 0) return known;
-  const result = await client.query<{
-    stream_id: string;
-    child_key: string;
-    founded_at_position: string;
-    identifiers: string[];
-  }>(
-    `SELECT sr.stream_id, sr.child_key, c.founded_at_position,
+  const result = await client.query<{ stream_id: string; identifiers: string[] }>(
+    `SELECT sr.stream_id,
             array(SELECT si.kind || ':' || si.value FROM subject_identifiers si WHERE si.stream_id = sr.stream_id) AS identifiers
-     FROM subject_records sr JOIN children c ON c.child_key = sr.child_key
-     WHERE sr.stream_id = ANY($1::text[])`,
+     FROM subject_records sr WHERE sr.stream_id = ANY($1::text[])`,
     [streamIds],
   );
-  for (const row of result.rows) {
-    known.set(row.stream_id, {
-      child: { childKey: row.child_key, foundedAt: BigInt(row.founded_at_position) },
-      identifiers: row.identifiers,
-    });
-  }
+  for (const row of result.rows) known.set(row.stream_id, new Set(row.identifiers));
   return known;
 }
 
-async function knownRecord(
-  client: ClientBase,
-  streamId: string,
-  batchView: KnownRecords,
-): Promise<KnownRecord | undefined> {
-  if (!batchView.has(streamId)) {
-    const [fresh] = (await knownRecords(client, [streamId])).values();
-    batchView.set(streamId, fresh);
-  }
-  return batchView.get(streamId) ?? undefined;
-}
-
-async function identityMatches(
-  client: ClientBase,
-  streamId: string,
-  identifiers: readonly SubjectIdentifier[],
-): Promise<IdentityMatch[]> {
-  if (identifiers.length === 0) return [];
-  const nhsNumbers = identifiers.filter((i) => matchNamespaceOf(i.kind) === 'nhs-number').map((i) => i.value);
-  const upns = identifiers.filter((i) => matchNamespaceOf(i.kind) === 'upn').map((i) => i.value);
-  const result = await client.query<{
-    kind: IdentifierKind;
-    value: string;
-    child_key: string;
-    founded_at_position: string;
-  }>(
-    `SELECT DISTINCT si.kind, si.value, sr.child_key, c.founded_at_position
-     FROM subject_identifiers si
-     JOIN subject_records sr ON sr.stream_id = si.stream_id
-     JOIN children c ON c.child_key = sr.child_key
-     WHERE si.stream_id <> $1
-       AND ((si.kind = 'nhs-number' AND si.value = ANY($2::text[]))
-         OR (si.kind IN ('upn', 'former-upn') AND si.value = ANY($3::text[])))`,
-    [streamId, nhsNumbers, upns],
-  );
-  return result.rows.flatMap((row) => {
-    const namespace = matchNamespaceOf(row.kind);
-    const mine = identifiers.find((i) => matchNamespaceOf(i.kind) === namespace && i.value === row.value);
-    return mine
-      ? [{ identifier: mine, child: { childKey: row.child_key, foundedAt: BigInt(row.founded_at_position) } }]
-      : [];
-  });
-}
-
-/** Links the event's record to its child, merging children the event shows to be one. */
-async function linkRecord(
+/**
+ * Keeps the record and its identifiers (for lookups). A record seen for the first time
+ * founds a child of its own; identity events link it to others.
+ */
+async function trackRecord(
   client: ClientBase,
   event: AgencyEvent,
   recorded: RecordedEvent,
@@ -147,40 +107,10 @@ async function linkRecord(
 ): Promise<void> {
   const identifiers = identifiersOf(event);
   const position = recorded.position.toString();
-  const known = await knownRecord(client, recorded.streamId, batchView);
-  const newIdentifiers = identifiers.filter(
-    (identifier) => !known?.identifiers.includes(identifierTag(identifier)),
-  );
+  const known = batchView.get(recorded.streamId) ?? null;
+  const newIdentifiers = identifiers.filter((identifier) => !known?.has(identifierTag(identifier)));
   if (known && newIdentifiers.length === 0) return; // the common case: nothing new about who this is
-  // What follows rewrites who this record (and, on a merge, other records) belongs to.
-  batchView.delete(recorded.streamId);
-
-  const decision = decideIdentity({
-    streamId: recorded.streamId,
-    identifiers,
-    current: known?.child,
-    matches: await identityMatches(client, recorded.streamId, identifiers),
-    salt,
-  });
-
-  if (decision.merges.length > 0) batchView.clear();
-  for (const merge of decision.merges) {
-    // Everything of the merged child moves; its founding record now joins through this event's evidence.
-    await client.query(
-      `WITH records AS (
-         UPDATE subject_records SET child_key = $2 WHERE child_key = $1
-       ), links AS (
-         UPDATE identity_links SET child_key = $2 WHERE child_key = $1 AND stream_id <> (SELECT founded_by_stream FROM children WHERE child_key = $1)
-       ), founding_link AS (
-         UPDATE identity_links
-         SET child_key = $2, method = $3, evidence_value = $4, linked_at_position = $5, merged_from = $1
-         WHERE stream_id = (SELECT founded_by_stream FROM children WHERE child_key = $1)
-       )
-       UPDATE children SET merged_into = $2, merged_at_position = $5 WHERE child_key = $1 OR merged_into = $1`,
-      [merge.from, merge.into, merge.method, merge.evidenceValue ?? null, position],
-    );
-  }
-
+  batchView.set(recorded.streamId, new Set([...(known ?? []), ...identifiers.map(identifierTag)]));
   const identifierColumns = [newIdentifiers.map((i) => i.kind), newIdentifiers.map((i) => i.value)];
   if (known) {
     await client.query(
@@ -191,35 +121,168 @@ async function linkRecord(
     );
     return;
   }
-  const attach = decision.attach ?? { method: 'first-record' as const };
   await client.query(
     `WITH founded AS (
-       INSERT INTO children (child_key, founded_by_stream, founded_at_position)
-       SELECT $4, $1, $5 WHERE $9::boolean
+       INSERT INTO children (child_key, founded_by_stream, founded_at_position) VALUES ($4, $1, $5)
      ), record AS (
        INSERT INTO subject_records
          (stream_id, agency, record_id, child_key, first_seen_position, last_seen_position, first_seen_at, last_seen_at)
        VALUES ($1, $2, $3, $4, $5, $5, $6, $6)
-     ), link AS (
-       INSERT INTO identity_links (stream_id, child_key, method, evidence_value, linked_at_position)
-       VALUES ($1, $4, $7, $8, $5)
      )
      INSERT INTO subject_identifiers (stream_id, kind, value, first_seen_position)
-     SELECT $1, kind, value, $5 FROM unnest($10::text[], $11::text[]) AS t(kind, value)
+     SELECT $1, kind, value, $5 FROM unnest($7::text[], $8::text[]) AS t(kind, value)
      ON CONFLICT DO NOTHING`,
     [
       recorded.streamId,
       event.source.agency,
       event.subject.recordId,
-      decision.childKey,
+      childKeyOf(recorded.streamId, salt),
       position,
       recorded.recordedAt,
-      attach.method,
-      attach.evidenceValue ?? null,
-      decision.founded,
       ...identifierColumns,
     ],
   );
+}
+
+/** Two records are one child: the child founded later joins the one founded first. */
+async function mergeChildrenOf(client: ClientBase, a: string, b: string, position: string): Promise<void> {
+  const result = await client.query<{ child_key: string; founded_at_position: string }>(
+    `SELECT DISTINCT sr.child_key, c.founded_at_position
+     FROM subject_records sr JOIN children c ON c.child_key = sr.child_key
+     WHERE sr.stream_id = ANY($1::text[])`,
+    [[a, b]],
+  );
+  if (result.rows.length !== 2) return; // one child already, or a record the projection has not seen
+  const [survivor, merged] = result.rows
+    .map((row) => ({ key: row.child_key, foundedAt: BigInt(row.founded_at_position) }))
+    .sort((x, y) =>
+      x.foundedAt !== y.foundedAt ? (x.foundedAt < y.foundedAt ? -1 : 1) : x.key < y.key ? -1 : 1,
+    );
+  await client.query(
+    `WITH records AS (UPDATE subject_records SET child_key = $2 WHERE child_key = $1)
+     UPDATE children SET merged_into = $2, merged_at_position = $3 WHERE child_key = $1 OR merged_into = $1`,
+    [merged.key, survivor.key, position],
+  );
+}
+
+/** The record leaves its child: its links go, and the child's other records regroup by the links left. */
+async function splitChildOf(client: ClientBase, subject: string, position: string): Promise<void> {
+  await client.query('DELETE FROM identity_links WHERE subject_a = $1 OR subject_b = $1', [subject]);
+  const members = await client.query<{ stream_id: string; first_seen_position: string }>(
+    `SELECT stream_id, first_seen_position FROM subject_records
+     WHERE child_key = (SELECT child_key FROM subject_records WHERE stream_id = $1)`,
+    [subject],
+  );
+  if (members.rows.length === 0) return;
+  const streamIds = members.rows.map((row) => row.stream_id);
+  const edges = await client.query<{
+    subject_a: string;
+    subject_b: string;
+    position: string;
+    method: string;
+  }>('SELECT subject_a, subject_b, position, method FROM identity_links WHERE subject_a = ANY($1::text[])', [
+    streamIds,
+  ]);
+  const components = componentsOf(
+    members.rows.map((row) => ({
+      streamId: row.stream_id,
+      firstSeenPosition: BigInt(row.first_seen_position),
+    })),
+    edges.rows.map((row) => ({
+      a: row.subject_a,
+      b: row.subject_b,
+      position: BigInt(row.position),
+      method: row.method,
+    })),
+  );
+  for (const component of components) {
+    const records = component.map((record) => record.streamId);
+    await client.query(
+      `WITH target AS (SELECT child_key FROM children WHERE founded_by_stream = $1),
+       records AS (
+         UPDATE subject_records SET child_key = (SELECT child_key FROM target)
+         WHERE stream_id = ANY($2::text[]) AND child_key <> (SELECT child_key FROM target)
+       ), revived AS (
+         UPDATE children SET merged_into = NULL, merged_at_position = NULL
+         WHERE child_key = (SELECT child_key FROM target) AND merged_into IS NOT NULL
+       )
+       UPDATE children SET merged_into = (SELECT child_key FROM target), merged_at_position = $3
+       WHERE founded_by_stream = ANY($2::text[]) AND founded_by_stream <> $1
+         AND merged_into IS DISTINCT FROM (SELECT child_key FROM target)`,
+      [records[0], records, position],
+    );
+  }
+}
+
+async function addLink(
+  client: ClientBase,
+  link: { subject: string; other: string; method: string; evidence: unknown; by: unknown; at: string },
+  recorded: RecordedEvent,
+): Promise<void> {
+  const [a, b] = orderedPair(link.subject, link.other);
+  const position = recorded.position.toString();
+  await client.query(
+    `INSERT INTO identity_links (subject_a, subject_b, method, evidence, linked_by, linked_at, position, event_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+    [
+      a,
+      b,
+      link.method,
+      JSON.stringify(link.evidence),
+      JSON.stringify(link.by),
+      link.at,
+      position,
+      recorded.eventId,
+    ],
+  );
+  await mergeChildrenOf(client, a, b, position);
+}
+
+/** Merges on a link or a confirmed match, splits on an unlink; every identity event joins the history. */
+async function applyIdentityEvent(
+  client: ClientBase,
+  event: IdentityEvent,
+  recorded: RecordedEvent,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO identity_history (position, event_id, type, subjects, data, recorded_at)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+    [
+      recorded.position.toString(),
+      recorded.eventId,
+      event.type,
+      [...new Set(subjectsOfIdentityEvent(event))],
+      JSON.stringify(event.data),
+      recorded.recordedAt,
+    ],
+  );
+  switch (event.type) {
+    case 'identity.subject.linked': {
+      const { subject, linkedTo, method, shared, childKey, reason, by, at } = event.data;
+      const evidence = method === 'manual' ? { childKey, reason } : { shared };
+      await addLink(client, { subject, other: linkedTo, method, evidence, by, at }, recorded);
+      return;
+    }
+    case 'identity.match.confirmed': {
+      const { subject, candidate, proposalId, score, reason, by, at } = event.data;
+      const evidence = { proposalId, score, ...(reason ? { reason } : {}) };
+      await addLink(
+        client,
+        { subject, other: candidate, method: 'confirmed-match', evidence, by, at },
+        recorded,
+      );
+      return;
+    }
+    case 'identity.subject.unlinked':
+      await splitChildOf(client, event.data.subject, recorded.position.toString());
+      return;
+    case 'identity.match.proposed':
+    case 'identity.match.rejected':
+    case 'identity.conflict.flagged':
+      return;
+    default:
+      return assertNever(event);
+  }
 }
 
 /** One statement per batch for "last seen": the latest event of each record in it. */
@@ -300,14 +363,23 @@ export async function applyBatch(
   const entries: TimelineEntryDraft[] = [];
   const skipped: SkippedEvent[] = [];
   const projectedEvents: RecordedEvent[] = [];
-  const batchView = await knownRecords(client, [...new Set(batch.map((recorded) => recorded.streamId))]);
+  const agencyStreams = batch
+    .filter((recorded) => !isIdentityEventType(recorded.type))
+    .map((r) => r.streamId);
+  const batchView = await knownRecords(client, [...new Set(agencyStreams)]);
   for (const recorded of batch) {
+    if (isIdentityEventType(recorded.type)) {
+      const identity = readIdentityEvent(recorded);
+      if ('issues' in identity) skipped.push(identity);
+      else await applyIdentityEvent(client, identity, recorded);
+      continue;
+    }
     const read = readStoredEvent(recorded);
     if (!('ok' in read)) {
       skipped.push(read);
       continue;
     }
-    await linkRecord(client, read.event, recorded, salt, batchView);
+    await trackRecord(client, read.event, recorded, salt, batchView);
     projectedEvents.push(recorded);
     entries.push(timelineEntryOf(read.event, recorded));
   }

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
 import { isValidNhsNumber, isValidUpn, type AgencyEvent } from '@throughline/contracts';
+import type { LinkMethod as IdentityLinkMethod } from '@throughline/identity';
 
 /**
- * Deterministic record linkage: agency records that share a valid NHS number or UPN are the
- * same child. Every decision here depends only on the events in store order, so a rebuild
- * from the store reaches the same children with the same keys.
+ * Who the projection's records are and which child they form. Linking is decided by the
+ * identity linker and arrives as identity events (docs/decisions/005); here a child is a
+ * connected component of those links, keyed by its earliest record, so a rebuild from the
+ * store reaches the same children with the same keys.
  */
 export type IdentifierKind = 'nhs-number' | 'upn' | 'former-upn';
-export type LinkMethod = 'first-record' | 'shared-nhs-number' | 'shared-upn';
+/** How a record joined its child: it founded it, or a link (see @throughline/identity LINK_METHODS). */
+export type LinkMethod = 'first-record' | IdentityLinkMethod;
 
 export interface SubjectIdentifier {
   readonly kind: IdentifierKind;
@@ -25,119 +28,95 @@ export function identifiersOf(event: Pick<AgencyEvent, 'subject'>): SubjectIdent
   return identifiers;
 }
 
-/** A former UPN is a UPN the pupil held before, so it matches current UPNs too. */
-export type MatchNamespace = 'nhs-number' | 'upn';
-
-export function matchNamespaceOf(kind: IdentifierKind): MatchNamespace {
-  return kind === 'nhs-number' ? 'nhs-number' : 'upn';
-}
-
-export function linkMethodOf(kind: IdentifierKind): LinkMethod {
-  return matchNamespaceOf(kind) === 'nhs-number' ? 'shared-nhs-number' : 'shared-upn';
-}
-
 /** Pseudonymous and deterministic: the founding record's stream id, hashed with an optional deployment salt. */
 export function childKeyOf(foundingStreamId: string, salt = ''): string {
   return `ch_${createHash('sha256').update(`${salt}\u0000${foundingStreamId}`).digest('hex').slice(0, 20)}`;
 }
 
-export interface ChildRef {
-  readonly childKey: string;
-  /** Store position of the event that founded the child; the lowest survives a merge. */
-  readonly foundedAt: bigint;
+/** A link between two records, as the projection keeps it (from identity events). */
+export interface RecordEdge {
+  readonly a: string;
+  readonly b: string;
+  /** Store position of the event that made the link: the earliest link explains how a record joined. */
+  readonly position: bigint;
+  readonly method: string;
 }
 
-/** Another record of `child` holds an identifier equal to `identifier` (one of this event's). */
-export interface IdentityMatch {
-  readonly identifier: SubjectIdentifier;
-  readonly child: ChildRef;
-}
-
-export interface IdentityFacts {
+export interface RecordRef {
   readonly streamId: string;
-  readonly identifiers: readonly SubjectIdentifier[];
-  /** The child this record already belongs to, if it was seen before. */
-  readonly current?: ChildRef;
-  readonly matches: readonly IdentityMatch[];
-  readonly salt?: string;
+  readonly firstSeenPosition: bigint;
 }
 
-export interface Link {
-  readonly method: LinkMethod;
-  readonly evidenceValue?: string;
-}
+const byFirstSeen = (x: RecordRef, y: RecordRef) =>
+  x.firstSeenPosition !== y.firstSeenPosition
+    ? x.firstSeenPosition < y.firstSeenPosition
+      ? -1
+      : 1
+    : x.streamId < y.streamId
+      ? -1
+      : x.streamId > y.streamId
+        ? 1
+        : 0;
 
-export interface Merge extends Link {
-  readonly from: string;
-  readonly into: string;
-}
-
-export interface IdentityDecision {
-  /** The child the record belongs to once this event is applied. */
-  readonly childKey: string;
-  /** This record founds a new child. */
-  readonly founded: boolean;
-  /** How a record seen for the first time joins its child. */
-  readonly attach?: Link;
-  /** Children found to be the same child, merged into the survivor. */
-  readonly merges: readonly Merge[];
-}
-
-const NAMESPACE_PREFERENCE: readonly MatchNamespace[] = ['nhs-number', 'upn'];
-
-function strongestMatch(matches: readonly IdentityMatch[], childKey: string): IdentityMatch | undefined {
-  const forChild = matches.filter((match) => match.child.childKey === childKey);
-  for (const namespace of NAMESPACE_PREFERENCE) {
-    const found = forChild.find((match) => matchNamespaceOf(match.identifier.kind) === namespace);
-    if (found) return found;
+/**
+ * The children the records form: connected components of the link graph, each listed
+ * earliest-seen record first (the founder, whose key the child carries). Edges to records
+ * outside `records` are ignored.
+ */
+export function componentsOf(records: readonly RecordRef[], edges: readonly RecordEdge[]): RecordRef[][] {
+  const byStream = new Map(records.map((record) => [record.streamId, record]));
+  const neighbours = new Map<string, string[]>(records.map((record) => [record.streamId, []]));
+  for (const edge of edges) {
+    if (!byStream.has(edge.a) || !byStream.has(edge.b)) continue;
+    neighbours.get(edge.a)?.push(edge.b);
+    neighbours.get(edge.b)?.push(edge.a);
   }
-  return undefined;
-}
-
-function linkOf(match: IdentityMatch): Link {
-  return { method: linkMethodOf(match.identifier.kind), evidenceValue: match.identifier.value };
-}
-
-function earlier(a: ChildRef, b: ChildRef): ChildRef {
-  if (a.foundedAt !== b.foundedAt) return a.foundedAt < b.foundedAt ? a : b;
-  return a.childKey <= b.childKey ? a : b;
-}
-
-/** Decides which child the record belongs to, and which children this event shows to be one. */
-export function decideIdentity(facts: IdentityFacts): IdentityDecision {
-  const candidates = new Map<string, ChildRef>();
-  if (facts.current) candidates.set(facts.current.childKey, facts.current);
-  for (const match of facts.matches) candidates.set(match.child.childKey, match.child);
-
-  if (candidates.size === 0) {
-    return {
-      childKey: childKeyOf(facts.streamId, facts.salt),
-      founded: true,
-      attach: { method: 'first-record' },
-      merges: [],
-    };
+  const seen = new Set<string>();
+  const components: RecordRef[][] = [];
+  for (const record of [...records].sort(byFirstSeen)) {
+    if (seen.has(record.streamId)) continue;
+    const component: RecordRef[] = [];
+    const queue = [record.streamId];
+    seen.add(record.streamId);
+    while (queue.length > 0) {
+      const streamId = queue.shift() as string;
+      component.push(byStream.get(streamId) as RecordRef);
+      for (const next of neighbours.get(streamId) ?? []) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+    components.push(component.sort(byFirstSeen));
   }
+  return components;
+}
 
-  const survivor = [...candidates.values()].reduce(earlier);
-  const bridgeToSurvivor = strongestMatch(facts.matches, survivor.childKey);
-  const merges = [...candidates.values()]
-    .filter((child) => child.childKey !== survivor.childKey)
-    .map((child): Merge => {
-      // The record's own former child joins through the record's link to the survivor;
-      // any other child joins through the identifier it shares with this record.
-      const evidence =
-        child.childKey === facts.current?.childKey
-          ? bridgeToSurvivor
-          : strongestMatch(facts.matches, child.childKey);
-      if (!evidence) throw new Error(`no evidence links ${child.childKey} to ${survivor.childKey}`);
-      return { from: child.childKey, into: survivor.childKey, ...linkOf(evidence) };
-    })
-    .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
-
-  let attach: Link | undefined;
-  if (!facts.current) {
-    if (!bridgeToSurvivor) throw new Error(`no evidence links ${facts.streamId} to ${survivor.childKey}`);
-    attach = linkOf(bridgeToSurvivor);
+/**
+ * How each record of one child joined it: the founder is the first record, every other
+ * record joined through the earliest link that reached it from the records before it.
+ */
+export function joinedBy(
+  records: readonly RecordRef[],
+  edges: readonly RecordEdge[],
+): Map<string, { method: LinkMethod | 'first-record'; via?: string }> {
+  const joined = new Map<string, { method: LinkMethod | 'first-record'; via?: string }>();
+  const [founder] = [...records].sort(byFirstSeen);
+  if (!founder) return joined;
+  joined.set(founder.streamId, { method: 'first-record' });
+  const members = new Set(records.map((record) => record.streamId));
+  const ordered = edges
+    .filter((edge) => members.has(edge.a) && members.has(edge.b))
+    .sort((x, y) => (x.position < y.position ? -1 : x.position > y.position ? 1 : 0));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const edge of ordered) {
+      const [inside, outside] = joined.has(edge.a) ? [edge.a, edge.b] : [edge.b, edge.a];
+      if (!joined.has(inside) || joined.has(outside)) continue;
+      joined.set(outside, { method: edge.method as LinkMethod, via: inside });
+      grew = true;
+      break; // the earliest edge first, every time the reached set grows
+    }
   }
-  return { childKey: survivor.childKey, founded: false, attach, merges };
+  return joined;
 }

@@ -1,11 +1,16 @@
 import { buildEnrolmentRecorded, buildImmunisationGiven } from '@throughline/testing';
-import { childKeyOf, decideIdentity, identifiersOf, type ChildRef, type SubjectIdentifier } from './identity';
+import {
+  childKeyOf,
+  componentsOf,
+  identifiersOf,
+  joinedBy,
+  type RecordEdge,
+  type SubjectIdentifier,
+} from './identity';
 
 const NHS: SubjectIdentifier = { kind: 'nhs-number', value: '9434765919' };
 const UPN: SubjectIdentifier = { kind: 'upn', value: 'A950000178301' };
 const FORMER_UPN: SubjectIdentifier = { kind: 'former-upn', value: 'H243278544154' };
-
-const child = (childKey: string, foundedAt: bigint): ChildRef => ({ childKey, foundedAt });
 
 describe('identifiersOf', () => {
   it('returns the valid NHS number, UPN and former UPN of the subject', () => {
@@ -34,105 +39,62 @@ describe('childKeyOf', () => {
   });
 });
 
-describe('decideIdentity', () => {
-  it('founds a new child for a record that matches nobody', () => {
-    expect(decideIdentity({ streamId: 'health-a', identifiers: [NHS], matches: [] })).toEqual({
-      childKey: childKeyOf('health-a'),
-      founded: true,
-      attach: { method: 'first-record' },
-      merges: [],
-    });
-  });
+const record = (streamId: string, firstSeenPosition: bigint) => ({ streamId, firstSeenPosition });
+const edge = (a: string, b: string, position: bigint, method = 'shared-nhs-number'): RecordEdge => ({
+  a,
+  b,
+  position,
+  method,
+});
 
-  it('attaches a new record to the child that shares its NHS number, preferring it over a UPN', () => {
-    const decision = decideIdentity({
-      streamId: 'education-b',
-      identifiers: [NHS, UPN],
-      matches: [
-        { identifier: UPN, child: child('ch_a', 1n) },
-        { identifier: NHS, child: child('ch_a', 1n) },
-      ],
-    });
-    expect(decision).toEqual({
-      childKey: 'ch_a',
-      founded: false,
-      attach: { method: 'shared-nhs-number', evidenceValue: NHS.value },
-      merges: [],
-    });
-  });
+describe('componentsOf', () => {
+  const records = [
+    record('education-e', 3n),
+    record('health-h', 1n),
+    record('social-care-s', 2n),
+    record('health-x', 4n),
+  ];
 
-  it('treats a former UPN matching a current UPN as a shared UPN', () => {
-    const decision = decideIdentity({
-      streamId: 'education-c',
-      identifiers: [FORMER_UPN],
-      matches: [{ identifier: FORMER_UPN, child: child('ch_a', 4n) }],
-    });
-    expect(decision.attach).toEqual({ method: 'shared-upn', evidenceValue: FORMER_UPN.value });
-  });
-
-  it('merges two children a new record bridges into the one founded first', () => {
-    const decision = decideIdentity({
-      streamId: 'social-care-c',
-      identifiers: [NHS, UPN],
-      matches: [
-        { identifier: UPN, child: child('ch_education', 2n) },
-        { identifier: NHS, child: child('ch_health', 5n) },
-      ],
-    });
-    expect(decision).toEqual({
-      childKey: 'ch_education',
-      founded: false,
-      attach: { method: 'shared-upn', evidenceValue: UPN.value },
-      merges: [
-        { from: 'ch_health', into: 'ch_education', method: 'shared-nhs-number', evidenceValue: NHS.value },
-      ],
-    });
-  });
-
-  it("merges a known record's own child into an earlier child it now shares an identifier with", () => {
-    const decision = decideIdentity({
-      streamId: 'education-b',
-      identifiers: [UPN, NHS],
-      current: child('ch_education', 7n),
-      matches: [{ identifier: NHS, child: child('ch_health', 3n) }],
-    });
-    expect(decision).toEqual({
-      childKey: 'ch_health',
-      founded: false,
-      attach: undefined,
-      merges: [
-        { from: 'ch_education', into: 'ch_health', method: 'shared-nhs-number', evidenceValue: NHS.value },
-      ],
-    });
-  });
-
-  it('keeps a known record in its child when the earlier child is its own', () => {
-    const decision = decideIdentity({
-      streamId: 'health-a',
-      identifiers: [NHS, UPN],
-      current: child('ch_health', 1n),
-      matches: [{ identifier: UPN, child: child('ch_education', 9n) }],
-    });
-    expect(decision.childKey).toBe('ch_health');
-    expect(decision.merges).toEqual([
-      { from: 'ch_education', into: 'ch_health', method: 'shared-upn', evidenceValue: UPN.value },
+  it('groups linked records into children, each earliest-seen record first', () => {
+    const components = componentsOf(records, [
+      edge('education-e', 'social-care-s', 9n),
+      edge('social-care-s', 'health-h', 8n),
+    ]);
+    expect(components.map((component) => component.map((r) => r.streamId))).toEqual([
+      ['health-h', 'social-care-s', 'education-e'],
+      ['health-x'],
     ]);
   });
 
-  it('decides the same whatever order the matches arrive in', () => {
-    const matches = [
-      { identifier: NHS, child: child('ch_x', 8n) },
-      { identifier: UPN, child: child('ch_y', 3n) },
-      { identifier: FORMER_UPN, child: child('ch_z', 5n) },
-    ];
-    const forwards = decideIdentity({ streamId: 's', identifiers: [NHS, UPN, FORMER_UPN], matches });
-    const backwards = decideIdentity({
-      streamId: 's',
-      identifiers: [NHS, UPN, FORMER_UPN],
-      matches: [...matches].reverse(),
+  it('splits a child when the record that bridged it has no links left', () => {
+    // health-h and education-e were one child only through social-care-s.
+    const components = componentsOf(records, [edge('health-x', 'education-e', 10n)]);
+    expect(components.map((component) => component.map((r) => r.streamId))).toEqual([
+      ['health-h'],
+      ['social-care-s'],
+      ['education-e', 'health-x'],
+    ]);
+  });
+
+  it('ignores links to records outside the set', () => {
+    expect(componentsOf([record('health-h', 1n)], [edge('health-h', 'health-elsewhere', 2n)])).toEqual([
+      [record('health-h', 1n)],
+    ]);
+  });
+});
+
+describe('joinedBy', () => {
+  it('says how each record joined: the founder first, the others through the earliest link that reached them', () => {
+    const records = [record('health-h', 1n), record('social-care-s', 2n), record('education-e', 3n)];
+    const joined = joinedBy(records, [
+      edge('education-e', 'health-h', 12n, 'manual'),
+      edge('social-care-s', 'health-h', 10n, 'shared-nhs-number'),
+      edge('education-e', 'social-care-s', 11n, 'shared-upn'),
+    ]);
+    expect(Object.fromEntries(joined)).toEqual({
+      'health-h': { method: 'first-record' },
+      'social-care-s': { method: 'shared-nhs-number', via: 'health-h' },
+      'education-e': { method: 'shared-upn', via: 'social-care-s' },
     });
-    expect(backwards).toEqual(forwards);
-    expect(forwards.childKey).toBe('ch_y');
-    expect(forwards.merges.map((merge) => merge.from)).toEqual(['ch_x', 'ch_z']);
   });
 });

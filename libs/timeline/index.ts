@@ -24,15 +24,13 @@ export {
 } from './entry';
 export {
   childKeyOf,
-  decideIdentity,
+  componentsOf,
   identifiersOf,
-  linkMethodOf,
-  type ChildRef,
+  joinedBy,
   type IdentifierKind,
-  type IdentityDecision,
-  type IdentityFacts,
-  type IdentityMatch,
   type LinkMethod,
+  type RecordEdge,
+  type RecordRef,
   type SubjectIdentifier,
 } from './identity';
 export {
@@ -53,6 +51,7 @@ export { TimelineProjector, type ProjectionStatus, type TimelineProjectorOptions
 export {
   TimelineQueries,
   type ChildTimeline,
+  type LinkHistoryEntry,
   type LinkView,
   type SubjectView,
   type TimelineEntryView,

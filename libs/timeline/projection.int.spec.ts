@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { AgencyEvent } from '@throughline/contracts';
 import { RECORDED_BY } from '@throughline/recording';
 import { PostgresEventStore } from '@throughline/event-store';
+import { IdentityLinker, migrateIdentity } from '@throughline/identity';
 import { createPool } from '@throughline/platform';
 import {
   buildAttendanceSummarised,
@@ -35,6 +36,7 @@ let database: TestDatabase;
 let store: PostgresEventStore;
 let pool: Pool;
 let queries: TimelineQueries;
+let linker: IdentityLinker;
 const running: TimelineProjector[] = [];
 
 beforeAll(async () => {
@@ -42,7 +44,11 @@ beforeAll(async () => {
   store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
   pool = createPool(database.url);
   await migrateTimeline(pool);
+  await migrateIdentity(pool);
   queries = new TimelineQueries(pool);
+  // Links are identity events now (docs/decisions/005): the linker runs beside the projector throughout.
+  linker = new IdentityLinker({ pool, store });
+  await linker.start();
 });
 
 afterEach(async () => {
@@ -50,6 +56,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  await linker?.stop();
   await store?.close();
   await pool?.end();
   await database?.drop();
@@ -63,6 +70,12 @@ async function startProjector(options: { retryBackoffMs?: number } = {}): Promis
 }
 
 const record = (...events: AgencyEvent[]): Promise<bigint> => recordAsTheRecorderWould(store, ...events);
+
+/** The linker has linked everything stored, and the projector has applied that and the links. */
+async function settle(projector: TimelineProjector): Promise<void> {
+  await linker.waitForPosition(await store.headPosition());
+  await projector.waitForPosition(await store.headPosition());
+}
 
 async function rows(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   return (await pool.query(sql, params)).rows;
@@ -124,8 +137,8 @@ describe('timeline projection on PostgreSQL', () => {
     const projector = await startProjector();
     const child = threeAgencies();
     // Health first (founds the child), social care bridges NHS number and UPN, education joins by UPN.
-    const last = await record(child.immunisation, child.referral, child.attendance, child.observation);
-    await projector.waitForPosition(last);
+    await record(child.immunisation, child.referral, child.attendance, child.observation);
+    await settle(projector);
 
     const expectedKey = childKeyOf(child.streams.health);
     expect(await queries.lookupChild({ type: 'nhs-number', value: child.nhsNumber }, ACCESS)).toEqual({
@@ -141,9 +154,16 @@ describe('timeline projection on PostgreSQL', () => {
       [child.streams.socialCare, 'shared-nhs-number'],
       [child.streams.education, 'shared-upn'],
     ]);
-    expect(timeline.links.find((link) => link.streamId === child.streams.education)?.evidenceValue).toBe(
-      child.upn,
-    );
+    expect(timeline.links.find((link) => link.streamId === child.streams.education)).toMatchObject({
+      linkedTo: child.streams.socialCare,
+      method: 'shared-upn',
+      evidence: { shared: [{ kind: 'upn', value: child.upn }] },
+      by: { type: 'linker' },
+    });
+    expect(timeline.linkHistory.map((entry) => [entry.type, entry.method])).toEqual([
+      ['identity.subject.linked', 'shared-nhs-number'],
+      ['identity.subject.linked', 'shared-upn'],
+    ]);
     expect(timeline.entries.map((entry) => entry.summary)).toEqual([
       'Outcome observation (ecm / enjoy-and-achieve) from the professional perspective, by class teacher: rated 6 on ten-point (1–10); confidence medium',
       'Referral received from Schools — primary need: Abuse or neglect',
@@ -185,7 +205,7 @@ describe('timeline projection on PostgreSQL', () => {
     const child = threeAgencies();
     // Education (UPN only) and health (NHS number only) cannot be linked: two children.
     await record(child.attendance, child.immunisation);
-    await projector.waitForPosition(await store.headPosition());
+    await settle(projector);
     const educationKey = childKeyOf(child.streams.education);
     const healthKey = childKeyOf(child.streams.health);
     expect(await queries.lookupChild({ type: 'upn', value: child.upn }, ACCESS)).toEqual({
@@ -196,35 +216,43 @@ describe('timeline projection on PostgreSQL', () => {
     });
 
     // Social care holds both identifiers: the health child merges into the education child.
-    await projector.waitForPosition(await record(child.referral));
+    await record(child.referral);
+    await settle(projector);
     expect(await queries.lookupChild({ type: 'nhs-number', value: child.nhsNumber }, ACCESS)).toEqual({
       childKey: educationKey,
     });
     const timeline = await queries.timelineOf(healthKey, ACCESS);
     expect(timeline.childKey).toBe(educationKey);
-    expect(timeline.mergedChildKeys).toEqual([healthKey]);
+    // Every record founds a child until a link joins it (the social care record too, now).
+    expect(timeline.mergedChildKeys).toEqual([healthKey, childKeyOf(child.streams.socialCare)]);
     // Attendance and immunisation share their occurredAt: store position breaks the tie.
     expect(timeline.entries.map((entry) => entry.type)).toEqual([
       'social-care.referral.received',
       'education.attendance.summarised',
       'health.immunisation.given',
     ]);
+    expect(timeline.subjects.map((s) => [s.streamId, s.linkedBy])).toEqual([
+      [child.streams.education, 'first-record'],
+      [child.streams.health, 'shared-nhs-number'],
+      [child.streams.socialCare, 'shared-upn'],
+    ]);
     expect(timeline.links).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ streamId: child.streams.education, method: 'first-record' }),
         expect.objectContaining({
           streamId: child.streams.socialCare,
+          linkedTo: child.streams.education,
           method: 'shared-upn',
-          evidenceValue: child.upn,
+          evidence: { shared: [{ kind: 'upn', value: child.upn }] },
         }),
         expect.objectContaining({
-          streamId: child.streams.health,
+          streamId: child.streams.socialCare,
+          linkedTo: child.streams.health,
           method: 'shared-nhs-number',
-          evidenceValue: child.nhsNumber,
-          mergedFrom: healthKey,
+          evidence: { shared: [{ kind: 'nhs-number', value: child.nhsNumber }] },
         }),
       ]),
     );
+    expect(timeline.links).toHaveLength(2);
   });
 
   it('merges when a known record later reports the identifier that links it', async () => {
@@ -240,7 +268,8 @@ describe('timeline projection on PostgreSQL', () => {
         dateOfBirth: BORN,
       },
     });
-    await projector.waitForPosition(await record(enrolment));
+    await record(enrolment);
+    await settle(projector);
     const timeline = await queries.timelineOf(childKeyOf(child.streams.education), ACCESS);
     expect(timeline.childKey).toBe(childKeyOf(child.streams.health));
     expect(timeline.entries).toHaveLength(3);
@@ -254,13 +283,14 @@ describe('timeline projection on PostgreSQL', () => {
 
     await record(child.attendance, child.observation);
     const second = await startProjector();
-    await second.waitForPosition(await store.headPosition());
+    await settle(second);
 
     const [{ entries, events }] = await rows(
       `SELECT (SELECT count(*)::int FROM timeline_entries) AS entries,
               (SELECT count(DISTINCT event_id)::int FROM timeline_entries) AS events`,
     );
-    expect(entries).toBe((await store.readAll({ maxCount: 100000 })).length);
+    const stored = await store.readAll({ maxCount: 100000 });
+    expect(entries).toBe(stored.filter((event) => !event.type.startsWith('identity.')).length);
     expect(events).toBe(entries);
     expect((await queries.timelineOf(childKeyOf(child.streams.health), ACCESS)).entries).toHaveLength(4);
     const status = await second.status();
@@ -304,6 +334,7 @@ describe('timeline projection on PostgreSQL', () => {
 
       await pool.query('DROP TRIGGER fail_poisoned_entry ON timeline_entries');
       await projector.waitForPosition(attendance.positions[0]);
+      await settle(projector);
       expect((await queries.timelineOf(childKeyOf(child.streams.health), ACCESS)).entries).toHaveLength(3);
       expect((await projector.status()).lastError).toBeUndefined();
     } finally {
@@ -334,7 +365,7 @@ describe('timeline projection on PostgreSQL', () => {
 
   it('rebuilds identical child keys, links and entries from the store', async () => {
     const projector = await startProjector();
-    await projector.waitForPosition(await store.headPosition());
+    await settle(projector);
     const snapshot = async () => {
       const tables: Record<string, Record<string, unknown>[]> = {};
       for (const table of READ_MODEL_TABLES) {

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { NotFoundError } from '@throughline/platform';
 import type { AccessContext, ChildIdentifierQuery } from './access';
 import type { Confidence, EntryKind, Indicator, Lineage, Perspective } from './entry';
-import type { IdentifierKind, LinkMethod } from './identity';
+import { joinedBy, type IdentifierKind, type LinkMethod } from './identity';
 import { outcomeDomainLabel } from './outcome-domains';
 
 export interface SubjectView {
@@ -15,13 +15,28 @@ export interface SubjectView {
   readonly lastSeenPosition: number;
 }
 
+/** A link in force between two records of the child. */
 export interface LinkView {
   readonly streamId: string;
-  readonly method: LinkMethod;
-  readonly evidenceValue?: string;
+  readonly linkedTo: string;
+  readonly method: Exclude<LinkMethod, 'first-record'>;
+  /** Shared identifiers (deterministic), the proposal and score (confirmed match), or the reason (manual). */
+  readonly evidence: Readonly<Record<string, unknown>>;
+  readonly by: Readonly<Record<string, unknown>>;
+  readonly at: string;
   readonly linkedAtPosition: number;
-  /** Set when the record came in with a child that this one absorbed. */
-  readonly mergedFrom?: string;
+}
+
+/** One identity event about a record of the child: links, unlinks, proposals, decisions, conflicts. */
+export interface LinkHistoryEntry {
+  readonly position: number;
+  readonly type: string;
+  readonly subjects: readonly string[];
+  readonly at: string;
+  readonly by: Readonly<Record<string, unknown>>;
+  readonly method?: string;
+  readonly reason?: string;
+  readonly details: Readonly<Record<string, unknown>>;
 }
 
 export interface TimelineEntryView {
@@ -47,6 +62,7 @@ export interface ChildTimeline {
   readonly mergedChildKeys: readonly string[];
   readonly subjects: readonly SubjectView[];
   readonly links: readonly LinkView[];
+  readonly linkHistory: readonly LinkHistoryEntry[];
   readonly entries: readonly TimelineEntryView[];
 }
 
@@ -94,9 +110,10 @@ export class TimelineQueries {
       });
       throw new NotFoundError(`no child ${requestedChildKey}`);
     }
-    const [subjects, links, entries, merged] = await Promise.all([
-      this.subjectsOf(childKey),
-      this.linksOf(childKey),
+    const links = await this.linksOf(childKey);
+    const [subjects, linkHistory, entries, merged] = await Promise.all([
+      this.subjectsOf(childKey, links),
+      this.linkHistoryOf(childKey),
       this.entriesOf(childKey),
       this.pool.query<{ child_key: string }>(
         'SELECT child_key FROM children WHERE merged_into = $1 ORDER BY founded_at_position',
@@ -110,7 +127,40 @@ export class TimelineQueries {
       returnedEntries: entries.length,
       withheld: [],
     });
-    return { childKey, mergedChildKeys: merged.rows.map((row) => row.child_key), subjects, links, entries };
+    return {
+      childKey,
+      mergedChildKeys: merged.rows.map((row) => row.child_key),
+      subjects,
+      links,
+      linkHistory,
+      entries,
+    };
+  }
+
+  /** The child the record belongs to now, and all its records, earliest first (the identity review's view). */
+  async childOfRecord(streamId: string): Promise<{ childKey: string; members: string[] } | undefined> {
+    const result = await this.pool.query<{ child_key: string }>(
+      'SELECT child_key FROM subject_records WHERE stream_id = $1',
+      [streamId],
+    );
+    const childKey = result.rows[0]?.child_key;
+    return childKey ? { childKey, members: await this.membersOf(childKey) } : undefined;
+  }
+
+  /** The live child with this key (a merged key resolves to the child it became). */
+  async child(childKey: string): Promise<{ childKey: string; members: string[] } | undefined> {
+    const live = CHILD_KEY.test(childKey) ? await this.resolveChild(childKey) : undefined;
+    if (!live) return undefined;
+    const members = await this.membersOf(live);
+    return members.length > 0 ? { childKey: live, members } : undefined;
+  }
+
+  private async membersOf(childKey: string): Promise<string[]> {
+    const result = await this.pool.query<{ stream_id: string }>(
+      'SELECT stream_id FROM subject_records WHERE child_key = $1 ORDER BY first_seen_position, stream_id',
+      [childKey],
+    );
+    return result.rows.map((row) => row.stream_id);
   }
 
   private async findChild(query: ChildIdentifierQuery): Promise<string | undefined> {
@@ -141,30 +191,41 @@ export class TimelineQueries {
     return result.rows[0]?.child_key;
   }
 
-  private async subjectsOf(childKey: string): Promise<SubjectView[]> {
+  private async subjectsOf(childKey: string, links: readonly LinkView[]): Promise<SubjectView[]> {
     const result = await this.pool.query<{
       stream_id: string;
       agency: string;
       record_id: string;
-      method: LinkMethod;
       first_seen_position: string;
       last_seen_position: string;
       identifiers: { kind: IdentifierKind; value: string }[];
     }>(
-      `SELECT sr.stream_id, sr.agency, sr.record_id, il.method, sr.first_seen_position, sr.last_seen_position,
+      `SELECT sr.stream_id, sr.agency, sr.record_id, sr.first_seen_position, sr.last_seen_position,
               coalesce((SELECT json_agg(json_build_object('kind', si.kind, 'value', si.value) ORDER BY si.first_seen_position, si.kind)
                         FROM subject_identifiers si WHERE si.stream_id = sr.stream_id), '[]'::json) AS identifiers
-       FROM subject_records sr JOIN identity_links il ON il.stream_id = sr.stream_id
+       FROM subject_records sr
        WHERE sr.child_key = $1
-       ORDER BY sr.first_seen_position`,
+       ORDER BY sr.first_seen_position, sr.stream_id`,
       [childKey],
+    );
+    const joined = joinedBy(
+      result.rows.map((row) => ({
+        streamId: row.stream_id,
+        firstSeenPosition: BigInt(row.first_seen_position),
+      })),
+      links.map((link) => ({
+        a: link.streamId,
+        b: link.linkedTo,
+        position: BigInt(link.linkedAtPosition),
+        method: link.method,
+      })),
     );
     return result.rows.map((row) => ({
       streamId: row.stream_id,
       agency: row.agency,
       recordId: row.record_id,
       identifiers: row.identifiers,
-      linkedBy: row.method,
+      linkedBy: joined.get(row.stream_id)?.method ?? 'first-record',
       firstSeenPosition: Number(row.first_seen_position),
       lastSeenPosition: Number(row.last_seen_position),
     }));
@@ -172,23 +233,63 @@ export class TimelineQueries {
 
   private async linksOf(childKey: string): Promise<LinkView[]> {
     const result = await this.pool.query<{
-      stream_id: string;
-      method: LinkMethod;
-      evidence_value: string | null;
-      linked_at_position: string;
-      merged_from: string | null;
+      subject_a: string;
+      subject_b: string;
+      method: Exclude<LinkMethod, 'first-record'>;
+      evidence: Record<string, unknown>;
+      linked_by: Record<string, unknown>;
+      linked_at: Date;
+      position: string;
+      subject: string;
     }>(
-      `SELECT stream_id, method, evidence_value, linked_at_position, merged_from
-       FROM identity_links WHERE child_key = $1 ORDER BY linked_at_position, stream_id`,
+      `SELECT il.*, h.data->>'subject' AS subject
+       FROM identity_links il
+       JOIN subject_records sr ON sr.stream_id = il.subject_a
+       LEFT JOIN identity_history h ON h.position = il.position
+       WHERE sr.child_key = $1 ORDER BY il.position, il.subject_a`,
       [childKey],
     );
-    return result.rows.map((row) => ({
-      streamId: row.stream_id,
-      method: row.method,
-      ...(row.evidence_value === null ? {} : { evidenceValue: row.evidence_value }),
-      linkedAtPosition: Number(row.linked_at_position),
-      ...(row.merged_from === null ? {} : { mergedFrom: row.merged_from }),
-    }));
+    return result.rows.map((row) => {
+      // Said the way it was decided: the record the event was about, linked to the other.
+      const streamId = row.subject ?? row.subject_a;
+      return {
+        streamId,
+        linkedTo: streamId === row.subject_a ? row.subject_b : row.subject_a,
+        method: row.method,
+        evidence: row.evidence,
+        by: row.linked_by,
+        at: row.linked_at.toISOString(),
+        linkedAtPosition: Number(row.position),
+      };
+    });
+  }
+
+  /** Every identity event about any record that is part of the child now. */
+  private async linkHistoryOf(childKey: string): Promise<LinkHistoryEntry[]> {
+    const result = await this.pool.query<{
+      position: string;
+      type: string;
+      subjects: string[];
+      data: Record<string, unknown> & { by: Record<string, unknown>; at: string };
+    }>(
+      `SELECT position, type, subjects, data FROM identity_history
+       WHERE subjects && array(SELECT stream_id FROM subject_records WHERE child_key = $1)
+       ORDER BY position`,
+      [childKey],
+    );
+    return result.rows.map((row) => {
+      const { by, at, method, reason, ...details } = row.data;
+      return {
+        position: Number(row.position),
+        type: row.type,
+        subjects: row.subjects,
+        at,
+        by,
+        ...(typeof method === 'string' ? { method } : {}),
+        ...(typeof reason === 'string' ? { reason } : {}),
+        details,
+      };
+    });
   }
 
   private async entriesOf(childKey: string): Promise<TimelineEntryView[]> {

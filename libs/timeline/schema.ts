@@ -16,6 +16,7 @@ export const READ_MODEL_TABLES = [
   'subject_records',
   'subject_identifiers',
   'identity_links',
+  'identity_history',
   'timeline_entries',
   'projection_skipped_events',
 ] as const;
