@@ -61,8 +61,8 @@ export function gatewayLikeHeaders(event: BenchEvent, publisherId: string): Reco
 
 /** Not the demo's seed, so no event id is shared with the demo's cohort. */
 const BENCH_SEED = 7_202_611;
-/** The generator makes about 40 events per child; ask for a little more and cut to size. */
-const EVENTS_PER_CHILD_ESTIMATE = 36;
+/** The generator makes about 48 events per child; ask for a little more and cut to size. */
+const EVENTS_PER_CHILD_ESTIMATE = 44;
 
 export interface BenchCohort {
   readonly events: readonly BenchEvent[];

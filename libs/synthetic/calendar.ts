@@ -56,3 +56,23 @@ export function onWeekday(isoDate: string): string {
   if (weekday === 0) return addDays(isoDate, 1);
   return isoDate;
 }
+
+/** An ISO date-time `minutes` later (or earlier, when negative). */
+export function plusMinutes(isoDateTime: string, minutes: number): string {
+  return new Date(Date.parse(isoDateTime) + minutes * 60_000).toISOString();
+}
+
+/** Whole days from `from` to `to` (negative when `to` is earlier). */
+export function daysBetween(from: string, to: string): number {
+  return dayNumber(to) - dayNumber(from);
+}
+
+/** The later of two ISO dates. */
+export function laterOf(a: string, b: string): string {
+  return a > b ? a : b;
+}
+
+/** The earlier of two ISO dates. */
+export function earlierOf(a: string, b: string): string {
+  return a < b ? a : b;
+}

@@ -12,24 +12,30 @@ import {
 import {
   generateEducationHistory,
   planEducationRecords,
+  planSen,
+  senServiceRecordOf,
   UpnIssuer,
   type PlannedEducationRecord,
 } from './education';
-import { generateHealthHistory, healthRecordOf } from './health';
+import { drawBirthFacts, generateHealthHistory, healthRecordOf } from './health';
 import {
   EventSink,
   type AgencyRecord,
+  type BirthFacts,
   type ChildProfile,
   type EducationRecord,
   type HealthRecord,
   type NeedsLevel,
   type PostcodeFrom,
+  type SenPlan,
+  type SenServiceRecord,
   type SocialCareRecord,
 } from './history';
 import { FAMILY_NAMES, GIVEN_NAMES, NEIGHBOURING_AUTHORITY, SCHOOLS, TWIN_NAMES } from './names';
 import { generateOutcomeObservations } from './outcomes';
 import { hash32, Random } from './random';
-import { generateSocialCareHistory, planSocialCareEpisode, socialCareRecordOf } from './social-care';
+import { generateSocialCareHistory, socialCareRecordOf } from './social-care';
+import { planSocialCare } from './social-care-plan';
 
 export interface CohortOptions {
   /** Same seed (and options) → identical cohort, byte for byte. */
@@ -71,7 +77,10 @@ export interface SyntheticChild {
   readonly planted?: PlantedRole;
   readonly records: {
     readonly health: HealthRecord;
+    /** The schools the child was on the roll of, in order. */
     readonly education: readonly EducationRecord[];
+    /** The LA SEN service's record, for a child it assessed for an EHC plan. */
+    readonly senService?: SenServiceRecord;
     readonly socialCare?: SocialCareRecord;
   };
   readonly linkage: ChildLinkage;
@@ -208,6 +217,7 @@ const EDUCATION_HOLDS_NHS = 0.6;
 const SOCIAL_CARE_WITHOUT_IDENTIFIERS = 0.1;
 const SOCIAL_CARE_HOLDS_NHS = 0.85;
 const SOCIAL_CARE_HOLDS_UPN = 0.8;
+const SEN_SERVICE_HOLDS_NHS = 0.75;
 
 /** NHS numbers in the 999 test range, three stems apart per child so each finds a valid check digit. */
 function nhsNumberFor(seed: number, childNumber: number): string {
@@ -258,6 +268,8 @@ interface RecordsToSettle {
   readonly role: PlantedRole | undefined;
   readonly homes: readonly PostcodeFrom[];
   readonly planned: readonly PlannedEducationRecord[];
+  readonly sen: SenPlan;
+  readonly senServiceHoldsNhs: boolean;
   readonly socialCareCarries: { readonly nhsNumber: boolean; readonly upn: boolean };
   readonly transfer: SocialCareRecord['transfer'];
   /** The planted conflict: the UPN the school keyed in error. */
@@ -274,12 +286,14 @@ interface RecordsToSettle {
 function settleRecords(settle: RecordsToSettle): {
   health: HealthRecord;
   education: EducationRecord[];
+  senService?: SenServiceRecord;
   socialCare?: SocialCareRecord;
 } {
   const { profile, role, homes, planned, identity } = settle;
-  const episode = profile.socialCare;
+  const episodes = profile.socialCare;
+  const assessment = episodes?.find((episode) => episode.assessment)?.assessment;
   const misnamed = !role && identity.chance(MISNAMED_SHARE);
-  const misnamedInSocialCare = episode !== undefined && (!planned[0] || identity.chance(0.5));
+  const misnamedInSocialCare = episodes !== undefined && (!planned[0] || identity.chance(0.5));
   const variant = misrecordedName(profile.givenName, identity);
   const typo = misspell(profile.givenName, identity);
   const temporary = !role && planned[0] !== undefined && identity.chance(TEMPORARY_UPN_SHARE);
@@ -317,7 +331,7 @@ function settleRecords(settle: RecordsToSettle): {
   });
 
   const firstSchool = education[0];
-  const socialCare = episode
+  const socialCare = episodes
     ? socialCareRecordOf(profile, planned[0]?.upn, settle.socialCareCarries, {
         demographics: demographicsFor(
           'same-day',
@@ -331,13 +345,35 @@ function settleRecords(settle: RecordsToSettle): {
                 : firstSchool.entryDate,
             }
           : {}),
-        ...(nhsLearnedLater && episode.assessment && episode.assessment.authorisationDate < profile.horizon
-          ? { nhsNumberKnownFrom: episode.assessment.authorisationDate }
+        ...(nhsLearnedLater && assessment && assessment.authorisationDate < profile.horizon
+          ? { nhsNumberKnownFrom: assessment.authorisationDate }
           : {}),
         ...(settle.transfer ? { transfer: settle.transfer } : {}),
       })
     : undefined;
-  return { health, education, ...(socialCare ? { socialCare } : {}) };
+  // The SEN service hears of the child with the request for an assessment.
+  const request = settle.sen.ehc?.requestDate;
+  const senService =
+    request && request <= profile.horizon
+      ? senServiceRecordOf(
+          profile,
+          // It learns the permanent UPN when the child starts school (after any temporary one).
+          firstSchool && {
+            upn: firstSchool.upn,
+            from: firstSchool.temporaryUpn
+              ? addDays(firstSchool.temporaryUpn.until, 150)
+              : firstSchool.entryDate,
+          },
+          settle.senServiceHoldsNhs || !firstSchool || request < firstSchool.entryDate,
+          demographicsFor('same-day'),
+        )
+      : undefined;
+  return {
+    health,
+    education,
+    ...(senService ? { senService } : {}),
+    ...(socialCare ? { socialCare } : {}),
+  };
 }
 
 /**
@@ -404,11 +440,25 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       }
     }
 
-    const socialCareEpisode = planSocialCareEpisode(dateOfBirth, horizon, needs, rng);
+    const socialCareEpisodes = planSocialCare(
+      dateOfBirth,
+      horizon,
+      needs,
+      new Random(seed, number, 'social-care-plan'),
+    );
+    // Twins share the facts of their birth: drawn from one stream for both.
+    const pregnancy = () => drawBirthFacts(new Random(seed, TWIN_AT, 'pregnancy'), true);
+    const birth: BirthFacts | undefined =
+      role !== 'twin'
+        ? undefined
+        : number === TWIN_AT
+          ? pregnancy()
+          : { ...pregnancy(), birthOrder: 2, birthMinute: pregnancy().birthMinute + rng.int(5, 25) };
+    const firstAssessment = socialCareEpisodes?.find((episode) => episode.assessment)?.assessment;
     const transfer =
-      socialCareEpisode?.assessment && !role && identity.chance(LA_TRANSFER_SHARE)
+      firstAssessment && !role && identity.chance(LA_TRANSFER_SHARE)
         ? {
-            on: socialCareEpisode.assessment.startDate,
+            on: firstAssessment.startDate,
             laCode: NEIGHBOURING_AUTHORITY.code,
             laChildId: `LF-${String(number).padStart(6, '0')}`,
           }
@@ -426,12 +476,19 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       needs,
       nhsNumber: nhsNumberFor(seed, number),
       horizon,
-      socialCare: socialCareEpisode,
+      ...(socialCareEpisodes ? { socialCare: socialCareEpisodes } : {}),
+      ...(birth ? { birth } : {}),
     };
     if (number === TWIN_AT) plants.firstTwin = { sex, dateOfBirth, familyName, homes };
     if (number === COUSIN_AT) plants.firstCousin = { sex, givenName, familyName, dateOfBirth, homes };
 
-    const planned = planEducationRecords(profile, rng, upns, EDUCATION_HOLDS_NHS);
+    const planned = planEducationRecords(
+      profile,
+      rng,
+      upns,
+      EDUCATION_HOLDS_NHS,
+      new Random(seed, number, 'school-moves'),
+    );
     const issuedUpn = planned[0]?.upn;
     const withoutIdentifiers = rng.chance(SOCIAL_CARE_WITHOUT_IDENTIFIERS);
     const holdsNhs = rng.chance(SOCIAL_CARE_HOLDS_NHS);
@@ -443,7 +500,7 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       !role &&
       !plants.probabilisticMatch &&
       number >= PROBABILISTIC_MATCH_FROM &&
-      !socialCareEpisode &&
+      !socialCareEpisodes &&
       planned[0] &&
       daysAtSchool > 400
     ) {
@@ -457,7 +514,7 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       !role &&
       !plants.upnConflict &&
       number >= UPN_CONFLICT_FROM &&
-      !socialCareEpisode &&
+      !socialCareEpisodes &&
       planned[0] &&
       donor
     ) {
@@ -465,11 +522,14 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       plants.upnConflict = { upn: donor.upn, donor, childNumber: number };
     }
 
-    const { health, education, socialCare } = settleRecords({
+    const sen = planSen(profile, planned, new Random(seed, number, 'sen'), role === undefined);
+    const { health, education, senService, socialCare } = settleRecords({
       profile,
       role,
       homes,
       planned,
+      sen,
+      senServiceHoldsNhs: new Random(seed, number, 'sen-record').chance(SEN_SERVICE_HOLDS_NHS),
       socialCareCarries: {
         nhsNumber: role === 'twin' || (!withoutIdentifiers && (holdsNhs || !holdsUpn)),
         upn: role !== 'twin' && !withoutIdentifiers && holdsUpn,
@@ -496,7 +556,14 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
     const sink = (domain: string) => new EventSink(new Random(seed, number, domain, 'ids'), horizon);
     const sinks = [sink('health'), sink('education'), sink('social-care'), sink('outcomes')] as const;
     generateHealthHistory(profile, health, new Random(seed, number, 'health'), sinks[0]);
-    generateEducationHistory(profile, education, new Random(seed, number, 'education'), sinks[1]);
+    generateEducationHistory(
+      profile,
+      education,
+      sen,
+      senService,
+      new Random(seed, number, 'education'),
+      sinks[1],
+    );
     if (socialCare)
       generateSocialCareHistory(profile, socialCare, new Random(seed, number, 'social-care'), sinks[2]);
     generateOutcomeObservations(
@@ -513,7 +580,12 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
           Date.parse(event.occurredAt) <= now.getTime() && event.occurredAt.slice(0, 10) >= dateOfBirth,
       );
     events.push(...childEvents);
-    const records: AgencyRecord[] = [health, ...education, ...(socialCare ? [socialCare] : [])];
+    const records: AgencyRecord[] = [
+      health,
+      ...education,
+      ...(senService ? [senService] : []),
+      ...(socialCare ? [socialCare] : []),
+    ];
     children.push({
       number,
       givenName,
@@ -525,7 +597,12 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       ...(upn ? { upn } : {}),
       homes,
       ...(role ? { planted: role } : {}),
-      records: { health, education, ...(socialCare ? { socialCare } : {}) },
+      records: {
+        health,
+        education,
+        ...(senService ? { senService } : {}),
+        ...(socialCare ? { socialCare } : {}),
+      },
       linkage: linkageOf(records),
       eventCount: childEvents.length,
     });

@@ -16,6 +16,7 @@ export type {
   NeedsLevel,
   PostcodeFrom,
   RecordedDemographics,
+  SenServiceRecord,
   SocialCareRecord,
 } from './history';
 export { toAgencyBatches, MAX_BATCH_SIZE, type AgencyBatch } from './batches';

@@ -95,7 +95,8 @@ export interface SyntheticSchool {
   readonly urn: string;
   /** DfE establishment number: positions 5-8 of a UPN issued there. */
   readonly establishment: string;
-  readonly phase: 'primary' | 'secondary';
+  /** `alternative`: a pupil referral unit, for pupils permanently excluded from a school. */
+  readonly phase: 'primary' | 'secondary' | 'alternative';
   readonly name: string;
 }
 
@@ -107,14 +108,28 @@ export const SCHOOLS: readonly SyntheticSchool[] = [
   { urn: '990105', establishment: '2005', phase: 'primary', name: 'Millpond Primary' },
   { urn: '990201', establishment: '4001', phase: 'secondary', name: 'Throughline Vale Academy' },
   { urn: '990202', establishment: '4002', phase: 'secondary', name: 'Heronsgate High' },
+  { urn: '990203', establishment: '4003', phase: 'secondary', name: 'Saltmarsh School' },
+  { urn: '990301', establishment: '1100', phase: 'alternative', name: 'Fellside Pupil Referral Unit' },
 ];
 
 export const HEALTH_ORGANISATION = 'DEMO-CHS';
 export const EMERGENCY_DEPARTMENT = 'DEMO-ED';
+/** The acute trust's maternity unit and wards (its patient administration system). */
+export const ACUTE_TRUST = 'DEMO-ACUTE';
+export const SCREENING_LABORATORY = 'DEMO-LAB';
+export const GP_PRACTICE = 'DEMO-GP';
+export const MENTAL_HEALTH_TRUST = 'DEMO-MHT';
 
 export const SYSTEMS = {
   health: 'child-health-system',
   emergency: 'ed-system',
+  maternity: 'maternity-system',
+  hearingScreening: 'newborn-hearing-screening',
+  laboratory: 'screening-laboratory',
+  gp: 'gp-system',
+  pas: 'pas',
+  mentalHealth: 'mental-health-ehr',
   education: 'school-mis',
+  sen: 'sen-case-system',
   socialCare: 'case-system',
 } as const;

@@ -58,8 +58,9 @@ export function generateOutcomeObservations(
   sink: EventSink,
 ): void {
   const name = profile.givenName;
-  const assessment = profile.socialCare?.assessment;
-  if (records.socialCare && assessment) {
+  for (const episode of profile.socialCare ?? []) {
+    const assessment = episode.assessment;
+    if (!records.socialCare || !assessment) continue;
     const record = records.socialCare;
     const sourceOn = (date: string) => ({
       agency: 'social-care' as const,
@@ -67,12 +68,14 @@ export function generateOutcomeObservations(
       organisation: caseHolderOn(record, date).laCode,
     });
     // Scaling starts once the plan (or, without one, the assessment) is in place.
-    const plan = profile.socialCare?.childProtectionPlan;
+    const plan = episode.childProtectionPlan;
     let observedOn = addDays(plan?.startDate ?? assessment.authorisationDate, rng.int(7, 20));
     let professional = plan ? rng.int(1, 3) : rng.int(4, 6);
     const rounds = profile.needs === 'complex' ? rng.int(3, 5) : rng.int(1, 3);
     const familyMember = rng.pick(['mother', 'father', 'grandmother', 'kinship carer']);
-    for (let round = 0; round < rounds && observedOn <= profile.horizon; round++) {
+    // Scaling stops when the case closes.
+    const until = episode.closure?.date ?? profile.horizon;
+    for (let round = 0; round < rounds && observedOn <= profile.horizon && observedOn <= until; round++) {
       const subject = subjectOn(record, observedOn);
       const source = sourceOn(observedOn);
       const observe = (
@@ -156,6 +159,8 @@ export function generateOutcomeObservations(
     const firstYear = academicYearStart(record.entryDate);
     for (let year = firstYear; year < firstYear + 3; year++) {
       const observedOn = onWeekday(`${year + 1}-06-${String(rng.int(3, 25)).padStart(2, '0')}`);
+      // Only while the pupil is on this school's roll.
+      if (observedOn < record.entryDate || (record.leaving && observedOn >= record.leaving.date)) continue;
       const value = rng.int(profile.needs === 'complex' ? 2 : 4, 8);
       const rated = rng.chance(0.6);
       sink.emitOn('outcome.observation.recorded', observedOn, rng, {

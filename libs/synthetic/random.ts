@@ -63,6 +63,13 @@ export class Random {
     return min + Math.floor(this.next() * (max - min + 1));
   }
 
+  /** Standard normal (Box-Muller), from two uniform draws. */
+  normal(): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
   chance(probability: number): boolean {
     return this.next() < probability;
   }
