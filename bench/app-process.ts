@@ -94,7 +94,12 @@ export async function startApp(options: StartAppOptions, host: string): Promise<
   const log = openSync(logFile, 'w');
   const child = spawn(
     process.execPath,
-    ['-r', './scripts/register-dist.js', join('dist', 'apps', options.name, 'main.js')],
+    [
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []),
+      '-r',
+      './scripts/register-dist.js',
+      join('dist', 'apps', options.name, 'main.js'),
+    ],
     {
       cwd: root,
       env: { ...process.env, ...options.env, HOST: host, [PORT_VARIABLE[options.name]]: String(port) },

@@ -76,7 +76,7 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv = process.env): BenchOpt
     latencyRatePerSecond: 50,
     latencyDurationSeconds: 20,
     visibilityPollMs: 5,
-    appendBatchSizes: [100, 500, 1000],
+    appendBatchSizes: [100, 500, 1000, 5000, 20000],
     subscriptionBatchSize: 500,
     singleAppendWriters: 8,
     singleAppendEvents: Math.min(parsed.data.BENCH_EVENTS, 4000),

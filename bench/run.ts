@@ -298,6 +298,8 @@ async function measureAppsCeilings(
 /** Goals (ratio to the ceiling) of the store stages (issue 3). */
 const APPEND_BATCH_GOAL = 0.7;
 const CATCH_UP_GOAL = 0.5;
+/** Goal of the recorder against min(kafka.raw, postgres.raw_copy) (issue 3). */
+const RECORDER_GOAL = 0.6;
 /** A read of the whole store takes a few tenths of a second: more runs than the ceilings, for a steadier best. */
 const READ_RUNS = 5;
 
@@ -622,7 +624,9 @@ async function measureRecorderStage(
     ceiling,
     `ceiling is the lower of kafka.raw and postgres.raw_copy (here ${ceiling.name}); ` +
       `recorder as a child process, fresh group and database; rate from the first stored event seen to the last ` +
-      `(store head position polled every ${PROGRESS_POLL_MS} ms; ${describeBacklog(rate)})`,
+      `(store head position polled every ${PROGRESS_POLL_MS} ms; ${describeBacklog(rate)}); ` +
+      `${infra.options.config.KAFKA_PARTITIONS} partitions per topic, up to 3 recorded at once`,
+    RECORDER_GOAL,
   );
 }
 

@@ -30,6 +30,17 @@ describe('practice and outcome contracts (any agency)', () => {
     expect(issuesOf(withData(decision, { reviewDate: daysAgo(-30) }))).toEqual([]);
   });
 
+  it('names the array item that holds a NUL character', () => {
+    const decision = buildEvent('practice.decision.recorded');
+    const optionsConsidered = [
+      { option: 'stay at home' },
+      { option: 'kinship\u0000care', whyNot: 'no carer' },
+    ];
+    expect(issuesOf(withData(decision, { optionsConsidered }))).toEqual([
+      'data.optionsConsidered.1.option no-nul-character',
+    ]);
+  });
+
   it("keeps the child's words, how they were captured and by whom", () => {
     const voice = buildEvent('practice.voice-of-child.recorded');
     expect(issuesOf(withData(voice, { whatTheChildSaid: undefined, capturedHow: 'telepathy' }))).toEqual([

@@ -96,25 +96,46 @@ export function toContractIssues(issues: readonly z.core.$ZodIssue[], input?: un
   });
 }
 
-/** PostgreSQL text and jsonb cannot hold U+0000; an event carrying one could never be stored. */
-function nulCharacterIssues(value: unknown, path: string[] = []): ContractIssue[] {
+/**
+ * Calls `visit` with every string in `value` and its path (segments in `path`, which the walk
+ * pushes and pops; copy it to keep it). One pass, no allocation per node: the recorder runs
+ * this for every event it consumes.
+ */
+function walkStrings(
+  value: unknown,
+  path: string[],
+  visit: (text: string, path: readonly string[]) => void,
+): void {
   if (typeof value === 'string') {
-    return value.includes('\u0000')
-      ? [
-          {
-            path: path.join('.'),
-            rule: 'no-nul-character',
-            message: 'text must not contain the NUL character (U+0000)',
-          },
-        ]
-      : [];
+    visit(value, path);
+  } else if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      path.push(String(index));
+      walkStrings(value[index], path, visit);
+      path.pop();
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const key in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      path.push(key);
+      walkStrings((value as Record<string, unknown>)[key], path, visit);
+      path.pop();
+    }
   }
-  if (Array.isArray(value))
-    return value.flatMap((item, index) => nulCharacterIssues(item, [...path, String(index)]));
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) => nulCharacterIssues(item, [...path, key]));
-  }
-  return [];
+}
+
+/** PostgreSQL text and jsonb cannot hold U+0000; an event carrying one could never be stored. */
+function nulCharacterIssues(value: unknown): ContractIssue[] {
+  const issues: ContractIssue[] = [];
+  walkStrings(value, [], (text, path) => {
+    if (!text.includes('\u0000')) return;
+    issues.push({
+      path: path.join('.'),
+      rule: 'no-nul-character',
+      message: 'text must not contain the NUL character (U+0000)',
+    });
+  });
+  return issues;
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -130,19 +151,23 @@ interface DateField {
   readonly time: number;
 }
 
+/** The last path segment that is not an array index: the name of the field a string sits in. */
+function fieldNameOf(path: readonly string[]): string {
+  for (let index = path.length - 1; index >= 0; index--) if (!/^\d+$/.test(path[index])) return path[index];
+  return '';
+}
+
 /** Every ISO date or date-time in the event's data (schema-checked already, so the forms are valid). */
-function dateFieldsOf(value: unknown, path: string[], key = ''): DateField[] {
-  if (typeof value === 'string') {
-    if (!ISO_DATE.test(value) && !ISO_DATE_TIME.test(value)) return [];
-    const time = Date.parse(ISO_DATE.test(value) ? `${value}T00:00:00Z` : value);
-    return Number.isNaN(time) ? [] : [{ path: path.join('.'), key, value, day: value.slice(0, 10), time }];
-  }
-  if (Array.isArray(value))
-    return value.flatMap((item, index) => dateFieldsOf(item, [...path, String(index)], key));
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([name, item]) => dateFieldsOf(item, [...path, name], name));
-  }
-  return [];
+function dateFieldsOf(value: unknown, path: string[]): DateField[] {
+  const fields: DateField[] = [];
+  walkStrings(value, path, (text, at) => {
+    const dateOnly = ISO_DATE.test(text);
+    if (!dateOnly && !ISO_DATE_TIME.test(text)) return;
+    const time = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
+    if (Number.isNaN(time)) return;
+    fields.push({ path: at.join('.'), key: fieldNameOf(at), value: text, day: text.slice(0, 10), time });
+  });
+  return fields;
 }
 
 /**

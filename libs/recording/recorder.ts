@@ -68,6 +68,13 @@ export interface RecorderOptions {
   readonly maxRetryMs?: number;
   /** Longest pause between two attempts; pauses double from 100 ms up to it. Default 5000. */
   readonly maxBackoffMs?: number;
+  /**
+   * Partitions whose batches are recorded at once (kafkajs partitionsConsumedConcurrently).
+   * Each partition stays in order; batches of different partitions touch different streams
+   * (a subject's events share a key, so a partition) and checkpoints, so they may overlap:
+   * one batch is validated while another is in the database. Default 3.
+   */
+  readonly partitionsConcurrently?: number;
 }
 
 /**
@@ -81,6 +88,7 @@ export const RECORDER_KAFKA_RETRY = { initialRetryTime: 100, maxRetryTime: 5_000
 
 export const DEFAULT_MAX_RETRY_MS = 300_000;
 export const DEFAULT_MAX_BACKOFF_MS = 5_000;
+export const DEFAULT_PARTITIONS_CONCURRENTLY = 3;
 const FIRST_BACKOFF_MS = 100;
 /** A retry pause is cut in slices this long, to heartbeat and to notice a stop. */
 const PAUSE_SLICE_MS = 250;
@@ -254,6 +262,8 @@ export class Recorder {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently:
+          this.options.partitionsConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY,
         eachBatch: (payload) => this.recordBatch(payload),
       });
       this.state = 'running';
