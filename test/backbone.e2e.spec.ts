@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { kafkaBrokers, topicNames } from '@throughline/platform';
+import { createPool, kafkaBrokers, topicNames } from '@throughline/platform';
 import {
   buildAssessmentCompleted,
   buildEmergencyCareAttended,
@@ -318,6 +318,20 @@ describe('the backbone, end to end', () => {
       expect(entry.lineage.offset).toMatch(/^\d+$/);
       expect(entry.lineage.storePosition).toBeGreaterThan(0);
     }
+    // The school sent attendance as contract version 1; the store keeps it so, and the timeline
+    // reads it upcast to version 2 (sessions attended, given since v2, derived for v1).
+    const attendanceEntry = timeline.entries.find((entry) => entry.lineage.eventId === attendance.eventId);
+    expect(attendance.schemaVersion).toBe(1);
+    expect(attendanceEntry?.lineage).toMatchObject({ storedSchemaVersion: 1, schemaVersion: 2 });
+    const pool = createPool(system.config.DATABASE_URL, { max: 1 });
+    const stored = await pool
+      .query<{ data: { schemaVersion: number; data: Record<string, unknown> } }>(
+        'SELECT data FROM events WHERE event_id = $1',
+        [attendance.eventId],
+      )
+      .finally(() => pool.end());
+    expect(stored.rows[0].data.schemaVersion).toBe(1);
+    expect(stored.rows[0].data.data).not.toHaveProperty('sessionsAttended');
     // Indicators sit beside the narratives and perspectives they are evidence for, and disagree here.
     const observations = timeline.entries.filter((entry) => entry.kind === 'observation');
     expect(
@@ -421,5 +435,5 @@ const SUMMARIES = [
   'Outcome observation (ecm / stay-safe) from the family perspective, by mother: rated 7 on ten-point (1–10); confidence low',
   'Assessment completed, authorised 2023-12-08 — factors: Domestic abuse: concerns about the parent or carer; Neglect',
   // 130 sessions, 24 missed: 106 / 130 = 81.5%
-  'Attendance autumn 2023/24: 81.5% (10 authorised, 14 unauthorised of 130 sessions)',
+  'Attendance autumn 2023/24: 81.5% (106 attended, 10 authorised, 14 unauthorised of 130 sessions)',
 ];

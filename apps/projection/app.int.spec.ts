@@ -121,7 +121,7 @@ describe('projection app over HTTP', () => {
       expect(body.entries.map((entry) => entry.summary)).toEqual([
         'Referral received from Schools — primary need: Abuse or neglect',
         'Immunisation given: Measles, mumps and rubella, dose 2',
-        'Attendance autumn 2023/24: 91.2% (6 authorised, 4 unauthorised of 114 sessions)',
+        'Attendance autumn 2023/24: 91.2% (104 attended, 6 authorised, 4 unauthorised of 114 sessions)',
       ]);
 
       expect(await accessLogOf('sw-0042')).toEqual([

@@ -52,6 +52,15 @@ export class LineageDto {
   @ApiProperty() storePosition!: number;
   @ApiPropertyOptional() publisher?: string;
   @ApiProperty() sourceSystem!: string;
+  @ApiPropertyOptional({
+    description: 'The contract version the agency sent; the store keeps the event as sent.',
+  })
+  storedSchemaVersion?: number;
+  @ApiPropertyOptional({
+    description:
+      'The contract version the entry was built from: the stored event upcast to the current version.',
+  })
+  schemaVersion?: number;
 }
 
 export class TimelineEntryDto {

@@ -1,5 +1,10 @@
 import type { ClientBase } from 'pg';
-import { parseAgencyEvent, type AgencyEvent, type ContractIssue } from '@throughline/contracts';
+import {
+  readAsCurrent,
+  type AgencyEvent,
+  type ContractIssue,
+  type CurrentAgencyEvent,
+} from '@throughline/contracts';
 import type { RecordedEvent } from '@throughline/event-store';
 import { timelineEntryOf, type TimelineEntryDraft } from './entry';
 import {
@@ -28,11 +33,15 @@ export interface BatchResult {
 }
 
 /**
- * Reads a stored event as a contract. Time-dependent rules (not in the future) were the
+ * Reads a stored event as a contract, in the current version of its type: the store keeps
+ * what the agency sent (any accepted version) and the timeline is built from the upcast
+ * event (contracts/src/upcast.ts). Time-dependent rules (not in the future) were the
  * recorder's to apply at intake; here they would make a rebuild depend on the clock.
  */
-export function readStoredEvent(recorded: RecordedEvent): { ok: true; event: AgencyEvent } | SkippedEvent {
-  const parsed = parseAgencyEvent(recorded.data, { futureToleranceMs: Infinity });
+export function readStoredEvent(
+  recorded: RecordedEvent,
+): { ok: true; event: CurrentAgencyEvent; storedVersion: number } | SkippedEvent {
+  const parsed = readAsCurrent(recorded.data, { futureToleranceMs: Infinity });
   const skipped = (issues: ContractIssue[]): SkippedEvent => ({
     position: recorded.position,
     eventId: recorded.eventId,
@@ -44,7 +53,7 @@ export function readStoredEvent(recorded: RecordedEvent): { ok: true; event: Age
   if (parsed.event.type !== recorded.type) {
     return skipped([{ path: 'type', rule: 'matches-stored-type', message: `stored as ${recorded.type}` }]);
   }
-  return { ok: true, event: parsed.event };
+  return { ok: true, event: parsed.event, storedVersion: parsed.storedVersion };
 }
 
 function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | SkippedEvent {
@@ -381,7 +390,7 @@ export async function applyBatch(
     }
     await trackRecord(client, read.event, recorded, salt, batchView);
     projectedEvents.push(recorded);
-    entries.push(timelineEntryOf(read.event, recorded));
+    entries.push(timelineEntryOf(read.event, recorded, read.storedVersion));
   }
   await markLastSeen(client, projectedEvents);
   await insertEntries(client, entries);

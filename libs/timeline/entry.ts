@@ -1,4 +1,4 @@
-import type { AgencyEvent } from '@throughline/contracts';
+import type { AgencyEvent, CurrentAgencyEvent } from '@throughline/contracts';
 import { assertNever } from './assert-never';
 import { outcomeDomainOf, type OutcomeDomainRef } from './outcome-domains';
 import { attendancePercent, summarise } from './summarise';
@@ -40,6 +40,10 @@ export interface Lineage {
   readonly storePosition: number;
   readonly publisher?: string;
   readonly sourceSystem: string;
+  /** The contract version the agency sent and the store keeps (absent on entries projected before it was recorded). */
+  readonly storedSchemaVersion?: number;
+  /** The version the entry was built from: the stored event upcast to the current version of its type. */
+  readonly schemaVersion?: number;
 }
 
 export interface TimelineEntryDraft {
@@ -183,7 +187,11 @@ function numberOf(value: unknown): number | undefined {
   return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
 }
 
-export function lineageOf(event: AgencyEvent, recorded: RecordedPlace): Lineage {
+export function lineageOf(
+  event: AgencyEvent,
+  recorded: RecordedPlace,
+  storedVersion: number = event.schemaVersion,
+): Lineage {
   const metadata = recorded.metadata;
   return {
     eventId: event.eventId,
@@ -193,6 +201,8 @@ export function lineageOf(event: AgencyEvent, recorded: RecordedPlace): Lineage 
     storePosition: Number(recorded.position),
     publisher: stringOf(metadata.publisher) ?? stringOf(metadata.publisherId),
     sourceSystem: stringOf(metadata.sourceSystem) ?? event.source.system,
+    storedSchemaVersion: storedVersion,
+    schemaVersion: event.schemaVersion,
   };
 }
 
@@ -201,8 +211,15 @@ function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }
 
-/** The pure projection of one recorded event to its timeline row. */
-export function timelineEntryOf(event: AgencyEvent, recorded: RecordedPlace): TimelineEntryDraft {
+/**
+ * The pure projection of one recorded event to its timeline row. `event` is in the current
+ * version of its type; `storedVersion` is the version the store holds (the same unless upcast).
+ */
+export function timelineEntryOf(
+  event: CurrentAgencyEvent,
+  recorded: RecordedPlace,
+  storedVersion: number = event.schemaVersion,
+): TimelineEntryDraft {
   return {
     position: recorded.position,
     eventId: event.eventId,
@@ -213,6 +230,6 @@ export function timelineEntryOf(event: AgencyEvent, recorded: RecordedPlace): Ti
     summary: summarise(event),
     outcomeDomain: outcomeDomainOf(event),
     details: compact(entryDetailsOf(event)),
-    lineage: compact(lineageOf(event, recorded)),
+    lineage: compact(lineageOf(event, recorded, storedVersion)),
   };
 }

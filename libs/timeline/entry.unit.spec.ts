@@ -3,6 +3,7 @@ import {
   buildChildProtectionPlanStarted,
   buildOutcomeObservationRecorded,
 } from '@throughline/testing';
+import { upcast } from '@throughline/contracts';
 import { timelineEntryOf } from './entry';
 
 const recorderLineage = {
@@ -14,15 +15,16 @@ const recorderLineage = {
 };
 
 describe('timelineEntryOf', () => {
-  it('puts the attendance indicator beside the fact, with its lineage', () => {
+  it('puts the attendance indicator beside the fact, with its lineage and both contract versions', () => {
     const event = buildAttendanceSummarised({
       data: { sessionsPossible: 114, authorisedAbsence: 6, unauthorisedAbsence: 4 },
     });
-    const entry = timelineEntryOf(event, {
-      position: 12n,
-      streamId: 'education-p-1',
-      metadata: recorderLineage,
-    });
+    expect(event.schemaVersion).toBe(1);
+    const entry = timelineEntryOf(
+      upcast(event),
+      { position: 12n, streamId: 'education-p-1', metadata: recorderLineage },
+      event.schemaVersion,
+    );
     expect(entry.details).toEqual({
       kind: 'fact',
       indicator: { name: 'attendance', value: 91.2, unit: '%' },
@@ -35,6 +37,8 @@ describe('timelineEntryOf', () => {
       storePosition: 12,
       publisher: 'demo-school-mis',
       sourceSystem: event.source.system,
+      storedSchemaVersion: 1,
+      schemaVersion: 2,
     });
     expect(entry.outcomeDomain).toEqual({ framework: 'ecm', domain: 'enjoy-and-achieve' });
   });
@@ -62,6 +66,8 @@ describe('timelineEntryOf', () => {
       eventId: event.eventId,
       storePosition: 3,
       sourceSystem: event.source.system,
+      storedSchemaVersion: 1,
+      schemaVersion: 1,
     });
   });
 

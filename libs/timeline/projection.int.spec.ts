@@ -168,7 +168,7 @@ describe('timeline projection on PostgreSQL', () => {
       'Outcome observation (ecm / enjoy-and-achieve) from the professional perspective, by class teacher: rated 6 on ten-point (1–10); confidence medium',
       'Referral received from Schools — primary need: Abuse or neglect',
       'Immunisation given: Measles, mumps and rubella, dose 2',
-      'Attendance autumn 2023/24: 91.2% (6 authorised, 4 unauthorised of 114 sessions)',
+      'Attendance autumn 2023/24: 91.2% (104 attended, 6 authorised, 4 unauthorised of 114 sessions)',
     ]);
     const [observation, referral, , attendance] = timeline.entries;
     expect(observation).toMatchObject({
@@ -192,6 +192,9 @@ describe('timeline projection on PostgreSQL', () => {
       storePosition: attendance.position,
       publisher: 'demo-school-mis',
       sourceSystem: 'demo-school-mis',
+      // Stored as the school sent it (v1), projected from its upcast to v2.
+      storedSchemaVersion: 1,
+      schemaVersion: 2,
     });
     expect(
       (await store.readAll({ after: BigInt(attendance.position) - 1n, maxCount: 1 }))[0].metadata,

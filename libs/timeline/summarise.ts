@@ -47,18 +47,24 @@ import {
   SEN_PROVISION,
   VACCINE,
   VOICE_CAPTURE,
-  type AgencyEvent,
+  type CurrentAgencyEvent,
   type EventOfType,
 } from '@throughline/contracts';
 import { assertNever } from './assert-never';
+
+/** Sessions attended: given since version 2 of the attendance summary, derived for version 1. */
+function sessionsAttendedOf(data: EventOfType<'education.attendance.summarised'>['data']): number {
+  return 'sessionsAttended' in data
+    ? data.sessionsAttended
+    : data.sessionsPossible - data.authorisedAbsence - data.unauthorisedAbsence;
+}
 
 /** Percentage of possible sessions attended, to one decimal place; undefined when none were possible. */
 export function attendancePercent(
   data: EventOfType<'education.attendance.summarised'>['data'],
 ): number | undefined {
   if (data.sessionsPossible === 0) return undefined;
-  const attended = data.sessionsPossible - data.authorisedAbsence - data.unauthorisedAbsence;
-  return Math.round((attended / data.sessionsPossible) * 1000) / 10;
+  return Math.round((sessionsAttendedOf(data) / data.sessionsPossible) * 1000) / 10;
 }
 
 const YEAR_GROUP_NAMES: Readonly<Record<string, string>> = {
@@ -83,7 +89,7 @@ function rankedNeeds(needs: readonly { need: keyof typeof SEN_NEED.labels; rank:
 }
 
 /** A one-line, human summary of an event, in the words of the code lists' labels. */
-export function summarise(event: AgencyEvent): string {
+export function summarise(event: CurrentAgencyEvent): string {
   switch (event.type) {
     case 'health.health-visitor-review.completed': {
       const { review, concernsIdentified, asq3 } = event.data;
@@ -114,10 +120,17 @@ export function summarise(event: AgencyEvent): string {
       return `Enrolled at school ${schoolUrn} in ${yearGroupName(yearGroup)} — ${SEN_PROVISION.labels[senProvision]}`;
     }
     case 'education.attendance.summarised': {
-      const { term, academicYear, sessionsPossible, authorisedAbsence, unauthorisedAbsence } = event.data;
+      const {
+        term,
+        academicYear,
+        sessionsPossible,
+        sessionsAttended,
+        authorisedAbsence,
+        unauthorisedAbsence,
+      } = event.data;
       const percent = attendancePercent(event.data);
       if (percent === undefined) return `Attendance ${term} ${academicYear}: no sessions possible`;
-      return `Attendance ${term} ${academicYear}: ${percent.toFixed(1)}% (${authorisedAbsence} authorised, ${unauthorisedAbsence} unauthorised of ${sessionsPossible} sessions)`;
+      return `Attendance ${term} ${academicYear}: ${percent.toFixed(1)}% (${sessionsAttended} attended, ${authorisedAbsence} authorised, ${unauthorisedAbsence} unauthorised of ${sessionsPossible} sessions)`;
     }
     case 'education.exclusion.recorded': {
       const { category, schoolUrn, sessions, startDate, reasons } = event.data;

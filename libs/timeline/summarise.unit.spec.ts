@@ -1,4 +1,4 @@
-import { EVENT_TYPES, parseAgencyEvent, type AgencyEvent } from '@throughline/contracts';
+import { EVENT_TYPES, parseAgencyEvent, upcast, type AgencyEvent } from '@throughline/contracts';
 import {
   buildAssessmentCompleted,
   buildAttendanceSummarised,
@@ -42,8 +42,8 @@ describe('summarise', () => {
         unauthorisedAbsence: 4,
       },
     });
-    expect(summarise(event)).toBe(
-      'Attendance autumn 2024/25: 91.2% (6 authorised, 4 unauthorised of 114 sessions)',
+    expect(summarise(upcast(event))).toBe(
+      'Attendance autumn 2024/25: 91.2% (104 attended, 6 authorised, 4 unauthorised of 114 sessions)',
     );
   });
 
@@ -58,7 +58,7 @@ describe('summarise', () => {
       },
     });
     expect(attendancePercent(event.data)).toBeUndefined();
-    expect(summarise(event)).toBe('Attendance summer 2023/24: no sessions possible');
+    expect(summarise(upcast(event))).toBe('Attendance summer 2023/24: no sessions possible');
   });
 
   it('summarises every other event type with its code list labels', () => {
@@ -478,12 +478,12 @@ describe('summarise', () => {
 
   it.each(perType)('summarises %s in the words of its code lists', (_type, make, expected) => {
     const event = make();
-    expect(summarise(event)).toBe(expected);
+    expect(summarise(upcast(event))).toBe(expected);
   });
 
   it.each(EVENT_TYPES)('summarises a valid %s without falling through', (type) => {
     const event = buildEvent(type);
     expect(parseAgencyEvent(event).ok).toBe(true);
-    expect(summarise(event)).toMatch(/\S/);
+    expect(summarise(upcast(event))).toMatch(/\S/);
   });
 });
