@@ -105,7 +105,13 @@ function summarise(tier, outputFile, exit, started) {
     note = ` (no report: jest ${exit.error ? exit.error.message : `exited ${exit.code ?? exit.signal}`})`;
   else if (report.numRuntimeErrorTestSuites > 0)
     note = ` (${report.numRuntimeErrorTestSuites} suite(s) failed to run)`;
-  return { tier, passed, failed, skipped, suites, seconds, note };
+  // Skipped tests are named in the summary, with the reason their titles give: never silent.
+  const skippedTests = (report?.testResults ?? []).flatMap((suite) =>
+    (suite.assertionResults ?? [])
+      .filter((test) => test.status === 'pending' || test.status === 'todo')
+      .map((test) => test.fullName ?? test.title),
+  );
+  return { tier, passed, failed, skipped, skippedTests, suites, seconds, note };
 }
 
 async function main() {
@@ -152,6 +158,7 @@ async function main() {
     process.stdout.write(
       `${r.tier.padEnd(5)} ${r.passed} passed, ${r.failed} failed, ${r.skipped ?? 0} skipped, ${r.suites} suites, ${r.seconds.toFixed(1)} s${r.note}\n`,
     );
+    for (const name of r.skippedTests ?? []) process.stdout.write(`      skipped: ${name}\n`);
   }
   const passed = results.reduce((sum, r) => sum + r.passed, 0);
   const failed = results.reduce((sum, r) => sum + r.failed, 0);
