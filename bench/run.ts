@@ -5,6 +5,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Agency } from '@throughline/contracts';
 import { DEFAULT_LINKER_NAME } from '@throughline/identity';
+import { DEFAULT_PARTITIONS_CONCURRENTLY } from '@throughline/recording';
 import {
   AGENCIES,
   createKafka,
@@ -625,7 +626,7 @@ async function measureRecorderStage(
     `ceiling is the lower of kafka.raw and postgres.raw_copy (here ${ceiling.name}); ` +
       `recorder as a child process, fresh group and database; rate from the first stored event seen to the last ` +
       `(store head position polled every ${PROGRESS_POLL_MS} ms; ${describeBacklog(rate)}); ` +
-      `${infra.options.config.KAFKA_PARTITIONS} partitions per topic, up to 3 recorded at once`,
+      `${infra.options.config.KAFKA_PARTITIONS} partitions per topic, up to ${DEFAULT_PARTITIONS_CONCURRENTLY} recorded at once`,
     RECORDER_GOAL,
   );
 }

@@ -39,6 +39,7 @@ export {
 } from './postgres-dead-letters';
 export {
   DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_PARTITIONS_CONCURRENTLY,
   DEFAULT_MAX_RETRY_MS,
   RECORDER_KAFKA_RETRY,
   Recorder,

@@ -66,7 +66,7 @@ export interface RecordedPlace {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
-export function entryDetailsOf(event: AgencyEvent): EntryDetails {
+export function entryDetailsOf(event: CurrentAgencyEvent): EntryDetails {
   switch (event.type) {
     case 'health.health-visitor-review.completed':
       return {

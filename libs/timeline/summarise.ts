@@ -48,23 +48,16 @@ import {
   VACCINE,
   VOICE_CAPTURE,
   type CurrentAgencyEvent,
-  type EventOfType,
 } from '@throughline/contracts';
 import { assertNever } from './assert-never';
 
-/** Sessions attended: given since version 2 of the attendance summary, derived for version 1. */
-function sessionsAttendedOf(data: EventOfType<'education.attendance.summarised'>['data']): number {
-  return 'sessionsAttended' in data
-    ? data.sessionsAttended
-    : data.sessionsPossible - data.authorisedAbsence - data.unauthorisedAbsence;
-}
+/** An attendance summary in its current version (version 1 is upcast: sessionsAttended derived). */
+type CurrentAttendance = Extract<CurrentAgencyEvent, { type: 'education.attendance.summarised' }>['data'];
 
 /** Percentage of possible sessions attended, to one decimal place; undefined when none were possible. */
-export function attendancePercent(
-  data: EventOfType<'education.attendance.summarised'>['data'],
-): number | undefined {
+export function attendancePercent(data: CurrentAttendance): number | undefined {
   if (data.sessionsPossible === 0) return undefined;
-  return Math.round((sessionsAttendedOf(data) / data.sessionsPossible) * 1000) / 10;
+  return Math.round((data.sessionsAttended / data.sessionsPossible) * 1000) / 10;
 }
 
 const YEAR_GROUP_NAMES: Readonly<Record<string, string>> = {
