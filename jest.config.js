@@ -4,9 +4,13 @@ const { pathsToModuleNameMapper } = require('./scripts/paths.js');
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest'], '/node_modules/content-disposition/.+\\.js$': ['@swc/jest'] },
-  // @fastify/static (OpenAPI UI) requires content-disposition, which ships ES modules only.
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest'],
+    '/node_modules/(content-disposition|@opentelemetry/otlp-exporter-base)/.+\\.js$': ['@swc/jest'],
+  },
+  // @fastify/static (OpenAPI UI) requires content-disposition, which ships ES modules only; the
+  // OTLP exporter loads node:http with import(), which jest's CommonJS sandbox refuses untransformed.
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/|@opentelemetry/otlp-exporter-base/)'],
   moduleNameMapper: pathsToModuleNameMapper(),
   moduleFileExtensions: ['ts', 'js', 'json'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

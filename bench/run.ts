@@ -501,8 +501,12 @@ function appEnvironment(infra: Infrastructure, topicPrefix: string): Record<stri
   };
 }
 
-/** Every app answers 200 here once it is ready (the recorder once its consumer runs). */
-const READINESS_PATH = '/health';
+/**
+ * Every app answers 200 here once it has started (each listens only after its consumer or
+ * subscription runs). Not /health/ready: a projection catching up on a backlog is not ready
+ * until its lag is under HEALTH_MAX_LAG_EVENTS, and the catch-up is what is measured.
+ */
+const READINESS_PATH = '/health/live';
 
 class RunningApps {
   private readonly apps = new Map<AppName, AppProcess>();
@@ -639,7 +643,7 @@ function describeBacklog(rate: BacklogRate): string {
 }
 
 async function expectCleanRecorder(recorder: AppProcess, total: number): Promise<void> {
-  const response = await fetch(`${recorder.url}/metrics`);
+  const response = await fetch(`${recorder.url}/v1/recorder/status`);
   const metrics = (await response.json()) as { eventsStored: number; deadLettered: number };
   if (metrics.deadLettered !== 0 || metrics.eventsStored !== total) {
     throw new Error(

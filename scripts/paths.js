@@ -13,7 +13,7 @@ function readPaths() {
 function pathsToModuleNameMapper() {
   const mapper = {};
   for (const [alias, [target]] of Object.entries(readPaths())) {
-    mapper[`^${alias.replace(/[/\-]/g, (c) => '\\' + c)}$`] = `<rootDir>/${target}`;
+    mapper[`^${alias.replace(/[/-]/g, (c) => '\\' + c)}$`] = `<rootDir>/${target}`;
   }
   return mapper;
 }

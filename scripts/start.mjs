@@ -59,8 +59,13 @@ let failCurrentStep = () => {};
 function runChild(name, command, args, { onLine } = {}) {
   const child = spawn(command, args, {
     cwd: ROOT,
-    // Nest colours its logs; keep the colour codes out of files and pipes.
-    env: useColour ? process.env : { ...process.env, NO_COLOR: '1' },
+    // The apps' stdout is this pipe, not a terminal: on a terminal ask them for readable lines
+    // (LOG_FORMAT=pretty), else they log JSON. Colour codes stay out of files and pipes.
+    env: {
+      ...(process.stdout.isTTY ? { LOG_FORMAT: 'pretty' } : {}),
+      ...process.env,
+      ...(useColour ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: a Ctrl-C reaches only this script, which then stops the apps in order.
     detached: true,
@@ -141,7 +146,7 @@ function step(promise) {
 }
 
 async function build() {
-  say('start', 'building (npm run build: tsc -> dist/)');
+  say('start', 'building (npm run build: tsc and the timeline page -> dist/)');
   // Under `npm start` npm tells us where it lives; otherwise npm is on the PATH.
   const npm = process.env.npm_execpath;
   const entry = npm

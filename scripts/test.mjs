@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brokerLease } from './broker-lease.mjs';
+import { buildPage } from './build-page.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, '.test-results');
@@ -118,6 +119,8 @@ async function main() {
   const { tiers, jestArgs } = parseArguments(process.argv.slice(2));
   lease.handleSignals();
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  // The projection serves the built page: build it from the current source, never test a stale one.
+  await buildPage();
 
   const results = [];
   const env = { ...process.env };

@@ -9,6 +9,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  new Logger('health').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);
 });

@@ -9,7 +9,9 @@ import {
   freshNhsNumber,
   freshRecordId,
   freshUpn,
+  metricValue,
   recordAsTheRecorderWould,
+  scrapeMetrics,
   type TestDatabase,
 } from '@throughline/testing';
 import { childKeyOf } from '@throughline/timeline';
@@ -175,16 +177,56 @@ describe('projection app over HTTP', () => {
 
       const status = await fetch(`${projection.url}/v1/projection/status`);
       expect(await status.json()).toMatchObject({ projection: PROJECTION, lag: 0, running: true });
-      const health = await fetch(`${projection.url}/health`);
-      expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({
-        status: 'ok',
-        subscription: 'running',
-        linker: 'running',
-        database: 'reachable',
-      });
+      for (const path of ['/health', '/health/ready']) {
+        const ready = await fetch(`${projection.url}${path}`);
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toMatchObject({
+          status: 'ok',
+          details: {
+            database: { status: 'up' },
+            projection: { status: 'up', running: true, lag: 0 },
+            identityLinker: { status: 'up', running: true, lag: 0 },
+          },
+        });
+      }
+      expect((await fetch(`${projection.url}/health/live`)).status).toBe(200);
       const linker = await fetch(`${projection.url}/v1/identity/linker/status`);
       expect(await linker.json()).toMatchObject({ linker: 'identity-linker', lag: 0, running: true });
+
+      // Prometheus: both subscriptions' position and lag, batch durations, requests by route pattern.
+      const text = await scrapeMetrics(projection.url);
+      const app = { app: 'projection' };
+      for (const subscription of [PROJECTION, 'identity-linker']) {
+        const labels = { ...app, subscription };
+        expect(metricValue(text, 'throughline_subscription_position', labels)).toBeGreaterThanOrEqual(
+          Number(last),
+        );
+        expect(metricValue(text, 'throughline_subscription_lag_events', labels)).toBe(0);
+        expect(metricValue(text, 'throughline_subscription_lag_seconds', labels)).toBe(0);
+        expect(
+          metricValue(text, 'throughline_subscription_batch_duration_seconds_count', labels),
+        ).toBeGreaterThanOrEqual(1);
+      }
+      expect(
+        metricValue(text, 'throughline_http_request_duration_seconds_count', {
+          ...app,
+          method: 'GET',
+          route: '/v1/children/:childKey/timeline',
+          status_code: '200',
+        }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(text).not.toContain(childKey);
+
+      // A subscription that stopped makes the app not ready (and says which).
+      await projection.projector.stop();
+      const notReady = await fetch(`${projection.url}/health/ready`);
+      expect(notReady.status).toBe(503);
+      expect(notReady.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await notReady.json()).toMatchObject({
+        status: 'error',
+        error: { projection: { status: 'down' } },
+      });
+      expect((await fetch(`${projection.url}/health/live`)).status).toBe(200);
     } finally {
       await projection.close();
     }

@@ -1,39 +1,40 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiQuery,
   ApiTags,
-  ApiAcceptedResponse,
 } from '@nestjs/swagger';
 import {
+  IDENTITY_REVIEW_REQUESTS as REQUESTS,
   IdentityReview,
   type CommandResult,
   type ConflictView,
   type ProposalView,
 } from '@throughline/identity';
-import { accessContextOf } from '@throughline/timeline';
-import {
-  ConflictListDto,
-  IdentityCommandResultDto,
-  LinkRequestDto,
-  ProposalDecisionDto,
-  ProposalListDto,
-  RejectionDto,
-  UnlinkRequestDto,
-} from './dto';
-import { AccessHeaders } from './timeline.controller';
+import type { z } from 'zod';
+import { errorSchema, openApiSchemaOf } from '@throughline/platform';
+import { conflictList, identityCommandResult, proposalList } from './http-schemas';
+import { Requester } from './requester.decorator';
 
-type RequestHeaders = Record<string, string | string[] | undefined>;
+const commandResult = openApiSchemaOf(identityCommandResult);
+const requestOf = (schema: z.ZodType) => openApiSchemaOf(schema, { io: 'input' });
+const invalid = (description: string) => ApiBadRequestResponse({ description, schema: errorSchema });
+const notFound = (description: string) => ApiNotFoundResponse({ description, schema: errorSchema });
+const conflicting = (description: string) => ApiConflictResponse({ description, schema: errorSchema });
+const proposalIdParam = ApiParam({ name: 'proposalId', schema: requestOf(REQUESTS.proposalId) });
 
 /**
  * Review of identity judgements: proposals to confirm or reject, conflicts to look at,
  * manual links and unlinks. Every call names who is asking and why, and is audited;
- * record identifiers travel in bodies, never in URLs.
+ * record identifiers travel in bodies, never in URLs. Requests are parsed by the review
+ * itself, with the schemas /docs shows, so a refused request is audited too.
  */
 @ApiTags('identity')
 @Controller('v1/identity')
@@ -42,30 +43,35 @@ export class IdentityController {
 
   @Get('proposals')
   @ApiOperation({ summary: 'Probabilistic match proposals, with their score and per-field evidence' })
-  @AccessHeaders()
-  @ApiQuery({ name: 'status', required: false, enum: ['open', 'confirmed', 'rejected', 'superseded'] })
-  @ApiOkResponse({ type: ProposalListDto })
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    schema: requestOf(REQUESTS.proposalStatus.shape.status.unwrap()),
+  })
+  @ApiOkResponse({ schema: openApiSchemaOf(proposalList) })
+  @invalid('an unknown status')
   proposals(
-    @Headers() headers: RequestHeaders,
+    @Requester() requester: Requester,
     @Query() query: unknown,
   ): Promise<{ proposals: ProposalView[] }> {
-    return this.review.proposals(query, accessContextOf(headers));
+    return this.review.proposals(query, requester);
   }
 
   @Post('proposals/:proposalId/confirm')
   @HttpCode(202)
   @ApiOperation({ summary: 'Confirm a proposal: the two records become one child' })
-  @AccessHeaders()
-  @ApiBody({ type: ProposalDecisionDto, required: false })
-  @ApiAcceptedResponse({ type: IdentityCommandResultDto })
-  @ApiNotFoundResponse({ description: 'unknown proposal' })
-  @ApiConflictResponse({ description: 'already decided, or decided concurrently' })
+  @proposalIdParam
+  @ApiBody({ schema: requestOf(REQUESTS.confirm), required: false })
+  @ApiAcceptedResponse({ schema: commandResult })
+  @invalid('the proposal id is not a UUID')
+  @notFound('unknown proposal')
+  @conflicting('already decided, or decided concurrently')
   confirm(
-    @Headers() headers: RequestHeaders,
+    @Requester() requester: Requester,
     @Param('proposalId') proposalId: string,
     @Body() body: unknown,
   ): Promise<CommandResult> {
-    return this.review.confirm(proposalId, body, accessContextOf(headers));
+    return this.review.confirm(proposalId, body, requester);
   }
 
   @Post('proposals/:proposalId/reject')
@@ -73,18 +79,18 @@ export class IdentityController {
   @ApiOperation({
     summary: 'Reject a proposal (with a reason): the records stay apart and are not proposed again',
   })
-  @AccessHeaders()
-  @ApiBody({ type: RejectionDto })
-  @ApiAcceptedResponse({ type: IdentityCommandResultDto })
-  @ApiBadRequestResponse({ description: 'reason missing' })
-  @ApiNotFoundResponse({ description: 'unknown proposal' })
-  @ApiConflictResponse({ description: 'already decided, or decided concurrently' })
+  @proposalIdParam
+  @ApiBody({ schema: requestOf(REQUESTS.reject) })
+  @ApiAcceptedResponse({ schema: commandResult })
+  @invalid('reason missing, or the proposal id is not a UUID')
+  @notFound('unknown proposal')
+  @conflicting('already decided, or decided concurrently')
   reject(
-    @Headers() headers: RequestHeaders,
+    @Requester() requester: Requester,
     @Param('proposalId') proposalId: string,
     @Body() body: unknown,
   ): Promise<CommandResult> {
-    return this.review.reject(proposalId, body, accessContextOf(headers));
+    return this.review.reject(proposalId, body, requester);
   }
 
   @Post('unlink')
@@ -92,34 +98,33 @@ export class IdentityController {
   @ApiOperation({
     summary: "Take a record out of its child (with a reason): the child's chronology splits, and stays split",
   })
-  @AccessHeaders()
-  @ApiBody({ type: UnlinkRequestDto })
-  @ApiAcceptedResponse({ type: IdentityCommandResultDto })
-  @ApiNotFoundResponse({ description: 'unknown record' })
-  @ApiConflictResponse({ description: 'not linked to anything, or changed concurrently' })
-  unlink(@Headers() headers: RequestHeaders, @Body() body: unknown): Promise<CommandResult> {
-    return this.review.unlink(body, accessContextOf(headers));
+  @ApiBody({ schema: requestOf(REQUESTS.unlink) })
+  @ApiAcceptedResponse({ schema: commandResult })
+  @invalid('a field missing or malformed')
+  @notFound('unknown record')
+  @conflicting('not linked to anything, or changed concurrently')
+  unlink(@Requester() requester: Requester, @Body() body: unknown): Promise<CommandResult> {
+    return this.review.unlink(body, requester);
   }
 
   @Post('link')
   @HttpCode(202)
   @ApiOperation({ summary: 'Link a record to a child by hand (with a reason)' })
-  @AccessHeaders()
-  @ApiBody({ type: LinkRequestDto })
-  @ApiAcceptedResponse({ type: IdentityCommandResultDto })
-  @ApiNotFoundResponse({ description: 'unknown record or child' })
-  @ApiConflictResponse({ description: 'already in that child, or changed concurrently' })
-  link(@Headers() headers: RequestHeaders, @Body() body: unknown): Promise<CommandResult> {
-    return this.review.link(body, accessContextOf(headers));
+  @ApiBody({ schema: requestOf(REQUESTS.link) })
+  @ApiAcceptedResponse({ schema: commandResult })
+  @invalid('a field missing or malformed')
+  @notFound('unknown record or child')
+  @conflicting('already in that child, or changed concurrently')
+  link(@Requester() requester: Requester, @Body() body: unknown): Promise<CommandResult> {
+    return this.review.link(body, requester);
   }
 
   @Get('conflicts')
   @ApiOperation({
     summary: 'Records that share an identifier but contradict each other: flagged, never merged',
   })
-  @AccessHeaders()
-  @ApiOkResponse({ type: ConflictListDto })
-  conflicts(@Headers() headers: RequestHeaders): Promise<{ conflicts: ConflictView[] }> {
-    return this.review.conflicts(accessContextOf(headers));
+  @ApiOkResponse({ schema: openApiSchemaOf(conflictList) })
+  conflicts(@Requester() requester: Requester): Promise<{ conflicts: ConflictView[] }> {
+    return this.review.conflicts(requester);
   }
 }

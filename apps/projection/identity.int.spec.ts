@@ -1,3 +1,5 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import type { AgencyEvent } from '@throughline/contracts';
 import { PostgresEventStore } from '@throughline/event-store';
 import { createPool, loadConfig } from '@throughline/platform';
@@ -26,6 +28,11 @@ const HEADERS = {
 let database: TestDatabase;
 let store: PostgresEventStore;
 let projection: ProjectionApp;
+let documented: { paths: Record<string, Record<string, { responses: Record<string, DocumentedResponse> }>> };
+
+interface DocumentedResponse {
+  content?: { 'application/json'?: { schema?: object } };
+}
 
 beforeAll(async () => {
   database = await createTestDatabase('tl_projection_identity');
@@ -39,6 +46,7 @@ beforeAll(async () => {
     }),
     { store },
   );
+  documented = (await (await fetch(`${projection.url}/docs-json`)).json()) as typeof documented;
 });
 
 afterAll(async () => {
@@ -60,7 +68,34 @@ async function call<T = Record<string, unknown>>(
     headers,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: response.status, body: (await response.json()) as T };
+  const answer = { status: response.status, body: (await response.json()) as T };
+  expect([method, path, answer.status, conformance(method, path, answer.status, answer.body)]).toEqual([
+    method,
+    path,
+    answer.status,
+    'as documented',
+  ]);
+  return answer;
+}
+
+const ajv = addFormats(new Ajv({ strict: false }));
+const validators = new Map<string, ValidateFunction>();
+
+/** Every answer here must match what /docs says that route answers with that status. */
+function conformance(method: string, url: string, status: number, body: unknown): string {
+  const path = url.split('?')[0];
+  const template = Object.keys(documented.paths).find((candidate) =>
+    new RegExp(`^${candidate.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path),
+  );
+  if (!template) return 'undocumented route';
+  const schema =
+    documented.paths[template][method.toLowerCase()]?.responses[String(status)]?.content?.['application/json']
+      ?.schema;
+  if (!schema) return `status ${status} undocumented for ${template}`;
+  const key = `${method} ${template} ${status}`;
+  const validate = validators.get(key) ?? ajv.compile(schema);
+  validators.set(key, validate);
+  return validate(body) ? 'as documented' : ajv.errorsText(validate.errors);
 }
 
 interface Timeline {
@@ -242,5 +277,31 @@ describe('identity review API over HTTP', () => {
 
     const anonymous = await call('POST', '/v1/identity/link', {}, { 'content-type': 'application/json' });
     expect(anonymous.status).toBe(401);
+    // Who is asking is read before the body: an anonymous, malformed lookup is still a 401.
+    const anonymousLookup = await call(
+      'POST',
+      '/v1/children/lookup',
+      { identifier: {} },
+      {
+        'content-type': 'application/json',
+      },
+    );
+    expect(anonymousLookup.status).toBe(401);
+    const { 'x-purpose': _purpose, ...withoutPurpose } = HEADERS;
+    const noPurpose = await call('GET', '/v1/identity/conflicts', undefined, withoutPurpose);
+    expect(noPurpose.status).toBe(400);
+    expect(noPurpose.body).toMatchObject({
+      issues: [
+        { path: 'headers.x-purpose', rule: 'required', message: expect.stringContaining('x-purpose') },
+      ],
+    });
+    const badLookup = await call('POST', '/v1/children/lookup', {
+      identifier: { type: 'record', value: 'x' },
+    });
+    expect(badLookup.status).toBe(400);
+    expect(badLookup.body).toMatchObject({
+      error: 'VALIDATION',
+      issues: [{ path: 'identifier.agency', rule: 'required' }],
+    });
   });
 });

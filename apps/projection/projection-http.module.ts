@@ -1,5 +1,6 @@
 import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import { IdentityLinker, IdentityReview } from '@throughline/identity';
+import { ReadinessChecks } from '@throughline/platform';
 import { TimelineProjector, TimelineQueries } from '@throughline/timeline';
 import { IdentityController } from './identity.controller';
 import { ProjectionController } from './projection.controller';
@@ -16,6 +17,7 @@ export function projectionHttpModule(
   review: IdentityReview,
   linker: IdentityLinker,
   onShutdown: () => Promise<void>,
+  readiness = new ReadinessChecks([]),
 ): Type<unknown> {
   @Module({
     controllers: [TimelineController, IdentityController, ProjectionController, TimelinePageController],
@@ -24,6 +26,7 @@ export function projectionHttpModule(
       { provide: TimelineQueries, useValue: queries },
       { provide: IdentityReview, useValue: review },
       { provide: IdentityLinker, useValue: linker },
+      { provide: ReadinessChecks, useValue: readiness },
     ],
   })
   class ProjectionHttpModule implements OnApplicationShutdown {

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { projectRoot } from '@throughline/platform';
 
-/** Read from the source tree, as migrations are, so the compiled app serves the same file. */
-export const TIMELINE_PAGE_FILE = join(projectRoot(), 'apps', 'projection', 'page', 'timeline.html');
+/**
+ * Built by scripts/build-page.mjs (`npm run build:page`, run by `npm run build`, `npm start` and
+ * `npm test`) from page/timeline.html and its TypeScript; the source and compiled app serve the same file.
+ */
+export const TIMELINE_PAGE_FILE = join(projectRoot(), 'dist', 'apps', 'projection', 'page', 'timeline.html');
 
 const NONCE_PLACEHOLDER = /__CSP_NONCE__/g;
 
@@ -32,12 +35,19 @@ export function timelinePageCsp(nonce: string): string {
   ].join('; ');
 }
 
+function readBuiltPage(): string {
+  if (!existsSync(TIMELINE_PAGE_FILE)) {
+    throw new Error(`the timeline page is not built (${TIMELINE_PAGE_FILE}): run \`npm run build:page\``);
+  }
+  return readFileSync(TIMELINE_PAGE_FILE, 'utf8');
+}
+
 /** The practitioners' timeline page: a static file that calls the query API from the browser. */
 @ApiExcludeController()
 @Controller()
 export class TimelinePageController {
   // Read once at start-up: a missing page fails the app at boot, not a practitioner later.
-  private readonly template = readFileSync(TIMELINE_PAGE_FILE, 'utf8');
+  private readonly template = readBuiltPage();
 
   @Get()
   page(@Res({ passthrough: true }) reply: FastifyReply): string {

@@ -19,7 +19,14 @@ import {
   type RecorderMetrics,
   type RedriveResult,
 } from '@throughline/recording';
-import { buildEnrolmentRecorded, createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
+import {
+  buildEnrolmentRecorded,
+  createTestDatabase,
+  metricValue,
+  scrapeMetrics,
+  waitFor,
+  type TestDatabase,
+} from '@throughline/testing';
 import { createRecorderApp, type RecorderApp } from './app';
 
 /** The recorder app over HTTP, on the real broker and PostgreSQL. */
@@ -73,7 +80,7 @@ describe('recorder app', () => {
     await db.drop();
   });
 
-  it('reports health and metrics, and lists dead letters with their reason', async () => {
+  it('reports health, status and Prometheus metrics, and lists dead letters with their reason', async () => {
     const kafka = createKafka(config, 'recorder-app-test');
     const names = topicNames(config.KAFKA_TOPIC_PREFIX);
     const admin = kafka.admin();
@@ -95,27 +102,59 @@ describe('recorder app', () => {
       app = await createRecorderApp(config);
       const started = app;
       await waitFor(
-        async () => (await getJson<RecorderMetrics>(`${started.url}/metrics`)).body.messagesConsumed === 3,
+        async () =>
+          (await getJson<RecorderMetrics>(`${started.url}/v1/recorder/status`)).body.messagesConsumed === 3,
         {
           timeoutMs: 60_000,
           message: 'three messages consumed',
         },
       );
 
-      const health = await getJson<Record<string, string>>(`${app.url}/health`);
-      expect(health).toEqual({
-        status: 200,
-        body: { status: 'ok', consumer: 'running', database: 'reachable' },
-      });
+      for (const path of ['/health', '/health/ready']) {
+        const ready = await getJson<Record<string, unknown>>(`${app.url}${path}`);
+        expect(ready.status).toBe(200);
+        expect(ready.body).toMatchObject({
+          status: 'ok',
+          details: {
+            consumer: { status: 'up', state: 'running', groupId: config.RECORDER_GROUP_ID },
+            database: { status: 'up' },
+          },
+        });
+      }
+      expect((await getJson(`${app.url}/health/live`)).status).toBe(200);
 
-      const metrics = await getJson<RecorderMetrics & { groupId: string }>(`${app.url}/metrics`);
-      expect(metrics.body).toMatchObject({
+      const status = await getJson<RecorderMetrics & { groupId: string }>(`${app.url}/v1/recorder/status`);
+      expect(status.body).toMatchObject({
         groupId: config.RECORDER_GROUP_ID,
+        consumer: 'running',
         messagesConsumed: 3,
         eventsStored: 1,
         duplicatesSkipped: 0,
         deadLettered: 2,
       });
+
+      const text = await scrapeMetrics(app.url);
+      const recorder = { app: 'recorder' };
+      expect(metricValue(text, 'throughline_recorder_messages_consumed_total', recorder)).toBe(3);
+      expect(metricValue(text, 'throughline_recorder_events_stored_total', recorder)).toBe(1);
+      expect(metricValue(text, 'throughline_recorder_duplicates_skipped_total', recorder)).toBe(0);
+      expect(metricValue(text, 'throughline_recorder_dead_lettered_total', recorder)).toBe(2);
+      expect(
+        metricValue(text, 'throughline_recorder_batch_duration_seconds_count', {
+          ...recorder,
+          topic: names.agency.education,
+        }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        [0, 1, 2].map((partition) =>
+          metricValue(text, 'throughline_recorder_lag_messages', {
+            ...recorder,
+            topic: names.agency.education,
+            partition: String(partition),
+          }),
+        ),
+      ).toContain(0);
+      expect(metricValue(text, 'process_resident_memory_bytes', recorder)).toBeGreaterThan(0);
 
       const first = await getJson<DeadLetterPage>(`${app.url}/v1/dead-letters?limit=1`);
       expect(first.status).toBe(200);

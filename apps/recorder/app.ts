@@ -1,6 +1,16 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createEventStore } from '@throughline/event-store';
-import { createHttpApp, createKafka, listen, topicNames, type Config } from '@throughline/platform';
+import {
+  appLogger,
+  contextLogger,
+  createHttpApp,
+  createKafka,
+  createMetricsRegistry,
+  listen,
+  startTracing,
+  topicNames,
+  type Config,
+} from '@throughline/platform';
 import {
   DeadLetterRedriver,
   PostgresDeadLetters,
@@ -8,8 +18,7 @@ import {
   Recorder,
 } from '@throughline/recording';
 import { recorderHttpModule } from './recorder-http.module';
-
-const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const satisfies Config['LOG_LEVEL'][];
+import { recorderMetrics } from './recorder-metrics';
 
 export interface RecorderApp {
   readonly app: NestFastifyApplication;
@@ -19,8 +28,14 @@ export interface RecorderApp {
   close(): Promise<void>;
 }
 
-/** Kafka → event store, with /health, /metrics, /v1/dead-letters (list, re-drive) on RECORDER_PORT (0: any free port). */
+/**
+ * Kafka → event store, with /health (live, ready), /metrics, /v1/recorder/status and
+ * /v1/dead-letters (list, re-drive) on RECORDER_PORT (0: any free port).
+ */
 export async function createRecorderApp(config: Config): Promise<RecorderApp> {
+  startTracing({ serviceName: 'throughline-recorder', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const logger = appLogger(config);
+  const metrics = createMetricsRegistry('recorder');
   const store = await createEventStore(config);
   let deadLetters: PostgresDeadLetters | undefined;
   let recorder: Recorder | undefined;
@@ -47,12 +62,15 @@ export async function createRecorderApp(config: Config): Promise<RecorderApp> {
       topics,
       partitions: config.KAFKA_PARTITIONS,
       maxRetryMs: config.RECORDER_MAX_RETRY_MS,
+      logger: contextLogger(logger, 'recorder'),
+      onBatchRecorded: recorderMetrics(metrics, () => recorder?.metrics()),
     });
     await recorder.start();
     const app = await createHttpApp(recorderHttpModule(recorder, deadLetters, redriver, release), {
       title: 'Throughline recorder',
-      description: 'Records agency events from Kafka into the event store; dead letters and metrics.',
-      logLevels: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),
+      description: 'Records agency events from Kafka into the event store; dead letters and status.',
+      logger,
+      metrics,
     });
     let url: string;
     try {

@@ -1,4 +1,5 @@
 import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import { ReadinessChecks, UnavailableError } from '@throughline/platform';
 import { DeadLetterRedriver, PostgresDeadLetters, Recorder } from '@throughline/recording';
 import { RecorderController } from './recorder.controller';
 
@@ -19,6 +20,27 @@ export function recorderHttpModule(
       { provide: Recorder, useValue: recorder },
       { provide: PostgresDeadLetters, useValue: deadLetters },
       { provide: DeadLetterRedriver, useValue: redriver },
+      {
+        provide: ReadinessChecks,
+        useValue: new ReadinessChecks([
+          {
+            // Running while consuming, or retrying a failing batch within RECORDER_MAX_RETRY_MS.
+            name: 'consumer',
+            probe: () => {
+              const state = recorder.currentState();
+              if (!recorder.isRunning()) return Promise.reject(new UnavailableError(`consumer ${state}`));
+              return Promise.resolve({ state, groupId: recorder.groupId });
+            },
+          },
+          {
+            name: 'database',
+            probe: async () => {
+              if (!(await deadLetters.ping())) throw new UnavailableError('database unreachable');
+              return {};
+            },
+          },
+        ]),
+      },
     ],
   })
   class RecorderHttpModule implements OnApplicationShutdown {

@@ -8,6 +8,7 @@ import {
   Recorder,
   type DeadLetterPage,
   type RecorderMetrics,
+  type RecorderState,
   type RedriveResult,
 } from '@throughline/recording';
 
@@ -36,10 +37,9 @@ function requestingUser(value: string | string[] | undefined): string {
   return first;
 }
 
-export interface RecorderHealth {
-  readonly status: 'ok' | 'unavailable';
-  readonly consumer: string;
-  readonly database: 'reachable' | 'unreachable';
+export interface RecorderStatus extends RecorderMetrics {
+  readonly groupId: string;
+  readonly consumer: RecorderState;
 }
 
 function optionalInteger(value: string | undefined, path: string): number | undefined {
@@ -61,25 +61,18 @@ export class RecorderController {
     private readonly redriver: DeadLetterRedriver,
   ) {}
 
-  @Get('health')
-  @ApiOperation({ summary: 'Kafka consumer running and database reachable (503 otherwise)' })
-  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<RecorderHealth> {
-    const databaseUp = await this.deadLetters.ping();
-    const healthy = this.recorder.isRunning() && databaseUp;
-    void reply.status(healthy ? 200 : 503);
-    return {
-      status: healthy ? 'ok' : 'unavailable',
-      consumer: this.recorder.currentState(),
-      database: databaseUp ? 'reachable' : 'unreachable',
-    };
-  }
-
-  @Get('metrics')
+  @Get('v1/recorder/status')
   @ApiOperation({
-    summary: 'Counters since start: consumed, stored, duplicates, dead-lettered, batches, lag',
+    summary:
+      'Consumer state and counters since start: consumed, stored, duplicates, dead-lettered, batches, lag ' +
+      '(the same counters are at /metrics for Prometheus)',
   })
-  metrics(): RecorderMetrics & { readonly groupId: string } {
-    return { groupId: this.recorder.groupId, ...this.recorder.metrics() };
+  status(): RecorderStatus {
+    return {
+      groupId: this.recorder.groupId,
+      consumer: this.recorder.currentState(),
+      ...this.recorder.metrics(),
+    };
   }
 
   @Get('v1/dead-letters')

@@ -1,7 +1,14 @@
 import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Agency } from '@throughline/contracts';
-import { createHttpApp, listen, type Config } from '@throughline/platform';
+import {
+  appLogger,
+  createHttpApp,
+  createMetricsRegistry,
+  listen,
+  startTracing,
+  type Config,
+} from '@throughline/platform';
 import { AgencyGatewayModule } from './agency-gateway.module';
 
 export interface RunningAgencyApp {
@@ -9,13 +16,6 @@ export interface RunningAgencyApp {
   readonly url: string;
   /** Stops listening and disconnects the Kafka producer. */
   close(): Promise<void>;
-}
-
-const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-
-/** LOG_LEVEL names the most verbose level shown. */
-export function logLevelsUpTo(level: Config['LOG_LEVEL']): (typeof LOG_LEVELS)[number][] {
-  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
 }
 
 export function agencyPort(agency: Agency, config: Config): number {
@@ -35,6 +35,7 @@ export function agencyPort(agency: Agency, config: Config): number {
 
 /** Builds and starts one agency service on its port (0 picks a free one) and config.HOST. */
 export async function createAgencyApp(agency: Agency, config: Config): Promise<RunningAgencyApp> {
+  startTracing({ serviceName: `throughline-${agency}`, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   @Module({ imports: [AgencyGatewayModule.forAgency(agency, config)] })
   class AgencyAppModule {}
 
@@ -44,7 +45,8 @@ export async function createAgencyApp(agency: Agency, config: Config): Promise<R
       `Publish ${agency} events about children to Throughline. Authenticate with "Authorization: Bearer <key>". ` +
       'Every event is answered on its own: accepted with its Kafka topic, partition and offset, or rejected ' +
       'with each failing field path and rule.',
-    logLevels: logLevelsUpTo(config.LOG_LEVEL),
+    logger: appLogger(config),
+    metrics: createMetricsRegistry(agency),
   });
   try {
     const url = await listen(app, agencyPort(agency, config), config.HOST);

@@ -1,15 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AgencyGatewayService } from './agency-gateway.service';
-import type { KafkaHealth } from './kafka-event-publisher';
-import {
-  batchBodySchema,
-  errorSchema,
-  eventEnvelopeSchema,
-  healthSchema,
-  publishResponseSchema,
-} from './openapi';
+import { batchBodySchema, errorSchema, eventEnvelopeSchema, publishResponseSchema } from './openapi';
 import { httpStatusOf, MAX_BATCH_EVENTS, type Publisher, type PublishResponse } from './publication';
 import { AuthenticatedPublisher, PublisherAuthGuard } from './publisher-auth.guard';
 
@@ -82,14 +75,5 @@ export class AgencyGatewayController {
     const response = await this.gateway.publishBatch(publisher, body);
     void reply.status(httpStatusOf(response));
     return response;
-  }
-
-  @Get('health')
-  @HttpCode(200)
-  @ApiOperation({ summary: "Checks the broker answers for this service's topic" })
-  @ApiResponse({ status: 200, schema: healthSchema })
-  @ApiResponse({ status: 503, description: 'Kafka unavailable', schema: errorSchema })
-  async health(): Promise<{ status: 'ok'; kafka: KafkaHealth }> {
-    return { status: 'ok', kafka: await this.gateway.checkHealth() };
   }
 }

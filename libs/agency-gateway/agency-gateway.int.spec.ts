@@ -1,5 +1,8 @@
 import { createKafka, kafkaBrokers, loadConfig, topicNames } from '@throughline/platform';
 import {
+  createPrivateKafka,
+  metricValue,
+  type PrivateKafka,
   buildEvent,
   buildImmunisationGiven,
   buildOutcomeObservationRecorded,
@@ -269,10 +272,68 @@ describe('agency gateway (health) on a real Kafka broker', () => {
     expect(second.results[0]).not.toEqual(first.results[0]); // a new offset: republished, not deduplicated here
   });
 
-  it('reports healthy after a real round trip to the broker', async () => {
-    const response = await fetch(`${running.url}/health`);
+  it('reports ready after a real round trip to the broker, and live', async () => {
+    for (const path of ['/health', '/health/ready']) {
+      const response = await fetch(`${running.url}${path}`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({
+        status: 'ok',
+        details: { kafka: { status: 'up', topic: TOPIC, partitions: 3 } },
+      });
+    }
+    const live = await fetch(`${running.url}/health/live`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ status: 'ok', details: { process: { status: 'up' } } });
+  });
+
+  it('serves Prometheus metrics: accepted and rejected per agency, type and rule, publish and HTTP durations', async () => {
+    const accepted = buildImmunisationGiven();
+    expect((await post(`${running.url}/v1/events`, accepted)).status).toBe(202);
+    expect((await post(`${running.url}/v1/events`, buildReferralReceived())).status).toBe(400);
+
+    const response = await fetch(`${running.url}/metrics`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', kafka: { topic: TOPIC, partitions: 3 } });
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    const app = { app: 'health' };
+    expect(
+      metricValue(text, 'throughline_gateway_events_accepted_total', {
+        ...app,
+        agency: 'health',
+        type: 'health.immunisation.given',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(text, 'throughline_gateway_events_rejected_total', {
+        ...app,
+        agency: 'health',
+        type: 'social-care.referral.received',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(text, 'throughline_gateway_publish_duration_seconds_count', {
+        ...app,
+        agency: 'health',
+        outcome: 'ok',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(text, 'throughline_http_request_duration_seconds_count', {
+        ...app,
+        method: 'POST',
+        route: '/v1/events',
+        status_code: '202',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, 'process_cpu_seconds_total', app)).toBeGreaterThan(0);
+    expect(text).not.toContain(accepted.subject.recordId);
+  });
+
+  it('answers with the request id it was given, or a new one', async () => {
+    const given = await fetch(`${running.url}/health/live`, { headers: { 'x-request-id': 'probe-42' } });
+    expect(given.headers.get('x-request-id')).toBe('probe-42');
+    const fresh = await fetch(`${running.url}/health/live`, { headers: { 'x-request-id': 'not sane!' } });
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('serves its OpenAPI description at /docs', async () => {
@@ -282,7 +343,14 @@ describe('agency gateway (health) on a real Kafka broker', () => {
     const document = (await (await fetch(`${running.url}/docs-json`)).json()) as {
       paths: Record<string, unknown>;
     };
-    expect(Object.keys(document.paths).sort()).toEqual(['/health', '/v1/events', '/v1/events/batch']);
+    expect(Object.keys(document.paths).sort()).toEqual([
+      '/health',
+      '/health/live',
+      '/health/ready',
+      '/metrics',
+      '/v1/events',
+      '/v1/events/batch',
+    ]);
   });
 });
 
@@ -319,6 +387,45 @@ describe('agency gateway with Kafka down', () => {
   it('still validates and authenticates without Kafka', async () => {
     expect((await post(`${running.url}/v1/events`, buildImmunisationGiven(), null)).status).toBe(401);
     expect((await post(`${running.url}/v1/events`, buildReferralReceived())).status).toBe(400);
+  });
+});
+
+describe('agency gateway when Kafka stops acknowledging after it was connected', () => {
+  // A broker of this test's own, killed under the connected gateway: the produce is never
+  // acknowledged. That is a 503 with Retry-After (the caller posts again), never a 500.
+  let broker: PrivateKafka | undefined;
+  let running: RunningAgencyApp | undefined;
+
+  beforeAll(async () => {
+    broker = await createPrivateKafka();
+    await broker.start();
+    running = await createAgencyApp(
+      'health',
+      loadConfig({
+        KAFKA_BROKERS: broker.brokers,
+        KAFKA_TOPIC_PREFIX: `it-gateway-noack-${randomUUID().slice(0, 8)}.`,
+        KAFKA_PARTITIONS: '1',
+        HEALTH_PORT: '0',
+        PUBLISHER_KEYS,
+        LOG_LEVEL: 'error',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    await broker?.remove();
+  });
+
+  it('answers 503 with Retry-After, within a bounded time', async () => {
+    expect((await post(`${running!.url}/v1/events`, buildImmunisationGiven())).status).toBe(202);
+    await broker!.kill();
+    const started = Date.now();
+    const response = await post(`${running!.url}/v1/events`, buildImmunisationGiven());
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await response.json()).toMatchObject({ error: 'UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
 

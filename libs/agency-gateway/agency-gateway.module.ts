@@ -1,8 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Agency } from '@throughline/contracts';
-import type { Config } from '@throughline/platform';
+import { ReadinessChecks, type Config } from '@throughline/platform';
 import { AgencyGatewayController } from './agency-gateway.controller';
 import { AgencyGatewayService } from './agency-gateway.service';
+import { GatewayMetrics } from './gateway-metrics';
 import { GatewaySettings } from './gateway-settings';
 import { KafkaEventPublisher } from './kafka-event-publisher';
 import { PublisherAuthGuard } from './publisher-auth.guard';
@@ -18,7 +19,17 @@ export class AgencyGatewayModule {
         { provide: GatewaySettings, useValue: new GatewaySettings(agency, config) },
         KafkaEventPublisher,
         AgencyGatewayService,
+        GatewayMetrics,
         PublisherAuthGuard,
+        {
+          provide: ReadinessChecks,
+          inject: [AgencyGatewayService],
+          useFactory: (gateway: AgencyGatewayService) =>
+            new ReadinessChecks([
+              // A real round trip to the broker for this service's topic.
+              { name: 'kafka', probe: async () => ({ ...(await gateway.checkHealth()) }) },
+            ]),
+        },
       ],
     };
   }

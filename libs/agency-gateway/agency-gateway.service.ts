@@ -1,4 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
+import { traceHeaders, withSpan } from '@throughline/platform';
+import { GatewayMetrics } from './gateway-metrics';
 import { GatewaySettings } from './gateway-settings';
 import { KafkaEventPublisher, type KafkaHealth } from './kafka-event-publisher';
 import {
@@ -10,12 +13,22 @@ import {
   type PublishResponse,
 } from './publication';
 
+function publishAttributes(topic: string, messages: number) {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'send',
+    'messaging.destination.name': topic,
+    'messaging.batch.message_count': messages,
+  };
+}
+
 /** Validate every event, publish the valid ones together, answer per event. */
 @Injectable()
 export class AgencyGatewayService {
   constructor(
     @Inject(GatewaySettings) private readonly settings: GatewaySettings,
     @Inject(KafkaEventPublisher) private readonly publisher: KafkaEventPublisher,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
   ) {}
 
   publishOne(publisher: Publisher, body: unknown): Promise<PublishResponse> {
@@ -32,12 +45,25 @@ export class AgencyGatewayService {
 
   private async publishAll(publisher: Publisher, inputs: readonly unknown[]): Promise<PublishResponse> {
     const { valid, rejected } = validateEvents(inputs, this.settings.agency);
+    this.metrics.countRejected(this.settings.agency, inputs, rejected);
+    const { topic } = this.settings;
     const placements =
       valid.length === 0
         ? []
-        : await this.publisher.publish((partitions) =>
-            valid.map(({ event }) => toOutgoingMessage(event, publisher, this.settings.topic, partitions)),
+        : await this.metrics.timePublish(this.settings.agency, () =>
+            withSpan(
+              `send ${topic}`,
+              { kind: SpanKind.PRODUCER, attributes: publishAttributes(topic, valid.length) },
+              () => {
+                // One traceparent (this span's) for every message of the request.
+                const trace = traceHeaders();
+                return this.publisher.publish((partitions) =>
+                  valid.map(({ event }) => toOutgoingMessage(event, publisher, topic, partitions, trace)),
+                );
+              },
+            ),
           );
+    this.metrics.countAccepted(this.settings.agency, valid);
     return buildPublishResponse(this.settings.topic, valid, placements, rejected);
   }
 }

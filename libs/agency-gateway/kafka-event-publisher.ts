@@ -5,7 +5,13 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { createKafka, ensureTopics, isRetriable, UnavailableError } from '@throughline/platform';
+import {
+  createKafka,
+  ensureTopics,
+  isRetriable,
+  TimeoutError,
+  UnavailableError,
+} from '@throughline/platform';
 import type { Admin, PartitionMetadata, Producer } from 'kafkajs';
 import { GatewaySettings } from './gateway-settings';
 import { offsetsOfSend, sendChunks, type OutgoingMessage, type Placement } from './publication';
@@ -27,36 +33,18 @@ const HEALTH_TIMEOUT_MS = 3_000; // one metadata round trip
  */
 const PRODUCER_RETRY = { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 };
 
-class KafkaTimeoutError extends Error {
-  readonly retriable = true;
-}
-
 /** Rejects after `ms`; the late outcome of the bounded promise is observed so it cannot go unhandled. */
 async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   work.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KafkaTimeoutError(`${what} took longer than ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new TimeoutError(`${what} took longer than ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** kafkajs gives up with "retries exceeded" (not itself retriable) when the cause was. */
-function isKafkaUnavailable(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return (
-    isRetriable(error) ||
-    name === 'KafkaJSNumberOfRetriesExceeded' ||
-    name === 'KafkaJSConnectionError' ||
-    name === 'KafkaJSConnectionClosedError' ||
-    name === 'KafkaJSNoBrokerAvailableError' ||
-    name === 'KafkaJSTimeout' ||
-    name === 'KafkaJSLockTimeout'
-  );
 }
 
 function describe(error: unknown): string {
@@ -174,7 +162,9 @@ export class KafkaEventPublisher implements OnApplicationBootstrap, OnApplicatio
       }
       return placements;
     } catch (error) {
-      if (!isKafkaUnavailable(error)) throw error;
+      // The retry rule: Kafka down, a produce not acknowledged (too few in-sync replicas, timed
+      // out) or our own timeout is a 503 with Retry-After; anything else keeps its own row.
+      if (!isRetriable(error)) throw error;
       // Reconnect (and re-read partitions) on the next request.
       this.connecting = undefined;
       throw this.unavailable(

@@ -1,32 +1,17 @@
 import { CONTRACT_VERSIONS, type ContractVersion } from '@throughline/contracts';
 import type { SchemaObject } from '@nestjs/swagger';
-import { z } from 'zod';
+import { fieldIssueSchema, openApiSchemaOf } from '@throughline/platform';
 import { MAX_BATCH_EVENTS } from './publication';
 
 /**
  * OpenAPI schemas for /docs. The event body is generated from the zod contracts (one
- * alternative per event type and version, zod's `z.toJSONSchema` with the OpenAPI 3.0
- * target), so the documentation cannot drift from what the service enforces. Check digits
- * and cross-field rules are zod code and appear only in the descriptions of the rules.
+ * alternative per event type and version, by the platform's `openApiSchemaOf`), so the
+ * documentation cannot drift from what the service enforces.
  */
 
-const issue: SchemaObject = {
-  type: 'object',
-  required: ['path', 'rule', 'message'],
-  properties: {
-    path: { type: 'string', example: 'subject.nhsNumber', description: 'dotted field path within the event' },
-    rule: { type: 'string', example: 'nhs-number-check-digit' },
-    message: { type: 'string' },
-  },
-};
-
-/** The OpenAPI 3.0 schema of one contract version. */
-export function openApiSchemaOf(entry: ContractVersion): SchemaObject {
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(entry.schema, {
-    target: 'openapi-3.0',
-    io: 'input',
-  });
-  return { ...(schema as SchemaObject), title: `${entry.type} v${entry.version}` };
+/** The OpenAPI 3.0 schema of one contract version (what an agency sends). */
+export function contractSchemaOf(entry: ContractVersion): SchemaObject {
+  return openApiSchemaOf(entry.schema, { io: 'input', title: `${entry.type} v${entry.version}` });
 }
 
 export const eventEnvelopeSchema: SchemaObject = {
@@ -35,7 +20,7 @@ export const eventEnvelopeSchema: SchemaObject = {
     'outcome.observation.recorded) are accepted; others are rejected with rule "publisher-agency". Unknown fields ' +
     'are rejected. Posting the same eventId again creates no duplicate. NHS numbers and UPNs must pass their check ' +
     'digit/letter. JSON Schemas and the AsyncAPI document: `npm run contracts:build` (contracts/README.md).',
-  oneOf: CONTRACT_VERSIONS.map(openApiSchemaOf),
+  oneOf: CONTRACT_VERSIONS.map(contractSchemaOf),
 };
 
 export const batchBodySchema: SchemaObject = {
@@ -81,7 +66,7 @@ export const publishResponseSchema: SchemaObject = {
               index: { type: 'integer', minimum: 0 },
               eventId: { type: 'string', description: 'when the posted event had a readable one' },
               status: { type: 'string', enum: ['rejected'] },
-              issues: { type: 'array', minItems: 1, items: issue },
+              issues: { type: 'array', minItems: 1, items: fieldIssueSchema },
             },
           },
         ],
@@ -90,15 +75,7 @@ export const publishResponseSchema: SchemaObject = {
   },
 };
 
-export const errorSchema: SchemaObject = {
-  type: 'object',
-  required: ['error', 'message'],
-  properties: {
-    error: { type: 'string', example: 'UNAUTHENTICATED' },
-    message: { type: 'string' },
-    issues: { type: 'array', items: issue },
-  },
-};
+export { errorSchema } from '@throughline/platform';
 
 export const healthSchema: SchemaObject = {
   type: 'object',

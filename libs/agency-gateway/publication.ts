@@ -177,8 +177,14 @@ export function sendChunks(messages: readonly OutgoingMessage[], maxBytes: numbe
   return chunks;
 }
 
-export function headersOf(event: AgencyEvent, publisher: Publisher): IHeaders {
+/** `trace`: the W3C trace context headers (traceparent, tracestate) of the publishing span. */
+export function headersOf(
+  event: AgencyEvent,
+  publisher: Publisher,
+  trace: Readonly<Record<string, string>> = {},
+): IHeaders {
   const headers: IHeaders = {
+    ...trace,
     'event-id': event.eventId,
     'event-type': event.type,
     'schema-version': String(event.schemaVersion),
@@ -212,13 +218,14 @@ export function toOutgoingMessage(
   publisher: Publisher,
   topic: string,
   partitions: readonly PartitionMetadata[],
+  trace: Readonly<Record<string, string>> = {},
 ): OutgoingMessage {
   const key = kafkaKeyOf(event);
   return {
     key,
     value: JSON.stringify(event),
     partition: partitionForKey(topic, key, partitions),
-    headers: headersOf(event, publisher),
+    headers: headersOf(event, publisher, trace),
   };
 }
 

@@ -2,7 +2,6 @@ import { buildEvent, buildImmunisationGiven, buildReferralReceived } from '@thro
 import { ValidationError, type PublisherCredential } from '@throughline/platform';
 import type { PartitionMetadata, RecordMetadata } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { logLevelsUpTo } from './agency-app';
 import {
   buildPublishResponse,
   eventsOfBatchBody,
@@ -301,13 +300,5 @@ describe('buildPublishResponse', () => {
       [{ index: 0, status: 'rejected', issues: [{ path: '', rule: 'type:object', message: 'x' }] }],
     );
     expect(httpStatusOf(response)).toBe(400);
-  });
-});
-
-describe('logLevelsUpTo', () => {
-  it('shows the named level and every level more severe', () => {
-    expect(logLevelsUpTo('error')).toEqual(['error']);
-    expect(logLevelsUpTo('log')).toEqual(['error', 'warn', 'log']);
-    expect(logLevelsUpTo('verbose')).toHaveLength(5);
   });
 });

@@ -1,4 +1,4 @@
-import { describeEventStoreContract } from './event-store.contract';
+import { describeEventStoreContract } from '@throughline/testing';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 
 /**

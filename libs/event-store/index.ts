@@ -23,3 +23,15 @@ export {
 export { describeActualRevision, describeExpectedRevision } from './append-plan';
 export { createEventStore } from './create-event-store';
 export { EventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb-event-store';
+export {
+  CheckpointedSubscriptionRunner,
+  DEFAULT_SUBSCRIPTION_BATCH_SIZE,
+  checkpointTable,
+  type CheckpointRow,
+  type CheckpointStore,
+  type CheckpointedHandler,
+  type CheckpointedSubscriptionOptions,
+  type SubscriptionLogger,
+  type SubscriptionObserver,
+  type SubscriptionStatus,
+} from './subscription-runner';

@@ -3,8 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ConcurrencyError, createPool } from '@throughline/platform';
-import { createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
-import { describeEventStoreContract } from './event-store.contract';
+import {
+  createTestDatabase,
+  describeEventStoreContract,
+  waitFor,
+  type TestDatabase,
+} from '@throughline/testing';
 import { PostgresEventStore, eventStoreMigrationsDirectory } from './postgres-event-store';
 import { StreamTombstonedError, type RecordedEvent } from './port';
 

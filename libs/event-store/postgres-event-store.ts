@@ -7,9 +7,11 @@ import {
   ValidationError,
   createPool,
   ensureDatabase,
+  markClientBroken,
   migrate,
   migrationsDirectory,
   readMigrations,
+  withTransaction,
 } from '@throughline/platform';
 import {
   describeActualRevision,
@@ -176,20 +178,11 @@ async function assertNotTombstoned(db: Pick<Pool, 'query'>, streamId: string): P
 }
 
 /** Runs `work` in a transaction holding the append lock (metadata changes serialise with appends). */
-async function underAppendLock<T>(pool: Pool, work: (client: ClientBase) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+function underAppendLock<T>(pool: Pool, work: (client: ClientBase) => Promise<T>): Promise<T> {
+  return withTransaction(pool, async (client) => {
     await client.query(APPEND_LOCK_SQL);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return work(client);
+  });
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
@@ -244,9 +237,6 @@ function copyJson(json: string): string {
   return json.includes('\\') ? json.replace(/\\/g, '\\\\') : json;
 }
 
-/** Connections whose COPY failed: they may be mid-protocol, so they are closed, not reused. */
-const brokenClients = new WeakSet<ClientBase>();
-
 /** Rows per chunk written to a COPY: the server parses one chunk while the next is built. */
 const COPY_CHUNK_ROWS = 250;
 
@@ -271,7 +261,8 @@ async function copyRows(client: ClientBase, rows: readonly PlannedRow[], positio
     );
     await pipeline(Readable.from(copyChunks(rows, positions), { highWaterMark: 1 }), copy);
   } catch (error) {
-    brokenClients.add(client);
+    // The connection may be mid-protocol: closed, not rolled back or reused.
+    markClientBroken(client);
     throw error;
   }
 }
@@ -622,24 +613,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** The full path in a transaction of its own. */
-  private async appendFull(
-    appends: readonly StreamAppend[],
-    options: AppendOptions,
-  ): Promise<AppendResult[]> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const results = await appendInTransaction(client, appends, options, this.notifyChannel);
-      await client.query('COMMIT');
-      return results;
-    } catch (error) {
-      broken = brokenClients.has(client);
-      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  private appendFull(appends: readonly StreamAppend[], options: AppendOptions): Promise<AppendResult[]> {
+    return withTransaction(this.pool, (client) =>
+      appendInTransaction(client, appends, options, this.notifyChannel),
+    );
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

@@ -1,5 +1,5 @@
 import { Client, type Pool } from 'pg';
-import { ValidationError, isRetriable } from '@throughline/platform';
+import { ValidationError, backoffDelay, isRetriable, type BackoffOptions } from '@throughline/platform';
 import type { RecordedEvent, SubscribeOptions, Subscription, SubscriptionHandler } from './port';
 
 export type SubscriptionFilter = NonNullable<SubscribeOptions['filter']>;
@@ -32,9 +32,8 @@ export interface PostgresSubscriptionOptions {
 
 /** Consecutive retriable read failures tolerated (with backoff) before the subscription fails. */
 const MAX_READ_RETRIES = 8;
-const MAX_BACKOFF_MS = 5000;
-
-const backoffMs = (attempt: number) => Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt);
+/** Pauses between failed reads and between listener reconnects. */
+const BACKOFF: BackoffOptions = { initialMs: 50, maxMs: 5000 };
 
 const filterError = (path: string, rule: string, message: string) =>
   new ValidationError('invalid subscription filter', [{ path, rule, message }]);
@@ -195,7 +194,7 @@ export class PostgresSubscription implements Subscription {
           failedReads = 0;
         } catch (error) {
           if (!isRetriable(error) || failedReads >= MAX_READ_RETRIES) throw error;
-          await this.waitForWake(backoffMs(failedReads++));
+          await this.waitForWake(backoffDelay(failedReads++, BACKOFF));
           continue;
         }
         if (this.stopping) break;
@@ -269,7 +268,10 @@ export class PostgresSubscription implements Subscription {
     this.listener = undefined;
     client.end().catch(() => undefined);
     if (this.stopping) return;
-    this.reconnectTimer = setTimeout(() => void this.listen(), backoffMs(this.reconnectAttempts++));
+    this.reconnectTimer = setTimeout(
+      () => void this.listen(),
+      backoffDelay(this.reconnectAttempts++, BACKOFF),
+    );
   }
 
   private async unlisten(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Client, type Pool } from 'pg';
 import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
 import { PostgresEventStore, type RecordedEvent } from '@throughline/event-store';
-import { createPool, dropDatabase } from '@throughline/platform';
+import { createPool, dropDatabase, withTransaction } from '@throughline/platform';
 import { DEMO_COHORT_OPTIONS, generateCohort } from '@throughline/synthetic';
 import {
   buildEnrolmentRecorded,
@@ -14,7 +14,8 @@ import {
   type TestDatabase,
 } from '@throughline/testing';
 import { identityStreamOf, orderedPair, proposalStreamOf, uuidV5, type IdentityEvent } from './events';
-import { DEFAULT_LINKER_NAME, IdentityLinker, linkBatch, migrateIdentity } from './linker';
+import { linkBatch } from './link-batch';
+import { IdentityLinker, migrateIdentity } from './linker';
 
 /** A database of its own, with the store and the linker's tables, closed in afterAll. */
 interface LinkerDatabase {
@@ -74,23 +75,8 @@ describe('linkBatch', () => {
     for (const event of events) await linker.store.appendMany([recordedAppend(event)]);
     const batch: RecordedEvent[] = await linker.store.readAll({ after, maxCount: events.length });
     expect(batch).toHaveLength(events.length);
-    const client = await linker.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        `INSERT INTO identity_linker_checkpoints (name, position) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
-        [DEFAULT_LINKER_NAME, after.toString()],
-      );
-      const result = await linkBatch(client, linker.store, DEFAULT_LINKER_NAME, after, batch);
-      await client.query('COMMIT');
-      return { batch, result };
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    const result = await withTransaction(linker.pool, (client) => linkBatch(client, linker.store, batch));
+    return { batch, result };
   }
 
   it('finds a record first seen earlier in the same batch as a candidate for a later event', async () => {
@@ -161,11 +147,6 @@ describe('linkBatch', () => {
         last_changed_position: batch[1].position.toString(),
       },
     ]);
-    const checkpoint = await linker.pool.query<{ position: string }>(
-      'SELECT position FROM identity_linker_checkpoints WHERE name = $1',
-      [DEFAULT_LINKER_NAME],
-    );
-    expect(checkpoint.rows[0].position).toBe(batch[batch.length - 1].position.toString());
   });
 });
 

@@ -72,7 +72,8 @@ const recordId = z
   .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'record id must be 1-64 of A-Z a-z 0-9 . _ -' });
 const agency = z.enum(AGENCY_NAMES);
 
-const schemas = {
+/** The review API's requests: the projection documents them in /docs from these. */
+export const IDENTITY_REVIEW_REQUESTS = {
   proposalStatus: z.strictObject({
     status: z.enum(['open', 'confirmed', 'rejected', 'superseded']).optional(),
   }),
@@ -112,7 +113,7 @@ export class IdentityReview {
 
   async proposals(query: unknown, reviewer: Reviewer): Promise<{ proposals: ProposalView[] }> {
     return this.audited(reviewer, 'list-proposals', {}, async () => {
-      const { status } = parse(schemas.proposalStatus, query, 'query', 'query');
+      const { status } = parse(IDENTITY_REVIEW_REQUESTS.proposalStatus, query, 'query', 'query');
       const result = await this.pool.query<{
         proposal_id: string;
         subject: string;
@@ -182,7 +183,7 @@ export class IdentityReview {
 
   async unlink(body: unknown, reviewer: Reviewer): Promise<CommandResult> {
     return this.audited(reviewer, 'unlink', targetOf(body), async () => {
-      const command = parse(schemas.unlink, body, 'unlink');
+      const command = parse(IDENTITY_REVIEW_REQUESTS.unlink, body, 'unlink');
       const subject = `${command.agency}-${command.recordId}`;
       const child = await this.children.childOfRecord(subject);
       if (!child) throw new NotFoundError('no record is known by that agency and record id');
@@ -205,7 +206,7 @@ export class IdentityReview {
 
   async link(body: unknown, reviewer: Reviewer): Promise<CommandResult> {
     return this.audited(reviewer, 'link', targetOf(body), async () => {
-      const command = parse(schemas.link, body, 'link');
+      const command = parse(IDENTITY_REVIEW_REQUESTS.link, body, 'link');
       const subject = `${command.agency}-${command.recordId}`;
       const [current, target] = await Promise.all([
         this.children.childOfRecord(subject),
@@ -237,11 +238,16 @@ export class IdentityReview {
     reviewer: Reviewer,
   ): Promise<CommandResult> {
     return this.audited(reviewer, decision, { proposalId: proposalIdInput }, async () => {
-      const proposalId = parse(schemas.proposalId, proposalIdInput, 'proposal id', 'params.proposalId');
+      const proposalId = parse(
+        IDENTITY_REVIEW_REQUESTS.proposalId,
+        proposalIdInput,
+        'proposal id',
+        'params.proposalId',
+      );
       const command =
         decision === 'confirm'
-          ? parse(schemas.confirm, body, 'confirmation')
-          : parse(schemas.reject, body, 'rejection');
+          ? parse(IDENTITY_REVIEW_REQUESTS.confirm, body, 'confirmation')
+          : parse(IDENTITY_REVIEW_REQUESTS.reject, body, 'rejection');
       const streamId = proposalStreamOf(proposalId);
       const events = await this.store.readStream(streamId, { maxCount: 100 });
       if (events.length === 0) throw new NotFoundError(`no proposal ${proposalId}`);

@@ -66,7 +66,23 @@ export const configSchema = z.object({
   CHILD_KEY_SALT: z.string().max(200).default(''),
   /** Milliseconds a caught-up subscription waits for a NOTIFY before polling anyway. */
   SUBSCRIPTION_IDLE_POLL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
+  /** The most verbose level logged (Nest's names; pino's info is `log`, trace is `verbose`). */
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  /** `json`: one JSON object a line; `pretty`: readable lines; `auto`: pretty when stdout is a terminal. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /**
+   * Events a subscription (the timeline projection, the identity linker) may be behind the
+   * store's head while /health/ready still answers 200.
+   */
+  HEALTH_MAX_LAG_EVENTS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318): spans are exported to
+   * `<url>/v1/traces`. Unset: spans are still made, so traceparent propagates, but not exported.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.string().url().optional(),
+  ),
 });
 
 export type Config = z.infer<typeof configSchema>;

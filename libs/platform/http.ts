@@ -2,6 +2,7 @@ import {
   Catch,
   HttpException,
   Logger,
+  Module,
   type ArgumentsHost,
   type ExceptionFilter,
   type INestApplication,
@@ -10,12 +11,27 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { TerminusModule } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { ThroughlineError, UnavailableError, ValidationError } from './errors';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
+import type { Registry } from 'prom-client';
+import { ThroughlineError, ValidationError, classifyFailure } from './errors';
+import { HealthController, ReadinessLogger } from './health';
+import {
+  markRoute,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+  requestLoggingParams,
+  ThroughlineNestLogger,
+} from './logging';
+import { MetricsModule, observeHttpRequests } from './metrics';
+import { traceHttpApp } from './tracing';
 
 /**
- * Maps the error hierarchy to HTTP at the edge: one place, one table (ERROR_POLICIES).
- * Unknown errors are 500 and logged; nothing is swallowed.
+ * Maps any failure to HTTP at the edge through the one table (FAILURE_RULES, classifyFailure):
+ * a 503 carries Retry-After. Failures not of ours answer without their own words (those go to
+ * the log): a dependency down is 503, anything unknown 500; nothing is swallowed.
  */
 @Catch()
 export class ThroughlineExceptionFilter implements ExceptionFilter {
@@ -23,14 +39,6 @@ export class ThroughlineExceptionFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    if (error instanceof ThroughlineError) {
-      if (error instanceof UnavailableError)
-        void reply.header('Retry-After', String(error.retryAfterSeconds));
-      const body: Record<string, unknown> = { error: error.code, message: error.message };
-      if (error instanceof ValidationError) body.issues = error.issues;
-      void reply.status(error.httpStatus).send(body);
-      return;
-    }
     if (error instanceof HttpException) {
       const response = error.getResponse();
       void reply
@@ -38,8 +46,25 @@ export class ThroughlineExceptionFilter implements ExceptionFilter {
         .send(typeof response === 'string' ? { error: 'HTTP', message: response } : response);
       return;
     }
-    this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    void reply.status(500).send({ error: 'INTERNAL', message: 'internal error' });
+    const { httpStatus, retryAfterSeconds, reason } = classifyFailure(error);
+    if (httpStatus === 503 && retryAfterSeconds !== undefined)
+      void reply.header('Retry-After', String(retryAfterSeconds));
+    if (error instanceof ThroughlineError) {
+      const body: Record<string, unknown> = { error: error.code, message: error.message };
+      if (error instanceof ValidationError) body.issues = error.issues;
+      void reply.status(httpStatus).send(body);
+      return;
+    }
+    this.logger.error(
+      `${reason}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    const body =
+      httpStatus === 503
+        ? { error: 'UNAVAILABLE', message: 'a service this depends on is unavailable; retry later' }
+        : httpStatus >= 500
+          ? { error: 'INTERNAL', message: 'internal error' }
+          : { error: 'REFUSED', message: `the request was refused (${reason})` };
+    void reply.status(httpStatus).send(body);
   }
 }
 
@@ -48,20 +73,50 @@ export interface HttpAppOptions {
   readonly description: string;
   /** Largest request body in bytes. Default 16 MiB (a batch of 1,000 events). */
   readonly bodyLimit?: number;
-  readonly logLevels?: ('error' | 'warn' | 'log' | 'debug' | 'verbose')[];
+  /** The process's logger (appLogger(config)): Nest's logs and one line per request go to it. */
+  readonly logger: PinoLogger;
+  /** The app's registry (createMetricsRegistry): served at /metrics, HTTP durations recorded in it. */
+  readonly metrics: Registry;
 }
 
-/** A Nest app on Fastify with the error filter, OpenAPI at /docs and shutdown hooks. Not yet listening. */
+/**
+ * A Nest app on Fastify with the error filter, request logs, /metrics, /health (live, ready:
+ * the module provides ReadinessChecks), OpenAPI at /docs and shutdown hooks. Not yet listening.
+ */
 export async function createHttpApp(
   module: Type<unknown>,
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(
-    module,
-    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024 }),
-    { logger: options.logLevels ?? ['error', 'warn', 'log'], abortOnError: false },
-  );
+  @Module({
+    imports: [
+      LoggerModule.forRoot(requestLoggingParams(options.logger)),
+      TerminusModule.forRoot({ logger: ReadinessLogger }),
+      MetricsModule.forRegistry(options.metrics),
+      module,
+    ],
+    controllers: [HealthController],
+  })
+  class HttpAppModule {}
+
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    markRoute(request.raw, request.routeOptions.url);
+    done();
+  });
+  observeHttpRequests(fastify, options.metrics);
+  const app = await NestFactory.create<NestFastifyApplication>(HttpAppModule, adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(new ThroughlineNestLogger(options.logger));
   app.useGlobalFilters(new ThroughlineExceptionFilter());
+  traceHttpApp(app);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

@@ -1,6 +1,9 @@
-import { Kafka, logLevel, type Admin, type ITopicConfig, type RetryOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type logCreator, type RetryOptions } from 'kafkajs';
+import type { Logger } from 'pino';
 import { kafkaBrokers, type Config } from './config';
+import { backoffDelay, sleep } from './backoff';
 import { UnavailableError } from './errors';
+import { appLogger } from './logging';
 
 export const AGENCIES = ['health', 'education', 'social-care'] as const;
 export type AgencyName = (typeof AGENCIES)[number];
@@ -36,9 +39,69 @@ export function createKafka(
   return new Kafka({
     clientId: `${config.KAFKA_CLIENT_ID}-${clientSuffix}`,
     brokers: kafkaBrokers(config),
-    logLevel: logLevel.ERROR,
+    logLevel: KAFKAJS_LEVELS[config.LOG_LEVEL],
+    logCreator: kafkaLogCreator(appLogger(config)),
     retry: options.retry ?? DEFAULT_KAFKA_RETRY,
   });
+}
+
+/** kafkajs' own lines: errors only, unless LOG_LEVEL asks for debugging (its debug dumps requests). */
+const KAFKAJS_LEVELS: Readonly<Record<Config['LOG_LEVEL'], logLevel>> = {
+  error: logLevel.ERROR,
+  warn: logLevel.ERROR,
+  log: logLevel.ERROR,
+  debug: logLevel.INFO,
+  verbose: logLevel.DEBUG,
+};
+
+/**
+ * Messages of the protocol errors kafkajs marks retriable (COORDINATOR_LOAD_IN_PROGRESS,
+ * COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, LEADER_NOT_AVAILABLE…). kafkajs logs a failed
+ * response at ERROR with only the message, then retries it itself; its table (kafkajs 2.x is
+ * final) is the one place that says which are retriable.
+ */
+// kafkajs exports no list of its protocol errors; this is its own table.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkajsProtocolErrors = require('kafkajs/src/protocol/error') as {
+  readonly errorCodes: readonly { readonly retriable: boolean; readonly message: string }[];
+};
+const RETRIABLE_KAFKA_MESSAGES: ReadonlySet<string> = new Set(
+  kafkajsProtocolErrors.errorCodes.filter((error) => error.retriable).map((error) => error.message),
+);
+
+/**
+ * Routes kafkajs' lines to pino (context `kafkajs`). A failed response with a retriable error
+ * is a state kafkajs rides out (a broker just started is still loading its coordinator), so it
+ * is logged at info with `retriable: true`, not as an error.
+ */
+export function kafkaLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...extra } = log;
+      const retriable = typeof extra.error === 'string' && RETRIABLE_KAFKA_MESSAGES.has(extra.error);
+      const fields = { context: 'kafkajs', namespace, ...extra, ...(retriable ? { retriable } : {}) };
+      switch (level) {
+        case logLevel.ERROR:
+          if (retriable) logger.info(fields, message);
+          else logger.error(fields, message);
+          return;
+        case logLevel.WARN:
+          logger.warn(fields, message);
+          return;
+        case logLevel.INFO:
+          logger.info(fields, message);
+          return;
+        case logLevel.DEBUG:
+          logger.debug(fields, message);
+          return;
+        case logLevel.NOTHING:
+          return;
+        default: {
+          const unknown: never = level;
+          logger.warn(fields, `${message} (kafkajs level ${String(unknown)})`);
+        }
+      }
+    };
 }
 
 /** Topics are created explicitly (the broker has auto-create off). Existing topics are left alone. */
@@ -115,7 +178,7 @@ export async function retryRetriableKafka<T>(
           error,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2_000)));
+      await sleep(backoffDelay(attempt, { initialMs: 100, maxMs: 2_000 }));
     }
   }
 }

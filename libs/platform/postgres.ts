@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Pool, type PoolConfig } from 'pg';
+import { Client, Pool, type ClientBase, type PoolClient, type PoolConfig } from 'pg';
 
 export function createPool(
   connectionString: string,
@@ -14,6 +14,49 @@ export function createPool(
   // The failed query reports the error; release() then drops the client, which is no longer queryable.
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
+}
+
+/** Clients whose connection may be mid-protocol or dead: destroyed on release, never reused. */
+const brokenClients = new WeakSet<ClientBase>();
+
+/** Marks a client as unusable (a COPY that failed half-way): withTransaction then neither rolls back nor reuses it. */
+export function markClientBroken(client: ClientBase): void {
+  brokenClients.add(client);
+}
+
+/** Returns a client to its pool, or destroys it if it was marked broken. */
+export function releaseClient(client: PoolClient): void {
+  client.release(brokenClients.has(client));
+}
+
+/**
+ * Runs `work` between BEGIN and COMMIT on a client the caller holds. On failure it rolls back
+ * and rethrows; a client marked broken is not rolled back, and one whose ROLLBACK fails is
+ * marked broken, so releaseClient discards it rather than hand a bad connection to the pool.
+ */
+export async function inTransaction<T>(
+  client: ClientBase,
+  work: (client: ClientBase) => Promise<T>,
+): Promise<T> {
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    if (!brokenClients.has(client)) await client.query('ROLLBACK').catch(() => brokenClients.add(client));
+    throw error;
+  }
+}
+
+/** A client from the pool, `work` in one transaction on it (see inTransaction), the client released. */
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    return await inTransaction(client, () => work(client));
+  } finally {
+    releaseClient(client);
+  }
 }
 
 /** Creates the database named in the URL if it does not exist (connects to `postgres` to do so). */
@@ -91,18 +134,17 @@ export async function migrate(
     const have = new Set(done.rows.map((row) => row.version));
     for (const migration of migrations) {
       if (have.has(migration.version)) continue;
-      await client.query('BEGIN');
       try {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (context, version, name) VALUES ($1, $2, $3)', [
-          context,
-          migration.version,
-          migration.name,
-        ]);
-        await client.query('COMMIT');
+        await inTransaction(client, async () => {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO schema_migrations (context, version, name) VALUES ($1, $2, $3)', [
+            context,
+            migration.version,
+            migration.name,
+          ]);
+        });
         applied.push(migration.version);
       } catch (error) {
-        await client.query('ROLLBACK');
         throw new Error(`migration ${context}/${migration.version}_${migration.name} failed`, {
           cause: error,
         });
@@ -112,7 +154,7 @@ export async function migrate(
     await client
       .query('SELECT pg_advisory_unlock(hashtext($1))', ['throughline.migrations'])
       .catch(() => undefined);
-    client.release();
+    releaseClient(client);
   }
   return applied;
 }

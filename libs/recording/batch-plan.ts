@@ -5,7 +5,14 @@ import {
   type ContractIssue,
 } from '@throughline/contracts';
 import type { EventToAppend, StreamAppend } from '@throughline/event-store';
-import { ThroughlineError, ValidationError, type AgencyName } from '@throughline/platform';
+import {
+  TRACEPARENT_HEADER,
+  ThroughlineError,
+  ValidationError,
+  classifyFailure,
+  validTraceparent,
+  type AgencyName,
+} from '@throughline/platform';
 
 /**
  * The pure centre of the recorder: one Kafka batch (one topic-partition) in, what to
@@ -60,6 +67,8 @@ export interface Lineage {
   /** ISO-8601, from the Kafka message timestamp. */
   readonly kafkaTimestamp: string | null;
   readonly recordedBy: typeof RECORDED_BY;
+  /** The W3C trace context of the publishing request, when the message carried a valid one. */
+  readonly traceparent?: string;
 }
 
 export type DeadLetterReason = 'unparseable' | 'contract-violation' | 'store-rejected';
@@ -138,6 +147,7 @@ export function lineageOf(
   message: IncomingMessage,
   event: AgencyEvent,
 ): Lineage {
+  const traceparent = validTraceparent(message.headers[TRACEPARENT_HEADER]);
   return {
     topic: batch.topic,
     partition: batch.partition,
@@ -147,6 +157,8 @@ export function lineageOf(
     sourceSystem: event.source.system,
     kafkaTimestamp: isoTimestamp(message.timestamp),
     recordedBy: RECORDED_BY,
+    // Never a malformed header: it would be stored for good.
+    ...(traceparent === undefined ? {} : { traceparent }),
   };
 }
 
@@ -172,15 +184,13 @@ export function deadLetterOf(
 
 /**
  * true when the store refused the input itself, so retrying cannot help and the culprit is
- * to be isolated and dead-lettered: a non-retriable ThroughlineError (validation, an event
- * id used on another stream) or a PostgreSQL data exception (class 22, e.g. a NUL in text).
- * Anything else, known or not, is treated as the database being unwell: retry, never
- * dead-letter a good event because a connection failed in an unfamiliar way.
+ * to be isolated and dead-lettered: the retry rule's `dead-letter` (classifyFailure), e.g. a
+ * validation, an event id used on another stream, a PostgreSQL data exception (class 22, a NUL
+ * in text) or integrity violation. Anything else, known or not, is retried: never dead-letter
+ * a good event because a connection failed in an unfamiliar way.
  */
 export function isRefusedByStore(error: unknown): boolean {
-  if (error instanceof ThroughlineError) return !error.retriable;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+  return classifyFailure(error).action === 'dead-letter';
 }
 
 /** Why the store refused an event, as issues for its dead letter. */

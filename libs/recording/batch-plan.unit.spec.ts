@@ -245,7 +245,34 @@ describe('isRefusedByStore', () => {
     expect(isRefusedByStore(Object.assign(new Error('not accepting connections'), { code: '55000' }))).toBe(
       false,
     );
+    // A concurrent writer won the race: the redo sees its row.
     expect(isRefusedByStore(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+    expect(isRefusedByStore(Object.assign(new Error('null value in column'), { code: '23502' }))).toBe(true);
+    expect(isRefusedByStore(new ThroughlineError('CONFIGURATION', 'misconfigured'))).toBe(false);
     expect(isRefusedByStore(new Error('timeout exceeded when trying to connect'))).toBe(false);
+  });
+});
+
+describe('lineage trace context', () => {
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const withHeaders = (offset: number, headers: Record<string, string>): IncomingMessage => {
+    const plain = message(offset, referral('LA926-000001'));
+    return { ...plain, headers: { ...plain.headers, ...headers } };
+  };
+
+  it('keeps the message traceparent in the stored metadata, and never a malformed one', () => {
+    const plan = planBatch(
+      batch([
+        withHeaders(1, { traceparent }),
+        withHeaders(2, { traceparent: 'not-a-traceparent' }),
+        withHeaders(3, { traceparent: traceparent.toUpperCase() }),
+        withHeaders(4, {}),
+      ]),
+    );
+    const stored = plan.accepted.map((accepted) => accepted.event.metadata?.traceparent);
+    expect(stored).toEqual([traceparent, undefined, undefined, undefined]);
+    expect(
+      plan.accepted.slice(1).every((accepted) => !('traceparent' in (accepted.event.metadata ?? {}))),
+    ).toBe(true);
   });
 });

@@ -49,6 +49,7 @@ export {
   type RecorderMetrics,
   type RecorderOptions,
   type RecorderState,
+  type RecordedBatch,
 } from './recorder';
 export {
   DeadLetterRedriver,

@@ -8,12 +8,18 @@ import {
   type Kafka,
   type Producer,
 } from 'kafkajs';
+import { SpanKind } from '@opentelemetry/api';
 import type { AppendResult, EventStore, StreamAppend } from '@throughline/event-store';
 import {
   AGENCIES,
+  TRACEPARENT_HEADER,
   UnavailableError,
+  withLinkedSpan,
+  RetriesExhaustedError,
+  backoffDelay,
+  classifyFailure,
   ensureTopics,
-  isRetriable,
+  sleep,
   allTopics,
   retryRetriableKafka,
   type AgencyName,
@@ -66,7 +72,7 @@ export interface RecorderOptions {
    * past the failing batch. Default 300000 (RECORDER_MAX_RETRY_MS).
    */
   readonly maxRetryMs?: number;
-  /** Longest pause between two attempts; pauses double from 100 ms up to it. Default 5000. */
+  /** Longest pause between two attempts; pauses double from 100 ms up to it (with jitter). Default 5000. */
   readonly maxBackoffMs?: number;
   /**
    * Partitions whose batches are recorded at once (kafkajs partitionsConsumedConcurrently).
@@ -75,6 +81,15 @@ export interface RecorderOptions {
    * one batch is validated while another is in the database. Default 3.
    */
   readonly partitionsConcurrently?: number;
+  /** Told after each batch is recorded and committed (for metrics). Must not throw. */
+  readonly onBatchRecorded?: (batch: RecordedBatch) => void;
+}
+
+export interface RecordedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: number;
+  readonly durationMs: number;
 }
 
 /**
@@ -93,17 +108,8 @@ const FIRST_BACKOFF_MS = 100;
 /** A retry pause is cut in slices this long, to heartbeat and to notice a stop. */
 const PAUSE_SLICE_MS = 250;
 
-/** Thrown once the recorder has given up on a batch: the consumer is not restarted. */
-export class RecorderGaveUpError extends Error {
-  readonly retriable = false;
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'RecorderGaveUpError';
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Thrown once the recorder has given up on a batch (the retry rule's `stop`): the consumer is not restarted. */
+export class RecorderGaveUpError extends RetriesExhaustedError {}
 
 export interface RecorderMetrics {
   readonly messagesConsumed: number;
@@ -135,6 +141,16 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
     decoded[name] = values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))).join(',');
   }
   return decoded;
+}
+
+function batchAttributes(batch: EachBatchPayload['batch']) {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': batch.topic,
+    'messaging.destination.partition.id': String(batch.partition),
+    'messaging.batch.message_count': batch.messages.length,
+  };
 }
 
 function countStored(results: readonly AppendResult[]): { stored: number; duplicates: number } {
@@ -368,7 +384,13 @@ export class Recorder {
     for (let attempt = 0; ; attempt += 1) {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       try {
-        await this.recordBatchOnce(payload);
+        // One span per batch attempt, linked to each message's trace: never a span per message.
+        await withLinkedSpan(
+          `process ${batch.topic}`,
+          batch.messages.map((message) => message.headers?.[TRACEPARENT_HEADER]),
+          { kind: SpanKind.CONSUMER, attributes: batchAttributes(batch) },
+          () => this.recordBatchOnce(payload),
+        );
         this.failingSince = undefined;
         return;
       } catch (error) {
@@ -377,13 +399,20 @@ export class Recorder {
         this.failingSince ??= now;
         const failingFor = now - this.failingSince;
         const where = `batch ${batch.topic}:${batch.partition} from offset ${batch.firstOffset()}`;
-        const kind = isRetriable(error) ? 'retriable failure' : 'UNEXPECTED failure';
+        // The retry rule: `stop` gives up at once; anything else is retried within the bound
+        // (a refused event never gets here: it is dead-lettered by append()).
+        const { action, reason } = classifyFailure(error);
+        const kind = reason === 'unexpected' ? 'UNEXPECTED failure' : `retriable failure (${reason})`;
         const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-        if (failingFor >= maxRetryMs) {
+        const lastError = error instanceof Error ? error.message : String(error);
+        if (action === 'stop' || failingFor >= maxRetryMs) {
           this.state = 'crashed';
           this.gaveUp = new RecorderGaveUpError(
-            `${where}: still failing after ${failingFor} ms (RECORDER_MAX_RETRY_MS ${maxRetryMs}); ` +
-              `the recorder STOPS consuming. Last error: ${error instanceof Error ? error.message : String(error)}`,
+            action === 'stop'
+              ? `${where}: ${reason}, which no retry can fix; the recorder STOPS consuming. Last error: ${lastError}`
+              : `${where}: still failing after ${failingFor} ms (RECORDER_MAX_RETRY_MS ${maxRetryMs}); ` +
+                  `the recorder STOPS consuming. Last error: ${lastError}`,
+            error,
           );
           this.logger.error(
             `GIVING UP: ${this.gaveUp.message}. Nothing past the failing batch is committed; fix the cause ` +
@@ -392,8 +421,7 @@ export class Recorder {
           throw this.gaveUp;
         }
         const pause = Math.min(
-          FIRST_BACKOFF_MS * 2 ** Math.min(attempt, 20),
-          maxBackoffMs,
+          backoffDelay(attempt, { initialMs: FIRST_BACKOFF_MS, maxMs: maxBackoffMs }),
           maxRetryMs - failingFor,
         );
         this.logger.error(
@@ -453,6 +481,12 @@ export class Recorder {
       `${topic}:${partition}`,
       Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(plan.nextOffset))),
     );
+    this.options.onBatchRecorded?.({
+      topic,
+      partition,
+      messages: messages.length,
+      durationMs: this.lastBatchMs,
+    });
   }
 
   private consumerOrThrow(): Consumer {

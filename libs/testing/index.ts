@@ -4,3 +4,5 @@ export * from './recorded';
 export * from './private-postgres';
 export * from './private-kafka';
 export * from './subject-flow';
+export * from './event-store-contract';
+export * from './prometheus';

@@ -5,7 +5,6 @@ import {
   isValidUpn,
   normaliseNhsNumber,
   toContractIssues,
-  type Agency,
 } from '@throughline/contracts';
 import { ThroughlineError, ValidationError } from '@throughline/platform';
 
@@ -23,6 +22,7 @@ export const ACCESS_HEADERS = { userId: 'x-user-id', role: 'x-user-role', purpos
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
+/** The first value of a header, trimmed; absent when empty. */
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   const first = Array.isArray(value) ? value[0] : value;
@@ -30,62 +30,66 @@ function header(headers: Headers, name: string): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-const PURPOSE = /^[a-z][a-z0-9-]{1,63}$/;
-const HEADER_TEXT = /^[\x20-\x7e]{1,200}$/;
+const headerText = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,200}$/, { message: 'printable text, at most 200 characters' });
 
+/** The access headers, after `header()`: every key is present, absent ones as undefined. */
+export const ACCESS_HEADER_SCHEMA = z.object({
+  [ACCESS_HEADERS.userId]: headerText,
+  [ACCESS_HEADERS.role]: headerText.optional(),
+  [ACCESS_HEADERS.purpose]: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,63}$/, {
+      message: 'a lower-case slug such as direct-care, safeguarding or analysis',
+    })
+    .optional()
+    .refine((purpose) => purpose !== undefined, {
+      message: `header ${ACCESS_HEADERS.purpose} is required: say why you are looking (e.g. direct-care, safeguarding, analysis)`,
+      params: { rule: 'required' },
+    }),
+});
+
+/**
+ * Who is asking and why, from the request headers: a missing user is 401 (every access is
+ * recorded against one), any other broken rule a 400 naming the header and the rule.
+ */
 export function accessContextOf(headers: Headers): AccessContext {
-  const userId = header(headers, ACCESS_HEADERS.userId);
-  if (!userId) {
+  const values = {
+    [ACCESS_HEADERS.userId]: header(headers, ACCESS_HEADERS.userId),
+    [ACCESS_HEADERS.role]: header(headers, ACCESS_HEADERS.role),
+    [ACCESS_HEADERS.purpose]: header(headers, ACCESS_HEADERS.purpose),
+  };
+  if (values[ACCESS_HEADERS.userId] === undefined) {
     throw new ThroughlineError(
       'UNAUTHENTICATED',
       `header ${ACCESS_HEADERS.userId} is required: every access is recorded against a user`,
     );
   }
-  const role = header(headers, ACCESS_HEADERS.role);
-  const purpose = header(headers, ACCESS_HEADERS.purpose);
-  const issues = [];
-  if (!HEADER_TEXT.test(userId)) {
-    issues.push({
-      path: `headers.${ACCESS_HEADERS.userId}`,
-      rule: 'pattern',
-      message: 'printable text, at most 200 characters',
-    });
+  const parsed = ACCESS_HEADER_SCHEMA.safeParse(values);
+  if (!parsed.success) {
+    const issues = toContractIssues(parsed.error.issues).map((issue) => ({
+      ...issue,
+      path: `headers.${issue.path}`,
+    }));
+    throw new ValidationError(issues.map((issue) => issue.message).join('; '), issues);
   }
-  if (role !== undefined && !HEADER_TEXT.test(role)) {
-    issues.push({
-      path: `headers.${ACCESS_HEADERS.role}`,
-      rule: 'pattern',
-      message: 'printable text, at most 200 characters',
-    });
-  }
-  if (purpose === undefined) {
-    issues.push({
-      path: `headers.${ACCESS_HEADERS.purpose}`,
-      rule: 'required',
-      message: `header ${ACCESS_HEADERS.purpose} is required: say why you are looking (e.g. direct-care, safeguarding, analysis)`,
-    });
-  } else if (!PURPOSE.test(purpose)) {
-    issues.push({
-      path: `headers.${ACCESS_HEADERS.purpose}`,
-      rule: 'pattern',
-      message: 'a lower-case slug such as direct-care, safeguarding or analysis',
-    });
-  }
-  if (issues.length > 0) throw new ValidationError(issues.map((issue) => issue.message).join('; '), issues);
+  const {
+    [ACCESS_HEADERS.userId]: userId,
+    [ACCESS_HEADERS.role]: role,
+    [ACCESS_HEADERS.purpose]: purpose,
+  } = parsed.data;
   return { userId, role, purpose: purpose as string };
 }
 
-export type ChildIdentifierQuery =
-  | { readonly type: 'nhs-number'; readonly value: string }
-  | { readonly type: 'upn'; readonly value: string }
-  | { readonly type: 'record'; readonly value: string; readonly agency: Agency };
-
-const lookupRequest = z.strictObject({
+/** The body of a lookup. Identifiers travel in a body, never in a URL (URLs end up in logs). */
+export const LOOKUP_REQUEST = z.strictObject({
   identifier: z.discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('nhs-number'),
       value: z
         .string()
+        .meta({ description: '10 digits (spaces allowed) with a valid check digit', example: '943 476 5919' })
         .transform(normaliseNhsNumber)
         .refine(isValidNhsNumber, {
           message: 'not a valid NHS number',
@@ -96,6 +100,7 @@ const lookupRequest = z.strictObject({
       type: z.literal('upn'),
       value: z
         .string()
+        .meta({ description: '13 characters with a valid check letter', example: 'A950000178301' })
         .trim()
         .refine(isValidUpn, { message: 'not a valid UPN', params: { rule: 'upn-check-letter' } }),
     }),
@@ -103,21 +108,11 @@ const lookupRequest = z.strictObject({
       type: z.literal('record'),
       value: z
         .string()
-        .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'record id must be 1-64 of A-Z a-z 0-9 . _ -' }),
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'record id must be 1-64 of A-Z a-z 0-9 . _ -' })
+        .meta({ description: "the agency's own record id", example: 'chs-000123' }),
       agency: z.enum(AGENCY_NAMES),
     }),
   ]),
 });
 
-/** Identifiers travel in a body, never in a URL (URLs end up in logs). */
-export function parseLookupRequest(body: unknown): ChildIdentifierQuery {
-  const parsed = lookupRequest.safeParse(body);
-  if (!parsed.success) {
-    const issues = toContractIssues(parsed.error.issues);
-    throw new ValidationError(
-      `invalid lookup: ${issues.map((issue) => `${issue.path} ${issue.message}`).join('; ')}`,
-      issues,
-    );
-  }
-  return parsed.data.identifier;
-}
+export type ChildIdentifierQuery = z.output<typeof LOOKUP_REQUEST>['identifier'];

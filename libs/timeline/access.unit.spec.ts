@@ -1,5 +1,5 @@
 import { ThroughlineError, ValidationError } from '@throughline/platform';
-import { accessContextOf, parseLookupRequest } from './access';
+import { accessContextOf } from './access';
 
 function thrown(action: () => unknown): unknown {
   try {
@@ -33,29 +33,30 @@ describe('accessContextOf', () => {
     expect(error.issues).toEqual([expect.objectContaining({ path: 'headers.x-purpose', rule: 'required' })]);
     expect(error.message).toContain('x-purpose');
   });
-});
 
-describe('parseLookupRequest', () => {
-  it('accepts an NHS number in its display form', () => {
-    expect(parseLookupRequest({ identifier: { type: 'nhs-number', value: '943 476 5919' } })).toEqual({
-      type: 'nhs-number',
-      value: '9434765919',
-    });
-  });
-
-  it('requires the agency for a record id', () => {
+  it('names each malformed header and its rule, reading the first value of a repeated header', () => {
     const error = thrown(() =>
-      parseLookupRequest({ identifier: { type: 'record', value: 'case-1' } }),
-    ) as ValidationError;
-    expect(error.issues.map((issue) => issue.path)).toEqual(['identifier.agency']);
-  });
-
-  it('rejects an identifier that fails its check', () => {
-    const error = thrown(() =>
-      parseLookupRequest({ identifier: { type: 'upn', value: 'A950000178302' } }),
+      accessContextOf({
+        'x-user-id': ['gp-1', 'gp-2'],
+        'x-user-role': 'nurse\u0007',
+        'x-purpose': 'Direct Care',
+      }),
     ) as ValidationError;
     expect(error.issues).toEqual([
-      expect.objectContaining({ path: 'identifier.value', rule: 'upn-check-letter' }),
+      { path: 'headers.x-user-role', rule: 'pattern', message: 'printable text, at most 200 characters' },
+      {
+        path: 'headers.x-purpose',
+        rule: 'pattern',
+        message: 'a lower-case slug such as direct-care, safeguarding or analysis',
+      },
     ]);
+  });
+
+  it('treats a blank header as missing', () => {
+    expect(thrown(() => accessContextOf({ 'x-user-id': '  ', 'x-purpose': 'audit' }))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+    const error = thrown(() => accessContextOf({ 'x-user-id': 'gp-1', 'x-purpose': ' ' })) as ValidationError;
+    expect(error.issues).toEqual([expect.objectContaining({ path: 'headers.x-purpose', rule: 'required' })]);
   });
 });

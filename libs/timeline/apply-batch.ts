@@ -14,7 +14,7 @@ import {
   subjectsOfIdentityEvent,
   type IdentityEvent,
 } from '@throughline/identity';
-import { ConcurrencyError, ThroughlineError } from '@throughline/platform';
+import { ThroughlineError } from '@throughline/platform';
 import { assertNever } from './assert-never';
 import { childKeyOf, componentsOf, identifiersOf, type SubjectIdentifier } from './identity';
 
@@ -27,7 +27,6 @@ export interface SkippedEvent {
 }
 
 export interface BatchResult {
-  readonly lastPosition: bigint;
   readonly projected: number;
   readonly skipped: readonly SkippedEvent[];
 }
@@ -72,17 +71,6 @@ function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | SkippedEven
       issues,
     };
   }
-}
-
-/** Locks the checkpoint row and checks it: a second projector of the same name cannot double-apply. */
-async function claimCheckpoint(client: ClientBase, projection: string, expected: bigint): Promise<void> {
-  const row = await client.query<{ position: string }>(
-    'SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE',
-    [projection],
-  );
-  const actual = row.rows[0]?.position ?? 'missing';
-  if (actual !== expected.toString())
-    throw new ConcurrencyError(`projection:${projection}`, expected.toString(), actual);
 }
 
 const identifierTag = (identifier: SubjectIdentifier) => `${identifier.kind}:${identifier.value}`;
@@ -358,17 +346,15 @@ async function recordSkipped(
 }
 
 /**
- * Applies one subscription batch inside the caller's transaction, checkpoint included:
- * all of it is kept, or none of it and the batch is redone.
+ * Applies one subscription batch inside the caller's transaction (the runner's, which claims
+ * and moves the checkpoint around it): all of it is kept, or none of it and the batch is redone.
  */
 export async function applyBatch(
   client: ClientBase,
   projection: string,
-  expectedCheckpoint: bigint,
   batch: readonly RecordedEvent[],
   salt: string,
 ): Promise<BatchResult> {
-  await claimCheckpoint(client, projection, expectedCheckpoint);
   const entries: TimelineEntryDraft[] = [];
   const skipped: SkippedEvent[] = [];
   const projectedEvents: RecordedEvent[] = [];
@@ -395,11 +381,5 @@ export async function applyBatch(
   await markLastSeen(client, projectedEvents);
   await insertEntries(client, entries);
   await recordSkipped(client, projection, skipped);
-  const lastPosition = batch.length > 0 ? batch[batch.length - 1].position : expectedCheckpoint;
-  await client.query(
-    `UPDATE projection_checkpoints SET position = $2, skipped_events = skipped_events + $3, updated_at = now()
-     WHERE name = $1`,
-    [projection, lastPosition.toString(), skipped.length],
-  );
-  return { lastPosition, projected: entries.length, skipped };
+  return { projected: entries.length, skipped };
 }

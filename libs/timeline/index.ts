@@ -35,8 +35,9 @@ export {
 } from './identity';
 export {
   ACCESS_HEADERS,
+  ACCESS_HEADER_SCHEMA,
+  LOOKUP_REQUEST,
   accessContextOf,
-  parseLookupRequest,
   type AccessContext,
   type ChildIdentifierQuery,
 } from './access';

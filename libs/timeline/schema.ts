@@ -1,5 +1,7 @@
-import type { Pool } from 'pg';
-import { migrate, migrationsDirectory, readMigrations } from '@throughline/platform';
+import type { ClientBase, Pool } from 'pg';
+import { checkpointTable } from '@throughline/event-store';
+import { migrate, migrationsDirectory, readMigrations, withTransaction } from '@throughline/platform';
+import type { BatchResult } from './apply-batch';
 
 /** The folder holding this context's migrations, from source (jest) and from dist/ alike. */
 export function timelineMigrationsDirectory(): string {
@@ -21,25 +23,23 @@ export const READ_MODEL_TABLES = [
   'projection_skipped_events',
 ] as const;
 
+/** The projection's checkpoint rows, with the count of events it skipped. */
+export const PROJECTION_CHECKPOINTS = checkpointTable<BatchResult>('projection_checkpoints', {
+  skipped_events: (result) => result.skipped.length,
+});
+
+/** Empties the read models, inside the caller's transaction. */
+export async function truncateTimelineReadModels(client: ClientBase): Promise<void> {
+  await client.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
+}
+
 /**
  * Empties the read models and resets the projection's checkpoint, in one transaction, so
  * the next run replays the whole store. The projector must not be running.
  */
 export async function resetTimelineReadModels(pool: Pool, projection: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
-    await client.query(
-      `INSERT INTO projection_checkpoints (name, position, skipped_events) VALUES ($1, 0, 0)
-       ON CONFLICT (name) DO UPDATE SET position = 0, skipped_events = 0, updated_at = now()`,
-      [projection],
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await withTransaction(pool, async (client) => {
+    await truncateTimelineReadModels(client);
+    await PROJECTION_CHECKPOINTS.reset(client, projection);
+  });
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConcurrencyError, ThroughlineError, ValidationError } from '@throughline/platform';
-import { waitFor } from '@throughline/testing';
 import {
   EventIdConflictError,
   StreamTombstonedError,
@@ -9,7 +8,8 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type RecordedEvent,
-} from './port';
+} from '@throughline/event-store';
+import { waitFor } from './database';
 
 /**
  * The behaviour every EventStore adapter must show. The store is shared by all cases (a

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { AGENCY_NAMES } from '@throughline/contracts';
+import {
+  IDENTITY_EVENT_TYPES,
+  LINK_METHODS,
+  actor,
+  conflictFlagged,
+  matchProposed,
+  type CommandResult,
+  type ConflictView,
+  type LinkerStatus,
+  type ProposalView,
+} from '@throughline/identity';
+import type { ChildTimeline, ProjectionStatus } from '@throughline/timeline';
+
+/**
+ * The projection's responses as zod schemas: /docs is generated from them. Each one
+ * `satisfies` the type its service returns, so a required field served but not documented,
+ * or documented with another type, fails the type-check. Requests are the contexts' own
+ * schemas (LOOKUP_REQUEST, IDENTITY_REVIEW_REQUESTS), which parse them.
+ */
+
+const timestamp = z.string().meta({ format: 'date-time', example: '2024-11-05T09:00:00.000Z' });
+const uuid = z.string().meta({ format: 'uuid' });
+const position = z.number().int().nonnegative().meta({ description: 'store position' });
+const childKey = z.string().meta({ example: 'ch_3f2a9c0d1e4b5a6c7d8e' });
+const agency = z.enum(AGENCY_NAMES);
+
+export const lookupResponse = z.object({ childKey }) satisfies z.ZodType<{ childKey: string }>;
+
+const outcomeDomain = z.object({
+  framework: z.string().meta({ example: 'ecm' }),
+  domain: z.string().meta({ example: 'stay-safe' }),
+  label: z.string().optional().meta({ example: 'Stay safe' }),
+});
+
+const indicator = z.object({
+  name: z.string().meta({ example: 'attendance' }),
+  value: z.number().meta({ example: 91.2 }),
+  unit: z.string().optional().meta({ example: '%', description: 'for a measure; absent for a rating' }),
+  scale: z
+    .object({ name: z.string(), min: z.number(), max: z.number() })
+    .optional()
+    .meta({ example: { name: 'ten-point', min: 1, max: 10 } }),
+});
+
+const lineage = z.object({
+  eventId: uuid,
+  topic: z.string().optional(),
+  partition: z.number().int().nonnegative().optional(),
+  offset: z.string().optional().meta({ description: 'Kafka offset (64-bit, as a string)' }),
+  storePosition: position,
+  publisher: z.string().optional(),
+  sourceSystem: z.string(),
+  storedSchemaVersion: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'The contract version the agency sent; the store keeps the event as sent.' }),
+  schemaVersion: z.number().int().optional().meta({
+    description:
+      'The contract version the entry was built from: the stored event upcast to the current version.',
+  }),
+});
+
+const timelineEntry = z.object({
+  position,
+  occurredAt: z.string().meta({ format: 'date-time', example: '2024-11-05T09:00:00+00:00' }),
+  agency,
+  type: z.string().meta({ example: 'social-care.referral.received' }),
+  summary: z.string().meta({ example: 'Referral received from Schools — primary need: Abuse or neglect' }),
+  outcomeDomain,
+  kind: z.enum(['fact', 'observation']),
+  indicator: indicator.optional(),
+  narrative: z.string().optional(),
+  perspective: z.enum(['child', 'family', 'professional']).optional(),
+  observerRole: z.string().optional().meta({ example: 'class teacher' }),
+  confidence: z.enum(['low', 'medium', 'high']).optional(),
+  reviewDate: z.string().optional().meta({ format: 'date' }),
+  lineage,
+});
+
+const subject = z.object({
+  streamId: z.string().meta({ example: 'health-chs-000123' }),
+  agency,
+  recordId: z.string(),
+  identifiers: z.array(z.object({ kind: z.enum(['nhs-number', 'upn', 'former-upn']), value: z.string() })),
+  linkedBy: z.enum(['first-record', ...LINK_METHODS]),
+  firstSeenPosition: position,
+  lastSeenPosition: position,
+});
+
+const link = z.object({
+  streamId: z.string().meta({ description: 'the record the link was decided for' }),
+  linkedTo: z.string(),
+  method: z.enum(LINK_METHODS),
+  evidence: z
+    .record(z.string(), z.unknown())
+    .meta({ description: 'shared identifiers, the confirmed proposal and score, or the reason' }),
+  by: actor,
+  at: timestamp,
+  linkedAtPosition: position,
+});
+
+const linkHistoryEntry = z.object({
+  position,
+  type: z.enum(IDENTITY_EVENT_TYPES).meta({ example: 'identity.subject.unlinked' }),
+  subjects: z.array(z.string()),
+  at: timestamp,
+  by: actor,
+  method: z.string().optional(),
+  reason: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).meta({ description: 'the rest of the identity event' }),
+});
+
+export const childTimeline = z.object({
+  childKey,
+  mergedChildKeys: z
+    .array(z.string())
+    .meta({ description: 'keys of children found to be this one and merged into it' }),
+  subjects: z.array(subject),
+  links: z.array(link),
+  linkHistory: z
+    .array(linkHistoryEntry)
+    .meta({ description: 'links, unlinks, proposals, decisions and conflicts' }),
+  entries: z.array(timelineEntry),
+}) satisfies z.ZodType<ChildTimeline>;
+
+const checkpointFields = {
+  head: z.number().int().nonnegative().meta({ description: 'highest committed store position' }),
+  lag: z.number().int().nonnegative().meta({ description: 'head − checkpoint' }),
+  running: z.boolean(),
+  lastError: z.string().optional(),
+};
+
+export const projectionStatus = z.object({
+  projection: z.string(),
+  checkpoint: z.number().int().nonnegative().meta({ description: 'last store position in the read models' }),
+  ...checkpointFields,
+  skippedEvents: z
+    .number()
+    .int()
+    .nonnegative()
+    .meta({ description: 'stored events that were not valid contracts' }),
+}) satisfies z.ZodType<ProjectionStatus>;
+
+export const linkerStatus = z.object({
+  linker: z.string().meta({ example: 'identity-linker' }),
+  checkpoint: z
+    .number()
+    .int()
+    .nonnegative()
+    .meta({ description: 'last store position the linker has linked' }),
+  ...checkpointFields,
+  appendedEvents: z
+    .number()
+    .int()
+    .nonnegative()
+    .meta({ description: 'identity events appended since start' }),
+}) satisfies z.ZodType<LinkerStatus>;
+
+const proposal = z.object({
+  proposalId: uuid,
+  subject: z.string().meta({ example: 'health-chs-1' }),
+  candidate: z.string().meta({ example: 'education-pupil-7' }),
+  score: z.number().meta({ description: 'bits (sum of the field weights)' }),
+  threshold: z.number().meta({ description: 'the score at which a pair is proposed' }),
+  evidence: matchProposed.shape.evidence.meta({
+    description:
+      'per field: agree, partial, disagree or missing, and its weight in bits (log2 likelihood ratio)',
+  }),
+  status: z.enum(['open', 'confirmed', 'rejected', 'superseded']),
+  proposedAt: timestamp,
+  decidedBy: actor.optional(),
+  decidedAt: timestamp.optional(),
+  reason: z.string().optional(),
+}) satisfies z.ZodType<ProposalView>;
+
+export const proposalList = z.object({ proposals: z.array(proposal) });
+
+const conflict = z.object({
+  conflictId: uuid,
+  subject: z.string(),
+  others: z.array(z.string()),
+  rule: conflictFlagged.shape.rule,
+  shared: conflictFlagged.shape.shared.meta({
+    description: 'identifiers shared, each with the record it is shared with',
+  }),
+  conflicts: conflictFlagged.shape.conflicts.meta({
+    description: 'what contradicts: kind, the two values, between which records',
+  }),
+  flaggedAt: timestamp,
+}) satisfies z.ZodType<ConflictView>;
+
+export const conflictList = z.object({ conflicts: z.array(conflict) });
+
+export const identityCommandResult = z.object({
+  streamId: z.string(),
+  eventId: uuid,
+  type: z.enum(IDENTITY_EVENT_TYPES),
+  position: position.meta({
+    description: 'store position of the event; the change is visible once the projection passes it',
+  }),
+}) satisfies z.ZodType<CommandResult>;

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { RetriesExhaustedError, createPool } from '@throughline/platform';
+import { createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
+import type { RecordedEvent } from './port';
+import { PostgresEventStore } from './postgres-event-store';
+import {
+  CheckpointedSubscriptionRunner,
+  checkpointTable,
+  type CheckpointedHandler,
+  type SubscriptionObserver,
+} from './subscription-runner';
+
+/**
+ * The checkpointed subscription runner on the real database, with a toy read model: a table of
+ * the positions it saw, and a checkpoint table of its own counting them.
+ */
+
+let database: TestDatabase;
+let store: PostgresEventStore;
+let pool: Pool;
+
+beforeAll(async () => {
+  database = await createTestDatabase('tl_subscription_runner');
+  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
+  pool = createPool(database.url);
+  await pool.query(`
+    CREATE TABLE runner_seen (name text NOT NULL, position bigint NOT NULL, PRIMARY KEY (name, position));
+    CREATE TABLE runner_checkpoints (
+      name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0, seen_events bigint NOT NULL DEFAULT 0,
+      updated_at timestamptz NOT NULL DEFAULT now())`);
+});
+
+const runners: CheckpointedSubscriptionRunner<number>[] = [];
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+});
+afterAll(async () => {
+  await store?.close();
+  await pool?.end();
+  await database?.drop();
+});
+
+const checkpoints = checkpointTable<number>('runner_checkpoints', { seen_events: (seen) => seen });
+
+async function append(count: number): Promise<bigint> {
+  const [result] = await store.appendMany([
+    {
+      streamId: `runner-${randomUUID()}`,
+      events: Array.from({ length: count }, (_, n) => ({
+        eventId: randomUUID(),
+        type: 'Ticked',
+        data: { n },
+      })),
+    },
+  ]);
+  return result.positions[result.positions.length - 1];
+}
+
+/** The toy read model: one row per position seen; `fault` (when set) fails the batch after its writes. */
+function toyModel(name: string, fault: { error?: unknown; calls: number } = { calls: 0 }) {
+  const handler: CheckpointedHandler<number> = {
+    async handleBatch(client: PoolClient, batch: readonly RecordedEvent[]) {
+      fault.calls += 1;
+      await client.query('INSERT INTO runner_seen (name, position) SELECT $1, unnest($2::bigint[])', [
+        name,
+        batch.map((event) => event.position.toString()),
+      ]);
+      if (fault.error !== undefined) throw fault.error;
+      return batch.length;
+    },
+    async reset(client) {
+      await client.query('DELETE FROM runner_seen WHERE name = $1', [name]);
+    },
+  };
+  return { handler, fault };
+}
+
+interface Observed {
+  readonly committed: { events: number; position: bigint; lastRecordedAt: Date | undefined }[];
+  readonly failed: { error: unknown; willRetry: boolean }[];
+}
+
+function startRunner(name: string, handler: CheckpointedHandler<number>, observed?: Observed) {
+  const observer: SubscriptionObserver | undefined = observed && {
+    batchCommitted: (info) => observed.committed.push(info),
+    failed: (info) => observed.failed.push(info),
+  };
+  const errors: string[] = [];
+  const runner = new CheckpointedSubscriptionRunner({
+    name,
+    pool,
+    store,
+    checkpoints,
+    handler,
+    batchSize: 3,
+    retryBackoffMs: 10,
+    maxBackoffMs: 50,
+    observer,
+    logger: { log: () => undefined, warn: () => undefined, error: (message) => errors.push(message) },
+  });
+  runners.push(runner);
+  return { runner, errors };
+}
+
+async function seen(name: string): Promise<bigint[]> {
+  const result = await pool.query<{ position: string }>(
+    'SELECT position FROM runner_seen WHERE name = $1 ORDER BY position',
+    [name],
+  );
+  return result.rows.map((row) => BigInt(row.position));
+}
+
+it('catches up from its checkpoint in batches, each with the checkpoint, and tells the observer', async () => {
+  const name = `catch-up-${randomUUID()}`;
+  const before = await store.headPosition();
+  const head = await append(7);
+  const observed: Observed = { committed: [], failed: [] };
+  const { runner } = startRunner(name, toyModel(name).handler, observed);
+  await runner.start();
+  await runner.waitForPosition(head);
+
+  expect((await seen(name)).filter((position) => position > before)).toHaveLength(7);
+  const status = await runner.status();
+  expect(status).toMatchObject({ name, running: true, lag: Number((await store.headPosition()) - head) });
+  expect(status.checkpoint).toBe(Number(head));
+  expect(status.counters.seen_events).toBe(Number(head));
+  expect(status.lastError).toBeUndefined();
+  expect(observed.committed.reduce((sum, batch) => sum + batch.events, 0)).toBe(Number(head));
+  expect(observed.committed.every((batch) => batch.events <= 3)).toBe(true);
+  expect(observed.committed.at(-1)?.position).toBe(head);
+  expect(observed.committed.at(-1)?.lastRecordedAt).toBeInstanceOf(Date);
+  expect(observed.failed).toEqual([]);
+});
+
+it('starts from a checkpoint row already there (an upgraded database): nothing is replayed', async () => {
+  const name = `upgraded-${randomUUID()}`;
+  const upTo = await append(2);
+  await pool.query('INSERT INTO runner_checkpoints (name, position, seen_events) VALUES ($1, $2, 5)', [
+    name,
+    upTo.toString(),
+  ]);
+  const next = await append(2);
+  const { runner } = startRunner(name, toyModel(name).handler);
+  await runner.start();
+  await runner.waitForPosition(next);
+  expect(await seen(name)).toEqual([upTo + 1n, upTo + 2n]);
+  expect((await runner.status()).counters.seen_events).toBe(7);
+});
+
+it('keeps nothing of a failed batch, retries with backoff, and goes on once the fault is gone', async () => {
+  const name = `retry-${randomUUID()}`;
+  const head = await append(2);
+  const { handler, fault } = toyModel(name, { error: new Error('injected fault'), calls: 0 });
+  const observed: Observed = { committed: [], failed: [] };
+  const { runner } = startRunner(name, handler, observed);
+  await runner.start();
+  await waitFor(() => fault.calls >= 3, { message: 'three attempts' });
+  const failing = await runner.status();
+  expect(failing.lastError).toBe('injected fault');
+  expect(failing.checkpoint).toBe(0);
+  expect(await seen(name)).toEqual([]);
+  expect(observed.failed.length).toBeGreaterThanOrEqual(2);
+  expect(observed.failed.every((failure) => failure.willRetry)).toBe(true);
+
+  fault.error = undefined;
+  await runner.waitForPosition(head);
+  expect((await runner.status()).lastError).toBeUndefined();
+  expect(await seen(name)).toHaveLength(Number(head));
+});
+
+it('stops loudly, for good, when the retry rule says stop; waiters are told at once', async () => {
+  const name = `stop-${randomUUID()}`;
+  const head = await append(1);
+  const { handler, fault } = toyModel(name, { error: new RetriesExhaustedError('cannot go on'), calls: 0 });
+  const observed: Observed = { committed: [], failed: [] };
+  const { runner, errors } = startRunner(name, handler, observed);
+  await runner.start();
+  await expect(runner.waitForPosition(head, 20_000)).rejects.toThrow(/stopped: cannot go on/);
+  expect(runner.isRunning()).toBe(false);
+  expect(observed.failed.map((failure) => failure.willRetry)).toEqual([false]);
+  expect(errors.some((message) => message.includes('STOPS'))).toBe(true);
+  const calls = fault.calls;
+  await new Promise((resolve) => setTimeout(resolve, 200)); // a stopped runner makes no attempt, however long
+  expect(fault.calls).toBe(calls);
+  expect((await runner.status()).lastError).toBe('cannot go on');
+
+  // Fixed and started again, it goes on from its checkpoint.
+  fault.error = undefined;
+  await runner.start();
+  await runner.waitForPosition(head);
+  expect(runner.isRunning()).toBe(true);
+});
+
+it('rebuilds: empties the read model, resets the checkpoint and replays the store', async () => {
+  const name = `rebuild-${randomUUID()}`;
+  const head = await append(3);
+  const { runner } = startRunner(name, toyModel(name).handler);
+  await runner.start();
+  await runner.waitForPosition(head);
+  await pool.query('INSERT INTO runner_seen (name, position) VALUES ($1, -1)', [name]); // not from the store
+  await runner.rebuild();
+  await runner.waitForPosition(head);
+  const positions = await seen(name);
+  expect(positions[0]).toBe(1n);
+  expect(positions).toHaveLength(Number(await store.headPosition()));
+  expect((await runner.status()).counters.seen_events).toBe(positions.length);
+});
+
+it('two runners of one name never apply a batch twice: the checkpoint claim refuses the second', async () => {
+  const name = `twins-${randomUUID()}`;
+  const [first, second] = [
+    startRunner(name, toyModel(name).handler),
+    startRunner(name, toyModel(name).handler),
+  ];
+  await Promise.all([first.runner.start(), second.runner.start()]);
+  const head = await append(10);
+  await first.runner.waitForPosition(head);
+  await second.runner.waitForPosition(head);
+  const positions = await seen(name);
+  expect(new Set(positions).size).toBe(positions.length); // the primary key would have refused a double anyway
+  expect(positions).toHaveLength(Number(await store.headPosition()));
+});

@@ -1,0 +1,382 @@
+import { Logger } from '@nestjs/common';
+import type { ClientBase, Pool, PoolClient } from 'pg';
+import {
+  ConcurrencyError,
+  UnavailableError,
+  backoffDelay,
+  classifyFailure,
+  sleep,
+  withBatchSpan,
+  withTransaction,
+} from '@throughline/platform';
+import type { EventStore, RecordedEvent, Subscription } from './port';
+
+/** Told what a runner does, for metrics. Must not throw. */
+export interface SubscriptionObserver {
+  /** After a batch's transaction committed. */
+  batchCommitted(info: {
+    readonly name: string;
+    readonly events: number;
+    readonly durationMs: number;
+    readonly position: bigint;
+    readonly lastRecordedAt: Date | undefined;
+  }): void;
+  /** A batch or the subscription failed; `willRetry` false when the runner stops for good. */
+  failed(info: { readonly name: string; readonly error: unknown; readonly willRetry: boolean }): void;
+}
+
+type Queryable = Pick<Pool, 'query'>;
+
+export interface CheckpointRow {
+  readonly position: bigint;
+  /** The row's counters by column, e.g. `skipped_events`. */
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/**
+ * Where a read model keeps its checkpoint, one row per runner name. `claim` and `advance` run
+ * inside the batch transaction, so the checkpoint moves with the effects it covers.
+ */
+export interface CheckpointStore<R> {
+  /** The committed position, creating the row at 0 when there is none. */
+  open(db: Queryable, name: string): Promise<bigint>;
+  /** Locks the row; ConcurrencyError unless it is at `expected` (another runner of that name moved it). */
+  claim(client: ClientBase, name: string, expected: bigint): Promise<void>;
+  /** Moves the row to `position`, adding the batch's counters from its report. */
+  advance(client: ClientBase, name: string, position: bigint, report: R): Promise<void>;
+  /** Back to 0, counters too (a rebuild). */
+  reset(client: ClientBase, name: string): Promise<void>;
+  read(db: Queryable, name: string): Promise<CheckpointRow>;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * A checkpoint table `(name text PRIMARY KEY, position bigint, <counter> bigint…, updated_at
+ * timestamptz)`, as the read models' migrations create them. `counters` names columns that add
+ * up a number from each batch's report (e.g. events skipped).
+ */
+export function checkpointTable<R>(
+  table: string,
+  counters: Readonly<Record<string, (report: R) => number>> = {},
+): CheckpointStore<R> {
+  const columns = Object.keys(counters);
+  for (const identifier of [table, ...columns]) {
+    if (!IDENTIFIER.test(identifier))
+      throw new Error(`checkpoint table: "${identifier}" is not a plain identifier`);
+  }
+  const added = columns.map((column, i) => `, ${column} = ${column} + $${i + 3}`).join('');
+  const zeroed = columns.map((column) => `, ${column} = 0`).join('');
+  const advanceSql = `UPDATE ${table} SET position = $2${added}, updated_at = now() WHERE name = $1`;
+  const readSql = `SELECT position${columns.map((column) => `, ${column}`).join('')} FROM ${table} WHERE name = $1`;
+  return {
+    async open(db, name) {
+      const result = await db.query<{ position: string }>(
+        `INSERT INTO ${table} (name) VALUES ($1)
+         ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING position`,
+        [name],
+      );
+      return BigInt(result.rows[0].position);
+    },
+    async claim(client, name, expected) {
+      const row = await client.query<{ position: string }>(
+        `SELECT position FROM ${table} WHERE name = $1 FOR UPDATE`,
+        [name],
+      );
+      const actual = row.rows[0]?.position ?? 'missing';
+      if (actual !== expected.toString())
+        throw new ConcurrencyError(`${table}:${name}`, expected.toString(), actual);
+    },
+    async advance(client, name, position, report) {
+      await client.query(advanceSql, [
+        name,
+        position.toString(),
+        ...columns.map((column) => counters[column](report)),
+      ]);
+    },
+    async reset(client, name) {
+      await client.query(
+        `INSERT INTO ${table} (name) VALUES ($1)
+         ON CONFLICT (name) DO UPDATE SET position = 0${zeroed}, updated_at = now()`,
+        [name],
+      );
+    },
+    async read(db, name) {
+      const result = await db.query<Record<string, string>>(readSql, [name]);
+      const row = result.rows[0];
+      return {
+        position: BigInt(row?.position ?? 0),
+        counters: Object.fromEntries(columns.map((column) => [column, Number(row?.[column] ?? 0)])),
+      };
+    },
+  };
+}
+
+/** What a read model does; everything else (checkpoint, transaction, retries, waiters) is the runner's. */
+export interface CheckpointedHandler<R> {
+  /** Applies one batch inside the runner's transaction; what it returns is the batch's report. */
+  handleBatch(client: PoolClient, batch: readonly RecordedEvent[]): Promise<R>;
+  /** Once the batch's transaction committed (e.g. to log what it skipped). */
+  committed?(report: R): void;
+  /** Empties the read model, inside the rebuild's transaction. */
+  reset?(client: PoolClient): Promise<void>;
+}
+
+export interface SubscriptionLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface CheckpointedSubscriptionOptions<R> {
+  /** Names the checkpoint row (and the runner in metrics). */
+  readonly name: string;
+  /** Names the runner in messages, e.g. `projection timeline`. Default `subscription <name>`. */
+  readonly description?: string;
+  /** The read model's database (the checkpoint table's too). */
+  readonly pool: Pool;
+  readonly store: EventStore;
+  readonly checkpoints: CheckpointStore<R>;
+  readonly handler: CheckpointedHandler<R>;
+  /** Events per transaction. Default 500. */
+  readonly batchSize?: number;
+  /** Milliseconds before the first resubscribe after a failure; doubles (with jitter) up to maxBackoffMs. Default 200. */
+  readonly retryBackoffMs?: number;
+  /** Longest pause in milliseconds between two attempts. Default 30000. */
+  readonly maxBackoffMs?: number;
+  readonly observer?: SubscriptionObserver;
+  readonly logger?: SubscriptionLogger;
+}
+
+export interface SubscriptionStatus {
+  readonly name: string;
+  readonly checkpoint: number;
+  readonly head: number;
+  readonly lag: number;
+  readonly running: boolean;
+  /** The checkpoint row's counters. */
+  readonly counters: Readonly<Record<string, number>>;
+  readonly lastError?: string;
+}
+
+interface PositionWaiter {
+  readonly position: bigint;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export const DEFAULT_SUBSCRIPTION_BATCH_SIZE = 500;
+const DEFAULT_RETRY_BACKOFF_MS = 200;
+const DEFAULT_MAX_BACKOFF_MS = 30_000;
+
+/**
+ * A read model kept up to date from the store: a catch-up subscription from its checkpoint,
+ * each batch handled in one transaction with the checkpoint claimed and moved inside it. A
+ * failed batch leaves nothing behind; the runner resubscribes from the committed checkpoint
+ * with backoff, unless the failure's row says `stop` (then it stops loudly, for good).
+ */
+export class CheckpointedSubscriptionRunner<R> {
+  private readonly logger: SubscriptionLogger;
+  private checkpoint = 0n;
+  private subscription: Subscription | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private wake = new AbortController();
+  private running = false;
+  private attempt = 0;
+  private lastError: string | undefined;
+  private waiters: PositionWaiter[] = [];
+
+  constructor(private readonly options: CheckpointedSubscriptionOptions<R>) {
+    this.logger = options.logger ?? new Logger(this.description);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  private get description(): string {
+    return this.options.description ?? `subscription ${this.options.name}`;
+  }
+
+  /** Resolves once the first subscription is open (or its first attempt failed and a retry is scheduled). */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.stopping = false;
+    this.wake = new AbortController();
+    let opened!: () => void;
+    const firstAttempt = new Promise<void>((resolve) => (opened = resolve));
+    this.loop = this.run(opened);
+    await firstAttempt;
+  }
+
+  /** Stops after the batch in hand. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake.abort();
+    await this.subscription?.stop();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Empties the read model and replays the whole store. */
+  async rebuild(): Promise<void> {
+    await this.stop();
+    const { pool, handler, checkpoints } = this.options;
+    await withTransaction(pool, async (client) => {
+      await handler.reset?.(client);
+      await checkpoints.reset(client, this.name);
+    });
+    this.checkpoint = 0n;
+    await this.start();
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Last position whose effects are committed in the read model. */
+  committedPosition(): bigint {
+    return this.checkpoint;
+  }
+
+  /** Resolves when everything up to `position` is in the read model. */
+  waitForPosition(position: bigint, timeoutMs = 30_000): Promise<void> {
+    if (this.checkpoint >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== entry);
+        reject(
+          new UnavailableError(
+            `${this.description} did not reach position ${position} within ${timeoutMs} ms (at ${this.checkpoint}${this.lastError ? `; last error: ${this.lastError}` : ''})`,
+          ),
+        );
+      }, timeoutMs);
+      const entry: PositionWaiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.push(entry);
+    });
+  }
+
+  async status(): Promise<SubscriptionStatus> {
+    const [row, head] = await Promise.all([
+      this.options.checkpoints.read(this.options.pool, this.name),
+      this.options.store.headPosition(),
+    ]);
+    return {
+      name: this.name,
+      checkpoint: Number(row.position),
+      head: Number(head),
+      lag: Number(head > row.position ? head - row.position : 0n),
+      running: this.running,
+      counters: row.counters,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  private async run(opened: () => void): Promise<void> {
+    const { pool, store, checkpoints } = this.options;
+    while (!this.stopping) {
+      try {
+        this.checkpoint = await checkpoints.open(pool, this.name);
+        this.settleWaiters();
+        const subscription = store.subscribeToAll((batch) => this.handleBatch(batch), {
+          after: this.checkpoint,
+          batchSize: this.options.batchSize ?? DEFAULT_SUBSCRIPTION_BATCH_SIZE,
+        });
+        this.subscription = subscription;
+        if (this.stopping) await subscription.stop(); // stop() came while this was opening
+        this.running = !this.stopping;
+        opened();
+        await subscription.finished;
+      } catch (error) {
+        if (!this.failed(error)) {
+          opened();
+          this.loop = undefined; // a later start() may try again
+          return;
+        }
+      } finally {
+        this.running = false;
+        this.subscription = undefined;
+      }
+      opened();
+      if (this.stopping) break;
+      const pause = backoffDelay(this.attempt++, {
+        initialMs: this.options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS,
+        maxMs: this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+      });
+      await sleep(pause, this.wake.signal);
+    }
+  }
+
+  /** Records and reports a failure; false when the retry rule says stop (waiters are told at once). */
+  private failed(error: unknown): boolean {
+    this.lastError = error instanceof Error ? error.message : String(error);
+    if (this.stopping) return true;
+    const { action, reason } = classifyFailure(error);
+    const willRetry = action !== 'stop';
+    this.options.observer?.failed({ name: this.name, error, willRetry });
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    if (willRetry) {
+      this.logger.error(
+        `${this.description} stopped at ${this.checkpoint} (${reason}), will resubscribe: ${detail}`,
+      );
+      return true;
+    }
+    this.logger.error(
+      `${this.description} STOPS at ${this.checkpoint}: ${reason}, which no retry can fix. ` +
+        `Fix the cause and restart. ${detail}`,
+    );
+    const waiters = this.waiters;
+    this.waiters = [];
+    const stopped = new UnavailableError(`${this.description} stopped: ${this.lastError}`, error);
+    for (const waiter of waiters) waiter.reject(stopped);
+    return false;
+  }
+
+  private async handleBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    const { pool, handler, checkpoints, observer } = this.options;
+    const started = performance.now();
+    const expected = this.checkpoint;
+    const last = batch.length > 0 ? batch[batch.length - 1] : undefined;
+    const position = last?.position ?? expected;
+    // One span per batch, linked to the traces that published its events.
+    const report = await withBatchSpan(`apply ${this.name}`, batch, () =>
+      withTransaction(pool, async (client) => {
+        await checkpoints.claim(client, this.name, expected);
+        const result = await handler.handleBatch(client, batch);
+        await checkpoints.advance(client, this.name, position, result);
+        return result;
+      }),
+    );
+    this.checkpoint = position;
+    this.lastError = undefined;
+    this.attempt = 0;
+    this.settleWaiters();
+    handler.committed?.(report);
+    observer?.batchCommitted({
+      name: this.name,
+      events: batch.length,
+      durationMs: performance.now() - started,
+      position,
+      lastRecordedAt: last?.recordedAt,
+    });
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const reached = this.waiters.filter((waiter) => waiter.position <= this.checkpoint);
+    if (reached.length === 0) return;
+    this.waiters = this.waiters.filter((waiter) => waiter.position > this.checkpoint);
+    for (const waiter of reached) waiter.resolve();
+  }
+}

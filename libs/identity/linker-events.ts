@@ -1,0 +1,168 @@
+import type { Logger } from '@nestjs/common';
+import { EVENT_TYPES, parseAgencyEvent, type AgencyEvent, type EventType } from '@throughline/contracts';
+import type { RecordedEvent } from '@throughline/event-store';
+import { ThroughlineError } from '@throughline/platform';
+import {
+  identityStreamOf,
+  isIdentityEventType,
+  orderedPair,
+  parseIdentityEvent,
+  proposalStreamOf,
+  uuidV5,
+  type IdentityEvent,
+} from './events';
+import { decideLinks, type LinkOutcome } from './link-decision';
+import { assertNever, keysOf, known, type LinkerState } from './linker-state';
+import type { MatchModel } from './probabilistic';
+import { evolveSubject, subjectOf } from './subject';
+
+/**
+ * The linker's event mapping: a stored event to a step of the batch, an agency event to the
+ * identity events it calls for.
+ */
+
+/** An identity event to append, with the stream it goes to and its deterministic id. */
+export interface PendingIdentityEvent {
+  readonly streamId: string;
+  readonly eventId: string;
+  readonly event: IdentityEvent;
+}
+
+const AGENCY_TYPES = new Set<string>(EVENT_TYPES);
+
+export function eventsOf(
+  outcomes: readonly LinkOutcome[],
+  subject: string,
+  trigger: RecordedEvent,
+  model: MatchModel,
+): PendingIdentityEvent[] {
+  const at = trigger.recordedAt.toISOString();
+  const by = { type: 'linker' as const };
+  return outcomes.map((outcome): PendingIdentityEvent => {
+    switch (outcome.kind) {
+      case 'link':
+        return {
+          streamId: identityStreamOf(subject),
+          eventId: uuidV5(`identity.subject.linked|${trigger.eventId}|${subject}|${outcome.with}`),
+          event: {
+            type: 'identity.subject.linked',
+            data: {
+              subject,
+              linkedTo: outcome.with,
+              method: outcome.method as 'shared-nhs-number',
+              shared: outcome.shared.map(({ kind, value }) => ({ kind, value })),
+              by,
+              at,
+            },
+          },
+        };
+      case 'conflict': {
+        const conflictId = uuidV5(`conflict|${trigger.eventId}|${subject}|${outcome.others.join(',')}`);
+        return {
+          streamId: identityStreamOf(subject),
+          eventId: uuidV5(`identity.conflict.flagged|${conflictId}`),
+          event: {
+            type: 'identity.conflict.flagged',
+            data: {
+              conflictId,
+              subject,
+              others: [...outcome.others],
+              rule: outcome.rule,
+              shared: outcome.shared.map(({ kind, value, with: other }) => ({ kind, value, with: other })),
+              conflicts: outcome.conflicts.map(({ kind, values, between }) => ({
+                kind,
+                ...(values ? { values: [values[0], values[1]] as [string, string] } : {}),
+                between: [between[0], between[1]] as [string, string],
+              })),
+              by,
+              at,
+            },
+          },
+        };
+      }
+      case 'propose': {
+        const [a, b] = orderedPair(subject, outcome.with);
+        const proposalId = uuidV5(`proposal|${a}|${b}`);
+        return {
+          streamId: proposalStreamOf(proposalId),
+          eventId: uuidV5(`identity.match.proposed|${proposalId}`),
+          event: {
+            type: 'identity.match.proposed',
+            data: {
+              proposalId,
+              subject,
+              candidate: outcome.with,
+              score: outcome.score.score,
+              threshold: model.proposeAt,
+              evidence: outcome.score.evidence.map((item) => ({ ...item })),
+              by,
+              at,
+            },
+          },
+        };
+      }
+      default:
+        return assertNever(outcome);
+    }
+  });
+}
+
+/** Folds one agency event into its subject and decides the identity events it calls for. */
+export async function linkSubject(
+  state: LinkerState,
+  event: AgencyEvent,
+  recorded: RecordedEvent,
+  model: MatchModel,
+): Promise<PendingIdentityEvent[]> {
+  const facts = subjectOf(event);
+  const previous = await state.subject(facts.streamId);
+  const current = known(evolveSubject(previous?.snapshot, facts, event.occurredAt));
+  if (previous && previous.identity === current.identity) {
+    // Nothing new about who this is, nothing to decide; at most the time it was last seen moved.
+    if (previous.snapshot.observedAt !== current.snapshot.observedAt)
+      state.markSeen(current, recorded.position);
+    return [];
+  }
+  const subject = current.snapshot;
+  const keys = keysOf(subject);
+  await state.saveSubject(current, keys, recorded.position);
+
+  const { candidates, partners, states } = await state.neighbourhood(subject, keys);
+  const stateBetween = (x: string, y: string) => states.get(orderedPair(x, y).join('|'));
+  const outcomes = decideLinks({
+    subject,
+    candidates: candidates.map((snapshot) => ({
+      snapshot,
+      state: stateBetween(subject.streamId, snapshot.streamId),
+    })),
+    partners,
+    stateBetween,
+    model,
+  });
+  return eventsOf(outcomes, subject.streamId, recorded, model);
+}
+
+/** One event of a batch, parsed once: an agency event to link, an identity event to apply, or neither. */
+export type BatchStep =
+  | { readonly kind: 'agency'; readonly recorded: RecordedEvent; readonly event: AgencyEvent }
+  | { readonly kind: 'identity'; readonly recorded: RecordedEvent; readonly event: IdentityEvent }
+  | { readonly kind: 'skipped' }
+  | { readonly kind: 'other' };
+
+export function stepOf(recorded: RecordedEvent, logger?: Logger): BatchStep {
+  if (AGENCY_TYPES.has(recorded.type)) {
+    const parsed = parseAgencyEvent(recorded.data, { futureToleranceMs: Infinity });
+    if (!parsed.ok || parsed.event.type !== (recorded.type as EventType)) return { kind: 'skipped' };
+    return { kind: 'agency', recorded, event: parsed.event };
+  }
+  if (isIdentityEventType(recorded.type)) {
+    try {
+      return { kind: 'identity', recorded, event: parseIdentityEvent(recorded.type, recorded.data) };
+    } catch (error) {
+      if (!(error instanceof ThroughlineError)) throw error;
+      logger?.warn(`skipped identity event ${recorded.eventId} at ${recorded.position}: ${error.message}`);
+      return { kind: 'skipped' };
+    }
+  }
+  return { kind: 'other' };
+}
