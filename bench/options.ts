@@ -69,7 +69,8 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv = process.env): BenchOpt
     throw new Error(`invalid bench environment:\n${lines.join('\n')}`);
   }
   return {
-    config: loadConfig(env),
+    // The bench runs the local stack with its development keys unless told otherwise.
+    config: loadConfig({ THROUGHLINE_MODE: 'development', ...env }),
     eventCount: parsed.data.BENCH_EVENTS,
     stages: parsed.data.BENCH_STAGES,
     batchSize: 1000,

@@ -136,7 +136,7 @@ async function openInfrastructure(options: BenchOptions, teardown: Teardown): Pr
       teardown,
     };
   }
-  const kafka = createKafka(options.config, `bench-${options.runId}`);
+  const kafka = createKafka(options.config, 'bench', { clientSuffix: `bench-${options.runId}` });
   const admin = kafka.admin();
   await admin.connect();
   teardown.add('disconnect the bench admin', () => admin.disconnect());
@@ -502,6 +502,19 @@ function appEnvironment(infra: Infrastructure, topicPrefix: string): Record<stri
 }
 
 /**
+ * The apps' own Kafka principals on the run's topics and recorder group: infra/kafka.mjs creates
+ * them as the broker's admin (the bench's own principal is confined to bench. names).
+ */
+function grantAppAccess(env: Record<string, string>): void {
+  const { KAFKA_TOPIC_PREFIX: prefix, RECORDER_GROUP_ID: group } = env;
+  execFileSync(
+    process.execPath,
+    [join(projectRoot(), 'infra', 'kafka.mjs'), 'grant', '--prefix', prefix, '--group', group],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}
+
+/**
  * Every app answers 200 here once it has started (each listens only after its consumer or
  * subscription runs). Not /health/ready: a projection catching up on a backlog is not ready
  * until its lag is under HEALTH_MAX_LAG_EVENTS, and the catch-up is what is measured.
@@ -859,7 +872,9 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
     const postgresCeiling = figureNamed(figures, 'postgres.raw_insert.events_per_s');
     const storeCeiling = kafkaCeiling.value <= copyCeiling.value ? kafkaCeiling : copyCeiling;
 
-    const apps = new RunningApps(infra, appEnvironment(infra, benchTopicPrefix(options, 'apps')));
+    const appsEnvironment = appEnvironment(infra, benchTopicPrefix(options, 'apps'));
+    grantAppAccess(appsEnvironment);
+    const apps = new RunningApps(infra, appsEnvironment);
     figures.push(await measureGatewayStage(infra, apps, cohort, kafkaCeiling));
     figures.push(await measureRecorderStage(infra, apps, cohort, storeCeiling));
     figures.push(...(await measureProjectionStage(infra, apps, cohort.events.length, postgresCeiling)));

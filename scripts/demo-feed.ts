@@ -8,7 +8,7 @@
  * The last stdout line is `@@demo-result <json>` for start.mjs to print its banner from.
  */
 import type { Agency, AgencyEvent } from '@throughline/contracts';
-import { createPool, loadConfig, publisherCredentials, type Config } from '@throughline/platform';
+import { createPool, loadConfig, projectRoot, type Config } from '@throughline/platform';
 import {
   DEMO_COHORT_OPTIONS,
   exampleLinkedChild,
@@ -20,7 +20,10 @@ import {
   type SyntheticChild,
 } from '@throughline/synthetic';
 import type { Pool } from 'pg';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 /** Deadlines, in milliseconds. */
 const RECORDING_DEADLINE_MS = 300_000;
@@ -56,10 +59,31 @@ function agencyUrl(config: Config, agency: Agency): string {
   }
 }
 
-function devKeyOf(config: Config, agency: Agency): string {
-  const credential = publisherCredentials(config).find((entry) => entry.agency === agency);
-  if (!credential) throw new Error(`PUBLISHER_KEYS holds no key for ${agency}`);
-  return credential.key;
+/** The demo agency systems (infra/oidc-demo.json) that publish the cohort, one per agency. */
+const PUBLISHING_CLIENTS: Readonly<Record<Agency, string>> = {
+  health: 'demo-child-health-system',
+  education: 'demo-school-mis',
+  'social-care': 'demo-case-system',
+};
+/** A token is fetched again after this long (the local provider's last 15 minutes). */
+const TOKEN_REUSE_MS = 10 * 60_000;
+
+const fetchedTokens = new Map<Agency, { token: string; at: number }>();
+
+/**
+ * A client-credentials access token of the agency's demo system, from the OpenID provider at
+ * OIDC_ISSUER, through `npm run token` (scripts/token.mjs); `fresh` asks for a new one.
+ */
+async function publisherToken(agency: Agency, fresh = false): Promise<string> {
+  const cached = fetchedTokens.get(agency);
+  if (!fresh && cached && Date.now() - cached.at < TOKEN_REUSE_MS) return cached.token;
+  const script = join(projectRoot(), 'scripts', 'token.mjs');
+  const { stdout } = await promisify(execFile)(process.execPath, [script, PUBLISHING_CLIENTS[agency]], {
+    timeout: 30_000,
+  });
+  const token = stdout.trim();
+  fetchedTokens.set(agency, { token, at: Date.now() });
+  return token;
 }
 
 /** How many of the cohort's events the store already holds (0 when the store is not PostgreSQL or empty). */
@@ -89,16 +113,23 @@ interface PublishResponseBody {
 /** Posts one batch; a 503 (Kafka unavailable, nothing acknowledged) is retried after Retry-After. */
 async function postBatch(config: Config, batch: AgencyBatch): Promise<PublishResponseBody> {
   const url = `${agencyUrl(config, batch.agency)}/v1/events/batch`;
+  let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     const response = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        authorization: `Bearer ${devKeyOf(config, batch.agency)}`,
+        authorization: `Bearer ${await publisherToken(batch.agency)}`,
       },
       body: JSON.stringify({ events: batch.events }),
     });
     const text = await response.text();
+    if (response.status === 401 && !refreshed) {
+      // Expired between fetching and posting: one fresh token, then a 401 is final.
+      refreshed = true;
+      await publisherToken(batch.agency, true);
+      continue;
+    }
     if (response.status === 202 || response.status === 400) {
       const body = JSON.parse(text) as PublishResponseBody;
       if (typeof body.accepted === 'number') return body;

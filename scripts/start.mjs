@@ -10,8 +10,12 @@ import readline from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ensureBroker } from '../infra/kafka.mjs';
+import { ensureOidcProvider } from '../infra/oidc.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The local demo runs with development keys, an unsalted child key and plain HTTP on loopback:
+// all refused at start unless THROUGHLINE_MODE=development (libs/platform/config.ts).
+process.env.THROUGHLINE_MODE ??= 'development';
 const require = createRequire(import.meta.url);
 
 /** Deadlines, in milliseconds. */
@@ -34,6 +38,7 @@ const COLOURS = {
   education: 34,
   'social-care': 33,
   recorder: 36,
+  oidc: 32,
   demo: 37,
   start: 1,
 };
@@ -54,6 +59,7 @@ class Fatal extends Error {}
 const children = new Map();
 let stopping = false;
 let brokerLaunch = null;
+let oidcLaunch = null;
 let failCurrentStep = () => {};
 
 function runChild(name, command, args, { onLine } = {}) {
@@ -114,6 +120,11 @@ async function stopChild(entry) {
 async function stopEverything() {
   await Promise.all([...children.values()].map((entry) => stopChild(entry)));
   // A broker still starting is waited for, so that one we launched is never left behind.
+  const oidc = await oidcLaunch?.catch(() => null);
+  if (oidc?.startedHere) {
+    say('start', 'stopping the OpenID provider started by npm start');
+    await oidc.stop();
+  }
   const broker = await brokerLaunch?.catch(() => null);
   if (broker?.startedHere) {
     say('start', 'stopping the Kafka broker started by npm start');
@@ -202,6 +213,20 @@ async function runFeed() {
   return result;
 }
 
+/** How to get a token, once the OpenID provider is up (the demo passwords are generated, never printed). */
+let oidcReady = null;
+function signInLines() {
+  if (!oidcReady) return [];
+  return [
+    `Sign in: OpenID provider ${oidcReady.issuer}; demo people demo-social-worker, demo-health-visitor, demo-school-dsl,`,
+    '  demo-camhs-clinician, demo-supervisor, demo-ig-officer, demo-analyst (their generated passwords and the',
+    `  agency systems' client secrets: ${oidcReady.stateFile ?? '<cache>/oidc/local-provider.json'}, mode 0600)`,
+    '  TOKEN=$(npm run -s token -- demo-social-worker)        # a person: authorization code + PKCE',
+    '  TOKEN=$(npm run -s token -- demo-child-health-system)  # an agency system: client credentials',
+    '',
+  ];
+}
+
 function banner(urls, result) {
   const projection = urls.projection;
   const headers = `-H 'x-user-id: demo-practitioner' -H 'x-purpose: direct-care'`;
@@ -211,6 +236,7 @@ function banner(urls, result) {
     '',
     ...APPS.map(({ name }) => `  ${name.padEnd(12)} ${urls[name]}   (OpenAPI: ${urls[name]}/docs)`),
     '',
+    ...signInLines(),
   ];
   if (result) {
     const { example } = result;
@@ -259,15 +285,30 @@ async function main() {
   say('start', `ensuring a Kafka broker at ${config.KAFKA_BROKERS}`);
   // keepData: the database outlives a run, and with it the recorder's Kafka offsets; a broker
   // started here keeps its topics too, so those offsets still mean the same messages next time.
+  // The broker makes the apps' topics and the ACLs for their own principals (SASL/SCRAM, credentials
+  // generated at first start into the cache dir, docs/decisions/010-secured-broker.md).
   brokerLaunch = ensureBroker({
     brokers: config.KAFKA_BROKERS,
     keepData: true,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    recorderGroup: config.RECORDER_GROUP_ID,
+    partitions: config.KAFKA_PARTITIONS,
     log: (line) => say('kafka', line),
   });
   const broker = await step(brokerLaunch);
   say(
     'start',
     `Kafka broker at ${broker.brokers.join(',')}${broker.startedHere ? ' (started here; stopped on exit)' : ' (already running; left running on exit)'}`,
+  );
+  if (stopping) return;
+
+  // The OpenID provider people sign in with and agency systems get their tokens from.
+  oidcLaunch = ensureOidcProvider({ issuer: config.OIDC_ISSUER, log: (line) => say('oidc', line) });
+  const oidc = await step(oidcLaunch);
+  oidcReady = oidc;
+  say(
+    'start',
+    `OpenID provider at ${oidc.issuer}${oidc.startedHere ? ' (started here; stopped on exit)' : oidc.external ? ' (external, not answering yet)' : ' (already running; left running on exit)'}`,
   );
   if (stopping) return;
 

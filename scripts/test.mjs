@@ -13,8 +13,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brokerLease } from './broker-lease.mjs';
 import { buildPage } from './build-page.mjs';
+import { startOidcProvider } from '../infra/oidc.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// Tests run the apps with development keys and settings (refused in production mode).
+process.env.THROUGHLINE_MODE ??= 'development';
 const RESULTS_DIR = path.join(ROOT, '.test-results');
 const JEST_BIN = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
 
@@ -135,6 +138,18 @@ async function main() {
     }
   }
 
+  // A local OpenID provider of this run's own, on a free port (never the one `npm start` serves on
+  // OIDC_PORT, which may come and go): the e2e suite signs in through it; int suites start their own.
+  let oidc = null;
+  if (tiers.some((tier) => TIERS_NEEDING_KAFKA.has(tier))) {
+    try {
+      oidc = await startOidcProvider({ port: 0, log: (line) => process.stderr.write(`[oidc] ${line}\n`) });
+      env.OIDC_ISSUER = oidc.issuer;
+    } catch (error) {
+      process.stderr.write(`[test] no OpenID provider: ${error.message}\n`);
+    }
+  }
+
   try {
     for (const tier of tiers) {
       if (lease.stopping) break;
@@ -152,6 +167,7 @@ async function main() {
       results.push(await runJest(tier, jestArgs, env));
     }
   } finally {
+    await oidc?.close();
     await lease.stopIfOurs();
   }
   if (lease.stopping) return new Promise(() => {}); // the signal handler exits once the broker is stopped

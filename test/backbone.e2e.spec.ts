@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { createPool, kafkaBrokers, topicNames } from '@throughline/platform';
+import { logLevel } from 'kafkajs';
+import { createKafka, createPool, topicNames } from '@throughline/platform';
 import {
   buildAssessmentCompleted,
   buildEmergencyCareAttended,
@@ -356,11 +356,10 @@ describe('the backbone, end to end', () => {
 
   it('dead-letters garbage written straight onto an agency topic and keeps going', async () => {
     const topic = topicNames(system.config.KAFKA_TOPIC_PREFIX).agency.health;
-    const kafka = new Kafka({
-      clientId: `e2e-${run}`,
-      brokers: kafkaBrokers(system.config),
-      logLevel: logLevel.NOTHING,
-    });
+    // The health service's own principal (the only one that may write this topic), as a buggy
+    // or compromised agency service would: the recorder must still dead-letter what it wrote.
+    const kafka = createKafka(system.config, 'health', { clientSuffix: `e2e-${run}` });
+    kafka.logger().setLogLevel(logLevel.NOTHING);
     const producer = kafka.producer();
     await producer.connect();
     const garbage = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x7b, 0x00, 0x22]);

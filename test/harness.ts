@@ -5,7 +5,7 @@ import { createProjectionApp } from '../apps/projection/app';
 import { createRecorderApp } from '../apps/recorder/app';
 import { createSocialCareApp } from '../apps/social-care/app';
 import { loadConfig, type Config } from '@throughline/platform';
-import { createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
+import { createTestDatabase, grantKafkaAccess, waitFor, type TestDatabase } from '@throughline/testing';
 
 /**
  * The five apps, each listening on its own free port, on the real broker and a database
@@ -33,6 +33,7 @@ export async function startSystem(): Promise<RunningSystem> {
   const database: TestDatabase = await createTestDatabase('tl_e2e');
   const run = randomBytes(4).toString('hex');
   const config = loadConfig({
+    THROUGHLINE_MODE: 'development',
     DATABASE_URL: database.url,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     KAFKA_TOPIC_PREFIX: `e2e-${run}.`,
@@ -46,6 +47,8 @@ export async function startSystem(): Promise<RunningSystem> {
   });
   const stops: (() => Promise<void>)[] = [];
   try {
+    // The apps' own Kafka principals on this suite's topics (the broker grants the unprefixed ones).
+    await grantKafkaAccess(config);
     const health = await createHealthApp(config);
     stops.push(() => health.close());
     const education = await createEducationApp(config);

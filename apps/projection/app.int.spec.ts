@@ -87,6 +87,7 @@ describe('projection app over HTTP', () => {
     const child = oneChild();
     const last = await record(...child.events);
     const config = loadConfig({
+      THROUGHLINE_MODE: 'development',
       DATABASE_URL: database.url,
       PROJECTION_PORT: '0',
       PROJECTION_NAME: PROJECTION,
@@ -236,6 +237,7 @@ describe('projection app over HTTP', () => {
 
   it('fails to start, retriably, when the configured EventStoreDB does not answer', async () => {
     const config = loadConfig({
+      THROUGHLINE_MODE: 'development',
       DATABASE_URL: database.url,
       EVENT_STORE: 'eventstoredb',
       EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false',

@@ -6,6 +6,7 @@ import {
   createHttpApp,
   createMetricsRegistry,
   createPool,
+  edgeSettingsOf,
   ensureDatabase,
   listen,
   ReadinessChecks,
@@ -23,6 +24,7 @@ import {
   type ProjectionStatus,
 } from '@throughline/timeline';
 import { projectionHttpModule } from './projection-http.module';
+import { projectionRefusalAudit } from './refusal-audit';
 
 /**
  * Ready when the read models' database answers and each subscription runs no more than
@@ -149,6 +151,8 @@ export async function createProjectionApp(
         'is written to the identity audit log.',
       logger,
       metrics,
+      edge: edgeSettingsOf(config),
+      auditRefusal: projectionRefusalAudit(queries, review),
     });
     let url: string;
     try {

@@ -25,6 +25,7 @@ beforeAll(async () => {
   store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
   projection = await createProjectionApp(
     loadConfig({
+      THROUGHLINE_MODE: 'development',
       DATABASE_URL: database.url,
       PROJECTION_PORT: '0',
       PROJECTION_NAME: 'timeline-page',

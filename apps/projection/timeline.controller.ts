@@ -6,9 +6,10 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { z } from 'zod';
-import { errorSchema, openApiSchemaOf } from '@throughline/platform';
+import { EdgeRoute, errorSchema, openApiSchemaOf } from '@throughline/platform';
 import { LOOKUP_REQUEST, TimelineQueries, type ChildTimeline } from '@throughline/timeline';
 import { childTimeline, lookupResponse } from './http-schemas';
 import { Requester } from './requester.decorator';
@@ -21,6 +22,7 @@ export class TimelineController {
   constructor(private readonly queries: TimelineQueries) {}
 
   @Post('lookup')
+  @EdgeRoute({ rateLimit: 'lookup' })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Find the child key for an NHS number, UPN or agency record (identifiers never go in URLs)',
@@ -29,6 +31,10 @@ export class TimelineController {
   @ApiOkResponse({ schema: openApiSchemaOf(lookupResponse) })
   @ApiBadRequestResponse({ description: 'the identifier is malformed', schema: errorSchema })
   @ApiNotFoundResponse({ description: 'no child is known by that identifier', schema: errorSchema })
+  @ApiTooManyRequestsResponse({
+    description: 'over RATE_LIMIT_LOOKUP_PER_MINUTE; retry after Retry-After seconds',
+    schema: errorSchema,
+  })
   lookup(
     @Requester() requester: Requester,
     @Body(new ZodValidationPipe(LOOKUP_REQUEST, 'lookup')) body: z.output<typeof LOOKUP_REQUEST>,

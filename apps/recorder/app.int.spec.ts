@@ -20,6 +20,7 @@ import {
   type RedriveResult,
 } from '@throughline/recording';
 import {
+  grantKafkaAccess,
   buildEnrolmentRecorded,
   createTestDatabase,
   metricValue,
@@ -67,6 +68,7 @@ describe('recorder app', () => {
     db = await createTestDatabase('tl_recorder_app');
     const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     config = loadConfig({
+      THROUGHLINE_MODE: 'development',
       DATABASE_URL: db.url,
       KAFKA_TOPIC_PREFIX: `test-recorder-app-${suffix}.`,
       RECORDER_GROUP_ID: `test-recorder-app-${suffix}`,
@@ -81,12 +83,13 @@ describe('recorder app', () => {
   });
 
   it('reports health, status and Prometheus metrics, and lists dead letters with their reason', async () => {
-    const kafka = createKafka(config, 'recorder-app-test');
+    const kafka = createKafka(config, 'test', { clientSuffix: 'recorder-app-test' });
     const names = topicNames(config.KAFKA_TOPIC_PREFIX);
     const admin = kafka.admin();
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await admin.connect();
     await ensureTopics(admin, allTopics(names), config.KAFKA_PARTITIONS);
+    await grantKafkaAccess(config); // the recorder's own principal on this test's topics
     await producer.connect();
     try {
       const event = buildEnrolmentRecorded();
@@ -272,6 +275,7 @@ describe('recorder app', () => {
 
   it('fails to start, retriably, when the configured EventStoreDB does not answer', async () => {
     const esdb = loadConfig({
+      THROUGHLINE_MODE: 'development',
       EVENT_STORE: 'eventstoredb',
       EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false',
     });

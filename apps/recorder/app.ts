@@ -6,6 +6,7 @@ import {
   createHttpApp,
   createKafka,
   createMetricsRegistry,
+  edgeSettingsOf,
   listen,
   startTracing,
   topicNames,
@@ -71,6 +72,7 @@ export async function createRecorderApp(config: Config): Promise<RecorderApp> {
       description: 'Records agency events from Kafka into the event store; dead letters and status.',
       logger,
       metrics,
+      edge: edgeSettingsOf(config),
     });
     let url: string;
     try {

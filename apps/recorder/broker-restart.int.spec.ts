@@ -7,9 +7,11 @@ import {
   loadConfig,
   topicNames,
   type Config,
+  type KafkaComponent,
 } from '@throughline/platform';
 import { PostgresDeadLetters, RECORDER_KAFKA_RETRY, Recorder } from '@throughline/recording';
 import {
+  grantKafkaAccess,
   SubjectFlow,
   createPrivateKafka,
   createTestDatabase,
@@ -37,8 +39,8 @@ const MAX_RETRY_MS = 90_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** kafkajs logs every refused connection while the broker is down; the recorder's own log is kept. */
-function quietKafka(config: Config, suffix: string, retry?: RetryOptions): Kafka {
-  const kafka = createKafka(config, suffix, { retry });
+function quietKafka(config: Config, component: KafkaComponent, suffix: string, retry?: RetryOptions): Kafka {
+  const kafka = createKafka(config, component, { clientSuffix: suffix, retry });
   kafka.logger().setLogLevel(logLevel.NOTHING);
   return kafka;
 }
@@ -61,16 +63,18 @@ describe('recorder across a Kafka broker restart', () => {
     console.log(`private broker ${broker.brokers} ready in ${startup.toFixed(1)} s`);
     db = await createTestDatabase('tl_recorder_broker_restart');
     config = loadConfig({
+      THROUGHLINE_MODE: 'development',
       DATABASE_URL: db.url,
       KAFKA_BROKERS: broker.brokers,
       KAFKA_TOPIC_PREFIX: 'test-broker-restart.',
       RECORDER_GROUP_ID: 'test-broker-restart',
       LOG_LEVEL: 'error',
     });
-    const kafka = quietKafka(config, 'broker-restart-test');
+    const kafka = quietKafka(config, 'test', 'broker-restart-test');
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, allTopics(topicNames(config.KAFKA_TOPIC_PREFIX)), config.KAFKA_PARTITIONS);
+    await grantKafkaAccess(config); // the recorder's own principal on this test's topics
     // One request in flight, so a retried send cannot overtake a later one.
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, maxInFlightRequests: 1 });
     await producer.connect();
@@ -96,7 +100,7 @@ describe('recorder across a Kafka broker restart', () => {
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     const flow = new SubjectFlow({ producer, topics, subjectsPerAgency: SUBJECTS_PER_AGENCY });
     recorder = new Recorder({
-      kafka: quietKafka(config, 'recorder', RECORDER_KAFKA_RETRY),
+      kafka: quietKafka(config, 'recorder', 'recorder', RECORDER_KAFKA_RETRY),
       store: recorderStore,
       deadLetters,
       groupId: config.RECORDER_GROUP_ID,

@@ -16,6 +16,7 @@ import {
   type Config,
 } from '@throughline/platform';
 import {
+  grantKafkaAccess,
   buildReferralReceived,
   createTestDatabase,
   freshRecordId,
@@ -115,15 +116,17 @@ describe('recorder process killed mid-flow', () => {
     db = await createTestDatabase('tl_recorder_kill');
     const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     config = loadConfig({
+      THROUGHLINE_MODE: 'development',
       DATABASE_URL: db.url,
       KAFKA_TOPIC_PREFIX: `test-recorder-kill-${suffix}.`,
       RECORDER_GROUP_ID: `test-recorder-kill-${suffix}`,
       LOG_LEVEL: 'error',
     });
-    const kafka = createKafka(config, 'recorder-kill-test');
+    const kafka = createKafka(config, 'test', { clientSuffix: 'recorder-kill-test' });
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, allTopics(topicNames(config.KAFKA_TOPIC_PREFIX)), config.KAFKA_PARTITIONS);
+    await grantKafkaAccess(config); // the recorder's own principal on this test's topics
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     store = await PostgresEventStore.create({ connectionString: db.url });

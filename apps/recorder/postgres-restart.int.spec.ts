@@ -10,9 +10,16 @@ import {
   loadConfig,
   topicNames,
   type Config,
+  type KafkaComponent,
 } from '@throughline/platform';
 import { PostgresDeadLetters, Recorder } from '@throughline/recording';
-import { SubjectFlow, startPrivatePostgres, waitFor, type PrivatePostgres } from '@throughline/testing';
+import {
+  SubjectFlow,
+  grantKafkaAccess,
+  startPrivatePostgres,
+  waitFor,
+  type PrivatePostgres,
+} from '@throughline/testing';
 
 /**
  * The recorder while its PostgreSQL server restarts under it: once `pg_ctl restart -m fast`
@@ -32,8 +39,8 @@ const OUTAGE_MS = 3_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function quietKafka(config: Config, suffix: string): Kafka {
-  const kafka = createKafka(config, suffix);
+function quietKafka(config: Config, component: KafkaComponent, suffix: string): Kafka {
+  const kafka = createKafka(config, component, { clientSuffix: suffix });
   kafka.logger().setLogLevel(logLevel.NOTHING);
   return kafka;
 }
@@ -55,15 +62,17 @@ describe('recorder across a PostgreSQL restart', () => {
     await ensureDatabase(databaseUrl);
     const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     config = loadConfig({
+      THROUGHLINE_MODE: 'development',
       DATABASE_URL: databaseUrl,
       KAFKA_TOPIC_PREFIX: `test-postgres-restart-${suffix}.`,
       RECORDER_GROUP_ID: `test-postgres-restart-${suffix}`,
       LOG_LEVEL: 'error',
     });
-    const kafka = quietKafka(config, 'postgres-restart-test');
+    const kafka = quietKafka(config, 'test', 'postgres-restart-test');
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, allTopics(topicNames(config.KAFKA_TOPIC_PREFIX)), config.KAFKA_PARTITIONS);
+    await grantKafkaAccess(config); // the recorder's own principal on this test's topics
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, maxInFlightRequests: 1 });
     await producer.connect();
     store = await PostgresEventStore.create({ connectionString: databaseUrl });
@@ -112,7 +121,7 @@ describe('recorder across a PostgreSQL restart', () => {
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     const flow = new SubjectFlow({ producer, topics, subjectsPerAgency: SUBJECTS_PER_AGENCY });
     recorder = new Recorder({
-      kafka: quietKafka(config, 'recorder'),
+      kafka: quietKafka(config, 'recorder', 'recorder'),
       store: recorderStore,
       deadLetters,
       groupId: config.RECORDER_GROUP_ID,

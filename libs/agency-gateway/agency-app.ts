@@ -5,6 +5,7 @@ import {
   appLogger,
   createHttpApp,
   createMetricsRegistry,
+  edgeSettingsOf,
   listen,
   startTracing,
   type Config,
@@ -42,11 +43,12 @@ export async function createAgencyApp(agency: Agency, config: Config): Promise<R
   const app = await createHttpApp(AgencyAppModule, {
     title: `Throughline ${agency} service`,
     description:
-      `Publish ${agency} events about children to Throughline. Authenticate with "Authorization: Bearer <key>". ` +
+      `Publish ${agency} events about children to Throughline. Authenticate with "Authorization: Bearer <access token>", a client-credentials token of this agency's system. ` +
       'Every event is answered on its own: accepted with its Kafka topic, partition and offset, or rejected ' +
       'with each failing field path and rule.',
     logger: appLogger(config),
     metrics: createMetricsRegistry(agency),
+    edge: edgeSettingsOf(config),
   });
   try {
     const url = await listen(app, agencyPort(agency, config), config.HOST);

@@ -1,6 +1,7 @@
 import { Body, Controller, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { EdgeRoute } from '@throughline/platform';
 import { AgencyGatewayService } from './agency-gateway.service';
 import { batchBodySchema, errorSchema, eventEnvelopeSchema, publishResponseSchema } from './openapi';
 import { httpStatusOf, MAX_BATCH_EVENTS, type Publisher, type PublishResponse } from './publication';
@@ -17,7 +18,22 @@ const publishResponses = [
     description: 'no event accepted; one result per event',
     schema: publishResponseSchema,
   }),
-  ApiResponse({ status: 401, description: 'missing or unknown publisher key', schema: errorSchema }),
+  ApiResponse({
+    status: 401,
+    description: 'missing access token, or one that does not verify (the reason says what failed)',
+    schema: errorSchema,
+  }),
+  ApiResponse({
+    status: 403,
+    description: "not an agency system of this service's agency (another agency's token, or a person's)",
+    schema: errorSchema,
+  }),
+  ApiResponse({ status: 413, description: 'body over the endpoint limit', schema: errorSchema }),
+  ApiResponse({
+    status: 429,
+    description: 'publisher over RATE_LIMIT_PUBLISH_PER_MINUTE; retry after Retry-After seconds',
+    schema: errorSchema,
+  }),
   ApiResponse({
     status: 503,
     description:
@@ -38,6 +54,7 @@ export class AgencyGatewayController {
   constructor(@Inject(AgencyGatewayService) private readonly gateway: AgencyGatewayService) {}
 
   @Post('v1/events')
+  @EdgeRoute({ rateLimit: 'publish', bodyLimit: 'event' })
   @UseGuards(PublisherAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({
@@ -57,6 +74,7 @@ export class AgencyGatewayController {
   }
 
   @Post('v1/events/batch')
+  @EdgeRoute({ rateLimit: 'publish', bodyLimit: 'batch' })
   @UseGuards(PublisherAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({

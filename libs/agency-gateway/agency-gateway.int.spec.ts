@@ -1,6 +1,7 @@
 import { createKafka, kafkaBrokers, loadConfig, topicNames } from '@throughline/platform';
 import {
   createPrivateKafka,
+  grantKafkaAccess,
   metricValue,
   type PrivateKafka,
   buildEvent,
@@ -22,6 +23,7 @@ const PREFIX = `it-gateway-${randomUUID().slice(0, 8)}.`;
 const HEALTH_KEY = 'health-test-key-0001';
 const PUBLISHER_KEYS = `health:test-child-health-system:${HEALTH_KEY},education:test-school-mis:education-test-key-0001`;
 const config = loadConfig({
+  THROUGHLINE_MODE: 'development',
   KAFKA_TOPIC_PREFIX: PREFIX,
   KAFKA_PARTITIONS: '3',
   HEALTH_PORT: '0',
@@ -94,8 +96,9 @@ describe('agency gateway (health) on a real Kafka broker', () => {
   let reader: TopicReader;
 
   beforeAll(async () => {
+    await grantKafkaAccess(config); // the health service's own principal on this file's topics
     running = await createAgencyApp('health', config);
-    consumer = createKafka(config, 'gateway-int-reader').consumer({
+    consumer = createKafka(config, 'test', { clientSuffix: 'gateway-int-reader' }).consumer({
       groupId: `${PREFIX}reader-${randomUUID()}`,
     });
     reader = new TopicReader(consumer);
@@ -399,17 +402,17 @@ describe('agency gateway when Kafka stops acknowledging after it was connected',
   beforeAll(async () => {
     broker = await createPrivateKafka();
     await broker.start();
-    running = await createAgencyApp(
-      'health',
-      loadConfig({
-        KAFKA_BROKERS: broker.brokers,
-        KAFKA_TOPIC_PREFIX: `it-gateway-noack-${randomUUID().slice(0, 8)}.`,
-        KAFKA_PARTITIONS: '1',
-        HEALTH_PORT: '0',
-        PUBLISHER_KEYS,
-        LOG_LEVEL: 'error',
-      }),
-    );
+    const noAckConfig = loadConfig({
+      THROUGHLINE_MODE: 'development',
+      KAFKA_BROKERS: broker.brokers,
+      KAFKA_TOPIC_PREFIX: `it-gateway-noack-${randomUUID().slice(0, 8)}.`,
+      KAFKA_PARTITIONS: '1',
+      HEALTH_PORT: '0',
+      PUBLISHER_KEYS,
+      LOG_LEVEL: 'error',
+    });
+    await grantKafkaAccess(noAckConfig);
+    running = await createAgencyApp('health', noAckConfig);
   });
 
   afterAll(async () => {
@@ -457,6 +460,7 @@ describe('agency gateway started before Kafka', () => {
 
   beforeAll(async () => {
     seedPort = await freePort();
+    await grantKafkaAccess(config);
     running = await createAgencyApp('health', { ...config, KAFKA_BROKERS: `127.0.0.1:${seedPort}` });
   });
 

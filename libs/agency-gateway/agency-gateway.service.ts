@@ -44,7 +44,7 @@ export class AgencyGatewayService {
   }
 
   private async publishAll(publisher: Publisher, inputs: readonly unknown[]): Promise<PublishResponse> {
-    const { valid, rejected } = validateEvents(inputs, this.settings.agency);
+    const { valid, rejected } = validateEvents(inputs, this.settings.agency, publisher);
     this.metrics.countRejected(this.settings.agency, inputs, rejected);
     const { topic } = this.settings;
     const placements =

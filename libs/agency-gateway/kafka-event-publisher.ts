@@ -71,7 +71,9 @@ export class KafkaEventPublisher implements OnApplicationBootstrap, OnApplicatio
   private closed = false;
 
   constructor(@Inject(GatewaySettings) private readonly settings: GatewaySettings) {
-    const kafka = createKafka(settings.config, `${settings.agency}-gateway`);
+    const kafka = createKafka(settings.config, settings.agency, {
+      clientSuffix: `${settings.agency}-gateway`,
+    });
     this.admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 100 } });
     this.producer = kafka.producer({
       idempotent: true,

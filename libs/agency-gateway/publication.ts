@@ -6,6 +6,7 @@ import {
   type AgencyEvent,
   type ContractIssue,
 } from '@throughline/contracts';
+import type { Principal } from '@throughline/access';
 import { ThroughlineError, ValidationError, type PublisherCredential } from '@throughline/platform';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Partitioners, type IHeaders, type PartitionMetadata, type RecordMetadata } from 'kafkajs';
@@ -22,6 +23,42 @@ export const MAX_BATCH_EVENTS = 1000;
 export interface Publisher {
   readonly agency: Agency;
   readonly publisherId: string;
+  /**
+   * The source systems and organisation codes it may publish for (from its client-credentials
+   * token). Undefined: not restricted (a static development key).
+   */
+  readonly sourceSystems?: readonly string[];
+  readonly organisationCodes?: readonly string[];
+}
+
+/** Rule of an event its publisher may not publish (another system's or organisation's). */
+export const NOT_AUTHORISED_FOR_PUBLISHER = 'not-authorised-for-publisher';
+
+/**
+ * What in a valid event its publisher is not authorised for: a source system or an
+ * organisation outside its token's lists (an organisation-scoped publisher must name one).
+ */
+export function publisherAuthorisationIssues(event: AgencyEvent, publisher: Publisher): ContractIssue[] {
+  const issues: ContractIssue[] = [];
+  const { system, organisation } = event.source;
+  if (publisher.sourceSystems && !publisher.sourceSystems.includes(system)) {
+    issues.push({
+      path: 'source.system',
+      rule: NOT_AUTHORISED_FOR_PUBLISHER,
+      message: `publisher ${publisher.publisherId} may not publish for source system "${system}"`,
+    });
+  }
+  if (publisher.organisationCodes && !(organisation && publisher.organisationCodes.includes(organisation))) {
+    issues.push({
+      path: 'source.organisation',
+      rule: NOT_AUTHORISED_FOR_PUBLISHER,
+      message:
+        organisation === undefined
+          ? `publisher ${publisher.publisherId} publishes only for named organisations: source.organisation is required`
+          : `publisher ${publisher.publisherId} may not publish for organisation "${organisation}"`,
+    });
+  }
+  return issues;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -61,6 +98,37 @@ export class PublisherKeyring {
     if (!found) throw new ThroughlineError('UNAUTHENTICATED', 'unknown publisher key for this agency');
     return found;
   }
+}
+
+/**
+ * The publisher a verified access token names, on the service of `agency`: only an agency
+ * system's client-credentials token of this very agency, with a publisher id (403 otherwise).
+ * A token without source-system or organisation lists may publish for none.
+ */
+export function publisherOfPrincipal(principal: Principal, agency: Agency): Publisher {
+  if (principal.kind !== 'system')
+    throw new ThroughlineError('FORBIDDEN', "only agency systems publish events; this is a person's token");
+  if (!principal.agency || !principal.publisherId)
+    throw new ThroughlineError(
+      'FORBIDDEN',
+      `client ${principal.userId} is not registered as a publisher (no agency or publisher_id claim)`,
+    );
+  if (principal.agency !== agency)
+    throw new ThroughlineError(
+      'FORBIDDEN',
+      `client ${principal.userId} publishes for ${principal.agency}, not to the ${agency} service`,
+    );
+  return {
+    agency,
+    publisherId: principal.publisherId,
+    sourceSystems: principal.sourceSystems ?? [],
+    organisationCodes: principal.organisationCodes ?? [],
+  };
+}
+
+/** A JWT (three base64url parts), as opposed to a static development key. */
+export function looksLikeJwt(bearer: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(bearer);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,15 +190,22 @@ export function readableEventId(input: unknown): string | undefined {
   return typeof eventId === 'string' && eventId.length > 0 && eventId.length <= 100 ? eventId : undefined;
 }
 
+/** Each input against the contracts and, when a publisher is given, against what it may publish for. */
 export function validateEvents(
   inputs: readonly unknown[],
   agency: Agency,
+  publisher?: Publisher,
 ): { valid: ValidEvent[]; rejected: RejectedResult[] } {
   const valid: ValidEvent[] = [];
   const rejected: RejectedResult[] = [];
   inputs.forEach((input, index) => {
     const parsed = parseAgencyEvent(input, { publishingAgency: agency });
-    if (parsed.ok) {
+    const issues = parsed.ok
+      ? publisher
+        ? publisherAuthorisationIssues(parsed.event, publisher)
+        : []
+      : parsed.issues;
+    if (parsed.ok && issues.length === 0) {
       valid.push({ index, event: parsed.event });
       return;
     }
@@ -139,7 +214,7 @@ export function validateEvents(
       index,
       ...(eventId === undefined ? {} : { eventId }),
       status: 'rejected',
-      issues: parsed.issues,
+      issues,
     });
   });
   return { valid, rejected };

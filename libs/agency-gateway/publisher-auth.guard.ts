@@ -11,14 +11,18 @@ import type { Publisher } from './publication';
 
 type AuthenticatedRequest = FastifyRequest & { publisher?: Publisher };
 
-/** `Authorization: Bearer <key>` against this agency's publisher keys; 401 otherwise. */
+/**
+ * `Authorization: Bearer <access token>` of an agency system of this agency (client credentials),
+ * or in development a static publisher key; 401 when it does not verify, 403 when it is not this
+ * agency's publisher.
+ */
 @Injectable()
 export class PublisherAuthGuard implements CanActivate {
   constructor(@Inject(GatewaySettings) private readonly settings: GatewaySettings) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.publisher = this.settings.keyring.authenticate(request.headers.authorization);
+    request.publisher = await this.settings.authenticate(request.headers.authorization);
     return true;
   }
 }

@@ -64,7 +64,9 @@ export interface CommandResult {
   readonly position: number;
 }
 
-type AuditAction = 'list-proposals' | 'confirm' | 'reject' | 'unlink' | 'link' | 'list-conflicts';
+export type IdentityAuditAction =
+  'list-proposals' | 'confirm' | 'reject' | 'unlink' | 'link' | 'list-conflicts';
+type AuditAction = IdentityAuditAction;
 
 const reasonField = z.string().trim().min(1, { message: 'give a reason' }).max(1000);
 const recordId = z
@@ -305,6 +307,24 @@ export class IdentityReview {
     return { streamId, eventId, type: event.type, position: Number(result.positions[0]) };
   }
 
+  /** A call refused before it was parsed (invalid text at the edge), with its outcome (the error code). */
+  async recordRefusal(reviewer: Reviewer, action: IdentityAuditAction, outcome: string): Promise<void> {
+    await this.writeAudit(reviewer, action, {}, outcome);
+  }
+
+  private async writeAudit(
+    reviewer: Reviewer,
+    action: AuditAction,
+    target: Record<string, unknown>,
+    outcome: string,
+  ): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO identity_audit_log (user_id, user_role, purpose, action, target, outcome)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [reviewer.userId, reviewer.role ?? null, reviewer.purpose, action, JSON.stringify(target), outcome],
+    );
+  }
+
   private async audited<T>(
     reviewer: Reviewer,
     action: AuditAction,
@@ -318,11 +338,7 @@ export class IdentityReview {
       outcome = error instanceof ThroughlineError ? error.code : 'ERROR';
       throw error;
     } finally {
-      await this.pool.query(
-        `INSERT INTO identity_audit_log (user_id, user_role, purpose, action, target, outcome)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [reviewer.userId, reviewer.role ?? null, reviewer.purpose, action, JSON.stringify(target), outcome],
-      );
+      await this.writeAudit(reviewer, action, target, outcome);
     }
   }
 }

@@ -7,6 +7,13 @@ import { ThroughlineError } from './errors';
  */
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
+/** Development keys: refused outside THROUGHLINE_MODE=development (configurationProblems). */
+const DEFAULT_PUBLISHER_KEYS: readonly string[] = [
+  'health:demo-child-health-system:dev-health-key',
+  'education:demo-school-mis:dev-education-key',
+  'social-care:demo-case-system:dev-social-care-key',
+];
+
 const publisherKey = z
   .string()
   .regex(
@@ -14,7 +21,43 @@ const publisherKey = z
     'agency:publisherId:key (key >= 8 chars)',
   );
 
+/** Files are read at start-up; empty counts as unset. */
+const optionalFile = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
+
+/** JWS algorithms an access token may be signed with: public-key ones only. */
+export const OIDC_ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+
+/** A claim name of the claims mapping (e.g. `roles`; NHS CIS2: `nhsid_nrbac_roles`). */
+const oidcClaim = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'a claim name')
+    .default(fallback);
+
+/** An optional setting; an empty value counts as unset. */
+const optionalText = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z.string().min(1).optional(),
+);
+
 export const configSchema = z.object({
+  /**
+   * `production` (the default) refuses at start what only a laptop may use: development publisher
+   * keys, a missing CHILD_KEY_SALT, a HOST other than loopback without TLS. `development` allows them.
+   */
+  THROUGHLINE_MODE: z.enum(['development', 'production']).default('production'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/throughline'),
   /** Comma-separated host:port list. */
   KAFKA_BROKERS: z
@@ -29,6 +72,21 @@ export const configSchema = z.object({
     .default(''),
   /** Partitions for topics this project creates. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(64).default(3),
+  /** SASL mechanism of every Kafka client: no client connects unauthenticated. */
+  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-512', 'scram-sha-256']).default('scram-sha-512'),
+  /**
+   * This app's Kafka principal and its password (set both, per app). Unset: the app uses its
+   * component's principal from the credentials the local broker generated (KAFKA_CREDENTIALS_FILE).
+   */
+  KAFKA_USERNAME: optionalText,
+  KAFKA_PASSWORD: optionalText,
+  /** The local broker's generated credentials. Default: $THROUGHLINE_CACHE or ~/.cache/throughline, /kafka-credentials.json. */
+  KAFKA_CREDENTIALS_FILE: optionalText,
+  /** `true`: TLS to the brokers (SASL_SSL). The local broker listens on loopback without TLS. */
+  KAFKA_SSL: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   PROJECTION_PORT: port(3000),
   HEALTH_PORT: port(3001),
   EDUCATION_PORT: port(3002),
@@ -37,19 +95,53 @@ export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
   EVENTSTORE_CONNECTION_STRING: z.string().optional(),
-  /** Publisher credentials, comma-separated `agency:publisherId:key`. */
-  PUBLISHER_KEYS: z
+  /** Port of the local OpenID provider (infra/oidc.mjs) that `npm start` and `npm test` run. */
+  OIDC_PORT: port(3010),
+  /**
+   * The OpenID provider whose access tokens are accepted (its discovery document and JWKS are
+   * read from it). Default: the local provider, http://127.0.0.1:<OIDC_PORT>. A deployment points
+   * it at its own (Entra ID, Keycloak, NHS CIS2); outside loopback it must be https.
+   */
+  OIDC_ISSUER: z
     .string()
-    .default(
-      'health:demo-child-health-system:dev-health-key,education:demo-school-mis:dev-education-key,social-care:demo-case-system:dev-social-care-key',
-    )
+    .url()
+    .transform((url) => url.replace(/\/+$/, ''))
+    .default('http://127.0.0.1:3010'),
+  /** The `aud` an access token must carry to be accepted here. */
+  OIDC_AUDIENCE: z.string().trim().min(1).default('throughline'),
+  /** Signature algorithms accepted, comma-separated; asymmetric only (never `none`, never HS*). */
+  OIDC_ALGORITHMS: z
+    .string()
+    .default('RS256,ES256,PS256')
     .transform((s) =>
       s
         .split(',')
         .map((entry) => entry.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(publisherKey).min(1)),
+    .pipe(z.array(z.enum(OIDC_ASYMMETRIC_ALGORITHMS)).min(1)),
+  /** Seconds of clock skew allowed on `exp` and `nbf`. */
+  OIDC_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(30),
+  /** The claims mapping: which claim carries the user id, display name, organisation and roles. */
+  OIDC_CLAIM_USER_ID: oidcClaim('sub'),
+  OIDC_CLAIM_NAME: oidcClaim('name'),
+  OIDC_CLAIM_ORGANISATION: oidcClaim('organisation'),
+  OIDC_CLAIM_ROLES: oidcClaim('roles'),
+  /**
+   * Static publisher credentials, comma-separated `agency:publisherId:key`: development only; an
+   * agency service outside THROUGHLINE_MODE=development refuses to start with any (set it empty):
+   * agency systems authenticate with client-credentials tokens from OIDC_ISSUER.
+   */
+  PUBLISHER_KEYS: z
+    .string()
+    .default(DEFAULT_PUBLISHER_KEYS.join(','))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(publisherKey)),
   /** Recorder consumer group. */
   RECORDER_GROUP_ID: z.string().min(1).default('throughline-recorder'),
   /**
@@ -75,6 +167,16 @@ export const configSchema = z.object({
    * store's head while /health/ready still answers 200.
    */
   HEALTH_MAX_LAG_EVENTS: z.coerce.number().int().min(0).default(10_000),
+  /** PEM certificate (chain) and private key files: with both set, every app serves HTTPS only. */
+  TLS_CERT_FILE: optionalFile,
+  TLS_KEY_FILE: optionalFile,
+  /**
+   * Requests per minute (a fixed 60-second window) one caller may make to POST /v1/children/lookup;
+   * past it, 429 with Retry-After (seconds). A caller is the verified user when there is one, else the IP.
+   */
+  RATE_LIMIT_LOOKUP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  /** Requests per minute one caller may make to POST /v1/events and /v1/events/batch together. */
+  RATE_LIMIT_PUBLISH_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
   /**
    * OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318): spans are exported to
    * `<url>/v1/traces`. Unset: spans are still made, so traceparent propagates, but not exported.
@@ -93,19 +195,73 @@ export interface PublisherCredential {
   readonly key: string;
 }
 
+/** Defaults that depend on another variable: OIDC_ISSUER is the local provider on OIDC_PORT. */
+function withDerivedDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.OIDC_ISSUER ? env : { ...env, OIDC_ISSUER: `http://127.0.0.1:${env.OIDC_PORT || 3010}` };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.safeParse(withDerivedDefaults(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ThroughlineError('CONFIGURATION', `invalid environment:\n${lines.join('\n')}`);
   }
-  if (parsed.data.EVENT_STORE === 'eventstoredb' && !parsed.data.EVENTSTORE_CONNECTION_STRING) {
+  const problems = configurationProblems(parsed.data);
+  if (problems.length > 0) {
     throw new ThroughlineError(
       'CONFIGURATION',
-      'invalid environment:\n  EVENTSTORE_CONNECTION_STRING: required when EVENT_STORE=eventstoredb',
+      `invalid environment:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
     );
   }
   return parsed.data;
+}
+
+/** The publisher keys configSchema defaults to, and any key a person marked `dev-`. */
+const DEVELOPMENT_KEY = /^dev-/;
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+/** Below this a salt is guessable (child keys could be recomputed from record ids). */
+const MIN_SALT_LENGTH = 16;
+
+/**
+ * Every rule that ties one variable to another, and what production refuses, as
+ * `VARIABLE: what to do` lines: all of them at once, so one start lists every fix.
+ */
+export function configurationProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.EVENT_STORE === 'eventstoredb' && !config.EVENTSTORE_CONNECTION_STRING)
+    problems.push('EVENTSTORE_CONNECTION_STRING: required when EVENT_STORE=eventstoredb');
+  if ((config.KAFKA_USERNAME === undefined) !== (config.KAFKA_PASSWORD === undefined))
+    problems.push("KAFKA_USERNAME, KAFKA_PASSWORD: set both (this app's Kafka principal) or neither");
+  const tls = tlsFiles(config);
+  if (!tls && (config.TLS_CERT_FILE || config.TLS_KEY_FILE))
+    problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both (a certificate and its private key) or neither');
+  if (config.THROUGHLINE_MODE === 'development') return problems;
+  const devKeys = publisherCredentials(config).filter(
+    ({ agency, publisherId, key }) =>
+      DEVELOPMENT_KEY.test(key) || DEFAULT_PUBLISHER_KEYS.includes(`${agency}:${publisherId}:${key}`),
+  );
+  if (devKeys.length > 0)
+    problems.push(
+      `PUBLISHER_KEYS: development keys for ${devKeys.map((key) => `${key.agency}:${key.publisherId}`).join(', ')} ` +
+        'are refused outside THROUGHLINE_MODE=development; set PUBLISHER_KEYS empty (agency systems authenticate with client-credentials tokens)',
+    );
+  if (config.CHILD_KEY_SALT.length < MIN_SALT_LENGTH)
+    problems.push(
+      `CHILD_KEY_SALT: at least ${MIN_SALT_LENGTH} characters outside THROUGHLINE_MODE=development ` +
+        '(without it, child keys can be recomputed from record ids); set it once per deployment, never change it',
+    );
+  if (!LOOPBACK_HOST.test(config.HOST) && !tls)
+    problems.push(
+      `HOST: ${config.HOST} is not loopback, so set TLS_CERT_FILE and TLS_KEY_FILE (or listen on 127.0.0.1 behind a TLS proxy)`,
+    );
+  return problems;
+}
+
+/** The TLS files when both are set. */
+export function tlsFiles(config: Config): { certFile: string; keyFile: string } | undefined {
+  return config.TLS_CERT_FILE && config.TLS_KEY_FILE
+    ? { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE }
+    : undefined;
 }
 
 export function publisherCredentials(config: Config): PublisherCredential[] {

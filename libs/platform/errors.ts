@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED'
   | 'CONCURRENCY'
   | 'ILLEGAL_STATE'
   | 'UNAVAILABLE'
@@ -63,6 +65,10 @@ export const FAILURE_RULES: Readonly<Record<FailureReason, FailureRule>> = {
   UNAUTHENTICATED: { action: 'fail-request', httpStatus: 401 },
   FORBIDDEN: { action: 'fail-request', httpStatus: 403 },
   NOT_FOUND: { action: 'fail-request', httpStatus: 404 },
+  /** A request body over its route's limit (the edge). */
+  PAYLOAD_TOO_LARGE: { action: 'fail-request', httpStatus: 413 },
+  /** A caller over its rate limit (the edge sets Retry-After). */
+  RATE_LIMITED: { action: 'fail-request', httpStatus: 429 },
   CONCURRENCY: { action: 'retry', httpStatus: 409 },
   ILLEGAL_STATE: { action: 'dead-letter', httpStatus: 409 },
   UNAVAILABLE: { action: 'retry', httpStatus: 503, retryAfterSeconds: RETRY_AFTER_SECONDS },

@@ -160,6 +160,8 @@ describe('classifyFailure: the retry rule, one row at a time', () => {
     ['UNAUTHENTICATED', new ThroughlineError('UNAUTHENTICATED', 'no key')],
     ['FORBIDDEN', new ThroughlineError('FORBIDDEN', 'not yours')],
     ['NOT_FOUND', new NotFoundError('no such child')],
+    ['PAYLOAD_TOO_LARGE', new ThroughlineError('PAYLOAD_TOO_LARGE', 'over 65536 bytes')],
+    ['RATE_LIMITED', new ThroughlineError('RATE_LIMITED', 'too many requests')],
     ['CONCURRENCY', new ConcurrencyError('s', '1', '2')],
     ['ILLEGAL_STATE', new ThroughlineError('ILLEGAL_STATE', 'tombstoned')],
     ['UNAVAILABLE', new UnavailableError('store down')],

@@ -1,3 +1,4 @@
+import { Server as TlsServer } from 'node:tls';
 import {
   Catch,
   HttpException,
@@ -12,10 +13,21 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { TerminusModule } from '@nestjs/terminus';
-import type { FastifyReply } from 'fastify';
+import type { Server as HttpsServer } from 'node:https';
+import type { FastifyHttpsOptions, FastifyReply, FastifyRequest } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import type { Registry } from 'prom-client';
+import {
+  answerClientError,
+  DEFAULT_BODY_LIMIT_BYTES,
+  edgeErrorOf,
+  edgeSettingsOf,
+  installEdge,
+  type EdgeSettings,
+  type RefusalAudit,
+} from './edge';
+import { configSchema } from './config';
 import { ThroughlineError, ValidationError, classifyFailure } from './errors';
 import { HealthController, ReadinessLogger } from './health';
 import {
@@ -37,8 +49,9 @@ import { traceHttpApp } from './tracing';
 export class ThroughlineExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const error = edgeErrorOf(thrown, host.switchToHttp().getRequest<FastifyRequest | undefined>());
     if (error instanceof HttpException) {
       const response = error.getResponse();
       void reply
@@ -71,8 +84,13 @@ export class ThroughlineExceptionFilter implements ExceptionFilter {
 export interface HttpAppOptions {
   readonly title: string;
   readonly description: string;
-  /** Largest request body in bytes. Default 16 MiB (a batch of 1,000 events). */
-  readonly bodyLimit?: number;
+  /**
+   * Body and rate limits, TLS (edgeSettingsOf(config)). Default: the config defaults, plain HTTP;
+   * bodies 64 KiB but where a route says otherwise (@EdgeRoute).
+   */
+  readonly edge?: EdgeSettings;
+  /** Records a request refused at the edge for invalid text, on the routes that audit. */
+  readonly auditRefusal?: RefusalAudit;
   /** The process's logger (appLogger(config)): Nest's logs and one line per request go to it. */
   readonly logger: PinoLogger;
   /** The app's registry (createMetricsRegistry): served at /metrics, HTTP durations recorded in it. */
@@ -80,8 +98,9 @@ export interface HttpAppOptions {
 }
 
 /**
- * A Nest app on Fastify with the error filter, request logs, /metrics, /health (live, ready:
- * the module provides ReadinessChecks), OpenAPI at /docs and shutdown hooks. Not yet listening.
+ * A Nest app on Fastify with the edge (edge.ts: security headers, body and rate limits, text
+ * checks, no-store), the error filter, request logs, /metrics, /health (live, ready: the module
+ * provides ReadinessChecks), OpenAPI at /docs and shutdown hooks. Not yet listening.
  */
 export async function createHttpApp(
   module: Type<unknown>,
@@ -98,11 +117,22 @@ export async function createHttpApp(
   })
   class HttpAppModule {}
 
-  const adapter = new FastifyAdapter({
-    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+  const edge = options.edge ?? edgeSettingsOf(configSchema.parse({}));
+  const serverOptions = {
+    // The parsers' limit; each route's own (edge.ts) wins.
+    bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: requestIdOf,
-  });
+    clientErrorHandler: answerClientError,
+  } as const;
+  const adapter = new FastifyAdapter(
+    edge.https
+      ? ({
+          ...serverOptions,
+          https: { cert: edge.https.cert, key: edge.https.key },
+        } as FastifyHttpsOptions<HttpsServer>)
+      : serverOptions,
+  );
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
@@ -115,6 +145,7 @@ export async function createHttpApp(
     abortOnError: false,
   });
   app.useLogger(new ThroughlineNestLogger(options.logger));
+  await installEdge(app, { settings: edge, auditRefusal: options.auditRefusal });
   app.useGlobalFilters(new ThroughlineExceptionFilter());
   traceHttpApp(app);
   app.enableShutdownHooks();
@@ -135,5 +166,6 @@ export async function listen(app: INestApplication, port: number, host: string):
   await app.listen(port, host);
   const address = app.getHttpServer().address() as { port: number } | string | null;
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  return `http://${host}:${actualPort}`;
+  const protocol = app.getHttpServer() instanceof TlsServer ? 'https' : 'http';
+  return `${protocol}://${host}:${actualPort}`;
 }

@@ -3,6 +3,7 @@ export * from './config';
 export * from './postgres';
 export * from './kafka';
 export * from './http';
+export * from './edge';
 export * from './paths';
 export * from './openapi';
 export * from './tracing';

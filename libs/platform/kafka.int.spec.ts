@@ -6,8 +6,8 @@ import { allTopics, createKafka, ensureTopics, topicNames } from './kafka';
 
 /** On the real broker: the apps of `npm start` all ensure the same topics at the same moment. */
 describe('ensureTopics', () => {
-  const config = loadConfig({ LOG_LEVEL: 'error' });
-  const kafka = createKafka(config, 'platform-test');
+  const config = loadConfig({ THROUGHLINE_MODE: 'development', LOG_LEVEL: 'error' });
+  const kafka = createKafka(config, 'test', { clientSuffix: 'platform-test' });
   const admins: Admin[] = [];
 
   afterAll(async () => {

@@ -1,12 +1,35 @@
-import { Kafka, logLevel, type Admin, type ITopicConfig, type logCreator, type RetryOptions } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type ITopicConfig,
+  type logCreator,
+  type RetryOptions,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { kafkaBrokers, type Config } from './config';
 import { backoffDelay, sleep } from './backoff';
-import { UnavailableError } from './errors';
+import { ThroughlineError, UnavailableError } from './errors';
 import { appLogger } from './logging';
 
 export const AGENCIES = ['health', 'education', 'social-care'] as const;
 export type AgencyName = (typeof AGENCIES)[number];
+
+/**
+ * The Kafka principal of each agency service. The broker's ACLs let only it write its agency's
+ * topic, so a message's topic names the principal that wrote it (the recorder cannot see SASL
+ * identities); lineage records it. A deployment names its SCRAM users (or mTLS subjects) so.
+ */
+export const AGENCY_KAFKA_PRINCIPALS: Readonly<Record<AgencyName, string>> = {
+  health: 'User:health-service',
+  education: 'User:education-service',
+  'social-care': 'User:social-care-service',
+};
 
 export interface TopicNames {
   readonly agency: Readonly<Record<AgencyName, string>>;
@@ -31,14 +54,105 @@ export function allTopics(names: TopicNames): string[] {
 /** kafkajs retries of one call (connect, request): pauses doubling from 100 ms, 5 attempts, about 3 s in all. */
 export const DEFAULT_KAFKA_RETRY: RetryOptions = { initialRetryTime: 100, retries: 5 };
 
+/**
+ * Who connects to Kafka: each has a principal of its own, and the broker's ACLs let each touch only
+ * its own topics (infra/kafka.mjs accessBindings; docs/decisions/010-secured-broker.md). `test` and
+ * `bench` are confined to the test-/it-/e2e- and bench. topic prefixes.
+ */
+export const KAFKA_COMPONENTS = [
+  ...AGENCIES,
+  'recorder',
+  'access-notifications-producer',
+  'access-notifications-consumer',
+  'bench',
+  'test',
+] as const;
+export type KafkaComponent = (typeof KAFKA_COMPONENTS)[number];
+
+export interface KafkaCredentials {
+  readonly mechanism: Config['KAFKA_SASL_MECHANISM'];
+  readonly username: string;
+  readonly password: string;
+}
+
+/** What infra/kafka.mjs writes at the local broker's first start (mode 0600), as far as clients read it. */
+const credentialsFileSchema = z.object({
+  components: z.record(z.string(), z.object({ username: z.string().min(1), password: z.string().min(1) })),
+});
+
+/** The local broker's credentials file: KAFKA_CREDENTIALS_FILE, else under the cache dir the launcher uses. */
+export function kafkaCredentialsFile(config: Config, env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    config.KAFKA_CREDENTIALS_FILE ??
+    join(env.THROUGHLINE_CACHE || join(homedir(), '.cache', 'throughline'), 'kafka-credentials.json')
+  );
+}
+
+/**
+ * The one place that decides how a component authenticates to Kafka: KAFKA_USERNAME/KAFKA_PASSWORD
+ * when set (a deployment gives each app its own), else the component's generated local principal.
+ */
+export function kafkaCredentialsFor(config: Config, component: KafkaComponent): KafkaCredentials {
+  const mechanism = config.KAFKA_SASL_MECHANISM;
+  if (config.KAFKA_USERNAME !== undefined && config.KAFKA_PASSWORD !== undefined) {
+    return { mechanism, username: config.KAFKA_USERNAME, password: config.KAFKA_PASSWORD };
+  }
+  const file = kafkaCredentialsFile(config);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ThroughlineError(
+      'CONFIGURATION',
+      `no Kafka credentials for ${component}: set KAFKA_USERNAME and KAFKA_PASSWORD, or start the local ` +
+        `broker (npm run kafka:start), which generates ${file} (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+  const parsed = credentialsFileSchema.safeParse(parseJson(text));
+  const entry = parsed.success ? parsed.data.components[component] : undefined;
+  if (!entry) {
+    throw new ThroughlineError(
+      'CONFIGURATION',
+      `${file} has no Kafka principal for ${component}: restart the local broker ` +
+        '(npm run kafka:stop && npm run kafka:start) to add it',
+    );
+  }
+  return { mechanism, username: entry.username, password: entry.password };
+}
+
+/** kafkajs' SASL options for credentials (its types want the mechanism narrowed to one literal). */
+export function saslOptionsOf({ mechanism, username, password }: KafkaCredentials): SASLOptions {
+  return mechanism === 'scram-sha-256'
+    ? { mechanism, username, password }
+    : { mechanism, username, password };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CreateKafkaOptions {
+  /** Ends the client id (default: the component), e.g. `health-gateway`. */
+  readonly clientSuffix?: string;
+  readonly retry?: RetryOptions;
+}
+
+/** A kafkajs client authenticated as the component's principal. */
 export function createKafka(
   config: Config,
-  clientSuffix: string,
-  options: { readonly retry?: RetryOptions } = {},
+  component: KafkaComponent,
+  options: CreateKafkaOptions = {},
 ): Kafka {
   return new Kafka({
-    clientId: `${config.KAFKA_CLIENT_ID}-${clientSuffix}`,
+    clientId: `${config.KAFKA_CLIENT_ID}-${options.clientSuffix ?? component}`,
     brokers: kafkaBrokers(config),
+    ssl: config.KAFKA_SSL,
+    sasl: saslOptionsOf(kafkaCredentialsFor(config, component)),
     logLevel: KAFKAJS_LEVELS[config.LOG_LEVEL],
     logCreator: kafkaLogCreator(appLogger(config)),
     retry: options.retry ?? DEFAULT_KAFKA_RETRY,

@@ -6,6 +6,7 @@ import {
 } from '@throughline/contracts';
 import type { EventToAppend, StreamAppend } from '@throughline/event-store';
 import {
+  AGENCY_KAFKA_PRINCIPALS,
   TRACEPARENT_HEADER,
   ThroughlineError,
   ValidationError,
@@ -20,7 +21,11 @@ import {
  * does the I/O around it.
  */
 
-/** The Kafka header an agency service sets to name the authenticated publisher. */
+/**
+ * The Kafka header an agency service sets to name the publisher it authenticated. Only that
+ * agency's service may write the topic (broker ACLs), so the header is the gateway's own claim,
+ * never one a producer of its choosing made.
+ */
 export const PUBLISHER_HEADER = 'publisher';
 
 /** Who wrote an event into the store; lineage metadata carries it. */
@@ -62,7 +67,10 @@ export interface Lineage {
   readonly partition: number;
   readonly offset: string;
   readonly key: string | null;
+  /** The publisher the agency service authenticated (its header). */
   readonly publisher: string | null;
+  /** The Kafka principal that wrote the message, derived from the topic, which only it may write. */
+  readonly kafkaPrincipal: string;
   readonly sourceSystem: string;
   /** ISO-8601, from the Kafka message timestamp. */
   readonly kafkaTimestamp: string | null;
@@ -143,7 +151,7 @@ function isoTimestamp(epochMs: string): string | null {
 }
 
 export function lineageOf(
-  batch: Pick<IncomingBatch, 'topic' | 'partition'>,
+  batch: Pick<IncomingBatch, 'topic' | 'partition' | 'agency'>,
   message: IncomingMessage,
   event: AgencyEvent,
 ): Lineage {
@@ -154,6 +162,7 @@ export function lineageOf(
     offset: message.offset,
     key: keyText(message.key),
     publisher: message.headers[PUBLISHER_HEADER] ?? null,
+    kafkaPrincipal: AGENCY_KAFKA_PRINCIPALS[batch.agency],
     sourceSystem: event.source.system,
     kafkaTimestamp: isoTimestamp(message.timestamp),
     recordedBy: RECORDED_BY,

@@ -77,6 +77,7 @@ describe('planBatch', () => {
         offset: '10',
         key: 'LA926-000001',
         publisher: 'demo-case-system',
+        kafkaPrincipal: 'User:social-care-service',
         sourceSystem: 'case-system',
         kafkaTimestamp: '2024-03-04T10:16:00.000Z',
         recordedBy: 'recorder',

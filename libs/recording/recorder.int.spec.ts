@@ -12,6 +12,7 @@ import {
   type Config,
 } from '@throughline/platform';
 import {
+  grantKafkaAccess,
   buildImmunisationGiven,
   buildReferralReceived,
   createTestDatabase,
@@ -64,6 +65,7 @@ async function setUp(): Promise<Fixture> {
   const db = await createTestDatabase('tl_recorder');
   const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const config = loadConfig({
+    THROUGHLINE_MODE: 'development',
     DATABASE_URL: db.url,
     KAFKA_TOPIC_PREFIX: `test-recorder-${suffix}.`,
     RECORDER_GROUP_ID: `test-recorder-${suffix}`,
@@ -71,10 +73,11 @@ async function setUp(): Promise<Fixture> {
     KAFKA_PARTITIONS: '3',
     LOG_LEVEL: 'error',
   });
-  const kafka = createKafka(config, 'recorder-test');
+  const kafka = createKafka(config, 'test', { clientSuffix: 'recorder-test' });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, allTopics(topicNames(config.KAFKA_TOPIC_PREFIX)), config.KAFKA_PARTITIONS);
+  await grantKafkaAccess(config); // the recorder's own principal on this test's topics
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const store = await PostgresEventStore.create({ connectionString: db.url });
@@ -231,6 +234,7 @@ describe('recorder', () => {
         offset: producedA[i].offset,
         key: recordA,
         publisher: 'demo-publisher',
+        kafkaPrincipal: 'User:social-care-service',
         sourceSystem: 'demo-case-system',
         kafkaTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         recordedBy: 'recorder',

@@ -91,6 +91,7 @@ describe('DeadLetterRedriver', () => {
       topic: topics.agency.education,
       partition: 0,
       publisher: 'test-publisher',
+      kafkaPrincipal: 'User:education-service',
       kafkaTimestamp: null,
     });
     expect(first.redrive?.position).toBe(stored[0].position.toString());

@@ -93,7 +93,7 @@ export class DeadLetterRedriver {
     const { event } = parsed;
     const streamId = streamIdOf(event);
     const lineage = lineageOf(
-      deadLetter,
+      { topic: deadLetter.topic, partition: deadLetter.partition, agency },
       {
         offset: deadLetter.offset,
         key: deadLetter.key === null ? null : Buffer.from(deadLetter.key, 'utf8'),

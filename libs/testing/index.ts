@@ -6,3 +6,4 @@ export * from './private-kafka';
 export * from './subject-flow';
 export * from './event-store-contract';
 export * from './prometheus';
+export * from './local-oidc-provider';

@@ -40,7 +40,7 @@ const run = promisify(execFile);
 
 /** Calls ensureBroker/stopBroker of infra/kafka.mjs (an ES module) in a node child process. */
 async function callLauncher(
-  operation: 'ensureBroker' | 'stopBroker',
+  operation: 'ensureBroker' | 'stopBroker' | 'grantAccess',
   options: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const script = `
@@ -91,6 +91,26 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Creates the topics of config's KAFKA_TOPIC_PREFIX and the ACLs that let the apps' own principals
+ * (agency services, recorder) use them and the recorder's group, on config's broker, as
+ * infra/kafka.mjs does for the unprefixed topics at start. Call it before starting an app under a
+ * test prefix; the test's own clients (component `test`) need no grant on test- prefixes.
+ */
+export async function grantKafkaAccess(config: {
+  readonly KAFKA_BROKERS: string;
+  readonly KAFKA_TOPIC_PREFIX: string;
+  readonly RECORDER_GROUP_ID: string;
+  readonly KAFKA_PARTITIONS: number;
+}): Promise<void> {
+  await callLauncher('grantAccess', {
+    brokers: config.KAFKA_BROKERS,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    recorderGroup: config.RECORDER_GROUP_ID,
+    partitions: config.KAFKA_PARTITIONS,
+  });
 }
 
 /** Picks a port and a data dir under the OS temp folder; call start(). */

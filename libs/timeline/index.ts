@@ -51,6 +51,7 @@ export { readStoredEvent, type BatchResult, type SkippedEvent } from './apply-ba
 export { TimelineProjector, type ProjectionStatus, type TimelineProjectorOptions } from './projector';
 export {
   TimelineQueries,
+  type AccessAction,
   type ChildTimeline,
   type LinkHistoryEntry,
   type LinkView,

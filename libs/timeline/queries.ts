@@ -66,7 +66,7 @@ export interface ChildTimeline {
   readonly entries: readonly TimelineEntryView[];
 }
 
-type AccessAction = 'lookup' | 'timeline';
+export type AccessAction = 'lookup' | 'timeline';
 
 interface AccessRecord {
   readonly action: AccessAction;
@@ -329,10 +329,23 @@ export class TimelineQueries {
     });
   }
 
-  private async recordAccess(access: AccessContext, record: AccessRecord): Promise<void> {
+  /**
+   * A request refused before it was read (invalid text at the edge): recorded like any access,
+   * with its outcome (the error code) and nothing returned. `access` and the key are printable.
+   */
+  async recordRefusal(
+    access: AccessContext,
+    action: AccessAction,
+    requestedChildKey: string | undefined,
+    outcome: string,
+  ): Promise<void> {
+    await this.recordAccess(access, { action, requestedChildKey, returnedEntries: 0, withheld: [] }, outcome);
+  }
+
+  private async recordAccess(access: AccessContext, record: AccessRecord, outcome = 'ok'): Promise<void> {
     await this.pool.query(
-      `INSERT INTO access_log (user_id, user_role, purpose, action, requested_child_key, child_key, returned_entries, withheld)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `INSERT INTO access_log (user_id, user_role, purpose, action, requested_child_key, child_key, returned_entries, withheld, outcome)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         access.userId,
         access.role ?? null,
@@ -342,6 +355,7 @@ export class TimelineQueries {
         record.childKey ?? null,
         record.returnedEntries,
         JSON.stringify(record.withheld),
+        outcome,
       ],
     );
   }

@@ -1,0 +1,90 @@
+import { configurationProblems, configSchema, loadConfig, type Config } from './config';
+import { ThroughlineError } from './errors';
+
+const SALT = 'a-deployment-salt-0123456789';
+const PRODUCTION_KEYS =
+  'health:trust-system:9f1c2e7a41b0d3c5,education:school-mis:5d2e8f0a1c3b7e9d,social-care:case-system:7c1a9e3f5b2d4c6a';
+
+/** A production environment with nothing to refuse. */
+const production = { THROUGHLINE_MODE: 'production', CHILD_KEY_SALT: SALT, PUBLISHER_KEYS: PRODUCTION_KEYS };
+
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ThroughlineError);
+    expect((error as ThroughlineError).code).toBe('CONFIGURATION');
+    return (error as Error).message;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('loadConfig: what production refuses at start', () => {
+  it('is production unless told otherwise', () => {
+    expect(configSchema.parse({}).THROUGHLINE_MODE).toBe('production');
+  });
+
+  it('starts in production with its own keys, a salt and loopback', () => {
+    expect(loadConfig(production).THROUGHLINE_MODE).toBe('production');
+  });
+
+  it('refuses the default development publisher keys', () => {
+    const { PUBLISHER_KEYS: _, ...withDefaultKeys } = production;
+    const message = refusal(withDefaultKeys);
+    expect(message).toMatch(/PUBLISHER_KEYS: development keys for health:demo-child-health-system/);
+    // The keys themselves are secrets even in development: never echoed.
+    expect(message).not.toContain('dev-health-key');
+  });
+
+  it('refuses any key marked dev-', () => {
+    expect(refusal({ ...production, PUBLISHER_KEYS: 'health:trust-system:dev-0123456789' })).toMatch(
+      /PUBLISHER_KEYS: development keys for health:trust-system /,
+    );
+  });
+
+  it('refuses an empty or short CHILD_KEY_SALT', () => {
+    expect(refusal({ ...production, CHILD_KEY_SALT: '' })).toMatch(/CHILD_KEY_SALT: at least 16 characters/);
+    expect(refusal({ ...production, CHILD_KEY_SALT: 'short' })).toMatch(/CHILD_KEY_SALT/);
+  });
+
+  it('refuses a HOST other than loopback without TLS, and accepts it with TLS', () => {
+    expect(refusal({ ...production, HOST: '0.0.0.0' })).toMatch(/HOST: 0\.0\.0\.0 is not loopback/);
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.53'])
+      expect(loadConfig({ ...production, HOST: host }).HOST).toBe(host);
+    const tls = { TLS_CERT_FILE: '/etc/throughline/cert.pem', TLS_KEY_FILE: '/etc/throughline/key.pem' };
+    expect(loadConfig({ ...production, HOST: '0.0.0.0', ...tls }).TLS_CERT_FILE).toBe(tls.TLS_CERT_FILE);
+  });
+
+  it('lists every problem at once', () => {
+    const message = refusal({ THROUGHLINE_MODE: 'production', HOST: '10.0.0.5' });
+    expect(message.split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^ {2}PUBLISHER_KEYS: /),
+      expect.stringMatching(/^ {2}CHILD_KEY_SALT: /),
+      expect.stringMatching(/^ {2}HOST: /),
+    ]);
+  });
+
+  it('allows all of it in development mode', () => {
+    const config = loadConfig({ THROUGHLINE_MODE: 'development', HOST: '0.0.0.0' });
+    expect([config.THROUGHLINE_MODE, config.CHILD_KEY_SALT, config.HOST]).toEqual([
+      'development',
+      '',
+      '0.0.0.0',
+    ]);
+  });
+
+  it('wants both TLS files or neither, in any mode', () => {
+    expect(refusal({ THROUGHLINE_MODE: 'development', TLS_CERT_FILE: '/etc/cert.pem' })).toMatch(
+      /TLS_CERT_FILE, TLS_KEY_FILE: set both/,
+    );
+  });
+
+  it('refuses an unknown mode', () => {
+    expect(refusal({ ...production, THROUGHLINE_MODE: 'staging' })).toMatch(/THROUGHLINE_MODE/);
+  });
+
+  it('leaves a configuration problem-free in development', () => {
+    const config: Config = configSchema.parse({ THROUGHLINE_MODE: 'development' });
+    expect(configurationProblems(config)).toEqual([]);
+  });
+});
