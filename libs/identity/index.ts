@@ -7,3 +7,4 @@ export * from './linker';
 export { linkBatch, type LinkBatchResult } from './link-batch';
 export type { PendingIdentityEvent } from './linker-events';
 export * from './review';
+export { IDENTITY_AUDIT_LOG_CHAIN, verifyIdentityAuditChain } from './audit-chain';

@@ -11,3 +11,4 @@ export * from './backoff';
 export * from './logging';
 export * from './metrics';
 export * from './health';
+export * from './audit-chain';

@@ -58,3 +58,4 @@ export {
   type SubjectView,
   type TimelineEntryView,
 } from './queries';
+export { ACCESS_LOG_CHAIN, verifyAccessLogChain } from './audit-chain';
