@@ -76,15 +76,3 @@ export const publishResponseSchema: SchemaObject = {
 };
 
 export { errorSchema } from '@throughline/platform';
-
-export const healthSchema: SchemaObject = {
-  type: 'object',
-  required: ['status', 'kafka'],
-  properties: {
-    status: { type: 'string', enum: ['ok'] },
-    kafka: {
-      type: 'object',
-      properties: { topic: { type: 'string' }, partitions: { type: 'integer', minimum: 1 } },
-    },
-  },
-};
