@@ -93,7 +93,8 @@ export default tseslint.config(
   {
     // Production code never loads the test library (its fixtures, fakes and jest suites).
     files: ['**/*.ts'],
-    ignores: ['**/*.spec.ts', 'libs/testing/**', 'test/**'],
+    // The benchmark is a harness like the tests: it starts its own OpenID provider through them.
+    ignores: ['**/*.spec.ts', 'libs/testing/**', 'test/**', 'bench/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -102,7 +103,8 @@ export default tseslint.config(
           paths: [
             {
               name: '@throughline/testing',
-              message: 'Only tests (*.spec.ts, test/, libs/testing) may import @throughline/testing.',
+              message:
+                'Only tests (*.spec.ts, test/, libs/testing) and bench/ may import @throughline/testing.',
             },
           ],
         },

@@ -22,8 +22,11 @@ import { elapsedMs, summariseLatencies, type LatencySummary } from './stats';
  * read does not list it, the timeline is read again until it does (counted as a miss).
  */
 
-/** Who the bench is when it reads timelines; every read lands in the access log under this name. */
-const ACCESS_HEADERS = { 'x-user-id': 'throughline-bench', 'x-purpose': 'benchmark' } as const;
+/**
+ * Who the bench is when it reads timelines: a demo person's bearer token from the run's own
+ * OpenID provider and a purpose (every read is checked by the access policy and recorded).
+ */
+export type ReaderHeaders = Readonly<Record<string, string>>;
 
 export interface ProbeChild {
   readonly childKey: string;
@@ -38,6 +41,8 @@ export interface LatencyProbeOptions {
   readonly timeoutMs: number;
   /** The projection's checkpoint row (PROJECTION_NAME). */
   readonly projectionName: string;
+  /** The reader's headers, fetched again when its token may have expired. */
+  readonly reader: () => Promise<ReaderHeaders>;
 }
 
 export interface E2eLatency {
@@ -56,9 +61,13 @@ interface TimelineBody {
   readonly entries: readonly { readonly lineage: { readonly eventId: string } }[];
 }
 
-async function timelineEventIds(projectionUrl: string, childKey: string): Promise<Set<string>> {
+async function timelineEventIds(
+  projectionUrl: string,
+  childKey: string,
+  reader: ReaderHeaders,
+): Promise<Set<string>> {
   const response = await fetch(`${projectionUrl}/v1/children/${encodeURIComponent(childKey)}/timeline`, {
-    headers: ACCESS_HEADERS,
+    headers: reader,
   });
   if (!response.ok)
     throw new Error(`timeline of ${childKey} answered ${response.status}: ${await response.text()}`);
@@ -67,10 +76,14 @@ async function timelineEventIds(projectionUrl: string, childKey: string): Promis
 }
 
 /** The child key of an agency record, through the lookup endpoint (identifiers never go in URLs). */
-export async function lookupChildKey(projectionUrl: string, event: AgencyEvent): Promise<string> {
+export async function lookupChildKey(
+  projectionUrl: string,
+  event: AgencyEvent,
+  reader: ReaderHeaders,
+): Promise<string> {
   const response = await fetch(`${projectionUrl}/v1/children/lookup`, {
     method: 'POST',
-    headers: { ...ACCESS_HEADERS, 'content-type': 'application/json' },
+    headers: { ...reader, 'content-type': 'application/json' },
     body: JSON.stringify({
       identifier: { type: 'record', agency: event.source.agency, value: event.subject.recordId },
     }),
@@ -156,7 +169,7 @@ export async function measureE2eLatency(
 
         projected.push(elapsedMs(acceptedAt, await checkpoints.waitUntilProjected(event.eventId)));
         while (!signal.aborted) {
-          const listed = await timelineEventIds(projectionUrl, child.childKey);
+          const listed = await timelineEventIds(projectionUrl, child.childKey, await options.reader());
           const arrivedAt = process.hrtime.bigint();
           timelineReads++;
           if (listed.has(event.eventId)) {

@@ -1,6 +1,13 @@
 import type { Pool } from 'pg';
 import { PostgresEventStore, type EventToAppend, type StreamAppend } from '@throughline/event-store';
-import { createPool, dropDatabase, ensureDatabase } from '@throughline/platform';
+import {
+  bootstrapDatabase,
+  connectionAs,
+  createPool,
+  DEFAULT_ADMIN_ROLE,
+  dropDatabase,
+  roleOf,
+} from '@throughline/platform';
 import { withDeadline } from './deadline';
 import type { BenchEvent } from './payloads';
 import {
@@ -62,12 +69,43 @@ export interface StoreDatabase {
   dispose(): Promise<void>;
 }
 
+/**
+ * The admin connection that makes and drops bench databases: DATABASE_ADMIN_URL, else the owner
+ * URL's server as `postgres` (docs/decisions/011-database-roles.md).
+ */
+export function benchAdminUrl(ownerUrl: string): string {
+  return (
+    process.env.DATABASE_ADMIN_URL ||
+    connectionAs(ownerUrl, { user: DEFAULT_ADMIN_ROLE, database: 'postgres' })
+  );
+}
+
+/**
+ * Creates a bench database owned by the owner role of `ownerUrl` (the admin makes it, and the
+ * roles if missing); `appUrl`, if given, is the role the apps will connect as.
+ */
+export async function createBenchDatabase(ownerUrl: string, appUrl = ownerUrl): Promise<void> {
+  await bootstrapDatabase({ owner: ownerUrl, app: appUrl, admin: benchAdminUrl(ownerUrl) });
+}
+
+/** Drops a bench database as the admin (ending any session of the app role still open). */
+export async function dropBenchDatabase(url: string): Promise<void> {
+  await dropDatabase(connectionAs(benchAdminUrl(url), { database: new URL(url).pathname.slice(1) }));
+}
+
+/** The bench database's URL as the app role of DATABASE_URL (its password kept). */
+export function benchAppUrl(ownerUrl: string, configuredAppUrl: string): string {
+  const url = new URL(configuredAppUrl);
+  url.pathname = new URL(ownerUrl).pathname;
+  return roleOf(configuredAppUrl) === roleOf(ownerUrl) ? ownerUrl : url.toString();
+}
+
 export async function openStoreDatabase(
   url: string,
   connections: number,
   teardown: Teardown,
 ): Promise<StoreDatabase> {
-  await ensureDatabase(url);
+  await createBenchDatabase(url);
   const pool = createPool(url, { max: connections });
   const opened: { store?: PostgresEventStore } = {};
   let disposing: Promise<void> | undefined;
@@ -75,7 +113,7 @@ export async function openStoreDatabase(
     (disposing ??= (async () => {
       await opened.store?.close(); // stops any subscription still running
       await pool.end();
-      await dropDatabase(url);
+      await dropBenchDatabase(url);
     })());
   teardown.add(`drop ${new URL(url).pathname.slice(1)}`, dispose);
   const store = await PostgresEventStore.create({ connectionString: url, pool });

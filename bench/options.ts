@@ -87,9 +87,12 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv = process.env): BenchOpt
   };
 }
 
-/** The bench database: same server as DATABASE_URL, a name of its own (dropped at the end). */
+/**
+ * The bench database: same server as DATABASE_OWNER_URL, a name of its own (dropped at the end),
+ * as the owner role (the bench makes tables of its own there; the apps connect as the app role).
+ */
 export function benchDatabaseUrl(options: BenchOptions): string {
-  const url = new URL(options.config.DATABASE_URL);
+  const url = new URL(options.config.DATABASE_OWNER_URL);
   url.pathname = `/throughline_bench_${options.runId}`;
   return url.toString();
 }

@@ -6,23 +6,26 @@ import type { Pool } from 'pg';
 import type { Agency } from '@throughline/contracts';
 import { DEFAULT_LINKER_NAME } from '@throughline/identity';
 import { DEFAULT_PARTITIONS_CONCURRENTLY } from '@throughline/recording';
-import {
-  AGENCIES,
-  createKafka,
-  createPool,
-  dropDatabase,
-  ensureDatabase,
-  publisherCredentials,
-} from '@throughline/platform';
+import { AGENCIES, createKafka, createPool, publisherCredentials } from '@throughline/platform';
 import { APP_NAMES, projectRoot, startApp, type AppName, type AppProcess } from './app-process';
 import { withDeadline } from './deadline';
-import { lookupChildKey, measureAcceptedToRecorded, measureE2eLatency, type ProbeChild } from './e2e-latency';
+import {
+  lookupChildKey,
+  measureAcceptedToRecorded,
+  measureE2eLatency,
+  type ProbeChild,
+  type ReaderHeaders,
+} from './e2e-latency';
+import { DEMO_POLICY_FILE, startLocalOidcProvider, type LocalOidcProvider } from '@throughline/testing';
 import {
   measureAppendBatches,
   measureAppendSingles,
   measureCatchUp,
   openStoreDatabase,
   storeInputsOf,
+  benchAppUrl,
+  createBenchDatabase,
+  dropBenchDatabase,
   type AppendBatchThroughput,
   type StoreDatabase,
 } from './event-store-stages';
@@ -111,12 +114,33 @@ interface Infrastructure {
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly teardown: Teardown;
+  /** The apps stages' own OpenID provider: the apps trust it, the bench reads timelines with its tokens. */
+  readonly oidc?: LocalOidcProvider;
+}
+
+/** The bench reads timelines as the demo social worker, for safeguarding (infra/access-policy.demo.json). */
+const BENCH_READER = { user: 'demo-social-worker', purpose: 'safeguarding' } as const;
+/** Tokens of the local provider last 15 minutes: fetch a new one after 10. */
+const READER_TOKEN_REUSE_MS = 10 * 60_000;
+
+function readerOf(oidc: LocalOidcProvider): () => Promise<ReaderHeaders> {
+  let cached: { headers: ReaderHeaders; at: number } | undefined;
+  return async () => {
+    if (!cached || Date.now() - cached.at > READER_TOKEN_REUSE_MS) {
+      const token = await oidc.token(BENCH_READER.user);
+      cached = {
+        headers: { authorization: `Bearer ${token}`, 'x-purpose': BENCH_READER.purpose },
+        at: Date.now(),
+      };
+    }
+    return cached.headers;
+  };
 }
 
 async function openInfrastructure(options: BenchOptions, teardown: Teardown): Promise<Infrastructure> {
   const databaseUrl = benchDatabaseUrl(options);
-  await ensureDatabase(databaseUrl);
-  teardown.add('drop the bench database', () => dropDatabase(databaseUrl));
+  await createBenchDatabase(databaseUrl, benchAppUrl(databaseUrl, options.config.DATABASE_URL));
+  teardown.add('drop the bench database', () => dropBenchDatabase(databaseUrl));
   const pool = createPool(databaseUrl, { max: 4 });
   teardown.add('close the bench pool', () => pool.end());
   if (!options.stages.includes('apps')) {
@@ -141,7 +165,9 @@ async function openInfrastructure(options: BenchOptions, teardown: Teardown): Pr
   await admin.connect();
   teardown.add('disconnect the bench admin', () => admin.disconnect());
   teardown.add("delete the run's topics and groups", () => deleteRunTopicsAndGroups(admin, options));
-  return { options, databaseUrl, pool, kafka, admin, teardown };
+  const oidc = await startLocalOidcProvider();
+  teardown.add('stop the OpenID provider', () => oidc.stop());
+  return { options, databaseUrl, pool, kafka, admin, teardown, oidc };
 }
 
 /** Everything named after this run's id goes: the bench leaves nothing behind on a shared broker. */
@@ -488,7 +514,10 @@ async function measureStoreStages(
 function appEnvironment(infra: Infrastructure, topicPrefix: string): Record<string, string> {
   const { config, runId } = infra.options;
   return {
-    DATABASE_URL: infra.databaseUrl,
+    // As in production: the apps connect as the app role and migrate as the owner (decision 011).
+    DATABASE_URL: benchAppUrl(infra.databaseUrl, config.DATABASE_URL),
+    DATABASE_OWNER_URL: infra.databaseUrl,
+    DATABASE_ADMIN_URL: config.DATABASE_ADMIN_URL,
     KAFKA_BROKERS: config.KAFKA_BROKERS,
     KAFKA_CLIENT_ID: `bench-${runId}`,
     KAFKA_TOPIC_PREFIX: topicPrefix,
@@ -498,6 +527,8 @@ function appEnvironment(infra: Infrastructure, topicPrefix: string): Record<stri
     RECORDER_GROUP_ID: `${topicPrefix}recorder`,
     PROJECTION_NAME,
     LOG_LEVEL: 'warn',
+    // Every read is governed: the apps trust the run's OpenID provider and load the demo policy.
+    ...(infra.oidc ? { ...infra.oidc.env, ACCESS_POLICY_FILE: DEMO_POLICY_FILE } : {}),
   };
 }
 
@@ -729,10 +760,15 @@ async function measureProjectionStage(
 }
 
 /** Children spread over the cohort whose health record is in the bench events, with their child keys. */
-async function probeChildren(projectionUrl: string, cohort: BenchCohort): Promise<ProbeChild[]> {
+async function probeChildren(
+  projectionUrl: string,
+  cohort: BenchCohort,
+  reader: ReaderHeaders,
+): Promise<ProbeChild[]> {
+  // Health events without special categories: the demo policy shares them with the bench's reader.
   const lastHealthEvent = new Map(
     cohort.events
-      .filter((event) => event.agency === 'health')
+      .filter((event) => event.agency === 'health' && !event.event.specialCategories?.length)
       .map((event) => [event.event.subject.recordId, event]),
   );
   const candidates = cohort.children.filter((child) => lastHealthEvent.has(child.records.health.recordId));
@@ -741,7 +777,7 @@ async function probeChildren(projectionUrl: string, cohort: BenchCohort): Promis
   return Promise.all(
     chosen.map(async (child) => {
       const template = lastHealthEvent.get(child.records.health.recordId)!.event;
-      return { childKey: await lookupChildKey(projectionUrl, template), template };
+      return { childKey: await lookupChildKey(projectionUrl, template, reader), template };
     }),
   );
 }
@@ -755,8 +791,11 @@ async function measureLatencyStage(
   const { options } = infra;
   const count = options.latencyRatePerSecond * options.latencyDurationSeconds;
   const projection = apps.get('projection');
+  if (!infra.oidc) throw new Error('the latency stage needs the apps stages OpenID provider');
+  const reader = readerOf(infra.oidc);
+  const firstReader = await reader();
   const children = await withDeadline('e2e.latency lookups', 30_000, () =>
-    probeChildren(projection.url, cohort),
+    probeChildren(projection.url, cohort, firstReader),
   );
   say(
     `e2e.latency: ${count} single events at ${options.latencyRatePerSecond}/s over ${children.length} children, ` +
@@ -769,6 +808,7 @@ async function measureLatencyStage(
     pollIntervalMs: options.visibilityPollMs,
     timeoutMs: options.latencyDurationSeconds * 1000 + 60_000,
     projectionName: PROJECTION_NAME,
+    reader,
   });
   const recorded = await measureAcceptedToRecorded(infra.pool, latency.acceptedAtWallMs);
   const { visible, projected } = latency;

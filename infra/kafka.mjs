@@ -316,7 +316,7 @@ async function canCreateTopics(o, timeoutMs) {
 
 const CLUSTER_RESOURCE = 'kafka-cluster';
 
-/** The topic names the apps use under a prefix (libs/platform/kafka.ts topicNames, plus the notifications topic). */
+/** The topic names the apps use under a prefix (libs/platform/kafka.ts topicNames, plus the notifications and gateway-rejections topics). */
 function topicsFor(prefix) {
   return {
     agency: Object.fromEntries(
@@ -324,8 +324,13 @@ function topicsFor(prefix) {
     ),
     deadLetter: `${prefix}throughline.dead-letter.v1`,
     accessNotifications: `${prefix}throughline.access-notifications.v1`,
+    // libs/platform/gateway-rejection-note.ts gatewayRejectionsTopic
+    gatewayRejections: `${prefix}throughline.gateway-rejections.v1`,
   };
 }
+
+/** The recorder's group for the gateway-rejections topic (apps/recorder: RECORDER_GROUP_ID + this). */
+export const GATEWAY_REJECTIONS_GROUP_SUFFIX = '.gateway-rejections';
 
 function allow(username, resourceType, resourceName, patternType, operations) {
   return operations.map((operation) => ({
@@ -351,12 +356,21 @@ export function accessBindings(prefix = '', recorderGroup = DEFAULT_RECORDER_GRO
     // Each agency service writes its own topic, and nothing else.
     bindings.push(...allow(username, TOPIC, topics.agency[agency], 'LITERAL', [WRITE, DESCRIBE]));
     bindings.push(...allow(username, CLUSTER, CLUSTER_RESOURCE, 'LITERAL', [IDEMPOTENT_WRITE]));
+    // …and notes the events it rejected (no payload) for the recorder to keep (decision 012).
+    bindings.push(...allow(username, TOPIC, topics.gatewayRejections, 'LITERAL', [WRITE, DESCRIBE]));
   }
   const recorder = COMPONENT_PRINCIPALS.recorder;
   for (const topic of Object.values(topics.agency))
     bindings.push(...allow(recorder, TOPIC, topic, 'LITERAL', [READ, DESCRIBE]));
   bindings.push(...allow(recorder, TOPIC, topics.deadLetter, 'LITERAL', [WRITE, DESCRIBE]));
   bindings.push(...allow(recorder, GROUP, recorderGroup, 'LITERAL', [READ, DESCRIBE]));
+  bindings.push(...allow(recorder, TOPIC, topics.gatewayRejections, 'LITERAL', [READ, DESCRIBE]));
+  bindings.push(
+    ...allow(recorder, GROUP, `${recorderGroup}${GATEWAY_REJECTIONS_GROUP_SUFFIX}`, 'LITERAL', [
+      READ,
+      DESCRIBE,
+    ]),
+  );
   bindings.push(...allow(recorder, CLUSTER, CLUSTER_RESOURCE, 'LITERAL', [IDEMPOTENT_WRITE]));
   const notify = COMPONENT_PRINCIPALS['access-notifications-producer'];
   bindings.push(...allow(notify, TOPIC, topics.accessNotifications, 'LITERAL', [WRITE, DESCRIBE]));
@@ -431,7 +445,12 @@ async function applyAccessOnce(o, { topicPrefix, recorderGroup }) {
   try {
     await admin.connect();
     const topics = topicsFor(topicPrefix);
-    const wanted = [...Object.values(topics.agency), topics.deadLetter, topics.accessNotifications];
+    const wanted = [
+      ...Object.values(topics.agency),
+      topics.deadLetter,
+      topics.accessNotifications,
+      topics.gatewayRejections,
+    ];
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {

@@ -87,8 +87,31 @@ export function localProviderSettings(env = process.env) {
       roles: claimName(env, 'OIDC_CLAIM_ROLES', DEFAULTS.claimNames.roles),
     },
     projectionPort: Number(env.PROJECTION_PORT || DEFAULTS.projectionPort),
+    pageOrigins: pageOriginsOf(env),
     stateDir: path.join(cacheDirectory(env), 'oidc'),
   };
+}
+
+/**
+ * Where the timeline page is served, so the page client's redirect (`<origin>/auth/callback`) is
+ * accepted: the projection on this machine (127.0.0.1 and localhost at PROJECTION_PORT) and
+ * PAGE_ORIGIN when set (the same variable the projection reads; tests that serve the page on a
+ * port of their own set PROJECTION_PORT or PAGE_ORIGIN for the provider they start).
+ */
+function pageOriginsOf(env) {
+  const port = Number(env.PROJECTION_PORT || DEFAULTS.projectionPort);
+  const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+  const configured = (env.PAGE_ORIGIN ?? '').trim();
+  if (configured) {
+    let origin;
+    try {
+      origin = new URL(configured).origin;
+    } catch {
+      throw new OidcProviderError(`PAGE_ORIGIN: "${configured}" is not a URL`);
+    }
+    if (!origins.includes(origin)) origins.push(origin);
+  }
+  return origins;
 }
 
 /**
@@ -197,6 +220,14 @@ const escapeHtml = (text) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
   );
 
+function pageHtml(title, body) {
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
+    '<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto}label,input,button{display:block;margin:.4rem 0}</style>' +
+    `</head><body><h1>${escapeHtml(title)}</h1><p>Throughline local OpenID provider (synthetic demo identities only).</p>${body}</body></html>`
+  );
+}
+
 function page(res, status, title, body) {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
@@ -205,11 +236,7 @@ function page(res, status, title, body) {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
   });
-  res.end(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
-      '<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto}label,input,button{display:block;margin:.4rem 0}</style>' +
-      `</head><body><h1>${escapeHtml(title)}</h1><p>Throughline local OpenID provider (synthetic demo identities only).</p>${body}</body></html>`,
-  );
+  res.end(pageHtml(title, body));
 }
 
 function loginForm(res, uid, { status = 200, username = '', message = '' } = {}) {
@@ -345,17 +372,21 @@ function configuration({ settings, state, demo, errors }) {
   };
   const systemClaims = (system) =>
     setClaim(
-      {
-        agency: system.agency,
-        publisher_id: system.publisherId,
-        source_systems: system.sourceSystems,
-        organisation_codes: system.organisationCodes,
-      },
-      claimNames.organisation,
-      system.organisation,
+      setClaim(
+        {
+          agency: system.agency,
+          publisher_id: system.publisherId,
+          source_systems: system.sourceSystems,
+          organisation_codes: system.organisationCodes,
+        },
+        claimNames.organisation,
+        system.organisation,
+      ),
+      claimNames.roles,
+      system.roles,
     );
 
-  const pageOrigin = `http://127.0.0.1:${settings.projectionPort}`;
+  const pageOrigins = settings.pageOrigins ?? pageOriginsOf({ PROJECTION_PORT: settings.projectionPort });
   return {
     clients: [
       {
@@ -374,15 +405,12 @@ function configuration({ settings, state, demo, errors }) {
         token_endpoint_auth_method: 'client_secret_basic',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: [
-          `${pageOrigin}/auth/callback`,
-          `http://localhost:${settings.projectionPort}/auth/callback`,
-        ],
-        post_logout_redirect_uris: [`${pageOrigin}/`, `http://localhost:${settings.projectionPort}/`],
+        redirect_uris: pageOrigins.map((origin) => `${origin}/auth/callback`),
+        post_logout_redirect_uris: pageOrigins.map((origin) => `${origin}/`),
       },
       ...demo.systems.map((system) => ({
         client_id: system.clientId,
-        client_name: `${system.agency} system ${system.publisherId}`,
+        client_name: system.agency ? `${system.agency} system ${system.publisherId}` : system.clientId,
         client_secret: state.clientSecrets[system.clientId],
         token_endpoint_auth_method: 'client_secret_basic',
         grant_types: ['client_credentials'],
@@ -400,8 +428,33 @@ function configuration({ settings, state, demo, errors }) {
       profile: [...new Set([claimNames.name, claimNames.organisation, claimNames.roles])],
     },
     scopes: ['openid', 'offline_access', 'profile'],
+    // The page's server keeps its session alive with a refresh token (rotated on each use) without
+    // asking for offline_access, which this provider grants only with prompt=consent.
+    async issueRefreshToken(_ctx, client, code) {
+      return (
+        client.grantTypeAllowed('refresh_token') &&
+        (client.clientId === PAGE_CLIENT_ID || code.scopes.has('offline_access'))
+      );
+    },
     features: {
       devInteractions: { enabled: false },
+      // The page's sign-out ends the person's session here too (RP-initiated logout), on pages
+      // in this provider's own plain style.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = pageHtml(
+            'Sign out',
+            `${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>` +
+              '<button type="submit" form="op.logoutForm">No, stay signed in</button>',
+          );
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.type = 'html';
+          ctx.body = pageHtml('Signed out', '<p>You are signed out.</p>');
+        },
+      },
       clientCredentials: { enabled: true },
       revocation: { enabled: true },
       resourceIndicators: {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm run build:page`: builds the practitioners' page. apps/projection/page/timeline.html holds
-// the markup and CSS; each empty `<script data-entry="x.ts">` in it is replaced by x.ts bundled
-// by esbuild, inline, so the page stays one file under its per-request CSP nonce. The result is
-// dist/apps/projection/page/timeline.html, which the projection serves. `npm run build`,
+// `npm run build:page`: builds the projection's pages, the practitioners' timeline and the
+// information-governance page. apps/projection/page/<page>.html holds the markup and CSS; each
+// empty `<script data-entry="x.ts">` in it is replaced by x.ts bundled by esbuild, inline, so the
+// page stays one file under its per-request CSP nonce. The result is
+// dist/apps/projection/page/<page>.html, which the projection serves. `npm run build`,
 // `npm start` and `npm test` run this; type-checking is `npm run check`'s (esbuild only strips types).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,10 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE_DIR = path.join(ROOT, 'apps', 'projection', 'page');
-export const BUILT_PAGE = path.join(ROOT, 'dist', 'apps', 'projection', 'page', 'timeline.html');
+const BUILT_DIR = path.join(ROOT, 'dist', 'apps', 'projection', 'page');
+export const BUILT_PAGE = path.join(BUILT_DIR, 'timeline.html');
+/** Every page the projection serves. */
+export const PAGES = ['timeline.html', 'governance.html'];
 
 const ENTRY_BLOCK =
   /<script\b([^>]*?)\s+data-entry="([^"]+)"(?:\s+data-global="([^"]+)")?([^>]*)><\/script>/g;
@@ -37,24 +41,35 @@ async function bundle(entry, globalName) {
   return code;
 }
 
-export async function buildPage() {
-  const template = fs.readFileSync(path.join(PAGE_DIR, 'timeline.html'), 'utf8');
+async function buildOne(name) {
+  const template = fs.readFileSync(path.join(PAGE_DIR, name), 'utf8');
   const blocks = [...template.matchAll(ENTRY_BLOCK)];
-  if (blocks.length === 0) throw new Error('timeline.html has no <script data-entry="..."> block');
+  if (blocks.length === 0) throw new Error(`${name} has no <script data-entry="..."> block`);
   const bundles = await Promise.all(blocks.map(([, , entry, globalName]) => bundle(entry, globalName)));
   let index = 0;
   const page = template.replace(ENTRY_BLOCK, (_block, before, _entry, _global, after) => {
     const attributes = `${before}${after}`.replace(/\s+/g, ' ').trimEnd();
     return `<script${attributes}>\n${bundles[index++]}</script>`;
   });
-  fs.mkdirSync(path.dirname(BUILT_PAGE), { recursive: true });
-  fs.writeFileSync(BUILT_PAGE, page);
-  return BUILT_PAGE;
+  const built = path.join(BUILT_DIR, name);
+  fs.mkdirSync(BUILT_DIR, { recursive: true });
+  fs.writeFileSync(built, page);
+  return built;
+}
+
+/** Builds every page; returns the timeline page's file (the first), as it always did. */
+export async function buildPage() {
+  const built = [];
+  for (const name of PAGES) built.push(await buildOne(name));
+  return built[0];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   buildPage().then(
-    (file) => process.stdout.write(`built ${path.relative(ROOT, file)}\n`),
+    () =>
+      process.stdout.write(
+        `built ${PAGES.map((name) => path.relative(ROOT, path.join(BUILT_DIR, name))).join(', ')}\n`,
+      ),
     (error) => {
       process.stderr.write(`build:page failed: ${error.message}\n`);
       process.exit(1);

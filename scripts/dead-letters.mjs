@@ -2,15 +2,18 @@
 // Dead letters from the command line, through the recorder's HTTP endpoints.
 //
 //   npm run dead-letters -- list [--after <id>] [--limit <n>]
-//   npm run dead-letters -- redrive <id> --user <user-id>
+//   npm run dead-letters -- payload <id>
+//   npm run dead-letters -- redrive <id>
 //
-// The recorder is found at RECORDER_URL, else http://HOST:RECORDER_PORT (127.0.0.1:3004).
-// The re-drive user is --user, else DEAD_LETTERS_USER. Exit codes: 0 done, 1 refused or
-// failed (the answer is printed), 2 bad usage.
+// Every call carries an access token (THROUGHLINE_TOKEN, e.g. from `npm run -s token -- demo-ig-officer`)
+// and a purpose (--purpose, else DEAD_LETTERS_PURPOSE, else data-quality): the recorder records who
+// asked and why. The recorder is found at RECORDER_URL, else http://HOST:RECORDER_PORT (127.0.0.1:3004).
+// Exit codes: 0 done, 1 refused or failed (the answer is printed), 2 bad usage.
 
-const USAGE = `usage:
-  dead-letters list [--after <id>] [--limit <n>]
-  dead-letters redrive <id> --user <user-id>`;
+const USAGE = `usage (with THROUGHLINE_TOKEN set):
+  dead-letters list [--after <id>] [--limit <n>] [--purpose <purpose>]
+  dead-letters payload <id> [--purpose <purpose>]
+  dead-letters redrive <id> [--purpose <purpose>]`;
 
 function fail(message, code = 2) {
   process.stderr.write(`${message}\n`);
@@ -59,22 +62,32 @@ async function call(method, path, headers = {}) {
 async function main() {
   const { positional, flags } = parseArgs(process.argv.slice(2));
   const [command, ...rest] = positional;
+  const token = process.env.THROUGHLINE_TOKEN;
+  if (!token)
+    fail(`set THROUGHLINE_TOKEN to an access token (npm run -s token -- demo-ig-officer)\n${USAGE}`);
+  const headers = {
+    authorization: `Bearer ${token}`,
+    'x-purpose': flags.purpose ?? process.env.DEAD_LETTERS_PURPOSE ?? 'data-quality',
+  };
   if (command === 'list') {
     if (rest.length > 0) fail(`list takes no positional argument\n${USAGE}`);
     const query = new URLSearchParams();
     if (flags.after !== undefined) query.set('after', flags.after);
     if (flags.limit !== undefined) query.set('limit', flags.limit);
     const suffix = query.size > 0 ? `?${query}` : '';
-    const { status, body } = await call('GET', `/v1/dead-letters${suffix}`);
+    const { status, body } = await call('GET', `/v1/dead-letters${suffix}`, headers);
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    process.exit(status === 200 ? 0 : 1);
+  }
+  if (command === 'payload') {
+    if (rest.length !== 1 || !/^\d{1,18}$/.test(rest[0])) fail(`payload needs one dead letter id\n${USAGE}`);
+    const { status, body } = await call('GET', `/v1/dead-letters/${rest[0]}/payload`, headers);
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     process.exit(status === 200 ? 0 : 1);
   }
   if (command === 'redrive') {
     if (rest.length !== 1 || !/^\d{1,18}$/.test(rest[0])) fail(`redrive needs one dead letter id\n${USAGE}`);
-    const user = flags.user ?? process.env.DEAD_LETTERS_USER;
-    if (!user)
-      fail(`redrive needs --user <user-id> (or DEAD_LETTERS_USER): every re-drive is audited\n${USAGE}`);
-    const { status, body } = await call('POST', `/v1/dead-letters/${rest[0]}/redrive`, { 'x-user-id': user });
+    const { status, body } = await call('POST', `/v1/dead-letters/${rest[0]}/redrive`, headers);
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     process.exit(status === 200 ? 0 : 1);
   }

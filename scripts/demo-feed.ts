@@ -32,8 +32,6 @@ const POLL_INTERVAL_MS = 500;
 const PROGRESS_EVERY_MS = 3_000;
 const MAX_SEND_ATTEMPTS = 8;
 
-const ACCESS_HEADERS = { 'x-user-id': 'demo-practitioner', 'x-purpose': 'direct-care' } as const;
-
 interface FeedResult {
   readonly accepted: number;
   readonly rejected: number;
@@ -68,22 +66,29 @@ const PUBLISHING_CLIENTS: Readonly<Record<Agency, string>> = {
 /** A token is fetched again after this long (the local provider's last 15 minutes). */
 const TOKEN_REUSE_MS = 10 * 60_000;
 
-const fetchedTokens = new Map<Agency, { token: string; at: number }>();
+const fetchedTokens = new Map<string, { token: string; at: number }>();
 
 /**
- * A client-credentials access token of the agency's demo system, from the OpenID provider at
- * OIDC_ISSUER, through `npm run token` (scripts/token.mjs); `fresh` asks for a new one.
+ * An access token of a demo person or agency system (infra/oidc-demo.json), from the OpenID
+ * provider at OIDC_ISSUER by a real grant, through `npm run token` (scripts/token.mjs); `fresh`
+ * asks for a new one.
  */
-async function publisherToken(agency: Agency, fresh = false): Promise<string> {
-  const cached = fetchedTokens.get(agency);
+async function tokenOf(name: string, fresh = false): Promise<string> {
+  const cached = fetchedTokens.get(name);
   if (!fresh && cached && Date.now() - cached.at < TOKEN_REUSE_MS) return cached.token;
   const script = join(projectRoot(), 'scripts', 'token.mjs');
-  const { stdout } = await promisify(execFile)(process.execPath, [script, PUBLISHING_CLIENTS[agency]], {
-    timeout: 30_000,
-  });
+  const { stdout } = await promisify(execFile)(process.execPath, [script, name], { timeout: 30_000 });
   const token = stdout.trim();
-  fetchedTokens.set(agency, { token, at: Date.now() });
+  fetchedTokens.set(name, { token, at: Date.now() });
   return token;
+}
+
+const publisherToken = (agency: Agency, fresh = false): Promise<string> =>
+  tokenOf(PUBLISHING_CLIENTS[agency], fresh);
+
+/** A demo person's (or system's) request headers: their token and why they ask. */
+async function asDemo(name: string, purpose: string): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await tokenOf(name)}`, 'x-purpose': purpose };
 }
 
 /** How many of the cohort's events the store already holds (0 when the store is not PostgreSQL or empty). */
@@ -201,7 +206,9 @@ interface ProjectionStatusBody {
 }
 
 async function projectionStatus(config: Config): Promise<ProjectionStatusBody> {
-  const response = await fetch(`${baseUrl(config, config.PROJECTION_PORT)}/v1/projection/status`);
+  const response = await fetch(`${baseUrl(config, config.PROJECTION_PORT)}/v1/projection/status`, {
+    headers: await asDemo('demo-monitoring', 'operations'),
+  });
   if (!response.ok)
     throw new Error(
       `GET /v1/projection/status answered ${response.status}: ${(await response.text()).slice(0, 300)}`,
@@ -247,7 +254,11 @@ export interface IdentityDemo {
  */
 async function identityReview(config: Config, planted: PlantedCases): Promise<IdentityDemo> {
   const status = await waitFor('the identity linker to catch up', PROJECTION_DEADLINE_MS, async () => {
-    const current = await getJson<LinkerStatusBody>(config, '/v1/identity/linker/status');
+    const current = await getJson<LinkerStatusBody>(
+      config,
+      '/v1/identity/linker/status',
+      await asDemo('demo-monitoring', 'operations'),
+    );
     const progress = `checkpoint ${current.checkpoint} of head ${current.head}${current.lastError ? ` (last error: ${current.lastError})` : ''}`;
     return { done: current.running && current.checkpoint >= current.head, value: current, progress };
   });
@@ -255,12 +266,12 @@ async function identityReview(config: Config, planted: PlantedCases): Promise<Id
   const { proposals } = await getJson<{ proposals: ProposalBody[] }>(
     config,
     '/v1/identity/proposals?status=open',
-    ACCESS_HEADERS,
+    await asDemo('demo-supervisor', 'identity-review'),
   );
   const { conflicts } = await getJson<{ conflicts: ConflictBody[] }>(
     config,
     '/v1/identity/conflicts',
-    ACCESS_HEADERS,
+    await asDemo('demo-supervisor', 'identity-review'),
   );
   const pair = (a: string, b: string, streams: readonly string[]): boolean =>
     streams.includes(a) && streams.includes(b) && a !== b;
@@ -308,16 +319,17 @@ async function lookUp(
   child: SyntheticChild,
 ): Promise<{ childKey: string; agencies: string[]; entries: number }> {
   const projection = baseUrl(config, config.PROJECTION_PORT);
+  const socialWorker = await asDemo('demo-social-worker', 'safeguarding');
   const lookup = await fetch(`${projection}/v1/children/lookup`, {
     method: 'POST',
-    headers: { ...ACCESS_HEADERS, 'content-type': 'application/json' },
+    headers: { ...socialWorker, 'content-type': 'application/json' },
     body: JSON.stringify({ identifier: { type: 'nhs-number', value: child.nhsNumber } }),
   });
   const lookupText = await lookup.text();
   if (!lookup.ok)
     throw new Error(`lookup of the example child answered ${lookup.status}: ${lookupText.slice(0, 300)}`);
   const { childKey } = JSON.parse(lookupText) as { childKey: string };
-  const timeline = await fetch(`${projection}/v1/children/${childKey}/timeline`, { headers: ACCESS_HEADERS });
+  const timeline = await fetch(`${projection}/v1/children/${childKey}/timeline`, { headers: socialWorker });
   const timelineText = await timeline.text();
   if (!timeline.ok)
     throw new Error(`timeline of ${childKey} answered ${timeline.status}: ${timelineText.slice(0, 300)}`);

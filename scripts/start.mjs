@@ -16,6 +16,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The local demo runs with development keys, an unsalted child key and plain HTTP on loopback:
 // all refused at start unless THROUGHLINE_MODE=development (libs/platform/config.ts).
 process.env.THROUGHLINE_MODE ??= 'development';
+// The demo access policy (roles, purposes, the synthetic partnership's data-sharing agreements),
+// loaded as version 1 when the database holds none; replace it with PUT /v1/governance/policy.
+process.env.ACCESS_POLICY_FILE ??= path.join(ROOT, 'infra', 'access-policy.demo.json');
 const require = createRequire(import.meta.url);
 
 /** Deadlines, in milliseconds. */
@@ -229,12 +232,15 @@ function signInLines() {
 
 function banner(urls, result) {
   const projection = urls.projection;
-  const headers = `-H 'x-user-id: demo-practitioner' -H 'x-purpose: direct-care'`;
+  const headers = `-H "authorization: Bearer $(npm run -s token -- demo-social-worker)" -H 'x-purpose: safeguarding'`;
+  const reviewer = `-H "authorization: Bearer $(npm run -s token -- demo-supervisor)" -H 'x-purpose: identity-review'`;
   const lines = [
     '',
     'Throughline is running (synthetic data only). Ctrl-C stops everything.',
     '',
     ...APPS.map(({ name }) => `  ${name.padEnd(12)} ${urls[name]}   (OpenAPI: ${urls[name]}/docs)`),
+    '',
+    `  Practitioners' page: ${projection}/  (sign in as a demo person)`,
     '',
     ...signInLines(),
   ];
@@ -259,9 +265,9 @@ function banner(urls, result) {
       `  e.g. ${proposal.subject} ~ ${proposal.candidate} (score ${proposal.score.toFixed(1)}), and`,
       `  ${conflict.subject} vs ${conflict.others.join(', ')} (${conflict.rule})`,
       '',
-      `  curl -s '${projection}/v1/identity/proposals?status=open' ${headers}`,
-      `  curl -s ${projection}/v1/identity/conflicts ${headers}`,
-      `  curl -s -X POST ${projection}/v1/identity/proposals/${proposal.proposalId}/confirm ${headers}`,
+      `  curl -s '${projection}/v1/identity/proposals?status=open' ${reviewer}`,
+      `  curl -s ${projection}/v1/identity/conflicts ${reviewer}`,
+      `  curl -s -X POST ${projection}/v1/identity/proposals/${proposal.proposalId}/confirm ${reviewer}`,
       '',
     );
   }
@@ -278,9 +284,11 @@ async function main() {
   const { loadConfig } = require(path.join(ROOT, 'dist/libs/platform/config.js'));
   const config = loadConfig();
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-  // Created once here, so apps starting together never race to create it.
-  const { ensureDatabase } = require(path.join(ROOT, 'dist/libs/platform/postgres.js'));
-  await step(ensureDatabase(config.DATABASE_URL));
+  // The database roles and the database, made once here (as DATABASE_ADMIN_URL, only if missing) so
+  // that apps starting together never race to: the apps connect as the app role, and migrate as
+  // the owner role (docs/decisions/011-database-roles.md).
+  const { prepareDatabase } = require(path.join(ROOT, 'dist/libs/platform/database-roles.js'));
+  await step(prepareDatabase(config, (line) => say('start', line)));
 
   say('start', `ensuring a Kafka broker at ${config.KAFKA_BROKERS}`);
   // keepData: the database outlives a run, and with it the recorder's Kafka offsets; a broker

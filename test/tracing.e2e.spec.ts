@@ -3,7 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { createPool, parseTraceparent, startTracing } from '@throughline/platform';
 import { buildImmunisationGiven, waitFor } from '@throughline/testing';
 import type { Pool } from 'pg';
-import { DEV_KEYS, postJson, startSystem, type RunningSystem } from './harness';
+import { postJson, startSystem, type RunningSystem } from './harness';
 
 /**
  * One trace id followed from the HTTP request, through Kafka and the recorder, to the stored
@@ -14,10 +14,14 @@ describe('tracing, end to end', () => {
   const spans = new InMemorySpanExporter();
   let system: RunningSystem;
   let pool: Pool;
-  const auth = { authorization: `Bearer ${DEV_KEYS.health}` };
+  /** The child health system's client-credentials token (a fresh one when the last is near expiry). */
+  let auth: Record<string, string>;
 
-  /** A valid immunisation of a fresh synthetic child. */
-  const event = () => buildImmunisationGiven();
+  /** A valid immunisation of a fresh synthetic child, from a source the child health system may publish for. */
+  const event = () =>
+    buildImmunisationGiven({
+      source: { agency: 'health', system: 'child-health-system', organisation: 'DEMO-CHS' },
+    });
 
   /** The stored event's traceparent, once the recorder has stored it. */
   async function storedTraceparent(eventId: string): Promise<unknown> {
@@ -52,6 +56,10 @@ describe('tracing, end to end', () => {
     startTracing({ serviceName: 'throughline-e2e', spanProcessors: [new SimpleSpanProcessor(spans)] });
     system = await startSystem();
     pool = createPool(system.config.DATABASE_URL, { max: 2 });
+  });
+
+  beforeEach(async () => {
+    auth = await system.headers('demo-child-health-system');
   });
 
   afterAll(async () => {

@@ -12,6 +12,8 @@ import {
   metricValue,
   recordAsTheRecorderWould,
   scrapeMetrics,
+  startTestAccess,
+  type TestAccess,
   type TestDatabase,
 } from '@throughline/testing';
 import { childKeyOf } from '@throughline/timeline';
@@ -22,8 +24,10 @@ const BORN = '2015-03-01';
 
 let database: TestDatabase;
 let store: PostgresEventStore;
+let access: TestAccess;
 
 beforeAll(async () => {
+  access = await startTestAccess();
   database = await createTestDatabase('tl_projection_app');
   store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
 });
@@ -31,13 +35,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await store?.close();
   await database?.drop();
+  await access?.stop();
 });
 
 async function accessLogOf(userId: string): Promise<Record<string, unknown>[]> {
   const pool = createPool(database.url);
   try {
     const result = await pool.query(
-      `SELECT user_id, user_role, purpose, action, child_key, returned_entries, withheld
+      `SELECT user_id, user_role, purpose, action, child_key, returned_entries, withheld, outcome,
+              details->'principal'->'organisation'->>'code' AS organisation, details->'agreements' AS agreements
        FROM access_log WHERE user_id = $1 ORDER BY id`,
       [userId],
     );
@@ -64,6 +70,8 @@ function oneChild() {
       }),
       buildReferralReceived({
         occurredAt: '2024-02-01T14:30:00+00:00',
+        // Recorded by the demo social worker's own local authority.
+        source: { organisation: '991' },
         subject: { recordId: freshRecordId('case'), nhsNumber, upn, dateOfBirth: BORN },
         data: { referralDate: '2024-02-01', referralSource: '2A', primaryNeed: 'N1', noFurtherAction: false },
       }),
@@ -83,10 +91,11 @@ function oneChild() {
 }
 
 describe('projection app over HTTP', () => {
-  it('serves lookup and timeline over HTTP, writing who looked, why and what they got to the access log', async () => {
+  it('serves lookup and timeline to a verified user, writing who looked, why and what they got to the access log', async () => {
     const child = oneChild();
     const last = await record(...child.events);
     const config = loadConfig({
+      ...access.env,
       THROUGHLINE_MODE: 'development',
       DATABASE_URL: database.url,
       PROJECTION_PORT: '0',
@@ -96,12 +105,9 @@ describe('projection app over HTTP', () => {
     const projection = await createProjectionApp(config, { store });
     try {
       await projection.caughtUp();
-      const headers = {
+      const headers = await access.headers('demo-social-worker', 'safeguarding', {
         'content-type': 'application/json',
-        'x-user-id': 'sw-0042',
-        'x-user-role': 'social worker',
-        'x-purpose': 'safeguarding',
-      };
+      });
 
       const lookup = await fetch(`${projection.url}/v1/children/lookup`, {
         method: 'POST',
@@ -127,24 +133,22 @@ describe('projection app over HTTP', () => {
         'Attendance autumn 2023/24: 91.2% (104 attended, 6 authorised, 4 unauthorised of 114 sessions)',
       ]);
 
-      expect(await accessLogOf('sw-0042')).toEqual([
+      const asked = {
+        user_id: 'demo-social-worker',
+        user_role: 'social-worker',
+        purpose: 'safeguarding',
+        organisation: '991',
+        outcome: 'ok',
+        withheld: [],
+      };
+      expect(await accessLogOf('demo-social-worker')).toEqual([
+        { ...asked, action: 'lookup', child_key: childKey, returned_entries: 1, agreements: null },
         {
-          user_id: 'sw-0042',
-          user_role: 'social worker',
-          purpose: 'safeguarding',
-          action: 'lookup',
-          child_key: childKey,
-          returned_entries: 0,
-          withheld: [],
-        },
-        {
-          user_id: 'sw-0042',
-          user_role: 'social worker',
-          purpose: 'safeguarding',
+          ...asked,
           action: 'timeline',
           child_key: childKey,
           returned_entries: 3,
-          withheld: [],
+          agreements: ['vale-education-to-partners@1', 'vale-health-to-childrens-services@1'],
         },
       ]);
 
@@ -158,9 +162,9 @@ describe('projection app over HTTP', () => {
         issues: [expect.objectContaining({ path: 'headers.x-purpose', rule: 'required' })],
       });
 
-      const { 'x-user-id': _user, ...anonymous } = headers;
+      const { authorization: _token, ...anonymous } = headers;
       const noUser = await fetch(`${projection.url}/v1/children/${childKey}/timeline`, {
-        headers: anonymous,
+        headers: { ...anonymous, 'x-user-id': 'sw-0042' },
       });
       expect(noUser.status).toBe(401);
       expect(await noUser.json()).toMatchObject({ error: 'UNAUTHENTICATED' });
@@ -176,7 +180,8 @@ describe('projection app over HTTP', () => {
       });
       expect(notFound.status).toBe(404);
 
-      const status = await fetch(`${projection.url}/v1/projection/status`);
+      const operator = await access.headers('demo-monitoring');
+      const status = await fetch(`${projection.url}/v1/projection/status`, { headers: operator });
       expect(await status.json()).toMatchObject({ projection: PROJECTION, lag: 0, running: true });
       for (const path of ['/health', '/health/ready']) {
         const ready = await fetch(`${projection.url}${path}`);
@@ -191,11 +196,13 @@ describe('projection app over HTTP', () => {
         });
       }
       expect((await fetch(`${projection.url}/health/live`)).status).toBe(200);
-      const linker = await fetch(`${projection.url}/v1/identity/linker/status`);
+      const linker = await fetch(`${projection.url}/v1/identity/linker/status`, { headers: operator });
       expect(await linker.json()).toMatchObject({ linker: 'identity-linker', lag: 0, running: true });
 
       // Prometheus: both subscriptions' position and lag, batch durations, requests by route pattern.
-      const text = await scrapeMetrics(projection.url);
+      expect((await fetch(`${projection.url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${projection.url}/metrics`, { headers: anonymous })).status).toBe(401);
+      const text = await scrapeMetrics(projection.url, operator);
       const app = { app: 'projection' };
       for (const subscription of [PROJECTION, 'identity-linker']) {
         const labels = { ...app, subscription };

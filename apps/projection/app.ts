@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
+import { migrateAccess, openGovernedAccess, TokenVerifier, type GovernedAccess } from '@throughline/access';
 import { createEventStore, type EventStore } from '@throughline/event-store';
 import {
   appLogger,
@@ -7,8 +8,9 @@ import {
   createMetricsRegistry,
   createPool,
   edgeSettingsOf,
-  ensureDatabase,
   listen,
+  migrateAsOwner,
+  prepareDatabase,
   ReadinessChecks,
   startTracing,
   subscriptionMetrics,
@@ -17,14 +19,18 @@ import {
   type ReadinessCheck,
 } from '@throughline/platform';
 import { IdentityLinker, IdentityReview, migrateIdentity, type LinkerStatus } from '@throughline/identity';
+import { AccessNotificationRelay, migrateNotifications, notifyIfNeeded } from '@throughline/notifications';
 import {
   TimelineProjector,
   TimelineQueries,
   migrateTimeline,
   type ProjectionStatus,
 } from '@throughline/timeline';
+import { migrateRecording } from '@throughline/recording';
+import { GovernanceReports } from './governance-reports';
+import { PageOidcClient, pageClientSettings } from './page-oidc-client';
+import { PageSessions } from './page-session';
 import { projectionHttpModule } from './projection-http.module';
-import { projectionRefusalAudit } from './refusal-audit';
 
 /**
  * Ready when the read models' database answers and each subscription runs no more than
@@ -54,6 +60,9 @@ function projectionReadiness(
   }));
   return new ReadinessChecks([database, ...lagChecks]);
 }
+
+/** Connections for the projector's and the linker's batches (one each, and one for status reads). */
+const SUBSCRIPTION_POOL_SIZE = 3;
 
 export interface ProjectionApp {
   readonly app: NestFastifyApplication;
@@ -87,8 +96,11 @@ export async function createProjectionApp(
   const store = options.store ?? (await createEventStore(config));
   const metrics = createMetricsRegistry('projection');
   let pool: Pool | undefined;
+  let subscriptionPool: Pool | undefined;
   let projector: TimelineProjector | undefined;
   let linker: IdentityLinker | undefined;
+  let relay: AccessNotificationRelay | undefined;
+  let access: GovernedAccess | undefined;
   // Position, lag and batch durations of both subscriptions, at /metrics.
   const observer = subscriptionMetrics(metrics, {
     headPosition: () => store.headPosition(),
@@ -108,9 +120,12 @@ export async function createProjectionApp(
   const release = (): Promise<void> =>
     (released ??= (async () => {
       try {
+        await relay?.stop();
         await linker?.stop();
         await projector?.stop();
       } finally {
+        access?.close();
+        await subscriptionPool?.end();
         await pool?.end();
         if (ownsStore) await store.close();
       }
@@ -118,12 +133,29 @@ export async function createProjectionApp(
 
   try {
     // The read models live in PostgreSQL whatever the store: the store's database by default.
-    await ensureDatabase(config.DATABASE_URL);
+    // Migrated by the owner role; the app's pool is the app role's, rows only (decision 011).
+    const connections = await prepareDatabase(config);
+    await migrateAsOwner(connections, async (owner, grants) => {
+      await migrateTimeline(owner, grants);
+      await migrateIdentity(owner, grants);
+      await migrateNotifications(owner, grants);
+      await migrateAccess(owner, grants);
+      // Read by the governance reports (dead letters, gateway rejections): the recorder's tables.
+      await migrateRecording(owner, grants);
+    });
     pool = createPool(config.DATABASE_URL);
-    await migrateTimeline(pool);
-    await migrateIdentity(pool);
+    // The page signs people in (authorization code + PKCE) and keeps their tokens here: its
+    // session cookie is how the guard finds their principal (decision 013).
+    const verifier = TokenVerifier.fromConfig(config);
+    const pageClient = new PageOidcClient(pageClientSettings(config));
+    const pageSessions = new PageSessions({ verifier, client: pageClient, pageOrigin: config.PAGE_ORIGIN });
+    access = await openGovernedAccess(pool, config, { verifier, sessions: pageSessions });
+    // The two subscriptions' batch transactions get connections of their own: on the shared
+    // pool they queued behind every read's queries (a timeline read is seven), so under read
+    // load a committed event waited for reads before the projection could even BEGIN.
+    subscriptionPool = createPool(config.DATABASE_URL, { max: SUBSCRIPTION_POOL_SIZE });
     projector = new TimelineProjector({
-      pool,
+      pool: subscriptionPool,
       store,
       name: config.PROJECTION_NAME,
       childKeySalt: config.CHILD_KEY_SALT,
@@ -132,9 +164,21 @@ export async function createProjectionApp(
     if (options.rebuild) await projector.rebuild();
     else await projector.start();
     // Identity links are judgements recorded as events: the linker appends them, the projector applies them.
-    linker = new IdentityLinker({ pool, store, observer });
+    linker = new IdentityLinker({ pool: subscriptionPool, store, observer });
     await linker.start();
-    const queries = new TimelineQueries(pool);
+    // CP-IS-style access notifications: the read path writes them to the outbox, the relay publishes them.
+    relay = new AccessNotificationRelay({ pool, config });
+    await relay.start();
+    const outbox = pool;
+    const queries = new TimelineQueries(pool, access.breakGlass, {
+      notifyRead: ({ childKey, requester, breakGlass }) =>
+        notifyIfNeeded(outbox, {
+          childKey,
+          requester: requester.principal,
+          purpose: requester.purpose,
+          breakGlass,
+        }),
+    });
     const review = new IdentityReview(pool, store, queries);
     const [timeline, identity] = [projector, linker];
     const readiness = projectionReadiness(
@@ -142,17 +186,35 @@ export async function createProjectionApp(
       { projection: () => timeline.status(), identityLinker: () => identity.status() },
       config.HEALTH_MAX_LAG_EVENTS,
     );
-    const module = projectionHttpModule(projector, queries, review, linker, release, readiness);
+    const module = projectionHttpModule(
+      {
+        projector,
+        queries,
+        review,
+        linker,
+        breakGlass: access.breakGlass,
+        policy: access.policy,
+        reports: new GovernanceReports(pool),
+        pageClient,
+        pageSessions,
+        log: access.log,
+      },
+      release,
+      readiness,
+    );
     const app = await createHttpApp(module, {
       title: 'Throughline projection',
       description:
-        "Multi-agency timelines of children, linked across agencies. Every read of a child's data needs " +
-        'x-user-id and x-purpose headers and is written to the access log; every identity review call ' +
-        'is written to the identity audit log.',
+        'Multi-agency timelines of children, linked across agencies. Every call needs a bearer access token ' +
+        'from the OpenID provider (OIDC_ISSUER) and an x-purpose header; the access policy (roles, purposes, ' +
+        'data-sharing agreements) decides what is answered and what is withheld, and every call is written ' +
+        'to the access log before its answer leaves.',
       logger,
       metrics,
       edge: edgeSettingsOf(config),
-      auditRefusal: projectionRefusalAudit(queries, review),
+      auditRefusal: access.auditRefusal,
+      access: access.enhancers,
+      docs: config.THROUGHLINE_MODE === 'development',
     });
     let url: string;
     try {

@@ -2,34 +2,44 @@ import { connect } from 'node:net';
 import type { Pool } from 'pg';
 import { PostgresEventStore } from '@throughline/event-store';
 import { API_CSP, createPool, DOCS_CSP, loadConfig } from '@throughline/platform';
-import { createTestDatabase, type TestDatabase } from '@throughline/testing';
+import {
+  AccessLogReader,
+  createTestDatabase,
+  startTestAccess,
+  type AccessLogEntry,
+  type TestAccess,
+  type TestDatabase,
+} from '@throughline/testing';
 import { createProjectionApp, type ProjectionApp } from './app';
 
 /**
  * The edge as an outside client meets it on the projection: security headers, no caching of child
- * data, body limits, invalid text refused (and audited) before any handler, lookup rate-limited.
+ * data, body limits, invalid text refused (and audited, as `edge-refusal` in the access log, with
+ * the verified caller when the token verifies) before any handler, lookup rate-limited. Every
+ * caller here holds a real token from the local OpenID provider.
  */
 
 const LOOKUP_LIMIT = 60;
-const HEADERS = {
-  'content-type': 'application/json',
-  'x-user-id': 'sw-0042',
-  'x-user-role': 'social worker',
-  'x-purpose': 'direct-care',
-};
+const JSON_BODY = { 'content-type': 'application/json' };
 
+let access: TestAccess;
 let database: TestDatabase;
 let store: PostgresEventStore;
 let projection: ProjectionApp;
 let pool: Pool;
+let log: AccessLogReader;
+/** The demo social worker, asking for direct care. */
+let HEADERS: Record<string, string>;
 
 beforeAll(async () => {
+  access = await startTestAccess();
   database = await createTestDatabase('tl_projection_edge');
   store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
   projection = await createProjectionApp(
     loadConfig({
+      ...access.env,
       THROUGHLINE_MODE: 'development',
-      DATABASE_URL: database.url,
+      DATABASE_URL: database.appUrl,
       PROJECTION_PORT: '0',
       PROJECTION_NAME: 'edge',
       RATE_LIMIT_LOOKUP_PER_MINUTE: String(LOOKUP_LIMIT),
@@ -38,6 +48,13 @@ beforeAll(async () => {
     { store },
   );
   pool = createPool(database.url);
+  log = new AccessLogReader(pool);
+  HEADERS = await access.headers('demo-social-worker', 'direct-care', JSON_BODY);
+});
+
+afterEach(async () => {
+  // Each test reads back what it wrote; nothing may be left unchecked.
+  if (log) expect(await log.sinceLastRead()).toEqual([]);
 });
 
 afterAll(async () => {
@@ -45,6 +62,19 @@ afterAll(async () => {
   await projection?.close();
   await store?.close();
   await database?.drop();
+  await access?.stop();
+});
+
+/** What the demo social worker's refused requests are recorded as (before the route's own rule runs). */
+const socialWorker = (entry: Partial<AccessLogEntry>): Partial<AccessLogEntry> => ({
+  user: 'demo-social-worker',
+  organisation: '991',
+  grantedRoles: null,
+  purpose: 'direct-care',
+  childKey: null,
+  returned: 0,
+  withheld: [],
+  ...entry,
 });
 
 function post(path: string, body: string, headers: Record<string, string> = HEADERS): Promise<Response> {
@@ -53,15 +83,6 @@ function post(path: string, body: string, headers: Record<string, string> = HEAD
 
 async function refusal(response: Response): Promise<{ status: number; body: Record<string, unknown> }> {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Rows of the access log with outcome VALIDATION (the refusals). */
-async function accessRefusals(): Promise<Record<string, unknown>[]> {
-  const result = await pool.query(
-    `SELECT user_id, purpose, action, requested_child_key, child_key, returned_entries, outcome
-     FROM access_log WHERE outcome <> 'ok' ORDER BY id`,
-  );
-  return result.rows;
 }
 
 /** Sends bytes fetch would refuse to send (a NUL in a header) and reads the whole answer. */
@@ -89,6 +110,33 @@ describe('the edge of the projection', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+    expect(await log.next()).toMatchObject(
+      socialWorker({
+        action: 'timeline',
+        outcome: 'NOT_FOUND',
+        grantedRoles: 'social-worker',
+        policyVersion: 1,
+        requestedChildKey: 'ch_00000000000000000000',
+      }),
+    );
+  });
+
+  it('answers 401 without a token and records the refusal, unverified', async () => {
+    const { authorization: _token, ...anonymous } = HEADERS;
+    const response = await fetch(`${projection.url}/v1/children/ch_00000000000000000000/timeline`, {
+      headers: anonymous,
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await log.next()).toMatchObject({
+      user: '(unverified)',
+      organisation: null,
+      purpose: '(none)',
+      action: 'timeline',
+      outcome: 'UNAUTHENTICATED',
+      requestedChildKey: 'ch_00000000000000000000',
+      childKey: null,
+    });
   });
 
   it("keeps the page's own nonce and Trusted Types CSP, not the API's", async () => {
@@ -122,6 +170,7 @@ describe('the edge of the projection', () => {
       status: 413,
       body: { error: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('65536 bytes (64 KiB)') },
     });
+    // Refused by the body parser, before the text checks and the access guard: not recorded.
   });
 
   it('refuses a NUL in a child key with 400 naming params.childKey and no-nul, and audits it', async () => {
@@ -131,14 +180,33 @@ describe('the edge of the projection', () => {
       body: { error: 'VALIDATION', issues: [{ path: 'params.childKey', rule: 'no-nul' }] },
     });
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(await accessRefusals()).toContainEqual({
-      user_id: 'sw-0042',
+    expect(await log.next()).toEqual(
+      socialWorker({
+        action: 'edge-refusal',
+        outcome: 'VALIDATION',
+        requestedChildKey: 'ch_\\u0000abc',
+        childKeys: null,
+        policyVersion: null,
+        agreements: null,
+        breakGlass: null,
+        refusal: 'params.childKey: no-nul',
+        extra: { method: 'GET', route: '/v1/children/:childKey/timeline' },
+      }),
+    );
+  });
+
+  it('records a refusal at the edge as unverified when the token does not verify', async () => {
+    const response = await fetch(`${projection.url}/v1/children/ch_%00abc/timeline`, {
+      headers: { ...HEADERS, authorization: 'Bearer not.a.token' },
+    });
+    expect(response.status).toBe(400);
+    expect(await log.next()).toMatchObject({
+      user: '(unverified)',
+      organisation: null,
       purpose: 'direct-care',
-      action: 'timeline',
-      requested_child_key: 'ch_\\u0000abc',
-      child_key: null,
-      returned_entries: 0,
+      action: 'edge-refusal',
       outcome: 'VALIDATION',
+      refusal: 'params.childKey: no-nul',
     });
   });
 
@@ -151,43 +219,63 @@ describe('the edge of the projection', () => {
       status: 400,
       body: { issues: [{ path: 'body.identifier.value', rule: 'no-nul' }] },
     });
-    expect(await accessRefusals()).toContainEqual(
-      expect.objectContaining({ action: 'lookup', requested_child_key: null, outcome: 'VALIDATION' }),
+    expect(await log.next()).toMatchObject(
+      socialWorker({
+        action: 'edge-refusal',
+        outcome: 'VALIDATION',
+        requestedChildKey: null,
+        refusal: 'body.identifier.value: no-nul',
+        extra: { method: 'POST', route: '/v1/children/lookup' },
+      }),
     );
   });
 
-  it('refuses a NUL in an identity review body with 400 naming body.reason, and audits it', async () => {
+  it('refuses a NUL in an identity review body with 400 naming body.reason, and audits it in the access log', async () => {
     const response = await post(
       '/v1/identity/unlink',
       JSON.stringify({ agency: 'health', recordId: 'chs-000123', reason: 'wrong child\u0000' }),
-      { ...HEADERS, 'x-purpose': 'identity-review' },
+      await access.headers('demo-supervisor', 'identity-review', JSON_BODY),
     );
     expect(await refusal(response)).toMatchObject({
       status: 400,
       body: { issues: [{ path: 'body.reason', rule: 'no-nul' }] },
     });
-    const audit = await pool.query(
-      "SELECT user_id, purpose, action, target, outcome FROM identity_audit_log WHERE outcome = 'VALIDATION'",
-    );
-    expect(audit.rows).toEqual([
-      { user_id: 'sw-0042', purpose: 'identity-review', action: 'unlink', target: {}, outcome: 'VALIDATION' },
-    ]);
+    expect(await log.next()).toMatchObject({
+      user: 'demo-supervisor',
+      organisation: '991',
+      purpose: 'identity-review',
+      action: 'edge-refusal',
+      outcome: 'VALIDATION',
+      refusal: 'body.reason: no-nul',
+      extra: { method: 'POST', route: '/v1/identity/unlink' },
+    });
+    // No handler ran: the identity review's own audit has nothing to say.
+    const audit = await pool.query('SELECT count(*)::int AS n FROM identity_audit_log');
+    expect(audit.rows).toEqual([{ n: 0 }]);
   });
 
-  it('refuses other control characters in a query as valid-text', async () => {
+  it('refuses other control characters in a query as valid-text, and audits it', async () => {
     const response = await fetch(`${projection.url}/v1/identity/proposals?status=open%01`, {
-      headers: { ...HEADERS, 'x-purpose': 'identity-review' },
+      headers: await access.headers('demo-supervisor', 'identity-review'),
     });
     expect(await refusal(response)).toMatchObject({
       status: 400,
       body: { issues: [{ path: 'query.status', rule: 'valid-text' }] },
+    });
+    expect(await log.next()).toMatchObject({
+      user: 'demo-supervisor',
+      purpose: 'identity-review',
+      action: 'edge-refusal',
+      outcome: 'VALIDATION',
+      refusal: 'query.status: valid-text',
+      extra: { method: 'GET', route: '/v1/identity/proposals' },
     });
   });
 
   it('refuses a NUL in x-purpose with 400 naming the header and rule (the HTTP parser refuses it)', async () => {
     const answer = await rawRequest(
       'GET /v1/children/ch_00000000000000000000/timeline HTTP/1.1\r\nHost: localhost\r\n' +
-        'x-user-id: sw-0042\r\nx-purpose: direct\u0000care\r\nConnection: close\r\n\r\n',
+        `authorization: ${HEADERS.authorization}\r\nx-purpose: direct\u0000care\r\nConnection: close\r\n\r\n`,
     );
     const [head, body] = answer.split('\r\n\r\n');
     expect(head.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
@@ -195,6 +283,7 @@ describe('the edge of the projection', () => {
       error: 'VALIDATION',
       issues: [{ path: 'headers.x-purpose', rule: 'no-nul' }],
     });
+    // Node's HTTP parser refused it: no route ran, so there is nothing to record (and no token was read).
   });
 
   // Last: it spends this address's lookup budget for the minute.
@@ -217,5 +306,13 @@ describe('the edge of the projection', () => {
     expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(limited?.headers.get('cache-control')).toBe('no-store');
     expect(await limited?.json()).toEqual({ error: 'RATE_LIMITED', message: expect.stringContaining('60') });
+    // Every lookup that got through is recorded (a miss is NOT_FOUND); the ones refused by the limit
+    // never reached the guard: they read nothing.
+    const records = await log.sinceLastRead();
+    expect(records).toHaveLength(answered);
+    for (const record of records)
+      expect(record).toMatchObject(
+        socialWorker({ action: 'lookup', outcome: 'NOT_FOUND', grantedRoles: 'social-worker', returned: 0 }),
+      );
   });
 });

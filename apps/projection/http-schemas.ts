@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BreakGlassGrant } from '@throughline/access';
 import { AGENCY_NAMES } from '@throughline/contracts';
 import {
   IDENTITY_EVENT_TYPES,
@@ -77,8 +78,38 @@ const timelineEntry = z.object({
   observerRole: z.string().optional().meta({ example: 'class teacher' }),
   confidence: z.enum(['low', 'medium', 'high']).optional(),
   reviewDate: z.string().optional().meta({ format: 'date' }),
+  specialCategories: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'special categories of data the entry touches', example: ['mental-health'] }),
+  sharedUnder: z
+    .discriminatedUnion('basis', [
+      z.object({ basis: z.literal('own-organisation') }),
+      z.object({
+        basis: z.literal('agreement'),
+        agreement: z.string().meta({ example: 'vale-camhs-safeguarding@1' }),
+      }),
+      z.object({ basis: z.literal('break-glass'), grant: uuid }),
+    ])
+    .meta({
+      description:
+        "why this reader may see it: their own organisation's record, an agreement, or break-glass",
+    }),
   lineage,
 });
+
+export const withheld = z
+  .array(
+    z.object({
+      count: z.number().int().min(1),
+      reason: z.string().meta({
+        example: 'mental-health: no agreement covers it for role school-dsl, purpose safeguarding',
+      }),
+    }),
+  )
+  .meta({ description: 'what this reader may not see, grouped by reason' });
+
+const breakGlassUsed = z.object({ id: uuid, reason: z.string(), expiresAt: timestamp });
 
 const subject = z.object({
   streamId: z.string().meta({ example: 'health-chs-000123' }),
@@ -124,6 +155,15 @@ export const childTimeline = z.object({
     .array(linkHistoryEntry)
     .meta({ description: 'links, unlinks, proposals, decisions and conflicts' }),
   entries: z.array(timelineEntry),
+  withheld,
+  access: z
+    .object({
+      purpose: z.string(),
+      roles: z.array(z.string()),
+      policyVersion: z.number().int().nonnegative(),
+      breakGlass: breakGlassUsed.optional(),
+    })
+    .meta({ description: 'the terms of this answer: purpose, roles, policy version, break-glass if used' }),
 }) satisfies z.ZodType<ChildTimeline>;
 
 const checkpointFields = {
@@ -202,3 +242,15 @@ export const identityCommandResult = z.object({
     description: 'store position of the event; the change is visible once the projection passes it',
   }),
 }) satisfies z.ZodType<CommandResult>;
+
+export const breakGlassGrant = z.object({
+  id: uuid,
+  userId: z.string(),
+  organisation: z.string(),
+  roles: z.array(z.string()),
+  purpose: z.string(),
+  childKey,
+  reason: z.string(),
+  grantedAt: timestamp,
+  expiresAt: timestamp,
+}) satisfies z.ZodType<BreakGlassGrant>;

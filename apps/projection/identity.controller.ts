@@ -17,11 +17,19 @@ import {
   type CommandResult,
   type ConflictView,
   type ProposalView,
+  type Reviewer,
 } from '@throughline/identity';
 import type { z } from 'zod';
 import { errorSchema, openApiSchemaOf } from '@throughline/platform';
 import { conflictList, identityCommandResult, proposalList } from './http-schemas';
-import { Requester } from './requester.decorator';
+import { Access, CurrentRequester, type Requester } from '@throughline/access';
+
+/** The identity audit's reviewer: the verified user, the roles that granted the call, the purpose. */
+const reviewerOf = (requester: Requester): Reviewer => ({
+  userId: requester.principal.userId,
+  role: requester.roles.join(' '),
+  purpose: requester.purpose,
+});
 
 const commandResult = openApiSchemaOf(identityCommandResult);
 const requestOf = (schema: z.ZodType) => openApiSchemaOf(schema, { io: 'input' });
@@ -42,6 +50,7 @@ export class IdentityController {
   constructor(private readonly review: IdentityReview) {}
 
   @Get('proposals')
+  @Access('identity:read', 'identity-proposals')
   @ApiOperation({ summary: 'Probabilistic match proposals, with their score and per-field evidence' })
   @ApiQuery({
     name: 'status',
@@ -51,13 +60,14 @@ export class IdentityController {
   @ApiOkResponse({ schema: openApiSchemaOf(proposalList) })
   @invalid('an unknown status')
   proposals(
-    @Requester() requester: Requester,
+    @CurrentRequester() requester: Requester,
     @Query() query: unknown,
   ): Promise<{ proposals: ProposalView[] }> {
-    return this.review.proposals(query, requester);
+    return this.review.proposals(query, reviewerOf(requester));
   }
 
   @Post('proposals/:proposalId/confirm')
+  @Access('identity:decide', 'identity-confirm')
   @HttpCode(202)
   @ApiOperation({ summary: 'Confirm a proposal: the two records become one child' })
   @proposalIdParam
@@ -67,14 +77,15 @@ export class IdentityController {
   @notFound('unknown proposal')
   @conflicting('already decided, or decided concurrently')
   confirm(
-    @Requester() requester: Requester,
+    @CurrentRequester() requester: Requester,
     @Param('proposalId') proposalId: string,
     @Body() body: unknown,
   ): Promise<CommandResult> {
-    return this.review.confirm(proposalId, body, requester);
+    return this.review.confirm(proposalId, body, reviewerOf(requester));
   }
 
   @Post('proposals/:proposalId/reject')
+  @Access('identity:decide', 'identity-reject')
   @HttpCode(202)
   @ApiOperation({
     summary: 'Reject a proposal (with a reason): the records stay apart and are not proposed again',
@@ -86,14 +97,15 @@ export class IdentityController {
   @notFound('unknown proposal')
   @conflicting('already decided, or decided concurrently')
   reject(
-    @Requester() requester: Requester,
+    @CurrentRequester() requester: Requester,
     @Param('proposalId') proposalId: string,
     @Body() body: unknown,
   ): Promise<CommandResult> {
-    return this.review.reject(proposalId, body, requester);
+    return this.review.reject(proposalId, body, reviewerOf(requester));
   }
 
   @Post('unlink')
+  @Access('identity:decide', 'identity-unlink')
   @HttpCode(202)
   @ApiOperation({
     summary: "Take a record out of its child (with a reason): the child's chronology splits, and stays split",
@@ -103,11 +115,12 @@ export class IdentityController {
   @invalid('a field missing or malformed')
   @notFound('unknown record')
   @conflicting('not linked to anything, or changed concurrently')
-  unlink(@Requester() requester: Requester, @Body() body: unknown): Promise<CommandResult> {
-    return this.review.unlink(body, requester);
+  unlink(@CurrentRequester() requester: Requester, @Body() body: unknown): Promise<CommandResult> {
+    return this.review.unlink(body, reviewerOf(requester));
   }
 
   @Post('link')
+  @Access('identity:decide', 'identity-link')
   @HttpCode(202)
   @ApiOperation({ summary: 'Link a record to a child by hand (with a reason)' })
   @ApiBody({ schema: requestOf(REQUESTS.link) })
@@ -115,16 +128,17 @@ export class IdentityController {
   @invalid('a field missing or malformed')
   @notFound('unknown record or child')
   @conflicting('already in that child, or changed concurrently')
-  link(@Requester() requester: Requester, @Body() body: unknown): Promise<CommandResult> {
-    return this.review.link(body, requester);
+  link(@CurrentRequester() requester: Requester, @Body() body: unknown): Promise<CommandResult> {
+    return this.review.link(body, reviewerOf(requester));
   }
 
   @Get('conflicts')
+  @Access('identity:read', 'identity-conflicts')
   @ApiOperation({
     summary: 'Records that share an identifier but contradict each other: flagged, never merged',
   })
   @ApiOkResponse({ schema: openApiSchemaOf(conflictList) })
-  conflicts(@Requester() requester: Requester): Promise<{ conflicts: ConflictView[] }> {
-    return this.review.conflicts(requester);
+  conflicts(@CurrentRequester() requester: Requester): Promise<{ conflicts: ConflictView[] }> {
+    return this.review.conflicts(reviewerOf(requester));
   }
 }

@@ -1,8 +1,16 @@
 import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import { AccessLog, AccessPolicyStore, BreakGlassGrants } from '@throughline/access';
 import { IdentityLinker, IdentityReview } from '@throughline/identity';
 import { ReadinessChecks } from '@throughline/platform';
 import { TimelineProjector, TimelineQueries } from '@throughline/timeline';
+import { AuthController } from './auth.controller';
+import { GovernanceController } from './governance.controller';
+import { GovernanceFlowsController } from './governance-flows.controller';
+import { GovernancePageController } from './governance-page.controller';
+import { GovernanceReports } from './governance-reports';
 import { IdentityController } from './identity.controller';
+import { PageOidcClient } from './page-oidc-client';
+import { PageSessions } from './page-session';
 import { ProjectionController } from './projection.controller';
 import { TimelinePageController } from './timeline-page.controller';
 import { TimelineController } from './timeline.controller';
@@ -12,20 +20,47 @@ import { TimelineController } from './timeline.controller';
  * runs when the app closes (close() or a signal), so the subscription stops and the pools close.
  */
 export function projectionHttpModule(
-  projector: TimelineProjector,
-  queries: TimelineQueries,
-  review: IdentityReview,
-  linker: IdentityLinker,
+  parts: {
+    readonly projector: TimelineProjector;
+    readonly queries: TimelineQueries;
+    readonly review: IdentityReview;
+    readonly linker: IdentityLinker;
+    readonly breakGlass: BreakGlassGrants;
+    readonly policy: AccessPolicyStore;
+    /** Flows per agreement and the access log, for information governance. */
+    readonly reports: GovernanceReports;
+    /** The page's sign-in: its OpenID client, its sessions, and the access log it records sign-ins in. */
+    readonly pageClient: PageOidcClient;
+    readonly pageSessions: PageSessions;
+    readonly log: AccessLog;
+  },
   onShutdown: () => Promise<void>,
   readiness = new ReadinessChecks([]),
 ): Type<unknown> {
+  const { projector, queries, review, linker, breakGlass, policy, reports, pageClient, pageSessions, log } =
+    parts;
   @Module({
-    controllers: [TimelineController, IdentityController, ProjectionController, TimelinePageController],
+    controllers: [
+      TimelineController,
+      IdentityController,
+      ProjectionController,
+      GovernanceController,
+      GovernanceFlowsController,
+      TimelinePageController,
+      GovernancePageController,
+      AuthController,
+    ],
     providers: [
       { provide: TimelineProjector, useValue: projector },
       { provide: TimelineQueries, useValue: queries },
       { provide: IdentityReview, useValue: review },
       { provide: IdentityLinker, useValue: linker },
+      { provide: BreakGlassGrants, useValue: breakGlass },
+      { provide: AccessPolicyStore, useValue: policy },
+      { provide: PageOidcClient, useValue: pageClient },
+      { provide: PageSessions, useValue: pageSessions },
+      { provide: AccessLog, useValue: log },
+      { provide: GovernanceReports, useValue: reports },
       { provide: ReadinessChecks, useValue: readiness },
     ],
   })

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdentityLinker, type LinkerStatus } from '@throughline/identity';
 import { TimelineProjector, type ProjectionStatus } from '@throughline/timeline';
 import { openApiSchemaOf } from '@throughline/platform';
+import { Access } from '@throughline/access';
 import { linkerStatus, projectionStatus } from './http-schemas';
 
 @ApiTags('projection')
@@ -14,6 +15,7 @@ export class ProjectionController {
   ) {}
 
   @Get('v1/projection/status')
+  @Access('operations:read', 'projection-status', { defaultPurpose: 'operations' })
   @ApiOperation({
     summary: 'Checkpoint, store head and lag: an event is projected once checkpoint >= its position',
   })
@@ -23,6 +25,7 @@ export class ProjectionController {
   }
 
   @Get('v1/identity/linker/status')
+  @Access('operations:read', 'linker-status', { defaultPurpose: 'operations' })
   @ApiOperation({
     summary: 'The identity linker: checkpoint, store head, lag, and how many identity events it appended',
   })

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { projectRoot } from '@throughline/platform';
+import { projectRoot, RouteAccess } from '@throughline/platform';
 
 /**
  * Built by scripts/build-page.mjs (`npm run build:page`, run by `npm run build`, `npm start` and
@@ -50,6 +50,7 @@ export class TimelinePageController {
   private readonly template = readBuiltPage();
 
   @Get()
+  @RouteAccess({ public: true }) // the shell only: every call it makes for data is guarded
   page(@Res({ passthrough: true }) reply: FastifyReply): string {
     const nonce = randomBytes(16).toString('base64');
     void reply.headers({

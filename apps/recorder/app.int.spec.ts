@@ -6,6 +6,7 @@ import { Partitioners } from 'kafkajs';
 import {
   allTopics,
   createKafka,
+  createPool,
   ensureTopics,
   loadConfig,
   topicNames,
@@ -25,15 +26,24 @@ import {
   createTestDatabase,
   metricValue,
   scrapeMetrics,
+  startTestAccess,
   waitFor,
+  type TestAccess,
   type TestDatabase,
 } from '@throughline/testing';
 import { createRecorderApp, type RecorderApp } from './app';
 
-/** The recorder app over HTTP, on the real broker and PostgreSQL. */
+/** The recorder app over HTTP, on the real broker and PostgreSQL, with tokens from a real provider. */
 
-async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url);
+let access: TestAccess;
+/** The information governance officer correcting data (the demo policy's dead-letter handler). */
+const steward = () => access.headers('demo-ig-officer', 'data-quality');
+
+async function getJson<T>(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { headers });
   return { status: response.status, body: (await response.json()) as T };
 }
 
@@ -42,7 +52,7 @@ async function deadLettersCli(url: string, args: string[]): Promise<{ code: numb
   const script = join(__dirname, '..', '..', 'scripts', 'dead-letters.mjs');
   try {
     const { stdout } = await promisify(execFile)(process.execPath, [script, ...args], {
-      env: { ...process.env, RECORDER_URL: url },
+      env: { ...process.env, RECORDER_URL: url, THROUGHLINE_TOKEN: await access.token('demo-ig-officer') },
     });
     return { code: 0, body: JSON.parse(stdout) as unknown };
   } catch (error) {
@@ -51,11 +61,25 @@ async function deadLettersCli(url: string, args: string[]): Promise<{ code: numb
   }
 }
 
-async function postJson<T>(url: string, userId?: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: userId === undefined ? {} : { 'x-user-id': userId },
-  });
+/** The access records of one action, oldest first. */
+async function accessRecords(url: string, action: string): Promise<Record<string, unknown>[]> {
+  const pool = createPool(url);
+  try {
+    const result = await pool.query(
+      'SELECT user_id, purpose, action, outcome, details FROM access_log WHERE action = $1 ORDER BY seq',
+      [action],
+    );
+    return result.rows;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function postJson<T>(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { method: 'POST', headers });
   return { status: response.status, body: (await response.json()) as T };
 }
 
@@ -65,9 +89,11 @@ describe('recorder app', () => {
   let app: RecorderApp | undefined;
 
   beforeAll(async () => {
+    access = await startTestAccess();
     db = await createTestDatabase('tl_recorder_app');
     const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     config = loadConfig({
+      ...access.env,
       THROUGHLINE_MODE: 'development',
       DATABASE_URL: db.url,
       KAFKA_TOPIC_PREFIX: `test-recorder-app-${suffix}.`,
@@ -80,6 +106,7 @@ describe('recorder app', () => {
   afterAll(async () => {
     await app?.close();
     await db.drop();
+    await access?.stop();
   });
 
   it('reports health, status and Prometheus metrics, and lists dead letters with their reason', async () => {
@@ -104,9 +131,11 @@ describe('recorder app', () => {
 
       app = await createRecorderApp(config);
       const started = app;
+      const operator = await access.headers('demo-monitoring');
       await waitFor(
         async () =>
-          (await getJson<RecorderMetrics>(`${started.url}/v1/recorder/status`)).body.messagesConsumed === 3,
+          (await getJson<RecorderMetrics>(`${started.url}/v1/recorder/status`, operator)).body
+            .messagesConsumed === 3,
         {
           timeoutMs: 60_000,
           message: 'three messages consumed',
@@ -126,7 +155,11 @@ describe('recorder app', () => {
       }
       expect((await getJson(`${app.url}/health/live`)).status).toBe(200);
 
-      const status = await getJson<RecorderMetrics & { groupId: string }>(`${app.url}/v1/recorder/status`);
+      expect((await getJson(`${app.url}/v1/recorder/status`)).status).toBe(401);
+      const status = await getJson<RecorderMetrics & { groupId: string }>(
+        `${app.url}/v1/recorder/status`,
+        operator,
+      );
       expect(status.body).toMatchObject({
         groupId: config.RECORDER_GROUP_ID,
         consumer: 'running',
@@ -136,7 +169,7 @@ describe('recorder app', () => {
         deadLettered: 2,
       });
 
-      const text = await scrapeMetrics(app.url);
+      const text = await scrapeMetrics(app.url, operator);
       const recorder = { app: 'recorder' };
       expect(metricValue(text, 'throughline_recorder_messages_consumed_total', recorder)).toBe(3);
       expect(metricValue(text, 'throughline_recorder_events_stored_total', recorder)).toBe(1);
@@ -159,19 +192,48 @@ describe('recorder app', () => {
       ).toContain(0);
       expect(metricValue(text, 'process_resident_memory_bytes', recorder)).toBeGreaterThan(0);
 
-      const first = await getJson<DeadLetterPage>(`${app.url}/v1/dead-letters?limit=1`);
+      // The list shows coordinates, reason and issues; never the key, headers or payload.
+      expect((await getJson(`${app.url}/v1/dead-letters`)).status).toBe(401);
+      const monitoring = await getJson(`${app.url}/v1/dead-letters`, {
+        ...operator,
+        'x-purpose': 'data-quality',
+      });
+      expect(monitoring.status).toBe(403);
+      const first = await getJson<DeadLetterPage>(`${app.url}/v1/dead-letters?limit=1`, await steward());
       expect(first.status).toBe(200);
       expect(first.body.deadLetters).toHaveLength(1);
       expect(first.body.next).not.toBeNull();
       const second = await getJson<DeadLetterPage>(
         `${app.url}/v1/dead-letters?limit=1&after=${first.body.next}`,
+        await steward(),
       );
       expect(second.body.next).toBeNull();
-      const all = [...first.body.deadLetters, ...second.body.deadLetters];
+      const listed = [...first.body.deadLetters, ...second.body.deadLetters];
+      for (const letter of listed) expect(Object.keys(letter)).not.toEqual(expect.arrayContaining(['value']));
+      expect(listed.map((letter) => Object.keys(letter).sort())[0]).toEqual(
+        ['deadLetteredAt', 'id', 'issues', 'offset', 'partition', 'reason', 'redrive', 'topic'].sort(),
+      );
+      // The payload one at a time, with its own permission and purpose, each read recorded.
+      const payloads = await Promise.all(
+        listed.map(async (letter) => {
+          const read = await getJson<{ key: string; value: unknown }>(
+            `${app!.url}/v1/dead-letters/${letter.id}/payload`,
+            await steward(),
+          );
+          expect(read.status).toBe(200);
+          return { ...letter, key: read.body.key, value: read.body.value };
+        }),
+      );
+      const purposeRefused = await getJson(
+        `${app.url}/v1/dead-letters/${listed[0].id}/payload`,
+        await access.headers('demo-ig-officer', 'information-governance'),
+      );
+      expect(purposeRefused.status).toBe(403);
+      const all = payloads;
       expect(
         all
           .map(({ key, reason, value }) => ({ key, reason, value }))
-          .sort((a, b) => a.key!.localeCompare(b.key!)),
+          .sort((a, b) => a.key.localeCompare(b.key)),
       ).toEqual([
         {
           key: 'k1',
@@ -183,9 +245,21 @@ describe('recorder app', () => {
       expect(all.find((d) => d.key === 'k1')?.issues).toEqual(
         expect.arrayContaining([expect.objectContaining({ path: 'eventId', rule: 'required' })]),
       );
+      const recorded = await accessRecords(db.url, 'dead-letter-payload');
+      expect(recorded).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ user_id: 'demo-ig-officer', purpose: 'data-quality', outcome: 'ok' }),
+          expect.objectContaining({
+            user_id: 'demo-ig-officer',
+            purpose: 'information-governance',
+            outcome: 'FORBIDDEN',
+          }),
+        ]),
+      );
 
       const bad = await getJson<{ error: string; issues: unknown[] }>(
         `${app.url}/v1/dead-letters?limit=9999`,
+        await steward(),
       );
       expect(bad.status).toBe(400);
       expect(bad.body).toMatchObject({
@@ -197,7 +271,7 @@ describe('recorder app', () => {
       const k1 = all.find((d) => d.key === 'k1')!;
       const stillInvalid = await postJson<RedriveResult>(
         `${app.url}/v1/dead-letters/${k1.id}/redrive`,
-        'analyst-1',
+        await steward(),
       );
       expect(stillInvalid.status).toBe(422);
       expect(stillInvalid.body).toMatchObject({ status: 'still-invalid', redrive: null });
@@ -205,7 +279,10 @@ describe('recorder app', () => {
         expect.arrayContaining([expect.objectContaining({ path: 'eventId', rule: 'required' })]),
       );
       expect((await postJson(`${app.url}/v1/dead-letters/${k1.id}/redrive`)).status).toBe(401);
-      expect((await postJson(`${app.url}/v1/dead-letters/999999/redrive`, 'analyst-1')).status).toBe(404);
+      expect(
+        (await postJson(`${app.url}/v1/dead-letters/${k1.id}/redrive`, { 'x-user-id': 'analyst-1' })).status,
+      ).toBe(401);
+      expect((await postJson(`${app.url}/v1/dead-letters/999999/redrive`, await steward())).status).toBe(404);
 
       // A dead letter the current contracts accept (refused when the recorder's clock was behind).
       const late = buildEnrolmentRecorded();
@@ -225,21 +302,21 @@ describe('recorder app', () => {
             deadLetteredAt: new Date(Date.now() - 3 * 24 * 60 * 60 * 1000),
           },
         ]);
-        const lateId = (await getJson<DeadLetterPage>(`${app.url}/v1/dead-letters`)).body.deadLetters.find(
-          (d) => d.offset === '1000000',
-        )!.id;
+        const lateId = (
+          await getJson<DeadLetterPage>(`${app.url}/v1/dead-letters`, await steward())
+        ).body.deadLetters.find((d) => d.offset === '1000000')!.id;
         const redriven = await postJson<RedriveResult>(
           `${app.url}/v1/dead-letters/${lateId}/redrive`,
-          'analyst-1',
+          await steward(),
         );
         expect(redriven.status).toBe(200);
         expect(redriven.body).toMatchObject({
           status: 'stored',
-          redrive: { redrivenBy: 'analyst-1', eventId: late.eventId },
+          redrive: { redrivenBy: 'demo-ig-officer', eventId: late.eventId },
         });
         const again = await postJson<RedriveResult>(
           `${app.url}/v1/dead-letters/${lateId}/redrive`,
-          'analyst-2',
+          await steward(),
         );
         expect(again.body).toMatchObject({ status: 'already-redriven', redrive: redriven.body.redrive });
         expect(await store.readStream(streamIdOf(late))).toHaveLength(1);
@@ -250,11 +327,11 @@ describe('recorder app', () => {
         expect((listed.body as DeadLetterPage).deadLetters.find((d) => d.id === lateId)?.redrive).toEqual(
           redriven.body.redrive,
         );
-        expect(await deadLettersCli(app.url, ['redrive', lateId, '--user', 'analyst-3'])).toEqual({
+        expect(await deadLettersCli(app.url, ['redrive', lateId])).toEqual({
           code: 0,
           body: expect.objectContaining({ status: 'already-redriven' }),
         });
-        expect(await deadLettersCli(app.url, ['redrive', k1.id, '--user', 'analyst-3'])).toEqual({
+        expect(await deadLettersCli(app.url, ['redrive', k1.id])).toEqual({
           code: 1,
           body: expect.objectContaining({ status: 'still-invalid' }),
         });

@@ -1,4 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Pool } from 'pg';
+import { migrateAccess, openGovernedAccess, type GovernedAccess } from '@throughline/access';
 import { createEventStore } from '@throughline/event-store';
 import {
   appLogger,
@@ -6,18 +8,26 @@ import {
   createHttpApp,
   createKafka,
   createMetricsRegistry,
+  createPool,
   edgeSettingsOf,
+  gatewayRejectionsGroup,
+  gatewayRejectionsTopic,
   listen,
+  migrateAsOwner,
+  prepareDatabase,
   startTracing,
   topicNames,
   type Config,
 } from '@throughline/platform';
 import {
   DeadLetterRedriver,
+  GatewayRejectionRecorder,
+  GatewayRejections,
   PostgresDeadLetters,
   RECORDER_KAFKA_RETRY,
   Recorder,
 } from '@throughline/recording';
+import { migrateTimeline } from '@throughline/timeline';
 import { recorderHttpModule } from './recorder-http.module';
 import { recorderMetrics } from './recorder-metrics';
 
@@ -40,19 +50,38 @@ export async function createRecorderApp(config: Config): Promise<RecorderApp> {
   const store = await createEventStore(config);
   let deadLetters: PostgresDeadLetters | undefined;
   let recorder: Recorder | undefined;
+  let rejections: GatewayRejectionRecorder | undefined;
+  let access: GovernedAccess | undefined;
+  let accessPool: Pool | undefined;
   let released: Promise<void> | undefined;
   const release = (): Promise<void> =>
     (released ??= (async () => {
       try {
+        await rejections?.stop();
         await recorder?.stop();
       } finally {
+        access?.close();
+        await accessPool?.end();
         await deadLetters?.close();
         await store.close();
       }
     })());
 
   try {
-    deadLetters = await PostgresDeadLetters.create({ connectionString: config.DATABASE_URL });
+    // The dead letters live in PostgreSQL whatever the store; migrated by the owner role (decision 011).
+    const connections = await prepareDatabase(config);
+    // The access log is the timeline context's table and the policy the access context's: the
+    // recorder's dead-letter routes are governed and recorded like every other (decision 014).
+    await migrateAsOwner(connections, async (owner, grants) => {
+      await migrateTimeline(owner, grants);
+      await migrateAccess(owner, grants);
+    });
+    accessPool = createPool(config.DATABASE_URL, { max: 4 });
+    access = await openGovernedAccess(accessPool, config);
+    deadLetters = await PostgresDeadLetters.create({
+      connectionString: config.DATABASE_URL,
+      ownerConnectionString: config.DATABASE_OWNER_URL,
+    });
     const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
     const redriver = new DeadLetterRedriver({ deadLetters, store, topics });
     recorder = new Recorder({
@@ -67,12 +96,26 @@ export async function createRecorderApp(config: Config): Promise<RecorderApp> {
       onBatchRecorded: recorderMetrics(metrics, () => recorder?.metrics()),
     });
     await recorder.start();
+    // Events the gateways rejected, kept without payload (decision 012); in the background, never in the way.
+    rejections = new GatewayRejectionRecorder({
+      kafka: createKafka(config, 'recorder', { clientSuffix: 'recorder-gateway-rejections' }),
+      rejections: new GatewayRejections(accessPool),
+      topic: gatewayRejectionsTopic(config.KAFKA_TOPIC_PREFIX),
+      groupId: gatewayRejectionsGroup(config.RECORDER_GROUP_ID),
+      logger: contextLogger(logger, 'gateway-rejections'),
+    });
+    rejections.start();
     const app = await createHttpApp(recorderHttpModule(recorder, deadLetters, redriver, release), {
       title: 'Throughline recorder',
-      description: 'Records agency events from Kafka into the event store; dead letters and status.',
+      description:
+        'Records agency events from Kafka into the event store; dead letters and status. Every call needs a ' +
+        'bearer access token and an x-purpose header; dead-letter payloads need their own permission.',
       logger,
       metrics,
       edge: edgeSettingsOf(config),
+      access: access.enhancers,
+      auditRefusal: access.auditRefusal,
+      docs: config.THROUGHLINE_MODE === 'development',
     });
     let url: string;
     try {

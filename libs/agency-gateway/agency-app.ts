@@ -10,6 +10,7 @@ import {
   startTracing,
   type Config,
 } from '@throughline/platform';
+import { ServiceAccessGuard, TokenVerifier } from '@throughline/access';
 import { AgencyGatewayModule } from './agency-gateway.module';
 
 export interface RunningAgencyApp {
@@ -49,6 +50,8 @@ export async function createAgencyApp(agency: Agency, config: Config): Promise<R
     logger: appLogger(config),
     metrics: createMetricsRegistry(agency),
     edge: edgeSettingsOf(config),
+    access: { guards: [new ServiceAccessGuard(TokenVerifier.fromConfig(config))], interceptors: [] },
+    docs: config.THROUGHLINE_MODE === 'development',
   });
   try {
     const url = await listen(app, agencyPort(agency, config), config.HOST);

@@ -1,7 +1,7 @@
 import { Body, Controller, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { EdgeRoute } from '@throughline/platform';
+import { EdgeRoute, RouteAccess } from '@throughline/platform';
 import { AgencyGatewayService } from './agency-gateway.service';
 import { batchBodySchema, errorSchema, eventEnvelopeSchema, publishResponseSchema } from './openapi';
 import { httpStatusOf, MAX_BATCH_EVENTS, type Publisher, type PublishResponse } from './publication';
@@ -54,6 +54,7 @@ export class AgencyGatewayController {
   constructor(@Inject(AgencyGatewayService) private readonly gateway: AgencyGatewayService) {}
 
   @Post('v1/events')
+  @RouteAccess({ permission: 'publish', action: 'publish' })
   @EdgeRoute({ rateLimit: 'publish', bodyLimit: 'event' })
   @UseGuards(PublisherAuthGuard)
   @ApiBearerAuth()
@@ -74,6 +75,7 @@ export class AgencyGatewayController {
   }
 
   @Post('v1/events/batch')
+  @RouteAccess({ permission: 'publish', action: 'publish-batch' })
   @EdgeRoute({ rateLimit: 'publish', bodyLimit: 'batch' })
   @UseGuards(PublisherAuthGuard)
   @ApiBearerAuth()

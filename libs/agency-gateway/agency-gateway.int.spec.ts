@@ -8,6 +8,8 @@ import {
   buildImmunisationGiven,
   buildOutcomeObservationRecorded,
   buildReferralReceived,
+  startLocalOidcProvider,
+  type LocalOidcProvider,
 } from '@throughline/testing';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -94,10 +96,13 @@ describe('agency gateway (health) on a real Kafka broker', () => {
   let running: RunningAgencyApp;
   let consumer: Consumer;
   let reader: TopicReader;
+  /** A real OpenID provider: /metrics is for a verified operator. */
+  let oidc: LocalOidcProvider;
 
   beforeAll(async () => {
+    oidc = await startLocalOidcProvider();
     await grantKafkaAccess(config); // the health service's own principal on this file's topics
-    running = await createAgencyApp('health', config);
+    running = await createAgencyApp('health', { ...config, ...oidc.env });
     consumer = createKafka(config, 'test', { clientSuffix: 'gateway-int-reader' }).consumer({
       groupId: `${PREFIX}reader-${randomUUID()}`,
     });
@@ -108,6 +113,7 @@ describe('agency gateway (health) on a real Kafka broker', () => {
   afterAll(async () => {
     await consumer?.disconnect();
     await running?.close();
+    await oidc?.stop();
   });
 
   it('refuses a request without a key, with an unknown key, or with another agency’s key', async () => {
@@ -294,7 +300,11 @@ describe('agency gateway (health) on a real Kafka broker', () => {
     expect((await post(`${running.url}/v1/events`, accepted)).status).toBe(202);
     expect((await post(`${running.url}/v1/events`, buildReferralReceived())).status).toBe(400);
 
-    const response = await fetch(`${running.url}/metrics`);
+    expect((await fetch(`${running.url}/metrics`)).status).toBe(401);
+    const publisher = { authorization: `Bearer ${await oidc.token('demo-child-health-system')}` };
+    expect((await fetch(`${running.url}/metrics`, { headers: publisher })).status).toBe(403);
+    const operator = { authorization: `Bearer ${await oidc.token('demo-monitoring')}` };
+    const response = await fetch(`${running.url}/metrics`, { headers: operator });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await response.text();

@@ -4,6 +4,7 @@ import { ReadinessChecks, type Config } from '@throughline/platform';
 import { AgencyGatewayController } from './agency-gateway.controller';
 import { AgencyGatewayService } from './agency-gateway.service';
 import { GatewayMetrics } from './gateway-metrics';
+import { GatewayRejectionNotes } from './gateway-rejections';
 import { GatewaySettings } from './gateway-settings';
 import { KafkaEventPublisher } from './kafka-event-publisher';
 import { PublisherAuthGuard } from './publisher-auth.guard';
@@ -20,6 +21,7 @@ export class AgencyGatewayModule {
         KafkaEventPublisher,
         AgencyGatewayService,
         GatewayMetrics,
+        GatewayRejectionNotes,
         PublisherAuthGuard,
         {
           provide: ReadinessChecks,

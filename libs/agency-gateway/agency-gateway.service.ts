@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import { traceHeaders, withSpan } from '@throughline/platform';
 import { GatewayMetrics } from './gateway-metrics';
+import { GatewayRejectionNotes } from './gateway-rejections';
 import { GatewaySettings } from './gateway-settings';
 import { KafkaEventPublisher, type KafkaHealth } from './kafka-event-publisher';
 import {
@@ -29,6 +30,7 @@ export class AgencyGatewayService {
     @Inject(GatewaySettings) private readonly settings: GatewaySettings,
     @Inject(KafkaEventPublisher) private readonly publisher: KafkaEventPublisher,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @Inject(GatewayRejectionNotes) private readonly rejections: GatewayRejectionNotes,
   ) {}
 
   publishOne(publisher: Publisher, body: unknown): Promise<PublishResponse> {
@@ -46,6 +48,8 @@ export class AgencyGatewayService {
   private async publishAll(publisher: Publisher, inputs: readonly unknown[]): Promise<PublishResponse> {
     const { valid, rejected } = validateEvents(inputs, this.settings.agency, publisher);
     this.metrics.countRejected(this.settings.agency, inputs, rejected);
+    // Kept without payload by the recorder; queued, never awaited: a publish never waits on it.
+    this.rejections.note(publisher, inputs, rejected);
     const { topic } = this.settings;
     const placements =
       valid.length === 0

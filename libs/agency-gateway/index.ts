@@ -9,3 +9,11 @@ export {
   type PublishResponse,
   type RejectedResult,
 } from './publication';
+export {
+  GatewayRejectionNotes,
+  RejectionNoteQueue,
+  maskedPath,
+  rejectionNotesOf,
+  type NoteSender,
+  type RejectionNoteOptions,
+} from './gateway-rejections';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { loadConfig } from '@throughline/platform';
+import { kafkaCredentialsFile, loadConfig } from '@throughline/platform';
 import {
   buildImmunisationGiven,
   grantKafkaAccess,
@@ -21,6 +21,8 @@ const PRODUCTION = {
   CHILD_KEY_SALT: 'publisher-token-int-salt-0123456789',
   PUBLISHER_KEYS: '',
   LOG_LEVEL: 'warn',
+  // Production names its Kafka principal explicitly: here, the local broker's generated file.
+  KAFKA_CREDENTIALS_FILE: kafkaCredentialsFile(loadConfig({ THROUGHLINE_MODE: 'development' })),
 };
 
 let provider: LocalOidcProvider;

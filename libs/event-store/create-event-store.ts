@@ -1,4 +1,4 @@
-import { ThroughlineError, UnavailableError, type Config } from '@throughline/platform';
+import { ThroughlineError, UnavailableError, prepareDatabase, type Config } from '@throughline/platform';
 import type { EventStore } from './port';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 import { PostgresEventStore } from './postgres-event-store';
@@ -7,8 +7,12 @@ import { PostgresEventStore } from './postgres-event-store';
 export async function createEventStore(config: Config): Promise<EventStore> {
   switch (config.EVENT_STORE) {
     case 'postgres':
+      // The roles and the database exist (made on a fresh PostgreSQL); the owner migrates, the
+      // store works as the app role (docs/decisions/011-database-roles.md).
+      await prepareDatabase(config);
       return PostgresEventStore.create({
         connectionString: config.DATABASE_URL,
+        ownerConnectionString: config.DATABASE_OWNER_URL,
         idlePollMs: config.SUBSCRIPTION_IDLE_POLL_MS,
       });
     case 'eventstoredb':

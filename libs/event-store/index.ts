@@ -18,6 +18,7 @@ export { EventIdConflictError, RESERVED_STREAM_METADATA_KEYS, StreamTombstonedEr
 export {
   DEFAULT_NOTIFY_CHANNEL,
   PostgresEventStore,
+  migrateEventStore,
   type PostgresEventStoreOptions,
 } from './postgres-event-store';
 export { describeActualRevision, describeExpectedRevision } from './append-plan';

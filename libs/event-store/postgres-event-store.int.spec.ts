@@ -51,7 +51,7 @@ describe('PostgresEventStore (PostgreSQL specifics)', () => {
     const again = await PostgresEventStore.create({ connectionString: database.url });
     await again.close();
     const applied = await admin.query("SELECT version FROM schema_migrations WHERE context = 'event-store'");
-    expect(applied.rows.map((row: { version: number }) => row.version).sort()).toEqual([1, 2, 3]);
+    expect(applied.rows.map((row: { version: number }) => row.version).sort()).toEqual([1, 2, 3, 4]);
   });
 
   it.each([

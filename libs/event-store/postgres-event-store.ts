@@ -9,8 +9,10 @@ import {
   ensureDatabase,
   markClientBroken,
   migrate,
+  migrateAsOwner,
   migrationsDirectory,
   readMigrations,
+  type MigrateOptions,
   withTransaction,
 } from '@throughline/platform';
 import {
@@ -55,6 +57,12 @@ import { PostgresSubscription } from './postgres-subscription';
 export interface PostgresEventStoreOptions {
   /** The database is created if missing and migrated on start. */
   readonly connectionString: string;
+  /**
+   * The owner role's connection (DATABASE_OWNER_URL): when given (and not connectionString), the
+   * migrations run on it and grant connectionString's role what grants.sql says; the store then
+   * works as that role. Default: connectionString does both (docs/decisions/011-database-roles.md).
+   */
+  readonly ownerConnectionString?: string;
   /** A pool of your own; the store then leaves it open on close(). */
   readonly pool?: Pool;
   /** LISTEN/NOTIFY channel that wakes subscriptions at commit. Default `throughline_events`. */
@@ -80,6 +88,11 @@ export const APPEND_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('throughli
 /** The folder holding this context's migrations, from source (jest) and from dist/ alike. */
 export function eventStoreMigrationsDirectory(): string {
   return migrationsDirectory('event-store');
+}
+
+/** Applies the event store's migrations (as the owner) and, given the apps' role, its grants.sql. */
+export async function migrateEventStore(pool: Pool, options: MigrateOptions = {}): Promise<number[]> {
+  return migrate(pool, 'event-store', readMigrations(eventStoreMigrationsDirectory()), options);
 }
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -467,10 +480,13 @@ export class PostgresEventStore implements EventStore {
         },
       ]);
     }
-    await ensureDatabase(options.connectionString);
+    await ensureDatabase(options.ownerConnectionString ?? options.connectionString);
     const pool = options.pool ?? createPool(options.connectionString);
     try {
-      await migrate(pool, 'event-store', readMigrations(eventStoreMigrationsDirectory()));
+      const { connectionString, ownerConnectionString } = options;
+      if (ownerConnectionString && ownerConnectionString !== connectionString)
+        await migrateAsOwner({ app: connectionString, owner: ownerConnectionString }, migrateEventStore);
+      else await migrateEventStore(pool);
     } catch (error) {
       if (!options.pool) await pool.end();
       throw error;

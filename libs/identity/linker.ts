@@ -6,7 +6,13 @@ import {
   type EventStore,
   type SubscriptionObserver,
 } from '@throughline/event-store';
-import { migrate, migrationsDirectory, readMigrations, withTransaction } from '@throughline/platform';
+import {
+  migrate,
+  migrationsDirectory,
+  readMigrations,
+  type MigrateOptions,
+  withTransaction,
+} from '@throughline/platform';
 import { linkBatch, type LinkBatchResult } from './link-batch';
 import { DEFAULT_MATCH_MODEL, type MatchModel } from './probabilistic';
 
@@ -14,8 +20,12 @@ export function identityMigrationsDirectory(): string {
   return migrationsDirectory('identity');
 }
 
-export async function migrateIdentity(pool: Pool): Promise<number[]> {
-  return migrate(pool, 'identity', readMigrations(identityMigrationsDirectory()));
+/**
+ * Applies the identity migrations on `pool` (the owner's) and, given the apps' role, grants it
+ * what migrations/grants.sql says (docs/decisions/011-database-roles.md).
+ */
+export async function migrateIdentity(pool: Pool, options: MigrateOptions = {}): Promise<number[]> {
+  return migrate(pool, 'identity', readMigrations(identityMigrationsDirectory()), options);
 }
 
 /** The linker's state tables (not the audit log): emptied to replay the linker from zero. */

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { ThroughlineError } from './errors';
+import {
+  connectionAs,
+  DEFAULT_ADMIN_ROLE,
+  DEFAULT_APP_ROLE,
+  DEFAULT_OWNER_ROLE,
+  roleOf,
+} from './database-urls';
 
 /**
  * Every setting Throughline reads from the environment, parsed once at start-up.
@@ -58,7 +65,21 @@ export const configSchema = z.object({
    * keys, a missing CHILD_KEY_SALT, a HOST other than loopback without TLS. `development` allows them.
    */
   THROUGHLINE_MODE: z.enum(['development', 'production']).default('production'),
-  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/throughline'),
+  /**
+   * The apps' connection, as the app role: rows only, no UPDATE/DELETE/TRUNCATE on the event store
+   * and the audit tables, no DDL (docs/decisions/011-database-roles.md).
+   */
+  DATABASE_URL: z.string().url().default(`postgres://${DEFAULT_APP_ROLE}@127.0.0.1:5432/throughline`),
+  /**
+   * The owner role's connection (same database): migrations and the app role's grants. Default:
+   * DATABASE_URL's server and database as `throughline_owner`, without a password.
+   */
+  DATABASE_OWNER_URL: z.string().url().default(`postgres://${DEFAULT_OWNER_ROLE}@127.0.0.1:5432/throughline`),
+  /**
+   * Used only when a role or the database is missing, to create them (a fresh PostgreSQL).
+   * Default: DATABASE_URL's server as `postgres`, database `postgres`, without a password.
+   */
+  DATABASE_ADMIN_URL: z.string().url().default(`postgres://${DEFAULT_ADMIN_ROLE}@127.0.0.1:5432/postgres`),
   /** Comma-separated host:port list. */
   KAFKA_BROKERS: z
     .string()
@@ -109,6 +130,28 @@ export const configSchema = z.object({
     .default('http://127.0.0.1:3010'),
   /** The `aud` an access token must carry to be accepted here. */
   OIDC_AUDIENCE: z.string().trim().min(1).default('throughline'),
+  /**
+   * The timeline page's OAuth client at OIDC_ISSUER (confidential: the page's server side signs
+   * in with authorization code + PKCE and keeps the tokens; the browser only holds a session cookie).
+   */
+  OIDC_PAGE_CLIENT_ID: z.string().trim().min(1).default('throughline-page'),
+  /**
+   * Its client secret. Unset with a loopback issuer: read from the local provider's generated
+   * state ($THROUGHLINE_CACHE/oidc/local-provider.json), never from the repository.
+   */
+  OIDC_PAGE_CLIENT_SECRET: optionalText,
+  /**
+   * The origin people open the page at (e.g. https://throughline.example.org): sign-in returns to
+   * <PAGE_ORIGIN>/auth/callback. Unset: the loopback origin the request came to (local use only).
+   */
+  PAGE_ORIGIN: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .url()
+      .transform((url) => new URL(url).origin)
+      .optional(),
+  ),
   /** Signature algorithms accepted, comma-separated; asymmetric only (never `none`, never HS*). */
   OIDC_ALGORITHMS: z
     .string()
@@ -127,6 +170,16 @@ export const configSchema = z.object({
   OIDC_CLAIM_NAME: oidcClaim('name'),
   OIDC_CLAIM_ORGANISATION: oidcClaim('organisation'),
   OIDC_CLAIM_ROLES: oidcClaim('roles'),
+  /**
+   * The access policy (roles, purposes, data-sharing agreements) loaded as version 1 when the
+   * database holds none yet. Default: none (nothing is granted until a policy is loaded with
+   * PUT /v1/governance/policy); `npm start` and the tests use infra/access-policy.demo.json.
+   */
+  ACCESS_POLICY_FILE: z.string().default(''),
+  /** How often a policy change made through another instance is picked up (ms). */
+  ACCESS_POLICY_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** The longest break-glass grant a user may ask for (minutes). */
+  BREAK_GLASS_MAX_MINUTES: z.coerce.number().int().min(5).max(1440).default(240),
   /**
    * Static publisher credentials, comma-separated `agency:publisherId:key`: development only; an
    * agency service outside THROUGHLINE_MODE=development refuses to start with any (set it empty):
@@ -178,6 +231,11 @@ export const configSchema = z.object({
   /** Requests per minute one caller may make to POST /v1/events and /v1/events/batch together. */
   RATE_LIMIT_PUBLISH_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
   /**
+   * Requests per minute one address may make to GET /auth/login and /auth/callback together (a
+   * sign-in takes one of each); past it, 429 with Retry-After.
+   */
+  RATE_LIMIT_SIGN_IN_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  /**
    * OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318): spans are exported to
    * `<url>/v1/traces`. Unset: spans are still made, so traceparent propagates, but not exported.
    */
@@ -195,9 +253,29 @@ export interface PublisherCredential {
   readonly key: string;
 }
 
-/** Defaults that depend on another variable: OIDC_ISSUER is the local provider on OIDC_PORT. */
+/**
+ * Defaults that depend on another variable: OIDC_ISSUER is the local provider on OIDC_PORT; the
+ * owner and admin database URLs are DATABASE_URL's server as another role.
+ */
 function withDerivedDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return env.OIDC_ISSUER ? env : { ...env, OIDC_ISSUER: `http://127.0.0.1:${env.OIDC_PORT || 3010}` };
+  const oidc = env.OIDC_ISSUER ? env : { ...env, OIDC_ISSUER: `http://127.0.0.1:${env.OIDC_PORT || 3010}` };
+  return withDatabaseDefaults(oidc);
+}
+
+function withDatabaseDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!env.DATABASE_URL || (env.DATABASE_OWNER_URL && env.DATABASE_ADMIN_URL)) return env;
+  try {
+    return {
+      ...env,
+      DATABASE_OWNER_URL:
+        env.DATABASE_OWNER_URL || connectionAs(env.DATABASE_URL, { user: DEFAULT_OWNER_ROLE }),
+      DATABASE_ADMIN_URL:
+        env.DATABASE_ADMIN_URL ||
+        connectionAs(env.DATABASE_URL, { user: DEFAULT_ADMIN_ROLE, database: 'postgres' }),
+    };
+  } catch {
+    return env; // not a URL: the schema says so
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -236,6 +314,11 @@ export function configurationProblems(config: Config): string[] {
   if (!tls && (config.TLS_CERT_FILE || config.TLS_KEY_FILE))
     problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both (a certificate and its private key) or neither');
   if (config.THROUGHLINE_MODE === 'development') return problems;
+  if (roleOf(config.DATABASE_URL) === roleOf(config.DATABASE_OWNER_URL))
+    problems.push(
+      `DATABASE_URL, DATABASE_OWNER_URL: both log in as ${roleOf(config.DATABASE_URL)}; the apps must connect as a role ` +
+        'that does not own the tables (docs/decisions/011-database-roles.md)',
+    );
   const devKeys = publisherCredentials(config).filter(
     ({ agency, publisherId, key }) =>
       DEVELOPMENT_KEY.test(key) || DEFAULT_PUBLISHER_KEYS.includes(`${agency}:${publisherId}:${key}`),
@@ -245,6 +328,11 @@ export function configurationProblems(config: Config): string[] {
       `PUBLISHER_KEYS: development keys for ${devKeys.map((key) => `${key.agency}:${key.publisherId}`).join(', ')} ` +
         'are refused outside THROUGHLINE_MODE=development; set PUBLISHER_KEYS empty (agency systems authenticate with client-credentials tokens)',
     );
+  if (config.KAFKA_USERNAME === undefined && config.KAFKA_CREDENTIALS_FILE === undefined)
+    problems.push(
+      'KAFKA_USERNAME, KAFKA_PASSWORD (or KAFKA_CREDENTIALS_FILE): outside THROUGHLINE_MODE=development the Kafka ' +
+        "principal is the deployment's own, never the local broker's generated credentials",
+    );
   if (config.CHILD_KEY_SALT.length < MIN_SALT_LENGTH)
     problems.push(
       `CHILD_KEY_SALT: at least ${MIN_SALT_LENGTH} characters outside THROUGHLINE_MODE=development ` +
@@ -253,6 +341,10 @@ export function configurationProblems(config: Config): string[] {
   if (!LOOPBACK_HOST.test(config.HOST) && !tls)
     problems.push(
       `HOST: ${config.HOST} is not loopback, so set TLS_CERT_FILE and TLS_KEY_FILE (or listen on 127.0.0.1 behind a TLS proxy)`,
+    );
+  if (config.PAGE_ORIGIN?.startsWith('http:') && !LOOPBACK_HOST.test(new URL(config.PAGE_ORIGIN).hostname))
+    problems.push(
+      `PAGE_ORIGIN: ${config.PAGE_ORIGIN} must be https (the page's session cookie would travel in clear)`,
     );
   return problems;
 }

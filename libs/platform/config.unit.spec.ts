@@ -6,7 +6,13 @@ const PRODUCTION_KEYS =
   'health:trust-system:9f1c2e7a41b0d3c5,education:school-mis:5d2e8f0a1c3b7e9d,social-care:case-system:7c1a9e3f5b2d4c6a';
 
 /** A production environment with nothing to refuse. */
-const production = { THROUGHLINE_MODE: 'production', CHILD_KEY_SALT: SALT, PUBLISHER_KEYS: PRODUCTION_KEYS };
+const production = {
+  THROUGHLINE_MODE: 'production',
+  CHILD_KEY_SALT: SALT,
+  PUBLISHER_KEYS: PRODUCTION_KEYS,
+  KAFKA_USERNAME: 'throughline-health',
+  KAFKA_PASSWORD: 'a-secret-from-the-deployment',
+};
 
 function refusal(env: Record<string, string>): string {
   try {
@@ -42,6 +48,14 @@ describe('loadConfig: what production refuses at start', () => {
     );
   });
 
+  it("refuses the local broker's generated Kafka credentials: the deployment names its own principal", () => {
+    const { KAFKA_USERNAME: _user, KAFKA_PASSWORD: _password, ...withoutKafka } = production;
+    expect(refusal(withoutKafka)).toMatch(/KAFKA_USERNAME, KAFKA_PASSWORD \(or KAFKA_CREDENTIALS_FILE\)/);
+    expect(
+      loadConfig({ ...withoutKafka, KAFKA_CREDENTIALS_FILE: '/run/secrets/kafka.json' }).THROUGHLINE_MODE,
+    ).toBe('production');
+  });
+
   it('refuses an empty or short CHILD_KEY_SALT', () => {
     expect(refusal({ ...production, CHILD_KEY_SALT: '' })).toMatch(/CHILD_KEY_SALT: at least 16 characters/);
     expect(refusal({ ...production, CHILD_KEY_SALT: 'short' })).toMatch(/CHILD_KEY_SALT/);
@@ -59,6 +73,7 @@ describe('loadConfig: what production refuses at start', () => {
     const message = refusal({ THROUGHLINE_MODE: 'production', HOST: '10.0.0.5' });
     expect(message.split('\n').slice(1)).toEqual([
       expect.stringMatching(/^ {2}PUBLISHER_KEYS: /),
+      expect.stringMatching(/^ {2}KAFKA_USERNAME, KAFKA_PASSWORD \(or KAFKA_CREDENTIALS_FILE\): /),
       expect.stringMatching(/^ {2}CHILD_KEY_SALT: /),
       expect.stringMatching(/^ {2}HOST: /),
     ]);

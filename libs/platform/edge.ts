@@ -31,7 +31,7 @@ export const EVENT_BODY_LIMIT_BYTES = 256 * 1024;
 export const BATCH_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** Rate limits a route can name; their values come from config (RATE_LIMIT_*_PER_MINUTE). */
-export type RateLimitName = 'lookup' | 'publish';
+export type RateLimitName = 'lookup' | 'publish' | 'sign-in';
 export type BodyLimitName = 'default' | 'event' | 'batch';
 
 export interface EdgeRouteOptions {
@@ -74,6 +74,7 @@ export function edgeSettingsOf(config: Config): EdgeSettings {
     rateLimits: {
       lookup: { max: config.RATE_LIMIT_LOOKUP_PER_MINUTE, windowMs: MINUTE_MS },
       publish: { max: config.RATE_LIMIT_PUBLISH_PER_MINUTE, windowMs: MINUTE_MS },
+      'sign-in': { max: config.RATE_LIMIT_SIGN_IN_PER_MINUTE, windowMs: MINUTE_MS },
     },
     bodyLimits: {
       default: DEFAULT_BODY_LIMIT_BYTES,

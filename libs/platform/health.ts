@@ -17,6 +17,7 @@ import {
 } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { ThroughlineError, UnavailableError } from './errors';
+import { RouteAccess } from './route-access';
 
 /**
  * Health through @nestjs/terminus: GET /health/live answers while the process serves HTTP;
@@ -84,6 +85,7 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @RouteAccess({ public: true })
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness: the process is up and serves HTTP (no dependency is checked)' })
   live(): Promise<HealthCheckResult> {
@@ -93,14 +95,20 @@ export class HealthController {
   }
 
   @Get(['', 'ready'])
+  @RouteAccess({ public: true })
   @HealthCheck()
   @ApiOperation({
     summary: 'Readiness: every dependency this app needs answers (503 with Retry-After otherwise)',
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
-    const readiness = (this.readiness ??=
-      this.moduleRef.get(ReadinessChecks, { strict: false }) ?? undefined);
-    if (!readiness) throw new ThroughlineError('CONFIGURATION', 'the app provides no ReadinessChecks');
+    // Every module's checks: a hybrid app (an HTTP door and a Kafka consumer) has one set per module.
+    const readiness = (this.readiness ??= new ReadinessChecks(
+      this.moduleRef
+        .get(ReadinessChecks, { strict: false, each: true })
+        .flatMap((provided) => provided.checks),
+    ));
+    if (readiness.checks.length === 0)
+      throw new ThroughlineError('CONFIGURATION', 'the app provides no ReadinessChecks');
     try {
       return await this.health.check(readiness.checks.map((check) => () => this.run(check)));
     } catch (error) {

@@ -5,7 +5,9 @@ import {
   Logger,
   Module,
   type ArgumentsHost,
+  type CanActivate,
   type ExceptionFilter,
+  type NestInterceptor,
   type INestApplication,
   type Type,
 } from '@nestjs/common';
@@ -95,6 +97,13 @@ export interface HttpAppOptions {
   readonly logger: PinoLogger;
   /** The app's registry (createMetricsRegistry): served at /metrics, HTTP durations recorded in it. */
   readonly metrics: Registry;
+  /**
+   * Who may call what: the access guard and the access-record interceptor (libs/access
+   * accessEnhancers), applied to every route. Every route declares its @RouteAccess.
+   */
+  readonly access?: { readonly guards: CanActivate[]; readonly interceptors: NestInterceptor[] };
+  /** Serve the OpenAPI page at /docs (it carries no data; off outside development by default). */
+  readonly docs?: boolean;
 }
 
 /**
@@ -147,6 +156,10 @@ export async function createHttpApp(
   app.useLogger(new ThroughlineNestLogger(options.logger));
   await installEdge(app, { settings: edge, auditRefusal: options.auditRefusal });
   app.useGlobalFilters(new ThroughlineExceptionFilter());
+  if (options.access) {
+    app.useGlobalGuards(...options.access.guards);
+    app.useGlobalInterceptors(...options.access.interceptors);
+  }
   traceHttpApp(app);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
@@ -158,7 +171,7 @@ export async function createHttpApp(
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document);
+  if (options.docs ?? true) SwaggerModule.setup('docs', app, document);
   return app;
 }
 

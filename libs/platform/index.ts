@@ -1,6 +1,8 @@
 export * from './errors';
 export * from './config';
 export * from './postgres';
+export * from './database-urls';
+export * from './database-roles';
 export * from './kafka';
 export * from './http';
 export * from './edge';
@@ -12,3 +14,5 @@ export * from './logging';
 export * from './metrics';
 export * from './health';
 export * from './audit-chain';
+export * from './route-access';
+export * from './gateway-rejection-note';

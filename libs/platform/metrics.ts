@@ -1,7 +1,18 @@
 import { Controller, Get, Global, Header, Inject, Module, type DynamicModule } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { errorSchema } from './openapi';
+import { RouteAccess } from './route-access';
 
 /**
  * Prometheus metrics with prom-client. Each app has a registry of its own (tests run several
@@ -50,10 +61,24 @@ export class MetricsController {
   constructor(@Inject(Registry) private readonly registry: Registry) {}
 
   @Get('metrics')
+  @RouteAccess({ permission: 'operations:read', action: 'metrics', defaultPurpose: 'operations' })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics of this app (text exposition format)' })
   @ApiProduces('text/plain')
+  // What libs/access @Access documents (platform cannot import it): a bearer token, x-purpose.
+  @ApiBearerAuth()
+  @ApiHeader({
+    name: 'x-purpose',
+    required: false,
+    description: 'why you are asking; default operations (scrapers cannot set one)',
+  })
+  @ApiUnauthorizedResponse({ description: 'no valid access token', schema: errorSchema })
+  @ApiForbiddenResponse({
+    description: 'no role of the caller grants operations:read for the purpose',
+    schema: errorSchema,
+  })
+  @ApiBadRequestResponse({ description: 'x-purpose malformed', schema: errorSchema })
   metrics(): Promise<string> {
     return this.registry.metrics();
   }

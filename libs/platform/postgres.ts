@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Pool, type ClientBase, type PoolClient, type PoolConfig } from 'pg';
+import { Client, Pool, escapeIdentifier, type ClientBase, type PoolClient, type PoolConfig } from 'pg';
+import { migrationsDirectory } from './paths';
 
 export function createPool(
   connectionString: string,
@@ -111,14 +112,54 @@ export function readMigrations(directory: string): Migration[] {
     }));
 }
 
+/** The grants a context keeps beside its migrations (docs/decisions/011-database-roles.md). */
+export const GRANTS_FILE = 'grants.sql';
+
+/** A context's `grants.sql`, if it has one. */
+export function readGrants(directory: string): string | undefined {
+  const file = join(directory, GRANTS_FILE);
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+export interface MigrateOptions {
+  /**
+   * The apps' role (DATABASE_URL's user) when the owner role migrates: granted what `grants`
+   * says after the migrations. Unset, or the migrating role itself: nothing is granted.
+   */
+  readonly appRole?: string;
+  /**
+   * The context's grants, `:"app_role"` standing for the app role as in psql: run after every
+   * migrate, so they are exact whatever an earlier version granted. Default: the context's
+   * `libs/<context>/migrations/grants.sql`, if any; without one the baseline stays.
+   */
+  readonly grants?: string;
+}
+
+/**
+ * What the app role gets on every table and sequence before a context grants it more: SELECT and
+ * INSERT on new tables (so a table no grants.sql names yet is append-only for the apps), USAGE on
+ * sequences, never UPDATE on one (setval). `schema_migrations` is the owner's to write.
+ */
+async function grantBaseline(client: ClientBase, role: string): Promise<void> {
+  await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+  await client.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO ${role}`);
+  await client.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO ${role}`);
+  // Sequences made before the default privileges (a database from before decision 011): serial ids.
+  await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+  await client.query(`REVOKE ALL ON schema_migrations FROM ${role}`);
+  await client.query(`GRANT SELECT ON schema_migrations TO ${role}`);
+}
+
 /**
  * Applies a bounded context's versioned migrations once each, under an advisory lock so
- * that several apps starting together migrate one at a time.
+ * that several apps starting together migrate one at a time; then, when the owner migrates for
+ * a separate app role, the context's grants, in one transaction (never a moment without them).
  */
 export async function migrate(
   pool: Pool,
   context: string,
   migrations: readonly Migration[],
+  options: MigrateOptions = {},
 ): Promise<number[]> {
   const client = await pool.connect();
   const applied: number[] = [];
@@ -132,6 +173,9 @@ export async function migrate(
       [context],
     );
     const have = new Set(done.rows.map((row) => row.version));
+    const grantee = await appRoleToGrant(client, options.appRole);
+    // Before the migrations, so the tables they create get the baseline (default privileges).
+    if (grantee) await inTransaction(client, () => grantBaseline(client, grantee));
     for (const migration of migrations) {
       if (have.has(migration.version)) continue;
       try {
@@ -150,6 +194,18 @@ export async function migrate(
         });
       }
     }
+    if (grantee) {
+      try {
+        await inTransaction(client, async () => {
+          await grantBaseline(client, grantee);
+          // A context's grants.sql is found by the migrations folder convention unless given.
+          const grants = options.grants ?? readGrants(migrationsDirectory(context));
+          if (grants) await client.query(grants.replaceAll(':"app_role"', grantee));
+        });
+      } catch (error) {
+        throw new Error(`grants of ${context} to ${options.appRole} failed`, { cause: error });
+      }
+    }
   } finally {
     await client
       .query('SELECT pg_advisory_unlock(hashtext($1))', ['throughline.migrations'])
@@ -157,4 +213,11 @@ export async function migrate(
     releaseClient(client);
   }
   return applied;
+}
+
+/** The app role, quoted, when it is another role than the one migrating; else undefined. */
+async function appRoleToGrant(client: ClientBase, appRole: string | undefined): Promise<string | undefined> {
+  if (appRole === undefined) return undefined;
+  const { rows } = await client.query<{ me: string }>('SELECT current_user AS me');
+  return rows[0].me === appRole ? undefined : escapeIdentifier(appRole);
 }

@@ -59,7 +59,7 @@ export function readableValue(value: Buffer | null): ReadableValue {
 /** The first successful re-drive of a dead letter. */
 export interface DeadLetterRedrive {
   readonly redrivenAt: string;
-  /** Who asked (the x-user-id of the request). */
+  /** Who asked: the verified user of the request. */
   readonly redrivenBy: string;
   /** stored: appended now; already-stored: the event was in the store already (nothing written). */
   readonly outcome: 'stored' | 'already-stored';
@@ -69,18 +69,27 @@ export interface DeadLetterRedrive {
   readonly position: string | null;
 }
 
-/** A stored dead letter as listed over HTTP. */
+/**
+ * A stored dead letter as listed over HTTP: where it came from, why it was refused, and its
+ * re-drive. No message key, headers or payload: those hold child data and are read one dead
+ * letter at a time, with a purpose (DeadLetterPayload).
+ */
 export interface DeadLetterView {
   readonly id: string;
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
-  readonly key: string | null;
   readonly reason: DeadLetterReason;
   readonly issues: readonly ContractIssue[];
-  readonly headers: Readonly<Record<string, string>>;
-  readonly value: ReadableValue;
   readonly deadLetteredAt: string;
   /** null until re-driven successfully. */
   readonly redrive: DeadLetterRedrive | null;
+}
+
+/** What a dead letter carried: its message key, headers and value as readable text. */
+export interface DeadLetterPayload {
+  readonly id: string;
+  readonly key: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly value: ReadableValue;
 }

@@ -23,6 +23,7 @@ export {
   readableValue,
   type DeadLetterKafkaMessage,
   type DeadLetterRedrive,
+  type DeadLetterPayload,
   type DeadLetterView,
   type ReadableValue,
 } from './dead-letter-message';
@@ -30,6 +31,7 @@ export {
   DEFAULT_DEAD_LETTER_LIMIT,
   MAX_DEAD_LETTER_LIMIT,
   PostgresDeadLetters,
+  migrateRecording,
   recordingMigrationsDirectory,
   type DeadLetterPage,
   type ListDeadLettersOptions,
@@ -57,3 +59,11 @@ export {
   type DeadLetterRedriverOptions,
   type RedriveResult,
 } from './redrive';
+export {
+  GatewayRejectionRecorder,
+  GatewayRejections,
+  rejectionNoteOf,
+  type ConsumedRejectionNote,
+  type GatewayRejection,
+  type GatewayRejectionRecorderOptions,
+} from './gateway-rejections';

@@ -4,17 +4,29 @@ import {
   createPool,
   ensureDatabase,
   migrate,
+  migrateAsOwner,
   migrationsDirectory,
   readMigrations,
+  type MigrateOptions,
   type FieldIssue,
 } from '@throughline/platform';
 import type { ContractIssue } from '@throughline/contracts';
 import type { DeadLetter, DeadLetterReason } from './batch-plan';
-import { readableValue, type DeadLetterRedrive, type DeadLetterView } from './dead-letter-message';
+import {
+  readableValue,
+  type DeadLetterPayload,
+  type DeadLetterRedrive,
+  type DeadLetterView,
+} from './dead-letter-message';
 
 /** The folder holding this context's migrations, from source (jest) and from dist/ alike. */
 export function recordingMigrationsDirectory(): string {
   return migrationsDirectory('recording');
+}
+
+/** Applies the recording migrations (as the owner) and, given the apps' role, its grants.sql. */
+export async function migrateRecording(pool: Pool, options: MigrateOptions = {}): Promise<number[]> {
+  return migrate(pool, 'recording', readMigrations(recordingMigrationsDirectory()), options);
 }
 
 /**
@@ -153,12 +165,23 @@ export class PostgresDeadLetters {
     private readonly ownsPool: boolean,
   ) {}
 
-  /** Creates the database if missing and applies the recording migrations. */
-  static async create(options: { connectionString: string; pool?: Pool }): Promise<PostgresDeadLetters> {
-    await ensureDatabase(options.connectionString);
-    const pool = options.pool ?? createPool(options.connectionString, { max: 4 });
+  /**
+   * Creates the database if missing and applies the recording migrations: as the owner role when
+   * ownerConnectionString is given (and differs), granting connectionString's role what
+   * grants.sql says (docs/decisions/011-database-roles.md).
+   */
+  static async create(options: {
+    connectionString: string;
+    ownerConnectionString?: string;
+    pool?: Pool;
+  }): Promise<PostgresDeadLetters> {
+    const { connectionString, ownerConnectionString } = options;
+    await ensureDatabase(ownerConnectionString ?? connectionString);
+    const pool = options.pool ?? createPool(connectionString, { max: 4 });
     try {
-      await migrate(pool, 'recording', readMigrations(recordingMigrationsDirectory()));
+      if (ownerConnectionString && ownerConnectionString !== connectionString)
+        await migrateAsOwner({ app: connectionString, owner: ownerConnectionString }, migrateRecording);
+      else await migrateRecording(pool);
     } catch (error) {
       if (!options.pool) await pool.end();
       throw error;
@@ -203,16 +226,20 @@ export class PostgresDeadLetters {
         topic: row.topic,
         partition: row.partition,
         offset: String(row.offset),
-        key: row.message_key,
         reason: row.reason,
         issues: row.issues,
-        headers: row.headers,
-        value: readableValue(row.value),
         deadLetteredAt: row.dead_lettered_at.toISOString(),
         redrive: redriveOf(row),
       })),
       next: result.rows.length > limit ? String(rows[rows.length - 1].id) : null,
     };
+  }
+
+  /** One dead letter's key, headers and value (child data: the caller records the access). */
+  async payload(id: string): Promise<DeadLetterPayload | undefined> {
+    const found = await this.find(id);
+    if (!found) return undefined;
+    return { id: found.id, key: found.key, headers: found.headers, value: readableValue(found.value) };
   }
 
   /** One dead letter with its original bytes; undefined when no row has this id. */

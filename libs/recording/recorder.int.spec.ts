@@ -267,13 +267,19 @@ describe('recorder', () => {
         topic: socialCare,
         partition: poison.partition,
         offset: poison.offset,
-        key: recordA,
         reason: 'unparseable',
         issues: [expect.objectContaining({ path: '', rule: 'json' })],
-        headers: { publisher: 'demo-publisher' },
-        value: { encoding: 'base64', text: garbage.toString('base64') },
       }),
     ]);
+    // The list carries no child data; the key, headers and bytes are read one dead letter at a time.
+    expect(page.deadLetters[0]).not.toHaveProperty('value');
+    expect(page.deadLetters[0]).not.toHaveProperty('key');
+    expect(await first.deadLetters.payload(page.deadLetters[0].id)).toEqual({
+      id: page.deadLetters[0].id,
+      key: recordA,
+      headers: { publisher: 'demo-publisher' },
+      value: { encoding: 'base64', text: garbage.toString('base64') },
+    });
     expect(await deadLetterTopicSize(admin, names.deadLetter)).toBe(1);
     const deadLetterTopic = await readTopic(
       kafka,
@@ -360,9 +366,12 @@ describe('recorder', () => {
         offset: refused.offset,
         reason: 'store-rejected',
         issues: [expect.objectContaining({ rule: 'ILLEGAL_STATE' })],
-        value: { encoding: 'utf8', text: JSON.stringify(impostor) },
       }),
     ]);
+    expect((await instance.deadLetters.payload(deadLetters[0].id))?.value).toEqual({
+      encoding: 'utf8',
+      text: JSON.stringify(impostor),
+    });
     expect(instance.recorder.metrics()).toMatchObject({
       eventsStored: 4,
       deadLettered: 1,

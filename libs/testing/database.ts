@@ -1,14 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { dropDatabase, ensureDatabase } from '@throughline/platform';
+import {
+  bootstrapDatabase,
+  connectionAs,
+  DEFAULT_ADMIN_ROLE,
+  DEFAULT_APP_ROLE,
+  DEFAULT_OWNER_ROLE,
+  dropDatabase,
+} from '@throughline/platform';
 
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432';
 
 /**
- * The one place tests read the environment for infrastructure: TEST_DATABASE_BASE_URL, or
- * the server part of DATABASE_URL, or the local PostgreSQL. Returned without a database name.
+ * The one place tests read the environment for infrastructure: a server URL, as a role that may
+ * create roles and databases and end any session: TEST_DATABASE_BASE_URL, or the server part of
+ * DATABASE_ADMIN_URL, or DATABASE_URL's server as `postgres`, or the local PostgreSQL. Returned
+ * without a database name.
  */
 export function testDatabaseServerUrl(env: NodeJS.ProcessEnv = process.env): string {
-  const configured = env.TEST_DATABASE_BASE_URL ?? env.DATABASE_URL;
+  const configured =
+    env.TEST_DATABASE_BASE_URL ??
+    env.DATABASE_ADMIN_URL ??
+    (env.DATABASE_URL ? connectionAs(env.DATABASE_URL, { user: DEFAULT_ADMIN_ROLE }) : undefined);
   if (!configured) return LOCAL_POSTGRES;
   const url = new URL(configured);
   url.pathname = '';
@@ -17,19 +29,37 @@ export function testDatabaseServerUrl(env: NodeJS.ProcessEnv = process.env): str
 }
 
 export interface TestDatabase {
+  /**
+   * As the owner role, which owns the database and every table: migrations, fixtures, DDL, and
+   * the apps of a test that runs them as the owner (one role doing both, as before decision 011).
+   */
   readonly url: string;
-  /** Drops the database, ending any connection still open to it. */
+  /** The same as `url`, named for what it is: DATABASE_OWNER_URL. */
+  readonly ownerUrl: string;
+  /**
+   * As the app role (DATABASE_URL in production): rows only, no UPDATE/DELETE/TRUNCATE on the
+   * store and audit tables, no DDL. Apps given it derive DATABASE_OWNER_URL (`url`) and migrate as
+   * the owner, which grants this role its rights (docs/decisions/011-database-roles.md).
+   */
+  readonly appUrl: string;
+  /** Drops the database, ending any connection still open to it (as the server's admin). */
   drop(): Promise<void>;
 }
 
-/** Creates a uniquely named database for one test file; drop it in afterAll. */
+/**
+ * Creates a uniquely named database for one test file, owned by the owner role, the app role
+ * able to connect (both roles are made on first use, as a fresh machine's first start makes
+ * them); drop it in afterAll.
+ */
 export async function createTestDatabase(prefix = 'tl_test'): Promise<TestDatabase> {
   if (!/^[a-z_][a-z0-9_]*$/.test(prefix))
     throw new Error(`database prefix "${prefix}" must be [a-z_][a-z0-9_]*`);
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const url = `${testDatabaseServerUrl()}/${name}`;
-  await ensureDatabase(url);
-  return { url, drop: () => dropDatabase(url) };
+  const server = testDatabaseServerUrl();
+  const ownerUrl = connectionAs(`${server}/${name}`, { user: DEFAULT_OWNER_ROLE });
+  const appUrl = connectionAs(`${server}/${name}`, { user: DEFAULT_APP_ROLE });
+  await bootstrapDatabase({ owner: ownerUrl, app: appUrl, admin: `${server}/postgres` });
+  return { url: ownerUrl, ownerUrl, appUrl, drop: () => dropDatabase(`${server}/${name}`) };
 }
 
 export interface WaitForOptions {

@@ -7,3 +7,5 @@ export * from './subject-flow';
 export * from './event-store-contract';
 export * from './prometheus';
 export * from './local-oidc-provider';
+export * from './access';
+export * from './browser';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { projectRoot } from '@throughline/platform';
 
 /**
  * A real local OpenID provider of one test's own (infra/oidc.mjs in a child process, on a free
@@ -24,19 +25,25 @@ export interface LocalOidcProvider {
   stop(): Promise<void>;
 }
 
-const ROOT = join(__dirname, '..', '..');
+// From source (jest) and from dist/ (the benchmark) alike.
+const ROOT = projectRoot();
 const PROVIDER = join(ROOT, 'infra', 'oidc.mjs');
 const TOKEN_SCRIPT = join(ROOT, 'scripts', 'token.mjs');
 const run = promisify(execFile);
 
 export async function startLocalOidcProvider(
-  options: { audience?: string; readyTimeoutMs?: number } = {},
+  options: {
+    audience?: string;
+    readyTimeoutMs?: number;
+    /** More of the provider's environment, e.g. PROJECTION_PORT or PAGE_ORIGIN for the page client's redirect. */
+    env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<LocalOidcProvider> {
   const cacheDir = mkdtempSync(join(tmpdir(), 'throughline-oidc-'));
   const audience = options.audience ?? 'throughline';
   const child = spawn(process.execPath, [PROVIDER, '--port', '0'], {
     cwd: ROOT,
-    env: { ...process.env, THROUGHLINE_CACHE: cacheDir, OIDC_AUDIENCE: audience },
+    env: { ...process.env, ...options.env, THROUGHLINE_CACHE: cacheDir, OIDC_AUDIENCE: audience },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -20,9 +20,9 @@ export function metricValue(
   return undefined;
 }
 
-/** GET <url>/metrics as text (Prometheus exposition format). */
-export async function scrapeMetrics(url: string): Promise<string> {
-  const response = await fetch(`${url}/metrics`);
+/** GET <url>/metrics as text (Prometheus exposition format), with the caller's token. */
+export async function scrapeMetrics(url: string, headers: Record<string, string> = {}): Promise<string> {
+  const response = await fetch(`${url}/metrics`, { headers });
   if (response.status !== 200) throw new Error(`${url}/metrics answered ${response.status}`);
   return response.text();
 }

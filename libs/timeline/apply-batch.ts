@@ -304,11 +304,14 @@ async function insertEntries(client: ClientBase, entries: readonly TimelineEntry
   if (entries.length === 0) return;
   await client.query(
     `INSERT INTO timeline_entries
-       (position, event_id, stream_id, agency, type, occurred_at, summary, outcome_framework, outcome_domain, details, lineage)
-     SELECT position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details::jsonb, lineage::jsonb
+       (position, event_id, stream_id, agency, type, occurred_at, summary, outcome_framework, outcome_domain, details, lineage,
+        special_categories, source_organisation)
+     SELECT position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details::jsonb, lineage::jsonb,
+            array(SELECT jsonb_array_elements_text(categories::jsonb)), organisation
      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
-                 $8::text[], $9::text[], $10::text[], $11::text[])
-       AS t(position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details, lineage)`,
+                 $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+       AS t(position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details, lineage,
+            categories, organisation)`,
     [
       entries.map((e) => e.position.toString()),
       entries.map((e) => e.eventId),
@@ -321,6 +324,8 @@ async function insertEntries(client: ClientBase, entries: readonly TimelineEntry
       entries.map((e) => e.outcomeDomain.domain),
       entries.map((e) => JSON.stringify({ ...e.details, occurredAt: e.occurredAt })),
       entries.map((e) => JSON.stringify(e.lineage)),
+      entries.map((e) => JSON.stringify(e.specialCategories)),
+      entries.map((e) => e.sourceOrganisation ?? null),
     ],
   );
 }

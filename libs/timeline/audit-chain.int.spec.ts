@@ -20,22 +20,15 @@ import {
   type AuditChainReport,
 } from '@throughline/platform';
 import { createTestDatabase, type TestDatabase } from '@throughline/testing';
-import {
-  TimelineQueries,
-  migrateTimeline,
-  timelineMigrationsDirectory,
-  verifyAccessLogChain,
-  type AccessContext,
-} from '@throughline/timeline';
+import { migrateTimeline, timelineMigrationsDirectory, verifyAccessLogChain } from '@throughline/timeline';
+import { AccessLog } from '@throughline/access';
 
 const run = promisify(execFile);
-const ACCESS: AccessContext = { userId: 'int-chain', role: 'tester', purpose: 'direct-care' };
 const REVIEWER: Reviewer = { userId: 'ig-chain', role: 'identity reviewer', purpose: 'identity-review' };
 const UNKNOWN_CHILD = `c_${'0'.repeat(32)}`;
 
 let database: TestDatabase;
 let pool: Pool;
-let queries: TimelineQueries;
 let review: IdentityReview;
 /** scripts/audit-verify.ts bundled from source (its @throughline imports inlined), run as a child process. */
 const bundle = join(
@@ -68,11 +61,33 @@ async function seqs(table: string): Promise<number[]> {
   return rows.map((row) => Number(row.seq));
 }
 
+/** An access record as the apps write it now (AccessLog), on `on` (default the test's pool). */
+function refuse(action: string, requestedChildKey?: string, on: Pool = pool): Promise<void> {
+  return new AccessLog(on).record({
+    action,
+    purpose: 'direct-care',
+    ...(requestedChildKey ? { requestedChildKey } : {}),
+    outcome: 'VALIDATION',
+  });
+}
+
+/** Rows as the apps wrote them before the chain and before `details` (migrations 001–004). */
+async function legacyAccessRows(): Promise<void> {
+  for (const [action, key] of [
+    ['lookup', null],
+    ['timeline', UNKNOWN_CHILD],
+    ['timeline', 'bad key'],
+  ] as const)
+    await pool.query(
+      `INSERT INTO access_log (user_id, user_role, purpose, action, requested_child_key, returned_entries, withheld, outcome)
+       VALUES ('int-chain', 'tester', 'direct-care', $1, $2, 0, '[]', 'VALIDATION')`,
+      [action, key],
+    );
+}
+
 async function readAccess(): Promise<void> {
-  await queries
-    .lookupChild({ kind: 'nhs-number', value: '9434765919' } as never, ACCESS)
-    .catch(() => undefined);
-  await queries.timelineOf(UNKNOWN_CHILD, ACCESS).catch(() => undefined);
+  await refuse('lookup');
+  await refuse('timeline', UNKNOWN_CHILD);
 }
 
 beforeAll(async () => {
@@ -98,10 +113,8 @@ beforeAll(async () => {
     'identity',
     readMigrations(identityMigrationsDirectory()).filter((m) => m.version < 2),
   );
-  queries = new TimelineQueries(pool);
   review = new IdentityReview(pool, {} as never, {} as never);
-  await readAccess();
-  await queries.recordRefusal(ACCESS, 'timeline', 'bad key', 'VALIDATION');
+  await legacyAccessRows();
   await review.recordRefusal(REVIEWER, 'confirm', 'VALIDATION');
   await review.recordRefusal(REVIEWER, 'link', 'VALIDATION');
   await migrateTimeline(pool);
@@ -128,11 +141,11 @@ describe('the audit hash chains', () => {
 
   it('chains rows written through the real code paths, whatever the session time zone', async () => {
     await readAccess();
-    await queries.recordRefusal(ACCESS, 'lookup', undefined, 'VALIDATION');
+    await refuse('lookup');
     await review.recordRefusal(REVIEWER, 'unlink', 'VALIDATION');
     const elsewhere = createPool(database.url, { options: '-c TimeZone=Pacific/Chatham' });
     try {
-      await new TimelineQueries(elsewhere).recordRefusal(ACCESS, 'lookup', undefined, 'VALIDATION');
+      await refuse('lookup', undefined, elsewhere);
       await new IdentityReview(elsewhere, {} as never, {} as never).recordRefusal(
         REVIEWER,
         'link',
@@ -151,14 +164,10 @@ describe('the audit hash chains', () => {
     const before = (await seqs('access_log')).length;
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        i % 2 === 0
-          ? queries.recordRefusal(ACCESS, 'lookup', undefined, 'VALIDATION')
-          : review.recordRefusal(REVIEWER, 'confirm', 'VALIDATION'),
+        i % 2 === 0 ? refuse('lookup') : review.recordRefusal(REVIEWER, 'confirm', 'VALIDATION'),
       ),
     );
-    await Promise.all(
-      Array.from({ length: 20 }, () => queries.recordRefusal(ACCESS, 'timeline', 'x', 'VALIDATION')),
-    );
+    await Promise.all(Array.from({ length: 20 }, () => refuse('timeline', 'x')));
     const access = await seqs('access_log');
     expect(access).toEqual(Array.from({ length: before + 30 }, (_, i) => i + 1));
     expect(await verifyAccessLogChain(pool, 7)).toMatchObject({ ok: true, rows: before + 30 });
@@ -208,7 +217,10 @@ describe('the audit hash chains', () => {
     );
     expect(failure?.code).toBe(1);
     const lines = failure!.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe(
+      'access_notification_reads: not in this database (the service that writes it has not started)',
+    );
     expect(lines[0]).toBe(
       `access_log: BROKEN at seq 3 (id ${target.rows[0].id}): row_hash mismatch (2 rows intact before it)`,
     );

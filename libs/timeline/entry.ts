@@ -58,6 +58,10 @@ export interface TimelineEntryDraft {
   readonly outcomeDomain: OutcomeDomainRef;
   readonly details: EntryDetails;
   readonly lineage: Lineage;
+  /** The special categories the event declared (none when absent): the access policy acts on them. */
+  readonly specialCategories: readonly string[];
+  /** ODS code, school URN or LA code of the organisation that recorded it, when the event says. */
+  readonly sourceOrganisation?: string;
 }
 
 export interface RecordedPlace {
@@ -231,5 +235,7 @@ export function timelineEntryOf(
     outcomeDomain: outcomeDomainOf(event),
     details: compact(entryDetailsOf(event)),
     lineage: compact(lineageOf(event, recorded, storedVersion)),
+    specialCategories: event.specialCategories ?? [],
+    ...(event.source.organisation ? { sourceOrganisation: event.source.organisation } : {}),
   };
 }

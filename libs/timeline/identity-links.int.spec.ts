@@ -22,6 +22,7 @@ import {
   recordAsTheRecorderWould,
   waitFor,
   type TestDatabase,
+  allSeeingRequester,
 } from '@throughline/testing';
 import {
   READ_MODEL_TABLES,
@@ -29,11 +30,10 @@ import {
   TimelineQueries,
   childKeyOf,
   migrateTimeline,
-  type AccessContext,
 } from '@throughline/timeline';
 
 const BORN = '2015-03-01';
-const ACCESS: AccessContext = { userId: 'int-test', role: 'tester', purpose: 'direct-care' };
+const ACCESS = allSeeingRequester();
 const REVIEWER: Reviewer = { userId: 'ig-0001', role: 'identity reviewer', purpose: 'identity-review' };
 
 let database: TestDatabase;

@@ -33,14 +33,7 @@ export {
   type RecordRef,
   type SubjectIdentifier,
 } from './identity';
-export {
-  ACCESS_HEADERS,
-  ACCESS_HEADER_SCHEMA,
-  LOOKUP_REQUEST,
-  accessContextOf,
-  type AccessContext,
-  type ChildIdentifierQuery,
-} from './access';
+export { LOOKUP_REQUEST, type ChildIdentifierQuery } from './access';
 export {
   migrateTimeline,
   resetTimelineReadModels,
@@ -51,7 +44,8 @@ export { readStoredEvent, type BatchResult, type SkippedEvent } from './apply-ba
 export { TimelineProjector, type ProjectionStatus, type TimelineProjectorOptions } from './projector';
 export {
   TimelineQueries,
-  type AccessAction,
+  type ActiveBreakGlass,
+  type ChronologyReadNotifier,
   type ChildTimeline,
   type LinkHistoryEntry,
   type LinkView,
@@ -59,3 +53,9 @@ export {
   type TimelineEntryView,
 } from './queries';
 export { ACCESS_LOG_CHAIN, verifyAccessLogChain } from './audit-chain';
+export {
+  protectionStatusOf,
+  PROTECTION_SCOPE_MONTHS,
+  type ProtectionKind,
+  type ProtectionStatus,
+} from './protection-status';

@@ -18,6 +18,7 @@ import {
   recordedAppend,
   waitFor,
   type TestDatabase,
+  allSeeingRequester,
 } from '@throughline/testing';
 import {
   READ_MODEL_TABLES,
@@ -25,12 +26,11 @@ import {
   TimelineQueries,
   childKeyOf,
   migrateTimeline,
-  type AccessContext,
 } from '@throughline/timeline';
 
 const PROJECTION = 'timeline-int';
 const BORN = '2015-03-01';
-const ACCESS: AccessContext = { userId: 'int-test', role: 'tester', purpose: 'direct-care' };
+const ACCESS = allSeeingRequester();
 
 let database: TestDatabase;
 let store: PostgresEventStore;

@@ -1,6 +1,15 @@
 import type { Pool } from 'pg';
+import {
+  entryDecider,
+  noteAccess,
+  summariseWithheld,
+  type EntryDecision,
+  type Requester,
+  type SharingBasis,
+  type Withheld,
+} from '@throughline/access';
 import { NotFoundError } from '@throughline/platform';
-import type { AccessContext, ChildIdentifierQuery } from './access';
+import type { ChildIdentifierQuery } from './access';
 import type { Confidence, EntryKind, Indicator, Lineage, Perspective } from './entry';
 import { joinedBy, type IdentifierKind, type LinkMethod } from './identity';
 import { outcomeDomainLabel } from './outcome-domains';
@@ -53,6 +62,10 @@ export interface TimelineEntryView {
   readonly observerRole?: string;
   readonly confidence?: Confidence;
   readonly reviewDate?: string;
+  /** Special categories of data the entry touches (UK GDPR art. 9 and sensitive health areas). */
+  readonly specialCategories?: readonly string[];
+  /** Why this reader may see it: their own organisation's record, an agreement, or break-glass. */
+  readonly sharedUnder: SharingBasis;
   readonly lineage: Lineage;
 }
 
@@ -64,23 +77,61 @@ export interface ChildTimeline {
   readonly links: readonly LinkView[];
   readonly linkHistory: readonly LinkHistoryEntry[];
   readonly entries: readonly TimelineEntryView[];
+  /** What this reader may not see, grouped by reason (the policy's words). */
+  readonly withheld: readonly Withheld[];
+  /** The terms of this answer: purpose, roles, policy version, and break-glass if it was used. */
+  readonly access: {
+    readonly purpose: string;
+    readonly roles: readonly string[];
+    readonly policyVersion: number;
+    readonly breakGlass?: { readonly id: string; readonly reason: string; readonly expiresAt: string };
+  };
 }
 
-export type AccessAction = 'lookup' | 'timeline';
+/** The break-glass grants a timeline read consults (libs/access BreakGlassGrants). */
+export interface ActiveBreakGlass {
+  active(
+    userId: string,
+    childKey: string,
+  ): Promise<{ readonly id: string; readonly reason: string; readonly expiresAt: string } | undefined>;
+}
 
-interface AccessRecord {
-  readonly action: AccessAction;
-  readonly requestedChildKey?: string;
-  readonly childKey?: string;
-  readonly returnedEntries: number;
-  readonly withheld: readonly string[];
+/**
+ * Told of every chronology read (CP-IS-style notifications: libs/notifications notifyIfNeeded
+ * decides whether the child's responsible local authority must hear of it). What it returns
+ * goes into the access record.
+ */
+export interface ChronologyReadNotifier {
+  notifyRead(read: {
+    readonly childKey: string;
+    readonly requester: Requester;
+    readonly breakGlass: boolean;
+  }): Promise<{
+    readonly notified: boolean;
+    readonly notificationId?: string;
+    readonly localAuthority?: string;
+  }>;
+}
+
+interface EntryRow {
+  readonly view: Omit<TimelineEntryView, 'sharedUnder'>;
+  readonly streamId: string;
+  readonly sourceOrganisation?: string;
 }
 
 const CHILD_KEY = /^ch_[0-9a-f]{20}$/;
 
-/** The read side of the timeline: every query of a child's data is written to the access log. */
+/**
+ * The read side of the timeline. Each answer is decided by the access policy the requester was
+ * admitted under (entry by entry, with what was withheld and why) and noted for the access record
+ * the access guard writes before the answer leaves.
+ */
 export class TimelineQueries {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly breakGlass?: ActiveBreakGlass,
+    private readonly notifier?: ChronologyReadNotifier,
+  ) {}
 
   /** The read-model database answers. */
   async ping(): Promise<boolean> {
@@ -90,28 +141,20 @@ export class TimelineQueries {
     );
   }
 
-  async lookupChild(query: ChildIdentifierQuery, access: AccessContext): Promise<{ childKey: string }> {
+  async lookupChild(query: ChildIdentifierQuery, requester: Requester): Promise<{ childKey: string }> {
     const childKey = await this.findChild(query);
-    await this.recordAccess(access, { action: 'lookup', childKey, returnedEntries: 0, withheld: [] });
+    noteAccess(requester, { ...(childKey ? { childKey } : {}), returned: childKey ? 1 : 0 });
     if (!childKey) throw new NotFoundError('no child is known by that identifier');
     return { childKey };
   }
 
-  async timelineOf(requestedChildKey: string, access: AccessContext): Promise<ChildTimeline> {
+  async timelineOf(requestedChildKey: string, requester: Requester): Promise<ChildTimeline> {
     const childKey = CHILD_KEY.test(requestedChildKey)
       ? await this.resolveChild(requestedChildKey)
       : undefined;
-    if (!childKey) {
-      await this.recordAccess(access, {
-        action: 'timeline',
-        requestedChildKey,
-        returnedEntries: 0,
-        withheld: [],
-      });
-      throw new NotFoundError(`no child ${requestedChildKey}`);
-    }
+    if (!childKey) throw new NotFoundError(`no child ${requestedChildKey}`);
     const links = await this.linksOf(childKey);
-    const [subjects, linkHistory, entries, merged] = await Promise.all([
+    const [subjects, linkHistory, rows, merged, breakGlass] = await Promise.all([
       this.subjectsOf(childKey, links),
       this.linkHistoryOf(childKey),
       this.entriesOf(childKey),
@@ -119,21 +162,78 @@ export class TimelineQueries {
         'SELECT child_key FROM children WHERE merged_into = $1 ORDER BY founded_at_position',
         [childKey],
       ),
+      this.breakGlass?.active(requester.principal.userId, childKey),
     ]);
-    await this.recordAccess(access, {
-      action: 'timeline',
-      requestedChildKey,
+    const decide = entryDecider(
+      requester.policy,
+      { principal: requester.principal, purpose: requester.purpose, roles: requester.roles, breakGlass },
+      new Date(),
+    );
+    const decisions = rows.map((row): EntryDecision =>
+      decide({
+        agency: row.view.agency,
+        type: row.view.type,
+        specialCategories: row.view.specialCategories ?? [],
+        sourceOrganisation: row.sourceOrganisation,
+      }),
+    );
+    const entries: TimelineEntryView[] = [];
+    const seenStreams = new Set<string>();
+    const agreements = new Set<string>();
+    rows.forEach((row, index) => {
+      const decision = decisions[index];
+      if (!decision.visible) return;
+      seenStreams.add(row.streamId);
+      if (decision.sharedUnder.basis === 'agreement') agreements.add(decision.sharedUnder.agreement);
+      entries.push({ ...row.view, sharedUnder: decision.sharedUnder });
+    });
+    // A record none of whose entries this reader may see is not shown either: its identifiers
+    // and agency would tell what the withheld entries are about.
+    const withheldStreams = new Set(rows.map((row) => row.streamId).filter((id) => !seenStreams.has(id)));
+    const shownSubjects = subjects.filter((subject) => !withheldStreams.has(subject.streamId));
+    const withheld = summariseWithheld(decisions);
+    if (withheldStreams.size > 0)
+      withheld.push({
+        count: withheldStreams.size,
+        reason: 'linked records: every entry of each of them is withheld, so the records are not shown',
+      });
+    const grant = breakGlass
+      ? { id: breakGlass.id, reason: breakGlass.reason, expiresAt: breakGlass.expiresAt }
+      : undefined;
+    // Before the answer leaves: a read the child's local authority must hear of is in the outbox.
+    const notified = await this.notifier?.notifyRead({
       childKey,
-      returnedEntries: entries.length,
-      withheld: [],
+      requester,
+      breakGlass: grant !== undefined,
+    });
+    noteAccess(requester, {
+      childKey,
+      returned: entries.length,
+      withheld,
+      agreements: [...agreements],
+      ...(grant ? { breakGlass: grant } : {}),
+      ...(notified?.notified
+        ? { extra: { notified: { id: notified.notificationId, localAuthority: notified.localAuthority } } }
+        : {}),
     });
     return {
       childKey,
       mergedChildKeys: merged.rows.map((row) => row.child_key),
-      subjects,
-      links,
-      linkHistory,
+      subjects: shownSubjects,
+      links: links.filter(
+        (link) => !withheldStreams.has(link.streamId) && !withheldStreams.has(link.linkedTo),
+      ),
+      linkHistory: linkHistory.filter(
+        (entry) => !entry.subjects.some((subject) => withheldStreams.has(subject)),
+      ),
       entries,
+      withheld,
+      access: {
+        purpose: requester.purpose,
+        roles: requester.roles,
+        policyVersion: requester.policy.version,
+        ...(grant ? { breakGlass: grant } : {}),
+      },
     };
   }
 
@@ -292,9 +392,10 @@ export class TimelineQueries {
     });
   }
 
-  private async entriesOf(childKey: string): Promise<TimelineEntryView[]> {
+  private async entriesOf(childKey: string): Promise<EntryRow[]> {
     const result = await this.pool.query<{
       position: string;
+      stream_id: string;
       agency: string;
       type: string;
       summary: string;
@@ -302,8 +403,11 @@ export class TimelineQueries {
       outcome_domain: string;
       details: Record<string, unknown> & { occurredAt: string; kind: EntryKind };
       lineage: Lineage;
+      special_categories: string[];
+      source_organisation: string | null;
     }>(
-      `SELECT te.position, te.agency, te.type, te.summary, te.outcome_framework, te.outcome_domain, te.details, te.lineage
+      `SELECT te.position, te.stream_id, te.agency, te.type, te.summary, te.outcome_framework, te.outcome_domain,
+              te.details, te.lineage, te.special_categories, te.source_organisation
        FROM timeline_entries te JOIN subject_records sr ON sr.stream_id = te.stream_id
        WHERE sr.child_key = $1
        ORDER BY te.occurred_at, te.position`,
@@ -314,49 +418,31 @@ export class TimelineQueries {
       const ref = { framework: row.outcome_framework, domain: row.outcome_domain };
       const label = outcomeDomainLabel(ref);
       return {
-        position: Number(row.position),
-        occurredAt,
-        agency: row.agency,
-        type: row.type,
-        summary: row.summary,
-        outcomeDomain: label ? { ...ref, label } : ref,
-        ...(details as Omit<
-          TimelineEntryView,
-          'position' | 'occurredAt' | 'agency' | 'type' | 'summary' | 'outcomeDomain' | 'lineage'
-        >),
-        lineage: row.lineage,
+        streamId: row.stream_id,
+        ...(row.source_organisation ? { sourceOrganisation: row.source_organisation } : {}),
+        view: {
+          position: Number(row.position),
+          occurredAt,
+          agency: row.agency,
+          type: row.type,
+          summary: row.summary,
+          outcomeDomain: label ? { ...ref, label } : ref,
+          ...(details as Omit<
+            TimelineEntryView,
+            | 'position'
+            | 'occurredAt'
+            | 'agency'
+            | 'type'
+            | 'summary'
+            | 'outcomeDomain'
+            | 'lineage'
+            | 'sharedUnder'
+            | 'specialCategories'
+          >),
+          ...(row.special_categories.length > 0 ? { specialCategories: row.special_categories } : {}),
+          lineage: row.lineage,
+        },
       };
     });
-  }
-
-  /**
-   * A request refused before it was read (invalid text at the edge): recorded like any access,
-   * with its outcome (the error code) and nothing returned. `access` and the key are printable.
-   */
-  async recordRefusal(
-    access: AccessContext,
-    action: AccessAction,
-    requestedChildKey: string | undefined,
-    outcome: string,
-  ): Promise<void> {
-    await this.recordAccess(access, { action, requestedChildKey, returnedEntries: 0, withheld: [] }, outcome);
-  }
-
-  private async recordAccess(access: AccessContext, record: AccessRecord, outcome = 'ok'): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO access_log (user_id, user_role, purpose, action, requested_child_key, child_key, returned_entries, withheld, outcome)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        access.userId,
-        access.role ?? null,
-        access.purpose,
-        record.action,
-        record.requestedChildKey ?? null,
-        record.childKey ?? null,
-        record.returnedEntries,
-        JSON.stringify(record.withheld),
-        outcome,
-      ],
-    );
   }
 }

@@ -1,6 +1,12 @@
 import type { ClientBase, Pool } from 'pg';
 import { checkpointTable } from '@throughline/event-store';
-import { migrate, migrationsDirectory, readMigrations, withTransaction } from '@throughline/platform';
+import {
+  migrate,
+  migrationsDirectory,
+  readMigrations,
+  type MigrateOptions,
+  withTransaction,
+} from '@throughline/platform';
 import type { BatchResult } from './apply-batch';
 
 /** The folder holding this context's migrations, from source (jest) and from dist/ alike. */
@@ -8,8 +14,12 @@ export function timelineMigrationsDirectory(): string {
   return migrationsDirectory('timeline');
 }
 
-export async function migrateTimeline(pool: Pool): Promise<number[]> {
-  return migrate(pool, 'timeline', readMigrations(timelineMigrationsDirectory()));
+/**
+ * Applies the timeline migrations on `pool` (the owner's) and, given the apps' role, grants it
+ * what migrations/grants.sql says (docs/decisions/011-database-roles.md).
+ */
+export async function migrateTimeline(pool: Pool, options: MigrateOptions = {}): Promise<number[]> {
+  return migrate(pool, 'timeline', readMigrations(timelineMigrationsDirectory()), options);
 }
 
 /** Every table a rebuild recreates from the store. The access log is not one of them. */

@@ -1,4 +1,5 @@
-// What the page reads from the query API (GET /v1/children/:childKey/timeline and friends).
+// What the page reads from the query API (GET /v1/children/:childKey/timeline and friends) and
+// from its sign-in (/auth/*).
 // Types only: the page trusts no more of a response than it uses.
 
 export interface Scale {
@@ -44,7 +45,29 @@ export interface TimelineEntry {
   observerRole?: string;
   confidence?: string;
   reviewDate?: string;
+  specialCategories?: string[];
+  /** Why this reader may see the entry. */
+  sharedUnder?: SharedUnder;
   lineage: Lineage;
+}
+
+export type SharedUnder =
+  | { basis: 'own-organisation' }
+  | { basis: 'agreement'; agreement: string }
+  | { basis: 'break-glass'; grant: string };
+
+/** Entries the answer left out, grouped by the reason the policy gave. */
+export interface Withheld {
+  count: number;
+  reason: string;
+}
+
+/** The terms an answer was given under. */
+export interface AccessTerms {
+  purpose: string;
+  roles: string[];
+  policyVersion: number;
+  breakGlass?: { id: string; reason: string; expiresAt: string };
 }
 
 export interface Actor {
@@ -93,6 +116,30 @@ export interface ChildTimeline {
   links?: Link[];
   linkHistory?: LinkHistoryEntry[];
   entries?: TimelineEntry[];
+  withheld?: Withheld[];
+  access?: AccessTerms;
+}
+
+/** GET /auth/me: who is signed in, and what their roles allow for each purpose. */
+export interface SignedIn {
+  userId: string;
+  name?: string;
+  organisation?: { code: string; type?: string; name?: string };
+  roles: string[];
+  purposes: { id: string; label: string; permissions: string[] }[];
+}
+
+/** POST /auth/logout. */
+export interface SignedOut {
+  signedOut: true;
+  endSessionUrl?: string;
+}
+
+/** POST /v1/children/:childKey/break-glass. */
+export interface BreakGlassGrant {
+  id: string;
+  reason: string;
+  expiresAt: string;
 }
 
 /** The body of a refusal (ThroughlineError's JSON). */

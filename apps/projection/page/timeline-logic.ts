@@ -1,6 +1,6 @@
 // Pure logic, no DOM: built into the page's `timeline-logic` block as the global `TimelineLogic`,
 // which the integration test runs on its own.
-import type { Indicator, Scale, TimelineEntry } from './api';
+import type { Indicator, Scale, TimelineEntry, Withheld } from './api';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Ratings this far apart... */
@@ -93,4 +93,24 @@ export function perspectivesDiffering<T extends TimelineEntry>(entries: T[]): Ma
     }
   }
   return differing;
+}
+
+/** The API's group of linked records it left out (each wholly withheld); every other group counts entries. */
+const RECORDS_GROUP = /^linked records: (.*)$/;
+
+/**
+ * The withheld notice: how many entries were left out, and one line per group, e.g.
+ * "3 entries withheld: mental-health: no agreement covers it for role school-dsl, purpose
+ * safeguarding" or "2 linked records not shown: every entry of each of them is withheld, …".
+ */
+export function withheldLines(groups: Withheld[]): { entries: number; lines: string[] } {
+  let entries = 0;
+  const lines = groups.map((group) => {
+    const records = RECORDS_GROUP.exec(group.reason);
+    if (records)
+      return `${group.count} linked record${group.count === 1 ? '' : 's'} not shown: ${records[1]}`;
+    entries += group.count;
+    return `${group.count} ${group.count === 1 ? 'entry' : 'entries'} withheld: ${group.reason}`;
+  });
+  return { entries, lines };
 }

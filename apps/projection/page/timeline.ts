@@ -1,15 +1,24 @@
 // The page's UI: built into the page's second script block. It uses the logic block's global
 // `TimelineLogic` (a type-only import here, so the logic is not bundled twice). Data is only ever
 // written with text nodes, never as markup: Trusted Types would refuse an HTML sink anyway.
+// The page holds no token: the person signs in through /auth/login (the server keeps the tokens
+// and gives the browser an HttpOnly session cookie), and every call is same-origin with that
+// cookie and the purpose in x-purpose.
 import type {
+  AccessTerms,
+  BreakGlassGrant,
   ChildTimeline,
   ErrorBody,
   Indicator,
   Lineage,
   Link,
   LinkHistoryEntry,
+  SharedUnder,
+  SignedIn,
+  SignedOut,
   Subject,
   TimelineEntry,
+  Withheld,
 } from './api';
 import type * as TimelineLogic from './timeline-logic';
 
@@ -68,11 +77,14 @@ const HINTS: Record<string, string> = {
 };
 const STATUS_TEXT: Record<number, string> = {
   400: 'Request refused',
-  401: 'Not identified',
+  401: 'Not signed in',
   403: 'Not allowed',
   404: 'Not found',
+  429: 'Too many requests',
   503: 'Service unavailable',
 };
+/** What a look-up needs of the purpose chosen. */
+const LOOKUP_PERMISSIONS = ['child:lookup', 'timeline:read'];
 
 /** The page's own element: missing or of another kind, the page is broken, so say which. */
 function byId<T extends HTMLElement>(id: string, kind: { new (): T; prototype: T }): T {
@@ -81,10 +93,15 @@ function byId<T extends HTMLElement>(id: string, kind: { new (): T; prototype: T
   return node;
 }
 
+const account = byId('account', HTMLElement);
+const accountName = byId('account-name', HTMLElement);
+const accountOrganisation = byId('account-organisation', HTMLElement);
+const accountRoles = byId('account-roles', HTMLElement);
+const signOut = byId('sign-out', HTMLButtonElement);
+const signIn = byId('sign-in', HTMLElement);
+const signInMessage = byId('sign-in-message', HTMLElement);
 const form = byId('lookup', HTMLFormElement);
 const submit = byId('submit', HTMLButtonElement);
-const userId = byId('user-id', HTMLInputElement);
-const userRole = byId('user-role', HTMLInputElement);
 const purpose = byId('purpose', HTMLSelectElement);
 const identifierType = byId('identifier-type', HTMLSelectElement);
 const agencyField = byId('agency-field', HTMLElement);
@@ -98,7 +115,19 @@ const resultsHeading = byId('results-heading', HTMLElement);
 const resultsMerged = byId('results-merged', HTMLElement);
 const records = byId('records', HTMLElement);
 const chronology = byId('chronology', HTMLElement);
+const accessTerms = byId('access-terms', HTMLElement);
+const breakGlassInUse = byId('break-glass-in-use', HTMLElement);
+const withheldBox = byId('withheld', HTMLElement);
+const breakGlass = byId('break-glass', HTMLDetailsElement);
+const breakGlassForm = byId('break-glass-form', HTMLFormElement);
+const breakGlassReason = byId('break-glass-reason', HTMLTextAreaElement);
+const breakGlassMinutes = byId('break-glass-minutes', HTMLSelectElement);
+const breakGlassSubmit = byId('break-glass-submit', HTMLButtonElement);
 let latestRequest = 0;
+/** Who is signed in (null: nobody, the sign-in link shows). */
+let me: SignedIn | null = null;
+/** The child on screen, and the purpose it was read for (break-glass applies to it). */
+let shown: { childKey: string; purpose: string } | null = null;
 
 /** Builds an element; children are text or nodes, so data is never parsed as markup. */
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -158,6 +187,18 @@ function clearMessages(): void {
   status.textContent = '';
 }
 
+/** An API refusal with its own words, or a network failure. */
+function showFailure(error: unknown): void {
+  if (error instanceof ApiError) {
+    if (error.status === 401) return; // showSignedOut already says so
+    const title = (STATUS_TEXT[error.status] || 'Request failed') + ' (' + error.status + ')';
+    showError(title, error.message, error.issues);
+  } else {
+    const message = error && (error as { message?: unknown }).message;
+    showError('Could not reach the timeline service', String(message || error));
+  }
+}
+
 function showError(title: string, message: string, issues?: ErrorBody['issues']): void {
   setContent(
     errorBox,
@@ -191,12 +232,12 @@ class ApiError extends Error {
   }
 }
 
+/** Why we are asking: the only thing the page adds to a request (who asks is the session's). */
 function accessHeaders(): Record<string, string> {
-  const headers: Record<string, string> = { 'x-user-id': userId.value.trim(), 'x-purpose': purpose.value };
-  if (userRole.value.trim()) headers['x-user-role'] = userRole.value.trim();
-  return headers;
+  return { 'x-purpose': purpose.value };
 }
 
+/** A same-origin call with the session cookie; a 401 means the session ended, so sign in again. */
 function call<T>(path: string, init: RequestInit): Promise<T> {
   return fetch(path, Object.assign({ cache: 'no-store', credentials: 'same-origin' }, init)).then(
     (response) =>
@@ -207,10 +248,86 @@ function call<T>(path: string, init: RequestInit): Promise<T> {
         } catch {
           body = { message: text };
         }
+        if (response.status === 401 && me !== null)
+          showSignedOut('Your session has ended. Sign in again to go on.');
         if (!response.ok) throw new ApiError(response.status, body as ErrorBody | undefined);
         return body as T;
       }),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing in and out
+
+function purposesForLookup(signedIn: SignedIn): SignedIn['purposes'] {
+  return signedIn.purposes.filter((item) =>
+    LOOKUP_PERMISSIONS.every((permission) => item.permissions.includes(permission)),
+  );
+}
+
+function allows(purposeId: string, permission: string): boolean {
+  const found = me && me.purposes.find((item) => item.id === purposeId);
+  return !!found && found.permissions.includes(permission);
+}
+
+function showSignedIn(signedIn: SignedIn): void {
+  me = signedIn;
+  accountName.textContent = signedIn.name || signedIn.userId;
+  const organisation = signedIn.organisation;
+  accountOrganisation.textContent = organisation
+    ? '· ' +
+      (organisation.name || organisation.code) +
+      (organisation.type ? ' (' + organisation.type + ')' : '')
+    : '';
+  accountRoles.textContent = '· role ' + (signedIn.roles.length ? signedIn.roles.join(', ') : 'none');
+  const chosen = purpose.value;
+  const usable = purposesForLookup(signedIn);
+  setContent(
+    purpose,
+    el('option', { value: '' }, usable.length ? 'Choose a purpose…' : 'No purpose allows you a look-up'),
+    usable.map((item) => el('option', { value: item.id }, item.label)),
+  );
+  if (usable.some((item) => item.id === chosen)) purpose.value = chosen;
+  else if (usable.length === 1) purpose.value = usable[0].id;
+  account.hidden = false;
+  signIn.hidden = true;
+  form.hidden = false;
+}
+
+function showSignedOut(message?: string): void {
+  me = null;
+  shown = null;
+  account.hidden = true;
+  form.hidden = true;
+  results.hidden = true;
+  setContent(records);
+  setContent(chronology);
+  if (message) signInMessage.textContent = message;
+  signIn.hidden = false;
+}
+
+/** Who is signed in, from the server (the page itself holds nothing that says so). */
+function loadAccount(): Promise<void> {
+  return call<SignedIn>('auth/me', {})
+    .then(showSignedIn)
+    .catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 401) showSignedOut();
+      else showFailure(error);
+    });
+}
+
+function signOutNow(): Promise<void> {
+  signOut.disabled = true;
+  return call<SignedOut>('auth/logout', { method: 'POST' })
+    .then((answer) => {
+      showSignedOut('You are signed out.');
+      // End the session at the provider too, when it offers that (it asks you to confirm).
+      if (answer && answer.endSessionUrl) location.assign(answer.endSessionUrl);
+    })
+    .catch(showFailure)
+    .finally(() => {
+      signOut.disabled = false;
+    });
 }
 
 function lookUp(headers: Record<string, string>): Promise<string> {
@@ -248,13 +365,7 @@ function showTimeline(): Promise<void> {
     })
     .catch((error: unknown) => {
       if (request !== latestRequest) return;
-      if (error instanceof ApiError) {
-        const title = (STATUS_TEXT[error.status] || 'Request failed') + ' (' + error.status + ')';
-        showError(title, error.message, error.issues);
-      } else {
-        const message = error && (error as { message?: unknown }).message;
-        showError('Could not reach the timeline service', String(message || error));
-      }
+      showFailure(error);
     })
     .finally(() => {
       if (request === latestRequest) submit.disabled = false;
@@ -276,10 +387,117 @@ function render(timeline: ChildTimeline): void {
     renderLinkHistory(timeline.linkHistory || []),
   );
   setContent(chronology, renderChronology(entries));
+  const withheld = timeline.withheld || [];
+  renderAccess(timeline.access, withheld);
+  shown = {
+    childKey: timeline.childKey,
+    purpose: (timeline.access && timeline.access.purpose) || purpose.value,
+  };
   results.hidden = false;
+  const held = logic.withheldLines(withheld).entries;
   status.textContent =
-    entries.length + ' entries from ' + subjects.length + ' linked records. This look-up was recorded.';
+    entries.length +
+    ' entries from ' +
+    subjects.length +
+    ' linked records' +
+    (held ? '; ' + held + ' withheld' : '') +
+    '. This look-up was recorded.';
   resultsHeading.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the answer was given under, what it withheld and why, and break-glass
+
+function entriesText(count: number): string {
+  return count + (count === 1 ? ' entry' : ' entries');
+}
+
+function renderAccess(access: AccessTerms | undefined, withheld: Withheld[]): void {
+  accessTerms.textContent = access
+    ? 'Shown for purpose ' +
+      access.purpose +
+      ' under your role ' +
+      (access.roles.join(', ') || 'none') +
+      ', access policy version ' +
+      access.policyVersion +
+      '.'
+    : '';
+  const glass = access && access.breakGlass;
+  breakGlassInUse.hidden = !glass;
+  setContent(
+    breakGlassInUse,
+    glass
+      ? [
+          el('h3', {}, 'Break-glass in use until ' + logic.displayDate(glass.expiresAt)),
+          el(
+            'p',
+            {},
+            'You see what the agreements would withhold. Your reason: "' +
+              glass.reason +
+              '". Every read is recorded and reviewed by information governance.',
+          ),
+        ]
+      : null,
+  );
+  const notice = logic.withheldLines(withheld);
+  withheldBox.hidden = withheld.length === 0;
+  setContent(
+    withheldBox,
+    withheld.length
+      ? [
+          el('h3', {}, entriesText(notice.entries) + ' withheld from you'),
+          el(
+            'ul',
+            {},
+            notice.lines.map((line) => el('li', {}, line)),
+          ),
+        ]
+      : null,
+  );
+  // Break-glass is offered when something is withheld, none is in use, and the purpose allows it.
+  const offer = withheld.length > 0 && !glass && !!access && allows(access.purpose, 'break-glass');
+  breakGlass.hidden = !offer;
+  if (!offer) breakGlass.open = false;
+}
+
+function sharedUnderText(sharedUnder: SharedUnder | undefined): string | null {
+  if (!sharedUnder) return null;
+  switch (sharedUnder.basis) {
+    case 'own-organisation':
+      return "Shared with you: your organisation's own record";
+    case 'agreement':
+      return 'Shared with you under agreement ' + sharedUnder.agreement;
+    case 'break-glass':
+      return 'Shown under break-glass';
+    default:
+      return null;
+  }
+}
+
+function breakGlassNow(): Promise<void> {
+  if (!shown) return Promise.resolve();
+  const target = shown;
+  clearMessages();
+  breakGlassSubmit.disabled = true;
+  status.textContent = 'Recording break-glass…';
+  return call<BreakGlassGrant>('v1/children/' + encodeURIComponent(target.childKey) + '/break-glass', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-purpose': target.purpose },
+    body: JSON.stringify({ reason: breakGlassReason.value.trim(), minutes: Number(breakGlassMinutes.value) }),
+  })
+    .then(() => {
+      breakGlassReason.value = '';
+      breakGlass.open = false;
+      purpose.value = target.purpose;
+      identifierType.value = 'child-key';
+      identifierValue.value = target.childKey;
+      showIdentifierField();
+      return showTimeline();
+    })
+    .catch(showFailure)
+    .finally(() => {
+      breakGlassSubmit.disabled = false;
+    });
 }
 
 function renderRecords(subjects: Subject[], links: Link[]): HTMLElement {
@@ -536,6 +754,9 @@ function renderEntry(entry: TimelineEntry, differsFrom: TimelineEntry[]): HTMLEl
       differsFrom.length ? el('span', { class: 'badge differ' }, '⚠ Perspectives differ') : null,
     ),
     el('p', { class: 'summary', id: summaryId }, entry.summary),
+    sharedUnderText(entry.sharedUnder)
+      ? el('p', { class: 'shared-under' }, sharedUnderText(entry.sharedUnder))
+      : null,
     el(
       'p',
       { class: 'domain' },
@@ -557,22 +778,27 @@ function renderEntry(entry: TimelineEntry, differsFrom: TimelineEntry[]): HTMLEl
   );
 }
 
-/** #childKey=…: a link to a child. With user and purpose too (a case system opening the page), it runs. */
+/**
+ * #childKey=…: a link to a child (with purpose=… too, a case system opening the page, it runs
+ * once you are signed in). #sign-in=declined: the provider's sign-in was declined.
+ */
 function fromHash(): void {
   const params = new URLSearchParams(location.hash.slice(1));
+  if (params.get('sign-in') === 'declined') {
+    signInMessage.textContent =
+      "Sign-in was declined at your organisation's sign-in page. Sign in again to go on.";
+    history.replaceState(null, '', location.pathname);
+    return;
+  }
   const childKey = params.get('childKey');
-  if (!childKey || !CHILD_KEY.test(childKey)) return;
+  if (!childKey || !CHILD_KEY.test(childKey) || !me) return;
   identifierType.value = 'child-key';
   identifierValue.value = childKey;
-  const user = params.get('user');
-  const role = params.get('role');
   const why = params.get('purpose');
-  if (user) userId.value = user;
-  if (role) userRole.value = role;
-  if (why) purpose.value = why;
+  if (why && purposesForLookup(me).some((item) => item.id === why)) purpose.value = why;
   showIdentifierField();
   if (form.checkValidity()) void showTimeline();
-  else status.textContent = 'Child ' + childKey + ' from the link: say who you are and why, then show.';
+  else status.textContent = 'Child ' + childKey + ' from the link: choose why you are looking, then show.';
 }
 
 identifierType.addEventListener('change', showIdentifierField);
@@ -580,6 +806,13 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   void showTimeline();
 });
+breakGlassForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void breakGlassNow();
+});
+signOut.addEventListener('click', () => {
+  void signOutNow();
+});
 window.addEventListener('hashchange', fromHash);
 showIdentifierField();
-fromHash();
+void loadAccount().then(fromHash);

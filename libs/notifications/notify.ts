@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientBase, Pool } from 'pg';
+import { toContractIssues } from '@throughline/contracts';
+import type { Principal } from '@throughline/access';
+import { ValidationError } from '@throughline/platform';
+import { protectionStatusOf, type ProtectionStatus } from '@throughline/timeline';
+import {
+  ACCESS_NOTIFICATION_SCHEMA_VERSION,
+  accessNotificationSchema,
+  type AccessNotification,
+} from './notification';
+
+/** One read of a child's chronology, as the read path knows it. */
+export interface ChronologyAccess {
+  /** The live child key (a merged key resolved to the child it became). */
+  readonly childKey: string;
+  /** The verified reader. */
+  readonly requester: Principal;
+  /** The purpose they stated (x-purpose), already checked by the caller. */
+  readonly purpose: string;
+  readonly breakGlass: boolean;
+  /** When the read happened. Default: now. */
+  readonly at?: Date;
+}
+
+export type NotifyOutcome =
+  | { readonly notified: true; readonly notificationId: string; readonly localAuthority: string }
+  | {
+      readonly notified: false;
+      /** `not-in-scope`: no plan or care now or in the last 12 months; `responsible-authority`: its own reader. */
+      readonly reason: 'not-in-scope' | 'responsible-authority';
+    };
+
+/**
+ * Whether the reader belongs to the authority responsible for the child: a local-authority
+ * organisation with that LA code. Anyone else (health, a school, another authority, a system
+ * naming no organisation) is outside it, and their reads are notified.
+ */
+export function withinResponsibleAuthority(requester: Principal, localAuthority: string): boolean {
+  return requester.organisation?.type === 'local-authority' && requester.organisation.code === localAuthority;
+}
+
+/** The notification of one access to a child in scope; refuses (400) what the schema would not carry. */
+export function accessNotificationOf(
+  status: ProtectionStatus,
+  access: ChronologyAccess,
+  notificationId: string = randomUUID(),
+): AccessNotification {
+  const { requester } = access;
+  const notification = {
+    schemaVersion: ACCESS_NOTIFICATION_SCHEMA_VERSION,
+    notificationId,
+    occurredAt: (access.at ?? new Date()).toISOString(),
+    childKey: access.childKey,
+    recordIds: [...status.recordIds],
+    responsibleLocalAuthority: { code: status.responsibleLocalAuthority },
+    status: {
+      kind: status.kind,
+      ...(status.since ? { since: status.since } : {}),
+      ...(status.endedAt ? { endedAt: status.endedAt } : {}),
+    },
+    accessor: {
+      userId: requester.userId,
+      ...(requester.name ? { name: requester.name } : {}),
+      ...(requester.organisation ? { organisation: { ...requester.organisation } } : {}),
+      roles: [...requester.roles],
+    },
+    purpose: access.purpose,
+    breakGlass: access.breakGlass,
+  };
+  const parsed = accessNotificationSchema.safeParse(notification);
+  if (!parsed.success) {
+    const issues = toContractIssues(parsed.error.issues);
+    throw new ValidationError(
+      `the access cannot be notified: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Call on every read of a child's chronology, before the answer leaves, with the client of the
+ * transaction that records the access: when the child is on a child protection plan or looked
+ * after (now or ended within 12 months) and the reader is outside the responsible local
+ * authority, the notification is written to the outbox in that transaction, so it commits
+ * with the access record or not at all; AccessNotificationRelay publishes it to Kafka.
+ */
+export async function notifyIfNeeded(
+  db: Pool | ClientBase,
+  access: ChronologyAccess,
+): Promise<NotifyOutcome> {
+  const at = access.at ?? new Date();
+  const status = await protectionStatusOf(db, access.childKey, at);
+  if (!status) return { notified: false, reason: 'not-in-scope' };
+  if (withinResponsibleAuthority(access.requester, status.responsibleLocalAuthority))
+    return { notified: false, reason: 'responsible-authority' };
+  const notification = accessNotificationOf(status, { ...access, at });
+  await db.query(
+    `INSERT INTO access_notification_outbox (notification_id, local_authority, payload) VALUES ($1, $2, $3::jsonb)`,
+    [notification.notificationId, status.responsibleLocalAuthority, JSON.stringify(notification)],
+  );
+  return {
+    notified: true,
+    notificationId: notification.notificationId,
+    localAuthority: status.responsibleLocalAuthority,
+  };
+}
