@@ -665,7 +665,7 @@ async function measureRecorderStage(
     ),
   );
   const rate = backlogRate(watch, total, await eventsUpTo(infra.pool, watch.firstValue), since);
-  await expectCleanRecorder(apps.get('recorder'), total);
+  await expectCleanRecorder(apps.get('recorder'), total, infra.oidc);
   say(`  ${Math.round(rate.eventsPerSecond)} events/s (${describeBacklog(rate)})`);
   return throughputAgainst(
     'recorder.events_per_s',
@@ -686,8 +686,16 @@ function describeBacklog(rate: BacklogRate): string {
   );
 }
 
-async function expectCleanRecorder(recorder: AppProcess, total: number): Promise<void> {
-  const response = await fetch(`${recorder.url}/v1/recorder/status`);
+async function expectCleanRecorder(
+  recorder: AppProcess,
+  total: number,
+  oidc: LocalOidcProvider | undefined,
+): Promise<void> {
+  // The status route is for operators: the demo monitoring system's token.
+  const headers: Record<string, string> = oidc
+    ? { authorization: `Bearer ${await oidc.token('demo-monitoring')}` }
+    : {};
+  const response = await fetch(`${recorder.url}/v1/recorder/status`, { headers });
   const metrics = (await response.json()) as { eventsStored: number; deadLettered: number };
   if (metrics.deadLettered !== 0 || metrics.eventsStored !== total) {
     throw new Error(

@@ -122,6 +122,19 @@ describe('accepted', () => {
   });
 });
 
+describe('verified once, remembered until its own expiry', () => {
+  it('answers a token seen before without verifying it again, and never past its exp', async () => {
+    const token = await signWithProviderKey(validClaims({ exp: now() + 2 }));
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).toBe(first);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    // Past exp the remembered answer is dropped; verifying again is within the clock tolerance.
+    const again = await verifier.verify(token);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
+
 describe('refused, each with its reason', () => {
   it('expired', async () => {
     const token = await signWithProviderKey(validClaims({ iat: now() - 600, exp: now() - 120 }));

@@ -15,6 +15,9 @@ export interface TokenVerifierSettings {
   readonly timeoutMs?: number;
 }
 
+/** How many verified tokens are remembered (about 1 KiB each). */
+const VERIFIED_TOKENS_KEPT = 5_000;
+
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 /** jose never accepts these, whatever a misconfiguration says; listed to refuse them by name. */
 const FORBIDDEN_ALGORITHM = /^(none|HS\d+)$/i;
@@ -96,6 +99,13 @@ interface DiscoveryDocument {
 export class TokenVerifier {
   private keys: Promise<JWTVerifyGetKey> | undefined;
   private readonly timeoutMs: number;
+  /**
+   * Tokens already verified, until their own `exp`: a signature check costs ~1 ms of CPU and a
+   * client sends the same token for many requests. Nothing is accepted longer than verifying it
+   * again would accept it (these tokens are not revocable before `exp` either way). Bounded; the
+   * oldest entry goes first.
+   */
+  private readonly verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
 
   constructor(private readonly settings: TokenVerifierSettings) {
     const forbidden = settings.algorithms.filter((alg) => FORBIDDEN_ALGORITHM.test(alg));
@@ -120,6 +130,9 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    if (known && Date.now() < known.expiresAtMs) return known.principal;
+    if (known) this.verified.delete(token);
     const keys = await this.jwks();
     try {
       const { payload } = await jwtVerify(token, keys, {
@@ -129,10 +142,20 @@ export class TokenVerifier {
         clockTolerance: this.settings.clockToleranceSeconds,
         requiredClaims: ['sub', 'exp'],
       });
-      return principalOf(payload, this.settings.claims);
+      const principal = principalOf(payload, this.settings.claims);
+      this.remember(token, principal, (payload.exp as number) * 1000);
+      return principal;
     } catch (error) {
       throw refusalOf(error, this.settings);
     }
+  }
+
+  private remember(token: string, principal: Principal, expiresAtMs: number): void {
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, { principal, expiresAtMs });
   }
 
   /** The issuer's key set, found once through discovery (retried on the next call if it failed). */

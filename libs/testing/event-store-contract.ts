@@ -1,5 +1,7 @@
+/// <reference types="jest" />
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+// describe, it, expect, beforeAll and afterAll are jest's globals: importing @jest/globals would make
+// this module fail to load outside jest, and the benchmark loads @throughline/testing for its OpenID provider.
 import { ConcurrencyError, ThroughlineError, ValidationError } from '@throughline/platform';
 import {
   EventIdConflictError,
