@@ -177,6 +177,7 @@ export async function createProjectionApp(
           requester: requester.principal,
           purpose: requester.purpose,
           breakGlass,
+          coalesceMinutes: config.ACCESS_NOTIFICATION_COALESCE_MINUTES,
         }),
     });
     const review = new IdentityReview(pool, store, queries);

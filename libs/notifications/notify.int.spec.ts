@@ -212,6 +212,34 @@ describe('protection status and notifications from the read models', () => {
     expect(JSON.stringify(row.payload)).not.toContain(onPlan.nhsNumber);
   });
 
+  it('tells the authority once per episode: the same person, child and purpose within the window', async () => {
+    const read = {
+      childKey: onPlan.childKey,
+      requester: { ...HEALTH_VISITOR, userId: 'demo-episode-reader' },
+      purpose: 'direct-care',
+      breakGlass: false,
+      coalesceMinutes: 60,
+    };
+    const first = await notifyIfNeeded(pool, read);
+    expect(first).toMatchObject({ notified: true, localAuthority: '991' });
+    if (!first.notified) throw new Error('not notified');
+    expect(await notifyIfNeeded(pool, read)).toEqual({
+      notified: false,
+      reason: 'same-episode',
+      notificationId: first.notificationId,
+      localAuthority: '991',
+    });
+    // Another purpose, break-glass, or the window passed: a new notification each.
+    expect(await notifyIfNeeded(pool, { ...read, purpose: 'safeguarding' })).toMatchObject({
+      notified: true,
+    });
+    expect(await notifyIfNeeded(pool, { ...read, breakGlass: true })).toMatchObject({ notified: true });
+    const later = new Date(Date.now() + 61 * 60_000);
+    expect(await notifyIfNeeded(pool, { ...read, at: later })).toMatchObject({ notified: true });
+    // Without a window every read is told.
+    expect(await notifyIfNeeded(pool, { ...read, coalesceMinutes: 0 })).toMatchObject({ notified: true });
+  });
+
   it('notifies a read by another authority, not one by the responsible authority, not one of a child out of scope', async () => {
     expect(
       await notifyIfNeeded(pool, {

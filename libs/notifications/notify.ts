@@ -21,6 +21,12 @@ export interface ChronologyAccess {
   readonly breakGlass: boolean;
   /** When the read happened. Default: now. */
   readonly at?: Date;
+  /**
+   * Reads by the same person of the same child for the same purpose (and break-glass or not)
+   * within this many minutes of a notification are that notification's episode: not told again.
+   * 0 or absent: every read is notified.
+   */
+  readonly coalesceMinutes?: number;
 }
 
 export type NotifyOutcome =
@@ -29,6 +35,13 @@ export type NotifyOutcome =
       readonly notified: false;
       /** `not-in-scope`: no plan or care now or in the last 12 months; `responsible-authority`: its own reader. */
       readonly reason: 'not-in-scope' | 'responsible-authority';
+    }
+  | {
+      readonly notified: false;
+      /** The same person read the same child for the same purpose within the window: told already. */
+      readonly reason: 'same-episode';
+      readonly notificationId: string;
+      readonly localAuthority: string;
     };
 
 /**
@@ -95,6 +108,25 @@ export async function notifyIfNeeded(
   if (!status) return { notified: false, reason: 'not-in-scope' };
   if (withinResponsibleAuthority(access.requester, status.responsibleLocalAuthority))
     return { notified: false, reason: 'responsible-authority' };
+  const window = access.coalesceMinutes ?? 0;
+  if (window > 0) {
+    const episode = await db.query<{ notification_id: string }>(
+      `SELECT notification_id FROM access_notification_outbox
+        WHERE payload->>'childKey' = $1 AND payload->'accessor'->>'userId' = $2
+          AND payload->>'purpose' = $3 AND payload->>'breakGlass' = $4
+          AND created_at > $5::timestamptz - make_interval(mins => $6)
+        ORDER BY created_at DESC LIMIT 1`,
+      [access.childKey, access.requester.userId, access.purpose, String(access.breakGlass), at, window],
+    );
+    const told = episode.rows[0]?.notification_id;
+    if (told)
+      return {
+        notified: false,
+        reason: 'same-episode',
+        notificationId: told,
+        localAuthority: status.responsibleLocalAuthority,
+      };
+  }
   const notification = accessNotificationOf(status, { ...access, at });
   await db.query(
     `INSERT INTO access_notification_outbox (notification_id, local_authority, payload) VALUES ($1, $2, $3::jsonb)`,

@@ -178,6 +178,16 @@ export const configSchema = z.object({
   ACCESS_POLICY_FILE: z.string().default(''),
   /** How often a policy change made through another instance is picked up (ms). */
   ACCESS_POLICY_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * CP-IS-style notifications: further reads of one child by the same person for the same
+   * purpose within this many minutes belong to the episode already notified (0: notify every read).
+   */
+  ACCESS_NOTIFICATION_COALESCE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(60),
   /** The longest break-glass grant a user may ask for (minutes). */
   BREAK_GLASS_MAX_MINUTES: z.coerce.number().int().min(5).max(1440).default(240),
   /**

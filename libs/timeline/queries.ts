@@ -212,8 +212,17 @@ export class TimelineQueries {
       withheld,
       agreements: [...agreements],
       ...(grant ? { breakGlass: grant } : {}),
-      ...(notified?.notified
-        ? { extra: { notified: { id: notified.notificationId, localAuthority: notified.localAuthority } } }
+      // The notification this read was told in: its own, or its episode's (an earlier read's).
+      ...(notified?.notificationId
+        ? {
+            extra: {
+              notified: {
+                id: notified.notificationId,
+                localAuthority: notified.localAuthority,
+                ...(notified.notified ? {} : { sameEpisode: true }),
+              },
+            },
+          }
         : {}),
     });
     return {
