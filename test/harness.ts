@@ -12,6 +12,7 @@ import {
   grantKafkaAccess,
   startTestAccess,
   waitFor,
+  AccessLogReader,
   type AccessLogEntry,
   type TestAccess,
   type TestDatabase,
@@ -185,30 +186,20 @@ export interface ExpectedAccess {
  * and moves on; `skip` passes over the records of calls a test does not check one by one (polling).
  */
 export class AccessAudit {
-  private lastSeq = '0';
+  private readonly reader: AccessLogReader;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(pool: Pool) {
+    this.reader = new AccessLogReader(pool);
+  }
 
   /** The records written since the last read, oldest first. */
-  async sinceLastRead(): Promise<AccessLogEntry[]> {
-    const result = await this.pool.query<{ seq: string } & AccessLogEntry>(
-      `SELECT seq, user_id AS "user", details->'principal'->'organisation'->>'code' AS organisation,
-              user_role AS "grantedRoles", purpose, action, outcome,
-              requested_child_key AS "requestedChildKey", child_key AS "childKey",
-              details->'childKeys' AS "childKeys", returned_entries AS returned, withheld,
-              (details->>'policyVersion')::int AS "policyVersion", details->'agreements' AS agreements,
-              details->'breakGlass' AS "breakGlass", details->>'refusal' AS refusal, details->'extra' AS extra
-         FROM access_log WHERE seq > $1 ORDER BY seq`,
-      [this.lastSeq],
-    );
-    const rows = result.rows;
-    if (rows.length > 0) this.lastSeq = rows[rows.length - 1].seq;
-    return rows.map(({ seq: _seq, ...entry }) => entry);
+  sinceLastRead(): Promise<AccessLogEntry[]> {
+    return this.reader.sinceLastRead();
   }
 
   /** Passes over what is there now. */
   async skip(): Promise<void> {
-    await this.sinceLastRead();
+    await this.reader.sinceLastRead();
   }
 
   /**

@@ -124,25 +124,26 @@ export interface AccessLogEntry {
  * they are there when the response is): `next()` is the one record the last call wrote.
  */
 export class AccessLogReader {
-  private lastId = '0';
+  /** The hash chain's gap-free order. */
+  private lastSeq = '0';
 
   constructor(private readonly pool: Pool) {}
 
   /** The records written since the last read (every one, the first time), oldest first. */
   async sinceLastRead(): Promise<AccessLogEntry[]> {
-    const result = await this.pool.query<{ id: string } & AccessLogEntry>(
-      `SELECT id, user_id AS "user", details->'principal'->'organisation'->>'code' AS organisation,
+    const result = await this.pool.query<{ seq: string } & AccessLogEntry>(
+      `SELECT seq, user_id AS "user", details->'principal'->'organisation'->>'code' AS organisation,
               user_role AS "grantedRoles", purpose, action, outcome,
               requested_child_key AS "requestedChildKey", child_key AS "childKey",
               details->'childKeys' AS "childKeys", returned_entries AS returned, withheld,
               (details->>'policyVersion')::int AS "policyVersion", details->'agreements' AS agreements,
               details->'breakGlass' AS "breakGlass", details->>'refusal' AS refusal, details->'extra' AS extra
-       FROM access_log WHERE id > $1 ORDER BY id`,
-      [this.lastId],
+       FROM access_log WHERE seq > $1 ORDER BY seq`,
+      [this.lastSeq],
     );
     const rows = result.rows;
-    if (rows.length > 0) this.lastId = rows[rows.length - 1].id;
-    return rows.map(({ id: _id, ...entry }) => entry);
+    if (rows.length > 0) this.lastSeq = rows[rows.length - 1].seq;
+    return rows.map(({ seq: _seq, ...entry }) => entry);
   }
 
   /** The one record written since the last read; throws, listing them, when there is not exactly one. */
