@@ -171,9 +171,10 @@ export async function createProjectionApp(
     await relay.start();
     const outbox = pool;
     const queries = new TimelineQueries(pool, access.breakGlass, {
-      notifyRead: ({ childKey, requester, breakGlass }) =>
+      notifyRead: ({ childKey, requester, breakGlass, status }) =>
         notifyIfNeeded(outbox, {
           childKey,
+          status: status ?? null,
           requester: requester.principal,
           purpose: requester.purpose,
           breakGlass,

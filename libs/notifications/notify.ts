@@ -27,6 +27,11 @@ export interface ChronologyAccess {
    * 0 or absent: every read is notified.
    */
   readonly coalesceMinutes?: number;
+  /**
+   * The child's status when the caller has already worked it out from the chronology it read
+   * (TimelineQueries does); absent: read from the timeline here.
+   */
+  readonly status?: ProtectionStatus | null;
 }
 
 export type NotifyOutcome =
@@ -104,34 +109,49 @@ export async function notifyIfNeeded(
   access: ChronologyAccess,
 ): Promise<NotifyOutcome> {
   const at = access.at ?? new Date();
-  const status = await protectionStatusOf(db, access.childKey, at);
+  const status =
+    access.status !== undefined
+      ? (access.status ?? undefined)
+      : await protectionStatusOf(db, access.childKey, at);
   if (!status) return { notified: false, reason: 'not-in-scope' };
   if (withinResponsibleAuthority(access.requester, status.responsibleLocalAuthority))
     return { notified: false, reason: 'responsible-authority' };
   const window = access.coalesceMinutes ?? 0;
-  if (window > 0) {
-    const episode = await db.query<{ notification_id: string }>(
-      `SELECT notification_id FROM access_notification_outbox
-        WHERE payload->>'childKey' = $1 AND payload->'accessor'->>'userId' = $2
-          AND payload->>'purpose' = $3 AND payload->>'breakGlass' = $4
-          AND created_at > $5::timestamptz - make_interval(mins => $6)
-        ORDER BY created_at DESC LIMIT 1`,
-      [access.childKey, access.requester.userId, access.purpose, String(access.breakGlass), at, window],
-    );
-    const told = episode.rows[0]?.notification_id;
-    if (told)
-      return {
-        notified: false,
-        reason: 'same-episode',
-        notificationId: told,
-        localAuthority: status.responsibleLocalAuthority,
-      };
-  }
   const notification = accessNotificationOf(status, { ...access, at });
-  await db.query(
-    `INSERT INTO access_notification_outbox (notification_id, local_authority, payload) VALUES ($1, $2, $3::jsonb)`,
-    [notification.notificationId, status.responsibleLocalAuthority, JSON.stringify(notification)],
+  // One statement: the episode's notification if this read belongs to one, else a new one.
+  const written = await db.query<{ told: string | null; inserted: string | null }>(
+    `WITH told AS (
+       SELECT notification_id FROM access_notification_outbox
+        WHERE $7::int > 0 AND payload->>'childKey' = $1 AND payload->'accessor'->>'userId' = $2
+          AND payload->>'purpose' = $3 AND payload->>'breakGlass' = $4
+          AND created_at > $5::timestamptz - make_interval(mins => $7::int)
+        ORDER BY created_at DESC LIMIT 1
+     ), inserted AS (
+       INSERT INTO access_notification_outbox (notification_id, local_authority, payload)
+       SELECT $6, $8, $9::jsonb WHERE NOT EXISTS (SELECT 1 FROM told)
+       RETURNING notification_id
+     )
+     SELECT (SELECT notification_id FROM told) AS told, (SELECT notification_id FROM inserted) AS inserted`,
+    [
+      access.childKey,
+      access.requester.userId,
+      access.purpose,
+      String(access.breakGlass),
+      at,
+      notification.notificationId,
+      window,
+      status.responsibleLocalAuthority,
+      JSON.stringify(notification),
+    ],
   );
+  const told = written.rows[0]?.told;
+  if (told)
+    return {
+      notified: false,
+      reason: 'same-episode',
+      notificationId: told,
+      localAuthority: status.responsibleLocalAuthority,
+    };
   return {
     notified: true,
     notificationId: notification.notificationId,

@@ -55,7 +55,9 @@ export {
 export { ACCESS_LOG_CHAIN, verifyAccessLogChain } from './audit-chain';
 export {
   protectionStatusOf,
+  protectionStatusFrom,
   PROTECTION_SCOPE_MONTHS,
+  type ChronologyEntry,
   type ProtectionKind,
   type ProtectionStatus,
 } from './protection-status';

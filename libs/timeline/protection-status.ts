@@ -117,6 +117,64 @@ export function decidingEpisode(
     .sort((a, b) => time(b.endedAt) - time(a.endedAt))[0];
 }
 
+/** One entry of the chronology, as the read path already holds it. */
+export interface ChronologyEntry {
+  readonly streamId: string;
+  readonly agency: string;
+  readonly type: string;
+  /** ISO date-time as reported. */
+  readonly occurredAt: string;
+  readonly sourceOrganisation?: string;
+}
+
+/**
+ * The same answer as protectionStatusOf, from the child's entries (in chronological order) and
+ * records the timeline read has already fetched: no further query on the read path.
+ */
+export function protectionStatusFrom(
+  entries: readonly ChronologyEntry[],
+  records: readonly { readonly streamId: string; readonly agency: string; readonly recordId: string }[],
+  now: Date = new Date(),
+): ProtectionStatus | undefined {
+  const relevant = entries.filter(
+    (entry) =>
+      entry.agency === 'social-care' &&
+      EPISODE_EVENTS[entry.type] !== undefined &&
+      entry.sourceOrganisation !== undefined &&
+      new Date(entry.occurredAt).getTime() <= now.getTime(),
+  );
+  const episode = decidingEpisode(
+    episodesOf(
+      relevant.map((entry) => ({
+        type: entry.type,
+        occurredAt: new Date(entry.occurredAt),
+        organisation: entry.sourceOrganisation as string,
+      })),
+    ),
+    now,
+  );
+  if (!episode) return undefined;
+  const streams = new Set(
+    entries
+      .filter((entry) => entry.sourceOrganisation === episode.organisation)
+      .map((entry) => entry.streamId),
+  );
+  const recordIds = [
+    ...new Set(
+      records
+        .filter((record) => record.agency === 'social-care' && streams.has(record.streamId))
+        .map((record) => record.recordId),
+    ),
+  ].sort();
+  return {
+    kind: episode.kind,
+    ...(episode.since ? { since: episode.since.toISOString() } : {}),
+    ...(episode.endedAt ? { endedAt: episode.endedAt.toISOString() } : {}),
+    responsibleLocalAuthority: episode.organisation,
+    recordIds,
+  };
+}
+
 /**
  * The child's CP-IS status at `now`, or undefined when the child is in no plan or care now and
  * was in none in the last 12 months. Entries dated after `now` do not count yet.

@@ -1,4 +1,10 @@
-import { decidingEpisode, episodesOf, scopeStart, type EpisodeEntry } from './protection-status';
+import {
+  decidingEpisode,
+  episodesOf,
+  protectionStatusFrom,
+  scopeStart,
+  type EpisodeEntry,
+} from './protection-status';
 
 const NOW = new Date('2025-06-15T12:00:00Z');
 const at = (iso: string) => new Date(iso);
@@ -86,6 +92,70 @@ describe('CP-IS scope from a child’s social-care entries', () => {
           entry('referral.received', '2025-01-01T09:00:00Z'),
           entry('cin-plan.started', '2025-02-01T09:00:00Z'),
         ]),
+        NOW,
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('CP-IS status from the chronology the read already holds', () => {
+  const records = [
+    { streamId: 'social-care-SC1', agency: 'social-care', recordId: 'SC1' },
+    { streamId: 'social-care-SC2', agency: 'social-care', recordId: 'SC2' },
+    { streamId: 'health-H1', agency: 'health', recordId: 'H1' },
+  ];
+  const chronology = (type: string, iso: string, streamId: string, organisation?: string) => ({
+    streamId,
+    agency: streamId.startsWith('social-care') ? 'social-care' : 'health',
+    type,
+    occurredAt: iso,
+    ...(organisation ? { sourceOrganisation: organisation } : {}),
+  });
+
+  it('names the authority of the open plan and only its own social-care records', () => {
+    const status = protectionStatusFrom(
+      [
+        chronology('health.immunisation.given', '2024-01-01T09:00:00Z', 'health-H1', 'A81001'),
+        chronology(
+          'social-care.child-protection-plan.started',
+          '2024-03-01T09:00:00+01:00',
+          'social-care-SC2',
+          '991',
+        ),
+        chronology('social-care.referral.received', '2024-02-01T09:00:00Z', 'social-care-SC1', '992'),
+      ],
+      records,
+      NOW,
+    );
+    expect(status).toEqual({
+      kind: 'child-protection-plan',
+      since: '2024-03-01T08:00:00.000Z',
+      responsibleLocalAuthority: '991',
+      recordIds: ['SC2'],
+    });
+  });
+
+  it('ignores entries after now, without an organisation, or from another agency', () => {
+    expect(
+      protectionStatusFrom(
+        [
+          chronology(
+            'social-care.child-protection-plan.started',
+            '2025-07-01T09:00:00Z',
+            'social-care-SC1',
+            '991',
+          ),
+          chronology('social-care.looked-after-episode.started', '2025-01-01T09:00:00Z', 'social-care-SC1'),
+          {
+            ...chronology(
+              'social-care.child-protection-plan.started',
+              '2025-01-01T09:00:00Z',
+              'health-H1',
+              '991',
+            ),
+          },
+        ],
+        records,
         NOW,
       ),
     ).toBeUndefined();

@@ -13,6 +13,7 @@ import type { ChildIdentifierQuery } from './access';
 import type { Confidence, EntryKind, Indicator, Lineage, Perspective } from './entry';
 import { joinedBy, type IdentifierKind, type LinkMethod } from './identity';
 import { outcomeDomainLabel } from './outcome-domains';
+import { protectionStatusFrom, type ProtectionStatus } from './protection-status';
 
 export interface SubjectView {
   readonly streamId: string;
@@ -106,6 +107,8 @@ export interface ChronologyReadNotifier {
     readonly childKey: string;
     readonly requester: Requester;
     readonly breakGlass: boolean;
+    /** The child's CP-IS status, worked out from the chronology just read (undefined: not in scope). */
+    readonly status: ProtectionStatus | undefined;
   }): Promise<{
     readonly notified: boolean;
     readonly notificationId?: string;
@@ -149,21 +152,22 @@ export class TimelineQueries {
   }
 
   async timelineOf(requestedChildKey: string, requester: Requester): Promise<ChildTimeline> {
-    const childKey = CHILD_KEY.test(requestedChildKey)
-      ? await this.resolveChild(requestedChildKey)
-      : undefined;
-    if (!childKey) throw new NotFoundError(`no child ${requestedChildKey}`);
-    const links = await this.linksOf(childKey);
-    const [subjects, linkHistory, rows, merged, breakGlass] = await Promise.all([
-      this.subjectsOf(childKey, links),
-      this.linkHistoryOf(childKey),
-      this.entriesOf(childKey),
-      this.pool.query<{ child_key: string }>(
-        'SELECT child_key FROM children WHERE merged_into = $1 ORDER BY founded_at_position',
-        [childKey],
-      ),
-      this.breakGlass?.active(requester.principal.userId, childKey),
+    // One round trip for the chronology (break-glass alongside it); the CP-IS status is worked out
+    // from the rows already here, so a read is at most three statements: this, the notification
+    // (only for a protected child read from outside its authority) and the access record.
+    const [chronology, requestedGrant] = await Promise.all([
+      CHILD_KEY.test(requestedChildKey) ? this.chronologyOf(requestedChildKey) : undefined,
+      CHILD_KEY.test(requestedChildKey)
+        ? this.breakGlass?.active(requester.principal.userId, requestedChildKey)
+        : undefined,
     ]);
+    if (!chronology) throw new NotFoundError(`no child ${requestedChildKey}`);
+    const { childKey, links, subjects, linkHistory, rows, merged } = chronology;
+    // A merged key's grant is for the key asked about; the live child's own grant is looked up.
+    const breakGlass =
+      childKey === requestedChildKey
+        ? requestedGrant
+        : await this.breakGlass?.active(requester.principal.userId, childKey);
     const decide = entryDecider(
       requester.policy,
       { principal: requester.principal, purpose: requester.purpose, roles: requester.roles, breakGlass },
@@ -205,6 +209,16 @@ export class TimelineQueries {
       childKey,
       requester,
       breakGlass: grant !== undefined,
+      status: protectionStatusFrom(
+        rows.map((row) => ({
+          streamId: row.streamId,
+          agency: row.view.agency,
+          type: row.view.type,
+          occurredAt: row.view.occurredAt,
+          ...(row.sourceOrganisation ? { sourceOrganisation: row.sourceOrganisation } : {}),
+        })),
+        subjects,
+      ),
     });
     noteAccess(requester, {
       childKey,
@@ -227,7 +241,7 @@ export class TimelineQueries {
     });
     return {
       childKey,
-      mergedChildKeys: merged.rows.map((row) => row.child_key),
+      mergedChildKeys: merged,
       subjects: shownSubjects,
       links: links.filter(
         (link) => !withheldStreams.has(link.streamId) && !withheldStreams.has(link.linkedTo),
@@ -300,158 +314,200 @@ export class TimelineQueries {
     return result.rows[0]?.child_key;
   }
 
-  private async subjectsOf(childKey: string, links: readonly LinkView[]): Promise<SubjectView[]> {
-    const result = await this.pool.query<{
-      stream_id: string;
-      agency: string;
-      record_id: string;
-      first_seen_position: string;
-      last_seen_position: string;
-      identifiers: { kind: IdentifierKind; value: string }[];
-    }>(
-      `SELECT sr.stream_id, sr.agency, sr.record_id, sr.first_seen_position, sr.last_seen_position,
-              coalesce((SELECT json_agg(json_build_object('kind', si.kind, 'value', si.value) ORDER BY si.first_seen_position, si.kind)
-                        FROM subject_identifiers si WHERE si.stream_id = sr.stream_id), '[]'::json) AS identifiers
-       FROM subject_records sr
-       WHERE sr.child_key = $1
-       ORDER BY sr.first_seen_position, sr.stream_id`,
-      [childKey],
+  /**
+   * The whole chronology of the child the key names (a merged key resolves to the child it became),
+   * in one statement: its records with their identifiers, the links in force, every identity event
+   * about its records, its entries in order, and the keys merged into it. Undefined: no such child.
+   */
+  private async chronologyOf(requestedChildKey: string): Promise<Chronology | undefined> {
+    const result = await this.pool.query<ChronologyRow>(
+      `WITH child AS (
+         SELECT coalesce(merged_into, child_key) AS child_key FROM children WHERE child_key = $1
+       ), records AS (
+         SELECT sr.* FROM subject_records sr JOIN child ON sr.child_key = child.child_key
+       )
+       SELECT child.child_key,
+         (SELECT coalesce(json_agg(json_build_object(
+                   'stream_id', r.stream_id, 'agency', r.agency, 'record_id', r.record_id,
+                   'first_seen_position', r.first_seen_position, 'last_seen_position', r.last_seen_position,
+                   'identifiers', coalesce((SELECT json_agg(json_build_object('kind', si.kind, 'value', si.value)
+                                                            ORDER BY si.first_seen_position, si.kind)
+                                            FROM subject_identifiers si WHERE si.stream_id = r.stream_id), '[]'::json))
+                 ORDER BY r.first_seen_position, r.stream_id), '[]'::json)
+            FROM records r) AS subjects,
+         (SELECT coalesce(json_agg(json_build_object(
+                   'subject_a', il.subject_a, 'subject_b', il.subject_b, 'method', il.method,
+                   'evidence', il.evidence, 'linked_by', il.linked_by, 'linked_at', il.linked_at,
+                   'position', il.position, 'subject', h.data->>'subject')
+                 ORDER BY il.position, il.subject_a), '[]'::json)
+            FROM identity_links il JOIN records r ON r.stream_id = il.subject_a
+            LEFT JOIN identity_history h ON h.position = il.position) AS links,
+         (SELECT coalesce(json_agg(json_build_object(
+                   'position', ih.position, 'type', ih.type, 'subjects', ih.subjects, 'data', ih.data)
+                 ORDER BY ih.position), '[]'::json)
+            FROM identity_history ih WHERE ih.subjects && array(SELECT stream_id FROM records)) AS history,
+         (SELECT coalesce(json_agg(json_build_object(
+                   'position', te.position, 'stream_id', te.stream_id, 'agency', te.agency, 'type', te.type,
+                   'summary', te.summary, 'outcome_framework', te.outcome_framework,
+                   'outcome_domain', te.outcome_domain, 'details', te.details, 'lineage', te.lineage,
+                   'special_categories', te.special_categories, 'source_organisation', te.source_organisation)
+                 ORDER BY te.occurred_at, te.position), '[]'::json)
+            FROM timeline_entries te JOIN records r ON r.stream_id = te.stream_id) AS entries,
+         (SELECT coalesce(json_agg(c.child_key ORDER BY c.founded_at_position), '[]'::json)
+            FROM children c WHERE c.merged_into = child.child_key) AS merged
+       FROM child`,
+      [requestedChildKey],
     );
-    const joined = joinedBy(
-      result.rows.map((row) => ({
-        streamId: row.stream_id,
-        firstSeenPosition: BigInt(row.first_seen_position),
-      })),
-      links.map((link) => ({
-        a: link.streamId,
-        b: link.linkedTo,
-        position: BigInt(link.linkedAtPosition),
-        method: link.method,
-      })),
-    );
-    return result.rows.map((row) => ({
-      streamId: row.stream_id,
+    const row = result.rows[0];
+    if (!row) return undefined;
+    const links = row.links.map(linkViewOf);
+    return {
+      childKey: row.child_key,
+      links,
+      subjects: subjectViewsOf(row.subjects, links),
+      linkHistory: row.history.map(linkHistoryEntryOf),
+      rows: row.entries.map(entryRowOf),
+      merged: row.merged,
+    };
+  }
+}
+
+interface SubjectRow {
+  readonly stream_id: string;
+  readonly agency: string;
+  readonly record_id: string;
+  readonly first_seen_position: number;
+  readonly last_seen_position: number;
+  readonly identifiers: { kind: IdentifierKind; value: string }[];
+}
+
+interface LinkRow {
+  readonly subject_a: string;
+  readonly subject_b: string;
+  readonly method: Exclude<LinkMethod, 'first-record'>;
+  readonly evidence: Record<string, unknown>;
+  readonly linked_by: Record<string, unknown>;
+  readonly linked_at: string;
+  readonly position: number;
+  readonly subject: string | null;
+}
+
+interface HistoryRow {
+  readonly position: number;
+  readonly type: string;
+  readonly subjects: string[];
+  readonly data: Record<string, unknown> & { by: Record<string, unknown>; at: string };
+}
+
+interface EntryRecord {
+  readonly position: number;
+  readonly stream_id: string;
+  readonly agency: string;
+  readonly type: string;
+  readonly summary: string;
+  readonly outcome_framework: string;
+  readonly outcome_domain: string;
+  readonly details: Record<string, unknown> & { occurredAt: string; kind: EntryKind };
+  readonly lineage: Lineage;
+  readonly special_categories: string[];
+  readonly source_organisation: string | null;
+}
+
+interface ChronologyRow {
+  readonly child_key: string;
+  readonly subjects: SubjectRow[];
+  readonly links: LinkRow[];
+  readonly history: HistoryRow[];
+  readonly entries: EntryRecord[];
+  readonly merged: string[];
+}
+
+interface Chronology {
+  readonly childKey: string;
+  readonly links: LinkView[];
+  readonly subjects: SubjectView[];
+  readonly linkHistory: LinkHistoryEntry[];
+  readonly rows: EntryRow[];
+  readonly merged: string[];
+}
+
+function linkViewOf(row: LinkRow): LinkView {
+  // Said the way it was decided: the record the event was about, linked to the other.
+  const streamId = row.subject ?? row.subject_a;
+  return {
+    streamId,
+    linkedTo: streamId === row.subject_a ? row.subject_b : row.subject_a,
+    method: row.method,
+    evidence: row.evidence,
+    by: row.linked_by,
+    at: new Date(row.linked_at).toISOString(),
+    linkedAtPosition: Number(row.position),
+  };
+}
+
+function subjectViewsOf(rows: readonly SubjectRow[], links: readonly LinkView[]): SubjectView[] {
+  const joined = joinedBy(
+    rows.map((row) => ({ streamId: row.stream_id, firstSeenPosition: BigInt(row.first_seen_position) })),
+    links.map((link) => ({
+      a: link.streamId,
+      b: link.linkedTo,
+      position: BigInt(link.linkedAtPosition),
+      method: link.method,
+    })),
+  );
+  return rows.map((row) => ({
+    streamId: row.stream_id,
+    agency: row.agency,
+    recordId: row.record_id,
+    identifiers: row.identifiers,
+    linkedBy: joined.get(row.stream_id)?.method ?? 'first-record',
+    firstSeenPosition: Number(row.first_seen_position),
+    lastSeenPosition: Number(row.last_seen_position),
+  }));
+}
+
+function linkHistoryEntryOf(row: HistoryRow): LinkHistoryEntry {
+  const { by, at, method, reason, ...details } = row.data;
+  return {
+    position: Number(row.position),
+    type: row.type,
+    subjects: row.subjects,
+    at,
+    by,
+    ...(typeof method === 'string' ? { method } : {}),
+    ...(typeof reason === 'string' ? { reason } : {}),
+    details,
+  };
+}
+
+function entryRowOf(row: EntryRecord): EntryRow {
+  const { occurredAt, ...details } = row.details;
+  const ref = { framework: row.outcome_framework, domain: row.outcome_domain };
+  const label = outcomeDomainLabel(ref);
+  return {
+    streamId: row.stream_id,
+    ...(row.source_organisation ? { sourceOrganisation: row.source_organisation } : {}),
+    view: {
+      position: Number(row.position),
+      occurredAt,
       agency: row.agency,
-      recordId: row.record_id,
-      identifiers: row.identifiers,
-      linkedBy: joined.get(row.stream_id)?.method ?? 'first-record',
-      firstSeenPosition: Number(row.first_seen_position),
-      lastSeenPosition: Number(row.last_seen_position),
-    }));
-  }
-
-  private async linksOf(childKey: string): Promise<LinkView[]> {
-    const result = await this.pool.query<{
-      subject_a: string;
-      subject_b: string;
-      method: Exclude<LinkMethod, 'first-record'>;
-      evidence: Record<string, unknown>;
-      linked_by: Record<string, unknown>;
-      linked_at: Date;
-      position: string;
-      subject: string;
-    }>(
-      `SELECT il.*, h.data->>'subject' AS subject
-       FROM identity_links il
-       JOIN subject_records sr ON sr.stream_id = il.subject_a
-       LEFT JOIN identity_history h ON h.position = il.position
-       WHERE sr.child_key = $1 ORDER BY il.position, il.subject_a`,
-      [childKey],
-    );
-    return result.rows.map((row) => {
-      // Said the way it was decided: the record the event was about, linked to the other.
-      const streamId = row.subject ?? row.subject_a;
-      return {
-        streamId,
-        linkedTo: streamId === row.subject_a ? row.subject_b : row.subject_a,
-        method: row.method,
-        evidence: row.evidence,
-        by: row.linked_by,
-        at: row.linked_at.toISOString(),
-        linkedAtPosition: Number(row.position),
-      };
-    });
-  }
-
-  /** Every identity event about any record that is part of the child now. */
-  private async linkHistoryOf(childKey: string): Promise<LinkHistoryEntry[]> {
-    const result = await this.pool.query<{
-      position: string;
-      type: string;
-      subjects: string[];
-      data: Record<string, unknown> & { by: Record<string, unknown>; at: string };
-    }>(
-      `SELECT position, type, subjects, data FROM identity_history
-       WHERE subjects && array(SELECT stream_id FROM subject_records WHERE child_key = $1)
-       ORDER BY position`,
-      [childKey],
-    );
-    return result.rows.map((row) => {
-      const { by, at, method, reason, ...details } = row.data;
-      return {
-        position: Number(row.position),
-        type: row.type,
-        subjects: row.subjects,
-        at,
-        by,
-        ...(typeof method === 'string' ? { method } : {}),
-        ...(typeof reason === 'string' ? { reason } : {}),
-        details,
-      };
-    });
-  }
-
-  private async entriesOf(childKey: string): Promise<EntryRow[]> {
-    const result = await this.pool.query<{
-      position: string;
-      stream_id: string;
-      agency: string;
-      type: string;
-      summary: string;
-      outcome_framework: string;
-      outcome_domain: string;
-      details: Record<string, unknown> & { occurredAt: string; kind: EntryKind };
-      lineage: Lineage;
-      special_categories: string[];
-      source_organisation: string | null;
-    }>(
-      `SELECT te.position, te.stream_id, te.agency, te.type, te.summary, te.outcome_framework, te.outcome_domain,
-              te.details, te.lineage, te.special_categories, te.source_organisation
-       FROM timeline_entries te JOIN subject_records sr ON sr.stream_id = te.stream_id
-       WHERE sr.child_key = $1
-       ORDER BY te.occurred_at, te.position`,
-      [childKey],
-    );
-    return result.rows.map((row) => {
-      const { occurredAt, ...details } = row.details;
-      const ref = { framework: row.outcome_framework, domain: row.outcome_domain };
-      const label = outcomeDomainLabel(ref);
-      return {
-        streamId: row.stream_id,
-        ...(row.source_organisation ? { sourceOrganisation: row.source_organisation } : {}),
-        view: {
-          position: Number(row.position),
-          occurredAt,
-          agency: row.agency,
-          type: row.type,
-          summary: row.summary,
-          outcomeDomain: label ? { ...ref, label } : ref,
-          ...(details as Omit<
-            TimelineEntryView,
-            | 'position'
-            | 'occurredAt'
-            | 'agency'
-            | 'type'
-            | 'summary'
-            | 'outcomeDomain'
-            | 'lineage'
-            | 'sharedUnder'
-            | 'specialCategories'
-          >),
-          ...(row.special_categories.length > 0 ? { specialCategories: row.special_categories } : {}),
-          lineage: row.lineage,
-        },
-      };
-    });
-  }
+      type: row.type,
+      summary: row.summary,
+      outcomeDomain: label ? { ...ref, label } : ref,
+      ...(details as Omit<
+        TimelineEntryView,
+        | 'position'
+        | 'occurredAt'
+        | 'agency'
+        | 'type'
+        | 'summary'
+        | 'outcomeDomain'
+        | 'lineage'
+        | 'sharedUnder'
+        | 'specialCategories'
+      >),
+      ...(row.special_categories.length > 0 ? { specialCategories: row.special_categories } : {}),
+      lineage: row.lineage,
+    },
+  };
 }
