@@ -49,6 +49,8 @@ describe('AsyncAPI document', () => {
         'outcome.observation.recorded.v1',
         'practice.decision.recorded.v1',
         'practice.voice-of-child.recorded.v1',
+        'practice.decision.reviewed.v1',
+        'practice.views.differ.v1',
       ].sort(),
     );
     const all = new Set(['healthEvents', 'educationEvents', 'social-careEvents'].flatMap(carried));

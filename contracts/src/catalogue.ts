@@ -63,6 +63,8 @@ export const EVENT_TYPE_AGENCY: Readonly<Record<EventType, Agency | 'any'>> = {
   'outcome.observation.recorded': 'any',
   'practice.decision.recorded': 'any',
   'practice.voice-of-child.recorded': 'any',
+  'practice.decision.reviewed': 'any',
+  'practice.views.differ': 'any',
 };
 
 /**
@@ -88,6 +90,8 @@ export const PRE_BIRTH_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>(
   'social-care.case.closed',
   'outcome.observation.recorded',
   'practice.decision.recorded',
+  'practice.decision.reviewed',
+  'practice.views.differ',
 ]);
 
 /**

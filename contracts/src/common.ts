@@ -81,6 +81,52 @@ export type SpecialCategory = z.infer<typeof specialCategory>;
 export const AGENCY_NAMES = ['health', 'education', 'social-care'] as const;
 export type Agency = (typeof AGENCY_NAMES)[number];
 
+/** The agency a practitioner works for; wider than the three publishing agencies. */
+export const PRACTITIONER_AGENCY = codeList({
+  health: 'Health',
+  education: 'Education',
+  'social-care': "Children's social care",
+  'early-help': 'Early help',
+  police: 'Police',
+  'youth-justice': 'Youth justice',
+  housing: 'Housing',
+  'voluntary-sector': 'Voluntary or community sector',
+  other: 'Other',
+});
+
+/** An id of configurable data (a framework, a domain, a scale), e.g. `ecm`, `stay-safe`. */
+export const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'lower-case slug, e.g. stay-safe' });
+
+/**
+ * The practitioner who recorded something: role (e.g. "health visitor", "class teacher"),
+ * agency, and the team, when it matters who holds the follow-up.
+ */
+export const recordedBy = z.strictObject({
+  role: shortText,
+  agency: PRACTITIONER_AGENCY,
+  team: shortText.optional(),
+});
+export type RecordedBy = z.infer<typeof recordedBy>;
+
+/** A domain of an outcome framework; both are data (`ecm` / `stay-safe`, `signs-of-safety` / `safety`). */
+export const outcomeDomainRef = z.strictObject({ framework: slug, domain: slug });
+
+/**
+ * The recording practitioner's own statement of which outcome domains an event is evidence
+ * about (1-10, each once). It overrides the framework's mapping of the event's type, for the
+ * frameworks it names.
+ */
+export const outcomeDomains = z
+  .array(outcomeDomainRef)
+  .min(1)
+  .max(10)
+  .refine((refs) => new Set(refs.map((ref) => `${ref.framework}/${ref.domain}`)).size === refs.length, {
+    message: 'each framework and domain appears once',
+    params: { rule: 'unique-domain' },
+  });
+
 /**
  * Who the event is about, as the publishing agency knows them. Identifiers are optional
  * because agencies do not all hold them; those present must pass their check algorithm.
@@ -171,6 +217,10 @@ export function envelope<T extends string, A extends z.ZodType, D extends z.ZodT
     causationId: z.uuid().optional(),
     /** Special categories of data this event touches, for access rules (none when absent). */
     specialCategories: categories.optional(),
+    /** The practitioner who recorded the event, when the publishing system knows. */
+    recordedBy: recordedBy.optional(),
+    /** The outcome domains the recording practitioner says this event is evidence about. */
+    outcomeDomains: outcomeDomains.optional(),
     data,
   };
   if (!implied.length) return z.strictObject(shape);

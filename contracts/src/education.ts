@@ -39,6 +39,8 @@ export const enrolmentRecorded = envelope(
       '14',
     ]),
     senProvision: SEN_PROVISION,
+    /** What the practitioner or professional would add, in their words. */
+    narrative: narrative.optional(),
   }),
 );
 
@@ -69,6 +71,8 @@ export const attendanceSummarisedV1 = envelope(
       sessionsPossible: sessions,
       authorisedAbsence: sessions,
       unauthorisedAbsence: sessions,
+      /** What the practitioner or professional would add, in their words. */
+      narrative: narrative.optional(),
     })
     .refine((d) => d.authorisedAbsence + d.unauthorisedAbsence <= d.sessionsPossible, {
       path: ['unauthorisedAbsence'],
@@ -96,6 +100,8 @@ export const attendanceSummarisedV2 = envelope(
       sessionsAttended: sessions,
       authorisedAbsence: sessions,
       unauthorisedAbsence: sessions,
+      /** What the practitioner or professional would add, in their words. */
+      narrative: narrative.optional(),
     })
     .refine((d) => d.sessionsAttended + d.authorisedAbsence + d.unauthorisedAbsence === d.sessionsPossible, {
       path: ['sessionsPossible'],
@@ -272,6 +278,8 @@ export const senProvisionChanged = envelope(
       provision: SEN_PROVISION,
       /** The types of need behind SEN support or a plan, ranked (census: primary and secondary). */
       needs: rankedNeeds.optional(),
+      /** What the practitioner or professional would add, in their words. */
+      narrative: narrative.optional(),
     })
     .refine((d) => d.provision !== d.previousProvision, {
       path: ['provision'],
@@ -321,6 +329,8 @@ export const ehcPlanIssued = envelope(
       /** Issued within 20 weeks of the request (excluding the statutory exceptions). */
       withinTwentyWeeks: z.boolean().optional(),
       reviewDate: isoDate.optional(),
+      /** What the practitioner or professional would add, in their words. */
+      narrative: narrative.optional(),
     })
     .refine(...notBefore('issueDate', 'requestDate')),
 );
@@ -411,6 +421,8 @@ export const eyfsProfileAssessed = envelope(
           typeof EYFS_LEVEL
         >,
       ),
+      /** What the practitioner or professional would add, in their words. */
+      narrative: narrative.optional(),
     })
     .refine(consecutiveAcademicYear, CONSECUTIVE_ACADEMIC_YEAR),
 );
@@ -477,6 +489,8 @@ export const keyStageAssessed = envelope(
           mathsGrade: GCSE_GRADE.optional(),
         })
         .optional(),
+      /** What the practitioner or professional would add, in their words. */
+      narrative: narrative.optional(),
     })
     .refine(
       (d) =>

@@ -75,6 +75,8 @@ export const immunisationGiven = envelope(
     dose: z.number().int().min(1).max(5),
     givenDate: isoDate,
     batchNumber: z.string().trim().min(1).max(40).optional(),
+    /** What the practitioner or professional would add, in their words. */
+    narrative: narrative.optional(),
   }),
 );
 
@@ -157,6 +159,8 @@ export const birthNotified = envelope(
     motherNhsNumber: nhsNumber.optional(),
     /** The expected date of birth the pregnancy had, to find the unborn child's records. */
     expectedDateOfBirth: isoDate.optional(),
+    /** What the practitioner or professional would add, in their words. */
+    narrative: narrative.optional(),
   }),
 ).superRefine((event, ctx) => {
   if (event.subject.dateOfBirth !== event.data.birthDate) {
@@ -194,6 +198,8 @@ export const newbornHearingScreeningCompleted = envelope(
       leftEar: HEARING_EAR_RESULT.optional(),
       rightEar: HEARING_EAR_RESULT.optional(),
       outcome: HEARING_SCREEN_OUTCOME,
+      /** What the practitioner or professional would add, in their words. */
+      narrative: narrative.optional(),
     })
     .refine(
       (d) =>
@@ -256,6 +262,8 @@ export const newbornBloodSpotScreened = envelope(
         .array(z.strictObject({ condition: BLOOD_SPOT_CONDITION, result: BLOOD_SPOT_RESULT }))
         .min(1)
         .max(9),
+      /** What the practitioner or professional would add, in their words. */
+      narrative: narrative.optional(),
     })
     .refine((d) => new Set(d.results.map((r) => r.condition)).size === d.results.length, {
       path: ['results'],
@@ -297,6 +305,8 @@ export const nipeCompleted = envelope(
     /** Breech presentation or a family history of hip problems: hip ultrasound regardless of findings. */
     hipRiskFactor: z.boolean().optional(),
     examinerRole: shortText.optional(),
+    /** What the practitioner or professional would add, in their words. */
+    narrative: narrative.optional(),
   }),
 );
 

@@ -568,6 +568,14 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
       decidedBy: { role: 'team manager', agency: 'social-care' },
       forum: 'MASH',
       reviewDate: daysAgo(-7),
+      expectedOutcomes: [
+        {
+          framework: 'ecm',
+          domain: 'stay-safe',
+          lookFor: 'Synthetic: no new injuries; the school sees the child settled on Mondays.',
+        },
+      ],
+      team: 'Assessment team 2',
     },
   }),
   'practice.voice-of-child.recorded': () => ({
@@ -582,6 +590,55 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
       capturedBy: { role: 'class teacher', agency: 'education' },
       context: 'school, in class with a trusted adult',
       childAgreedToShare: true,
+    },
+  }),
+  'practice.decision.reviewed': () => ({
+    ...envelope('practice.decision.reviewed'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      decisionId: randomUUID(),
+      reviewedOn: daysAgo(1),
+      whatHappened: 'Synthetic: the strategy discussion was held; no further injuries have been seen.',
+      againstExpected: [
+        {
+          framework: 'ecm',
+          domain: 'stay-safe',
+          finding: 'Synthetic: school reports the child settled on Mondays for six weeks.',
+          judgement: 'as-expected',
+        },
+      ],
+      outcome: 'continued',
+      nextReviewDate: daysAgo(-42),
+      reviewedBy: { role: 'team manager', agency: 'social-care', team: 'Assessment team 2' },
+      forum: 'supervision',
+      confidence: 'medium',
+    },
+  }),
+  'practice.views.differ': () => ({
+    ...envelope('practice.views.differ'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      recordedOn: daysAgo(1),
+      about: [randomUUID(), randomUUID()],
+      framework: 'ecm',
+      domain: 'stay-safe',
+      views: [
+        {
+          perspective: 'family',
+          role: 'mother',
+          view: 'Synthetic: things are calmer at home since the move.',
+        },
+        {
+          perspective: 'professional',
+          role: 'class teacher',
+          agency: 'education',
+          view: 'Synthetic: the child arrives hungry and tired most Mondays.',
+        },
+      ],
+      narrative: 'Synthetic: to be discussed with the mother and the school at the next core group.',
+      recordedBy: { role: 'social worker', agency: 'social-care', team: 'Assessment team 2' },
     },
   }),
 };

@@ -175,6 +175,19 @@ export function entryDetailsOf(event: CurrentAgencyEvent): EntryDetails {
         confidence,
       };
     }
+    case 'practice.decision.reviewed': {
+      const { whatHappened, reviewedBy, confidence, nextReviewDate } = event.data;
+      return {
+        kind: 'fact',
+        narrative: whatHappened,
+        perspective: 'professional',
+        observerRole: reviewedBy.role,
+        confidence,
+        reviewDate: nextReviewDate,
+      };
+    }
+    case 'practice.views.differ':
+      return { kind: 'observation', narrative: event.data.narrative };
     default:
       return assertNever(event);
   }

@@ -84,12 +84,24 @@ export const ECM_DOMAIN_OF_EVENT_TYPE: Readonly<Record<FactType, EcmDomain>> = {
   'social-care.case.closed': 'stay-safe',
   'practice.decision.recorded': 'stay-safe',
   'practice.voice-of-child.recorded': 'make-a-positive-contribution',
+  'practice.decision.reviewed': 'stay-safe',
+  'practice.views.differ': 'stay-safe',
 };
 
+/**
+ * The entry's one domain: an observation's own (or a views-differ record's, when it names one);
+ * else the Every Child Matters domain the recording practitioner declared in the envelope's
+ * `outcomeDomains` (it overrides the type's mapping); else the type's mapping.
+ */
 export function outcomeDomainOf(event: AgencyEvent): OutcomeDomainRef {
   if (event.type === 'outcome.observation.recorded') {
     return { framework: event.data.framework, domain: event.data.domain };
   }
+  if (event.type === 'practice.views.differ' && event.data.framework && event.data.domain) {
+    return { framework: event.data.framework, domain: event.data.domain };
+  }
+  const declared = event.outcomeDomains?.find((ref) => ref.framework === EVERY_CHILD_MATTERS.id);
+  if (declared) return { framework: declared.framework, domain: declared.domain };
   return { framework: EVERY_CHILD_MATTERS.id, domain: ECM_DOMAIN_OF_EVENT_TYPE[event.type] };
 }
 

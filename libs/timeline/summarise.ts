@@ -38,8 +38,11 @@ import {
   PLACEMENT_CHANGE_REASON,
   PLACEMENT_TYPE,
   PRACTITIONER_AGENCY,
+  PERSPECTIVE,
   PRIMARY_NEED,
   REFERRAL_SOURCE,
+  REVIEW_JUDGEMENT,
+  REVIEW_OUTCOME,
   REVIEW_PARTICIPATION,
   SAFEGUARDING_CONCERN_CATEGORY,
   SECTION_47_OUTCOME,
@@ -294,6 +297,27 @@ export function summarise(event: CurrentAgencyEvent): string {
       const { capturedHow, capturedBy, verbatim } = event.data;
       const how = VOICE_CAPTURE.labels[capturedHow];
       return `Voice of the child recorded by ${capturedBy.role} (${PRACTITIONER_AGENCY.labels[capturedBy.agency].toLowerCase()}): ${how.charAt(0).toLowerCase()}${how.slice(1)} — ${verbatim ? 'verbatim' : 'as conveyed, not verbatim'}`;
+    }
+    case 'practice.decision.reviewed': {
+      const { reviewedBy, outcome, revisedDecision, againstExpected, nextReviewDate } = event.data;
+      const revised = revisedDecision ? `, now: ${revisedDecision.replace(/[.\s]+$/, '')}` : '';
+      const judged = againstExpected.length
+        ? `; against what was expected: ${againstExpected.map((item) => `${item.domain} ${REVIEW_JUDGEMENT.labels[item.judgement].toLowerCase()}`).join(', ')}`
+        : '';
+      const next = nextReviewDate ? `; next review ${nextReviewDate}` : '';
+      return `Decision reviewed by ${reviewedBy.role} (${PRACTITIONER_AGENCY.labels[reviewedBy.agency].toLowerCase()}): ${REVIEW_OUTCOME.labels[outcome].toLowerCase()}${revised}${judged}${next}`;
+    }
+    case 'practice.views.differ': {
+      const { framework, domain, views, recordedBy } = event.data;
+      const about = framework ? ` about ${framework}${domain ? ` / ${domain}` : ''}` : '';
+      const whose = views
+        .map((view) =>
+          view.perspective === 'professional'
+            ? `${view.role}${view.agency ? ` (${PRACTITIONER_AGENCY.labels[view.agency].toLowerCase()})` : ''}`
+            : `${view.role} (${PERSPECTIVE.labels[view.perspective].toLowerCase()})`,
+        )
+        .join(', ');
+      return `Views differ${about}: ${whose} — recorded by ${recordedBy.role} (${PRACTITIONER_AGENCY.labels[recordedBy.agency].toLowerCase()})`;
     }
     case 'outcome.observation.recorded': {
       const { framework, domain, perspective, observerRole, rating, confidence } = event.data;

@@ -458,6 +458,55 @@ describe('summarise', () => {
         }),
       'Voice of the child recorded by school nurse (health): through drawing or other creative work — as conveyed, not verbatim',
     ],
+    [
+      'practice.decision.reviewed',
+      () =>
+        buildEvent('practice.decision.reviewed', {
+          data: {
+            outcome: 'revised',
+            revisedDecision: 'Step down to a child in need plan.',
+            againstExpected: [
+              {
+                framework: 'ecm',
+                domain: 'stay-safe',
+                finding: 'No new injuries.',
+                judgement: 'as-expected',
+              },
+              {
+                framework: 'ecm',
+                domain: 'enjoy-and-achieve',
+                finding: 'Attendance fell again.',
+                judgement: 'worse-than-expected',
+              },
+            ],
+            nextReviewDate: '2025-03-01',
+            reviewedBy: { role: 'team manager', agency: 'social-care' },
+          },
+        }),
+      "Decision reviewed by team manager (children's social care): decision revised, now: Step down to a child in need plan; against what was expected: stay-safe as expected, enjoy-and-achieve worse than expected; next review 2025-03-01",
+    ],
+    [
+      'practice.views.differ',
+      () =>
+        buildEvent('practice.views.differ', {
+          data: {
+            framework: 'ecm',
+            domain: 'be-healthy',
+            views: [
+              { perspective: 'child', role: 'the child', view: 'I am fine.' },
+              { perspective: 'family', role: 'father', view: 'He is not sleeping.' },
+              {
+                perspective: 'professional',
+                role: 'school nurse',
+                agency: 'health',
+                view: 'Weight is falling.',
+              },
+            ],
+            recordedBy: { role: 'social worker', agency: 'social-care' },
+          },
+        }),
+      "Views differ about ecm / be-healthy: the child (the child or young person), father (a parent or carer), school nurse (health) — recorded by social worker (children's social care)",
+    ],
   ];
 
   it('has a summary example for every type added to the catalogue', () => {
