@@ -188,6 +188,21 @@ export const configSchema = z.object({
     .min(0)
     .max(24 * 60)
     .default(60),
+  /**
+   * Outcome frameworks (domains, scales, which events are evidence about which domain) loaded as
+   * version 1 when the database holds none yet (decision 015). Default: none (one empty framework
+   * until PUT /v1/outcomes/frameworks); `npm start` and the tests use infra/outcome-frameworks.json.
+   */
+  OUTCOME_FRAMEWORKS_FILE: z.string().default(''),
+  /** How often a framework change made through another instance is picked up (ms). */
+  OUTCOME_FRAMEWORKS_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** A decision whose review is this many days away or fewer is `review-due` (days). */
+  REVIEW_DUE_DAYS: z.coerce.number().int().min(0).max(365).default(14),
+  /**
+   * Two perspectives' latest ratings in one period whose normalised values (0-1, 1 the better end)
+   * differ by at least this share of the scale's range are marked as disagreeing.
+   */
+  DISAGREEMENT_THRESHOLD: z.coerce.number().min(0.05).max(1).default(0.3),
   /** The longest break-glass grant a user may ask for (minutes). */
   BREAK_GLASS_MAX_MINUTES: z.coerce.number().int().min(5).max(1440).default(240),
   /**
