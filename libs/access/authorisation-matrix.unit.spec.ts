@@ -56,7 +56,7 @@ const ROLE_HOLDERS: Record<string, Principal> = {
 // ---------------------------------------------------------------------------------------------
 // Role × purpose × permission
 
-/** Columns: direct-care, safeguarding, supervision, identity-review, information-governance, data-quality, operations, analysis. */
+/** Columns: direct-care, safeguarding, supervision, identity-review, information-governance, data-quality, operations, analysis, service-management. */
 const PURPOSE_COLUMNS = [
   'direct-care',
   'safeguarding',
@@ -66,115 +66,140 @@ const PURPOSE_COLUMNS = [
   'data-quality',
   'operations',
   'analysis',
+  'service-management',
 ] as const;
 
 // Y allowed, . denied (403).
 const MATRIX = `
-role             permission                  dc sg sv ir ig dq op an
-social-worker    child:lookup                Y  Y  .  .  .  .  .  .
-social-worker    timeline:read               Y  Y  .  .  .  .  .  .
-social-worker    break-glass                 .  Y  .  .  .  .  .  .
-social-worker    identity:read               .  .  .  .  .  .  .  .
-social-worker    identity:decide             .  .  .  .  .  .  .  .
-social-worker    dead-letters:read           .  .  .  .  .  .  .  .
-social-worker    dead-letters:payload        .  .  .  .  .  .  .  .
-social-worker    dead-letters:redrive        .  .  .  .  .  .  .  .
-social-worker    governance:read             .  .  .  .  .  .  .  .
-social-worker    policy:read                 .  .  .  .  .  .  .  .
-social-worker    policy:change               .  .  .  .  .  .  .  .
-social-worker    access-notifications:read   Y  Y  .  .  .  .  .  .
-social-worker    operations:read             .  .  .  .  .  .  .  .
-supervisor       child:lookup                Y  Y  Y  .  .  .  .  .
-supervisor       timeline:read               Y  Y  Y  .  .  .  .  .
-supervisor       break-glass                 .  Y  .  .  .  .  .  .
-supervisor       identity:read               .  .  .  Y  .  .  .  .
-supervisor       identity:decide             .  .  .  Y  .  .  .  .
-supervisor       dead-letters:read           .  .  .  .  .  .  .  .
-supervisor       dead-letters:payload        .  .  .  .  .  .  .  .
-supervisor       dead-letters:redrive        .  .  .  .  .  .  .  .
-supervisor       governance:read             .  .  .  .  .  .  .  .
-supervisor       policy:read                 .  .  .  .  .  .  .  .
-supervisor       policy:change               .  .  .  .  .  .  .  .
-supervisor       access-notifications:read   .  Y  Y  .  .  .  .  .
-supervisor       operations:read             .  .  .  .  .  .  .  .
-health-visitor   child:lookup                Y  Y  .  .  .  .  .  .
-health-visitor   timeline:read               Y  Y  .  .  .  .  .  .
-health-visitor   break-glass                 .  Y  .  .  .  .  .  .
-health-visitor   identity:read               .  .  .  .  .  .  .  .
-health-visitor   identity:decide             .  .  .  .  .  .  .  .
-health-visitor   dead-letters:read           .  .  .  .  .  .  .  .
-health-visitor   dead-letters:payload        .  .  .  .  .  .  .  .
-health-visitor   dead-letters:redrive        .  .  .  .  .  .  .  .
-health-visitor   governance:read             .  .  .  .  .  .  .  .
-health-visitor   policy:read                 .  .  .  .  .  .  .  .
-health-visitor   policy:change               .  .  .  .  .  .  .  .
-health-visitor   access-notifications:read   .  .  .  .  .  .  .  .
-health-visitor   operations:read             .  .  .  .  .  .  .  .
-camhs-clinician  child:lookup                Y  Y  .  .  .  .  .  .
-camhs-clinician  timeline:read               Y  Y  .  .  .  .  .  .
-camhs-clinician  break-glass                 .  Y  .  .  .  .  .  .
-camhs-clinician  identity:read               .  .  .  .  .  .  .  .
-camhs-clinician  identity:decide             .  .  .  .  .  .  .  .
-camhs-clinician  dead-letters:read           .  .  .  .  .  .  .  .
-camhs-clinician  dead-letters:payload        .  .  .  .  .  .  .  .
-camhs-clinician  dead-letters:redrive        .  .  .  .  .  .  .  .
-camhs-clinician  governance:read             .  .  .  .  .  .  .  .
-camhs-clinician  policy:read                 .  .  .  .  .  .  .  .
-camhs-clinician  policy:change               .  .  .  .  .  .  .  .
-camhs-clinician  access-notifications:read   .  .  .  .  .  .  .  .
-camhs-clinician  operations:read             .  .  .  .  .  .  .  .
-school-dsl       child:lookup                .  Y  .  .  .  .  .  .
-school-dsl       timeline:read               .  Y  .  .  .  .  .  .
-school-dsl       break-glass                 .  Y  .  .  .  .  .  .
-school-dsl       identity:read               .  .  .  .  .  .  .  .
-school-dsl       identity:decide             .  .  .  .  .  .  .  .
-school-dsl       dead-letters:read           .  .  .  .  .  .  .  .
-school-dsl       dead-letters:payload        .  .  .  .  .  .  .  .
-school-dsl       dead-letters:redrive        .  .  .  .  .  .  .  .
-school-dsl       governance:read             .  .  .  .  .  .  .  .
-school-dsl       policy:read                 .  .  .  .  .  .  .  .
-school-dsl       policy:change               .  .  .  .  .  .  .  .
-school-dsl       access-notifications:read   .  .  .  .  .  .  .  .
-school-dsl       operations:read             .  .  .  .  .  .  .  .
-ig-officer       child:lookup                .  .  .  .  .  .  .  .
-ig-officer       timeline:read               .  .  .  .  .  .  .  .
-ig-officer       break-glass                 .  .  .  .  .  .  .  .
-ig-officer       identity:read               .  .  .  .  .  .  .  .
-ig-officer       identity:decide             .  .  .  .  .  .  .  .
-ig-officer       dead-letters:read           .  .  .  .  Y  Y  .  .
-ig-officer       dead-letters:payload        .  .  .  .  .  Y  .  .
-ig-officer       dead-letters:redrive        .  .  .  .  .  Y  .  .
-ig-officer       governance:read             .  .  .  .  Y  .  .  .
-ig-officer       policy:read                 .  .  .  .  Y  .  .  .
-ig-officer       policy:change               .  .  .  .  Y  .  .  .
-ig-officer       access-notifications:read   .  .  .  .  Y  .  .  .
-ig-officer       operations:read             .  .  .  .  .  .  Y  .
-analyst          child:lookup                .  .  .  .  .  .  .  .
-analyst          timeline:read               .  .  .  .  .  .  .  .
-analyst          break-glass                 .  .  .  .  .  .  .  .
-analyst          identity:read               .  .  .  .  .  .  .  .
-analyst          identity:decide             .  .  .  .  .  .  .  .
-analyst          dead-letters:read           .  .  .  .  .  .  .  .
-analyst          dead-letters:payload        .  .  .  .  .  .  .  .
-analyst          dead-letters:redrive        .  .  .  .  .  .  .  .
-analyst          governance:read             .  .  .  .  .  .  .  .
-analyst          policy:read                 .  .  .  .  .  .  .  .
-analyst          policy:change               .  .  .  .  .  .  .  .
-analyst          access-notifications:read   .  .  .  .  .  .  .  .
-analyst          operations:read             .  .  .  .  .  .  .  .
-operator         child:lookup                .  .  .  .  .  .  .  .
-operator         timeline:read               .  .  .  .  .  .  .  .
-operator         break-glass                 .  .  .  .  .  .  .  .
-operator         identity:read               .  .  .  .  .  .  .  .
-operator         identity:decide             .  .  .  .  .  .  .  .
-operator         dead-letters:read           .  .  .  .  .  .  Y  .
-operator         dead-letters:payload        .  .  .  .  .  .  .  .
-operator         dead-letters:redrive        .  .  .  .  .  .  .  .
-operator         governance:read             .  .  .  .  .  .  .  .
-operator         policy:read                 .  .  .  .  .  .  .  .
-operator         policy:change               .  .  .  .  .  .  .  .
-operator         access-notifications:read   .  .  .  .  .  .  .  .
-operator         operations:read             .  .  .  .  .  .  Y  .
+role             permission                  dc sg sv ir ig dq op an sm
+social-worker    child:lookup                Y  Y  .  .  .  .  .  .  .
+social-worker    timeline:read               Y  Y  .  .  .  .  .  .  .
+social-worker    break-glass                 .  Y  .  .  .  .  .  .  .
+social-worker    identity:read               .  .  .  .  .  .  .  .  .
+social-worker    identity:decide             .  .  .  .  .  .  .  .  .
+social-worker    dead-letters:read           .  .  .  .  .  .  .  .  .
+social-worker    dead-letters:payload        .  .  .  .  .  .  .  .  .
+social-worker    dead-letters:redrive        .  .  .  .  .  .  .  .  .
+social-worker    governance:read             .  .  .  .  .  .  .  .  .
+social-worker    policy:read                 .  .  .  .  .  .  .  .  .
+social-worker    policy:change               .  .  .  .  .  .  .  .  .
+social-worker    access-notifications:read   Y  Y  .  .  .  .  .  .  .
+social-worker    operations:read             .  .  .  .  .  .  .  .  .
+social-worker    frameworks:read             Y  Y  .  .  .  .  .  .  .
+social-worker    frameworks:change           .  .  .  .  .  .  .  .  .
+social-worker    reviews:read                .  .  .  .  .  .  .  .  .
+supervisor       child:lookup                Y  Y  Y  .  .  .  .  .  .
+supervisor       timeline:read               Y  Y  Y  .  .  .  .  .  .
+supervisor       break-glass                 .  Y  .  .  .  .  .  .  .
+supervisor       identity:read               .  .  .  Y  .  .  .  .  .
+supervisor       identity:decide             .  .  .  Y  .  .  .  .  .
+supervisor       dead-letters:read           .  .  .  .  .  .  .  .  .
+supervisor       dead-letters:payload        .  .  .  .  .  .  .  .  .
+supervisor       dead-letters:redrive        .  .  .  .  .  .  .  .  .
+supervisor       governance:read             .  .  .  .  .  .  .  .  .
+supervisor       policy:read                 .  .  .  .  .  .  .  .  .
+supervisor       policy:change               .  .  .  .  .  .  .  .  .
+supervisor       access-notifications:read   .  Y  Y  .  .  .  .  .  .
+supervisor       operations:read             .  .  .  .  .  .  .  .  .
+supervisor       frameworks:read             Y  Y  Y  .  .  .  .  .  Y
+supervisor       frameworks:change           .  .  .  .  .  .  .  .  Y
+supervisor       reviews:read                .  .  Y  .  .  .  .  .  .
+health-visitor   child:lookup                Y  Y  .  .  .  .  .  .  .
+health-visitor   timeline:read               Y  Y  .  .  .  .  .  .  .
+health-visitor   break-glass                 .  Y  .  .  .  .  .  .  .
+health-visitor   identity:read               .  .  .  .  .  .  .  .  .
+health-visitor   identity:decide             .  .  .  .  .  .  .  .  .
+health-visitor   dead-letters:read           .  .  .  .  .  .  .  .  .
+health-visitor   dead-letters:payload        .  .  .  .  .  .  .  .  .
+health-visitor   dead-letters:redrive        .  .  .  .  .  .  .  .  .
+health-visitor   governance:read             .  .  .  .  .  .  .  .  .
+health-visitor   policy:read                 .  .  .  .  .  .  .  .  .
+health-visitor   policy:change               .  .  .  .  .  .  .  .  .
+health-visitor   access-notifications:read   .  .  .  .  .  .  .  .  .
+health-visitor   operations:read             .  .  .  .  .  .  .  .  .
+health-visitor   frameworks:read             Y  Y  .  .  .  .  .  .  .
+health-visitor   frameworks:change           .  .  .  .  .  .  .  .  .
+health-visitor   reviews:read                .  .  .  .  .  .  .  .  .
+camhs-clinician  child:lookup                Y  Y  .  .  .  .  .  .  .
+camhs-clinician  timeline:read               Y  Y  .  .  .  .  .  .  .
+camhs-clinician  break-glass                 .  Y  .  .  .  .  .  .  .
+camhs-clinician  identity:read               .  .  .  .  .  .  .  .  .
+camhs-clinician  identity:decide             .  .  .  .  .  .  .  .  .
+camhs-clinician  dead-letters:read           .  .  .  .  .  .  .  .  .
+camhs-clinician  dead-letters:payload        .  .  .  .  .  .  .  .  .
+camhs-clinician  dead-letters:redrive        .  .  .  .  .  .  .  .  .
+camhs-clinician  governance:read             .  .  .  .  .  .  .  .  .
+camhs-clinician  policy:read                 .  .  .  .  .  .  .  .  .
+camhs-clinician  policy:change               .  .  .  .  .  .  .  .  .
+camhs-clinician  access-notifications:read   .  .  .  .  .  .  .  .  .
+camhs-clinician  operations:read             .  .  .  .  .  .  .  .  .
+camhs-clinician  frameworks:read             Y  Y  .  .  .  .  .  .  .
+camhs-clinician  frameworks:change           .  .  .  .  .  .  .  .  .
+camhs-clinician  reviews:read                .  .  .  .  .  .  .  .  .
+school-dsl       child:lookup                .  Y  .  .  .  .  .  .  .
+school-dsl       timeline:read               .  Y  .  .  .  .  .  .  .
+school-dsl       break-glass                 .  Y  .  .  .  .  .  .  .
+school-dsl       identity:read               .  .  .  .  .  .  .  .  .
+school-dsl       identity:decide             .  .  .  .  .  .  .  .  .
+school-dsl       dead-letters:read           .  .  .  .  .  .  .  .  .
+school-dsl       dead-letters:payload        .  .  .  .  .  .  .  .  .
+school-dsl       dead-letters:redrive        .  .  .  .  .  .  .  .  .
+school-dsl       governance:read             .  .  .  .  .  .  .  .  .
+school-dsl       policy:read                 .  .  .  .  .  .  .  .  .
+school-dsl       policy:change               .  .  .  .  .  .  .  .  .
+school-dsl       access-notifications:read   .  .  .  .  .  .  .  .  .
+school-dsl       operations:read             .  .  .  .  .  .  .  .  .
+school-dsl       frameworks:read             .  Y  .  .  .  .  .  .  .
+school-dsl       frameworks:change           .  .  .  .  .  .  .  .  .
+school-dsl       reviews:read                .  .  .  .  .  .  .  .  .
+ig-officer       child:lookup                .  .  .  .  .  .  .  .  .
+ig-officer       timeline:read               .  .  .  .  .  .  .  .  .
+ig-officer       break-glass                 .  .  .  .  .  .  .  .  .
+ig-officer       identity:read               .  .  .  .  .  .  .  .  .
+ig-officer       identity:decide             .  .  .  .  .  .  .  .  .
+ig-officer       dead-letters:read           .  .  .  .  Y  Y  .  .  .
+ig-officer       dead-letters:payload        .  .  .  .  .  Y  .  .  .
+ig-officer       dead-letters:redrive        .  .  .  .  .  Y  .  .  .
+ig-officer       governance:read             .  .  .  .  Y  .  .  .  .
+ig-officer       policy:read                 .  .  .  .  Y  .  .  .  .
+ig-officer       policy:change               .  .  .  .  Y  .  .  .  .
+ig-officer       access-notifications:read   .  .  .  .  Y  .  .  .  .
+ig-officer       operations:read             .  .  .  .  .  .  Y  .  .
+ig-officer       frameworks:read             .  .  .  .  Y  .  .  .  .
+ig-officer       frameworks:change           .  .  .  .  .  .  .  .  .
+ig-officer       reviews:read                .  .  .  .  .  .  .  .  .
+analyst          child:lookup                .  .  .  .  .  .  .  .  .
+analyst          timeline:read               .  .  .  .  .  .  .  .  .
+analyst          break-glass                 .  .  .  .  .  .  .  .  .
+analyst          identity:read               .  .  .  .  .  .  .  .  .
+analyst          identity:decide             .  .  .  .  .  .  .  .  .
+analyst          dead-letters:read           .  .  .  .  .  .  .  .  .
+analyst          dead-letters:payload        .  .  .  .  .  .  .  .  .
+analyst          dead-letters:redrive        .  .  .  .  .  .  .  .  .
+analyst          governance:read             .  .  .  .  .  .  .  .  .
+analyst          policy:read                 .  .  .  .  .  .  .  .  .
+analyst          policy:change               .  .  .  .  .  .  .  .  .
+analyst          access-notifications:read   .  .  .  .  .  .  .  .  .
+analyst          operations:read             .  .  .  .  .  .  .  .  .
+analyst          frameworks:read             .  .  .  .  .  .  .  Y  .
+analyst          frameworks:change           .  .  .  .  .  .  .  .  .
+analyst          reviews:read                .  .  .  .  .  .  .  .  .
+operator         child:lookup                .  .  .  .  .  .  .  .  .
+operator         timeline:read               .  .  .  .  .  .  .  .  .
+operator         break-glass                 .  .  .  .  .  .  .  .  .
+operator         identity:read               .  .  .  .  .  .  .  .  .
+operator         identity:decide             .  .  .  .  .  .  .  .  .
+operator         dead-letters:read           .  .  .  .  .  .  Y  .  .
+operator         dead-letters:payload        .  .  .  .  .  .  .  .  .
+operator         dead-letters:redrive        .  .  .  .  .  .  .  .  .
+operator         governance:read             .  .  .  .  .  .  .  .  .
+operator         policy:read                 .  .  .  .  .  .  .  .  .
+operator         policy:change               .  .  .  .  .  .  .  .  .
+operator         access-notifications:read   .  .  .  .  .  .  .  .  .
+operator         operations:read             .  .  .  .  .  .  Y  .  .
+operator         frameworks:read             .  .  .  .  .  .  .  .  .
+operator         frameworks:change           .  .  .  .  .  .  .  .  .
+operator         reviews:read                .  .  .  .  .  .  .  .  .
 `;
 
 interface Cell {
@@ -189,7 +214,8 @@ const CELLS: Cell[] = MATRIX.trim()
   .slice(1)
   .flatMap((line) => {
     const [role, permission, ...marks] = line.trim().split(/\s+/);
-    if (marks.length !== PURPOSE_COLUMNS.length) throw new Error(`matrix line "${line}": 8 columns expected`);
+    if (marks.length !== PURPOSE_COLUMNS.length)
+      throw new Error(`matrix line "${line}": ${PURPOSE_COLUMNS.length} columns expected`);
     return marks.map((mark, column) => ({
       role,
       permission: permission as Permission,
@@ -257,12 +283,13 @@ describe('the demo policy: role × purpose × permission', () => {
     };
     const role = granting.roles.findIndex((r) => r.id === 'analyst');
     granting.roles[role].grants.push({ permission: 'timeline:read', purposes: ['analysis'] });
+    const added = granting.roles[role].grants.length - 1;
     expect(() => parseAccessPolicy(granting)).toThrow(
       expect.objectContaining({
         code: 'VALIDATION',
         issues: [
           expect.objectContaining({
-            path: `policy.roles.${role}.grants.0.purposes.0`,
+            path: `policy.roles.${role}.grants.${added}.purposes.0`,
             rule: 'identifiable-purpose',
           }),
         ],

@@ -19,6 +19,9 @@ export const PERMISSIONS = [
   'policy:change',
   'access-notifications:read',
   'operations:read',
+  'frameworks:read',
+  'frameworks:change',
+  'reviews:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -30,6 +33,7 @@ export const IDENTIFIABLE_PERMISSIONS: ReadonlySet<Permission> = new Set<Permiss
   'identity:read',
   'identity:decide',
   'dead-letters:payload',
+  'reviews:read',
 ]);
 
 const slug = z.string().regex(/^[a-z][a-z0-9-]{1,63}$/, { message: 'a lower-case slug (a-z, 0-9, -)' });
