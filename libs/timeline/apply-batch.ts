@@ -282,20 +282,39 @@ async function applyIdentityEvent(
   }
 }
 
-/** One statement per batch for "last seen": the latest event of each record in it. */
-async function markLastSeen(client: ClientBase, batch: readonly RecordedEvent[]): Promise<void> {
-  const latest = new Map<string, RecordedEvent>();
-  for (const recorded of batch) latest.set(recorded.streamId, recorded);
+/**
+ * One statement per batch for "last seen" and the dates of birth: per record, its latest event
+ * in the batch, and the latest date of birth and expected date of birth an event of the batch
+ * gave (a record keeps what it had when the batch gives none).
+ */
+async function markLastSeen(
+  client: ClientBase,
+  batch: readonly { recorded: RecordedEvent; event: AgencyEvent }[],
+): Promise<void> {
+  const latest = new Map<string, { recorded: RecordedEvent; born?: string; expected?: string }>();
+  for (const { recorded, event } of batch) {
+    const seen = latest.get(recorded.streamId);
+    latest.set(recorded.streamId, {
+      recorded,
+      born: event.subject.dateOfBirth ?? seen?.born,
+      expected: event.subject.expectedDateOfBirth ?? seen?.expected,
+    });
+  }
   if (latest.size === 0) return;
-  const events = [...latest.values()];
+  const records = [...latest.values()];
   await client.query(
-    `UPDATE subject_records sr SET last_seen_position = t.position, last_seen_at = t.seen_at
-     FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS t(stream_id, position, seen_at)
+    `UPDATE subject_records sr SET last_seen_position = t.position, last_seen_at = t.seen_at,
+       date_of_birth = COALESCE(t.born, sr.date_of_birth),
+       expected_date_of_birth = COALESCE(t.expected, sr.expected_date_of_birth)
+     FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::date[], $5::date[])
+       AS t(stream_id, position, seen_at, born, expected)
      WHERE sr.stream_id = t.stream_id`,
     [
-      events.map((e) => e.streamId),
-      events.map((e) => e.position.toString()),
-      events.map((e) => e.recordedAt),
+      records.map((r) => r.recorded.streamId),
+      records.map((r) => r.recorded.position.toString()),
+      records.map((r) => r.recorded.recordedAt),
+      records.map((r) => r.born ?? null),
+      records.map((r) => r.expected ?? null),
     ],
   );
 }
@@ -362,7 +381,7 @@ export async function applyBatch(
 ): Promise<BatchResult> {
   const entries: TimelineEntryDraft[] = [];
   const skipped: SkippedEvent[] = [];
-  const projectedEvents: RecordedEvent[] = [];
+  const projectedEvents: { recorded: RecordedEvent; event: AgencyEvent }[] = [];
   const agencyStreams = batch
     .filter((recorded) => !isIdentityEventType(recorded.type))
     .map((r) => r.streamId);
@@ -380,7 +399,7 @@ export async function applyBatch(
       continue;
     }
     await trackRecord(client, read.event, recorded, salt, batchView);
-    projectedEvents.push(recorded);
+    projectedEvents.push({ recorded, event: read.event });
     entries.push(timelineEntryOf(read.event, recorded, read.storedVersion));
   }
   await markLastSeen(client, projectedEvents);

@@ -1,34 +1,142 @@
 import type { AgencyEvent, CurrentAgencyEvent } from '@throughline/contracts';
 import { assertNever } from './assert-never';
 import { outcomeDomainOf, type OutcomeDomainRef } from './outcome-domains';
-import { attendancePercent, summarise } from './summarise';
+import { asq3Indicators, attendanceIndicators, keyStageIndicators, ratingIndicators } from './indicators';
+import { summarise } from './summarise';
 
 /**
- * A timeline entry shows an indicator (a rating, an attendance %) BESIDE the narrative and
- * the perspective it came from; indicators are evidence about outcomes, not the outcome.
+ * A timeline entry keeps everything a practitioner could need (decision 015): indicators (a
+ * rating, an attendance %, ASQ-3 domain scores, key stage results) BESIDE the narrative and the
+ * perspective they came from; indicators are evidence about outcomes, not the outcome.
  */
 export type EntryKind = 'fact' | 'observation';
 export type Perspective = 'child' | 'family' | 'professional';
 export type Confidence = 'low' | 'medium' | 'high';
 
-export interface Indicator {
+export interface IndicatorScale {
   readonly name: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** A line on an indicator's scale that means something, e.g. 100 = the KS2 expected standard. */
+export interface IndicatorThreshold {
   readonly value: number;
-  /** A unit for measures such as `%`; absent for a rating on a scale. */
+  readonly label: string;
+}
+
+/** The school period an indicator covers (attendance: a term; key stage results: the year). */
+export interface IndicatorPeriod {
+  readonly academicYear: string;
+  readonly term?: 'autumn' | 'spring' | 'summer';
+}
+
+export interface Indicator {
+  /** A stable id, e.g. `attendance`, `asq3-communication`, `ks2-reading`, or a rating's scale. */
+  readonly name: string;
+  /** How a person would say it, e.g. "ASQ-3 communication". */
+  readonly label?: string;
+  readonly value: number;
+  /** A unit for measures such as `%`; absent for a value on a scale. */
   readonly unit?: string;
-  readonly scale?: { readonly name: string; readonly min: number; readonly max: number };
+  readonly scale?: IndicatorScale;
+  readonly thresholds?: readonly IndicatorThreshold[];
+  readonly period?: IndicatorPeriod;
+  /** Which end is better, when the indicator itself says (frameworks say it for their scales). */
+  readonly higherIsBetter?: boolean;
+}
+
+/** The practitioner who recorded or decided it (`agency` absent when the contract does not say). */
+export interface RecordedByView {
+  readonly role: string;
+  readonly agency?: string;
+  readonly team?: string;
+}
+
+export interface DomainRef {
+  readonly framework: string;
+  readonly domain: string;
+}
+
+/** A practice decision, whole (`practice.decision.recorded`). */
+export interface DecisionDetail {
+  readonly decidedOn: string;
+  readonly decision: string;
+  readonly options: readonly { readonly option: string; readonly whyNot?: string }[];
+  readonly uncertainty: string;
+  readonly forum?: string;
+  readonly team?: string;
+  readonly expectedOutcomes: readonly (DomainRef & { readonly lookFor: string })[];
+  readonly reviewDate: string;
+}
+
+/** How the child's words were heard; the words themselves are the entry's `narrative`. */
+export interface VoiceDetail {
+  readonly verbatim: boolean;
+  readonly capturedHow: string;
+  readonly context?: string;
+  /** The practitioner's reading of it, kept apart from the child's words. */
+  readonly interpretation?: string;
+  readonly childAgreedToShare?: boolean;
+}
+
+export type ReviewJudgement =
+  'as-expected' | 'better-than-expected' | 'worse-than-expected' | 'too-early-to-say';
+export type ReviewOutcome = 'continued' | 'revised' | 'ended';
+
+/** A decision's review (`practice.decision.reviewed`); `decisionId` is the decision's eventId. */
+export interface ReviewDetail {
+  readonly decisionId: string;
+  readonly reviewedOn: string;
+  readonly whatHappened: string;
+  readonly againstExpected: readonly (DomainRef & {
+    readonly finding: string;
+    readonly judgement: ReviewJudgement;
+  })[];
+  readonly outcome: ReviewOutcome;
+  readonly revisedDecision?: string;
+  readonly nextReviewDate?: string;
+  readonly forum?: string;
+}
+
+/** Views recorded as differing (`practice.views.differ`); `about` holds the entries' eventIds. */
+export interface ViewsDifferDetail {
+  readonly about: readonly string[];
+  readonly framework?: string;
+  readonly domain?: string;
+  readonly views: readonly {
+    readonly perspective: Perspective;
+    readonly role: string;
+    readonly agency?: string;
+    readonly view: string;
+  }[];
 }
 
 export interface EntryDetails {
   readonly kind: EntryKind;
-  readonly indicator?: Indicator;
+  /** Evidence beside the account; entries projected before decision 015 carry one `indicator`. */
+  readonly indicators?: readonly Indicator[];
+  /** The account: a practitioner's narrative, or for the voice of the child the child's words alone. */
   readonly narrative?: string;
   readonly perspective?: Perspective;
-  /** Who observed, e.g. "class teacher", "mother". */
+  /** Who observed, decided or recorded it, e.g. "class teacher", "mother". */
   readonly observerRole?: string;
+  /** Their agency, so two practitioners of one role in different agencies stay two viewpoints. */
+  readonly observerAgency?: string;
+  readonly recordedBy?: RecordedByView;
   readonly confidence?: Confidence;
-  /** Decisions carry a review date. */
+  /** The date the account is about (an observation's observedOn, a voice's capturedOn). */
+  readonly observedOn?: string;
+  /** When it will be looked at again (a decision's review date, a plan's next review). */
   readonly reviewDate?: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  /** The domains the recorder named: an observation's own, then the envelope's `outcomeDomains`. */
+  readonly declaredOutcomeDomains?: readonly DomainRef[];
+  readonly decision?: DecisionDetail;
+  readonly voice?: VoiceDetail;
+  readonly review?: ReviewDetail;
+  readonly viewsDiffer?: ViewsDifferDetail;
 }
 
 /** Where an event came from: the recorder writes topic/partition/offset/publisher into the store metadata. */
@@ -70,52 +178,37 @@ export interface RecordedPlace {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
-export function entryDetailsOf(event: CurrentAgencyEvent): EntryDetails {
+/** What the event's own data says beyond the envelope; `entryDetailsOf` adds the envelope's part. */
+function ownDetailsOf(event: CurrentAgencyEvent): EntryDetails {
   switch (event.type) {
     case 'health.health-visitor-review.completed':
-      return {
-        kind: 'fact',
-        narrative: event.data.notes,
-        perspective: 'professional',
-        observerRole: 'health visitor',
-      };
-    case 'health.immunisation.given':
-    case 'education.enrolment.recorded':
-      return { kind: 'fact' };
+      return { kind: 'fact', narrative: event.data.notes, indicators: asq3Indicators(event.data.asq3) };
     case 'health.emergency-care.attended':
+    case 'health.hospital.admitted':
+    case 'health.hospital.discharged':
       return { kind: 'fact', narrative: event.data.notes };
     case 'health.safeguarding-concern.raised':
       return {
         kind: 'fact',
         narrative: event.data.narrative,
-        perspective: 'professional',
-        observerRole: event.data.raisedBy,
+        recordedBy: { role: event.data.raisedBy, agency: 'health' },
       };
-    case 'education.attendance.summarised': {
-      const percent = attendancePercent(event.data);
-      return {
-        kind: 'fact',
-        indicator: percent === undefined ? undefined : { name: 'attendance', value: percent, unit: '%' },
-      };
-    }
-    case 'education.exclusion.recorded':
-    case 'social-care.referral.received':
-    case 'social-care.assessment.completed':
-      return { kind: 'fact', narrative: event.data.narrative };
-    case 'social-care.child-protection-plan.started':
-      return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.reviewDate };
+    case 'education.attendance.summarised':
+      return { kind: 'fact', narrative: event.data.narrative, indicators: attendanceIndicators(event.data) };
+    case 'education.key-stage.assessed':
+      return { kind: 'fact', narrative: event.data.narrative, indicators: keyStageIndicators(event.data) };
+    case 'health.immunisation.given':
     case 'health.birth.notified':
     case 'health.newborn-hearing-screening.completed':
     case 'health.newborn-blood-spot.screened':
     case 'health.nipe.completed':
-    case 'education.ehc-plan.issued':
+    case 'education.enrolment.recorded':
     case 'education.sen-provision.changed':
+    case 'education.ehc-plan.issued':
     case 'education.eyfs-profile.assessed':
-    case 'education.key-stage.assessed':
-      return { kind: 'fact' };
-    case 'health.hospital.admitted':
-    case 'health.hospital.discharged':
-      return { kind: 'fact', narrative: event.data.notes };
+    case 'education.exclusion.recorded':
+    case 'social-care.referral.received':
+    case 'social-care.assessment.completed':
     case 'health.camhs.referred':
     case 'health.camhs.discharged':
     case 'education.leaving.recorded':
@@ -130,67 +223,166 @@ export function entryDetailsOf(event: CurrentAgencyEvent): EntryDetails {
     case 'social-care.early-help-episode.ended':
     case 'social-care.case.closed':
       return { kind: 'fact', narrative: event.data.narrative };
+    case 'social-care.child-protection-plan.started':
+    case 'social-care.cin-plan.started':
+      return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.reviewDate };
     case 'social-care.section-47-enquiry.started':
     case 'social-care.section-47-enquiry.completed':
     case 'social-care.initial-child-protection-conference.held':
     case 'social-care.child-protection-plan.ended':
     case 'social-care.looked-after-episode.started':
       return { kind: 'fact', narrative: event.data.rationale };
-    case 'social-care.cin-plan.started':
-      return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.reviewDate };
     case 'social-care.child-protection-plan.reviewed':
       return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.nextReviewDate };
     case 'social-care.looked-after-review.held':
       return { kind: 'fact', narrative: event.data.narrative, reviewDate: event.data.nextReviewDate };
     case 'practice.decision.recorded': {
-      const { rationale, decidedBy, confidence, reviewDate } = event.data;
+      const { data } = event;
       return {
         kind: 'fact',
-        narrative: rationale,
+        narrative: data.rationale,
         perspective: 'professional',
-        observerRole: decidedBy.role,
-        confidence,
-        reviewDate,
-      };
-    }
-    case 'practice.voice-of-child.recorded':
-      return {
-        kind: 'observation',
-        narrative: event.data.whatTheChildSaid,
-        perspective: 'child',
-        observerRole: event.data.capturedBy.role,
-      };
-    case 'outcome.observation.recorded': {
-      const { rating, narrative, perspective, observerRole, confidence } = event.data;
-      return {
-        kind: 'observation',
-        indicator: rating && {
-          name: rating.scale,
-          value: rating.value,
-          scale: { name: rating.scale, min: rating.min, max: rating.max },
-        },
-        narrative,
-        perspective,
-        observerRole,
-        confidence,
+        observerRole: data.decidedBy.role,
+        observerAgency: data.decidedBy.agency,
+        recordedBy: compact({ ...data.decidedBy, team: data.team }),
+        confidence: data.confidence,
+        reviewDate: data.reviewDate,
+        decision: compact({
+          decidedOn: data.decidedOn,
+          decision: data.decision,
+          options: data.optionsConsidered.map((option) => compact({ ...option })),
+          uncertainty: data.uncertainty,
+          forum: data.forum,
+          team: data.team,
+          expectedOutcomes: data.expectedOutcomes ?? [],
+          reviewDate: data.reviewDate,
+        }),
       };
     }
     case 'practice.decision.reviewed': {
-      const { whatHappened, reviewedBy, confidence, nextReviewDate } = event.data;
+      const { data } = event;
       return {
         kind: 'fact',
-        narrative: whatHappened,
+        narrative: data.whatHappened,
         perspective: 'professional',
-        observerRole: reviewedBy.role,
-        confidence,
-        reviewDate: nextReviewDate,
+        observerRole: data.reviewedBy.role,
+        observerAgency: data.reviewedBy.agency,
+        recordedBy: data.reviewedBy,
+        confidence: data.confidence,
+        reviewDate: data.nextReviewDate,
+        review: compact({
+          decisionId: data.decisionId,
+          reviewedOn: data.reviewedOn,
+          whatHappened: data.whatHappened,
+          againstExpected: data.againstExpected,
+          outcome: data.outcome,
+          revisedDecision: data.revisedDecision,
+          nextReviewDate: data.nextReviewDate,
+          forum: data.forum,
+        }),
       };
     }
-    case 'practice.views.differ':
-      return { kind: 'observation', narrative: event.data.narrative };
+    case 'practice.voice-of-child.recorded': {
+      const { data } = event;
+      return {
+        kind: 'observation',
+        // The child's words alone: the practitioner's reading of them stays in voice.interpretation.
+        narrative: data.whatTheChildSaid,
+        perspective: 'child',
+        observerRole: data.capturedBy.role,
+        observerAgency: data.capturedBy.agency,
+        recordedBy: data.capturedBy,
+        observedOn: data.capturedOn,
+        voice: compact({
+          verbatim: data.verbatim,
+          capturedHow: data.capturedHow,
+          context: data.context,
+          interpretation: data.interpretation,
+          childAgreedToShare: data.childAgreedToShare,
+        }),
+      };
+    }
+    case 'practice.views.differ': {
+      const { data } = event;
+      return {
+        kind: 'observation',
+        narrative: data.narrative,
+        recordedBy: data.recordedBy,
+        observedOn: data.recordedOn,
+        viewsDiffer: compact({
+          about: data.about,
+          framework: data.framework,
+          domain: data.domain,
+          views: data.views.map((view) => compact({ ...view })),
+        }),
+      };
+    }
+    case 'outcome.observation.recorded': {
+      const { data } = event;
+      return {
+        kind: 'observation',
+        indicators: ratingIndicators(data.rating),
+        narrative: data.narrative,
+        perspective: data.perspective,
+        observerRole: data.observerRole,
+        observerAgency: data.observerAgency,
+        recordedBy: compact({ role: data.observerRole, agency: data.observerAgency }),
+        confidence: data.confidence,
+        observedOn: data.observedOn,
+      };
+    }
     default:
       return assertNever(event);
   }
+}
+
+/** Who recorded a health visitor review when neither the data nor the envelope says. */
+const HEALTH_VISITOR: RecordedByView = { role: 'health visitor', agency: 'health' };
+
+function declaredDomainsOf(event: CurrentAgencyEvent): DomainRef[] {
+  const own: DomainRef[] = [];
+  if (event.type === 'outcome.observation.recorded') {
+    own.push({ framework: event.data.framework, domain: event.data.domain });
+  } else if (event.type === 'practice.views.differ' && event.data.framework && event.data.domain) {
+    own.push({ framework: event.data.framework, domain: event.data.domain });
+  }
+  const all = [...own, ...(event.outcomeDomains ?? [])];
+  return all.filter(
+    (ref, index) =>
+      all.findIndex((other) => other.framework === ref.framework && other.domain === ref.domain) === index,
+  );
+}
+
+/**
+ * Everything an entry keeps: the type's own details, then who recorded it (the data's own
+ * decider, observer or reviewer; else the envelope's `recordedBy`; a health visitor review is a
+ * health visitor's), the correlation and causation ids, and the domains the recorder declared.
+ * A fact someone recorded is a professional's account of it.
+ */
+export function entryDetailsOf(event: CurrentAgencyEvent): EntryDetails {
+  const own = ownDetailsOf(event);
+  const recordedBy: RecordedByView | undefined =
+    own.recordedBy ??
+    (event.recordedBy && compact({ ...event.recordedBy })) ??
+    (event.type === 'health.health-visitor-review.completed' ? HEALTH_VISITOR : undefined);
+  const speaker =
+    own.perspective === undefined && recordedBy && own.kind === 'fact'
+      ? {
+          perspective: 'professional' as const,
+          observerRole: recordedBy.role,
+          observerAgency: recordedBy.agency,
+        }
+      : {};
+  const declared = declaredDomainsOf(event);
+  return compact({
+    ...own,
+    ...speaker,
+    indicators: own.indicators?.length ? own.indicators : undefined,
+    recordedBy,
+    correlationId: event.correlationId,
+    causationId: event.causationId,
+    declaredOutcomeDomains: declared.length ? declared : undefined,
+  });
 }
 
 function stringOf(value: unknown): string | undefined {

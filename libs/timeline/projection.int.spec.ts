@@ -7,6 +7,7 @@ import { createPool } from '@throughline/platform';
 import {
   buildAttendanceSummarised,
   buildEnrolmentRecorded,
+  buildEvent,
   buildImmunisationGiven,
   buildOutcomeObservationRecorded,
   buildReferralReceived,
@@ -176,13 +177,15 @@ describe('timeline projection on PostgreSQL', () => {
       narrative: 'Synthetic: settling well, reading with help.',
       perspective: 'professional',
       confidence: 'medium',
-      indicator: { name: 'ten-point', value: 6 },
+      indicators: [{ name: 'ten-point', value: 6 }],
       outcomeDomain: { framework: 'ecm', domain: 'enjoy-and-achieve', label: 'Enjoy and achieve' },
     });
     expect(referral.outcomeDomain).toEqual({ framework: 'ecm', domain: 'stay-safe', label: 'Stay safe' });
     expect(attendance).toMatchObject({
       kind: 'fact',
-      indicator: { name: 'attendance', value: 91.2, unit: '%' },
+      indicators: [
+        { name: 'attendance', value: 91.2, unit: '%', period: { academicYear: '2023/24', term: 'autumn' } },
+      ],
     });
     expect(attendance.lineage).toEqual({
       eventId: child.attendance.eventId,
@@ -276,6 +279,117 @@ describe('timeline projection on PostgreSQL', () => {
     const timeline = await queries.timelineOf(childKeyOf(child.streams.education), ACCESS);
     expect(timeline.childKey).toBe(childKeyOf(child.streams.health));
     expect(timeline.entries).toHaveLength(3);
+  });
+
+  it('keeps on each record the latest date of birth and expected date of birth its events gave', async () => {
+    const recordId = freshRecordId('case');
+    const streamId = `social-care-${recordId}`;
+    const unborn = { recordId, laChildId: 'C900001', laCode: '926', dateOfBirth: undefined };
+    const projector = await startProjector();
+    await record(
+      buildEvent('social-care.contact.received', {
+        occurredAt: '2024-01-10T09:00:00Z',
+        subject: { ...unborn, expectedDateOfBirth: '2024-05-20' },
+        data: { contactDate: '2024-01-10' },
+      }),
+      buildEvent('social-care.referral.received', {
+        occurredAt: '2024-02-10T09:00:00Z',
+        subject: { ...unborn, expectedDateOfBirth: '2024-05-27' },
+        data: { referralDate: '2024-02-10' },
+      }),
+    );
+    await settle(projector);
+    const datesOf = async () =>
+      (
+        await rows(
+          `SELECT to_char(date_of_birth, 'YYYY-MM-DD') AS born, to_char(expected_date_of_birth, 'YYYY-MM-DD') AS expected
+           FROM subject_records WHERE stream_id = $1`,
+          [streamId],
+        )
+      )[0];
+    expect(await datesOf()).toEqual({ born: null, expected: '2024-05-27' });
+
+    // Born: a later batch gives the date of birth; the expected date stays as the record gave it.
+    await record(
+      buildEvent('social-care.assessment.completed', {
+        occurredAt: '2024-06-10T09:00:00Z',
+        subject: { ...unborn, dateOfBirth: '2024-05-25' },
+        data: { startDate: '2024-05-30', authorisationDate: '2024-06-10' },
+      }),
+    );
+    await settle(projector);
+    expect(await datesOf()).toEqual({ born: '2024-05-25', expected: '2024-05-27' });
+
+    // A corrected date of birth wins; an event giving none changes nothing.
+    await record(
+      buildEvent('social-care.cin-plan.started', {
+        occurredAt: '2024-07-01T09:00:00Z',
+        subject: { ...unborn, dateOfBirth: '2024-05-24' },
+        data: { startDate: '2024-07-01' },
+      }),
+      buildEvent('practice.views.differ', {
+        occurredAt: '2024-07-02T09:00:00Z',
+        subject: { ...unborn, dateOfBirth: undefined },
+        data: { recordedOn: '2024-07-02' },
+      }),
+    );
+    await settle(projector);
+    expect(await datesOf()).toEqual({ born: '2024-05-24', expected: '2024-05-27' });
+  });
+
+  it('stores every detail a practitioner needs in the entry (regression: issue 13)', async () => {
+    const child = threeAgencies();
+    const correlationId = '6f1c2f0e-7a57-4b8e-9d0c-1b2a3c4d5e6f';
+    const decision = buildEvent('practice.decision.recorded', {
+      occurredAt: '2024-03-01T09:00:00Z',
+      correlationId,
+      subject: { recordId: child.streams.socialCare.slice('social-care-'.length), dateOfBirth: BORN },
+      data: {
+        decidedOn: '2024-03-01',
+        reviewDate: '2024-05-01',
+        forum: 'strategy discussion',
+        uncertainty: 'Synthetic: the explanation has not been checked with the GP.',
+      },
+    });
+    const voice = buildEvent('practice.voice-of-child.recorded', {
+      occurredAt: '2024-03-02T09:00:00Z',
+      causationId: decision.eventId,
+      correlationId,
+      subject: {
+        recordId: child.streams.education.slice('education-'.length),
+        upn: child.upn,
+        dateOfBirth: BORN,
+      },
+      data: { capturedOn: '2024-03-02', interpretation: 'Synthetic: relaxed when talking about Nan.' },
+    });
+    const projector = await startProjector();
+    await record(decision, voice);
+    await settle(projector);
+    const details = async (eventId: string) =>
+      (await rows('SELECT details FROM timeline_entries WHERE event_id = $1', [eventId]))[0].details;
+    expect(await details(decision.eventId)).toMatchObject({
+      observerAgency: 'social-care',
+      correlationId,
+      decision: {
+        uncertainty: 'Synthetic: the explanation has not been checked with the GP.',
+        options: decision.data.optionsConsidered,
+        forum: 'strategy discussion',
+        team: 'Assessment team 2',
+        expectedOutcomes: decision.data.expectedOutcomes,
+        reviewDate: '2024-05-01',
+      },
+    });
+    expect(await details(voice.eventId)).toMatchObject({
+      narrative: voice.data.whatTheChildSaid,
+      observerAgency: 'education',
+      correlationId,
+      causationId: decision.eventId,
+      voice: {
+        context: voice.data.context,
+        interpretation: 'Synthetic: relaxed when talking about Nan.',
+        childAgreedToShare: true,
+      },
+    });
   });
 
   it('resumes from its checkpoint after a restart without doubling entries', async () => {

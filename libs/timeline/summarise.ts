@@ -23,7 +23,6 @@ import {
   EPISODE_END_REASON,
   EXCLUSION_CATEGORY,
   EXCLUSION_REASON,
-  GCSE_GRADE,
   GLD_GOALS,
   HEALTH_VISITOR_REVIEW,
   HEARING_SCREEN_OUTCOME,
@@ -88,11 +87,9 @@ function rankedNeeds(needs: readonly { need: keyof typeof SEN_NEED.labels; rank:
 export function summarise(event: CurrentAgencyEvent): string {
   switch (event.type) {
     case 'health.health-visitor-review.completed': {
+      // The ASQ-3 domain scores are the entry's indicators, not words in its summary.
       const { review, concernsIdentified, asq3 } = event.data;
-      const scores = asq3
-        ? `; ASQ-3 communication ${asq3.communication}, gross motor ${asq3.grossMotor}, fine motor ${asq3.fineMotor}, problem solving ${asq3.problemSolving}, personal-social ${asq3.personalSocial}`
-        : '';
-      return `Health visitor: ${HEALTH_VISITOR_REVIEW.labels[review]} — ${concernsIdentified ? 'concerns identified' : 'no concerns identified'}${scores}`;
+      return `Health visitor: ${HEALTH_VISITOR_REVIEW.labels[review]} — ${concernsIdentified ? 'concerns identified' : 'no concerns identified'}${asq3 ? '; ASQ-3 completed' : ''}`;
     }
     case 'health.immunisation.given': {
       const { vaccine, dose } = event.data;
@@ -219,19 +216,36 @@ export function summarise(event: CurrentAgencyEvent): string {
       return `EYFS profile ${academicYear}: expected level in ${expected} of ${levels.length} early learning goals — ${gld ? 'good level of development' : 'not yet a good level of development'}`;
     }
     case 'education.key-stage.assessed': {
+      // Scores and grades are the entry's indicators; the summary says what they amount to.
       const { keyStage, academicYear, ks2, ks4 } = event.data;
-      const results = [
-        ks2?.readingScaledScore !== undefined ? `reading ${ks2.readingScaledScore}` : undefined,
-        ks2?.mathsScaledScore !== undefined ? `maths ${ks2.mathsScaledScore}` : undefined,
-        ks2?.gpsScaledScore !== undefined
-          ? `grammar, punctuation and spelling ${ks2.gpsScaledScore}`
-          : undefined,
-        ks2?.writing ? `writing ${KS2_WRITING_TA.labels[ks2.writing].toLowerCase()}` : undefined,
-        ks4?.attainment8 !== undefined ? `Attainment 8 ${ks4.attainment8}` : undefined,
-        ks4?.englishGrade ? `English ${GCSE_GRADE.labels[ks4.englishGrade].toLowerCase()}` : undefined,
-        ks4?.mathsGrade ? `maths ${GCSE_GRADE.labels[ks4.mathsGrade].toLowerCase()}` : undefined,
-      ].filter(Boolean);
-      return `${KEY_STAGE.labels[keyStage]} ${academicYear}${results.length ? `: ${results.join('; ')}` : ''}`;
+      const parts: string[] = [];
+      if (ks2) {
+        const tests: [string, number | undefined][] = [
+          ['reading', ks2.readingScaledScore],
+          ['maths', ks2.mathsScaledScore],
+          ['grammar, punctuation and spelling', ks2.gpsScaledScore],
+        ];
+        const met = tests.filter(([, score]) => score !== undefined && score >= 100).map(([name]) => name);
+        const notMet = tests.filter(([, score]) => score !== undefined && score < 100).map(([name]) => name);
+        if (met.length) parts.push(`expected standard met in ${met.join(', ')}`);
+        if (notMet.length) parts.push(`not yet met in ${notMet.join(', ')}`);
+        if (ks2.writing) parts.push(`writing: ${KS2_WRITING_TA.labels[ks2.writing].toLowerCase()}`);
+      }
+      if (ks4) {
+        const subjects: [string, string | undefined][] = [
+          ['English', ks4.englishGrade],
+          ['maths', ks4.mathsGrade],
+        ];
+        const graded = subjects.filter(([, grade]) => grade !== undefined && grade !== 'X');
+        const passed = graded.filter(([, grade]) => /^[4-9]$/.test(grade ?? '')).map(([name]) => name);
+        const notPassed = graded.filter(([, grade]) => !/^[4-9]$/.test(grade ?? '')).map(([name]) => name);
+        if (ks4.attainment8 !== undefined) parts.push('Attainment 8 recorded');
+        if (passed.length) parts.push(`standard pass in ${passed.join(' and ')}`);
+        if (notPassed.length) parts.push(`no standard pass in ${notPassed.join(' and ')}`);
+        const absent = subjects.filter(([, grade]) => grade === 'X').map(([name]) => name);
+        if (absent.length) parts.push(`absent or no result in ${absent.join(' and ')}`);
+      }
+      return `${KEY_STAGE.labels[keyStage]} ${academicYear}${parts.length ? `: ${parts.join('; ')}` : ''}`;
     }
     case 'social-care.contact.received': {
       const { contactSource, outcome } = event.data;

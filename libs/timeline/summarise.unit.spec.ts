@@ -90,9 +90,7 @@ describe('summarise', () => {
           },
         }),
       ),
-    ).toBe(
-      'Health visitor: 2-2½ year review — no concerns identified; ASQ-3 communication 45, gross motor 50, fine motor 40, problem solving 45, personal-social 50',
-    );
+    ).toBe('Health visitor: 2-2½ year review — no concerns identified; ASQ-3 completed');
     expect(
       summarise(
         buildEmergencyCareAttended({
@@ -319,7 +317,28 @@ describe('summarise', () => {
             ks4: { attainment8: 52.5, englishGrade: '6', mathsGrade: '4' },
           },
         }),
-      'Key stage 4 (GCSE) 2024/25: Attainment 8 52.5; English grade 6; maths grade 4 (standard pass)',
+      'Key stage 4 (GCSE) 2024/25: Attainment 8 recorded; standard pass in English and maths',
+    ],
+    [
+      'education.key-stage.assessed',
+      () =>
+        buildEvent('education.key-stage.assessed', {
+          data: {
+            keyStage: 'KS2',
+            academicYear: '2023/24',
+            ks2: { readingScaledScore: 100, mathsScaledScore: 96, gpsScaledScore: 108, writing: 'WTS' },
+            ks4: undefined,
+          },
+        }),
+      'Key stage 2 (end of primary) 2023/24: expected standard met in reading, grammar, punctuation and spelling; not yet met in maths; writing: working towards the expected standard',
+    ],
+    [
+      'education.key-stage.assessed',
+      () =>
+        buildEvent('education.key-stage.assessed', {
+          data: { keyStage: 'KS4', ks2: undefined, ks4: { englishGrade: 'U', mathsGrade: 'X' } },
+        }),
+      'Key stage 4 (GCSE) 2024/25: no standard pass in English; absent or no result in maths',
     ],
     [
       'social-care.contact.received',
