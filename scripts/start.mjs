@@ -19,6 +19,8 @@ process.env.THROUGHLINE_MODE ??= 'development';
 // The demo access policy (roles, purposes, the synthetic partnership's data-sharing agreements),
 // loaded as version 1 when the database holds none; replace it with PUT /v1/governance/policy.
 process.env.ACCESS_POLICY_FILE ??= path.join(ROOT, 'infra', 'access-policy.demo.json');
+// The demo outcome frameworks (decision 015), loaded as version 1 likewise; PUT /v1/outcomes/frameworks.
+process.env.OUTCOME_FRAMEWORKS_FILE ??= path.join(ROOT, 'infra', 'outcome-frameworks.json');
 const require = createRequire(import.meta.url);
 
 /** Deadlines, in milliseconds. */

@@ -27,6 +27,7 @@ import {
   type ProjectionStatus,
 } from '@throughline/timeline';
 import { migrateRecording } from '@throughline/recording';
+import { FrameworkStore, migrateOutcomes, OutcomeReads, ReviewsDueQueries } from '@throughline/outcomes';
 import { GovernanceReports } from './governance-reports';
 import { PageOidcClient, pageClientSettings } from './page-oidc-client';
 import { PageSessions } from './page-session';
@@ -101,6 +102,7 @@ export async function createProjectionApp(
   let linker: IdentityLinker | undefined;
   let relay: AccessNotificationRelay | undefined;
   let access: GovernedAccess | undefined;
+  let frameworks: FrameworkStore | undefined;
   // Position, lag and batch durations of both subscriptions, at /metrics.
   const observer = subscriptionMetrics(metrics, {
     headPosition: () => store.headPosition(),
@@ -125,6 +127,7 @@ export async function createProjectionApp(
         await projector?.stop();
       } finally {
         access?.close();
+        frameworks?.close();
         await subscriptionPool?.end();
         await pool?.end();
         if (ownsStore) await store.close();
@@ -142,6 +145,7 @@ export async function createProjectionApp(
       await migrateAccess(owner, grants);
       // Read by the governance reports (dead letters, gateway rejections): the recorder's tables.
       await migrateRecording(owner, grants);
+      await migrateOutcomes(owner, grants);
     });
     pool = createPool(config.DATABASE_URL);
     // The page signs people in (authorization code + PKCE) and keeps their tokens here: its
@@ -182,6 +186,15 @@ export async function createProjectionApp(
         }),
     });
     const review = new IdentityReview(pool, store, queries);
+    // Outcome frameworks are versioned data, applied when reading (decision 015).
+    frameworks = await FrameworkStore.open(pool, {
+      seedFile: config.OUTCOME_FRAMEWORKS_FILE || undefined,
+      refreshMs: config.OUTCOME_FRAMEWORKS_REFRESH_MS,
+    });
+    const outcomes = new OutcomeReads(queries, frameworks, new ReviewsDueQueries(pool), {
+      reviewDueDays: config.REVIEW_DUE_DAYS,
+      disagreementThreshold: config.DISAGREEMENT_THRESHOLD,
+    });
     const [timeline, identity] = [projector, linker];
     const readiness = projectionReadiness(
       queries,
@@ -200,6 +213,8 @@ export async function createProjectionApp(
         pageClient,
         pageSessions,
         log: access.log,
+        outcomes,
+        frameworks,
       },
       release,
       readiness,

@@ -129,6 +129,12 @@ describe("the projection's OpenAPI document (/docs)", () => {
         'GET /v1/governance/break-glass',
         'GET /v1/governance/flows',
         'GET /v1/governance/access',
+        'GET /v1/children/{childKey}/outcomes',
+        'GET /v1/children/{childKey}/decisions',
+        'GET /v1/reviews/due',
+        'GET /v1/outcomes/frameworks',
+        'PUT /v1/outcomes/frameworks',
+        'GET /v1/outcomes/frameworks/versions',
       ]),
     );
   });

@@ -1,6 +1,7 @@
 import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import { AccessLog, AccessPolicyStore, BreakGlassGrants } from '@throughline/access';
 import { IdentityLinker, IdentityReview } from '@throughline/identity';
+import { FrameworkStore, OutcomeReads } from '@throughline/outcomes';
 import { ReadinessChecks } from '@throughline/platform';
 import { TimelineProjector, TimelineQueries } from '@throughline/timeline';
 import { AuthController } from './auth.controller';
@@ -11,6 +12,7 @@ import { GovernanceReports } from './governance-reports';
 import { IdentityController } from './identity.controller';
 import { PageOidcClient } from './page-oidc-client';
 import { PageSessions } from './page-session';
+import { OutcomesController } from './outcomes.controller';
 import { ProjectionController } from './projection.controller';
 import { TimelinePageController } from './timeline-page.controller';
 import { TimelineController } from './timeline.controller';
@@ -33,12 +35,27 @@ export function projectionHttpModule(
     readonly pageClient: PageOidcClient;
     readonly pageSessions: PageSessions;
     readonly log: AccessLog;
+    /** Outcomes, decisions and reviews due (decision 015), and the frameworks' versioned store. */
+    readonly outcomes: OutcomeReads;
+    readonly frameworks: FrameworkStore;
   },
   onShutdown: () => Promise<void>,
   readiness = new ReadinessChecks([]),
 ): Type<unknown> {
-  const { projector, queries, review, linker, breakGlass, policy, reports, pageClient, pageSessions, log } =
-    parts;
+  const {
+    projector,
+    queries,
+    review,
+    linker,
+    breakGlass,
+    policy,
+    reports,
+    pageClient,
+    pageSessions,
+    log,
+    outcomes,
+    frameworks,
+  } = parts;
   @Module({
     controllers: [
       TimelineController,
@@ -49,6 +66,7 @@ export function projectionHttpModule(
       TimelinePageController,
       GovernancePageController,
       AuthController,
+      OutcomesController,
     ],
     providers: [
       { provide: TimelineProjector, useValue: projector },
@@ -62,6 +80,8 @@ export function projectionHttpModule(
       { provide: AccessLog, useValue: log },
       { provide: GovernanceReports, useValue: reports },
       { provide: ReadinessChecks, useValue: readiness },
+      { provide: OutcomeReads, useValue: outcomes },
+      { provide: FrameworkStore, useValue: frameworks },
     ],
   })
   class ProjectionHttpModule implements OnApplicationShutdown {

@@ -26,7 +26,11 @@ const scale = z
     label,
     min: z.number(),
     max: z.number(),
-    step: z.number().positive().default(1),
+    // A refine, not .positive(): an exclusive minimum does not survive the OpenAPI 3.0 document.
+    step: z
+      .number()
+      .refine((step) => step > 0, { message: 'step must be above 0', params: { rule: 'positive-step' } })
+      .default(1),
     /** Which end is the better one: normalised values are 1 at that end, 0 at the other. */
     better: z.enum(['higher', 'lower']),
     /** Words for points on the scale, e.g. { "0": "the child must be removed", "10": "safe enough to close" }. */

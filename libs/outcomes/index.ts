@@ -40,3 +40,9 @@ export {
   type ReviewsDue,
   type ReviewsDueQuery,
 } from './responses';
+export {
+  OutcomeReads,
+  type GovernedDecisions,
+  type GovernedOutcomes,
+  type OutcomeSettings,
+} from './outcome-reads';

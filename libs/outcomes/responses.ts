@@ -25,16 +25,22 @@ const when = {
   term,
 };
 
-export const OUTCOMES_QUERY = z.strictObject({
-  framework: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'a framework id (lower-case slug)' })
-    .optional()
-    .meta({ description: 'default: the first framework of the document in force', example: 'ecm' }),
-  from: z.iso.date({ message: 'a date YYYY-MM-DD' }).optional(),
-  to: z.iso.date({ message: 'a date YYYY-MM-DD' }).optional(),
-  period: z.enum(['term', 'year']).default('term'),
-});
+export const OUTCOMES_QUERY = z
+  .strictObject({
+    framework: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'a framework id (lower-case slug)' })
+      .optional()
+      .meta({ description: 'default: the first framework of the document in force', example: 'ecm' }),
+    from: z.iso.date({ message: 'a date YYYY-MM-DD' }).optional(),
+    to: z.iso.date({ message: 'a date YYYY-MM-DD' }).optional(),
+    period: z.enum(['term', 'year']).default('term'),
+  })
+  .refine((query) => !query.from || !query.to || query.from <= query.to, {
+    path: ['to'],
+    message: 'to may not precede from',
+    params: { rule: 'not-before-from' },
+  });
 
 const scaleView = z.object({
   id: z.string(),
