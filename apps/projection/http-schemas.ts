@@ -37,13 +37,31 @@ const outcomeDomain = z.object({
 
 const indicator = z.object({
   name: z.string().meta({ example: 'attendance' }),
+  label: z.string().optional().meta({ example: 'Attendance' }),
   value: z.number().meta({ example: 91.2 }),
-  unit: z.string().optional().meta({ example: '%', description: 'for a measure; absent for a rating' }),
+  unit: z
+    .string()
+    .optional()
+    .meta({ example: '%', description: 'for a measure; absent for a value on a scale' }),
   scale: z
     .object({ name: z.string(), min: z.number(), max: z.number() })
     .optional()
-    .meta({ example: { name: 'ten-point', min: 1, max: 10 } }),
+    .meta({ example: { name: 'ks2-scaled-score', min: 80, max: 120 } }),
+  thresholds: z
+    .array(z.object({ value: z.number(), label: z.string() }))
+    .optional()
+    .meta({ example: [{ value: 100, label: 'expected standard' }] }),
+  period: z
+    .object({ academicYear: z.string(), term: z.enum(['autumn', 'spring', 'summer']).optional() })
+    .optional()
+    .meta({ example: { academicYear: '2024/25', term: 'autumn' } }),
+  higherIsBetter: z.boolean().optional(),
 });
+
+const recordedBy = z
+  .object({ role: z.string(), agency: z.string().optional(), team: z.string().optional() })
+  .meta({ example: { role: 'team manager', agency: 'social-care', team: 'Assessment team 2' } });
+const domainRef = z.object({ framework: z.string(), domain: z.string() });
 
 const lineage = z.object({
   eventId: uuid,
@@ -72,12 +90,82 @@ const timelineEntry = z.object({
   summary: z.string().meta({ example: 'Referral received from Schools — primary need: Abuse or neglect' }),
   outcomeDomain,
   kind: z.enum(['fact', 'observation']),
-  indicator: indicator.optional(),
-  narrative: z.string().optional(),
+  indicators: z
+    .array(indicator)
+    .optional()
+    .meta({ description: 'evidence beside the account, never the outcome' }),
+  narrative: z
+    .string()
+    .optional()
+    .meta({ description: "the account; for the voice of the child, the child's words alone" }),
   perspective: z.enum(['child', 'family', 'professional']).optional(),
   observerRole: z.string().optional().meta({ example: 'class teacher' }),
+  observerAgency: z.string().optional().meta({ example: 'education' }),
+  recordedBy: recordedBy.optional(),
   confidence: z.enum(['low', 'medium', 'high']).optional(),
+  observedOn: z.string().optional().meta({ format: 'date' }),
   reviewDate: z.string().optional().meta({ format: 'date' }),
+  correlationId: uuid.optional(),
+  causationId: uuid.optional(),
+  declaredOutcomeDomains: z.array(domainRef).optional(),
+  decision: z
+    .object({
+      decidedOn: z.string().meta({ format: 'date' }),
+      decision: z.string(),
+      options: z.array(z.object({ option: z.string(), whyNot: z.string().optional() })),
+      uncertainty: z.string(),
+      forum: z.string().optional(),
+      team: z.string().optional(),
+      expectedOutcomes: z.array(domainRef.extend({ lookFor: z.string() })),
+      reviewDate: z.string().meta({ format: 'date' }),
+    })
+    .optional(),
+  voice: z
+    .object({
+      verbatim: z.boolean(),
+      capturedHow: z.string(),
+      context: z.string().optional(),
+      interpretation: z.string().optional(),
+      childAgreedToShare: z.boolean().optional(),
+    })
+    .optional(),
+  review: z
+    .object({
+      decisionId: uuid,
+      reviewedOn: z.string().meta({ format: 'date' }),
+      whatHappened: z.string(),
+      againstExpected: z.array(
+        domainRef.extend({
+          finding: z.string(),
+          judgement: z.enum([
+            'as-expected',
+            'better-than-expected',
+            'worse-than-expected',
+            'too-early-to-say',
+          ]),
+        }),
+      ),
+      outcome: z.enum(['continued', 'revised', 'ended']),
+      revisedDecision: z.string().optional(),
+      nextReviewDate: z.string().optional().meta({ format: 'date' }),
+      forum: z.string().optional(),
+    })
+    .optional(),
+  viewsDiffer: z
+    .object({
+      about: z.array(uuid),
+      framework: z.string().optional(),
+      domain: z.string().optional(),
+      views: z.array(
+        z.object({
+          perspective: z.enum(['child', 'family', 'professional']),
+          role: z.string(),
+          agency: z.string().optional(),
+          view: z.string(),
+        }),
+      ),
+    })
+    .optional(),
   specialCategories: z
     .array(z.string())
     .optional()
