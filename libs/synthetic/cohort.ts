@@ -32,10 +32,13 @@ import {
   type SocialCareRecord,
 } from './history';
 import { FAMILY_NAMES, GIVEN_NAMES, NEIGHBOURING_AUTHORITY, SCHOOLS, TWIN_NAMES } from './names';
+import { annotate } from './annotations';
 import { generateOutcomeObservations } from './outcomes';
 import { hash32, Random } from './random';
+import { currentDecisions, reviewDecision } from './reviews';
 import { generateSocialCareHistory, socialCareRecordOf } from './social-care';
 import { planSocialCare } from './social-care-plan';
+import { planTrajectories, type Course } from './trajectories';
 
 export interface CohortOptions {
   /** Same seed (and options) → identical cohort, byte for byte. */
@@ -84,7 +87,18 @@ export interface SyntheticChild {
     readonly socialCare?: SocialCareRecord;
   };
   readonly linkage: ChildLinkage;
+  /** The course of each outcome domain practitioners rate for this child (the plan the observations follow). */
+  readonly trajectories: readonly ChildTrajectory[];
   readonly eventCount: number;
+}
+
+export interface ChildTrajectory {
+  readonly framework: string;
+  readonly domain: string;
+  readonly course: Course;
+  /** The course runs from `from` to `to`, and holds after. */
+  readonly from: string;
+  readonly to: string;
 }
 
 export interface SyntheticCohort {
@@ -93,6 +107,8 @@ export interface SyntheticCohort {
   readonly events: readonly AgencyEvent[];
   /** The identity cases planted for tests and the demo to find (absent when the cohort is too small). */
   readonly planted: PlantedCases;
+  /** The `now` the cohort was generated for (ISO instant): nothing is dated after it. */
+  readonly now: string;
 }
 
 export type PlantedRole = 'probabilistic-match' | 'twin' | 'cousin' | 'upn-conflict';
@@ -566,19 +582,31 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
     );
     if (socialCare)
       generateSocialCareHistory(profile, socialCare, new Random(seed, number, 'social-care'), sinks[2]);
+    const tracks = planTrajectories(profile, education, new Random(seed, number, 'trajectories'));
+    const childRecords = { health, education, ...(socialCare ? { socialCare } : {}) };
     generateOutcomeObservations(
       profile,
-      { health, education, socialCare },
+      childRecords,
+      tracks,
       new Random(seed, number, 'outcomes'),
       sinks[3],
     );
+    // Who recorded each fact; then each decision's reviews, and the decisions of a plan open now.
+    const facts = sinks.slice(0, 3).flatMap((s) => s.events.map((event) => annotate(event, seed)));
+    const context = { seed, profile, records: childRecords, ...(senService ? { senService } : {}), tracks };
+    const reviews = facts.flatMap((event) =>
+      event.type === 'practice.decision.recorded' ? reviewDecision(context, event, horizon) : [],
+    );
 
-    const childEvents = sinks
-      .flatMap((s) => s.events)
-      .filter(
-        (event) =>
-          Date.parse(event.occurredAt) <= now.getTime() && event.occurredAt.slice(0, 10) >= dateOfBirth,
-      );
+    const childEvents = [
+      ...facts,
+      ...sinks[3].events,
+      ...reviews,
+      ...currentDecisions(context, horizon),
+    ].filter(
+      (event) =>
+        Date.parse(event.occurredAt) <= now.getTime() && event.occurredAt.slice(0, 10) >= dateOfBirth,
+    );
     events.push(...childEvents);
     const records: AgencyRecord[] = [
       health,
@@ -604,6 +632,13 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
         ...(socialCare ? { socialCare } : {}),
       },
       linkage: linkageOf(records),
+      trajectories: tracks.map(({ framework, domain, course, from, to }) => ({
+        framework,
+        domain,
+        course,
+        from,
+        to,
+      })),
       eventCount: childEvents.length,
     });
   }
@@ -616,7 +651,7 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
   events.sort((a, b) =>
     a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : a.eventId < b.eventId ? -1 : 1,
   );
-  return { children, events, planted: plants.describe(children) };
+  return { children, events, planted: plants.describe(children), now: now.toISOString() };
 }
 
 /** Agencies that hold a record of the child. */

@@ -129,9 +129,10 @@ describe('generateCohort', () => {
     expect([...perspectives].sort()).toEqual(['child', 'family', 'professional']);
     const byRound = new Map<string, Map<string, number>>();
     for (const event of safety) {
+      if (!event.data.rating) continue;
       const key = `${event.subject.recordId}/${event.data.observedOn}`;
       const round = byRound.get(key) ?? new Map<string, number>();
-      round.set(event.data.perspective, event.data.rating!.value);
+      round.set(event.data.perspective, event.data.rating.value);
       byRound.set(key, round);
     }
     const disagreements = [...byRound.values()].filter(

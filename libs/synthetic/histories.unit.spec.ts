@@ -394,8 +394,10 @@ describe('generated histories hold together', () => {
       expect(voice.data.capturedOn >= addDays(voice.subject.dateOfBirth!, 2 * 365)).toBe(true);
       expect(voice.data.verbatim).toBe(voice.data.capturedHow === 'own-words');
     }
-    // Decisions come from social care and the SEN service, voices from social care and schools.
-    expect(new Set(decisions.map((d) => d.source.agency))).toEqual(new Set(['social-care', 'education']));
+    // Decisions come from social care, the SEN service, schools and health; voices from social care and schools.
+    expect(new Set(decisions.map((d) => d.source.agency))).toEqual(
+      new Set(['social-care', 'education', 'health']),
+    );
     expect(new Set(voices.map((d) => d.source.agency)).has('social-care')).toBe(true);
   });
 

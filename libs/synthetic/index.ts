@@ -2,6 +2,7 @@ export {
   generateCohort,
   linkageOf,
   agenciesOf,
+  type ChildTrajectory,
   type CohortOptions,
   type ChildLinkage,
   type PlantedCases,
@@ -20,5 +21,17 @@ export type {
   SocialCareRecord,
 } from './history';
 export { toAgencyBatches, MAX_BATCH_SIZE, type AgencyBatch } from './batches';
-export { DEMO_COHORT_OPTIONS, exampleLinkedChild, summariseCohort, type CohortSummary } from './demo';
+export {
+  ALL_PARTS,
+  DEMO_COHORT_OPTIONS,
+  decisionStatuses,
+  eventsOf,
+  exampleLinkedChild,
+  partsShown,
+  storyOf,
+  summariseCohort,
+  type ChildStory,
+  type CohortSummary,
+  type DecisionStatus,
+} from './demo';
 export { Random } from './random';

@@ -1,6 +1,8 @@
-import { addDays, ageInYears, academicYearStart, onWeekday } from './calendar';
+import type { AgencyEvent, Subject } from '@throughline/contracts';
+import { addDays, ageInYears, onWeekday } from './calendar';
 import {
   caseHolderOn,
+  caseOpenOn,
   type EventSink,
   subjectOn,
   type ChildProfile,
@@ -10,192 +12,523 @@ import {
 } from './history';
 import { HEALTH_ORGANISATION, SYSTEMS } from './names';
 import type { Random } from './random';
+import { levelOn, progressOn, type Track } from './trajectories';
 
 /**
- * Outcome observations: the same child seen by the child, the family and professionals,
- * each with a narrative, often a rating and always a confidence. Views drift apart on
- * purpose: a family may rate safety well above the social worker.
+ * Outcome observations: the same child seen by the child, the family and professionals of
+ * more than one agency, each with a narrative, often a rating and always a confidence, over
+ * years, following the child's planned trajectories (trajectories.ts). Views drift apart on
+ * purpose: a family rates safety well above the social worker at first, the child's view
+ * changes before the adults', a school sees a domain better or worse than the social worker.
+ * Where views differ, practitioners sometimes say so (`practice.views.differ`), also where
+ * nothing was rated.
  */
 
 type Confidence = 'low' | 'medium' | 'high';
-const SAFETY_SCALE = { scale: 'sos-safety', min: 0, max: 10 } as const;
-const JOURNEY_SCALE = { scale: 'journey-of-change', min: 1, max: 10 } as const;
+type Perspective = 'child' | 'family' | 'professional';
+type PractitionerAgency = 'health' | 'education' | 'social-care';
 
-const clamp = (value: number, min: number, max: number) => Math.max(min, Math.min(max, value));
-
-function professionalSafetyNarrative(name: string, rating: number): string {
-  if (rating <= 3)
-    return `Worries remain high: the agreed safety plan is not being followed and ${name} has missed school again. What needs to happen: the safety network meets weekly and the parent engages with the drug and alcohol service.`;
-  if (rating <= 6)
-    return `Some things are working well: ${name} is attending school more often and the parent has kept most appointments. Worries: evenings are still unsupervised. Next: extend the safety network to the grandparent.`;
-  return `The safety plan has held for three months; ${name} says home is calmer and school reports a settled child. Considering stepping down to child in need support.`;
+export interface ChildRecords {
+  readonly health: HealthRecord;
+  readonly education: readonly EducationRecord[];
+  readonly socialCare?: SocialCareRecord;
 }
 
-function familySafetyNarrative(name: string, rating: number, gap: number): string {
-  if (gap >= 3)
-    return `We don't agree that ${name} is unsafe. Things were bad last year but we have sorted it out and the social worker is looking at the past, not now.`;
-  if (rating <= 4)
-    return `It has been a hard few months. We know ${name} has seen things they shouldn't have and we want help with the evenings.`;
-  return `Home is much better. ${name} is sleeping properly and we eat together most nights; we'd like less involvement now.`;
+/** The source and subject of an event recorded by an agency on a date, or undefined when it holds no record then. */
+export function recordedAt(
+  agency: PractitionerAgency,
+  records: ChildRecords,
+  isoDate: string,
+): { source: AgencyEvent['source']; subject: Subject } | undefined {
+  switch (agency) {
+    case 'health':
+      return {
+        source: { agency: 'health', system: SYSTEMS.health, organisation: HEALTH_ORGANISATION },
+        subject: subjectOn(records.health, isoDate),
+      };
+    case 'education': {
+      const school = records.education.find(
+        (record) => record.entryDate <= isoDate && (!record.leaving || isoDate < record.leaving.date),
+      );
+      return (
+        school && {
+          source: { agency: 'education', system: SYSTEMS.education, organisation: school.schoolUrn },
+          subject: subjectOn(school, isoDate),
+        }
+      );
+    }
+    case 'social-care': {
+      const record = records.socialCare;
+      return (
+        record && {
+          source: {
+            agency: 'social-care',
+            system: SYSTEMS.socialCare,
+            organisation: caseHolderOn(record, isoDate).laCode,
+          },
+          subject: subjectOn(record, isoDate),
+        }
+      );
+    }
+  }
 }
 
-function childSafetyNarrative(name: string, rating: number): string {
-  if (rating <= 3)
-    return `${name} drew the house of worries full: shouting at night, nobody to walk to school with. Said "I don't like going home on Fridays".`;
-  if (rating <= 6)
-    return `${name} said some days are good and some are bad. Likes that Nan picks them up on Wednesdays. Still worries about mum.`;
-  return `${name} said home is "mostly happy now" and wants to do football club. House of good things was the fullest it has been.`;
+interface Observer {
+  readonly perspective: Perspective;
+  readonly role: string;
+  /** The observer's agency, for professionals. */
+  readonly agency?: PractitionerAgency;
+  /** The practitioner who records it (the observer, or who captured the family's or child's view). */
+  readonly recorder: { readonly role: string; readonly agency: PractitionerAgency; readonly team?: string };
+  /** How often this observer gives a rating beside the account. */
+  readonly rates: number;
 }
 
+const band = (level: number) => (level < 0.4 ? 'low' : level < 0.7 ? 'mid' : 'high');
+
+type Band = ReturnType<typeof band>;
+
+const NARRATIVES: Readonly<
+  Record<Track['domain'], Readonly<Record<string, Readonly<Record<Band, (name: string) => string>>>>>
+> = {
+  safety: {
+    'social worker': {
+      low: (n) =>
+        `Worries remain high: the agreed safety plan is not being followed and ${n} has missed school again. What needs to happen: the safety network meets weekly and the parent engages with the drug and alcohol service.`,
+      mid: (n) =>
+        `Some things are working well: ${n} is attending school more often and the parent has kept most appointments. Worries: evenings are still unsupervised. Next: extend the safety network to the grandparent.`,
+      high: (n) =>
+        `The safety plan has held for three months; ${n} says home is calmer and school reports a settled child. Considering stepping down.`,
+    },
+    family: {
+      low: (n) =>
+        `It has been a hard few months. We know ${n} has seen things they shouldn't have and we want help with the evenings.`,
+      mid: (n) =>
+        `We don't agree that ${n} is unsafe. Things were bad last year but we have sorted it out and the social worker is looking at the past, not now.`,
+      high: (n) =>
+        `Home is much better. ${n} is sleeping properly and we eat together most nights; we'd like less involvement now.`,
+    },
+    child: {
+      low: (n) =>
+        `${n} drew the house of worries full: shouting at night, nobody to walk to school with. Said "I don't like going home on Fridays".`,
+      mid: (n) =>
+        `${n} said some days are good and some are bad. Likes that Nan picks them up on Wednesdays. Still worries about mum.`,
+      high: (n) =>
+        `${n} said home is "mostly happy now" and wants to do football club. The house of good things was the fullest it has been.`,
+    },
+    other: {
+      low: (n) =>
+        `${n} has come in hungry and tired three times this half term and was reluctant to go home on Friday. Logged and shared with the social worker.`,
+      mid: (n) => `${n} is mostly settled; the odd Monday is difficult. Mum has started collecting on time.`,
+      high: (n) =>
+        `No worries from us this term: ${n} is settled, clean and fed, and talks happily about home.`,
+    },
+  },
+  'stay-safe': {
+    'social worker': {
+      low: (n) =>
+        `${n} has been missing twice this month and is spending time with older young people; exploitation screening done.`,
+      mid: (n) => `${n} is keeping to the agreed curfew most nights; the family know the warning signs now.`,
+      high: (n) =>
+        `No missing episodes since the spring; ${n} has joined the youth club and has a trusted adult there.`,
+    },
+    'designated safeguarding lead': {
+      low: (n) =>
+        `Two disclosures this term about arguments at home; ${n} asked to stay late at school. Referred to the front door.`,
+      mid: (n) =>
+        `${n} checks in with the learning mentor every morning; fewer worries logged than last term.`,
+      high: (n) => `Nothing logged for ${n} this term; they know who to go to in school if anything changes.`,
+    },
+    family: {
+      low: () => `We are at our wits' end: we don't know where they are half the evenings.`,
+      mid: (n) => `${n} is coming home on time more, but we still worry about who they are with.`,
+      high: (n) => `${n} is safe; we've no worries now and want to be left alone.`,
+    },
+    child: {
+      low: () => `I don't feel safe walking home. Some older boys wait by the shop.`,
+      mid: () => `It's OK mostly. I tell my mentor if something happens.`,
+      high: () => `I feel safe at home and at school now.`,
+    },
+  },
+  'enjoy-and-achieve': {
+    teacher: {
+      low: (n) =>
+        `${n} finds the classroom hard after weekends; reading age is two years behind. Responds well to one-to-one time with the teaching assistant.`,
+      mid: (n) =>
+        `${n} is making steady progress with support; writing is still the hardest part of the day.`,
+      high: (n) =>
+        `${n} has made real progress this year, especially in writing, and has a settled friendship group.`,
+    },
+    family: {
+      low: (n) =>
+        `${n} says school is boring and the teachers pick on them; getting them there in the morning is a battle.`,
+      mid: (n) => `${n} likes their new teacher; homework is still a fight most nights.`,
+      high: (n) => `${n} is proud of their reading and wants to go to school, even on Mondays.`,
+    },
+    child: {
+      low: () => `Lessons go too fast and I get told off for asking. I hate the dinner hall.`,
+      mid: () => `Maths is OK now. I still don't like writing.`,
+      high: () => `I got a certificate for reading. My best thing is science club.`,
+    },
+  },
+  'be-healthy': {
+    'health visitor': {
+      low: (n) =>
+        `${n} has dropped across two weight centiles; language is well behind. Feeding plan and SALT referral agreed.`,
+      mid: (n) =>
+        `${n} is growing along their centile; language is emerging more slowly than expected. Parent keen to take up the funded nursery place.`,
+      high: (n) => `${n} is thriving: growth on track, talking in short sentences, parent confident.`,
+    },
+    'school nurse': {
+      low: (n) =>
+        `${n} is tired at school and says they are not sleeping; dental decay untreated. Appointments missed twice.`,
+      mid: (n) => `${n}'s sleep has improved with the routine agreed; still not registered with a dentist.`,
+      high: (n) => `${n} is well: sleeping, eating and all health appointments kept.`,
+    },
+    family: {
+      low: () => `They won't eat anything but cereal and they're up half the night.`,
+      mid: () => `Sleep is better since we started the bedtime chart.`,
+      high: () => `No worries about their health now; they're eating well.`,
+    },
+    child: {
+      low: () => `I'm tired all the time.`,
+      mid: () => `I sleep better now.`,
+      high: () => `I feel good.`,
+    },
+  },
+};
+
+function narrativeOf(track: Track, observer: Observer, level: number, name: string): string {
+  const byRole = NARRATIVES[track.domain];
+  const key =
+    observer.perspective !== 'professional'
+      ? observer.perspective
+      : byRole[observer.role]
+        ? observer.role
+        : track.domain === 'enjoy-and-achieve'
+          ? 'teacher'
+          : track.domain === 'safety'
+            ? 'other'
+            : Object.keys(byRole)[0];
+  return byRole[key][band(level)](name);
+}
+
+interface Seen {
+  readonly eventId: string;
+  readonly observer: Observer;
+  readonly value?: number;
+  readonly level: number;
+  readonly narrative: string;
+}
+
+const SOCIAL_WORKER = {
+  role: 'social worker',
+  agency: 'social-care',
+  team: 'Children in need team 1',
+} as const;
+
+/**
+ * The rounds of observation of each tracked domain: who looks, how often, through which agency.
+ */
 export function generateOutcomeObservations(
   profile: ChildProfile,
-  records: {
-    readonly health: HealthRecord;
-    readonly education: readonly EducationRecord[];
-    readonly socialCare?: SocialCareRecord;
-  },
+  records: ChildRecords,
+  tracks: readonly Track[],
   rng: Random,
   sink: EventSink,
 ): void {
   const name = profile.givenName;
-  for (const episode of profile.socialCare ?? []) {
-    const assessment = episode.assessment;
-    if (!records.socialCare || !assessment) continue;
-    const record = records.socialCare;
-    const sourceOn = (date: string) => ({
-      agency: 'social-care' as const,
-      system: SYSTEMS.socialCare,
-      organisation: caseHolderOn(record, date).laCode,
+  const clamp = (value: number, min: number, max: number) => Math.max(min, Math.min(max, value));
+
+  const observe = (
+    track: Track,
+    on: string,
+    observer: Observer,
+    level: number,
+    confidence: Confidence,
+  ): Seen | undefined => {
+    const at = recordedAt(observer.recorder.agency, records, on);
+    if (!at) return undefined;
+    const noisy = clamp(level + 0.05 * rng.normal(), 0, 1);
+    const { min, max } = track.scale;
+    const rated = rng.chance(observer.rates);
+    const value = Math.round(min + noisy * (max - min));
+    const narrative = narrativeOf(track, observer, noisy, name);
+    const eventId = sink.emitOn('outcome.observation.recorded', on, rng, {
+      ...at,
+      recordedBy: { ...observer.recorder },
+      data: {
+        framework: track.framework,
+        domain: track.domain,
+        perspective: observer.perspective,
+        observerRole: observer.role,
+        ...(observer.agency ? { observerAgency: observer.agency } : {}),
+        observedOn: on,
+        narrative,
+        ...(rated ? { rating: { ...track.scale, value } } : {}),
+        confidence,
+      },
     });
-    // Scaling starts once the plan (or, without one, the assessment) is in place.
-    const plan = episode.childProtectionPlan;
-    let observedOn = addDays(plan?.startDate ?? assessment.authorisationDate, rng.int(7, 20));
-    let professional = plan ? rng.int(1, 3) : rng.int(4, 6);
-    const rounds = profile.needs === 'complex' ? rng.int(3, 5) : rng.int(1, 3);
-    const familyMember = rng.pick(['mother', 'father', 'grandmother', 'kinship carer']);
-    // Scaling stops when the case closes.
-    const until = episode.closure?.date ?? profile.horizon;
-    for (let round = 0; round < rounds && observedOn <= profile.horizon && observedOn <= until; round++) {
-      const subject = subjectOn(record, observedOn);
-      const source = sourceOn(observedOn);
-      const observe = (
-        perspective: 'child' | 'family' | 'professional',
-        observerRole: string,
-        narrative: string,
-        value: number,
-        confidence: Confidence,
-      ) =>
-        sink.emitOn('outcome.observation.recorded', observedOn, rng, {
-          source,
-          subject,
+    return { eventId, observer, level: noisy, narrative, ...(rated ? { value } : {}) };
+  };
+
+  /** The views of a round that differ by 0.3 of the scale or more, recorded as differing by `recorder`. */
+  const differ = (
+    track: Track,
+    on: string,
+    seen: readonly (Seen | undefined)[],
+    recorder: Observer['recorder'],
+  ) => {
+    const views = seen.filter((s): s is Seen => s !== undefined);
+    for (let i = 0; i < views.length; i++)
+      for (let j = i + 1; j < views.length; j++) {
+        const [a, b] = [views[i], views[j]];
+        if (Math.abs(a.level - b.level) < 0.3) continue;
+        // Said where nothing is rated more often: a rating gap shows itself on the page.
+        const unrated = a.value === undefined || b.value === undefined;
+        if (!rng.chance(unrated ? 0.6 : 0.25)) continue;
+        const recordedOn = addDays(on, rng.int(1, 6));
+        const at = recordedAt(recorder.agency, records, recordedOn);
+        if (!at) return;
+        sink.emitOn('practice.views.differ', recordedOn, rng, {
+          ...at,
+          recordedBy: { ...recorder },
           data: {
-            framework: 'signs-of-safety',
-            domain: 'safety',
-            perspective,
-            observerRole,
-            observedOn,
-            narrative,
-            rating: { ...SAFETY_SCALE, value },
-            confidence,
+            recordedOn,
+            about: [a.eventId, b.eventId],
+            framework: track.framework,
+            domain: track.domain,
+            views: [a, b].map((s) => ({
+              perspective: s.observer.perspective,
+              role: s.observer.role,
+              ...(s.observer.agency ? { agency: s.observer.agency } : {}),
+              view: s.narrative,
+            })),
+            narrative: rng.pick([
+              `Both views go to the next meeting in full; the family is offered an advocate and time with the chair beforehand.`,
+              `Discussed in supervision: we will ask ${name} directly, with the trusted adult at school, before the review.`,
+              `The difference is part of the plan: the safety network will agree what each of us needs to see to score it higher.`,
+            ]),
+            recordedBy: { ...recorder },
           },
         });
-      const gap = rng.weighted([
-        [-1, 1],
-        [0, 3],
-        [1, 3],
-        [2, 2],
-        [3, 2],
-        [4, 1],
-      ] as const);
-      const family = clamp(professional + gap, 0, 10);
-      observe(
-        'professional',
-        'social worker',
-        professionalSafetyNarrative(name, professional),
-        professional,
-        rng.pick(['medium', 'high'] as const),
-      );
-      observe(
-        'family',
-        familyMember,
-        familySafetyNarrative(name, family, gap),
-        family,
-        rng.pick(['medium', 'high'] as const),
-      );
-      if (ageInYears(profile.dateOfBirth, observedOn) >= 6 && rng.chance(0.8)) {
-        const child = clamp(professional + rng.int(-2, 2), 0, 10);
-        observe(
-          'child',
-          'child (three houses)',
-          childSafetyNarrative(name, child),
-          child,
-          rng.pick(['low', 'medium'] as const),
-        );
+        return;
       }
-      professional = clamp(
-        professional +
-          rng.weighted([
-            [-1, 1],
-            [0, 2],
-            [1, 3],
-            [2, 2],
-          ] as const),
-        0,
-        10,
-      );
-      observedOn = addDays(observedOn, rng.int(90, 150));
+  };
+
+  for (const track of tracks) {
+    const last = track.until < profile.horizon ? track.until : profile.horizon;
+    const childLevel = (on: string) => levelOn(track, addDays(on, track.childLeadDays));
+    const familyLevel = (on: string) =>
+      levelOn(track, on) + track.familyGap * (1 - 0.7 * progressOn(track, on));
+    const otherLevel = (on: string) => levelOn(track, on) + track.otherGap;
+    const age = (on: string) => ageInYears(profile.dateOfBirth, on);
+
+    switch (track.domain) {
+      case 'safety': {
+        // Scaling at core group or review meetings, every three to five months while the case is open.
+        const familyMember = rng.pick(['mother', 'father', 'grandmother', 'kinship carer']);
+        for (let on = track.from; on <= last; on = onWeekday(addDays(on, rng.int(90, 150)))) {
+          const seen: (Seen | undefined)[] = [];
+          seen.push(
+            observe(
+              track,
+              on,
+              {
+                perspective: 'professional',
+                role: 'social worker',
+                agency: 'social-care',
+                recorder: SOCIAL_WORKER,
+                rates: 0.9,
+              },
+              levelOn(track, on),
+              rng.pick(['medium', 'high'] as const),
+            ),
+          );
+          seen.push(
+            observe(
+              track,
+              on,
+              { perspective: 'family', role: familyMember, recorder: SOCIAL_WORKER, rates: 0.85 },
+              familyLevel(on),
+              rng.pick(['medium', 'high'] as const),
+            ),
+          );
+          if (age(on) >= 6 && rng.chance(0.8))
+            seen.push(
+              observe(
+                track,
+                on,
+                { perspective: 'child', role: 'child (three houses)', recorder: SOCIAL_WORKER, rates: 0.7 },
+                childLevel(on),
+                rng.pick(['low', 'medium'] as const),
+              ),
+            );
+          // Another agency's professional in the safety network scales it too.
+          if (rng.chance(0.7)) {
+            const atSchool = recordedAt('education', records, on) !== undefined;
+            const other: Observer = atSchool
+              ? {
+                  perspective: 'professional',
+                  role: 'designated safeguarding lead',
+                  agency: 'education',
+                  recorder: { role: 'designated safeguarding lead', agency: 'education' },
+                  rates: 0.5,
+                }
+              : {
+                  perspective: 'professional',
+                  role: age(on) < 5 ? 'health visitor' : 'school nurse',
+                  agency: 'health',
+                  recorder: {
+                    role: age(on) < 5 ? 'health visitor' : 'school nurse',
+                    agency: 'health',
+                    team: '0-19 team',
+                  },
+                  rates: 0.5,
+                };
+            seen.push(observe(track, on, other, otherLevel(on), 'medium'));
+          }
+          differ(track, on, seen, SOCIAL_WORKER);
+        }
+        break;
+      }
+      case 'enjoy-and-achieve': {
+        // The school's view each December and June; the family's and the child's at the summer review.
+        const firstYear = Number(track.from.slice(0, 4));
+        for (let year = firstYear; `${year}-01-01` <= last; year++) {
+          for (const month of ['06', '12'] as const) {
+            const on = onWeekday(`${year}-${month}-${String(rng.int(3, 20)).padStart(2, '0')}`);
+            if (on < track.from || on > last) continue;
+            const role = age(on) >= 11 ? 'head of year' : rng.chance(0.5) ? 'SENCO' : 'class teacher';
+            const senco = { role: 'SENCO', agency: 'education' as const };
+            const seen: (Seen | undefined)[] = [
+              observe(
+                track,
+                on,
+                {
+                  perspective: 'professional',
+                  role,
+                  agency: 'education',
+                  recorder: { role, agency: 'education' },
+                  rates: 0.75,
+                },
+                levelOn(track, on),
+                'medium',
+              ),
+            ];
+            if (month === '06') {
+              seen.push(
+                observe(
+                  track,
+                  on,
+                  { perspective: 'family', role: 'parent', recorder: senco, rates: 0.7 },
+                  familyLevel(on),
+                  'medium',
+                ),
+              );
+              if (age(on) >= 7)
+                seen.push(
+                  observe(
+                    track,
+                    on,
+                    { perspective: 'child', role: 'pupil (own review)', recorder: senco, rates: 0.6 },
+                    childLevel(on),
+                    rng.pick(['low', 'medium'] as const),
+                  ),
+                );
+            }
+            differ(track, on, seen, senco);
+          }
+        }
+        break;
+      }
+      case 'be-healthy': {
+        // The health visitor, then the school nurse, about each birthday; the family at the same contact.
+        for (let year = age(track.from) + 1; ; year++) {
+          const on = onWeekday(addDays(profile.dateOfBirth, Math.round(year * 365.25) + rng.int(0, 40)));
+          if (on > last) break;
+          if (on < track.from) continue;
+          const role = year < 5 ? 'health visitor' : 'school nurse';
+          const recorder = { role, agency: 'health' as const, team: '0-19 team' };
+          const seen = [
+            observe(
+              track,
+              on,
+              { perspective: 'professional', role, agency: 'health', recorder, rates: 0.6 },
+              levelOn(track, on),
+              'medium',
+            ),
+            observe(
+              track,
+              on,
+              { perspective: 'family', role: 'parent', recorder, rates: 0.7 },
+              familyLevel(on),
+              'medium',
+            ),
+          ];
+          differ(track, on, seen, recorder);
+        }
+        break;
+      }
+      case 'stay-safe': {
+        // The school's safeguarding lead each term; the social worker while the case is open; the family and child yearly.
+        const firstYear = Number(track.from.slice(0, 4));
+        for (let year = firstYear; `${year}-01-01` <= last; year++) {
+          for (const month of ['03', '11'] as const) {
+            const on = onWeekday(`${year}-${month}-${String(rng.int(3, 24)).padStart(2, '0')}`);
+            if (on < track.from || on > last) continue;
+            const dsl = { role: 'designated safeguarding lead', agency: 'education' as const };
+            const seen: (Seen | undefined)[] = [
+              observe(
+                track,
+                on,
+                { perspective: 'professional', ...dsl, recorder: dsl, rates: 0.6 },
+                otherLevel(on),
+                'medium',
+              ),
+            ];
+            if (caseOpenOn(profile.socialCare, on))
+              seen.push(
+                observe(
+                  track,
+                  on,
+                  {
+                    perspective: 'professional',
+                    role: 'social worker',
+                    agency: 'social-care',
+                    recorder: SOCIAL_WORKER,
+                    rates: 0.8,
+                  },
+                  levelOn(track, on),
+                  'high',
+                ),
+              );
+            if (month === '11') {
+              seen.push(
+                observe(
+                  track,
+                  on,
+                  { perspective: 'family', role: 'parent', recorder: dsl, rates: 0.6 },
+                  familyLevel(on),
+                  'medium',
+                ),
+              );
+              if (age(on) >= 8)
+                seen.push(
+                  observe(
+                    track,
+                    on,
+                    { perspective: 'child', role: 'young person', recorder: dsl, rates: 0.5 },
+                    childLevel(on),
+                    'low',
+                  ),
+                );
+            }
+            differ(track, on, seen, dsl);
+          }
+        }
+        break;
+      }
     }
   }
-
-  if (profile.needs === 'universal') return;
-
-  // The school's view once a year, in the summer term, sometimes without any rating at all.
-  for (const record of records.education) {
-    const source = {
-      agency: 'education' as const,
-      system: SYSTEMS.education,
-      organisation: record.schoolUrn,
-    };
-    const firstYear = academicYearStart(record.entryDate);
-    for (let year = firstYear; year < firstYear + 3; year++) {
-      const observedOn = onWeekday(`${year + 1}-06-${String(rng.int(3, 25)).padStart(2, '0')}`);
-      // Only while the pupil is on this school's roll.
-      if (observedOn < record.entryDate || (record.leaving && observedOn >= record.leaving.date)) continue;
-      const value = rng.int(profile.needs === 'complex' ? 2 : 4, 8);
-      const rated = rng.chance(0.6);
-      sink.emitOn('outcome.observation.recorded', observedOn, rng, {
-        source,
-        subject: subjectOn(record, observedOn),
-        data: {
-          framework: 'ecm',
-          domain: 'enjoy-and-achieve',
-          perspective: 'professional',
-          observerRole: rng.pick(['class teacher', 'SENCO', 'head of year']),
-          observedOn,
-          narrative:
-            value <= 4
-              ? `${name} finds the classroom hard after weekends; reading age is two years behind. Responds well to one-to-one time with the teaching assistant.`
-              : `${name} has made real progress this year, especially in writing, and has a settled friendship group.`,
-          ...(rated ? { rating: { ...JOURNEY_SCALE, value } } : {}),
-          confidence: 'medium',
-        },
-      });
-    }
-  }
-
-  // The health visitor's view after the 2-2½ year review: narrative only.
-  const observedOn = addDays(profile.dateOfBirth, rng.int(820, 940));
-  sink.emitOn('outcome.observation.recorded', observedOn, rng, {
-    source: { agency: 'health', system: SYSTEMS.health, organisation: HEALTH_ORGANISATION },
-    subject: subjectOn(records.health, observedOn),
-    data: {
-      framework: 'ecm',
-      domain: 'be-healthy',
-      perspective: 'professional',
-      observerRole: 'health visitor',
-      observedOn,
-      narrative: `${name} is growing along their centile; language is emerging more slowly than expected. Parent keen to take up the funded nursery place.`,
-      confidence: rng.pick(['low', 'medium'] as const),
-    },
-  });
 }

@@ -1,6 +1,6 @@
 import type { EventOfType } from '@throughline/contracts';
 import { ageInYears } from './calendar';
-import type { Random } from './random';
+import { Random } from './random';
 
 /**
  * Practice events: decisions with their rationale, the options weighed and what is uncertain,
@@ -29,8 +29,158 @@ const HEAD_OF_SERVICE: Practitioner = { role: 'head of service', agency: 'social
 const CONFERENCE_CHAIR: Practitioner = { role: 'independent conference chair', agency: 'social-care' };
 const SEN_PANEL_CHAIR: Practitioner = { role: 'SEN panel chair', agency: 'education' };
 
+type ExpectedOutcome = NonNullable<DecisionData['expectedOutcomes']>[number];
+
+const expectIn = (framework: string, domain: string, lookFor: string): ExpectedOutcome => ({
+  framework,
+  domain,
+  lookFor,
+});
+
+/**
+ * What the decision-makers expect each kind of decision to change, and how they will know; and
+ * the team that holds its review. An SEN panel expects change in learning (enjoy and achieve),
+ * not in safety.
+ */
+const EXPECTED: Readonly<
+  Record<DecisionKind, { team: string; outcomes: (name: string) => ExpectedOutcome[] }>
+> = {
+  'start-section-47': {
+    team: 'Assessment team 2',
+    outcomes: (name) => [
+      expectIn(
+        'signs-of-safety',
+        'safety',
+        `${name} seen alone within 24 hours and an account of the injury; a safety plan agreed with the family before ${name} goes home.`,
+      ),
+      expectIn(
+        'ecm',
+        'stay-safe',
+        'No further injury; school and health report no new worries while the enquiry runs.',
+      ),
+    ],
+  },
+  'assessment-no-further-action': {
+    team: 'Assessment team 2',
+    outcomes: () => [
+      expectIn('ecm', 'stay-safe', 'No new contact about the family in the next three months.'),
+      expectIn('ecm', 'enjoy-and-achieve', 'Attendance stays above 90% and the school raises no new worry.'),
+    ],
+  },
+  'assessment-early-help': {
+    team: 'Early help hub',
+    outcomes: (name) => [
+      expectIn(
+        'ecm',
+        'be-healthy',
+        `Bedtime and morning routines in place most days; ${name} arrives at school fed and on time.`,
+      ),
+      expectIn('ecm', 'enjoy-and-achieve', 'Attendance back above 90% within a term.'),
+    ],
+  },
+  'assessment-child-in-need': {
+    team: 'Children in need team 1',
+    outcomes: (name) => [
+      expectIn(
+        'ecm',
+        'be-healthy',
+        `The parent's own health support in place; ${name}'s health appointments kept.`,
+      ),
+      expectIn(
+        'ecm',
+        'enjoy-and-achieve',
+        `${name} in school every day; the class teacher sees them settled.`,
+      ),
+      expectIn(
+        'signs-of-safety',
+        'safety',
+        'Scaling from the family and the network moves up by two points or more.',
+      ),
+    ],
+  },
+  'accommodate-section-20': {
+    team: 'Children in care team',
+    outcomes: (name) => [
+      expectIn('ecm', 'stay-safe', `${name} settled in the placement, no missing episodes.`),
+      expectIn(
+        'signs-of-safety',
+        'safety',
+        'Family time goes well and the safety network agrees a plan for a return home, or says why not.',
+      ),
+    ],
+  },
+  'issue-care-proceedings': {
+    team: 'Children in care team',
+    outcomes: (name) => [
+      expectIn('ecm', 'stay-safe', `${name} safe and settled in foster care; no missing episodes.`),
+      expectIn(
+        'ecm',
+        'be-healthy',
+        'Initial health assessment within 20 working days; sleeping and eating well.',
+      ),
+      expectIn('ecm', 'enjoy-and-achieve', `${name} stays at the same school, attending every day.`),
+    ],
+  },
+  'end-protection-plan': {
+    team: 'Child protection team',
+    outcomes: () => [
+      expectIn(
+        'signs-of-safety',
+        'safety',
+        'Scaling stays at 7 or above from the family, the child and the network for the next three months.',
+      ),
+    ],
+  },
+  'step-down-protection-plan': {
+    team: 'Children in need team 1',
+    outcomes: (name) => [
+      expectIn(
+        'signs-of-safety',
+        'safety',
+        'The safety plan keeps working with fewer visits; scaling does not drop below 6.',
+      ),
+      expectIn('ecm', 'enjoy-and-achieve', `${name}'s attendance and engagement at school hold up.`),
+    ],
+  },
+  'ehc-assess': {
+    team: 'SEN team',
+    outcomes: (name) => [
+      expectIn(
+        'ecm',
+        'enjoy-and-achieve',
+        `Advice from the educational psychologist on ${name}'s learning; progress in reading and communication against the school's targets.`,
+      ),
+    ],
+  },
+  'ehc-do-not-assess': {
+    team: 'SEN team',
+    outcomes: (name) => [
+      expectIn(
+        'ecm',
+        'enjoy-and-achieve',
+        `${name} makes progress at SEN support with the outreach advice: reading age and engagement at the next two reviews.`,
+      ),
+    ],
+  },
+};
+
+/** The kind of a recorded decision, from its text (every kind's text is fixed); undefined for other decisions. */
+export function kindOfDecision(decision: string): DecisionKind | undefined {
+  return KIND_BY_TEXT.get(decision);
+}
+
 /** The content of a decision of that kind about the named child; the caller dates it and sets its review date. */
 export function decisionOf(
+  kind: DecisionKind,
+  name: string,
+  rng: Random,
+): Omit<DecisionData, 'decidedOn' | 'reviewDate'> {
+  const content = decisionContent(kind, name, rng);
+  const expected = EXPECTED[kind];
+  return { ...content, expectedOutcomes: expected.outcomes(name), team: expected.team };
+}
+
+function decisionContent(
   kind: DecisionKind,
   name: string,
   rng: Random,
@@ -218,6 +368,24 @@ export function decisionOf(
       };
   }
 }
+
+const DECISION_KINDS: readonly DecisionKind[] = [
+  'start-section-47',
+  'assessment-no-further-action',
+  'assessment-early-help',
+  'assessment-child-in-need',
+  'accommodate-section-20',
+  'issue-care-proceedings',
+  'end-protection-plan',
+  'step-down-protection-plan',
+  'ehc-assess',
+  'ehc-do-not-assess',
+];
+
+// The decision text holds no name, so one draw per kind gives its fixed text.
+const KIND_BY_TEXT = new Map(
+  DECISION_KINDS.map((kind) => [decisionContent(kind, '', new Random(0)).decision, kind] as const),
+);
 
 export type VoiceSetting = 'assessment' | 'protection-visit' | 'care-review' | 'ehc-assessment';
 
