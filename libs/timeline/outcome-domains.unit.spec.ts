@@ -44,6 +44,34 @@ describe('outcomeDomainOf', () => {
     expect(outcomeDomainLabel(outcomeDomainOf(event))).toBeUndefined();
   });
 
+  it("takes the recording practitioner's Every Child Matters domain over the type's (envelope outcomeDomains)", () => {
+    const declared = buildEvent('education.attendance.summarised', {
+      outcomeDomains: [
+        { framework: 'signs-of-safety', domain: 'harm' },
+        { framework: 'ecm', domain: 'stay-safe' },
+      ],
+    });
+    expect(outcomeDomainOf(declared)).toEqual({ framework: 'ecm', domain: 'stay-safe' });
+    // Another framework's domain leaves the Every Child Matters mapping as it is.
+    const other = buildEvent('education.attendance.summarised', {
+      outcomeDomains: [{ framework: 'signs-of-safety', domain: 'harm' }],
+    });
+    expect(outcomeDomainOf(other)).toEqual({ framework: 'ecm', domain: 'enjoy-and-achieve' });
+  });
+
+  it('places recorded differing views in the domain they name, else in stay safe', () => {
+    const named = buildEvent('practice.views.differ', { data: { framework: 'ecm', domain: 'be-healthy' } });
+    expect(outcomeDomainOf(named)).toEqual({ framework: 'ecm', domain: 'be-healthy' });
+    const unnamed = buildEvent('practice.views.differ', {
+      data: { framework: undefined, domain: undefined },
+    });
+    expect(outcomeDomainOf(unnamed)).toEqual({ framework: 'ecm', domain: 'stay-safe' });
+    expect(outcomeDomainOf(buildEvent('practice.decision.reviewed'))).toEqual({
+      framework: 'ecm',
+      domain: 'stay-safe',
+    });
+  });
+
   it.each(EVENT_TYPES)('maps %s to a domain its framework defines', (type) => {
     const ref = outcomeDomainOf(buildEvent(type));
     expect(ref.framework).toBe(EVERY_CHILD_MATTERS.id);
