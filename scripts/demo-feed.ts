@@ -13,6 +13,8 @@ import {
   DEMO_COHORT_OPTIONS,
   exampleLinkedChild,
   generateCohort,
+  partsShown,
+  storyOf,
   summariseCohort,
   toAgencyBatches,
   type AgencyBatch,
@@ -396,6 +398,11 @@ async function main(): Promise<void> {
         `example child ${child.nhsNumber} links only ${example.agencies.join(', ')}; expected all three agencies`,
       );
     }
+    // What the example child's records show of issue 13, as generated (the read side computes its own).
+    const story = storyOf(cohort, child);
+    log(
+      `example child: ${partsShown(story).length} of the 10 parts of issue 13 shown (${partsShown(story).join(', ')})`,
+    );
     const result = {
       children: summary.children,
       events: summary.events,
@@ -406,6 +413,8 @@ async function main(): Promise<void> {
         childKey: example.childKey,
         agencies: example.agencies,
         entries: example.entries,
+        story,
+        asOf: cohort.now.slice(0, 10),
       },
       identity,
     };

@@ -232,6 +232,34 @@ function signInLines() {
   ];
 }
 
+/** What the example child shows of outcomes, perspectives and decisions (issue 13), and where to read it. */
+function storyLines(projection, headers, example) {
+  const story = example.story;
+  if (!story) return [];
+  const list = (domains) => (domains.length ? domains.join(', ') : 'none');
+  const professionals = [
+    ...new Set(story.perspectives.filter((p) => p.startsWith('professional:')).map((p) => p.split(':')[1])),
+  ];
+  const { open, overdue, reviewed } = story.decisions;
+  return [
+    `What ${example.name} shows (as generated for ${example.asOf}):`,
+    `  outcomes over years: improving ${list(story.improving)}; worsening ${list(story.worsening)}` +
+      (story.fluctuating.length ? `; fluctuating ${list(story.fluctuating)}` : ''),
+    `  perspectives: ${story.perspectives.filter((p) => !p.startsWith('professional:')).join(', ')} and professionals of ` +
+      `${professionals.join(', ')}; ${story.disagreements} rounds where their ratings disagree, ` +
+      `${story.viewsDiffer} records that views differ`,
+    `  decisions: ${open} open, ${story.decisions['review-due']} review due, ${overdue} overdue, ${reviewed} reviewed ` +
+      `(${story.reviews} reviews in all; statuses as of ${example.asOf})`,
+    `  indicators beside accounts: ${story.asq3} ASQ-3 review${story.asq3 === 1 ? '' : 's'}; ` +
+      `key stage ${story.keyStages.length ? story.keyStages.join(', ') : 'none yet'}`,
+    '',
+    `  curl -s '${projection}/v1/children/${example.childKey}/outcomes?framework=signs-of-safety&period=term' ${headers}`,
+    `  curl -s '${projection}/v1/children/${example.childKey}/outcomes?framework=ecm&period=year' ${headers}`,
+    `  curl -s ${projection}/v1/children/${example.childKey}/decisions ${headers}`,
+    '',
+  ];
+}
+
 function banner(urls, result) {
   const projection = urls.projection;
   const headers = `-H "authorization: Bearer $(npm run -s token -- demo-social-worker)" -H 'x-purpose: safeguarding'`;
@@ -258,6 +286,7 @@ function banner(urls, result) {
       '',
       `  curl -s ${projection}/v1/children/${example.childKey}/timeline ${headers}`,
       '',
+      ...storyLines(projection, headers, example),
     );
   }
   if (result?.identity) {
