@@ -51,7 +51,11 @@ export function decisionsOf(input: DecisionsInput): ChildDecisions {
       list.push(entry);
       reviewsOf.set(entry.review.decisionId, list);
     }
-  const evidence = read.filter((entry) => entry.kind === 'observation' || entry.indicators.length > 0);
+  // Accounts and measures; a recorded "views differ" holds several perspectives and is shown
+  // beside its domain in the outcomes instead.
+  const evidence = read.filter(
+    (entry) => !entry.viewsDiffer && (entry.kind === 'observation' || entry.indicators.length > 0),
+  );
 
   const decisions = read.flatMap((entry): DecisionView[] => {
     const decision = entry.decision;

@@ -19,6 +19,8 @@ export interface ReadIndicator {
   readonly scale?: { readonly name: string; readonly min: number; readonly max: number };
   readonly period?: { readonly academicYear: string; readonly term?: string };
   readonly threshold?: number;
+  /** When the indicator itself says which end is better (the framework's scale says it otherwise). */
+  readonly higherIsBetter?: boolean;
 }
 
 export interface Practitioner {
@@ -137,7 +139,8 @@ function indicatorOf(value: unknown): ReadIndicator | undefined {
   const period = record(i?.period);
   const academicYear = string(period?.academicYear);
   const term = string(period?.term);
-  const threshold = number(i?.threshold) ?? number(record(i?.threshold)?.value);
+  const threshold = number(i?.threshold) ?? number(record(array(i?.thresholds)[0])?.value);
+  const higherIsBetter = typeof i?.higherIsBetter === 'boolean' ? i.higherIsBetter : undefined;
   const unit = string(i?.unit);
   return {
     name,
@@ -148,6 +151,7 @@ function indicatorOf(value: unknown): ReadIndicator | undefined {
       : {}),
     ...(academicYear ? { period: { academicYear, ...(term ? { term } : {}) } } : {}),
     ...(threshold !== undefined ? { threshold } : {}),
+    ...(higherIsBetter !== undefined ? { higherIsBetter } : {}),
   };
 }
 
@@ -157,7 +161,8 @@ function decisionOf(entry: Loose, view: TimelineEntryView): ReadDecision | undef
   const reviewDate = dateOf(d.reviewDate) ?? dateOf(view.reviewDate);
   const rationale = string(d.rationale) ?? view.narrative;
   const uncertainty = string(d.uncertainty);
-  const decidedBy = practitionerOf(d.decidedBy);
+  // The entry keeps the decider as recordedBy (with the team); an older shape kept decidedBy.
+  const decidedBy = practitionerOf(d.decidedBy) ?? practitionerOf(entry.recordedBy);
   const forum = string(d.forum);
   const team = string(d.team) ?? practitionerOf(entry.recordedBy)?.team;
   const confidence = confidenceOf(d.confidence) ?? view.confidence;
@@ -165,7 +170,7 @@ function decisionOf(entry: Loose, view: TimelineEntryView): ReadDecision | undef
     decidedOn: dateOf(d.decidedOn) ?? view.occurredAt.slice(0, 10),
     decision: string(d.decision) ?? view.summary,
     ...(rationale ? { rationale } : {}),
-    optionsConsidered: array(d.optionsConsidered).flatMap((o) => {
+    optionsConsidered: array(d.options ?? d.optionsConsidered).flatMap((o) => {
       const option = string(record(o)?.option);
       const whyNot = string(record(o)?.whyNot);
       return option ? [{ option, ...(whyNot ? { whyNot } : {}) }] : [];
@@ -194,9 +199,9 @@ function reviewOf(entry: Loose, view: TimelineEntryView): ReadReview | undefined
   const whatHappened = string(r.whatHappened) ?? view.narrative;
   const revisedDecision = string(r.revisedDecision);
   const nextReviewDate = dateOf(r.nextReviewDate);
-  const reviewedBy = practitionerOf(r.reviewedBy);
+  const reviewedBy = practitionerOf(r.reviewedBy) ?? practitionerOf(entry.recordedBy);
   const forum = string(r.forum);
-  const confidence = confidenceOf(r.confidence);
+  const confidence = confidenceOf(r.confidence) ?? view.confidence;
   return {
     decisionId,
     reviewedOn: dateOf(r.reviewedOn) ?? view.occurredAt.slice(0, 10),
@@ -224,7 +229,7 @@ function viewsDifferOf(entry: Loose, view: TimelineEntryView): ReadViewsDiffer |
   const domain = string(v.domain);
   const narrative = string(v.narrative) ?? view.narrative;
   return {
-    recordedOn: dateOf(v.recordedOn) ?? view.occurredAt.slice(0, 10),
+    recordedOn: dateOf(v.recordedOn) ?? dateOf(entry.observedOn) ?? view.occurredAt.slice(0, 10),
     about: array(v.about).flatMap((id) => (string(id) ? [id as string] : [])),
     ...(framework ? { framework } : {}),
     ...(domain ? { domain } : {}),

@@ -29,7 +29,13 @@ function scaleOf(indicator: ReadIndicator, scales: ReadonlyMap<string, Scale>): 
   const known = scales.get(name);
   if (known) return { id: known.id, min: known.min, max: known.max, better: known.better, known: true };
   if (!indicator.scale) return undefined;
-  return { id: name, min: indicator.scale.min, max: indicator.scale.max, better: 'higher', known: false };
+  return {
+    id: name,
+    min: indicator.scale.min,
+    max: indicator.scale.max,
+    better: indicator.higherIsBetter === false ? 'lower' : 'higher',
+    known: false,
+  };
 }
 
 export function normalise(

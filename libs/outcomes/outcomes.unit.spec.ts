@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVENT_TYPES } from '@throughline/contracts';
 import { projectRoot, ValidationError } from '@throughline/platform';
-import type { TimelineEntryView } from '@throughline/timeline';
+import { buildEvent } from '@throughline/testing';
+import { timelineEntryOf, type TimelineEntryView } from '@throughline/timeline';
+import type { CurrentAgencyEvent } from '@throughline/contracts';
 import { ageOn, academicYearOf, termOf } from './calendar';
 import { decisionsOf, decisionStatus } from './decisions';
 import { domainResolverOf } from './domains';
@@ -686,5 +688,124 @@ describe('decisionsOf', () => {
       reviewDueDays: 14,
     });
     expect(result.decisions).toEqual([]);
+  });
+});
+
+describe('entries as the timeline builds them (libs/timeline timelineEntryOf)', () => {
+  /** The entry the read side serves for an event: the draft's details spread beside its columns. */
+  function served(event: CurrentAgencyEvent): TimelineEntryView {
+    position += 1;
+    const draft = timelineEntryOf(event, { position: BigInt(position), streamId: 'test', metadata: {} });
+    return {
+      position,
+      occurredAt: draft.occurredAt,
+      agency: draft.agency,
+      type: draft.type,
+      summary: draft.summary,
+      outcomeDomain: draft.outcomeDomain,
+      ...draft.details,
+      sharedUnder: { basis: 'own-organisation' },
+      lineage: { ...draft.lineage, storePosition: position },
+    } as TimelineEntryView;
+  }
+
+  it('reads a decision, its review and the ratings since, whole', () => {
+    const decision = buildEvent('practice.decision.recorded', {
+      data: {
+        decidedOn: '2024-01-05',
+        reviewDate: '2024-04-01',
+        team: 'Assessment team 2',
+        expectedOutcomes: [
+          { framework: 'signs-of-safety', domain: 'safety', lookFor: 'Everyone at 6 or above.' },
+        ],
+      },
+    }) as CurrentAgencyEvent;
+    const review = buildEvent('practice.decision.reviewed', {
+      data: {
+        decisionId: decision.eventId,
+        reviewedOn: '2024-04-01',
+        outcome: 'revised',
+        revisedDecision: 'Step down to a child in need plan.',
+        nextReviewDate: '2024-07-01',
+        againstExpected: [
+          {
+            framework: 'signs-of-safety',
+            domain: 'safety',
+            finding: 'Family at 7.',
+            judgement: 'better-than-expected',
+          },
+        ],
+      },
+    }) as CurrentAgencyEvent;
+    const rated = buildEvent('outcome.observation.recorded', {
+      data: {
+        framework: 'signs-of-safety',
+        domain: 'safety',
+        perspective: 'family',
+        observerRole: 'mother',
+        observedOn: '2024-02-10',
+        rating: { scale: 'sos-safety', value: 7, min: 0, max: 10 },
+      },
+    }) as CurrentAgencyEvent;
+    const entries = [served(decision), served(review), served(rated)];
+    const [view] = decisionsOf({ entries, document, today: '2024-06-01', reviewDueDays: 14 }).decisions;
+    expect(view).toMatchObject({
+      decidedOn: '2024-01-05',
+      team: 'Assessment team 2',
+      decidedBy: { role: 'team manager', agency: 'social-care', team: 'Assessment team 2' },
+      optionsConsidered: [{ option: 'Single-agency assessment' }],
+      uncertainty: expect.stringContaining('Synthetic'),
+      forum: 'MASH',
+      expectedOutcomes: [
+        { framework: 'signs-of-safety', domain: 'safety', lookFor: 'Everyone at 6 or above.' },
+      ],
+      nextReviewDate: '2024-07-01',
+      status: 'open',
+      reviews: [
+        expect.objectContaining({
+          outcome: 'revised',
+          revisedDecision: 'Step down to a child in need plan.',
+          reviewedBy: expect.objectContaining({ role: 'team manager' }),
+          againstExpected: [expect.objectContaining({ judgement: 'better-than-expected' })],
+        }),
+      ],
+    });
+    expect(view.since.byPerspective).toEqual([
+      { perspective: 'family', entries: [expect.objectContaining({ date: '2024-02-10', domain: 'safety' })] },
+    ]);
+    const outcomes = outcomesOf({ entries, document, threshold: 0.3, framework: 'signs-of-safety' });
+    expect(domainOf(outcomes, 'safety').series).toEqual([
+      {
+        perspective: 'family',
+        points: [expect.objectContaining({ value: 7, normalised: 0.7, term: 'spring' })],
+      },
+    ]);
+  });
+
+  it('reads attendance as the timeline builds it: a % with its own term', () => {
+    const attendance = buildEvent('education.attendance.summarised', {
+      occurredAt: '2024-04-03T09:00:00Z',
+      data: {
+        academicYear: '2023/24',
+        term: 'spring',
+        sessionsPossible: 100,
+        sessionsAttended: 91,
+        authorisedAbsence: 5,
+        unauthorisedAbsence: 4,
+      },
+    }) as CurrentAgencyEvent;
+    const outcomes = outcomesOf({
+      entries: [served(attendance)],
+      document,
+      threshold: 0.3,
+      framework: 'ecm',
+    });
+    expect(domainOf(outcomes, 'enjoy-and-achieve').indicators).toEqual([
+      expect.objectContaining({
+        name: 'attendance',
+        unit: '%',
+        periods: [expect.objectContaining({ academicYear: '2023/24', term: 'spring', withoutAccount: true })],
+      }),
+    ]);
   });
 });

@@ -47,9 +47,10 @@ const scaleView = z.object({
   min: z.number(),
   max: z.number(),
   better: z.enum(['higher', 'lower']),
-  known: z
-    .boolean()
-    .meta({ description: 'false: the scale is not in the framework document; higher taken as better' }),
+  known: z.boolean().meta({
+    description:
+      'false: the scale is not in the framework document (its own bounds; higher better unless the indicator says)',
+  }),
 });
 
 const ratingPoint = z.object({
