@@ -258,6 +258,26 @@ describe('agency gateway (health) on a real Kafka broker', () => {
     });
   });
 
+  it('takes a decision review and differing views from health, and names field and rule of a bad review (issue 13)', async () => {
+    const source = buildImmunisationGiven().source;
+    const subject = buildImmunisationGiven().subject;
+    const review = buildEvent('practice.decision.reviewed', { source, subject });
+    const differ = buildEvent('practice.views.differ', { source, subject });
+    const ok = await post(`${running.url}/v1/events/batch`, { events: [review, differ] });
+    expect(ok.status).toBe(202);
+    expect(((await ok.json()) as PublishResponse).accepted).toBe(2);
+
+    const bad = buildEvent('practice.decision.reviewed', { source, subject, data: { outcome: 'revised' } });
+    const response = await post(`${running.url}/v1/events`, bad);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as PublishResponse).results[0]).toEqual({
+      index: 0,
+      eventId: bad.eventId,
+      status: 'rejected',
+      issues: [{ path: 'data.revisedDecision', rule: 'required-when-revised', message: expect.any(String) }],
+    });
+  });
+
   it('refuses a batch of more than 1000 events naming max-items', async () => {
     const event = buildImmunisationGiven();
     const events = Array.from({ length: MAX_BATCH_EVENTS + 1 }, () => event);
