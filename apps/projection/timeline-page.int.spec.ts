@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
@@ -8,6 +8,8 @@ import { createPool, loadConfig } from '@throughline/platform';
 import {
   axeViolations,
   buildEvent,
+  buildAttendanceSummarised,
+  buildChildProtectionPlanStarted,
   buildImmunisationGiven,
   buildOutcomeObservationRecorded,
   buildReferralReceived,
@@ -16,6 +18,7 @@ import {
   freeLoopbackPort,
   freshNhsNumber,
   freshRecordId,
+  freshUpn,
   launchChromium,
   recordAsTheRecorderWould,
   startLocalOidcProvider,
@@ -30,6 +33,9 @@ import { createProjectionApp, type ProjectionApp } from './app';
  */
 
 const BORN = '2015-03-01';
+const PAGE_SOURCES = join(__dirname, 'page');
+/** Screenshots of the main views (gitignored); one is copied by hand to docs/screenshots/. */
+const SCREENSHOTS = join(__dirname, '..', '..', '.test-results', 'screenshots');
 const SIGN_IN_PER_MINUTE = 30;
 const SESSION_COOKIE = 'throughline-session';
 /** A JWT (any token the provider issues): none may ever reach the page. */
@@ -64,10 +70,12 @@ beforeAll(async () => {
       ACCESS_POLICY_FILE: DEMO_POLICY_FILE,
       OIDC_PAGE_CLIENT_SECRET: state.clientSecrets['throughline-page'],
       RATE_LIMIT_SIGN_IN_PER_MINUTE: String(SIGN_IN_PER_MINUTE),
+      OUTCOME_FRAMEWORKS_FILE: join(__dirname, '..', '..', 'infra', 'outcome-frameworks.json'),
     }),
     { store },
   );
   browser = await launchChromium();
+  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 afterAll(async () => {
@@ -86,8 +94,9 @@ function attributeOf(tag: string, name: string): string | undefined {
 
 /** The page's DOM-free logic block, run on its own, as the browser runs it before the UI script. */
 function pageLogic(html: string): {
-  perspectivesDiffering(entries: unknown[]): Map<number, { position: number }[]>;
-  byYear(entries: unknown[]): { year: string; entries: { position: number }[] }[];
+  byAcademicYear(entries: unknown[]): { year: string; entries: { position: number }[] }[];
+  filterEntries(entries: unknown[], filter: Record<string, string>): { position: number }[];
+  openEpisodes(entries: unknown[]): { label: string }[];
   displayDate(iso: string): string;
 } {
   const source = /<script[^>]*id="timeline-logic"[^>]*>([\s\S]*?)<\/script>/.exec(html)?.[1];
@@ -175,6 +184,242 @@ async function lookUp(page: Page, purposeId: string, nhsNumber: string): Promise
   await page.waitForSelector('#results:not([hidden])');
 }
 
+const daysFromNow = (days: number): string =>
+  new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+const ago = (days: number): string => daysFromNow(-days);
+
+/** "Autumn 2024/25" for a date (the page's and the outcomes API's terms: Sep-Dec, Jan-Mar, Apr-Aug). */
+function termOf(date: string): string {
+  const [year, month] = date.split('-').map(Number);
+  const start = month >= 9 ? year : year - 1;
+  const term = month >= 9 ? 'Autumn' : month <= 3 ? 'Spring' : 'Summer';
+  return `${term} ${start}/${String((start + 1) % 100).padStart(2, '0')}`;
+}
+
+/**
+ * A child a social worker (LA 991) would prepare a conference about, dated back from today: a
+ * child protection plan, the child, the family, the social worker and the class teacher rating
+ * safety over a year (the child and the social worker far apart on the same day), a recorded
+ * difference of view, attendance for a term, three decisions (one overdue for review, one due
+ * soon, one reviewed and ended), and years of contacts, so the chronology runs to two pages.
+ */
+async function recordConferenceChild(): Promise<{
+  nhsNumber: string;
+  entries: number;
+  childViews: number;
+  attendanceTerm: string;
+}> {
+  const nhsNumber = freshNhsNumber();
+  const upn = freshUpn();
+  const socialCare = { agency: 'social-care' as const, system: 'demo-case-system', organisation: '991' };
+  const school = { agency: 'education' as const, system: 'demo-school-mis', organisation: '100001' };
+  const caseRecord = {
+    recordId: freshRecordId('case'),
+    nhsNumber,
+    upn,
+    laChildId: 'C991001',
+    laCode: '991',
+    dateOfBirth: BORN,
+  };
+  const pupil = { recordId: freshRecordId('pupil'), upn, dateOfBirth: BORN };
+  const rating = (value: number) => ({ scale: 'ten-point', value, min: 1, max: 10 });
+  const staySafe = (
+    on: string,
+    perspective: 'child' | 'family' | 'professional',
+    observerRole: string,
+    value: number,
+    narrative: string,
+    observerAgency?: 'social-care' | 'education',
+  ) =>
+    buildOutcomeObservationRecorded({
+      occurredAt: `${on}T15:00:00Z`,
+      source: observerAgency === 'education' ? school : socialCare,
+      subject: observerAgency === 'education' ? pupil : caseRecord,
+      data: {
+        framework: 'ecm',
+        domain: 'stay-safe',
+        perspective,
+        observerRole,
+        ...(observerAgency ? { observerAgency } : {}),
+        observedOn: on,
+        narrative,
+        rating: rating(value),
+        confidence: 'medium',
+      },
+    });
+  const history = Array.from({ length: 96 }, (_, index) =>
+    buildEvent('social-care.contact.received', {
+      occurredAt: `${ago(3400 - index * 30)}T10:00:00Z`,
+      source: socialCare,
+      subject: caseRecord,
+    }),
+  );
+  const plan = buildChildProtectionPlanStarted({
+    occurredAt: `${ago(400)}T10:00:00Z`,
+    source: socialCare,
+    subject: caseRecord,
+    data: { startDate: ago(400), reviewDate: ago(310) },
+  });
+  const overdueDecision = buildEvent('practice.decision.recorded', {
+    occurredAt: `${ago(370)}T12:00:00Z`,
+    source: socialCare,
+    subject: caseRecord,
+    data: { decidedOn: ago(370), reviewDate: ago(320), team: 'Assessment team 2' },
+  });
+  const socialWorkerWorried = staySafe(
+    ago(366),
+    'professional',
+    'social worker',
+    3,
+    'Synthetic: home conditions poor, unexplained bruise seen last week.',
+    'social-care',
+  );
+  const childFeelsSafe = staySafe(
+    ago(366),
+    'child',
+    'child',
+    8,
+    'Synthetic: "I feel safe at home, Mum makes tea."',
+  );
+  const voice = buildEvent('practice.voice-of-child.recorded', {
+    occurredAt: `${ago(366)}T16:00:00Z`,
+    source: socialCare,
+    subject: caseRecord,
+    data: {
+      capturedOn: ago(366),
+      whatTheChildSaid: 'Synthetic: "I want to stay with Mum and see Nan on Sundays."',
+      capturedBy: { role: 'social worker', agency: 'social-care' },
+      context: 'home visit, in the garden',
+      interpretation: 'Synthetic: the child worries about being moved; wants Nan involved.',
+    },
+  });
+  const endedDecision = buildEvent('practice.decision.recorded', {
+    occurredAt: `${ago(350)}T12:00:00Z`,
+    source: socialCare,
+    subject: caseRecord,
+    data: {
+      decidedOn: ago(350),
+      decision: 'Synthetic: daily check-in with the learning mentor.',
+      reviewDate: ago(290),
+    },
+  });
+  const attendanceDay = ago(300);
+  const [term, academicYear] = termOf(attendanceDay).split(' ');
+  const attendance = buildAttendanceSummarised({
+    occurredAt: `${attendanceDay}T16:00:00Z`,
+    source: school,
+    subject: pupil,
+    data: {
+      academicYear,
+      term: term.toLowerCase() as 'autumn' | 'spring' | 'summer',
+      sessionsPossible: 140,
+      authorisedAbsence: 10,
+      unauthorisedAbsence: 12,
+    },
+  });
+  const overdueReview = buildEvent('practice.decision.reviewed', {
+    occurredAt: `${ago(318)}T12:00:00Z`,
+    source: socialCare,
+    subject: caseRecord,
+    data: {
+      decisionId: overdueDecision.eventId,
+      reviewedOn: ago(318),
+      outcome: 'continued',
+      nextReviewDate: ago(200),
+    },
+  });
+  const endedReview = buildEvent('practice.decision.reviewed', {
+    occurredAt: `${ago(290)}T12:00:00Z`,
+    source: socialCare,
+    subject: caseRecord,
+    data: {
+      decisionId: endedDecision.eventId,
+      reviewedOn: ago(290),
+      outcome: 'ended',
+      nextReviewDate: undefined,
+      whatHappened: 'Synthetic: settled mornings for five weeks; check-ins no longer needed.',
+    },
+  });
+  const familyView = staySafe(
+    ago(120),
+    'family',
+    'mother',
+    7,
+    'Synthetic: things are calmer since the move.',
+  );
+  const differ = buildEvent('practice.views.differ', {
+    occurredAt: `${ago(119)}T12:00:00Z`,
+    source: socialCare,
+    subject: caseRecord,
+    data: { recordedOn: ago(119), about: [familyView.eventId, socialWorkerWorried.eventId] },
+  });
+  const teacherView = staySafe(
+    ago(60),
+    'professional',
+    'class teacher',
+    5,
+    'Synthetic: arrives hungry on Mondays, settles by lunch.',
+    'education',
+  );
+  const socialWorkerLater = staySafe(
+    ago(30),
+    'professional',
+    'social worker',
+    6,
+    'Synthetic: home conditions improved; bruising not seen since.',
+    'social-care',
+  );
+  const dueDecision = buildEvent('practice.decision.recorded', {
+    occurredAt: `${ago(20)}T12:00:00Z`,
+    source: socialCare,
+    subject: caseRecord,
+    data: {
+      decidedOn: ago(20),
+      decision: 'Synthetic: ask the school nurse to see the child weekly for six weeks.',
+      reviewDate: daysFromNow(7),
+      expectedOutcomes: [
+        { framework: 'ecm', domain: 'be-healthy', lookFor: 'Synthetic: weight back on its centile.' },
+      ],
+    },
+  });
+  const events = [
+    ...history,
+    plan,
+    overdueDecision,
+    socialWorkerWorried,
+    childFeelsSafe,
+    voice,
+    endedDecision,
+    attendance,
+    overdueReview,
+    endedReview,
+    familyView,
+    differ,
+    teacherView,
+    socialWorkerLater,
+    dueDecision,
+  ];
+  await record(...events);
+  await projection.caughtUp();
+  return { nhsNumber, entries: events.length, childViews: 2, attendanceTerm: termOf(attendanceDay) };
+}
+
+/** The child on screen, from the page's own link (#childKey=…). */
+async function shownChildKey(page: Page): Promise<string> {
+  return new URLSearchParams(new URL(page.url()).hash.slice(1)).get('childKey') ?? '';
+}
+
+/** Console errors and uncaught exceptions of a page (a CSP or Trusted Types refusal is both). */
+function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return problems;
+}
+
 const text = async (page: Page, selector: string): Promise<string> =>
   ((await page.textContent(selector)) ?? '').replace(/\s+/g, ' ').trim();
 
@@ -212,11 +457,22 @@ describe('timeline page', () => {
       expect(attributeOf(tag, 'src')).toBeUndefined();
     }
     expect(html).not.toContain('__CSP_NONCE__');
-    expect(html).not.toMatch(/https?:\/\//i);
+    // Nothing from another host: no src, href or url() naming one (the chart library's bundle
+    // carries XML namespace URIs such as http://www.w3.org/2000/svg, which load nothing).
+    expect(html).not.toMatch(/\b(?:src|href)\s*=\s*["']?(?:https?:)?\/\//i);
+    expect(html).not.toMatch(/url\(\s*["']?(?:https?:)?\/\//i);
     expect(html).not.toMatch(/<link\b[^>]*rel="stylesheet"/i);
     expect(html).not.toMatch(/\bsrc="(?!data:)/i);
-    // Data is written as text only.
-    expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(/);
+    // Data is written as text only: the page's own code has no HTML sink (the bundled d3 has one,
+    // selection.html(), which the page never calls; Trusted Types would refuse it, and the browser
+    // test below checks that no CSP or Trusted Types violation happens).
+    for (const file of readdirSync(PAGE_SOURCES).filter((name) => /\.(ts|html)$/.test(name))) {
+      expect([file, readFileSync(join(PAGE_SOURCES, file), 'utf8')]).not.toEqual([
+        file,
+        expect.stringMatching(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(/),
+      ]);
+    }
+    expect(html).not.toMatch(/outerHTML|insertAdjacentHTML|document\.write|\beval\(/);
     // Who is asking is the signed-in person, never a field or a header the page fills in.
     expect(html).not.toMatch(/x-user-id|x-user-role|id="user-id"|localStorage|sessionStorage/);
     expect(html).toContain('href="auth/login"');
@@ -236,74 +492,33 @@ describe('timeline page', () => {
     expect(again.headers.get('content-security-policy')).not.toContain(nonce);
   });
 
-  it("flags perspectives that differ, from the API's own entries, and groups the chronology by year", async () => {
+  it("groups the API's own entries by school year, filters them and finds the open plans, in the page's logic block", async () => {
     const nhsNumber = freshNhsNumber();
     const caseRecord = { recordId: freshRecordId('case'), nhsNumber, dateOfBirth: BORN };
-    const healthRecord = { recordId: freshRecordId('chs'), nhsNumber, dateOfBirth: BORN };
-    // The social worker's own local authority recorded these: theirs to see.
     const socialCare = { agency: 'social-care' as const, system: 'demo-case-system', organisation: '991' };
-    const staySafe = (
-      occurredAt: string,
-      perspective: 'child' | 'family' | 'professional',
-      observerRole: string,
-      rating: { scale: string; value: number; min: number; max: number },
-    ) =>
-      buildOutcomeObservationRecorded({
-        occurredAt,
-        source: socialCare,
-        subject: caseRecord,
-        data: {
-          framework: 'ecm',
-          domain: 'stay-safe',
-          perspective,
-          observerRole,
-          observedOn: occurredAt.slice(0, 10),
-          narrative: `Synthetic ${observerRole} view of safety at home.`,
-          rating,
-          confidence: 'medium',
-        },
-      });
-    const tenPoint = (value: number) => ({ scale: 'ten-point', value, min: 1, max: 10 });
-
     const referral = buildReferralReceived({
-      occurredAt: '2023-11-20T10:00:00Z',
+      occurredAt: '2023-08-31T22:30:00+01:00',
       source: socialCare,
       subject: caseRecord,
-      data: { referralDate: '2023-11-20', referralSource: '2A', primaryNeed: 'N1', noFurtherAction: false },
     });
-    const immunisation = buildImmunisationGiven({
-      occurredAt: '2024-03-05T09:00:00Z',
-      subject: healthRecord,
-      data: { vaccine: 'MMR', dose: 2, givenDate: '2024-03-05' },
+    const plan = buildChildProtectionPlanStarted({
+      occurredAt: '2023-09-01T10:00:00Z',
+      source: socialCare,
+      subject: caseRecord,
     });
-    const socialWorkerWorried = staySafe(
-      '2024-04-10T15:00:00Z',
-      'professional',
-      'social worker',
-      tenPoint(3),
-    );
-    const childFeelsSafe = staySafe('2024-05-01T15:00:00Z', 'child', 'child', tenPoint(8));
-    // The same viewpoint changing its rating is change over time, not disagreement.
-    const socialWorkerLater = staySafe('2024-05-20T15:00:00Z', 'professional', 'social worker', tenPoint(7));
-    // Ratings on another scale are not compared.
-    const familyFivePoint = staySafe('2024-04-20T15:00:00Z', 'family', 'mother', {
-      scale: 'five-point',
-      value: 1,
-      min: 1,
-      max: 5,
+    const childView = buildOutcomeObservationRecorded({
+      occurredAt: '2024-05-01T15:00:00Z',
+      source: socialCare,
+      subject: caseRecord,
+      data: {
+        framework: 'ecm',
+        domain: 'stay-safe',
+        perspective: 'child',
+        observerRole: 'child',
+        observedOn: '2024-05-01',
+      },
     });
-    // 5 apart from the child's 8, but more than 90 days later.
-    const familyMuchLater = staySafe('2024-09-01T15:00:00Z', 'family', 'mother', tenPoint(3));
-
-    await record(
-      referral,
-      immunisation,
-      socialWorkerWorried,
-      childFeelsSafe,
-      socialWorkerLater,
-      familyFivePoint,
-      familyMuchLater,
-    );
+    await record(referral, plan, childView);
     await projection.caughtUp();
 
     const headers = {
@@ -328,32 +543,25 @@ describe('timeline page', () => {
     };
 
     const logic = pageLogic(await (await fetch(`${projection.url}/`)).text());
-    const differing = logic.perspectivesDiffering(timeline.entries);
-    const flagged = Object.fromEntries(
-      [...differing.entries()].map(([position, others]) => [position, others.map((other) => other.position)]),
-    );
-    expect(flagged).toEqual({
-      [positionOf(socialWorkerWorried)]: [positionOf(childFeelsSafe)],
-      [positionOf(childFeelsSafe)]: [positionOf(socialWorkerWorried)],
-    });
-
+    // 31 August late in the evening is the old school year, as the agency reported it.
     expect(
       logic
-        .byYear(timeline.entries)
+        .byAcademicYear(timeline.entries)
         .map(({ year, entries }) => [year, entries.map((entry) => entry.position)]),
     ).toEqual([
-      ['2023', [positionOf(referral)]],
-      [
-        '2024',
-        [
-          immunisation,
-          socialWorkerWorried,
-          familyFivePoint,
-          childFeelsSafe,
-          socialWorkerLater,
-          familyMuchLater,
-        ].map(positionOf),
-      ],
+      ['2022/23', [positionOf(referral)]],
+      ['2023/24', [positionOf(plan), positionOf(childView)]],
+    ]);
+    expect(
+      logic.filterEntries(timeline.entries, { perspective: 'child' }).map((entry) => entry.position),
+    ).toEqual([positionOf(childView)]);
+    expect(
+      logic
+        .filterEntries(timeline.entries, { from: '2023-09-01', to: '2023-09-30' })
+        .map((entry) => entry.position),
+    ).toEqual([positionOf(plan)]);
+    expect(logic.openEpisodes(timeline.entries).map((episode) => episode.label)).toEqual([
+      'Child protection plan',
     ]);
     expect(logic.displayDate('2024-03-05T09:00:00+00:00')).toBe('5 Mar 2024, 09:00');
   });
@@ -517,6 +725,137 @@ describe('timeline page', () => {
       ).toBe(1);
       // Accessible with the withheld notice gone and the break-glass banner up, as before it.
       expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a social worker the child before a conference: overview, a lane per domain with a line per perspective, decisions and what followed, a filtered and paged chronology; accessible and within the CSP', async () => {
+    const child = await recordConferenceChild();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await signIn(context, 'demo-social-worker');
+      const problems = watchProblems(page);
+      // Every CSP (and Trusted Types) refusal fires this event; registered through DevTools, not the page.
+      await page.evaluate(
+        `window.violations = []; document.addEventListener('securitypolicyviolation', (event) => window.violations.push(event.violatedDirective + ' ' + event.blockedURI + ' ' + (event.sample || '')))`,
+      );
+      await lookUp(page, 'direct-care', child.nhsNumber);
+
+      // The overview first: age now, the open plan, who is involved, as text.
+      const overview = await text(page, '#overview');
+      // Age now, from the date of birth the timeline answer gives (the lead is adding it to the
+      // answer; until then the page says it is not known rather than guess).
+      const { dateOfBirth } = (await (
+        await fetch(`${projection.url}/v1/children/${await shownChildKey(page)}/timeline`, {
+          headers: {
+            authorization: `Bearer ${await oidc.token('demo-social-worker')}`,
+            'x-purpose': 'direct-care',
+          },
+        })
+      ).json()) as { dateOfBirth?: string };
+      expect(overview).toMatch(
+        dateOfBirth === undefined
+          ? /Age now ?Not known/
+          : new RegExp(`Age now ?${Number(ago(0).slice(0, 4)) - 2015 - 1} years`),
+      );
+      expect(overview).toMatch(/Child protection plan — open since \d+ \w{3} \d{4}/);
+      expect(overview).toMatch(/Who is involved now.*Social care.*social worker/);
+      expect(await page.isHidden('#identity-caveats')).toBe(true);
+
+      // The stay-safe lane: a chart by Observable Plot with one line per perspective, never blended.
+      await page.waitForSelector('#lanes section.lane, #lanes .notice-box, #lanes > p:not(.muted)');
+      // Read from the real endpoint: a refusal or failure shows in #lanes and would fail here, with its words.
+      expect(await page.locator('#lanes .notice-box').allTextContents()).toEqual([]);
+      await page.waitForSelector('#lanes section.lane svg.lane-plot');
+      const lane = page.locator('#lanes section.lane', { has: page.locator('h4', { hasText: 'Stay safe' }) });
+      await expect(lane.count()).resolves.toBe(1);
+      const legend = (await lane.locator('ul.series-legend li').allTextContents()).map((item) =>
+        item.split(' — ')[0].trim(),
+      );
+      expect(legend.map((item) => item.replace(/^\S+\s/, '')).sort()).toEqual(
+        ['Child', 'Class teacher (education)', 'Family', 'Social worker (social care)'].sort(),
+      );
+      expect(await lane.locator('svg.lane-plot g.series-line path').count()).toBe(4);
+      // Disagreement in text and in shape: the heading says so, the chart rings the points.
+      expect(await lane.locator('h4').textContent()).toMatch(/⚠ Views differ at \d+ points?/);
+      expect(await lane.locator('svg.lane-plot g.views-differ circle').count()).toBeGreaterThanOrEqual(2);
+      // Plot's own <style> is not in the page (the CSP would refuse it); the page's stylesheet has its rules.
+      expect(await page.locator('#lanes style').count()).toBe(0);
+      // The text alternative: every point, with its account one click away.
+      await lane.getByRole('button', { name: 'Ratings as a table' }).click();
+      const rows = lane.locator('table.lane-table tbody tr');
+      await expect(rows.count()).resolves.toBe(5);
+      expect(await lane.locator('table.lane-table').textContent()).toContain('⚠ Views differ from');
+      await lane.locator('table.lane-table details summary').first().click();
+      expect(await lane.locator('table.lane-table details[open] p').first().textContent()).toMatch(
+        /^Synthetic/,
+      );
+      // The attendance indicator by term, saying whose account goes with it.
+      const indicators = await page.locator('#lanes table.lane-indicators').allTextContents();
+      expect(indicators.join(' ')).toContain(child.attendanceTerm);
+      expect(indicators.join(' ')).toMatch(/No account recorded|Accounts in the same period/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'timeline-overview-lanes.png'), fullPage: true });
+
+      // Decision cards: status in words and symbol, and what followed, opened from the card.
+      const cards = page.locator('#decisions article.decision');
+      await expect(cards.count()).resolves.toBe(3);
+      const statuses = (await page.locator('#decisions .badge.status').allTextContents()).sort();
+      expect(statuses).toEqual(['⚠ Review overdue', '◔ Review due', '✓ Reviewed and ended'].sort());
+      const overdue = cards.filter({ has: page.locator('.badge.status', { hasText: 'Review overdue' }) });
+      expect(await overdue.textContent()).toContain('What is uncertain');
+      expect(await overdue.textContent()).toContain('Expected outcomes');
+      expect(await overdue.textContent()).toContain('Reviews (1)');
+      const followUp = overdue.getByRole('button', { name: 'Since this decision' });
+      await followUp.click();
+      await expect(followUp.getAttribute('aria-expanded')).resolves.toBe('true');
+      const since = await overdue.locator('.follow-up').textContent();
+      expect(since).toContain('Since this decision');
+      expect(since).toMatch(/Child \(\d+\)/);
+      expect(since).toMatch(/Social worker \(social care\) \(\d+\)/);
+      await overdue.screenshot({ path: join(SCREENSHOTS, 'timeline-decision-follow-up.png') });
+
+      // The chronology: a hundred entries a page, school years as headings, age at each entry.
+      expect(await text(page, '#chronology-count')).toBe(`Showing entries 1–100 of ${child.entries}.`);
+      expect(await page.locator('#chronology article.entry').count()).toBe(100);
+      expect(await page.locator('#chronology h4.year').first().textContent()).toMatch(
+        /^School year \d{4}\/\d{2}$/,
+      );
+      if (dateOfBirth === undefined) expect(await page.locator('#chronology .age').count()).toBe(0);
+      else
+        expect(await page.locator('#chronology .age').first().textContent()).toMatch(/^age \d+ (year|month)/);
+      await page
+        .getByRole('button', { name: /Next 100/ })
+        .first()
+        .click();
+      expect(await text(page, '#chronology-count')).toBe(
+        `Showing entries 101–${child.entries} of ${child.entries}.`,
+      );
+      // Filtered to the child's own perspective, from the keyboard.
+      await page.getByLabel('Perspective', { exact: true }).selectOption('child');
+      await page.getByRole('button', { name: 'Apply filters' }).press('Enter');
+      await page.waitForFunction(
+        `document.querySelector('#chronology-count').textContent.includes('filtered')`,
+      );
+      expect(await page.locator('#chronology article.entry').count()).toBe(child.childViews);
+      expect(await text(page, '#chronology-count')).toBe(
+        `Showing entries 1–${child.childViews} of ${child.childViews} (filtered from ${child.entries}).`,
+      );
+      await page.screenshot({ path: join(SCREENSHOTS, 'timeline-chronology-filtered.png'), fullPage: true });
+
+      // WCAG 2.x A and AA as axe-core checks them: nothing serious or critical.
+      const violations = await axeViolations(page);
+      expect(
+        violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical'),
+      ).toEqual([]);
+      // Printing: buttons and forms are not printed; the lanes' tables are.
+      await page.emulateMedia({ media: 'print' });
+      expect(await page.getByRole('button', { name: 'Apply filters' }).isVisible()).toBe(false);
+      await page.emulateMedia({ media: 'screen' });
+
+      // Nothing the CSP or Trusted Types refused, no script error, nothing logged as an error.
+      expect(await page.evaluate('window.violations')).toEqual([]);
+      expect(problems).toEqual([]);
     } finally {
       await context.close();
     }

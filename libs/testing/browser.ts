@@ -34,10 +34,12 @@ export interface AxeViolation {
   readonly impact: string | null;
   readonly help: string;
   readonly nodes: number;
+  /** Where: the CSS selectors of the first few offending elements. */
+  readonly targets: readonly string[];
 }
 
 /**
- * axe-core's accessibility check of the page as it is now (WCAG 2.x A and AA rules). Run through
+ * axe-core's accessibility check of the page as it is now (WCAG 2.0, 2.1 and 2.2 A and AA rules). Run through
  * the DevTools protocol, so the page's own CSP and Trusted Types stay as they are.
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
@@ -46,9 +48,17 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   // A string, run in the page: this file is compiled without the DOM's types.
   return page.evaluate<AxeViolation[]>(
     `axe
-      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] },
+      })
       .then((result) =>
-        result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length })),
+        result.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          help: v.help,
+          nodes: v.nodes.length,
+          targets: v.nodes.slice(0, 5).map((node) => node.target.join(' ')),
+        })),
       )`,
   );
 }

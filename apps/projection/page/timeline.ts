@@ -7,8 +7,11 @@
 import type {
   AccessTerms,
   BreakGlassGrant,
+  ChildDecisions,
+  ChildOutcomes,
   ChildTimeline,
   ErrorBody,
+  FrameworksInForce,
   Indicator,
   Lineage,
   Link,
@@ -20,6 +23,8 @@ import type {
   TimelineEntry,
   Withheld,
 } from './api';
+import { el, setContent } from './dom';
+import { renderDecisions, renderLanes } from './outcomes-view';
 import type * as TimelineLogic from './timeline-logic';
 
 declare global {
@@ -27,10 +32,6 @@ declare global {
     TimelineLogic: typeof TimelineLogic;
   }
 }
-
-/** What el() and setContent() accept as content: text and nodes, arrays flattened, empty values skipped. */
-type Content = Node | string | number | null | undefined | false | Content[];
-type Attributes = Record<string, string | number | boolean | null | undefined>;
 
 const logic = window.TimelineLogic;
 const CHILD_KEY = /^ch_[0-9a-f]{20}$/;
@@ -123,44 +124,29 @@ const breakGlassForm = byId('break-glass-form', HTMLFormElement);
 const breakGlassReason = byId('break-glass-reason', HTMLTextAreaElement);
 const breakGlassMinutes = byId('break-glass-minutes', HTMLSelectElement);
 const breakGlassSubmit = byId('break-glass-submit', HTMLButtonElement);
+const identityCaveats = byId('identity-caveats', HTMLElement);
+const overviewFacts = byId('overview-facts', HTMLElement);
+const openPlans = byId('open-plans', HTMLElement);
+const involvedNow = byId('involved-now', HTMLElement);
+const outcomesOptions = byId('outcomes-options', HTMLFormElement);
+const frameworkChoice = byId('framework', HTMLSelectElement);
+const periodChoice = byId('period', HTMLSelectElement);
+const lanes = byId('lanes', HTMLElement);
+const outcomesCaption = byId('outcomes-caption', HTMLElement);
+const decisions = byId('decisions', HTMLElement);
+const chronologyFilters = byId('chronology-filters', HTMLFormElement);
+const filterAgency = byId('filter-agency', HTMLSelectElement);
+const filterDomain = byId('filter-domain', HTMLSelectElement);
+const filterPerspective = byId('filter-perspective', HTMLSelectElement);
+const filterKind = byId('filter-kind', HTMLSelectElement);
+const filterFrom = byId('filter-from', HTMLInputElement);
+const filterTo = byId('filter-to', HTMLInputElement);
+const chronologyCount = byId('chronology-count', HTMLElement);
 let latestRequest = 0;
 /** Who is signed in (null: nobody, the sign-in link shows). */
 let me: SignedIn | null = null;
 /** The child on screen, and the purpose it was read for (break-glass applies to it). */
 let shown: { childKey: string; purpose: string } | null = null;
-
-/** Builds an element; children are text or nodes, so data is never parsed as markup. */
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Attributes,
-  ...children: Content[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  Object.keys(props || {}).forEach((name) => {
-    const value = props[name];
-    if (value === undefined || value === null || value === false) return;
-    if (name === 'class') node.className = String(value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  });
-  for (const child of children) append(node, child);
-  return node;
-}
-
-function append(node: Node, child: Content): void {
-  if (child === undefined || child === null || child === false) return;
-  if (Array.isArray(child))
-    child.forEach((item) => {
-      append(node, item);
-    });
-  else if (child instanceof Node) node.appendChild(child);
-  else node.appendChild(document.createTextNode(String(child)));
-}
-
-/** Replaces a node's content with text and nodes (arrays are flattened, empty values skipped). */
-function setContent(node: Element, ...content: Content[]): void {
-  node.replaceChildren();
-  for (const child of content) append(node, child);
-}
 
 function agencyClass(name: string): string {
   return 'agency-' + (Object.prototype.hasOwnProperty.call(AGENCIES, name) ? name : 'other');
@@ -170,10 +156,7 @@ function agencyBadge(name: string): HTMLElement {
   return el('span', { class: 'badge agency ' + agencyClass(name) }, AGENCIES[name] || name);
 }
 
-function humanise(slug: string): string {
-  const text = String(slug).replace(/-/g, ' ');
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
+const humanise = logic.humanise;
 
 function showIdentifierField(): void {
   const type = identifierType.value;
@@ -302,6 +285,9 @@ function showSignedOut(message?: string): void {
   results.hidden = true;
   setContent(records);
   setContent(chronology);
+  setContent(lanes);
+  setContent(decisions);
+  chronologyState = null;
   if (message) signInMessage.textContent = message;
   signIn.hidden = false;
 }
@@ -362,6 +348,11 @@ function showTimeline(): Promise<void> {
       render(timeline);
       // A link names the child by its key only: never an identifier, never who looked.
       history.replaceState(null, '', '#childKey=' + encodeURIComponent(timeline.childKey));
+      // The outcomes and decisions are read beside the timeline, each under the same purpose.
+      return Promise.all([loadOutcomes(request, headers), loadDecisions(request, headers)]).then(() => {
+        if (request === latestRequest)
+          status.textContent = status.textContent + ' Outcomes and decisions loaded.';
+      });
     })
     .catch((error: unknown) => {
       if (request !== latestRequest) return;
@@ -374,7 +365,7 @@ function showTimeline(): Promise<void> {
 
 function render(timeline: ChildTimeline): void {
   const subjects = timeline.subjects || [];
-  const entries = timeline.entries || [];
+  const entries = logic.chronological(timeline.entries || []);
   setContent(resultsHeading, 'Child ', el('span', { class: 'mono' }, timeline.childKey));
   const merged = timeline.mergedChildKeys || [];
   resultsMerged.hidden = !merged.length;
@@ -386,13 +377,26 @@ function render(timeline: ChildTimeline): void {
     renderRecords(subjects, timeline.links || []),
     renderLinkHistory(timeline.linkHistory || []),
   );
-  setContent(chronology, renderChronology(entries));
   const withheld = timeline.withheld || [];
   renderAccess(timeline.access, withheld);
+  renderOverview(timeline, entries);
   shown = {
     childKey: timeline.childKey,
     purpose: (timeline.access && timeline.access.purpose) || purpose.value,
   };
+  chronologyState = {
+    entries,
+    dateOfBirth: timeline.dateOfBirth,
+    filtered: entries,
+    page: 1,
+    differing: new Set<string>(),
+  };
+  fillFilterChoices(entries);
+  filterFrom.value = '';
+  filterTo.value = '';
+  renderChronologyPage();
+  setContent(lanes, el('p', { class: 'muted' }, 'Loading outcomes…'));
+  setContent(decisions, el('p', { class: 'muted' }, 'Loading decisions…'));
   results.hidden = false;
   const held = logic.withheldLines(withheld).entries;
   status.textContent =
@@ -403,6 +407,231 @@ function render(timeline: ChildTimeline): void {
     (held ? '; ' + held + ' withheld' : '') +
     '. This look-up was recorded.';
   resultsHeading.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The overview: age, who is involved now, identity caveats (what was withheld is renderAccess's)
+
+function renderOverview(timeline: ChildTimeline, entries: TimelineEntry[]): void {
+  const today = new Date().toISOString().slice(0, 10);
+  const age = logic.ageText(logic.ageOn(timeline.dateOfBirth, today));
+  const episodes = logic.openEpisodes(entries);
+  const lead = logic.leadProfessional(episodes);
+  const involved = logic.involvedNow(entries, new Date().toISOString());
+  const caveats = logic.identityCaveats(timeline.linkHistory || []);
+  identityCaveats.hidden = caveats.length === 0;
+  setContent(
+    identityCaveats,
+    caveats.length
+      ? [
+          el('h4', {}, '⚠ Who these records are is not settled'),
+          el(
+            'ul',
+            {},
+            caveats.map((caveat) =>
+              el(
+                'li',
+                {},
+                caveat.kind === 'proposal'
+                  ? 'A possible match waits for a person to review it'
+                  : 'A conflict was flagged (records alike, not merged)',
+                ' (' + logic.displayDate(caveat.at) + '): ',
+                el('span', { class: 'mono' }, caveat.subjects.join(', ')),
+                caveat.score !== undefined ? ' — score ' + caveat.score : '',
+                caveat.reason ? ' — "' + caveat.reason + '"' : '',
+              ),
+            ),
+          ),
+          el(
+            'p',
+            {},
+            'Entries from these records may be about another child, or missing. Check before relying on them.',
+          ),
+        ]
+      : null,
+  );
+  setContent(
+    overviewFacts,
+    el('dt', {}, 'Age now'),
+    el('dd', {}, age || 'Not known: no linked record gives a date of birth'),
+    timeline.dateOfBirth
+      ? [el('dt', {}, 'Date of birth'), el('dd', {}, logic.displayDate(timeline.dateOfBirth))]
+      : null,
+    el('dt', {}, 'Lead professional'),
+    el('dd', {}, lead ? lead + ' (from the open early help episode)' : 'Not recorded in what you may see'),
+  );
+  setContent(
+    openPlans,
+    episodes.length
+      ? el(
+          'ul',
+          { class: 'plans' },
+          episodes.map((episode) =>
+            el(
+              'li',
+              {},
+              el('strong', {}, episode.label),
+              ' — open since ' + logic.displayDate(episode.since.slice(0, 10)),
+              ' ',
+              agencyBadge(episode.agency),
+              episode.recordedBy ? ' recorded by ' + episode.recordedBy : '',
+              episode.lastReviewed
+                ? '; last reviewed ' + logic.displayDate(episode.lastReviewed.slice(0, 10))
+                : '',
+              episode.nextReview ? '; next review by ' + logic.displayDate(episode.nextReview) : '',
+            ),
+          ),
+        )
+      : el('p', {}, 'No open plan or episode in what you may see.'),
+  );
+  setContent(
+    involvedNow,
+    involved.length
+      ? el(
+          'table',
+          {},
+          el('caption', {}, 'Agencies that recorded something in the last 12 months'),
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ['Agency', 'Roles', 'Entries', 'Latest'].map((name) => el('th', { scope: 'col' }, name)),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            involved.map((item) =>
+              el(
+                'tr',
+                {},
+                el('th', { scope: 'row' }, AGENCIES[item.agency] || humanise(item.agency)),
+                el('td', {}, item.roles.length ? item.roles.join(', ') : '—'),
+                el('td', {}, item.entries),
+                el('td', {}, logic.displayDate(item.lastRecorded.slice(0, 10))),
+              ),
+            ),
+          ),
+        )
+      : el('p', {}, 'No agency recorded anything in the last 12 months that you may see.'),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcomes over years and decisions: read beside the timeline; a 404 means this service has none
+
+function degrade(target: HTMLElement, what: string, error: unknown): void {
+  if (error instanceof ApiError && error.status === 404 && error.code !== 'CHILD_NOT_FOUND') {
+    setContent(
+      target,
+      el('p', { class: 'notice-box' }, what + ' are not available from this service (404).'),
+    );
+  } else if (error instanceof ApiError) {
+    setContent(
+      target,
+      el(
+        'div',
+        { class: 'notice-box' },
+        el(
+          'p',
+          {},
+          what +
+            ' could not be read: ' +
+            (STATUS_TEXT[error.status] || 'request failed') +
+            ' (' +
+            error.status +
+            ').',
+        ),
+        el('p', {}, error.message),
+      ),
+    );
+  } else {
+    setContent(
+      target,
+      el('p', { class: 'notice-box' }, what + ' could not be read: the service did not answer.'),
+    );
+  }
+}
+
+function chartWidth(): number {
+  return Math.max(320, Math.min(1000, Math.floor(lanes.clientWidth || results.clientWidth || 900)));
+}
+
+function loadFrameworks(headers: Record<string, string>): Promise<void> {
+  if (frameworkChoice.options.length > 1) return Promise.resolve();
+  return call<FrameworksInForce>('v1/outcomes/frameworks', { headers })
+    .then((answer) => {
+      const list = (answer && answer.frameworks && answer.frameworks.frameworks) || [];
+      const chosen = frameworkChoice.value;
+      setContent(
+        frameworkChoice,
+        el('option', { value: '' }, 'The service default'),
+        list.map((framework) => el('option', { value: framework.id }, framework.name || framework.id)),
+      );
+      frameworkChoice.value = chosen;
+    })
+    .catch(() => undefined); // the default framework still works
+}
+
+function loadOutcomes(request: number, headers: Record<string, string>): Promise<void> {
+  if (!shown) return Promise.resolve();
+  const params = new URLSearchParams();
+  if (frameworkChoice.value) params.set('framework', frameworkChoice.value);
+  params.set('period', periodChoice.value);
+  const childKey = shown.childKey;
+  return loadFrameworks(headers)
+    .then(() =>
+      call<ChildOutcomes>('v1/children/' + encodeURIComponent(childKey) + '/outcomes?' + params.toString(), {
+        headers,
+      }),
+    )
+    .then((answer) => {
+      if (request !== latestRequest) return;
+      if (answer.framework && answer.framework.version === 0) {
+        setContent(
+          lanes,
+          el('p', { class: 'notice-box' }, 'No outcome framework is loaded in this service yet.'),
+        );
+        return;
+      }
+      const laneList = logic.lanesOf(answer);
+      const frameworkId = answer.framework && answer.framework.id;
+      if (frameworkId && !frameworkChoice.value) {
+        if (![...frameworkChoice.options].some((option) => option.value === frameworkId))
+          frameworkChoice.append(el('option', { value: frameworkId }, answer.framework.name || frameworkId));
+        frameworkChoice.value = frameworkId;
+      }
+      outcomesCaption.textContent =
+        (answer.framework ? answer.framework.name + ' (version ' + answer.framework.version + ')' : '') +
+        (typeof answer.threshold === 'number'
+          ? ". Views are marked as differing when two perspectives' latest ratings in a period are " +
+            Math.round(answer.threshold * 100) +
+            '% of the scale or more apart.'
+          : '');
+      // Points the server marked as differing: the chronology marks their entries too.
+      if (chronologyState) {
+        chronologyState.differing = new Set(logic.differingEventIds(laneList));
+        renderChronologyPage();
+      }
+      setContent(lanes, renderLanes(laneList, chartWidth()));
+    })
+    .catch((error: unknown) => {
+      if (request === latestRequest) degrade(lanes, 'Outcomes over the years', error);
+    });
+}
+
+function loadDecisions(request: number, headers: Record<string, string>): Promise<void> {
+  if (!shown) return Promise.resolve();
+  return call<ChildDecisions>('v1/children/' + encodeURIComponent(shown.childKey) + '/decisions', { headers })
+    .then((answer) => {
+      if (request !== latestRequest) return;
+      setContent(decisions, renderDecisions((answer && answer.decisions) || []));
+    })
+    .catch((error: unknown) => {
+      if (request === latestRequest) degrade(decisions, 'Decisions', error);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -610,42 +839,185 @@ function renderLinkHistory(history: LinkHistoryEntry[]): HTMLElement | null {
   );
 }
 
-function renderChronology(entries: TimelineEntry[]): HTMLElement | HTMLElement[] {
-  if (entries.length === 0) return el('p', {}, 'No entries for this child yet.');
-  const differing = logic.perspectivesDiffering(entries);
-  return logic.byYear(entries).map((group) => {
-    const headingId = 'year-' + group.year;
-    return el(
-      'section',
-      { 'aria-labelledby': headingId },
-      el('h4', { class: 'year', id: headingId }, group.year),
-      el(
-        'ol',
-        { class: 'entries' },
-        group.entries.map((entry) => el('li', {}, renderEntry(entry, differing.get(entry.position) || []))),
-      ),
-    );
-  });
+// ---------------------------------------------------------------------------------------------
+// The chronology: filtered, paged (PAGE_SIZE a page), grouped by school year, age at each entry
+
+interface ChronologyState {
+  entries: TimelineEntry[];
+  dateOfBirth?: string;
+  filtered: TimelineEntry[];
+  page: number;
+  /** Event ids of entries whose ratings the outcomes answer marked as differing. */
+  differing: Set<string>;
+}
+let chronologyState: ChronologyState | null = null;
+
+const PERSPECTIVE_CHOICES: Record<string, string> = {
+  child: 'Child',
+  family: 'Family',
+  professional: 'Professional',
+  none: 'None stated',
+};
+const KIND_CHOICES: Record<string, string> = { fact: 'Recorded fact', observation: 'Observation' };
+
+function options(select: HTMLSelectElement, all: string, values: { value: string; label: string }[]): void {
+  setContent(
+    select,
+    el('option', { value: '' }, all),
+    values.map((item) => el('option', { value: item.value }, item.label)),
+  );
+}
+
+function fillFilterChoices(entries: TimelineEntry[]): void {
+  const choices = logic.filterChoices(entries);
+  options(
+    filterAgency,
+    'All agencies',
+    choices.agencies.map((value) => ({ value, label: AGENCIES[value] || humanise(value) })),
+  );
+  options(filterDomain, 'All domains', choices.domains);
+  options(
+    filterPerspective,
+    'All perspectives',
+    choices.perspectives.map((value) => ({ value, label: PERSPECTIVE_CHOICES[value] || humanise(value) })),
+  );
+  options(
+    filterKind,
+    'All kinds',
+    choices.kinds.map((value) => ({ value, label: KIND_CHOICES[value] || humanise(value) })),
+  );
+}
+
+function currentFilter(): TimelineLogic.ChronologyFilter {
+  return {
+    agency: filterAgency.value || undefined,
+    domain: filterDomain.value || undefined,
+    perspective: filterPerspective.value || undefined,
+    kind: filterKind.value || undefined,
+    from: filterFrom.value || undefined,
+    to: filterTo.value || undefined,
+  };
+}
+
+function applyFilters(): void {
+  if (!chronologyState) return;
+  chronologyState.filtered = logic.filterEntries(chronologyState.entries, currentFilter());
+  chronologyState.page = 1;
+  renderChronologyPage();
+  chronologyCount.focus();
+}
+
+function pager(page: TimelineLogic.Page<TimelineEntry>, where: string): HTMLElement | null {
+  if (page.pages <= 1) return null;
+  const previous = el(
+    'button',
+    { type: 'button', class: 'pager-button', disabled: page.page <= 1 },
+    '← Previous ' + logic.PAGE_SIZE,
+  );
+  const next = el(
+    'button',
+    { type: 'button', class: 'pager-button', disabled: page.page >= page.pages },
+    'Next ' + logic.PAGE_SIZE + ' →',
+  );
+  const go = (delta: number): void => {
+    if (!chronologyState) return;
+    chronologyState.page = page.page + delta;
+    renderChronologyPage();
+    chronologyCount.focus();
+  };
+  previous.addEventListener('click', () => go(-1));
+  next.addEventListener('click', () => go(1));
+  return el(
+    'nav',
+    { class: 'pager', 'aria-label': 'Chronology pages (' + where + ')' },
+    previous,
+    el('span', {}, 'Page ' + page.page + ' of ' + page.pages),
+    next,
+  );
+}
+
+/** Renders the current page; `all` renders every filtered entry (for printing). */
+function renderChronologyPage(all = false): void {
+  const state = chronologyState;
+  if (!state) return;
+  const page = logic.pageOf(
+    state.filtered,
+    all ? 1 : state.page,
+    all ? Math.max(1, state.filtered.length) : logic.PAGE_SIZE,
+  );
+  state.page = page.page;
+  const filtered = state.filtered.length !== state.entries.length;
+  chronologyCount.textContent = page.total
+    ? 'Showing entries ' +
+      page.first +
+      '–' +
+      page.last +
+      ' of ' +
+      page.total +
+      (filtered ? ' (filtered from ' + state.entries.length + ')' : '') +
+      '.'
+    : state.entries.length
+      ? 'No entry matches these filters (' + state.entries.length + ' in all).'
+      : '';
+  if (!state.entries.length) {
+    setContent(chronology, el('p', {}, 'No entries for this child yet.'));
+    return;
+  }
+  setContent(
+    chronology,
+    pager(page, 'top'),
+    logic.byAcademicYear(page.items).map((group) => {
+      const headingId = 'year-' + group.year.replace('/', '-') + '-' + page.page;
+      return el(
+        'section',
+        { 'aria-labelledby': headingId },
+        el('h4', { class: 'year', id: headingId }, 'School year ' + group.year),
+        el(
+          'ol',
+          { class: 'entries' },
+          group.entries.map((entry) => el('li', {}, renderEntry(entry, state))),
+        ),
+      );
+    }),
+    pager(page, 'bottom'),
+  );
 }
 
 function viewpointText(entry: TimelineEntry): string {
   const who = (entry.perspective && PERSPECTIVES[entry.perspective]) || entry.perspective || 'Unstated';
-  return entry.observerRole ? who + ' (' + entry.observerRole + ')' : who;
+  const role = entry.observerRole || (entry.recordedBy && entry.recordedBy.role);
+  const where = entry.observerAgency || (entry.recordedBy && entry.recordedBy.agency);
+  return who + (role ? ' (' + role + (where ? ', ' + where : '') + ')' : '');
 }
 
 function indicatorText(indicator: Indicator): string {
+  if (indicator.unit) return indicator.value + indicator.unit;
   if (indicator.scale) return indicator.value + ' on ' + indicator.scale.min + '–' + indicator.scale.max;
-  return indicator.value + (indicator.unit || '');
+  return String(indicator.value);
 }
 
 function renderIndicator(indicator: Indicator): HTMLElement {
   const range = indicator.scale || (indicator.unit === '%' ? { min: 0, max: 100 } : undefined);
-  const name = indicator.scale ? humanise(indicator.scale.name) + ' scale' : humanise(indicator.name);
+  const name =
+    indicator.label ||
+    (indicator.scale && indicator.scale.name === indicator.name
+      ? humanise(indicator.scale.name) + ' scale'
+      : humanise(indicator.name));
+  const threshold = (indicator.thresholds || [])[0];
+  const period = indicator.period;
   return el(
     'div',
     { class: 'indicator' },
     el('span', { class: 'name' }, 'Indicator · ' + name),
     el('span', { class: 'value' }, indicatorText(indicator)),
+    period
+      ? el(
+          'span',
+          { class: 'period' },
+          (period.term ? humanise(period.term) + ' ' : '') + period.academicYear,
+        )
+      : null,
+    threshold ? el('span', { class: 'period' }, threshold.label + ': ' + threshold.value) : null,
     range
       ? el(
           'meter',
@@ -656,52 +1028,123 @@ function renderIndicator(indicator: Indicator): HTMLElement {
   );
 }
 
-function renderVoice(entry: TimelineEntry): HTMLElement {
+function renderVoice(entry: TimelineEntry, indicators: Indicator[]): HTMLElement {
   const attribution: HTMLElement[] = [];
   if (entry.perspective) attribution.push(el('span', {}, 'Perspective: ' + viewpointText(entry)));
+  else if (entry.recordedBy)
+    attribution.push(
+      el('span', {}, 'Recorded by: ' + entry.recordedBy.role + ', ' + entry.recordedBy.agency),
+    );
   else if (entry.observerRole) attribution.push(el('span', {}, 'By: ' + entry.observerRole));
   if (entry.confidence) attribution.push(el('span', {}, 'Confidence: ' + entry.confidence));
+  const voice = entry.voice;
   return el(
     'div',
     { class: 'voice' },
     entry.narrative
       ? el('blockquote', {}, entry.narrative)
-      : entry.indicator
-        ? el('p', { class: 'no-narrative' }, 'No narrative recorded with this indicator.')
+      : indicators.length
+        ? el('p', { class: 'no-narrative' }, 'No account recorded with this indicator.')
         : null,
+    voice
+      ? el(
+          'dl',
+          { class: 'voice-details' },
+          el('dt', {}, 'The child’s own words'),
+          el('dd', {}, voice.verbatim === false ? 'No: as told by the practitioner' : 'Yes, verbatim'),
+          voice.capturedHow
+            ? [el('dt', {}, 'How it was heard'), el('dd', {}, humanise(voice.capturedHow))]
+            : null,
+          voice.context ? [el('dt', {}, 'Context'), el('dd', {}, voice.context)] : null,
+          voice.interpretation
+            ? [el('dt', {}, 'The practitioner’s interpretation'), el('dd', {}, voice.interpretation)]
+            : null,
+          voice.childAgreedToShare !== undefined
+            ? [
+                el('dt', {}, 'The child agreed to share'),
+                el('dd', {}, voice.childAgreedToShare ? 'Yes' : 'No'),
+              ]
+            : null,
+        )
+      : null,
     attribution.length ? el('p', { class: 'attribution' }, attribution) : null,
   );
 }
 
-function focusEntry(position: number): void {
-  const target = document.getElementById('entry-' + position);
-  if (!target) return;
-  target.scrollIntoView({ block: 'center' });
-  target.focus();
-}
-
-function renderDifferences(others: TimelineEntry[]): HTMLElement {
-  return el(
-    'div',
-    { class: 'differences' },
-    el('p', {}, 'Perspectives differ on this outcome:'),
-    el(
-      'ul',
-      {},
-      others.map((other) => {
-        const button = el(
-          'button',
-          { type: 'button', class: 'link' },
-          // Only rated observations differ, so each has an indicator.
-          viewpointText(other) + ' rated ' + indicatorText(other.indicator as Indicator),
-        );
-        button.addEventListener('click', () => {
-          focusEntry(other.position);
-        });
-        return el('li', {}, button, ' on ' + logic.displayDate(other.occurredAt));
-      }),
-    ),
-  );
+function renderDecisionDetails(entry: TimelineEntry): HTMLElement | null {
+  const decision = entry.decision;
+  const review = entry.review;
+  const differ = entry.viewsDiffer;
+  if (decision)
+    return el(
+      'dl',
+      { class: 'entry-details' },
+      decision.forum ? [el('dt', {}, 'Forum'), el('dd', {}, decision.forum)] : null,
+      decision.options && decision.options.length
+        ? [
+            el('dt', {}, 'Options considered'),
+            el(
+              'dd',
+              {},
+              el(
+                'ul',
+                {},
+                decision.options.map((option) =>
+                  el('li', {}, option.option + (option.whyNot ? ' — why not: ' + option.whyNot : '')),
+                ),
+              ),
+            ),
+          ]
+        : null,
+      decision.uncertainty ? [el('dt', {}, 'What is uncertain'), el('dd', {}, decision.uncertainty)] : null,
+      decision.expectedOutcomes && decision.expectedOutcomes.length
+        ? [
+            el('dt', {}, 'Expected outcomes'),
+            el(
+              'dd',
+              {},
+              el(
+                'ul',
+                {},
+                decision.expectedOutcomes.map((item) =>
+                  el('li', {}, humanise(item.domain) + ' (' + item.framework + '): ' + item.lookFor),
+                ),
+              ),
+            ),
+          ]
+        : null,
+    );
+  if (review)
+    return el(
+      'dl',
+      { class: 'entry-details' },
+      el('dt', {}, 'Outcome of the review'),
+      el('dd', {}, humanise(review.outcome)),
+      review.revisedDecision
+        ? [el('dt', {}, 'Revised decision'), el('dd', {}, review.revisedDecision)]
+        : null,
+      (review.againstExpected || []).map((item) => [
+        el('dt', {}, humanise(item.domain) + ': ' + humanise(item.judgement)),
+        el('dd', {}, item.finding),
+      ]),
+      review.nextReviewDate
+        ? [el('dt', {}, 'Next review by'), el('dd', {}, logic.displayDate(review.nextReviewDate))]
+        : null,
+    );
+  if (differ)
+    return el(
+      'div',
+      { class: 'differences' },
+      el('p', {}, '⚠ Views differ' + (differ.domain ? ' about ' + humanise(differ.domain) : '') + ':'),
+      el(
+        'ul',
+        {},
+        differ.views.map((view) =>
+          el('li', {}, logic.perspectiveLabel(view.perspective, view.role, view.agency) + ': ' + view.view),
+        ),
+      ),
+    );
+  return null;
 }
 
 function renderLineage(lineage: Lineage): HTMLElement {
@@ -731,10 +1174,20 @@ function renderLineage(lineage: Lineage): HTMLElement {
   );
 }
 
-function renderEntry(entry: TimelineEntry, differsFrom: TimelineEntry[]): HTMLElement {
+function renderEntry(entry: TimelineEntry, state: ChronologyState): HTMLElement {
   const summaryId = 'entry-' + entry.position + '-summary';
-  const hasEvidence = entry.indicator || entry.narrative || entry.perspective || entry.confidence;
-  const domain: Partial<TimelineEntry['outcomeDomain']> = entry.outcomeDomain || {};
+  const indicators = logic.indicatorsOf(entry);
+  const hasEvidence =
+    indicators.length ||
+    entry.narrative ||
+    entry.perspective ||
+    entry.confidence ||
+    entry.voice ||
+    entry.recordedBy;
+  const domains = logic.domainsOf(entry);
+  const label = entry.outcomeDomain && entry.outcomeDomain.label;
+  const age = logic.ageText(logic.ageOn(state.dateOfBirth, entry.occurredAt));
+  const differs = state.differing.has(entry.lineage.eventId) || !!entry.viewsDiffer;
   return el(
     'article',
     {
@@ -747,11 +1200,12 @@ function renderEntry(entry: TimelineEntry, differsFrom: TimelineEntry[]): HTMLEl
       'div',
       { class: 'entry-head' },
       el('time', { datetime: entry.occurredAt }, logic.displayDate(entry.occurredAt)),
+      age ? el('span', { class: 'age' }, 'age ' + age) : null,
       agencyBadge(entry.agency),
       entry.kind === 'observation'
         ? el('span', { class: 'badge kind observation' }, '◐ Observation')
         : el('span', { class: 'badge kind' }, '■ Recorded fact'),
-      differsFrom.length ? el('span', { class: 'badge differ' }, '⚠ Perspectives differ') : null,
+      differs ? el('span', { class: 'badge differ' }, '⚠ Perspectives differ') : null,
     ),
     el('p', { class: 'summary', id: summaryId }, entry.summary),
     sharedUnderText(entry.sharedUnder)
@@ -760,23 +1214,68 @@ function renderEntry(entry: TimelineEntry, differsFrom: TimelineEntry[]): HTMLEl
     el(
       'p',
       { class: 'domain' },
-      'Outcome: ' + (domain.label || humanise(domain.domain || 'unknown')) + ' (' + domain.framework + ')',
+      'Outcome: ' +
+        (domains.length
+          ? domains
+              .map(
+                (ref, index) =>
+                  (index === 0 && label && ref.domain === entry.outcomeDomain.domain
+                    ? label
+                    : humanise(ref.domain)) +
+                  ' (' +
+                  ref.framework +
+                  ')',
+              )
+              .join('; ')
+          : 'not mapped'),
     ),
     hasEvidence
       ? el(
           'div',
-          { class: entry.indicator ? 'evidence' : 'evidence single' },
-          entry.indicator ? renderIndicator(entry.indicator) : null,
-          renderVoice(entry),
+          { class: indicators.length ? 'evidence' : 'evidence single' },
+          indicators.length ? el('div', { class: 'indicators' }, indicators.map(renderIndicator)) : null,
+          renderVoice(entry, indicators),
         )
       : null,
-    differsFrom.length ? renderDifferences(differsFrom) : null,
+    renderDecisionDetails(entry),
     entry.reviewDate
       ? el('p', { class: 'review' }, 'Review by ' + logic.displayDate(entry.reviewDate))
       : null,
     renderLineage(entry.lineage),
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Printing: every section opened, every chronology entry (not only this page), no buttons
+
+const openedForPrint: HTMLDetailsElement[] = [];
+const hiddenForPrint: HTMLElement[] = [];
+
+window.addEventListener('beforeprint', () => {
+  results.querySelectorAll('details:not([open])').forEach((node) => {
+    if (node instanceof HTMLDetailsElement && node.id !== 'break-glass') {
+      node.open = true;
+      openedForPrint.push(node);
+    }
+  });
+  results.querySelectorAll('[aria-controls]').forEach((button) => {
+    const region = document.getElementById(button.getAttribute('aria-controls') || '');
+    if (region && region.hidden) {
+      region.hidden = false;
+      hiddenForPrint.push(region);
+    }
+  });
+  renderChronologyPage(true);
+});
+window.addEventListener('afterprint', () => {
+  openedForPrint.splice(0).forEach((node) => {
+    node.open = false;
+  });
+  hiddenForPrint.splice(0).forEach((node) => {
+    node.hidden = true;
+  });
+  renderChronologyPage();
+});
 
 /**
  * #childKey=…: a link to a child (with purpose=… too, a case system opening the page, it runs
@@ -809,6 +1308,20 @@ form.addEventListener('submit', (event) => {
 breakGlassForm.addEventListener('submit', (event) => {
   event.preventDefault();
   void breakGlassNow();
+});
+outcomesOptions.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!shown) return;
+  setContent(lanes, el('p', { class: 'muted' }, 'Loading outcomes…'));
+  void loadOutcomes(latestRequest, { 'x-purpose': shown.purpose });
+});
+chronologyFilters.addEventListener('submit', (event) => {
+  event.preventDefault();
+  applyFilters();
+});
+chronologyFilters.addEventListener('reset', () => {
+  // After the form has cleared its fields.
+  setTimeout(applyFilters, 0);
 });
 signOut.addEventListener('click', () => {
   void signOutNow();

@@ -1,0 +1,152 @@
+// The domain lanes' charts, drawn by Observable Plot (not by hand). Under the page's CSP
+// (style-src with a per-request nonce) Plot's own <style> element would be refused, so it is
+// removed before the chart enters the document and the same rules live in the page's stylesheet
+// under the class `lane-plot` (timeline.html). Plot writes attributes and text only, so Trusted
+// Types have nothing to refuse. Every chart has a text alternative beside it (a table of the
+// same points), built by timeline.ts.
+import * as Plot from '@observablehq/plot';
+import type { Lane } from './timeline-logic';
+
+/** Line colours with at least 3:1 contrast on white (WCAG 1.4.11), and more cues than colour. */
+export const SERIES_COLOURS = [
+  '#1d70b8',
+  '#d4351c',
+  '#00703c',
+  '#6f2c91',
+  '#0b0c0c',
+  '#8f4e00',
+  '#005a5e',
+  '#912b88',
+];
+/** Plot's symbol names and the glyph the legend shows for each. */
+export const SERIES_SYMBOLS: [Plot.SymbolType, string][] = [
+  ['circle', '●'],
+  ['square', '■'],
+  ['triangle', '▲'],
+  ['diamond', '◆'],
+  ['cross', '✚'],
+  ['star', '★'],
+  ['wye', 'Y'],
+  ['times', '✕'],
+];
+/** Line patterns, so two lines differ in shape as well as colour. */
+export const SERIES_DASHES: [string, string][] = [
+  ['none', 'solid line'],
+  ['6,3', 'dashed line'],
+  ['2,3', 'dotted line'],
+  ['10,3,2,3', 'dash-dot line'],
+];
+
+export interface SeriesStyle {
+  colour: string;
+  glyph: string;
+  symbol: Plot.SymbolType;
+  dash: string;
+  dashText: string;
+}
+
+export function seriesStyle(index: number): SeriesStyle {
+  const [symbol, glyph] = SERIES_SYMBOLS[index % SERIES_SYMBOLS.length];
+  const [dash, dashText] = SERIES_DASHES[index % SERIES_DASHES.length];
+  return { colour: SERIES_COLOURS[index % SERIES_COLOURS.length], glyph, symbol, dash, dashText };
+}
+
+interface Datum {
+  date: Date;
+  normalised: number;
+  label: string;
+  title: string;
+  differs: boolean;
+}
+
+/** One lane's perspectives over the years: y is the 0-1 normalised rating (1 = the better end). */
+export function laneChart(lane: Lane, width: number): SVGSVGElement | HTMLElement {
+  const marks: Plot.Markish[] = [Plot.ruleY([0, 0.5, 1], { stroke: '#b1b4b6', strokeDasharray: '1,3' })];
+  const labels = lane.series.map((series) => series.label);
+  lane.series.forEach((series, index) => {
+    const style = seriesStyle(index);
+    const data: Datum[] = series.points.map((point) => ({
+      date: new Date(point.date),
+      normalised: point.normalised,
+      label: series.label,
+      differs: point.differs,
+      title:
+        `${series.label}, ${point.date.slice(0, 10)}: ${point.scaleText}` +
+        (point.differs ? ' — views differ' : '') +
+        (point.narrative ? `\n${point.narrative}` : ''),
+    }));
+    marks.push(
+      Plot.line(data, {
+        x: 'date',
+        y: 'normalised',
+        stroke: style.colour,
+        strokeWidth: 2,
+        className: 'series-line',
+        strokeDasharray: style.dash === 'none' ? undefined : style.dash,
+        curve: 'linear',
+      }),
+      Plot.dot(data, {
+        x: 'date',
+        y: 'normalised',
+        symbol: () => style.symbol,
+        fill: style.colour,
+        stroke: '#ffffff',
+        r: 5,
+        title: 'title',
+      }),
+      // Disagreement in shape as well as colour: a ring and an exclamation mark on the point.
+      Plot.dot(
+        data.filter((datum) => datum.differs),
+        {
+          x: 'date',
+          y: 'normalised',
+          r: 10,
+          stroke: '#0b0c0c',
+          strokeWidth: 2,
+          fill: 'none',
+          className: 'views-differ',
+        },
+      ),
+      Plot.text(
+        data.filter((datum) => datum.differs),
+        {
+          x: 'date',
+          y: 'normalised',
+          text: () => '!',
+          dy: -15,
+          fontWeight: 'bold',
+          fontSize: 14,
+          fill: '#0b0c0c',
+        },
+      ),
+    );
+  });
+  const chart = Plot.plot({
+    className: 'lane-plot',
+    width,
+    height: 220,
+    marginLeft: 70,
+    marginTop: 24,
+    x: { type: 'time', label: null, grid: false },
+    y: {
+      domain: [0, 1],
+      label: null,
+      ticks: [0, 0.5, 1],
+      tickFormat: (value: number) => (value === 0 ? 'worse end' : value === 1 ? 'better end' : 'middle'),
+    },
+    symbol: { type: 'identity' },
+    ariaLabel: `${lane.label}: ratings over time from ${labels.join(', ')}`,
+    ariaDescription: 'Each perspective is its own line; the table that follows lists every point.',
+    marks,
+  });
+  // Plot's own stylesheet: the page's stylesheet carries the same rules for .lane-plot (see above).
+  chart.querySelectorAll('style').forEach((style) => style.remove());
+  // One image with one name for assistive technology; the table beside it carries every point.
+  // (Plot names each mark's group, e.g. aria-label="line", which ARIA does not allow on a plain group.)
+  chart.setAttribute('role', 'img');
+  chart.querySelectorAll('g[aria-label], g[aria-description]').forEach((group) => {
+    group.removeAttribute('aria-label');
+    group.removeAttribute('aria-description');
+  });
+  return chart;
+}
