@@ -131,6 +131,7 @@ describe('published JSON Schemas', () => {
   // The published schemas are the structural part of the contract. These rules are zod code
   // (check digits, cross-field rules, trimming) and JSON Schema cannot say them; this test pins
   // the list documented in contracts/README.md, so a new gap cannot appear unnoticed here.
+  // (Decision 015 added required-when-revised, distinct-views and unique-domain to it.)
   const zodOnly: [string, string, () => Record<string, unknown>][] = [
     [
       'nhs-number-check-digit',
@@ -161,6 +162,30 @@ describe('published JSON Schemas', () => {
         const { dateOfBirth: _, ...subject } = event.subject;
         return { ...event, subject: { ...subject, expectedDateOfBirth: '2029-12-01' } };
       },
+    ],
+    [
+      'required-when-revised',
+      'data.revisedDecision',
+      () => withData(buildEvent('practice.decision.reviewed'), 'outcome', 'revised'),
+    ],
+    [
+      'distinct-views',
+      'data.views',
+      () => {
+        const event = buildEvent('practice.views.differ');
+        return withData(event, 'views', [event.data.views[0], { ...event.data.views[0], view: 'Another.' }]);
+      },
+    ],
+    [
+      'unique-domain',
+      'outcomeDomains',
+      () => ({
+        ...buildReferralReceived(),
+        outcomeDomains: [
+          { framework: 'ecm', domain: 'stay-safe' },
+          { framework: 'ecm', domain: 'stay-safe' },
+        ],
+      }),
     ],
     [
       'min-length',
