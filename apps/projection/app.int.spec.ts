@@ -122,11 +122,15 @@ describe('projection app over HTTP', () => {
       expect(timeline.status).toBe(200);
       const body = (await timeline.json()) as {
         childKey: string;
-        subjects: unknown[];
+        dateOfBirth?: string;
+        subjects: { dateOfBirth?: string }[];
         entries: { summary: string }[];
       };
       expect(body.childKey).toBe(childKey);
       expect(body.subjects).toHaveLength(3);
+      // Ages are counted from the date of birth the records give (migration 008 keeps it per record).
+      expect(body.dateOfBirth).toBe(BORN);
+      expect(body.subjects.map((subject) => subject.dateOfBirth)).toEqual([BORN, BORN, BORN]);
       expect(body.entries.map((entry) => entry.summary)).toEqual([
         'Referral received from Schools — primary need: Abuse or neglect',
         'Immunisation given: Measles, mumps and rubella, dose 2',

@@ -23,6 +23,7 @@ import type { ChildTimeline, ProjectionStatus } from '@throughline/timeline';
 
 const timestamp = z.string().meta({ format: 'date-time', example: '2024-11-05T09:00:00.000Z' });
 const uuid = z.string().meta({ format: 'uuid' });
+const isoDay = z.string().meta({ format: 'date', example: '2015-05-14' });
 const position = z.number().int().nonnegative().meta({ description: 'store position' });
 const childKey = z.string().meta({ example: 'ch_3f2a9c0d1e4b5a6c7d8e' });
 const agency = z.enum(AGENCY_NAMES);
@@ -207,6 +208,10 @@ const subject = z.object({
   linkedBy: z.enum(['first-record', ...LINK_METHODS]),
   firstSeenPosition: position,
   lastSeenPosition: position,
+  dateOfBirth: isoDay.optional().meta({ description: "the date of birth this record's latest event gave" }),
+  expectedDateOfBirth: isoDay
+    .optional()
+    .meta({ description: 'before birth: the expected date this record last gave' }),
 });
 
 const link = z.object({
@@ -237,6 +242,10 @@ export const childTimeline = z.object({
   mergedChildKeys: z
     .array(z.string())
     .meta({ description: 'keys of children found to be this one and merged into it' }),
+  dateOfBirth: isoDay
+    .optional()
+    .meta({ description: 'as the most recently updated record shown gives it (ages are counted from it)' }),
+  expectedDateOfBirth: isoDay.optional().meta({ description: 'before birth, likewise' }),
   subjects: z.array(subject),
   links: z.array(link),
   linkHistory: z

@@ -23,6 +23,9 @@ export interface SubjectView {
   readonly linkedBy: LinkMethod;
   readonly firstSeenPosition: number;
   readonly lastSeenPosition: number;
+  /** The date of birth (or, before birth, the expected date) this record's latest event giving one gave. */
+  readonly dateOfBirth?: string;
+  readonly expectedDateOfBirth?: string;
 }
 
 /** A link in force between two records of the child. */
@@ -74,6 +77,12 @@ export interface ChildTimeline {
   readonly childKey: string;
   /** Keys of children found to be this one and merged into it. */
   readonly mergedChildKeys: readonly string[];
+  /**
+   * The child's date of birth as the most recently updated of the records shown gives it (ages in
+   * outcomes and on the page); absent when none does. `expectedDateOfBirth` likewise, before birth.
+   */
+  readonly dateOfBirth?: string;
+  readonly expectedDateOfBirth?: string;
   readonly subjects: readonly SubjectView[];
   readonly links: readonly LinkView[];
   readonly linkHistory: readonly LinkHistoryEntry[];
@@ -242,6 +251,7 @@ export class TimelineQueries {
     return {
       childKey,
       mergedChildKeys: merged,
+      ...birthOf(shownSubjects),
       subjects: shownSubjects,
       links: links.filter(
         (link) => !withheldStreams.has(link.streamId) && !withheldStreams.has(link.linkedTo),
@@ -330,6 +340,7 @@ export class TimelineQueries {
          (SELECT coalesce(json_agg(json_build_object(
                    'stream_id', r.stream_id, 'agency', r.agency, 'record_id', r.record_id,
                    'first_seen_position', r.first_seen_position, 'last_seen_position', r.last_seen_position,
+                   'date_of_birth', r.date_of_birth, 'expected_date_of_birth', r.expected_date_of_birth,
                    'identifiers', coalesce((SELECT json_agg(json_build_object('kind', si.kind, 'value', si.value)
                                                             ORDER BY si.first_seen_position, si.kind)
                                             FROM subject_identifiers si WHERE si.stream_id = r.stream_id), '[]'::json))
@@ -378,6 +389,8 @@ interface SubjectRow {
   readonly record_id: string;
   readonly first_seen_position: number;
   readonly last_seen_position: number;
+  readonly date_of_birth: string | null;
+  readonly expected_date_of_birth: string | null;
   readonly identifiers: { kind: IdentifierKind; value: string }[];
 }
 
@@ -463,7 +476,26 @@ function subjectViewsOf(rows: readonly SubjectRow[], links: readonly LinkView[])
     linkedBy: joined.get(row.stream_id)?.method ?? 'first-record',
     firstSeenPosition: Number(row.first_seen_position),
     lastSeenPosition: Number(row.last_seen_position),
+    ...(row.date_of_birth ? { dateOfBirth: row.date_of_birth } : {}),
+    ...(row.expected_date_of_birth ? { expectedDateOfBirth: row.expected_date_of_birth } : {}),
   }));
+}
+
+/** The birth dates the most recently updated record shown gives (one that gives any). */
+function birthOf(subjects: readonly SubjectView[]): { dateOfBirth?: string; expectedDateOfBirth?: string } {
+  const latest = (field: 'dateOfBirth' | 'expectedDateOfBirth') =>
+    subjects
+      .filter((subject) => subject[field] !== undefined)
+      .reduce<SubjectView | undefined>(
+        (best, subject) => (!best || subject.lastSeenPosition > best.lastSeenPosition ? subject : best),
+        undefined,
+      )?.[field];
+  const dateOfBirth = latest('dateOfBirth');
+  const expectedDateOfBirth = dateOfBirth ? undefined : latest('expectedDateOfBirth');
+  return {
+    ...(dateOfBirth ? { dateOfBirth } : {}),
+    ...(expectedDateOfBirth ? { expectedDateOfBirth } : {}),
+  };
 }
 
 function linkHistoryEntryOf(row: HistoryRow): LinkHistoryEntry {
