@@ -1,4 +1,4 @@
-import type { AgencyEvent, Subject } from '@throughline/contracts';
+import type { AgencyEvent, RecordedBy, Subject } from '@throughline/contracts';
 import { addDays, ageInYears, onWeekday } from './calendar';
 import {
   caseHolderOn,
@@ -12,7 +12,7 @@ import {
 } from './history';
 import { HEALTH_ORGANISATION, SYSTEMS } from './names';
 import type { Random } from './random';
-import { levelOn, progressOn, type Track } from './trajectories';
+import { levelOn, progressOn, type StarDomain, type Track } from './trajectories';
 
 /**
  * Outcome observations: the same child seen by the child, the family and professionals of
@@ -73,13 +73,29 @@ export function recordedAt(
   }
 }
 
+/** Who records an account, and (when not their own agency's) the system they record it in. */
+interface Recorder {
+  readonly role: string;
+  readonly agency: RecordedBy['agency'];
+  readonly team?: string;
+  readonly via?: PractitionerAgency;
+}
+
+const systemOf = (recorder: Recorder): PractitionerAgency =>
+  recorder.via ?? (recorder.agency as PractitionerAgency);
+const recordedByOf = ({ role, agency, team }: Recorder): RecordedBy => ({
+  role,
+  agency,
+  ...(team ? { team } : {}),
+});
+
 interface Observer {
   readonly perspective: Perspective;
   readonly role: string;
   /** The observer's agency, for professionals. */
-  readonly agency?: PractitionerAgency;
+  readonly agency?: RecordedBy['agency'];
   /** The practitioner who records it (the observer, or who captured the family's or child's view). */
-  readonly recorder: { readonly role: string; readonly agency: PractitionerAgency; readonly team?: string };
+  readonly recorder: Recorder;
   /** How often this observer gives a rating beside the account. */
   readonly rates: number;
 }
@@ -89,7 +105,7 @@ const band = (level: number) => (level < 0.4 ? 'low' : level < 0.7 ? 'mid' : 'hi
 type Band = ReturnType<typeof band>;
 
 const NARRATIVES: Readonly<
-  Record<Track['domain'], Readonly<Record<string, Readonly<Record<Band, (name: string) => string>>>>>
+  Partial<Record<Track['domain'], Readonly<Record<string, Readonly<Record<Band, (name: string) => string>>>>>>
 > = {
   safety: {
     'social worker': {
@@ -198,8 +214,60 @@ const NARRATIVES: Readonly<
   },
 };
 
+/** Where a family is on each point of the Journey of Change star, at three stages of the journey. */
+const STAR: Readonly<Record<StarDomain, Readonly<Record<Band, string>>>> = {
+  'family-routine': {
+    low: 'no set bedtime or mealtimes; mornings are chaos and the children are often late',
+    mid: 'a bedtime routine most school nights, weekends still hard',
+    high: 'routines that hold, even in the holidays',
+  },
+  'education-and-learning': {
+    low: 'getting to school is a daily battle and nobody reads at home',
+    mid: 'at school most days; reading together twice a week',
+    high: 'at school every day and homework done with help',
+  },
+  wellbeing: {
+    low: 'the parent is low and not seeing the GP; nobody is sleeping well',
+    mid: 'the parent has seen the GP and started the talking therapy',
+    high: 'the parent feels well enough to plan ahead; the children are sleeping',
+  },
+  'meeting-emotional-needs': {
+    low: 'lots of shouting; the children go to their rooms to get away',
+    mid: 'calmer evenings; one-to-one time with each child once a week',
+    high: 'the family talks things through and the children say they feel listened to',
+  },
+  'keeping-children-safe': {
+    low: 'the children are out late and nobody knows where',
+    mid: 'the parent knows where the children are most evenings',
+    high: 'clear rules about where the children go and who with, and they stick to them',
+  },
+  'boundaries-and-behaviour': {
+    low: 'no rules that stick; the parent feels they have lost control',
+    mid: 'a few rules that hold with praise for keeping them',
+    high: 'consistent boundaries both parents agree on',
+  },
+  'home-and-money': {
+    low: 'rent arrears and the electricity key running out',
+    mid: 'a payment plan for the arrears and the right benefits in payment',
+    high: 'bills on track and a little put by',
+  },
+};
+
+function starNarrative(track: Track, observer: Observer, level: number, name: string): string {
+  const where = STAR[track.domain as StarDomain][band(level)];
+  switch (observer.perspective) {
+    case 'family':
+      return `Star completed with the family: they put themselves here because of ${where}.`;
+    case 'child':
+      return `${name} marked their own point on the star and said it was about ${where}.`;
+    case 'professional':
+      return `Family support worker's view: ${where}; the plan's next steps were agreed at the same visit.`;
+  }
+}
+
 function narrativeOf(track: Track, observer: Observer, level: number, name: string): string {
-  const byRole = NARRATIVES[track.domain];
+  if (track.framework === 'journey-of-change') return starNarrative(track, observer, level, name);
+  const byRole = NARRATIVES[track.domain]!;
   const key =
     observer.perspective !== 'professional'
       ? observer.perspective
@@ -247,7 +315,7 @@ export function generateOutcomeObservations(
     level: number,
     confidence: Confidence,
   ): Seen | undefined => {
-    const at = recordedAt(observer.recorder.agency, records, on);
+    const at = recordedAt(systemOf(observer.recorder), records, on);
     if (!at) return undefined;
     const noisy = clamp(level + 0.05 * rng.normal(), 0, 1);
     const { min, max } = track.scale;
@@ -256,7 +324,7 @@ export function generateOutcomeObservations(
     const narrative = narrativeOf(track, observer, noisy, name);
     const eventId = sink.emitOn('outcome.observation.recorded', on, rng, {
       ...at,
-      recordedBy: { ...observer.recorder },
+      recordedBy: recordedByOf(observer.recorder),
       data: {
         framework: track.framework,
         domain: track.domain,
@@ -273,12 +341,7 @@ export function generateOutcomeObservations(
   };
 
   /** The views of a round that differ by 0.3 of the scale or more, recorded as differing by `recorder`. */
-  const differ = (
-    track: Track,
-    on: string,
-    seen: readonly (Seen | undefined)[],
-    recorder: Observer['recorder'],
-  ) => {
+  const differ = (track: Track, on: string, seen: readonly (Seen | undefined)[], recorder: Recorder) => {
     const views = seen.filter((s): s is Seen => s !== undefined);
     for (let i = 0; i < views.length; i++)
       for (let j = i + 1; j < views.length; j++) {
@@ -288,11 +351,11 @@ export function generateOutcomeObservations(
         const unrated = a.value === undefined || b.value === undefined;
         if (!rng.chance(unrated ? 0.6 : 0.25)) continue;
         const recordedOn = addDays(on, rng.int(1, 6));
-        const at = recordedAt(recorder.agency, records, recordedOn);
+        const at = recordedAt(systemOf(recorder), records, recordedOn);
         if (!at) return;
         sink.emitOn('practice.views.differ', recordedOn, rng, {
           ...at,
-          recordedBy: { ...recorder },
+          recordedBy: recordedByOf(recorder),
           data: {
             recordedOn,
             about: [a.eventId, b.eventId],
@@ -309,7 +372,7 @@ export function generateOutcomeObservations(
               `Discussed in supervision: we will ask ${name} directly, with the trusted adult at school, before the review.`,
               `The difference is part of the plan: the safety network will agree what each of us needs to see to score it higher.`,
             ]),
-            recordedBy: { ...recorder },
+            recordedBy: recordedByOf(recorder),
           },
         });
         return;
@@ -526,6 +589,48 @@ export function generateOutcomeObservations(
             }
             differ(track, on, seen, dsl);
           }
+        }
+        break;
+      }
+      default: {
+        // The star is completed with the family at the start of the early help plan, every two or three months, and at the end.
+        const worker = {
+          role: 'family support worker',
+          agency: 'early-help' as const,
+          team: 'Early help hub',
+        };
+        const recorder: Recorder = { ...worker, via: 'social-care' };
+        for (let on = track.from; ; on = onWeekday(addDays(on, rng.int(56, 84)))) {
+          const at = on > track.until ? track.until : on;
+          if (at > last) break;
+          const seen: (Seen | undefined)[] = [
+            observe(
+              track,
+              at,
+              { perspective: 'family', role: 'parent', recorder, rates: 0.95 },
+              familyLevel(at),
+              'medium',
+            ),
+            observe(
+              track,
+              at,
+              { perspective: 'professional', role: worker.role, agency: 'early-help', recorder, rates: 0.8 },
+              levelOn(track, at),
+              'medium',
+            ),
+          ];
+          if (age(at) >= 8 && rng.chance(0.5))
+            seen.push(
+              observe(
+                track,
+                at,
+                { perspective: 'child', role: 'young person', recorder, rates: 0.6 },
+                childLevel(at),
+                'low',
+              ),
+            );
+          differ(track, at, seen, recorder);
+          if (at === track.until) break;
         }
         break;
       }

@@ -76,6 +76,11 @@ const EXPECTED: Readonly<
         `Bedtime and morning routines in place most days; ${name} arrives at school fed and on time.`,
       ),
       expectIn('ecm', 'enjoy-and-achieve', 'Attendance back above 90% within a term.'),
+      expectIn(
+        'journey-of-change',
+        'family-routine',
+        "The family's own star score for routines moves up by two points by the end of the plan.",
+      ),
     ],
   },
   'assessment-child-in-need': {

@@ -204,6 +204,56 @@ describe('the synthetic cohort shows outcomes as practice sees them', () => {
     for (const o of safety) expect(o.recordedBy).toBeDefined();
   });
 
+  it("hears the child's view change first: on an improving safety course the child rates above the social worker", () => {
+    const gaps: number[] = [];
+    for (const [generated, child] of [cohort, demo].flatMap((c) => c.children.map((x) => [c, x] as const))) {
+      const observations = ofType(eventsOf(generated, child), 'outcome.observation.recorded');
+      for (const track of child.trajectories.filter(
+        (t) => t.domain === 'safety' && t.course === 'improving',
+      )) {
+        const inTrack = observations.filter(
+          (o) =>
+            o.data.domain === 'safety' &&
+            o.data.rating &&
+            o.data.observedOn >= track.from &&
+            o.data.observedOn <= track.to,
+        );
+        for (const o of inTrack.filter((x) => x.data.perspective === 'child')) {
+          const worker = inTrack.find(
+            (x) => x.data.observerRole === 'social worker' && x.data.observedOn === o.data.observedOn,
+          );
+          if (worker) gaps.push(o.data.rating!.value - worker.data.rating!.value);
+        }
+      }
+    }
+    expect(gaps.length).toBeGreaterThan(5);
+    expect(mean(gaps)).toBeGreaterThan(0.5);
+  });
+
+  it('completes a Journey of Change star (1-10) with the family and the early help worker through early help plans', () => {
+    const star = ofType(cohort.events, 'outcome.observation.recorded').filter(
+      (o) => o.data.framework === 'journey-of-change',
+    );
+    expect(star.length).toBeGreaterThan(50);
+    expect(new Set(star.map((o) => o.data.perspective))).toEqual(
+      new Set(['child', 'family', 'professional']),
+    );
+    for (const o of star) {
+      if (o.data.rating)
+        expect([o.data.rating.scale, o.data.rating.min, o.data.rating.max]).toEqual([
+          'journey-of-change',
+          1,
+          10,
+        ]);
+      if (o.data.perspective === 'professional') expect(o.data.observerAgency).toBe('early-help');
+      expect(o.recordedBy).toEqual({
+        role: 'family support worker',
+        agency: 'early-help',
+        team: 'Early help hub',
+      });
+    }
+  });
+
   it('records that views differ about the entries they refer to, also where nothing was rated', () => {
     const byId = new Map(cohort.events.map((event) => [event.eventId, event]));
     const differ = ofType(cohort.events, 'practice.views.differ');

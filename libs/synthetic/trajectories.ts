@@ -1,5 +1,5 @@
 import { addDays, dayNumber } from './calendar';
-import type { ChildProfile, EducationRecord, SocialCareEpisode } from './history';
+import type { ChildProfile, EarlyHelpNeed, EducationRecord, SocialCareEpisode } from './history';
 import type { Random } from './random';
 
 /**
@@ -19,9 +19,20 @@ export interface Scale {
 export const SAFETY_SCALE: Scale = { scale: 'sos-safety', min: 0, max: 10 };
 export const JOURNEY_SCALE: Scale = { scale: 'journey-of-change', min: 1, max: 10 };
 
+/** The Journey of Change star's domains the early help plans here work on. */
+export type StarDomain =
+  | 'family-routine'
+  | 'education-and-learning'
+  | 'wellbeing'
+  | 'meeting-emotional-needs'
+  | 'keeping-children-safe'
+  | 'boundaries-and-behaviour'
+  | 'home-and-money';
+
 export type TrackedDomain =
   | { readonly framework: 'signs-of-safety'; readonly domain: 'safety' }
-  | { readonly framework: 'ecm'; readonly domain: 'enjoy-and-achieve' | 'be-healthy' | 'stay-safe' };
+  | { readonly framework: 'ecm'; readonly domain: 'enjoy-and-achieve' | 'be-healthy' | 'stay-safe' }
+  | { readonly framework: 'journey-of-change'; readonly domain: StarDomain };
 
 export interface Track {
   readonly framework: TrackedDomain['framework'];
@@ -91,16 +102,25 @@ function track(
   from: string,
   until: string,
   rng: Random,
-  options: { familyGap?: number; childLeadDays?: number; episode?: SocialCareEpisode } = {},
+  options: {
+    familyGap?: number;
+    childLeadDays?: number;
+    episode?: SocialCareEpisode;
+    earlyHelp?: boolean;
+  } = {},
 ): Track {
-  // Open-ended domains change over three to six years, then hold.
-  const planned = addDays(from, rng.int(3 * 365, 6 * 365));
+  // A case's safety changes over one or two years, the ECM domains over three to six, then hold.
+  const planned = options.earlyHelp
+    ? until
+    : options.episode
+      ? addDays(from, rng.int(300, 700))
+      : addDays(from, rng.int(3 * 365, 6 * 365));
   return {
     ...domain,
     scale: domain.framework === 'signs-of-safety' ? SAFETY_SCALE : JOURNEY_SCALE,
     course,
     from,
-    to: options.episode || planned > until ? until : planned,
+    to: planned > until ? until : planned,
     until,
     ...levels(course, rng),
     swing: rng.int(15, 25) / 100,
@@ -116,6 +136,19 @@ function track(
     ...(options.episode ? { episode: options.episode } : {}),
   };
 }
+
+const STAR_DOMAIN_OF_NEED: Readonly<Record<EarlyHelpNeed, StarDomain>> = {
+  education: 'education-and-learning',
+  'early-years': 'education-and-learning',
+  health: 'wellbeing',
+  'substance-use': 'wellbeing',
+  relationships: 'meeting-emotional-needs',
+  safeguarding: 'keeping-children-safe',
+  crime: 'boundaries-and-behaviour',
+  'domestic-abuse': 'keeping-children-safe',
+  housing: 'home-and-money',
+  'financial-stability': 'home-and-money',
+};
 
 /** How an episode went, as its safety scaling shows it. */
 function safetyCourse(episode: SocialCareEpisode, rng: Random): Course {
@@ -163,6 +196,31 @@ export function planTrajectories(
       }),
     );
   }
+  // A family's Journey of Change star, completed with the family support worker through each early help plan.
+  for (const episode of profile.socialCare ?? [])
+    for (const plan of episode.earlyHelp) {
+      const from = addDays(plan.startDate, rng.int(7, 20));
+      if (from >= plan.endDate || from > profile.horizon) continue;
+      const course: Course =
+        plan.endReason === 'stepped-up' || plan.endReason === 'no-engagement'
+          ? 'worsening'
+          : plan.endReason === 'family-withdrew'
+            ? 'fluctuating'
+            : 'improving';
+      const domains = new Set<StarDomain>([
+        'family-routine',
+        ...plan.needs.map((need) => STAR_DOMAIN_OF_NEED[need]),
+      ]);
+      for (const domain of [...domains].slice(0, 3))
+        tracks.push(
+          track({ framework: 'journey-of-change', domain }, course, from, plan.endDate, rng, {
+            familyGap: rng.int(-10, 20) / 100,
+            childLeadDays: rng.int(0, 30),
+            earlyHelp: true,
+          }),
+        );
+    }
+
   const known = (profile.socialCare ?? []).find((episode) => episode.assessment);
   // A child known to social care, or with additional or complex needs, has the ECM domains rated too.
   if (profile.needs === 'universal' && !known) return tracks;
