@@ -75,6 +75,7 @@ import {
   type Figure,
 } from './report';
 import { Teardown } from './teardown';
+import { BUSY_CHILD_ENTRIES, measureOutcomeQueries } from './outcomes-query';
 
 /**
  * `npm run bench` (through scripts/bench.mjs, which builds and ensures the broker): the
@@ -529,6 +530,7 @@ function appEnvironment(infra: Infrastructure, topicPrefix: string): Record<stri
     LOG_LEVEL: 'warn',
     // Every read is governed: the apps trust the run's OpenID provider and load the demo policy.
     ...(infra.oidc ? { ...infra.oidc.env, ACCESS_POLICY_FILE: DEMO_POLICY_FILE } : {}),
+    OUTCOME_FRAMEWORKS_FILE: join(projectRoot(), 'infra', 'outcome-frameworks.json'),
   };
 }
 
@@ -865,6 +867,53 @@ async function measureLatencyStage(
   ];
 }
 
+/** Reads of one child's outcomes and decisions, derived per request (decision 015): goal p99 <= 50 ms. */
+const OUTCOME_QUERY_GOAL_MS = 50;
+const OUTCOME_QUERY_READS = 200;
+
+async function measureOutcomeQueryStage(infra: Infrastructure, apps: RunningApps): Promise<Figure[]> {
+  if (!infra.oidc) throw new Error('the outcomes stage needs the apps stages OpenID provider');
+  say(`outcomes.query: one child with ${BUSY_CHILD_ENTRIES} entries, ${OUTCOME_QUERY_READS} reads each`);
+  const measured = await measureOutcomeQueries(infra.databaseUrl, infra.pool, apps.get('projection').url, {
+    projectionName: PROJECTION_NAME,
+    reader: readerOf(infra.oidc),
+    reads: OUTCOME_QUERY_READS,
+    timeoutMs: stageTimeoutMs(infra.options),
+  });
+  say(
+    `  outcomes p50 ${measured.outcomesP50.toFixed(1)} / p99 ${measured.outcomesP99.toFixed(1)} ms; ` +
+      `decisions p50 ${measured.decisionsP50.toFixed(1)} / p99 ${measured.decisionsP99.toFixed(1)} ms; ` +
+      `timeline p50 ${measured.timelineP50.toFixed(1)} / p99 ${measured.timelineP99.toFixed(1)} ms`,
+  );
+  const note =
+    `GET /v1/children/{childKey}/outcomes?framework=ecm of one child with ${measured.entries} entries (ratings from ` +
+    'three perspectives, decisions with expected outcomes and reviews), as the demo social worker; ' +
+    `${measured.reads} sequential reads after 10 warm-up reads, interleaved with the timeline and decisions reads; ` +
+    `ratio = goal ${OUTCOME_QUERY_GOAL_MS} ms / value`;
+  const againstGoal = (name: string, value: number, text: string): Figure => ({
+    name,
+    value,
+    unit: 'ms',
+    ratio: OUTCOME_QUERY_GOAL_MS / value,
+    goal_ratio: 1,
+    note: text,
+  });
+  return [
+    againstGoal('outcomes.query.p99_ms', measured.outcomesP99, note),
+    againstGoal(
+      'decisions.query.p99_ms',
+      measured.decisionsP99,
+      'GET /v1/children/{childKey}/decisions of the same child, as outcomes.query.p99_ms',
+    ),
+    {
+      name: 'timeline.busy_child.query.p99_ms',
+      value: measured.timelineP99,
+      unit: 'ms',
+      note: 'GET /v1/children/{childKey}/timeline of the same child: the read outcomes and decisions are derived from',
+    },
+  ];
+}
+
 function peakRssFigures(apps: RunningApps): Figure[] {
   return APP_NAMES.map((name) => ({
     name: `rss_peak_mb.${name}`,
@@ -932,6 +981,7 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
         p99: figureNamed(figures, 'kafka.raw.latency_p99_ms'),
       })),
     );
+    figures.push(...(await measureOutcomeQueryStage(infra, apps)));
     figures.push(...peakRssFigures(apps));
     Object.assign(batchSizes, {
       kafka_send_batch: options.batchSize,

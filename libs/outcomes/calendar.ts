@@ -11,10 +11,11 @@ export interface SchoolPeriod {
   readonly term: Term;
 }
 
-const parts = (date: string): [number, number, number] => {
-  const [year, month, day] = date.slice(0, 10).split('-').map(Number);
-  return [year, month, day];
-};
+const parts = (date: string): [number, number, number] => [
+  Number(date.slice(0, 4)),
+  Number(date.slice(5, 7)),
+  Number(date.slice(8, 10)),
+];
 
 export function academicYearOf(date: string): string {
   const [year, month] = parts(date);

@@ -1,6 +1,6 @@
 import type { TimelineEntryView } from '@throughline/timeline';
 import { daysBetween } from './calendar';
-import { domainResolverOf } from './domains';
+import { byDateThenPosition, compareText, domainResolverOf } from './domains';
 import { readEntry, type ReadEntry, type ReadReview } from './entry-reading';
 import type { DomainRef, FrameworkDocument } from './framework-document';
 import type { ChildDecisions, DecisionStatus, DecisionView } from './responses';
@@ -41,9 +41,7 @@ export function decisionStatus(
 export function decisionsOf(input: DecisionsInput): ChildDecisions {
   const { document, today, reviewDueDays } = input;
   const resolver = domainResolverOf(document);
-  const read = input.entries
-    .map(readEntry)
-    .sort((a, b) => a.date.localeCompare(b.date) || a.position - b.position);
+  const read = input.entries.map(readEntry).sort((a, b) => byDateThenPosition(a, b));
   const reviewsOf = new Map<string, ReadEntry[]>();
   for (const entry of read)
     if (entry.review) {
@@ -79,8 +77,10 @@ export function decisionsOf(input: DecisionsInput): ChildDecisions {
             resolver.domainsOf(entry, f.id).map((domain) => ({ framework: f.id, domain })),
           );
     const byPerspective = new Map<string, DecisionView['since']['byPerspective'][number]['entries']>();
-    for (const candidate of evidence) {
-      if (candidate.date < decision.decidedOn || (until && candidate.date > until)) continue;
+    // Evidence is in date order: start at the decision, stop after the window.
+    for (let at = firstOnOrAfter(evidence, decision.decidedOn); at < evidence.length; at++) {
+      const candidate = evidence[at];
+      if (until && candidate.date > until) break;
       if (candidate.eventId === entry.eventId) continue;
       const hit = expected.find((ref) => resolver.domainsOf(candidate, ref.framework).includes(ref.domain));
       if (!hit) continue;
@@ -135,11 +135,23 @@ export function decisionsOf(input: DecisionsInput): ChildDecisions {
           from: decision.decidedOn,
           ...(until ? { until } : {}),
           byPerspective: [...byPerspective.entries()]
-            .sort(([a], [b]) => a.localeCompare(b))
+            .sort(([a], [b]) => compareText(a, b))
             .map(([perspective, entries]) => ({ perspective, entries })),
         },
       },
     ];
   });
   return { today, reviewDueDays, decisions };
+}
+
+/** The index of the first entry dated on or after `date` (entries in date order). */
+function firstOnOrAfter(entries: readonly ReadEntry[], date: string): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (entries[middle].date < date) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

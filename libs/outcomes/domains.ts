@@ -15,6 +15,8 @@ const key = (ref: DomainRef): string => `${ref.framework}/${ref.domain}`;
 export class DomainResolver {
   private readonly related = new Map<string, DomainRef[]>();
   private readonly known = new Set<string>();
+  /** Entries are read afresh per request, so an entry object's answers are kept only as long as it is. */
+  private readonly answers = new WeakMap<ReadEntry, Map<string, readonly string[]>>();
 
   constructor(private readonly document: FrameworkDocument) {
     for (const framework of document.frameworks)
@@ -28,8 +30,22 @@ export class DomainResolver {
       }
   }
 
-  /** The domain ids of `framework` the entry is evidence about, in the document's order. */
-  domainsOf(entry: ReadEntry, framework: string): string[] {
+  /** The domain ids of `framework` the entry is evidence about. */
+  domainsOf(entry: ReadEntry, framework: string): readonly string[] {
+    let byFramework = this.answers.get(entry);
+    if (!byFramework) {
+      byFramework = new Map();
+      this.answers.set(entry, byFramework);
+    }
+    let domains = byFramework.get(framework);
+    if (!domains) {
+      domains = this.resolve(entry, framework);
+      byFramework.set(framework, domains);
+    }
+    return domains;
+  }
+
+  private resolve(entry: ReadEntry, framework: string): string[] {
     const named = namedDomainsOf(entry);
     const found = new Set<string>();
     for (const ref of named) {
@@ -69,4 +85,16 @@ export function domainResolverOf(document: FrameworkDocument): DomainResolver {
     resolvers.set(document, resolver);
   }
   return resolver;
+}
+
+/** Plain code-unit order: ids and ISO dates need no locale (and localeCompare is slow). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function byDateThenPosition(
+  a: { readonly date: string; readonly position: number },
+  b: { readonly date: string; readonly position: number },
+): number {
+  return compareText(a.date, b.date) || a.position - b.position;
 }

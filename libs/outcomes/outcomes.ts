@@ -1,7 +1,7 @@
 import type { TimelineEntryView } from '@throughline/timeline';
 import { NotFoundError } from '@throughline/platform';
 import { ageOn, schoolPeriodOf, type Term } from './calendar';
-import { domainResolverOf } from './domains';
+import { byDateThenPosition, compareText, domainResolverOf } from './domains';
 import { readEntry, type ReadEntry, type ReadIndicator } from './entry-reading';
 import type { FrameworkDocument, Scale } from './framework-document';
 import type { ChildOutcomes, DomainOutcomes, RatingPoint } from './responses';
@@ -84,9 +84,8 @@ export function outcomesOf(input: OutcomesInput): ChildOutcomes {
   const read = input.entries.map(readEntry);
   for (const entry of read) byEventId.set(entry.eventId, entry);
   const inRange = (date: string) => (!input.from || date >= input.from) && (!input.to || date <= input.to);
-  const domainsOfEntry = new Map<ReadEntry, string[]>();
   for (const entry of read) {
-    let domains = resolver.domainsOf(entry, framework.id);
+    let domains: readonly string[] = resolver.domainsOf(entry, framework.id);
     // A views-differ naming no domain is about the domains of the entries it refers to.
     if (entry.viewsDiffer && !entry.viewsDiffer.domain && entry.declared.length === 0) {
       const about = entry.viewsDiffer.about.flatMap((id) => {
@@ -95,25 +94,32 @@ export function outcomesOf(input: OutcomesInput): ChildOutcomes {
       });
       if (about.length > 0) domains = [...new Set(about)];
     }
-    domainsOfEntry.set(entry, domains);
     if (!inRange(entry.date)) continue;
     for (const domain of domains) byDomain.get(domain)?.push(entry);
   }
   const periodOf = (date: string, given?: ReadIndicator['period']): PeriodKey => {
-    const school = schoolPeriodOf(date);
+    const school = when(date);
     const academicYear = given?.academicYear ?? school.academicYear;
     if (period === 'year') return { academicYear };
     return { academicYear, term: given ? asTerm(given.term) : school.term };
   };
-  const when = (date: string) => {
+  // Many entries share a date: each date's age and school period are worked out once.
+  const whenOf = new Map<string, ReturnType<typeof whenUncached>>();
+  const whenUncached = (date: string) => {
     const age = input.dateOfBirth ? ageOn(input.dateOfBirth, date) : undefined;
     return { date, ...(age ? { age } : {}), ...schoolPeriodOf(date) };
   };
+  const when = (date: string) => {
+    let found = whenOf.get(date);
+    if (!found) {
+      found = whenUncached(date);
+      whenOf.set(date, found);
+    }
+    return found;
+  };
 
   const domains = framework.domains.map((domain): DomainOutcomes => {
-    const entries = (byDomain.get(domain.id) ?? [])
-      .slice()
-      .sort((a, b) => a.date.localeCompare(b.date) || a.position - b.position);
+    const entries = (byDomain.get(domain.id) ?? []).slice().sort((a, b) => byDateThenPosition(a, b));
     const seriesByPerspective = new Map<string, RatingPoint[]>();
     const accounts: DomainOutcomes['accounts'] = [];
     const facts: DomainOutcomes['facts'] = [];
@@ -278,7 +284,7 @@ function disagreementsOf(
   const found: DomainOutcomes['disagreements'] = [];
   for (const [key, inPeriod] of latest) {
     const at = periods.get(key) as PeriodKey;
-    const entries = [...inPeriod.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const entries = [...inPeriod.entries()].sort(([a], [b]) => compareText(a, b));
     for (let i = 0; i < entries.length; i++)
       for (let j = i + 1; j < entries.length; j++) {
         const [pa, a] = entries[i];
@@ -300,6 +306,6 @@ function disagreementsOf(
       }
   }
   return found.sort(
-    (x, y) => x.academicYear.localeCompare(y.academicYear) || (x.term ?? '').localeCompare(y.term ?? ''),
+    (x, y) => compareText(x.academicYear, y.academicYear) || compareText(x.term ?? '', y.term ?? ''),
   );
 }
