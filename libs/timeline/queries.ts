@@ -10,7 +10,7 @@ import {
 } from '@throughline/access';
 import { NotFoundError } from '@throughline/platform';
 import type { ChildIdentifierQuery } from './access';
-import type { Confidence, EntryKind, Indicator, Lineage, Perspective } from './entry';
+import type { EntryDetails, EntryKind, Lineage } from './entry';
 import { joinedBy, type IdentifierKind, type LinkMethod } from './identity';
 import { outcomeDomainLabel } from './outcome-domains';
 import { protectionStatusFrom, type ProtectionStatus } from './protection-status';
@@ -52,20 +52,14 @@ export interface LinkHistoryEntry {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-export interface TimelineEntryView {
+/** An entry as a reader gets it: where it sits, what it says, and everything the event recorded (EntryDetails). */
+export interface TimelineEntryView extends EntryDetails {
   readonly position: number;
   readonly occurredAt: string;
   readonly agency: string;
   readonly type: string;
   readonly summary: string;
   readonly outcomeDomain: { readonly framework: string; readonly domain: string; readonly label?: string };
-  readonly kind: EntryKind;
-  readonly indicator?: Indicator;
-  readonly narrative?: string;
-  readonly perspective?: Perspective;
-  readonly observerRole?: string;
-  readonly confidence?: Confidence;
-  readonly reviewDate?: string;
   /** Special categories of data the entry touches (UK GDPR art. 9 and sensitive health areas). */
   readonly specialCategories?: readonly string[];
   /** Why this reader may see it: their own organisation's record, an agreement, or break-glass. */
