@@ -473,7 +473,7 @@ describe('the backbone, end to end', () => {
     expect(
       observations.map((entry) => [
         entry.perspective,
-        (entry as { indicators?: readonly { value: number }[] }).indicators?.[0]?.value,
+        entry.indicators?.[0]?.value,
         entry.confidence,
         entry.narrative,
       ]),

@@ -308,7 +308,7 @@ export interface TimelineView {
     type: string;
     summary: string;
     kind: 'fact' | 'observation';
-    indicator?: { value: number };
+    indicators?: readonly { name: string; value: number }[];
     narrative?: string;
     perspective?: string;
     confidence?: string;
