@@ -174,8 +174,43 @@ function hvNotes(
     : undefined;
 }
 
-/** The event with `recordedBy` and any narrative added (the same object when nothing is added). */
+type DomainRef = NonNullable<AgencyEvent['outcomeDomains']>[number];
+
+/**
+ * The outcome domains a practitioner may say a fact is evidence about, overriding the
+ * framework's mapping of its type (decision 015): a missing episode is about staying safe, an
+ * exclusion also about taking part, what the child said about being heard.
+ */
+const DECLARED_DOMAINS: Partial<Record<AgencyEvent['type'], readonly DomainRef[]>> = {
+  'social-care.missing-episode.recorded': [
+    { framework: 'ecm', domain: 'stay-safe' },
+    { framework: 'signs-of-safety', domain: 'worries' },
+    { framework: 'journey-of-change', domain: 'keeping-children-safe' },
+  ],
+  'education.exclusion.recorded': [
+    { framework: 'ecm', domain: 'enjoy-and-achieve' },
+    { framework: 'ecm', domain: 'make-a-positive-contribution' },
+  ],
+  'health.camhs.referred': [
+    { framework: 'ecm', domain: 'be-healthy' },
+    { framework: 'journey-of-change', domain: 'wellbeing' },
+  ],
+  'practice.voice-of-child.recorded': [
+    { framework: 'ecm', domain: 'make-a-positive-contribution' },
+    { framework: 'throughline-vale', domain: 'heard-and-involved' },
+  ],
+};
+
+/** The event with `recordedBy` and any narrative (and, for some facts, declared outcome domains) added. */
 export function annotate(event: AgencyEvent, seed: number): AgencyEvent {
+  const annotated = annotateRecording(event, seed);
+  const declared = DECLARED_DOMAINS[event.type];
+  // Half the practitioners say which domains the fact is evidence about.
+  if (!declared || !new Random(seed, 'declare', event.eventId).chance(0.5)) return annotated;
+  return { ...annotated, outcomeDomains: declared.map((ref) => ({ ...ref })) } as AgencyEvent;
+}
+
+function annotateRecording(event: AgencyEvent, seed: number): AgencyEvent {
   const rng = () => new Random(seed, 'annotate', event.eventId);
   switch (event.type) {
     case 'education.attendance.summarised': {

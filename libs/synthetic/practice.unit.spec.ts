@@ -10,6 +10,8 @@ import {
   storyOf,
   type SyntheticCohort,
 } from '@throughline/synthetic';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 // Generating whole cohorts takes seconds; a shared 2-core machine can make it many more.
 jest.setTimeout(60_000);
@@ -298,6 +300,56 @@ describe('the synthetic cohort shows outcomes as practice sees them', () => {
     ).toBeGreaterThan(5);
     const asq = ofType(events, 'health.health-visitor-review.completed').filter((e) => e.data.asq3);
     expect(asq.every((e) => e.data.notes)).toBe(true);
+    // Some practitioners say which outcome domains a fact is evidence about.
+    const declared = events.filter((e) => e.outcomeDomains);
+    expect(new Set(declared.map((e) => e.type)).size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('uses only the frameworks, domains and scales of the seeded framework document (infra/outcome-frameworks.json)', () => {
+    const document = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'infra', 'outcome-frameworks.json'), 'utf8'),
+    ) as {
+      frameworks: { id: string; domains: { id: string }[]; scales: string[] }[];
+      scales: { id: string; min: number; max: number }[];
+    };
+    const known = new Set(document.frameworks.flatMap((f) => f.domains.map((d) => `${f.id}/${d.id}`)));
+    const used = new Set<string>();
+    const scales = new Set<string>();
+    const ref = (framework: string | undefined, domain: string | undefined) =>
+      framework && domain && used.add(`${framework}/${domain}`);
+    for (const event of demo.events) {
+      for (const r of event.outcomeDomains ?? []) ref(r.framework, r.domain);
+      switch (event.type) {
+        case 'outcome.observation.recorded': {
+          ref(event.data.framework, event.data.domain);
+          const rating = event.data.rating;
+          if (rating) scales.add(`${event.data.framework}:${rating.scale}:${rating.min}-${rating.max}`);
+          break;
+        }
+        case 'practice.decision.recorded':
+          for (const o of event.data.expectedOutcomes ?? []) ref(o.framework, o.domain);
+          break;
+        case 'practice.decision.reviewed':
+          for (const o of event.data.againstExpected) ref(o.framework, o.domain);
+          break;
+        case 'practice.views.differ':
+          ref(event.data.framework, event.data.domain);
+          break;
+        default:
+          break;
+      }
+    }
+    expect([...used].filter((d) => !known.has(d))).toEqual([]);
+    const seeded = new Set(
+      document.frameworks.flatMap((f) =>
+        f.scales.map((id) => {
+          const scale = document.scales.find((s) => s.id === id)!;
+          return `${f.id}:${id}:${scale.min}-${scale.max}`;
+        }),
+      ),
+    );
+    expect([...scales].filter((s) => !seeded.has(s))).toEqual([]);
+    expect(scales.size).toBeGreaterThanOrEqual(3);
   });
 
   it('gives the demo an example child that shows every part', () => {
