@@ -59,9 +59,45 @@ interface Datum {
   differs: boolean;
 }
 
+/** The dates every lane's chart spans, so the lanes line up one above the other. */
+export function timeSpan(lanes: readonly Lane[]): [Date, Date] | undefined {
+  const dates = lanes.flatMap((lane) =>
+    lane.series.flatMap((series) => series.points.map((point) => Date.parse(point.date))),
+  );
+  if (!dates.length) return undefined;
+  const day = 86_400_000;
+  // A little room either side, so a point on the first or last day is not cut in half.
+  return [new Date(Math.min(...dates) - 20 * day), new Date(Math.max(...dates) + 20 * day)];
+}
+
+/** 1 September of each school year the span crosses, with the year's name ("2024/25"). */
+function schoolYearStarts(span: [Date, Date]): { date: Date; label: string }[] {
+  const starts: { date: Date; label: string }[] = [];
+  for (let year = span[0].getUTCFullYear(); year <= span[1].getUTCFullYear(); year++) {
+    const date = new Date(Date.UTC(year, 8, 1));
+    if (date >= span[0] && date <= span[1])
+      starts.push({ date, label: `${year}/${String((year + 1) % 100).padStart(2, '0')}` });
+  }
+  return starts;
+}
+
 /** One lane's perspectives over the years: y is the 0-1 normalised rating (1 = the better end). */
-export function laneChart(lane: Lane, width: number): SVGSVGElement | HTMLElement {
-  const marks: Plot.Markish[] = [Plot.ruleY([0, 0.5, 1], { stroke: '#b1b4b6', strokeDasharray: '1,3' })];
+export function laneChart(lane: Lane, width: number, span?: [Date, Date]): SVGSVGElement | HTMLElement {
+  const years = span ? schoolYearStarts(span) : [];
+  const marks: Plot.Markish[] = [
+    Plot.ruleY([0, 0.5, 1], { stroke: '#b1b4b6', strokeDasharray: '1,3' }),
+    // School years start on 1 September: a rule and the year's name.
+    Plot.ruleX(years, { x: 'date', stroke: '#505a5f', strokeDasharray: '4,4' }),
+    Plot.text(years, {
+      x: 'date',
+      text: 'label',
+      frameAnchor: 'top',
+      dy: -14,
+      dx: 4,
+      textAnchor: 'start',
+      fill: '#505a5f',
+    }),
+  ];
   const labels = lane.series.map((series) => series.label);
   lane.series.forEach((series, index) => {
     const style = seriesStyle(index);
@@ -127,7 +163,7 @@ export function laneChart(lane: Lane, width: number): SVGSVGElement | HTMLElemen
     height: 220,
     marginLeft: 70,
     marginTop: 24,
-    x: { type: 'time', label: null, grid: false },
+    x: { type: 'time', label: null, grid: false, ...(span ? { domain: span } : {}) },
     y: {
       domain: [0, 1],
       label: null,

@@ -2,7 +2,7 @@
 // cards (with "since this decision"). Pure shaping is in timeline-logic.ts (lanesOf, sinceGroups);
 // this file only builds DOM from it, as text and nodes.
 import type { DecisionCard, DecisionReview, ExpectedOutcome } from './api';
-import { laneChart, seriesStyle } from './charts';
+import { laneChart, seriesStyle, timeSpan } from './charts';
 import { el, uniqueId, type Content } from './dom';
 import type * as TimelineLogic from './timeline-logic';
 import type { Lane, LaneSeries } from './timeline-logic';
@@ -167,7 +167,7 @@ function datedList(items: { date: string; text: Content }[]): HTMLElement {
   );
 }
 
-function renderLane(lane: Lane, width: number): HTMLElement {
+function renderLane(lane: Lane, width: number, span: [Date, Date] | undefined): HTMLElement {
   const headingId = uniqueId('lane');
   const tableRegion = el('div', { class: 'lane-text' }, pointsTable(lane));
   const parts: Content[] = [
@@ -187,7 +187,7 @@ function renderLane(lane: Lane, width: number): HTMLElement {
   if (lane.series.length) {
     parts.push(
       legend(lane.series),
-      el('div', { class: 'chart', 'data-domain': lane.domain }, laneChart(lane, width)),
+      el('div', { class: 'chart', 'data-domain': lane.domain }, laneChart(lane, width, span)),
       el(
         'p',
         { class: 'muted chart-note' },
@@ -266,7 +266,8 @@ function renderLane(lane: Lane, width: number): HTMLElement {
 export function renderLanes(lanes: Lane[], width: number): Content {
   const shown = lanes.filter((lane) => logic().laneHasContent(lane));
   if (!shown.length) return el('p', {}, 'Nothing recorded about this child maps to this framework yet.');
-  return shown.map((lane) => renderLane(lane, width));
+  const span = timeSpan(shown);
+  return shown.map((lane) => renderLane(lane, width, span));
 }
 
 // ---------------------------------------------------------------------------------------------
