@@ -273,6 +273,7 @@ describe('GET /v1/children/{childKey}/outcomes', () => {
         value: 6,
         normalised: 0.6,
         disagreesWith: [SOCIAL_WORKER],
+        age: { years: 9, months: 7 },
       }),
     ]);
     expect(safety.disagreements).toEqual([

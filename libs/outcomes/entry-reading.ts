@@ -261,11 +261,10 @@ export function perspectiveKeyOf(
 export function readEntry(view: TimelineEntryView): ReadEntry {
   const loose = view as unknown as Loose;
   const recordedBy = practitionerOf(loose.recordedBy);
-  const indicators = Array.isArray(loose.indicators)
-    ? loose.indicators.flatMap((i) => indicatorOf(i) ?? [])
-    : view.indicator
-      ? [indicatorOf(view.indicator)].flatMap((i) => i ?? [])
-      : [];
+  // Entries projected before decision 015 carry one `indicator`.
+  const indicators = (Array.isArray(loose.indicators) ? loose.indicators : [loose.indicator]).flatMap(
+    (i) => indicatorOf(i) ?? [],
+  );
   const declared = array(loose.declaredOutcomeDomains).flatMap((r) => refOf(r) ?? []);
   // Before the entry carried its declared domains, an observation's own was its outcomeDomain.
   if (declared.length === 0 && view.type === 'outcome.observation.recorded')

@@ -45,7 +45,7 @@ export class OutcomeReads {
       entries: timeline.entries,
       document,
       documentVersion: version,
-      dateOfBirth: dateOfBirthOf(timeline),
+      dateOfBirth: timeline.dateOfBirth,
       framework: query.framework,
       from: query.from,
       to: query.to,
@@ -78,10 +78,4 @@ export class OutcomeReads {
       reviewDueDays: this.settings.reviewDueDays,
     });
   }
-}
-
-/** The child's date of birth when the chronology knows it (the timeline read adds it with decision 015). */
-function dateOfBirthOf(timeline: ChildTimeline): string | undefined {
-  const value = (timeline as unknown as { dateOfBirth?: unknown }).dateOfBirth;
-  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined;
 }

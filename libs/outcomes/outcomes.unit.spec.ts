@@ -459,8 +459,8 @@ describe('outcomesOf', () => {
     const scaled = rating('2024-01-10', 'family', 8);
     const named = entry('practice.views.differ', '2024-01-20', {
       kind: 'observation',
+      observedOn: '2024-01-20',
       viewsDiffer: {
-        recordedOn: '2024-01-20',
         about: [scaled.lineage.eventId],
         framework: 'signs-of-safety',
         domain: 'safety',
@@ -473,13 +473,13 @@ describe('outcomesOf', () => {
             view: 'Evenings unsafe.',
           },
         ],
-        narrative: 'Family network meeting booked.',
       },
+      narrative: 'Family network meeting booked.',
     });
     const unnamed = entry('practice.views.differ', '2024-01-21', {
       kind: 'observation',
+      observedOn: '2024-01-21',
       viewsDiffer: {
-        recordedOn: '2024-01-21',
         about: [scaled.lineage.eventId],
         views: [
           { perspective: 'child', role: 'the child', view: 'I like Wednesdays.' },
@@ -531,15 +531,14 @@ describe('decisionsOf', () => {
       narrative: 'Because the evenings are unsupervised.',
       perspective: 'professional',
       observerRole: 'team manager',
+      confidence: 'medium',
+      recordedBy: { role: 'team manager', agency: 'social-care', team: 'Assessment team 2' },
       reviewDate: '2024-04-01',
       decision: {
         decidedOn: date,
         decision: 'Child protection plan under neglect',
-        rationale: 'Because the evenings are unsupervised.',
-        optionsConsidered: [{ option: 'Child in need plan', whyNot: 'Not enough safety yet.' }],
+        options: [{ option: 'Child in need plan', whyNot: 'Not enough safety yet.' }],
         uncertainty: 'Whether the grandparent can help on weekdays.',
-        confidence: 'medium',
-        decidedBy: { role: 'team manager', agency: 'social-care' },
         forum: 'initial child protection conference',
         team: 'Assessment team 2',
         reviewDate: '2024-04-01',
@@ -560,6 +559,7 @@ describe('decisionsOf', () => {
     next?: string,
   ) =>
     entry('practice.decision.reviewed', date, {
+      recordedBy: { role: 'chair', agency: 'social-care' },
       review: {
         decisionId,
         reviewedOn: date,
@@ -575,7 +575,6 @@ describe('decisionsOf', () => {
         outcome,
         ...(outcome === 'revised' ? { revisedDecision: 'Step down to child in need' } : {}),
         ...(next ? { nextReviewDate: next } : {}),
-        reviewedBy: { role: 'chair', agency: 'social-care' },
       },
     });
 
