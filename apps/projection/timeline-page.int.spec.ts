@@ -792,6 +792,16 @@ describe('timeline page', () => {
       expect(indicators.join(' ')).toContain(child.attendanceTerm);
       expect(indicators.join(' ')).toMatch(/No account recorded|Accounts in the same period/);
       await page.screenshot({ path: join(SCREENSHOTS, 'timeline-overview-lanes.png'), fullPage: true });
+      // Indicators by school year instead of term: read again from the endpoint.
+      const [, academicYear] = child.attendanceTerm.split(' ');
+      await page.getByLabel('Indicators by').selectOption('year');
+      await page.getByRole('button', { name: 'Show outcomes' }).click();
+      await page.getByRole('cell', { name: academicYear, exact: true }).first().waitFor();
+      expect(await page.getByRole('cell', { name: child.attendanceTerm, exact: true }).count()).toBe(0);
+      // Back to terms (disagreement is judged within a period, so the period changes what is marked).
+      await page.getByLabel('Indicators by').selectOption('term');
+      await page.getByRole('button', { name: 'Show outcomes' }).click();
+      await page.getByRole('cell', { name: child.attendanceTerm, exact: true }).first().waitFor();
 
       // Decision cards: status in words and symbol, and what followed, opened from the card.
       const cards = page.locator('#decisions article.decision');
@@ -803,7 +813,9 @@ describe('timeline page', () => {
       expect(await overdue.textContent()).toContain('Expected outcomes');
       expect(await overdue.textContent()).toContain('Reviews (1)');
       const followUp = overdue.getByRole('button', { name: 'Since this decision' });
-      await followUp.click();
+      // From the keyboard, as a button should be.
+      await followUp.focus();
+      await page.keyboard.press('Enter');
       await expect(followUp.getAttribute('aria-expanded')).resolves.toBe('true');
       const since = await overdue.locator('.follow-up').textContent();
       expect(since).toContain('Since this decision');
@@ -828,12 +840,27 @@ describe('timeline page', () => {
       expect(await text(page, '#chronology-count')).toBe(
         `Showing entries 101–${child.entries} of ${child.entries}.`,
       );
+      // The recorded difference of view is marked in words (page 2), as are the two ratings the
+      // server found far apart (the last two entries of page 1, checked below after the filter).
+      const marked = page.locator('#chronology article.entry', { has: page.locator('.badge.differ') });
+      expect(await marked.count()).toBe(1);
+      // A decision keeps its options, uncertainty and expected outcomes; the child's words stay apart
+      // from the practitioner's interpretation.
+      const chronologyText = await text(page, '#chronology');
+      expect(chronologyText).toContain('What is uncertain');
+      expect(chronologyText).toContain('why not: Two agencies hold concerns');
+      expect(chronologyText).toContain('The practitioner’s interpretation');
+      await page
+        .locator('#chronology-section')
+        .screenshot({ path: join(SCREENSHOTS, 'timeline-chronology-page-2.png') });
       // Filtered to the child's own perspective, from the keyboard.
       await page.getByLabel('Perspective', { exact: true }).selectOption('child');
       await page.getByRole('button', { name: 'Apply filters' }).press('Enter');
       // (Waits through Playwright's own selectors: a waitForFunction string would be eval, which the CSP refuses.)
       await page.locator('#chronology-count', { hasText: 'filtered' }).waitFor();
       expect(await page.locator('#chronology article.entry').count()).toBe(child.childViews);
+      // The child's rating far from the social worker's on the same day carries the mark.
+      expect(await marked.count()).toBe(1);
       expect(await text(page, '#chronology-count')).toBe(
         `Showing entries 1–${child.childViews} of ${child.childViews} (filtered from ${child.entries}).`,
       );
