@@ -111,7 +111,13 @@ function judge(
   if (delta >= 0.01 || (holding && delta > -0.05))
     return {
       judgement: 'as-expected',
-      finding: `Ratings of ${label} have ${moved} (${scale}), as the decision expected; the family's view is still higher than the network's.`,
+      finding: `Ratings of ${label} have ${moved} (${scale}), as the decision expected; ${
+        track.familyGap > 0.1
+          ? "the family's view is still higher than the network's"
+          : track.familyGap < -0.1
+            ? 'the family sees less change than the network does'
+            : 'the family and the network see it much the same'
+      }.`,
     };
   if (delta > -0.02)
     return {
@@ -120,7 +126,9 @@ function judge(
     };
   return {
     judgement: 'worse-than-expected',
-    finding: `Ratings of ${label} have ${moved} (${scale}); the child's own view dropped first and school has logged new worries.`,
+    finding: `Ratings of ${label} have ${moved} (${scale})${
+      track.childLeadDays >= 60 ? "; the child's own view dropped first" : ''
+    }; the network agreed what has to change before the next review.`,
   };
 }
 
