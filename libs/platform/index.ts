@@ -16,3 +16,4 @@ export * from './health';
 export * from './audit-chain';
 export * from './route-access';
 export * from './gateway-rejection-note';
+export * from './versioned-documents';
