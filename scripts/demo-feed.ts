@@ -340,6 +340,42 @@ async function lookUp(
   return { childKey, agencies, entries: body.entries.length };
 }
 
+/** What the projection's outcomes and decisions endpoints answer about the example child today. */
+export interface ServedStory {
+  readonly today: string;
+  readonly decisions: Readonly<Record<string, number>>;
+  readonly safetyPerspectives: readonly string[];
+  readonly disagreements: number;
+  readonly viewsDiffer: number;
+}
+
+async function servedStory(config: Config, childKey: string): Promise<ServedStory> {
+  const socialWorker = await asDemo('demo-social-worker', 'safeguarding');
+  const { today, decisions } = await getJson<{ today: string; decisions: { status: string }[] }>(
+    config,
+    `/v1/children/${childKey}/decisions`,
+    socialWorker,
+  );
+  const counts: Record<string, number> = {};
+  for (const { status } of decisions) counts[status] = (counts[status] ?? 0) + 1;
+  const { domains } = await getJson<{
+    domains: {
+      domain: string;
+      series: { perspective: string }[];
+      disagreements: unknown[];
+      viewsDiffer: unknown[];
+    }[];
+  }>(config, `/v1/children/${childKey}/outcomes?framework=signs-of-safety&period=term`, socialWorker);
+  const safety = domains.find((domain) => domain.domain === 'safety');
+  return {
+    today,
+    decisions: counts,
+    safetyPerspectives: (safety?.series ?? []).map((series) => series.perspective),
+    disagreements: safety?.disagreements.length ?? 0,
+    viewsDiffer: safety?.viewsDiffer.length ?? 0,
+  };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const cohort = generateCohort(DEMO_COHORT_OPTIONS);
@@ -403,6 +439,17 @@ async function main(): Promise<void> {
     log(
       `example child: ${partsShown(story).length} of the 10 parts of issue 13 shown (${partsShown(story).join(', ')})`,
     );
+    // And as the outcomes and decisions endpoints answer today (statuses move on with the date).
+    let served: ServedStory | undefined;
+    try {
+      served = await servedStory(config, example.childKey);
+      log(
+        `example child as served on ${served.today}: decisions ${JSON.stringify(served.decisions)}; safety rated by ` +
+          `${served.safetyPerspectives.join(', ')}; ${served.disagreements} disagreements, ${served.viewsDiffer} views differ`,
+      );
+    } catch (error) {
+      log(`could not read the example child's outcomes and decisions: ${String(error)}`);
+    }
     const result = {
       children: summary.children,
       events: summary.events,
@@ -415,6 +462,7 @@ async function main(): Promise<void> {
         entries: example.entries,
         story,
         asOf: cohort.now.slice(0, 10),
+        ...(served ? { served } : {}),
       },
       identity,
     };

@@ -252,6 +252,16 @@ function storyLines(projection, headers, example) {
       `(${story.reviews} reviews in all; statuses as of ${example.asOf})`,
     `  indicators beside accounts: ${story.asq3} ASQ-3 review${story.asq3 === 1 ? '' : 's'}; ` +
       `key stage ${story.keyStages.length ? story.keyStages.join(', ') : 'none yet'}`,
+    ...(example.served
+      ? [
+          `  as the projection answers on ${example.served.today}: decisions ` +
+            Object.entries(example.served.decisions)
+              .map(([status, count]) => `${count} ${status}`)
+              .join(', ') +
+            `; safety rated by ${example.served.safetyPerspectives.length} perspectives, ` +
+            `${example.served.disagreements} disagreements, ${example.served.viewsDiffer} views differ`,
+        ]
+      : []),
     '',
     `  curl -s '${projection}/v1/children/${example.childKey}/outcomes?framework=signs-of-safety&period=term' ${headers}`,
     `  curl -s '${projection}/v1/children/${example.childKey}/outcomes?framework=ecm&period=year' ${headers}`,
