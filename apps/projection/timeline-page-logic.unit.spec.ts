@@ -9,6 +9,7 @@ import {
   domainsOf,
   filterChoices,
   filterEntries,
+  humanise,
   identityCaveats,
   indicatorsOf,
   involvedNow,
@@ -351,6 +352,14 @@ describe('the outcomes and decisions answers as the page draws them', () => {
     expect(differingEventIds([lane, empty]).sort()).toEqual(['c1', 's1']);
     expect(empty.series).toEqual([]);
     expect(lanesOf(undefined)).toEqual([]);
+  });
+
+  it('writes slugs as words, keeping abbreviations as practitioners write them', () => {
+    expect(humanise('asq3-problem-solving')).toBe('ASQ-3 problem solving');
+    expect(humanise('ks2-reading')).toBe('KS2 reading');
+    expect(humanise('ehc-plan')).toBe('EHC plan');
+    expect(humanise('stay-safe')).toBe('Stay safe');
+    expect(humanise('sensory')).toBe('Sensory');
   });
 
   it('labels perspectives by role and agency', () => {

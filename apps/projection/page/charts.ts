@@ -82,7 +82,27 @@ function schoolYearStarts(span: [Date, Date]): { date: Date; label: string }[] {
 }
 
 /** One lane's perspectives over the years: y is the 0-1 normalised rating (1 = the better end). */
-export function laneChart(lane: Lane, width: number, span?: [Date, Date]): SVGSVGElement | HTMLElement {
+/** Which style each perspective has: the same in every lane, so a line is recognised across them. */
+export type StyleIndex = (perspective: string) => number;
+
+/** Child, family, then each professional by label: one style index each, across all lanes. */
+export function styleIndex(lanes: readonly Lane[]): StyleIndex {
+  const rank = (perspective: string): number =>
+    perspective === 'child' ? 0 : perspective === 'family' ? 1 : 2;
+  const all = new Map<string, string>();
+  for (const lane of lanes) for (const series of lane.series) all.set(series.perspective, series.label);
+  const order = [...all.entries()]
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1].localeCompare(b[1]))
+    .map(([perspective]) => perspective);
+  return (perspective) => Math.max(0, order.indexOf(perspective));
+}
+
+export function laneChart(
+  lane: Lane,
+  width: number,
+  span?: [Date, Date],
+  indexOf: StyleIndex = styleIndex([lane]),
+): SVGSVGElement | HTMLElement {
   const years = span ? schoolYearStarts(span) : [];
   const marks: Plot.Markish[] = [
     Plot.ruleY([0, 0.5, 1], { stroke: '#b1b4b6', strokeDasharray: '1,3' }),
@@ -99,8 +119,8 @@ export function laneChart(lane: Lane, width: number, span?: [Date, Date]): SVGSV
     }),
   ];
   const labels = lane.series.map((series) => series.label);
-  lane.series.forEach((series, index) => {
-    const style = seriesStyle(index);
+  lane.series.forEach((series) => {
+    const style = seriesStyle(indexOf(series.perspective));
     const data: Datum[] = series.points.map((point) => ({
       date: new Date(point.date),
       normalised: point.normalised,
@@ -162,6 +182,8 @@ export function laneChart(lane: Lane, width: number, span?: [Date, Date]): SVGSV
     width,
     height: 220,
     marginLeft: 70,
+    // Room for the last school year's name.
+    marginRight: 50,
     marginTop: 24,
     x: { type: 'time', label: null, grid: false, ...(span ? { domain: span } : {}) },
     y: {

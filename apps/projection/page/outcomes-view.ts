@@ -2,7 +2,7 @@
 // cards (with "since this decision"). Pure shaping is in timeline-logic.ts (lanesOf, sinceGroups);
 // this file only builds DOM from it, as text and nodes.
 import type { DecisionCard, DecisionReview, ExpectedOutcome } from './api';
-import { laneChart, seriesStyle, timeSpan } from './charts';
+import { laneChart, seriesStyle, styleIndex, timeSpan, type StyleIndex } from './charts';
 import { el, uniqueId, type Content } from './dom';
 import type * as TimelineLogic from './timeline-logic';
 import type { Lane, LaneSeries } from './timeline-logic';
@@ -30,12 +30,12 @@ export function disclosure(label: string, region: HTMLElement): HTMLButtonElemen
   return button;
 }
 
-function legend(series: LaneSeries[]): HTMLElement {
+function legend(series: LaneSeries[], indexOf: StyleIndex): HTMLElement {
   return el(
     'ul',
     { class: 'series-legend', 'aria-label': 'Perspectives in this chart' },
-    series.map((one, index) => {
-      const style = seriesStyle(index);
+    series.map((one) => {
+      const style = seriesStyle(indexOf(one.perspective));
       const glyph = el('span', { class: 'glyph', 'aria-hidden': 'true' }, style.glyph);
       // CSSOM, not a style attribute: the page's CSP allows the one and not the other.
       glyph.style.color = style.colour;
@@ -167,7 +167,12 @@ function datedList(items: { date: string; text: Content }[]): HTMLElement {
   );
 }
 
-function renderLane(lane: Lane, width: number, span: [Date, Date] | undefined): HTMLElement {
+function renderLane(
+  lane: Lane,
+  width: number,
+  span: [Date, Date] | undefined,
+  indexOf: StyleIndex,
+): HTMLElement {
   const headingId = uniqueId('lane');
   const tableRegion = el('div', { class: 'lane-text' }, pointsTable(lane));
   const parts: Content[] = [
@@ -186,8 +191,8 @@ function renderLane(lane: Lane, width: number, span: [Date, Date] | undefined): 
   ];
   if (lane.series.length) {
     parts.push(
-      legend(lane.series),
-      el('div', { class: 'chart', 'data-domain': lane.domain }, laneChart(lane, width, span)),
+      legend(lane.series, indexOf),
+      el('div', { class: 'chart', 'data-domain': lane.domain }, laneChart(lane, width, span, indexOf)),
       el(
         'p',
         { class: 'muted chart-note' },
@@ -267,7 +272,8 @@ export function renderLanes(lanes: Lane[], width: number): Content {
   const shown = lanes.filter((lane) => logic().laneHasContent(lane));
   if (!shown.length) return el('p', {}, 'Nothing recorded about this child maps to this framework yet.');
   const span = timeSpan(shown);
-  return shown.map((lane) => renderLane(lane, width, span));
+  const indexOf = styleIndex(shown);
+  return shown.map((lane) => renderLane(lane, width, span, indexOf));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -227,9 +227,13 @@ export function pageOf<T>(items: readonly T[], page: number, size: number = PAGE
   };
 }
 
+/** Abbreviations kept as they are written: ASQ-3, key stages, GCSE, EHC, CIN, CP, SEN(D), CAMHS. */
 export function humanise(slug: string): string {
   const text = String(slug).replace(/-/g, ' ');
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return (text.charAt(0).toUpperCase() + text.slice(1))
+    .replace(/\basq3\b/gi, 'ASQ-3')
+    .replace(/\bks(\d)\b/gi, 'KS$1')
+    .replace(/\b(gcse|ehc|cin|cp|sen|send|camhs)\b/gi, (match) => match.toUpperCase());
 }
 
 // ---------------------------------------------------------------------------------------------
