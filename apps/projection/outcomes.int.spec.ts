@@ -444,7 +444,12 @@ describe('GET /v1/reviews/due', () => {
           decidedOn: '2025-10-01',
         }),
       ],
-      withheld: 1,
+      withheld: [
+        {
+          count: 1,
+          reason: 'mental-health: no agreement covers it for role supervisor, purpose supervision',
+        },
+      ],
     });
     expect(await log.next()).toMatchObject({
       user: 'demo-supervisor',
@@ -452,7 +457,7 @@ describe('GET /v1/reviews/due', () => {
       outcome: 'ok',
       childKeys: [childKey],
       returned: 2,
-      withheld: [{ count: 1, reason: expect.any(String) }],
+      withheld: [{ count: 1, reason: expect.stringContaining('mental-health: no agreement covers it') }],
     });
   });
 

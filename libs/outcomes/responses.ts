@@ -239,8 +239,9 @@ export const reviewsDue = z.object({
     }),
   ),
   withheld: z
-    .number()
-    .int()
-    .meta({ description: 'decisions due that the access policy withholds from this reader' }),
+    .array(z.object({ count: z.number().int().min(1), reason: z.string() }))
+    .meta({
+      description: 'decisions due that the access policy withholds from this reader, grouped by reason',
+    }),
 });
 export type ReviewsDue = z.output<typeof reviewsDue>;

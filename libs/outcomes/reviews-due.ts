@@ -1,5 +1,11 @@
 import type { Pool } from 'pg';
-import { entryDecider, noteAccess, type Requester } from '@throughline/access';
+import {
+  entryDecider,
+  noteAccess,
+  summariseWithheld,
+  type EntryDecision,
+  type Requester,
+} from '@throughline/access';
 import { decisionStatus } from './decisions';
 import type { ReviewsDue } from './responses';
 
@@ -68,7 +74,7 @@ export class ReviewsDueQueries {
       { principal: requester.principal, purpose: requester.purpose, roles: requester.roles },
       new Date(),
     );
-    let withheld = 0;
+    const decisions: EntryDecision[] = [];
     const reviews: ReviewsDue['reviews'] = [];
     for (const row of result.rows) {
       const decision = decide({
@@ -77,10 +83,8 @@ export class ReviewsDueQueries {
         specialCategories: row.special_categories,
         sourceOrganisation: row.source_organisation ?? undefined,
       });
-      if (!decision.visible) {
-        withheld += 1;
-        continue;
-      }
+      decisions.push(decision);
+      if (!decision.visible) continue;
       reviews.push({
         childKey: row.child_key,
         eventId: row.event_id,
@@ -91,17 +95,13 @@ export class ReviewsDueQueries {
         status: decisionStatus(row.review_date, undefined, settings.today, settings.reviewDueDays),
       });
     }
+    // In the policy's own words, as a chronology's answer says what it withheld.
+    const withheld = summariseWithheld(decisions);
     const childKeys = [...new Set(reviews.map((review) => review.childKey))];
     noteAccess(requester, {
       childKeys,
       returned: reviews.length,
-      ...(withheld > 0
-        ? {
-            withheld: [
-              { count: withheld, reason: 'decisions the access policy does not share with this reader' },
-            ],
-          }
-        : {}),
+      withheld,
       extra: { before, ...(query.team ? { team: query.team } : {}) },
     });
     return { before, ...(query.team ? { team: query.team } : {}), reviews, withheld };

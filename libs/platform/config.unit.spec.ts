@@ -103,3 +103,25 @@ describe('loadConfig: what production refuses at start', () => {
     expect(configurationProblems(config)).toEqual([]);
   });
 });
+
+describe('loadConfig: outcomes (decision 015)', () => {
+  it('defaults to no frameworks file, a 14-day review window and a 0.3 disagreement threshold', () => {
+    const config = loadConfig({ THROUGHLINE_MODE: 'development' });
+    expect([
+      config.OUTCOME_FRAMEWORKS_FILE,
+      config.OUTCOME_FRAMEWORKS_REFRESH_MS,
+      config.REVIEW_DUE_DAYS,
+      config.DISAGREEMENT_THRESHOLD,
+    ]).toEqual(['', 10_000, 14, 0.3]);
+  });
+
+  it('refuses a threshold outside 0.05..1 and a negative review window, by name', () => {
+    const message = refusal({
+      THROUGHLINE_MODE: 'development',
+      DISAGREEMENT_THRESHOLD: '1.5',
+      REVIEW_DUE_DAYS: '-1',
+    });
+    expect(message).toMatch(/DISAGREEMENT_THRESHOLD/);
+    expect(message).toMatch(/REVIEW_DUE_DAYS/);
+  });
+});
