@@ -798,6 +798,14 @@ describe('timeline page', () => {
       await page.getByRole('button', { name: 'Show outcomes' }).click();
       await page.getByRole('cell', { name: academicYear, exact: true }).first().waitFor();
       expect(await page.getByRole('cell', { name: child.attendanceTerm, exact: true }).count()).toBe(0);
+      // Another framework, read again from the endpoint: its own domains as lanes.
+      await page.getByLabel('Framework').selectOption('throughline-vale');
+      await page.getByRole('button', { name: 'Show outcomes' }).click();
+      await page.locator('#outcomes-caption', { hasText: 'Throughline Vale partnership outcomes' }).waitFor();
+      const headings = await page.locator('#lanes section.lane h4').allTextContents();
+      expect(headings.some((heading) => heading.startsWith('Safe and secure'))).toBe(true);
+      expect(headings.some((heading) => heading.startsWith('Stay safe'))).toBe(false);
+      await page.getByLabel('Framework').selectOption('ecm');
       // Back to terms (disagreement is judged within a period, so the period changes what is marked).
       await page.getByLabel('Indicators by').selectOption('term');
       await page.getByRole('button', { name: 'Show outcomes' }).click();
