@@ -755,6 +755,7 @@ describe('timeline page', () => {
       // Read from the real endpoint: a refusal or failure shows in #lanes and would fail here, with its words.
       expect(await page.locator('#lanes .notice-box').allTextContents()).toEqual([]);
       await page.waitForSelector('#lanes section.lane svg.lane-plot');
+      await page.locator('#status', { hasText: 'Outcomes and decisions read.' }).waitFor();
       const lane = page.locator('#lanes section.lane', { has: page.locator('h4', { hasText: 'Stay safe' }) });
       await expect(lane.count()).resolves.toBe(1);
       const legend = (await lane.locator('ul.series-legend li').allTextContents()).map((item) =>

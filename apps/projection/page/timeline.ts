@@ -349,10 +349,17 @@ function showTimeline(): Promise<void> {
       // A link names the child by its key only: never an identifier, never who looked.
       history.replaceState(null, '', '#childKey=' + encodeURIComponent(timeline.childKey));
       // The outcomes and decisions are read beside the timeline, each under the same purpose.
-      return Promise.all([loadOutcomes(request, headers), loadDecisions(request, headers)]).then(() => {
-        if (request === latestRequest)
-          status.textContent = status.textContent + ' Outcomes and decisions loaded.';
-      });
+      return Promise.all([loadOutcomes(request, headers), loadDecisions(request, headers)]).then(
+        ([outcomesRead, decisionsRead]) => {
+          if (request !== latestRequest) return;
+          const read = [outcomesRead ? 'outcomes' : '', decisionsRead ? 'decisions' : ''].filter(Boolean);
+          const failed = [outcomesRead ? '' : 'outcomes', decisionsRead ? '' : 'decisions'].filter(Boolean);
+          status.textContent =
+            status.textContent +
+            (read.length ? ' ' + humanise(read.join(' and ')) + ' read.' : '') +
+            (failed.length ? ' ' + humanise(failed.join(' and ')) + ' could not be read (see below).' : '');
+        },
+      );
     })
     .catch((error: unknown) => {
       if (request !== latestRequest) return;
@@ -575,8 +582,9 @@ function loadFrameworks(headers: Record<string, string>): Promise<void> {
     .catch(() => undefined); // the default framework still works
 }
 
-function loadOutcomes(request: number, headers: Record<string, string>): Promise<void> {
-  if (!shown) return Promise.resolve();
+/** Reads and draws the outcomes; resolves false (after saying why on the page) when they could not be read. */
+function loadOutcomes(request: number, headers: Record<string, string>): Promise<boolean> {
+  if (!shown) return Promise.resolve(false);
   const params = new URLSearchParams();
   if (frameworkChoice.value) params.set('framework', frameworkChoice.value);
   params.set('period', periodChoice.value);
@@ -588,13 +596,13 @@ function loadOutcomes(request: number, headers: Record<string, string>): Promise
       }),
     )
     .then((answer) => {
-      if (request !== latestRequest) return;
+      if (request !== latestRequest) return false;
       if (answer.framework && answer.framework.version === 0) {
         setContent(
           lanes,
           el('p', { class: 'notice-box' }, 'No outcome framework is loaded in this service yet.'),
         );
-        return;
+        return false;
       }
       const laneList = logic.lanesOf(answer);
       const frameworkId = answer.framework && answer.framework.id;
@@ -616,21 +624,26 @@ function loadOutcomes(request: number, headers: Record<string, string>): Promise
         renderChronologyPage();
       }
       setContent(lanes, renderLanes(laneList, chartWidth()));
+      return true;
     })
     .catch((error: unknown) => {
       if (request === latestRequest) degrade(lanes, 'Outcomes over the years', error);
+      return false;
     });
 }
 
-function loadDecisions(request: number, headers: Record<string, string>): Promise<void> {
-  if (!shown) return Promise.resolve();
+/** Reads and shows the decisions; resolves false (after saying why on the page) when they could not be read. */
+function loadDecisions(request: number, headers: Record<string, string>): Promise<boolean> {
+  if (!shown) return Promise.resolve(false);
   return call<ChildDecisions>('v1/children/' + encodeURIComponent(shown.childKey) + '/decisions', { headers })
     .then((answer) => {
-      if (request !== latestRequest) return;
+      if (request !== latestRequest) return false;
       setContent(decisions, renderDecisions((answer && answer.decisions) || []));
+      return true;
     })
     .catch((error: unknown) => {
       if (request === latestRequest) degrade(decisions, 'Decisions', error);
+      return false;
     });
 }
 
