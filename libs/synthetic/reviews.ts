@@ -162,6 +162,29 @@ function reviewerOf(decision: Decision): ReviewData['reviewedBy'] {
   return { role, agency, ...(decision.data.team ? { team: decision.data.team } : {}) };
 }
 
+/** Who chairs the review of a kind of decision: the conference chair, the IRO, the panel chair, or the team manager. */
+const REVIEWED_BY: Partial<Record<DecisionKind, ReviewData['reviewedBy']>> = {
+  'start-section-47': {
+    role: 'independent conference chair',
+    agency: 'social-care',
+    team: 'Safeguarding and quality',
+  },
+  'accommodate-section-20': {
+    role: 'independent reviewing officer',
+    agency: 'social-care',
+    team: 'Safeguarding and quality',
+  },
+  'issue-care-proceedings': {
+    role: 'independent reviewing officer',
+    agency: 'social-care',
+    team: 'Safeguarding and quality',
+  },
+};
+
+function chairOf(decision: Decision, kind: DecisionKind | undefined): ReviewData['reviewedBy'] {
+  return (kind && REVIEWED_BY[kind]) ?? reviewerOf(decision);
+}
+
 export interface ReviewContext {
   readonly seed: number;
   readonly profile: ChildProfile;
@@ -327,7 +350,7 @@ export function reviewDecision(context: ReviewContext, decision: Decision, horiz
       ...at,
       ...(decision.correlationId ? { correlationId: decision.correlationId } : {}),
       causationId: decision.eventId,
-      recordedBy: reviewerOf(decision),
+      recordedBy: chairOf(decision, kind),
       data: {
         decisionId: decision.eventId,
         reviewedOn: held,
@@ -336,7 +359,7 @@ export function reviewDecision(context: ReviewContext, decision: Decision, horiz
         outcome,
         ...(outcome === 'revised' ? { revisedDecision: kind ? REVISED[kind] : 'The plan is revised.' } : {}),
         ...(outcome !== 'ended' ? { nextReviewDate: next } : {}),
-        reviewedBy: reviewerOf(decision),
+        reviewedBy: chairOf(decision, kind),
         ...(kind ? { forum: FORUM[kind] } : decision.data.forum ? { forum: decision.data.forum } : {}),
         confidence: rng.pick(['low', 'medium', 'high'] as const),
       },
