@@ -79,6 +79,13 @@ export function outcomesOf(input: OutcomesInput): ChildOutcomes {
     throw new NotFoundError(`no outcome framework "${input.framework}" in the document in force`);
   const resolver = domainResolverOf(document);
   const scales = new Map(document.scales.map((s) => [s.id, s]));
+  // One scale view per scale and bounds, shared by its points (built once per request).
+  const scaleViews = new Map<string, ScaleView | undefined>();
+  const scaleViewOf = (indicator: ReadIndicator): ScaleView | undefined => {
+    const key = `${indicator.scale?.name ?? indicator.name}|${indicator.scale?.min}|${indicator.scale?.max}|${indicator.higherIsBetter}`;
+    if (!scaleViews.has(key)) scaleViews.set(key, scaleOf(indicator, scales));
+    return scaleViews.get(key);
+  };
   const byDomain = new Map<string, ReadEntry[]>(framework.domains.map((d) => [d.id, []]));
   const byEventId = new Map<string, ReadEntry>();
   const read = input.entries.map(readEntry);
@@ -150,7 +157,7 @@ export function outcomesOf(input: OutcomesInput): ChildOutcomes {
         continue;
       }
       const rating = ratingOf(entry);
-      const scale = rating && scaleOf(rating, scales);
+      const scale = rating && scaleViewOf(rating);
       const perspective = entry.perspectiveKey;
       if (rating && scale && perspective) {
         const points = seriesByPerspective.get(perspective) ?? [];
@@ -168,9 +175,11 @@ export function outcomesOf(input: OutcomesInput): ChildOutcomes {
         seriesByPerspective.set(perspective, points);
         if (entry.narrative) noteAccount(entry, perspective);
       } else if (
+        // Accounts are observations (a practitioner's, a parent's, the child's own words); a
+        // decision or review is a fact here, its reasoning is in the decisions.
         perspective &&
         entry.narrative &&
-        (entry.kind === 'observation' || entry.type.startsWith('practice.'))
+        entry.kind === 'observation'
       ) {
         accounts.push({
           position: entry.position,

@@ -370,11 +370,18 @@ describe('outcomesOf', () => {
       narrative: 'Settled friendship group.',
       outcomeDomain: { framework: 'ecm', domain: 'enjoy-and-achieve' },
     });
+    const panel = entry('practice.decision.recorded', '2024-06-11', {
+      agency: 'education',
+      perspective: 'professional',
+      observerRole: 'SEN panel chair',
+      narrative: 'Rationale: needs met in a resourced provision.',
+      declaredOutcomeDomains: [{ framework: 'ecm', domain: 'enjoy-and-achieve' }],
+    });
     const exclusion = entry('education.exclusion.recorded', '2024-06-12', {
       agency: 'education',
       narrative: 'fixed-term',
     });
-    const result = outcomesOf({ ...base, entries: [school, exclusion], framework: 'ecm' });
+    const result = outcomesOf({ ...base, entries: [school, panel, exclusion], framework: 'ecm' });
     const enjoy = domainOf(result, 'enjoy-and-achieve');
     expect(enjoy.series).toEqual([]);
     expect(enjoy.accounts).toEqual([
@@ -386,7 +393,12 @@ describe('outcomesOf', () => {
         age: { years: 9, months: 0 },
       }),
     ]);
-    expect(enjoy.facts.map((f) => f.type)).toEqual(['education.exclusion.recorded']);
+    // The panel's decision is a fact of the domain, not an account (its reasoning is in the decisions).
+    expect(enjoy.accounts).toHaveLength(1);
+    expect(enjoy.facts.map((f) => f.type)).toEqual([
+      'practice.decision.recorded',
+      'education.exclusion.recorded',
+    ]);
     expect(domainOf(result, 'make-a-positive-contribution').facts.map((f) => f.type)).toEqual([
       'education.exclusion.recorded',
     ]);

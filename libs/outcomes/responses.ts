@@ -238,10 +238,8 @@ export const reviewsDue = z.object({
       status: z.enum(DECISION_STATUS),
     }),
   ),
-  withheld: z
-    .array(z.object({ count: z.number().int().min(1), reason: z.string() }))
-    .meta({
-      description: 'decisions due that the access policy withholds from this reader, grouped by reason',
-    }),
+  withheld: z.array(z.object({ count: z.number().int().min(1), reason: z.string() })).meta({
+    description: 'decisions due that the access policy withholds from this reader, grouped by reason',
+  }),
 });
 export type ReviewsDue = z.output<typeof reviewsDue>;
