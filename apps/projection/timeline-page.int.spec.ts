@@ -213,15 +213,23 @@ async function recordConferenceChild(): Promise<{
   const upn = freshUpn();
   const socialCare = { agency: 'social-care' as const, system: 'demo-case-system', organisation: '991' };
   const school = { agency: 'education' as const, system: 'demo-school-mis', organisation: '100001' };
+  // Recorded the same way by the LA and the school, so a health record with no identifier but the
+  // same name, sex, postcode and date of birth is proposed as a probable match, for a person to review.
+  const demographics = {
+    name: { given: 'Ottilie', family: 'Conferencename' },
+    sex: '2' as const,
+    postcode: 'ZZ99 7CF',
+    dateOfBirth: BORN,
+  };
   const caseRecord = {
     recordId: freshRecordId('case'),
     nhsNumber,
     upn,
     laChildId: 'C991001',
     laCode: '991',
-    dateOfBirth: BORN,
+    ...demographics,
   };
-  const pupil = { recordId: freshRecordId('pupil'), upn, dateOfBirth: BORN };
+  const pupil = { recordId: freshRecordId('pupil'), upn, ...demographics };
   const rating = (value: number) => ({ scale: 'ten-point', value, min: 1, max: 10 });
   const staySafe = (
     on: string,
@@ -400,6 +408,14 @@ async function recordConferenceChild(): Promise<{
     dueDecision,
   ];
   await record(...events);
+  await projection.caughtUp();
+  // A walk-in centre's record of (perhaps) the same child: no NHS number traced yet.
+  await record(
+    buildImmunisationGiven({
+      occurredAt: `${ago(10)}T10:00:00Z`,
+      subject: { recordId: freshRecordId('chs'), nhsNumber: undefined, ...demographics },
+    }),
+  );
   await projection.caughtUp();
   return { nhsNumber, entries: events.length, childViews: 2, attendanceTerm: termOf(attendanceDay) };
 }
@@ -748,7 +764,10 @@ describe('timeline page', () => {
       expect(overview).toContain(`Age now${age}Date of birth1 Mar 2015`);
       expect(overview).toMatch(/Child protection plan — open since \d+ \w{3} \d{4}/);
       expect(overview).toMatch(/Who is involved now.*Social care.*social worker/);
-      expect(await page.isHidden('#identity-caveats')).toBe(true);
+      // The probable match waiting for review is a caveat, as a banner, before anything else.
+      expect(await text(page, '#identity-caveats')).toMatch(
+        /⚠ Who these records are is not settled.*A possible match waits for a person to review it.*score \d+/,
+      );
 
       // The stay-safe lane: a chart by Observable Plot with one line per perspective, never blended.
       await page.waitForSelector('#lanes section.lane, #lanes .notice-box, #lanes > p:not(.muted)');
