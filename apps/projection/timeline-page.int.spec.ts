@@ -916,6 +916,7 @@ describe('timeline page', () => {
       expect(await page.locator('#lanes table.lane-table').first().isVisible()).toBe(true);
       expect(await page.getByRole('button', { name: 'Apply filters' }).isVisible()).toBe(false);
       expect(await page.locator('#lanes svg.lane-plot').first().isVisible()).toBe(false);
+      await page.screenshot({ path: join(SCREENSHOTS, 'timeline-print-view.png'), fullPage: true });
       await page.pdf({ path: join(SCREENSHOTS, 'timeline-print.pdf') });
       await page.emulateMedia({ media: 'screen' });
       await page.evaluate(`window.dispatchEvent(new Event('afterprint'))`);
