@@ -11,27 +11,32 @@ export interface SchoolPeriod {
   readonly term: Term;
 }
 
+/** Year, month and day of a YYYY-MM-DD date, read digit by digit (called for every entry of a read). */
+const digit = (date: string, at: number): number => date.charCodeAt(at) - 48;
 const parts = (date: string): [number, number, number] => [
-  Number(date.slice(0, 4)),
-  Number(date.slice(5, 7)),
-  Number(date.slice(8, 10)),
+  digit(date, 0) * 1000 + digit(date, 1) * 100 + digit(date, 2) * 10 + digit(date, 3),
+  digit(date, 5) * 10 + digit(date, 6),
+  digit(date, 8) * 10 + digit(date, 9),
 ];
+
+const termOfMonth = (month: number): Term => (month >= 9 ? 'autumn' : month <= 3 ? 'spring' : 'summer');
+const academicYearFrom = (year: number, month: number): string => {
+  const start = month >= 9 ? year : year - 1;
+  return `${start}/${String((start + 1) % 100).padStart(2, '0')}`;
+};
 
 export function academicYearOf(date: string): string {
   const [year, month] = parts(date);
-  const start = month >= 9 ? year : year - 1;
-  return `${start}/${String((start + 1) % 100).padStart(2, '0')}`;
+  return academicYearFrom(year, month);
 }
 
 export function termOf(date: string): Term {
-  const [, month] = parts(date);
-  if (month >= 9) return 'autumn';
-  if (month <= 3) return 'spring';
-  return 'summer';
+  return termOfMonth(parts(date)[1]);
 }
 
 export function schoolPeriodOf(date: string): SchoolPeriod {
-  return { academicYear: academicYearOf(date), term: termOf(date) };
+  const [year, month] = parts(date);
+  return { academicYear: academicYearFrom(year, month), term: termOfMonth(month) };
 }
 
 /** Completed years and months from `dateOfBirth` to `date`; undefined before birth. */
