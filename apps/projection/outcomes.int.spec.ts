@@ -230,7 +230,7 @@ async function call(
   user: string,
   purpose: string,
   path: string,
-  options: { method?: 'GET' | 'PUT'; body?: unknown } = {},
+  options: { method?: 'GET' | 'PUT' | 'POST'; body?: unknown } = {},
 ): Promise<{ status: number; body: Body }> {
   const response = await fetch(`${projection.url}${path}`, {
     method: options.method ?? 'GET',
@@ -578,5 +578,30 @@ describe('the outcome frameworks as versioned data', () => {
     });
     expect(refused.status).toBe(403);
     expect(await log.next()).toMatchObject({ action: 'frameworks-change', outcome: 'FORBIDDEN' });
+  });
+});
+
+// Last: a break-glass grant lasts, and would change what the social worker sees above.
+describe('break-glass', () => {
+  it('shows the decisions the policy withholds while the grant lasts, and says so', async () => {
+    const granted = await call('demo-social-worker', 'safeguarding', `/v1/children/${childKey}/break-glass`, {
+      method: 'POST',
+      body: { reason: 'Synthetic: child missing overnight, need every agency decision now', minutes: 30 },
+    });
+    expect(granted.status).toBe(201);
+    await log.skip();
+    const { status, body } = await call(
+      'demo-social-worker',
+      'safeguarding',
+      `/v1/children/${childKey}/decisions`,
+    );
+    expect(status).toBe(200);
+    expect((body.decisions as { eventId: string }[]).map((d) => d.eventId)).toContain(camhsDecision.eventId);
+    expect(body).toMatchObject({ withheld: [], access: { breakGlass: { id: granted.body.id } } });
+    expect(await log.next()).toMatchObject({
+      action: 'decisions',
+      outcome: 'ok',
+      breakGlass: expect.objectContaining({ id: granted.body.id }),
+    });
   });
 });
