@@ -104,12 +104,6 @@ export function outcomesOf(input: OutcomesInput): ChildOutcomes {
     if (!inRange(entry.date)) continue;
     for (const domain of domains) byDomain.get(domain)?.push(entry);
   }
-  const periodOf = (date: string, given?: ReadIndicator['period']): PeriodKey => {
-    const school = when(date);
-    const academicYear = given?.academicYear ?? school.academicYear;
-    if (period === 'year') return { academicYear };
-    return { academicYear, term: given ? asTerm(given.term) : school.term };
-  };
   // Many entries share a date: each date's age and school period are worked out once.
   const whenOf = new Map<string, ReturnType<typeof whenUncached>>();
   const whenUncached = (date: string) => {
@@ -123,6 +117,12 @@ export function outcomesOf(input: OutcomesInput): ChildOutcomes {
       whenOf.set(date, found);
     }
     return found;
+  };
+  const periodOf = (date: string, given?: ReadIndicator['period']): PeriodKey => {
+    const school = when(date);
+    const academicYear = given?.academicYear ?? school.academicYear;
+    if (period === 'year') return { academicYear };
+    return { academicYear, term: given ? asTerm(given.term) : school.term };
   };
 
   const domains = framework.domains.map((domain): DomainOutcomes => {
