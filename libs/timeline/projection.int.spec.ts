@@ -480,6 +480,24 @@ describe('timeline projection on PostgreSQL', () => {
     expect((await queries.timelineOf(childKeyOf(child.streams.socialCare), ACCESS)).entries).toHaveLength(1);
   });
 
+  it('finds decisions and their reviews across children by an index of their own (reviews due)', async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // A test table is tiny, so the planner would scan it; refusing scans shows the index serves the predicate.
+      await client.query('SET LOCAL enable_seqscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT event_id FROM timeline_entries WHERE type = 'practice.decision.recorded'`,
+      );
+      expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain(
+        'timeline_entries_practice_decisions',
+      );
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   it('rebuilds identical child keys, links and entries from the store', async () => {
     const projector = await startProjector();
     await settle(projector);
