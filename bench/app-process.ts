@@ -96,9 +96,6 @@ export async function startApp(options: StartAppOptions, host: string): Promise<
     process.execPath,
     [
       ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []),
-      // The flags `npm start` and docker-compose give the app (apps/<app>/node-args.json), so the
-      // bench measures what runs.
-      ...appNodeArgs(root, options.name),
       '-r',
       './scripts/register-dist.js',
       join('dist', 'apps', options.name, 'main.js'),
@@ -150,14 +147,4 @@ export async function startApp(options: StartAppOptions, host: string): Promise<
     }
     await delay(50);
   }
-}
-
-/** The Node flags an app is started with: apps/<app>/node-args.json when it has one (decision 016). */
-export function appNodeArgs(root: string, name: string): string[] {
-  const file = join(root, 'apps', name, 'node-args.json');
-  if (!existsSync(file)) return [];
-  const args: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string' && arg.startsWith('--')))
-    throw new Error(`${file} must be a JSON array of Node flags`);
-  return args;
 }

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { appNodeArgs } from './app-process';
 import { appendBatchesOf, storeInputsOf, type StoreInput } from './event-store-stages';
 import { loadBenchOptions } from './options';
 import { generateBenchCohort } from './payloads';
@@ -100,16 +97,5 @@ describe('BENCH_STAGES', () => {
     expect(() => loadBenchOptions({ BENCH_STAGES: 'store,kafka' })).toThrow(
       /BENCH_STAGES: unknown stage group kafka: must be all or a comma-separated list of store, apps/,
     );
-  });
-});
-
-describe('app node flags', () => {
-  it('starts the projection with the flags npm start gives it, and the other apps with none', () => {
-    const root = join(__dirname, '..');
-    expect(appNodeArgs(root, 'projection')).toEqual(
-      JSON.parse(readFileSync(join(root, 'apps', 'projection', 'node-args.json'), 'utf8')),
-    );
-    expect(appNodeArgs(root, 'projection')).toContain('--max-semi-space-size=64');
-    expect(appNodeArgs(root, 'recorder')).toEqual([]);
   });
 });

@@ -4,7 +4,6 @@
 //
 //   node scripts/start.mjs [--no-feed]
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -23,16 +22,6 @@ process.env.ACCESS_POLICY_FILE ??= path.join(ROOT, 'infra', 'access-policy.demo.
 // The demo outcome frameworks (decision 015), loaded as version 1 likewise; PUT /v1/outcomes/frameworks.
 process.env.OUTCOME_FRAMEWORKS_FILE ??= path.join(ROOT, 'infra', 'outcome-frameworks.json');
 const require = createRequire(import.meta.url);
-
-/**
- * Node flags an app is started with (apps/<app>/node-args.json, when it has one): the projection
- * renders whole chronologies and their outcomes per request, and a larger young generation keeps
- * its garbage collection off the tail of those reads (docs/decisions/016-projection-young-generation.md).
- */
-function nodeArgsOf(name) {
-  const file = path.join(ROOT, 'apps', name, 'node-args.json');
-  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
-}
 
 /** Deadlines, in milliseconds. */
 const HEALTH_DEADLINE_MS = 120_000;
@@ -380,7 +369,6 @@ async function main() {
     if (stopping) return;
     const entries = wave.map(({ name }) => {
       const entry = runChild(name, process.execPath, [
-        ...nodeArgsOf(name),
         '-r',
         './scripts/register-dist.js',
         `dist/apps/${name}/main.js`,
