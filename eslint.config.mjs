@@ -94,7 +94,7 @@ export default tseslint.config(
     // Production code never loads the test library (its fixtures, fakes and jest suites).
     files: ['**/*.ts'],
     // The benchmark is a harness like the tests: it starts its own OpenID provider through them.
-    ignores: ['**/*.spec.ts', 'libs/testing/**', 'test/**', 'bench/**'],
+    ignores: ['**/*.spec.ts', '**/*.test-helper.ts', 'libs/testing/**', 'test/**', 'bench/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -104,7 +104,7 @@ export default tseslint.config(
             {
               name: '@throughline/testing',
               message:
-                'Only tests (*.spec.ts, test/, libs/testing) and bench/ may import @throughline/testing.',
+                'Only tests (*.spec.ts, *.test-helper.ts, test/, libs/testing) and bench/ may import @throughline/testing.',
             },
           ],
         },

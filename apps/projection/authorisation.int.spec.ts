@@ -1,20 +1,6 @@
-import type { Pool } from 'pg';
-import { PostgresEventStore } from '@throughline/event-store';
-import { createPool, loadConfig } from '@throughline/platform';
-import {
-  AccessLogReader,
-  buildEvent,
-  createTestDatabase,
-  freshNhsNumber,
-  freshRecordId,
-  freshUpn,
-  recordAsTheRecorderWould,
-  startTestAccess,
-  type TestAccess,
-  type TestDatabase,
-} from '@throughline/testing';
+import { buildEvent, freshNhsNumber, freshRecordId, freshUpn } from '@throughline/testing';
 import { childKeyOf } from '@throughline/timeline';
-import { createProjectionApp, type ProjectionApp } from './app';
+import { projectionUnderTest } from './projection.test-helper';
 
 /**
  * A slice of the authorisation matrix (libs/access/authorisation-matrix.unit.spec.ts) over HTTP,
@@ -22,13 +8,6 @@ import { createProjectionApp, type ProjectionApp } from './app';
  * one child's lookup and timeline with a purpose their roles allow (200, with exactly what the
  * policy withholds and why) and one they do not (403); each call's access record is read back.
  */
-
-let access: TestAccess;
-let database: TestDatabase;
-let store: PostgresEventStore;
-let projection: ProjectionApp;
-let pool: Pool;
-let log: AccessLogReader;
 
 const BORN = '2012-05-14';
 const nhsNumber = freshNhsNumber();
@@ -78,38 +57,7 @@ const CHILD = [
 ];
 const childKey = childKeyOf(`health-${records.gp}`);
 
-beforeAll(async () => {
-  access = await startTestAccess();
-  database = await createTestDatabase('tl_projection_authz');
-  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
-  await recordAsTheRecorderWould(store, ...CHILD);
-  projection = await createProjectionApp(
-    loadConfig({
-      ...access.env,
-      THROUGHLINE_MODE: 'development',
-      DATABASE_URL: database.appUrl,
-      PROJECTION_PORT: '0',
-      PROJECTION_NAME: 'authorisation',
-      LOG_LEVEL: 'error',
-    }),
-    { store },
-  );
-  await projection.caughtUp();
-  pool = createPool(database.url);
-  log = new AccessLogReader(pool);
-});
-
-afterEach(async () => {
-  if (log) expect(await log.sinceLastRead()).toEqual([]);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await projection?.close();
-  await store?.close();
-  await database?.drop();
-  await access?.stop();
-});
+const world = projectionUnderTest({ name: 'authorisation', events: CHILD });
 
 const LINKED_RECORDS_WITHHELD = (count: number) => ({
   count,
@@ -248,16 +196,16 @@ interface TimelineAnswer {
 }
 
 async function lookup(user: string, purpose: string): Promise<Response> {
-  return fetch(`${projection.url}/v1/children/lookup`, {
+  return fetch(`${world.projection.url}/v1/children/lookup`, {
     method: 'POST',
-    headers: await access.headers(user, purpose, { 'content-type': 'application/json' }),
+    headers: await world.access.headers(user, purpose, { 'content-type': 'application/json' }),
     body: JSON.stringify({ identifier: { type: 'nhs-number', value: nhsNumber } }),
   });
 }
 
 async function timeline(user: string, purpose: string): Promise<Response> {
-  return fetch(`${projection.url}/v1/children/${childKey}/timeline`, {
-    headers: await access.headers(user, purpose),
+  return fetch(`${world.projection.url}/v1/children/${childKey}/timeline`, {
+    headers: await world.access.headers(user, purpose),
   });
 }
 
@@ -266,7 +214,7 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
     const answer = await timeline('demo-social-worker', 'safeguarding');
     expect(answer.status).toBe(200);
     expect(((await answer.json()) as TimelineAnswer).entries).toHaveLength(6);
-    await log.skip();
+    await world.log.skip();
   });
 
   for (const row of SLICE) {
@@ -283,7 +231,12 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
         outcome: 'ok',
         childKey,
       };
-      expect(await log.next()).toMatchObject({ ...recorded, action: 'lookup', returned: 1, withheld: [] });
+      expect(await world.log.next()).toMatchObject({
+        ...recorded,
+        action: 'lookup',
+        returned: 1,
+        withheld: [],
+      });
 
       const answer = await timeline(row.user, row.purpose);
       expect(answer.status).toBe(200);
@@ -300,7 +253,7 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
       expect(body.access).toEqual({ purpose: row.purpose, roles: row.roles.split(' '), policyVersion: 1 });
       const agreements = [...new Set(Object.values(row.visible).filter((basis) => basis !== own))].sort();
       // (extra may carry a CP-IS access notification: libs/notifications' own tests check it.)
-      expect(await log.next()).toMatchObject({
+      expect(await world.log.next()).toMatchObject({
         ...recorded,
         action: 'timeline',
         requestedChildKey: childKey,
@@ -316,7 +269,7 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
     it(`${row.user}: 403 for ${row.refusedPurpose}, recorded with the rule`, async () => {
       const found = await lookup(row.user, row.refusedPurpose);
       expect(found.status).toBe(403);
-      expect(await log.next()).toMatchObject({
+      expect(await world.log.next()).toMatchObject({
         refusal: `not allowed: ${row.refusal.replace('timeline:read', 'child:lookup')}`,
         user: row.user,
         action: 'lookup',
@@ -329,7 +282,7 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
       const answer = await timeline(row.user, row.refusedPurpose);
       expect(answer.status).toBe(403);
       expect(await answer.json()).toEqual({ error: 'FORBIDDEN', message: `not allowed: ${row.refusal}` });
-      expect(await log.next()).toMatchObject({
+      expect(await world.log.next()).toMatchObject({
         user: row.user,
         organisation: row.organisation,
         purpose: row.refusedPurpose,
@@ -354,7 +307,7 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
       ] as const) {
         const answer = await call(user, purpose);
         expect([action, answer.status]).toEqual([action, 403]);
-        expect(await log.next()).toMatchObject({
+        expect(await world.log.next()).toMatchObject({
           user,
           action,
           purpose,
@@ -372,7 +325,7 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
     expect(((await answer.json()) as { message: string }).message).toContain(
       'purpose "curiosity" is not one of the policy\'s purposes (direct-care, safeguarding',
     );
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-social-worker',
       purpose: 'curiosity',
       outcome: 'FORBIDDEN',
@@ -380,7 +333,9 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
   });
 
   it('refuses the analyst on every identifiable route, whatever the purpose', async () => {
-    const headers = await access.headers('demo-analyst', 'analysis', { 'content-type': 'application/json' });
+    const headers = await world.access.headers('demo-analyst', 'analysis', {
+      'content-type': 'application/json',
+    });
     const calls: [string, string, unknown?][] = [
       ['POST', '/v1/children/lookup', { identifier: { type: 'nhs-number', value: nhsNumber } }],
       ['GET', `/v1/children/${childKey}/timeline`],
@@ -396,13 +351,13 @@ describe('the authorisation matrix over HTTP (demo policy, demo people)', () => 
       ['GET', '/v1/governance/break-glass'],
     ];
     for (const [method, path, body] of calls) {
-      const answer = await fetch(`${projection.url}${path}`, {
+      const answer = await fetch(`${world.projection.url}${path}`, {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       expect([method, path, answer.status]).toEqual([method, path, 403]);
-      expect(await log.next()).toMatchObject({
+      expect(await world.log.next()).toMatchObject({
         user: 'demo-analyst',
         purpose: 'analysis',
         outcome: 'FORBIDDEN',

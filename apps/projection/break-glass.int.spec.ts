@@ -1,21 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
 import { BreakGlassGrants } from '@throughline/access';
-import { PostgresEventStore } from '@throughline/event-store';
-import { createPool, loadConfig } from '@throughline/platform';
-import {
-  AccessLogReader,
-  buildEvent,
-  createTestDatabase,
-  freshNhsNumber,
-  freshRecordId,
-  recordAsTheRecorderWould,
-  startTestAccess,
-  type TestAccess,
-  type TestDatabase,
-} from '@throughline/testing';
+import { buildEvent, freshNhsNumber, freshRecordId } from '@throughline/testing';
 import { childKeyOf } from '@throughline/timeline';
-import { createProjectionApp, type ProjectionApp } from './app';
+import { projectionUnderTest } from './projection.test-helper';
 
 /**
  * Break-glass over HTTP: a school's designated safeguarding lead, in an emergency, states a reason
@@ -23,13 +10,6 @@ import { createProjectionApp, type ProjectionApp } from './app';
  * shares with schools); every read under it says so, in the answer and in the access log, and
  * information governance lists the grants.
  */
-
-let access: TestAccess;
-let database: TestDatabase;
-let store: PostgresEventStore;
-let projection: ProjectionApp;
-let pool: Pool;
-let log: AccessLogReader;
 
 const BORN = '2011-09-02';
 const nhsNumber = freshNhsNumber();
@@ -61,38 +41,7 @@ const CAMHS_WITHHELD = [
   },
 ];
 
-beforeAll(async () => {
-  access = await startTestAccess();
-  database = await createTestDatabase('tl_projection_break_glass');
-  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
-  await recordAsTheRecorderWould(store, ...CHILD);
-  projection = await createProjectionApp(
-    loadConfig({
-      ...access.env,
-      THROUGHLINE_MODE: 'development',
-      DATABASE_URL: database.appUrl,
-      PROJECTION_PORT: '0',
-      PROJECTION_NAME: 'break-glass',
-      LOG_LEVEL: 'error',
-    }),
-    { store },
-  );
-  await projection.caughtUp();
-  pool = createPool(database.url);
-  log = new AccessLogReader(pool);
-});
-
-afterEach(async () => {
-  if (log) expect(await log.sinceLastRead()).toEqual([]);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await projection?.close();
-  await store?.close();
-  await database?.drop();
-  await access?.stop();
-});
+const world = projectionUnderTest({ name: 'break-glass', events: CHILD });
 
 interface TimelineAnswer {
   entries: { type: string; sharedUnder: { basis: string; grant?: string; agreement?: string } }[];
@@ -101,16 +50,16 @@ interface TimelineAnswer {
 }
 
 async function breakGlass(user: string, purpose: string, body: unknown, key = childKey): Promise<Response> {
-  return fetch(`${projection.url}/v1/children/${key}/break-glass`, {
+  return fetch(`${world.projection.url}/v1/children/${key}/break-glass`, {
     method: 'POST',
-    headers: await access.headers(user, purpose, { 'content-type': 'application/json' }),
+    headers: await world.access.headers(user, purpose, { 'content-type': 'application/json' }),
     body: JSON.stringify(body),
   });
 }
 
 async function timelineOf(user: string, purpose = 'safeguarding'): Promise<TimelineAnswer> {
-  const answer = await fetch(`${projection.url}/v1/children/${childKey}/timeline`, {
-    headers: await access.headers(user, purpose),
+  const answer = await fetch(`${world.projection.url}/v1/children/${childKey}/timeline`, {
+    headers: await world.access.headers(user, purpose),
   });
   expect(answer.status).toBe(200);
   return (await answer.json()) as TimelineAnswer;
@@ -126,7 +75,7 @@ describe('break-glass', () => {
     expect(before.entries.map((entry) => entry.type)).toEqual(['social-care.child-protection-plan.started']);
     expect(before.withheld).toEqual(CAMHS_WITHHELD);
     expect(before.access.breakGlass).toBeUndefined();
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       ...dsl,
       action: 'timeline',
       withheld: CAMHS_WITHHELD,
@@ -147,7 +96,7 @@ describe('break-glass', () => {
         },
       ],
     });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       ...dsl,
       action: 'break-glass',
       outcome: 'VALIDATION',
@@ -162,7 +111,7 @@ describe('break-glass', () => {
     const answer = await breakGlass('demo-school-dsl', 'safeguarding', { reason: REASON, minutes: 241 });
     expect(answer.status).toBe(400);
     expect(await answer.json()).toMatchObject({ issues: [{ path: 'body.minutes', rule: 'max' }] });
-    expect(await log.next()).toMatchObject({ ...dsl, action: 'break-glass', outcome: 'VALIDATION' });
+    expect(await world.log.next()).toMatchObject({ ...dsl, action: 'break-glass', outcome: 'VALIDATION' });
   });
 
   it('answers 404 for a child nobody knows', async () => {
@@ -173,7 +122,7 @@ describe('break-glass', () => {
       'ch_00000000000000000000',
     );
     expect(answer.status).toBe(404);
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       ...dsl,
       action: 'break-glass',
       outcome: 'NOT_FOUND',
@@ -187,7 +136,7 @@ describe('break-glass', () => {
     expect(await officer.json()).toMatchObject({
       message: 'not allowed: role ig-officer may not break-glass for purpose safeguarding',
     });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-ig-officer',
       action: 'break-glass',
       outcome: 'FORBIDDEN',
@@ -195,7 +144,7 @@ describe('break-glass', () => {
     });
     const directCare = await breakGlass('demo-health-visitor', 'direct-care', { reason: REASON });
     expect(directCare.status).toBe(403);
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-health-visitor',
       purpose: 'direct-care',
       action: 'break-glass',
@@ -222,7 +171,7 @@ describe('break-glass', () => {
     const minutes = (Date.parse(grant.expiresAt as string) - Date.parse(grant.grantedAt as string)) / 60_000;
     expect(minutes).toBe(30);
     expect(Date.parse(grant.grantedAt as string)).toBeGreaterThanOrEqual(started - 5_000);
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       ...dsl,
       action: 'break-glass',
       outcome: 'ok',
@@ -246,7 +195,7 @@ describe('break-glass', () => {
       policyVersion: 1,
       breakGlass: terms,
     });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       ...dsl,
       action: 'timeline',
       outcome: 'ok',
@@ -262,19 +211,19 @@ describe('break-glass', () => {
     const visitor = await timelineOf('demo-health-visitor');
     expect(visitor.entries.map((entry) => entry.sharedUnder.basis)).toEqual(['agreement']);
     expect(visitor.access.breakGlass).toBeUndefined();
-    expect(await log.next()).toMatchObject({ user: 'demo-health-visitor', breakGlass: null });
+    expect(await world.log.next()).toMatchObject({ user: 'demo-health-visitor', breakGlass: null });
   });
 
   it('an expired grant no longer applies', async () => {
     // The grants are append-only for the app: the owner writes one that ended an hour ago.
     const expired = randomUUID();
-    await pool.query(
+    await world.pool.query(
       `INSERT INTO break_glass_grants (id, user_id, organisation, roles, purpose, child_key, reason, granted_at, expires_at)
        VALUES ($1, 'demo-health-visitor', 'DEMO-CHS', ARRAY['health-visitor'], 'safeguarding', $2, $3,
                now() - interval '2 hours', now() - interval '1 hour')`,
       [expired, childKey, 'Emergency department attendance overnight, history needed'],
     );
-    const grants = new BreakGlassGrants(pool, 240);
+    const grants = new BreakGlassGrants(world.pool, 240);
     expect(await grants.active('demo-health-visitor', childKey)).toBeUndefined();
     expect(await grants.active('demo-school-dsl', childKey)).toMatchObject({ id: grant.id });
     const visitor = await timelineOf('demo-health-visitor');
@@ -290,7 +239,7 @@ describe('break-glass', () => {
       },
     ]);
     expect(visitor.access.breakGlass).toBeUndefined();
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-health-visitor',
       action: 'timeline',
       breakGlass: null,
@@ -298,8 +247,8 @@ describe('break-glass', () => {
   });
 
   it('information governance lists the grants; nobody else may', async () => {
-    const answer = await fetch(`${projection.url}/v1/governance/break-glass`, {
-      headers: await access.headers('demo-ig-officer', 'information-governance'),
+    const answer = await fetch(`${world.projection.url}/v1/governance/break-glass`, {
+      headers: await world.access.headers('demo-ig-officer', 'information-governance'),
     });
     expect(answer.status).toBe(200);
     const { grants } = (await answer.json()) as { grants: Record<string, unknown>[] };
@@ -308,7 +257,7 @@ describe('break-glass', () => {
       ['demo-health-visitor', 'Emergency department attendance overnight, history needed'],
     ]);
     expect(grants[0]).toEqual(grant);
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-ig-officer',
       organisation: '991',
       purpose: 'information-governance',
@@ -319,10 +268,14 @@ describe('break-glass', () => {
       childKeys: [childKey],
     });
 
-    const refused = await fetch(`${projection.url}/v1/governance/break-glass`, {
-      headers: await access.headers('demo-school-dsl', 'safeguarding'),
+    const refused = await fetch(`${world.projection.url}/v1/governance/break-glass`, {
+      headers: await world.access.headers('demo-school-dsl', 'safeguarding'),
     });
     expect(refused.status).toBe(403);
-    expect(await log.next()).toMatchObject({ ...dsl, action: 'break-glass-review', outcome: 'FORBIDDEN' });
+    expect(await world.log.next()).toMatchObject({
+      ...dsl,
+      action: 'break-glass-review',
+      outcome: 'FORBIDDEN',
+    });
   });
 });

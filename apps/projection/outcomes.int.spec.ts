@@ -1,22 +1,9 @@
 import { join } from 'node:path';
-import type { Pool } from 'pg';
 import type { AgencyEvent } from '@throughline/contracts';
-import { PostgresEventStore } from '@throughline/event-store';
-import { createPool, loadConfig, projectRoot } from '@throughline/platform';
-import {
-  AccessLogReader,
-  buildEvent,
-  createTestDatabase,
-  freshNhsNumber,
-  freshRecordId,
-  freshUpn,
-  recordAsTheRecorderWould,
-  startTestAccess,
-  type TestAccess,
-  type TestDatabase,
-} from '@throughline/testing';
+import { projectRoot } from '@throughline/platform';
+import { buildEvent, freshNhsNumber, freshRecordId, freshUpn } from '@throughline/testing';
 import { childKeyOf } from '@throughline/timeline';
-import { createProjectionApp, type ProjectionApp } from './app';
+import { projectionUnderTest } from './projection.test-helper';
 
 /**
  * Outcomes, decisions, reviews due and the frameworks over HTTP (decision 015), with real tokens
@@ -26,13 +13,6 @@ import { createProjectionApp, type ProjectionApp } from './app';
  */
 
 const FRAMEWORKS_FILE = join(projectRoot(), 'infra', 'outcome-frameworks.json');
-
-let access: TestAccess;
-let database: TestDatabase;
-let store: PostgresEventStore;
-let projection: ProjectionApp;
-let pool: Pool;
-let log: AccessLogReader;
 
 const BORN = '2016-02-20';
 const nhsNumber = freshNhsNumber();
@@ -186,38 +166,10 @@ const EVENTS: AgencyEvent[] = [
 ];
 const childKey = childKeyOf(`social-care-${caseRecord}`);
 
-beforeAll(async () => {
-  access = await startTestAccess();
-  database = await createTestDatabase('tl_projection_outcomes');
-  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
-  await recordAsTheRecorderWould(store, ...EVENTS);
-  projection = await createProjectionApp(
-    loadConfig({
-      ...access.env,
-      OUTCOME_FRAMEWORKS_FILE: FRAMEWORKS_FILE,
-      THROUGHLINE_MODE: 'development',
-      DATABASE_URL: database.appUrl,
-      PROJECTION_PORT: '0',
-      PROJECTION_NAME: 'outcomes',
-      LOG_LEVEL: 'error',
-    }),
-    { store },
-  );
-  await projection.caughtUp();
-  pool = createPool(database.url);
-  log = new AccessLogReader(pool);
-}, 60_000);
-
-afterEach(async () => {
-  if (log) expect(await log.sinceLastRead()).toEqual([]);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await projection?.close();
-  await store?.close();
-  await database?.drop();
-  await access?.stop();
+const world = projectionUnderTest({
+  name: 'outcomes',
+  events: EVENTS,
+  env: { OUTCOME_FRAMEWORKS_FILE: FRAMEWORKS_FILE },
 });
 
 type Body = Record<string, unknown> & {
@@ -232,9 +184,9 @@ async function call(
   path: string,
   options: { method?: 'GET' | 'PUT' | 'POST'; body?: unknown } = {},
 ): Promise<{ status: number; body: Body }> {
-  const response = await fetch(`${projection.url}${path}`, {
+  const response = await fetch(`${world.projection.url}${path}`, {
     method: options.method ?? 'GET',
-    headers: await access.headers(user, purpose, { 'content-type': 'application/json' }),
+    headers: await world.access.headers(user, purpose, { 'content-type': 'application/json' }),
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
   });
   return { status: response.status, body: (await response.json()) as Body };
@@ -297,7 +249,7 @@ describe('GET /v1/children/{childKey}/outcomes', () => {
       ],
       access: { purpose: 'safeguarding', roles: ['social-worker'], policyVersion: 1 },
     });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-social-worker',
       action: 'outcomes',
       outcome: 'ok',
@@ -331,7 +283,7 @@ describe('GET /v1/children/{childKey}/outcomes', () => {
         }),
       ]),
     );
-    const [outcomesRecord, timelineRecord] = await log.sinceLastRead();
+    const [outcomesRecord, timelineRecord] = await world.log.sinceLastRead();
     expect(outcomesRecord).toMatchObject({ action: 'outcomes', childKey, withheld: timelineRecord.withheld });
     expect(timelineRecord).toMatchObject({ action: 'timeline', childKey });
   });
@@ -344,7 +296,7 @@ describe('GET /v1/children/{childKey}/outcomes', () => {
     );
     expect(period.status).toBe(400);
     expect(period.body.issues).toEqual([expect.objectContaining({ path: 'query.period' })]);
-    expect(await log.next()).toMatchObject({ action: 'outcomes', outcome: 'VALIDATION' });
+    expect(await world.log.next()).toMatchObject({ action: 'outcomes', outcome: 'VALIDATION' });
 
     const backwards = await call(
       'demo-social-worker',
@@ -355,7 +307,7 @@ describe('GET /v1/children/{childKey}/outcomes', () => {
     expect(backwards.body.issues).toEqual([
       expect.objectContaining({ path: 'query.to', rule: 'not-before-from' }),
     ]);
-    expect(await log.next()).toMatchObject({ action: 'outcomes', outcome: 'VALIDATION' });
+    expect(await world.log.next()).toMatchObject({ action: 'outcomes', outcome: 'VALIDATION' });
 
     const unknown = await call(
       'demo-social-worker',
@@ -363,13 +315,13 @@ describe('GET /v1/children/{childKey}/outcomes', () => {
       `/v1/children/${childKey}/outcomes?framework=astrology`,
     );
     expect(unknown.status).toBe(404);
-    expect(await log.next()).toMatchObject({ action: 'outcomes', outcome: 'NOT_FOUND' });
+    expect(await world.log.next()).toMatchObject({ action: 'outcomes', outcome: 'NOT_FOUND' });
   });
 
   it('is refused to a purpose the reader may not read a chronology for', async () => {
     const refused = await call('demo-social-worker', 'supervision', `/v1/children/${childKey}/outcomes`);
     expect(refused.status).toBe(403);
-    expect(await log.next()).toMatchObject({ action: 'outcomes', outcome: 'FORBIDDEN' });
+    expect(await world.log.next()).toMatchObject({ action: 'outcomes', outcome: 'FORBIDDEN' });
   });
 });
 
@@ -418,7 +370,7 @@ describe('GET /v1/children/{childKey}/decisions', () => {
         expect.objectContaining({ reason: expect.stringContaining('linked records') }),
       ],
     });
-    expect(await log.next()).toMatchObject({ action: 'decisions', outcome: 'ok', childKey });
+    expect(await world.log.next()).toMatchObject({ action: 'decisions', outcome: 'ok', childKey });
   });
 });
 
@@ -451,7 +403,7 @@ describe('GET /v1/reviews/due', () => {
         },
       ],
     });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-supervisor',
       action: 'reviews-due',
       outcome: 'ok',
@@ -466,22 +418,25 @@ describe('GET /v1/reviews/due', () => {
     expect((team.body.reviews as { eventId: string }[]).map((r) => r.eventId)).toEqual([
       planDecision.eventId,
     ]);
-    expect(await log.next()).toMatchObject({ action: 'reviews-due', extra: { team: 'Assessment team 2' } });
+    expect(await world.log.next()).toMatchObject({
+      action: 'reviews-due',
+      extra: { team: 'Assessment team 2' },
+    });
     const soon = await call('demo-supervisor', 'supervision', `/v1/reviews/due?before=${day(4)}`);
     expect((soon.body.reviews as { eventId: string }[]).map((r) => r.eventId)).toEqual([
       otherTeamsDecision.eventId,
     ]);
-    expect(await log.next()).toMatchObject({ action: 'reviews-due', childKeys: [childKey] });
+    expect(await world.log.next()).toMatchObject({ action: 'reviews-due', childKeys: [childKey] });
   });
 
   it('refuses a bad date with 400, and a social worker with 403', async () => {
     const bad = await call('demo-supervisor', 'supervision', '/v1/reviews/due?before=next-week');
     expect(bad.status).toBe(400);
     expect(bad.body.issues).toEqual([expect.objectContaining({ path: 'query.before' })]);
-    expect(await log.next()).toMatchObject({ action: 'reviews-due', outcome: 'VALIDATION' });
+    expect(await world.log.next()).toMatchObject({ action: 'reviews-due', outcome: 'VALIDATION' });
     const refused = await call('demo-social-worker', 'safeguarding', '/v1/reviews/due');
     expect(refused.status).toBe(403);
-    expect(await log.next()).toMatchObject({ action: 'reviews-due', outcome: 'FORBIDDEN' });
+    expect(await world.log.next()).toMatchObject({ action: 'reviews-due', outcome: 'FORBIDDEN' });
   });
 });
 
@@ -500,7 +455,7 @@ describe('the outcome frameworks as versioned data', () => {
       'journey-of-change',
       'throughline-vale',
     ]);
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-analyst',
       action: 'frameworks-read',
       outcome: 'ok',
@@ -523,7 +478,7 @@ describe('the outcome frameworks as versioned data', () => {
     });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ version: 2, loadedBy: 'demo-supervisor', organisation: '991' });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       action: 'frameworks-change',
       outcome: 'ok',
       extra: { frameworksVersion: 2 },
@@ -537,7 +492,7 @@ describe('the outcome frameworks as versioned data', () => {
     expect(outcomes.status).toBe(200);
     expect(outcomes.body.framework).toMatchObject({ id: 'school-readiness', version: 2 });
     expect(domain(outcomes.body, 'attending').indicators.map((i) => i.name)).toEqual(['attendance']);
-    expect(await log.next()).toMatchObject({ action: 'outcomes', outcome: 'ok' });
+    expect(await world.log.next()).toMatchObject({ action: 'outcomes', outcome: 'ok' });
 
     const versions = await call('demo-social-worker', 'direct-care', '/v1/outcomes/frameworks/versions');
     expect(
@@ -546,12 +501,12 @@ describe('the outcome frameworks as versioned data', () => {
       [2, 'demo-supervisor'],
       [1, 'seed:outcome-frameworks.json'],
     ]);
-    expect(await log.next()).toMatchObject({ action: 'frameworks-versions', outcome: 'ok' });
+    expect(await world.log.next()).toMatchObject({ action: 'frameworks-versions', outcome: 'ok' });
   });
 
   it('refuses an invalid document with 400 naming the field and rule, and changes nothing', async () => {
     const current = await call('demo-supervisor', 'service-management', '/v1/outcomes/frameworks');
-    await log.skip();
+    await world.log.skip();
     const broken = structuredClone(current.body.frameworks) as { mapping: Record<string, unknown> };
     broken.mapping['health.nipe.completed'] = [{ framework: 'ecm', domain: 'be-wealthy' }];
     const refused = await call('demo-supervisor', 'service-management', '/v1/outcomes/frameworks', {
@@ -565,10 +520,10 @@ describe('the outcome frameworks as versioned data', () => {
         rule: 'known-domain',
       }),
     ]);
-    expect(await log.next()).toMatchObject({ action: 'frameworks-change', outcome: 'VALIDATION' });
+    expect(await world.log.next()).toMatchObject({ action: 'frameworks-change', outcome: 'VALIDATION' });
     const after = await call('demo-supervisor', 'service-management', '/v1/outcomes/frameworks');
     expect(after.body.version).toBe(current.body.version);
-    await log.skip();
+    await world.log.skip();
   });
 
   it('lets only a role granted frameworks:change change them', async () => {
@@ -577,7 +532,7 @@ describe('the outcome frameworks as versioned data', () => {
       body: { reason: 'Not mine to change (int test)', frameworks: {} },
     });
     expect(refused.status).toBe(403);
-    expect(await log.next()).toMatchObject({ action: 'frameworks-change', outcome: 'FORBIDDEN' });
+    expect(await world.log.next()).toMatchObject({ action: 'frameworks-change', outcome: 'FORBIDDEN' });
   });
 });
 
@@ -589,7 +544,7 @@ describe('break-glass', () => {
       body: { reason: 'Synthetic: child missing overnight, need every agency decision now', minutes: 30 },
     });
     expect(granted.status).toBe(201);
-    await log.skip();
+    await world.log.skip();
     const { status, body } = await call(
       'demo-social-worker',
       'safeguarding',
@@ -598,7 +553,7 @@ describe('break-glass', () => {
     expect(status).toBe(200);
     expect((body.decisions as { eventId: string }[]).map((d) => d.eventId)).toContain(camhsDecision.eventId);
     expect(body).toMatchObject({ withheld: [], access: { breakGlass: { id: granted.body.id } } });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       action: 'decisions',
       outcome: 'ok',
       breakGlass: expect.objectContaining({ id: granted.body.id }),

@@ -1,22 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { Pool } from 'pg';
 import { parseAccessPolicy } from '@throughline/access';
-import { PostgresEventStore } from '@throughline/event-store';
-import { createPool, loadConfig } from '@throughline/platform';
-import {
-  AccessLogReader,
-  buildEvent,
-  createTestDatabase,
-  DEMO_POLICY_FILE,
-  freshNhsNumber,
-  freshRecordId,
-  recordAsTheRecorderWould,
-  startTestAccess,
-  type TestAccess,
-  type TestDatabase,
-} from '@throughline/testing';
+import { buildEvent, DEMO_POLICY_FILE, freshNhsNumber, freshRecordId } from '@throughline/testing';
 import { childKeyOf } from '@throughline/timeline';
-import { createProjectionApp, type ProjectionApp } from './app';
+import { projectionUnderTest } from './projection.test-helper';
 
 /**
  * Changing the access policy without a deploy: the information-governance officer replaces it
@@ -24,13 +10,6 @@ import { createProjectionApp, type ProjectionApp } from './app';
  * withholds what it no longer covers and names the new version; an invalid document changes
  * nothing and is refused naming the field and rule; nobody else may change it.
  */
-
-let access: TestAccess;
-let database: TestDatabase;
-let store: PostgresEventStore;
-let projection: ProjectionApp;
-let pool: Pool;
-let log: AccessLogReader;
 
 const BORN = '2013-01-20';
 const nhsNumber = freshNhsNumber();
@@ -60,38 +39,7 @@ const WITHOUT_CAMHS: PolicyDocument = {
 };
 const CHANGE_REASON = 'DEMO-MHT withdrew from the CAMHS sharing agreement pending its review';
 
-beforeAll(async () => {
-  access = await startTestAccess();
-  database = await createTestDatabase('tl_projection_policy');
-  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
-  await recordAsTheRecorderWould(store, ...CHILD);
-  projection = await createProjectionApp(
-    loadConfig({
-      ...access.env,
-      THROUGHLINE_MODE: 'development',
-      DATABASE_URL: database.appUrl,
-      PROJECTION_PORT: '0',
-      PROJECTION_NAME: 'policy-change',
-      LOG_LEVEL: 'error',
-    }),
-    { store },
-  );
-  await projection.caughtUp();
-  pool = createPool(database.url);
-  log = new AccessLogReader(pool);
-});
-
-afterEach(async () => {
-  if (log) expect(await log.sinceLastRead()).toEqual([]);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await projection?.close();
-  await store?.close();
-  await database?.drop();
-  await access?.stop();
-});
+const world = projectionUnderTest({ name: 'policy-change', events: CHILD });
 
 interface TimelineAnswer {
   entries: { type: string; sharedUnder: { basis: string; agreement?: string } }[];
@@ -100,8 +48,8 @@ interface TimelineAnswer {
 }
 
 async function socialWorkersTimeline(): Promise<TimelineAnswer> {
-  const answer = await fetch(`${projection.url}/v1/children/${childKey}/timeline`, {
-    headers: await access.headers('demo-social-worker', 'safeguarding'),
+  const answer = await fetch(`${world.projection.url}/v1/children/${childKey}/timeline`, {
+    headers: await world.access.headers('demo-social-worker', 'safeguarding'),
   });
   expect(answer.status).toBe(200);
   return (await answer.json()) as TimelineAnswer;
@@ -112,9 +60,9 @@ async function governance(
   path: string,
   options: { user?: string; purpose?: string; body?: unknown } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${projection.url}/v1/governance/${path}`, {
+  const response = await fetch(`${world.projection.url}/v1/governance/${path}`, {
     method,
-    headers: await access.headers(
+    headers: await world.access.headers(
       options.user ?? 'demo-ig-officer',
       options.purpose ?? 'information-governance',
       {
@@ -140,12 +88,16 @@ describe('changing the access policy', () => {
       { basis: 'agreement', agreement: 'vale-camhs-safeguarding@1' },
     ]);
     expect(before.access.policyVersion).toBe(1);
-    expect(await log.next()).toMatchObject({ user: 'demo-social-worker', policyVersion: 1, withheld: [] });
+    expect(await world.log.next()).toMatchObject({
+      user: 'demo-social-worker',
+      policyVersion: 1,
+      withheld: [],
+    });
 
     const current = await governance('GET', 'policy');
     expect(current.status).toBe(200);
     expect(current.body).toEqual({ version: 1, policy: parseAccessPolicy(DEMO) });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       ...officer,
       action: 'policy-read',
       outcome: 'ok',
@@ -174,16 +126,24 @@ describe('changing the access policy', () => {
         }),
       ]),
     );
-    expect(await log.next()).toMatchObject({ ...officer, action: 'policy-change', outcome: 'VALIDATION' });
+    expect(await world.log.next()).toMatchObject({
+      ...officer,
+      action: 'policy-change',
+      outcome: 'VALIDATION',
+    });
 
     const noReason = await governance('PUT', 'policy', { body: { policy: WITHOUT_CAMHS } });
     expect(noReason.status).toBe(400);
     expect(noReason.body).toMatchObject({ issues: [expect.objectContaining({ path: 'body.reason' })] });
-    expect(await log.next()).toMatchObject({ ...officer, action: 'policy-change', outcome: 'VALIDATION' });
+    expect(await world.log.next()).toMatchObject({
+      ...officer,
+      action: 'policy-change',
+      outcome: 'VALIDATION',
+    });
 
     const versions = await governance('GET', 'policy/versions');
     expect((versions.body.versions as { version: number }[]).map((version) => version.version)).toEqual([1]);
-    expect(await log.next()).toMatchObject({ ...officer, action: 'policy-versions', outcome: 'ok' });
+    expect(await world.log.next()).toMatchObject({ ...officer, action: 'policy-versions', outcome: 'ok' });
   });
 
   it('refuses anyone but information governance (403), and changes nothing', async () => {
@@ -197,7 +157,7 @@ describe('changing the access policy', () => {
       error: 'FORBIDDEN',
       message: 'not allowed: role social-worker may not policy:change for purpose safeguarding',
     });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-social-worker',
       action: 'policy-change',
       outcome: 'FORBIDDEN',
@@ -209,9 +169,13 @@ describe('changing the access policy', () => {
       body: { reason: CHANGE_REASON, policy: WITHOUT_CAMHS },
     });
     expect(wrongPurpose.status).toBe(403);
-    expect(await log.next()).toMatchObject({ ...officer, purpose: 'data-quality', outcome: 'FORBIDDEN' });
+    expect(await world.log.next()).toMatchObject({
+      ...officer,
+      purpose: 'data-quality',
+      outcome: 'FORBIDDEN',
+    });
     expect((await socialWorkersTimeline()).access.policyVersion).toBe(1);
-    expect(await log.next()).toMatchObject({ user: 'demo-social-worker', policyVersion: 1 });
+    expect(await world.log.next()).toMatchObject({ user: 'demo-social-worker', policyVersion: 1 });
   });
 
   it('puts a new version in force at once: the next read withholds what it no longer covers, under version 2', async () => {
@@ -229,7 +193,7 @@ describe('changing the access policy', () => {
       title: DEMO.title,
       agreements: DEMO.agreements.length - 1,
     });
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       ...officer,
       action: 'policy-change',
       outcome: 'ok',
@@ -253,7 +217,7 @@ describe('changing the access policy', () => {
     expect(after.entries.map((entry) => entry.type)).toEqual(['health.immunisation.given']);
     expect(after.withheld).toEqual(withheld);
     expect(after.access.policyVersion).toBe(2);
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       user: 'demo-social-worker',
       action: 'timeline',
       policyVersion: 2,
@@ -281,7 +245,7 @@ describe('changing the access policy', () => {
         agreements: DEMO.agreements.length,
       }),
     ]);
-    expect(await log.next()).toMatchObject({
+    expect(await world.log.next()).toMatchObject({
       ...officer,
       action: 'policy-versions',
       outcome: 'ok',
@@ -289,6 +253,6 @@ describe('changing the access policy', () => {
     });
     const current = await governance('GET', 'policy');
     expect(current.body).toEqual({ version: 2, policy: parseAccessPolicy(WITHOUT_CAMHS) });
-    expect(await log.next()).toMatchObject({ ...officer, action: 'policy-read', policyVersion: 2 });
+    expect(await world.log.next()).toMatchObject({ ...officer, action: 'policy-read', policyVersion: 2 });
   });
 });
