@@ -127,6 +127,69 @@ export const outcomeDomains = z
     params: { rule: 'unique-domain' },
   });
 
+/** The identifier fields of a subject that can be quarantined. */
+export const IDENTIFIER_FIELDS = ['nhsNumber', 'upn', 'formerUpn', 'laChildId', 'uln'] as const;
+export type IdentifierField = (typeof IDENTIFIER_FIELDS)[number];
+
+/** An identifier that failed its rule, as reported (see `subject.quarantinedIdentifiers`). */
+export const quarantinedIdentifier = z.strictObject({
+  field: z.enum(IDENTIFIER_FIELDS),
+  /** The value exactly as the source reported it (trimmed). */
+  value: z.string().trim().min(1).max(64),
+  /** The rule it failed, e.g. `upn-check-letter`, `nhs-number-check-digit`, `nhs-number-not-verified`. */
+  rule: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'a rule id such as upn-check-letter' }),
+  message: shortText,
+});
+export type QuarantinedIdentifier = z.infer<typeof quarantinedIdentifier>;
+
+/** The shapes an imported record came in. */
+export const IMPORT_FORMATS = ['cin-census', 'ssda903', 'fhir-r4'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+/** A DfE collection year, 1 April to 31 March: `2024-25`. */
+export const collectionYear = z
+  .string()
+  .regex(/^\d{4}-\d{2}$/, { message: 'collection year as YYYY-YY, e.g. 2024-25' })
+  .refine((value) => (Number(value.slice(0, 4)) + 1) % 100 === Number(value.slice(5)), {
+    message: 'collection year must be two consecutive years, e.g. 2024-25',
+    params: { rule: 'consecutive-years' },
+  });
+
+/**
+ * Where an imported event came from: a statutory return (CIN census, SSDA903) or a health
+ * record (FHIR), the file (by its SHA-256) and the element or line within it. An event with a
+ * provenance may leave out the fields its source does not hold (`importOptional`).
+ */
+export const provenance = z
+  .strictObject({
+    kind: z.enum(['statutory-return', 'health-record']),
+    format: z.enum(IMPORT_FORMATS),
+    collectionYear: collectionYear.optional(),
+    fileSha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'SHA-256 of the file, 64 lower-case hex digits' }),
+    /** The element path (`Message/Children/Child[12]/CINdetails[1]`) or line (`episodes.csv line 42`). */
+    location: shortText,
+  })
+  .superRefine((value, ctx) => {
+    const statutory = value.format !== 'fhir-r4';
+    if (statutory !== (value.kind === 'statutory-return')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: `a ${value.format} import is a ${statutory ? 'statutory-return' : 'health-record'}`,
+        params: { rule: 'kind-matches-format' },
+      });
+    }
+    if (statutory && value.collectionYear === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['collectionYear'],
+        message: 'collectionYear is required for a statutory return',
+        params: { rule: 'required-for-statutory-return' },
+      });
+    }
+  });
+export type Provenance = z.infer<typeof provenance>;
+
 /**
  * Who the event is about, as the publishing agency knows them. Identifiers are optional
  * because agencies do not all hold them; those present must pass their check algorithm.
@@ -150,8 +213,24 @@ export const subject = z
     dateOfBirth: isoDate.optional(),
     /** For an unborn child (e.g. a pre-birth assessment). */
     expectedDateOfBirth: isoDate.optional(),
+    /**
+     * Identifiers a source reported that fail their rule (e.g. a UPN whose check letter is
+     * wrong, as most are in imported returns): kept as reported, flagged with the rule they
+     * failed, and never used for linking.
+     */
+    quarantinedIdentifiers: z.array(quarantinedIdentifier).min(1).max(10).optional(),
   })
   .superRefine((value, ctx) => {
+    for (const [index, held] of (value.quarantinedIdentifiers ?? []).entries()) {
+      if (value[held.field] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['quarantinedIdentifiers', index, 'field'],
+          message: `${held.field} is both given and quarantined: give the valid one or quarantine it, not both`,
+          params: { rule: 'quarantined-or-valid' },
+        });
+      }
+    }
     if (value.laChildId && !value.laCode) {
       ctx.addIssue({
         code: 'custom',
@@ -194,6 +273,13 @@ export interface EnvelopeOptions {
    * so access rules never depend on a publisher remembering to set them.
    */
   readonly specialCategories?: readonly SpecialCategory[];
+  /**
+   * Data fields the type needs when a practitioner records the event, but which the returns
+   * and records it is imported from do not hold (a CP plan's rationale is in no CIN census).
+   * The data schema declares them optional; the envelope requires them unless the event has a
+   * `provenance` (rule `required-unless-imported`). Readers show them as "not in the return".
+   */
+  readonly importOptional?: readonly string[];
 }
 
 /** The envelope every event carries; `type` and `data` vary per event type. */
@@ -221,18 +307,41 @@ export function envelope<T extends string, A extends z.ZodType, D extends z.ZodT
     recordedBy: recordedBy.optional(),
     /** The outcome domains the recording practitioner says this event is evidence about. */
     outcomeDomains: outcomeDomains.optional(),
+    /** Where an imported event came from; absent for events recorded as they happened. */
+    provenance: provenance.optional(),
     data,
   };
-  if (!implied.length) return z.strictObject(shape);
   // Required, and must include the implied categories. The static type stays optional so that
   // every event type has one envelope type; the schema (and its JSON Schema) requires it.
-  return z.strictObject({
-    ...shape,
-    specialCategories: categories.refine((given) => implied.every((category) => given.includes(category)), {
-      message: `${type} always touches ${implied.join(', ')}: specialCategories must include ${implied.length === 1 ? 'it' : 'them'}`,
-      params: { rule: 'special-category-required' },
-    }),
-  }) as unknown as z.ZodObject<typeof shape, z.core.$strict>;
+  const schema = implied.length
+    ? (z.strictObject({
+        ...shape,
+        specialCategories: categories.refine(
+          (given) => implied.every((category) => given.includes(category)),
+          {
+            message: `${type} always touches ${implied.join(', ')}: specialCategories must include ${implied.length === 1 ? 'it' : 'them'}`,
+            params: { rule: 'special-category-required' },
+          },
+        ),
+      }) as unknown as z.ZodObject<typeof shape, z.core.$strict>)
+    : z.strictObject(shape);
+  const importOptional = options.importOptional ?? [];
+  if (!importOptional.length) return schema;
+  return schema.superRefine((value, ctx) => {
+    const event = value as { provenance?: unknown; data?: unknown };
+    if (event.provenance !== undefined) return;
+    const data = event.data as Record<string, unknown> | null;
+    if (data === null || typeof data !== 'object') return;
+    for (const field of importOptional) {
+      if (data[field] !== undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', field],
+        message: `${field} is required (only an event imported from a return that does not hold it may leave it out)`,
+        params: { rule: 'required-unless-imported' },
+      });
+    }
+  }) as unknown as typeof schema;
 }
 
 /**

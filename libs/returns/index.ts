@@ -1,0 +1,3 @@
+export * from './event-id';
+export * from './importer';
+export * from './subject';
