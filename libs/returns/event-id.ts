@@ -17,7 +17,12 @@ export function importedEventId(
   childId: string,
   ...naturalKey: readonly (string | number | undefined)[]
 ): string {
-  const parts = [format, organisation, childId, ...naturalKey.map((part) => (part === undefined ? '' : String(part)))];
+  const parts = [
+    format,
+    organisation,
+    childId,
+    ...naturalKey.map((part) => (part === undefined ? '' : String(part))),
+  ];
   // The separator cannot appear inside a part unescaped, so different keys never collide.
   const name = parts.map((part) => part.replace(/\\/g, '\\\\').replace(/\|/g, '\\|')).join('|');
   return uuidv5(name, IMPORTED_EVENT_NAMESPACE);

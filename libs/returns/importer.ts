@@ -110,7 +110,8 @@ function count(map: Record<string, number>, key: string, by = 1): void {
 }
 
 function quarantinedOf(event: unknown): readonly QuarantinedIdentifier[] {
-  const subject = (event as { subject?: { quarantinedIdentifiers?: QuarantinedIdentifier[] } } | null)?.subject;
+  const subject = (event as { subject?: { quarantinedIdentifiers?: QuarantinedIdentifier[] } } | null)
+    ?.subject;
   return subject?.quarantinedIdentifiers ?? [];
 }
 
@@ -178,7 +179,9 @@ export async function runImport(
           problem({
             location: batch[result.index]?.location ?? `event ${result.index}`,
             rule: first?.rule ?? 'rejected',
-            reason: result.issues.map((issue) => `${issue.path}: ${issue.message} (${issue.rule})`).join('; '),
+            reason: result.issues
+              .map((issue) => `${issue.path}: ${issue.message} (${issue.rule})`)
+              .join('; '),
           });
         }
       }

@@ -62,16 +62,31 @@ export function subjectFromReturn(reported: ReportedSubject): {
     if (blank(raw)) continue;
     const trimmed = raw!.trim();
     const value =
-      field === 'upn' || field === 'formerUpn' ? normaliseUpn(trimmed) : field === 'nhsNumber' ? normaliseNhsNumber(trimmed) : trimmed;
+      field === 'upn' || field === 'formerUpn'
+        ? normaliseUpn(trimmed)
+        : field === 'nhsNumber'
+          ? normaliseNhsNumber(trimmed)
+          : trimmed;
     const flag = untrusted.get(field);
     if (flag) {
       quarantined.push({ field, value: trimmed.slice(0, 64), rule: flag.rule, message: flag.message });
       continue;
     }
-    const shape = subjectSchema.safeParse({ recordId: reported.recordId, [field]: value, ...(field === 'laChildId' && reported.laCode ? { laCode: reported.laCode } : {}) });
-    const issue = shape.success ? undefined : toContractIssues(shape.error.issues).find((i) => i.path === field);
+    const shape = subjectSchema.safeParse({
+      recordId: reported.recordId,
+      [field]: value,
+      ...(field === 'laChildId' && reported.laCode ? { laCode: reported.laCode } : {}),
+    });
+    const issue = shape.success
+      ? undefined
+      : toContractIssues(shape.error.issues).find((i) => i.path === field);
     if (issue) {
-      quarantined.push({ field, value: trimmed.slice(0, 64), rule: issue.rule, message: issue.message.slice(0, 200) });
+      quarantined.push({
+        field,
+        value: trimmed.slice(0, 64),
+        rule: issue.rule,
+        message: issue.message.slice(0, 200),
+      });
     } else {
       candidate[field] = value;
     }
@@ -82,9 +97,16 @@ export function subjectFromReturn(reported: ReportedSubject): {
   for (const field of ['laCode', 'name', 'sex', 'postcode', 'dateOfBirth', 'expectedDateOfBirth'] as const) {
     const raw = reported[field];
     if (raw === undefined || (typeof raw === 'string' && blank(raw))) continue;
-    const value = field === 'postcode' && typeof raw === 'string' ? raw.trim().toUpperCase() : typeof raw === 'string' ? raw.trim() : raw;
+    const value =
+      field === 'postcode' && typeof raw === 'string'
+        ? raw.trim().toUpperCase()
+        : typeof raw === 'string'
+          ? raw.trim()
+          : raw;
     const shape = subjectSchema.safeParse({ recordId: reported.recordId, [field]: value });
-    const issue = shape.success ? undefined : toContractIssues(shape.error.issues).find((i) => i.path.startsWith(field));
+    const issue = shape.success
+      ? undefined
+      : toContractIssues(shape.error.issues).find((i) => i.path.startsWith(field));
     if (issue) dropped.push({ field: `subject.${field}`, rule: issue.rule, message: issue.message });
     else candidate[field] = value;
   }
