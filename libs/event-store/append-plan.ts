@@ -45,10 +45,18 @@ function differingFields(
   earlier: { type: string; data: unknown; metadata: unknown },
   later: { type: string; data: unknown; metadata: unknown },
   compareMetadata: boolean,
+  dataKeysNotCompared: readonly string[] = [],
 ): PayloadField[] {
   const fields: PayloadField[] = [];
   if (earlier.type !== later.type) fields.push('type');
-  if (canonicalJson(earlier.data) !== canonicalJson(later.data)) fields.push('data');
+  const comparable = (data: unknown): unknown => {
+    if (dataKeysNotCompared.length === 0 || data === null || typeof data !== 'object' || Array.isArray(data))
+      return data;
+    const copy = { ...(data as Record<string, unknown>) };
+    for (const key of dataKeysNotCompared) delete copy[key];
+    return copy;
+  };
+  if (canonicalJson(comparable(earlier.data)) !== canonicalJson(comparable(later.data))) fields.push('data');
   if (compareMetadata && canonicalJson(earlier.metadata) !== canonicalJson(later.metadata)) {
     fields.push('metadata');
   }
@@ -367,6 +375,7 @@ export function planAppends(
                   metadata: JSON.parse(metadata) as unknown,
                 },
                 options.compareMetadata === true,
+                options.dataKeysNotCompared,
               );
         if (differing.length > 0) throw new EventIdConflictError(streamId, event.eventId, differing);
       }

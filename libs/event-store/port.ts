@@ -61,6 +61,13 @@ export interface AppendOptions {
    * timestamp) legitimately differs when the same event is published twice.
    */
   readonly compareMetadata?: boolean;
+  /**
+   * Top-level keys of `data` that say where an event came from rather than what it states (an
+   * imported event's `provenance`: file, collection year, line). A re-appended id whose data
+   * differs only in them is a duplicate, and the first stays: the same referral in next year's
+   * return is the same event.
+   */
+  readonly dataKeysNotCompared?: readonly string[];
 }
 
 export interface ReadStreamOptions {

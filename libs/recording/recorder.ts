@@ -38,6 +38,12 @@ import {
 } from './batch-plan';
 import { deadLetterKafkaMessage } from './dead-letter-message';
 
+/**
+ * Envelope fields that say where an event came from, not what it states: the same referral
+ * imported again from next year's return (another file, year and line) is a duplicate.
+ */
+const NOT_THE_FACT = ['provenance'] as const;
+
 /** Where dead letters are kept besides the dead-letter topic (the dead_letters table). */
 export interface DeadLetterStore {
   /** Idempotent by Kafka coordinate. */
@@ -515,7 +521,10 @@ export class Recorder {
   /** One transaction for the batch; if the store refuses it for good, message by message. */
   private async append(incoming: IncomingBatch, plan: BatchPlan): Promise<void> {
     try {
-      const results = await this.options.store.appendMany(plan.appends, { checkpoints: plan.checkpoints });
+      const results = await this.options.store.appendMany(plan.appends, {
+        checkpoints: plan.checkpoints,
+        dataKeysNotCompared: NOT_THE_FACT,
+      });
       this.count(results);
     } catch (error) {
       if (!isRefusedByStore(error)) throw error;
@@ -537,7 +546,7 @@ export class Recorder {
         expectedRevision: 'any',
       };
       try {
-        this.count(await store.appendMany([single], { checkpoints }));
+        this.count(await store.appendMany([single], { checkpoints, dataKeysNotCompared: NOT_THE_FACT }));
       } catch (error) {
         if (!isRefusedByStore(error)) throw error;
         const issues = storeRejectionIssues(error);
