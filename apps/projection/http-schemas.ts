@@ -167,6 +167,24 @@ const timelineEntry = z.object({
       ),
     })
     .optional(),
+  imported: z
+    .object({
+      kind: z.enum(['statutory-return', 'health-record']),
+      format: z.string().meta({ example: 'cin-census' }),
+      collectionYear: z.string().optional().meta({ example: '2024-25' }),
+      location: z.string().meta({ example: 'Message/Children/Child[12]/CINdetails[1]/Section47[1]' }),
+      fileSha256: z.string(),
+    })
+    .optional()
+    .meta({ description: 'where an imported event came from (absent when recorded as it happened)' }),
+  notInReturn: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'fields the return did not hold (never invented)', example: ['rationale'] }),
+  quarantinedIdentifiers: z
+    .array(z.object({ field: z.string(), rule: z.string() }))
+    .optional()
+    .meta({ description: 'identifiers the source reported that failed their rule, never used for linking' }),
   specialCategories: z
     .array(z.string())
     .optional()

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { buildReferralReceived } from '@throughline/testing';
 import { envelope, provenance, source } from './common';
+import { importOptionalFieldsOf } from './imported';
 import { parseAgencyEvent, toContractIssues } from './validate';
 
 const fromReturn = {
@@ -66,5 +67,14 @@ describe('importOptional', () => {
   it('may be left out by an imported event, whose return does not hold it', () => {
     expect(planStarted.safeParse({ ...base, provenance: fromReturn }).success).toBe(true);
     expect(planStarted.safeParse({ ...base, data: { ...base.data, rationale: 'why' } }).success).toBe(true);
+  });
+});
+
+describe('importOptionalFieldsOf', () => {
+  it('names the fields each type may leave out when imported, and none for a type without them', () => {
+    expect(importOptionalFieldsOf('social-care.child-protection-plan.started')).toEqual(
+      expect.arrayContaining(['rationale']),
+    );
+    expect(importOptionalFieldsOf('practice.decision.recorded')).toEqual([]);
   });
 });

@@ -384,3 +384,61 @@ describe('the entry keeps everything (decision 015)', () => {
     expect(timelineEntryOf(event, at(17n, 'health-m')).specialCategories).toEqual(['mental-health']);
   });
 });
+
+describe('timelineEntryOf an imported event', () => {
+  it('keeps its provenance, names the fields the return did not hold, and which identifiers were held back and why', () => {
+    const started = buildChildProtectionPlanStarted();
+    const { rationale: _rationale, ...withoutRationale } = started.data as typeof started.data & {
+      rationale?: string;
+    };
+    const event = {
+      ...started,
+      subject: {
+        ...started.subject,
+        upn: undefined,
+        quarantinedIdentifiers: [
+          {
+            field: 'upn' as const,
+            value: 'A123456789012',
+            rule: 'upn-check-letter',
+            message: 'UPN fails its check letter',
+          },
+        ],
+      },
+      provenance: {
+        kind: 'statutory-return' as const,
+        format: 'cin-census' as const,
+        collectionYear: '2024-25',
+        fileSha256: 'c'.repeat(64),
+        location: 'Message/Children/Child[4]/CINdetails[1]/ChildProtectionPlans[1]',
+      },
+      data: withoutRationale,
+    };
+    const entry = timelineEntryOf(upcast(event as typeof started), {
+      position: 3n,
+      streamId: 'social-care-x',
+      metadata: {},
+    });
+    expect(entry.details.imported).toEqual({
+      kind: 'statutory-return',
+      format: 'cin-census',
+      collectionYear: '2024-25',
+      fileSha256: 'c'.repeat(64),
+      location: 'Message/Children/Child[4]/CINdetails[1]/ChildProtectionPlans[1]',
+    });
+    expect(entry.details.notInReturn).toContain('rationale');
+    // The value stays in the store; the entry says which identifier and which rule, not the value.
+    expect(entry.details.quarantinedIdentifiers).toEqual([{ field: 'upn', rule: 'upn-check-letter' }]);
+    expect(JSON.stringify(entry.details)).not.toContain('A123456789012');
+  });
+
+  it('says nothing of imports for an event recorded as it happened', () => {
+    const entry = timelineEntryOf(upcast(buildChildProtectionPlanStarted()), {
+      position: 4n,
+      streamId: 's',
+      metadata: {},
+    });
+    expect(entry.details).not.toHaveProperty('imported');
+    expect(entry.details).not.toHaveProperty('notInReturn');
+  });
+});

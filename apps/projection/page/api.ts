@@ -136,10 +136,22 @@ export interface TimelineEntry {
   voice?: VoiceDetails;
   review?: ReviewDetails;
   viewsDiffer?: ViewsDifferDetails;
+  imported?: ImportedFrom;
+  notInReturn?: string[];
+  quarantinedIdentifiers?: { field: string; rule: string }[];
   specialCategories?: string[];
   /** Why this reader may see the entry. */
   sharedUnder?: SharedUnder;
   lineage: Lineage;
+}
+
+/** Where an imported entry came from. */
+export interface ImportedFrom {
+  kind: 'statutory-return' | 'health-record';
+  format: string;
+  collectionYear?: string;
+  location: string;
+  fileSha256: string;
 }
 
 export type SharedUnder =

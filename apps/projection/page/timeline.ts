@@ -1254,7 +1254,53 @@ function renderEntry(entry: TimelineEntry, state: ChronologyState): HTMLElement 
     entry.reviewDate
       ? el('p', { class: 'review' }, 'Review by ' + logic.displayDate(entry.reviewDate))
       : null,
+    renderImported(entry),
     renderLineage(entry.lineage),
+  );
+}
+
+const IMPORT_FORMAT_NAMES: Record<string, string> = {
+  'cin-census': 'CIN census',
+  ssda903: 'SSDA903 return',
+  'fhir-r4': 'FHIR health record',
+};
+
+const IDENTIFIER_NAMES: Record<string, string> = {
+  nhsNumber: 'NHS number',
+  upn: 'UPN',
+  formerUpn: 'former UPN',
+  laChildId: 'LA child id',
+  uln: 'ULN',
+};
+
+/** Where an imported entry came from, what the return did not hold, and identifiers it held that failed their rule. */
+function renderImported(entry: TimelineEntry): HTMLElement | null {
+  const imported = entry.imported;
+  const quarantined = entry.quarantinedIdentifiers || [];
+  if (!imported && quarantined.length === 0) return null;
+  return el(
+    'p',
+    { class: 'imported' },
+    imported
+      ? 'Imported from ' +
+          (IMPORT_FORMAT_NAMES[imported.format] || imported.format) +
+          (imported.collectionYear ? ' ' + imported.collectionYear : '') +
+          ' (' +
+          imported.location +
+          ').'
+      : null,
+    entry.notInReturn && entry.notInReturn.length
+      ? ' Not in the return: ' + entry.notInReturn.map(humanise).join(', ') + '.'
+      : null,
+    quarantined.length
+      ? ' Identifier' +
+          (quarantined.length > 1 ? 's' : '') +
+          ' held back from matching: ' +
+          quarantined
+            .map((item) => (IDENTIFIER_NAMES[item.field] || item.field) + ' (' + item.rule + ')')
+            .join(', ') +
+          '.'
+      : null,
   );
 }
 
