@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import sexList from '../code-lists/sex.json';
+import { codeListFromFile, isCodeValidOn, registerCodeListFields, type FileCodeList } from './code-lists';
 import { isValidNhsNumber, isValidUpn } from './identifiers';
 
 /**
@@ -6,9 +8,19 @@ import { isValidNhsNumber, isValidUpn } from './identifiers';
  * enums whose labels travel with them (`codeList`).
  */
 
-/** A code list: the real codes of a statutory return with their labels. */
-export function codeList<const T extends Record<string, string>>(labels: T) {
-  const codes = Object.keys(labels) as [keyof T & string, ...(keyof T & string)[]];
+/**
+ * A code list. A national list is given as its data file (`contracts/code-lists/<id>.json`):
+ * the enum holds every code the list has held, with `labels` as published and the `list`, and
+ * each event is checked against the codes valid in its own year (`code-valid-in-year`). The
+ * project's own lists (slugs) are given as `{ code: label }`.
+ */
+export function codeList(file: { readonly id: string; readonly codes: readonly unknown[] }): FileCodeList;
+export function codeList<const T extends Record<string, string>>(
+  labels: T,
+): z.ZodEnum<{ [K in keyof T & string]: K }> & { labels: T };
+export function codeList(labels: Record<string, unknown>) {
+  if (Array.isArray(labels.codes) && typeof labels.id === 'string') return codeListFromFile(labels);
+  const codes = Object.keys(labels) as [string, ...string[]];
   return Object.assign(z.enum(codes), { labels });
 }
 
@@ -26,8 +38,13 @@ export const nhsNumber = z
     params: { rule: 'nhs-number-check-digit' },
   });
 
+/**
+ * UPN. Lower-case letters are upper-cased before the checks (returns carry them; the check
+ * letter is defined on upper case). The JSON Schema keeps the upper-case pattern.
+ */
 export const upn = z
   .string()
+  .toUpperCase()
   .regex(/^[A-Z]\d{11}[A-Z0-9]$/, { message: 'UPN must be a letter, 11 digits and a digit or letter' })
   .refine(isValidUpn, { message: 'UPN fails its check letter', params: { rule: 'upn-check-letter' } });
 
@@ -56,8 +73,35 @@ export const personName = z.strictObject({
   family: z.string().trim().min(1).max(100),
 });
 
-/** Sex as recorded in the statutory returns (1 male, 2 female, 0 not known, 9 not specified). */
-export const sex = codeList({ '1': 'Male', '2': 'Female', '0': 'Not known', '9': 'Not specified' });
+/**
+ * Sex as the statutory returns record it: 1/2/0/9 up to 2023-24, M/F/U from 2024-25
+ * (`contracts/code-lists/sex.json`); checked against the event's year like any code list.
+ */
+export const sex = codeList(sexList);
+
+/** Male, female or unknown, whichever code a year's list used (1 = M, 2 = F); for matching. */
+export function sexOf(code: string | undefined): 'male' | 'female' | undefined {
+  if (code === '1' || code === 'M') return 'male';
+  if (code === '2' || code === 'F') return 'female';
+  return undefined;
+}
+
+/** The code of a sex in the list of `day`'s collection year: 1/2/0 up to 2023-24, M/F/U from 2024-25. */
+export function sexCodeOn(day: string, value: 'male' | 'female' | 'unknown'): string {
+  const candidates = { male: ['1', 'M'], female: ['2', 'F'], unknown: ['0', 'U'] }[value];
+  const code = candidates.find((candidate) => isCodeValidOn(sex, candidate, day));
+  if (!code) throw new Error(`no sex code for ${value} on ${day}`);
+  return code;
+}
+
+/**
+ * LA child id as the CIN census allows it: 1-20 letters and digits only [D2I-CIN rules 1570,
+ * 1580]. Subjects accept the wider form of events recorded before issue 14 (`/`, `_`, `-`);
+ * new events are held to this rule at intake (`la-child-id-characters`).
+ */
+export const laChildId = z.string().regex(/^[A-Za-z0-9]{1,20}$/, {
+  message: 'LA child id must be 1-20 letters and digits (CIN census rules 1570, 1580)',
+});
 
 /**
  * Special categories of personal data an event touches (UK GDPR art. 9 and the sensitive
@@ -200,6 +244,7 @@ export const subject = z
     nhsNumber: nhsNumber.optional(),
     upn: upn.optional(),
     formerUpn: upn.optional(),
+    /** Pattern of the released contracts; `laChildId` (letters and digits) is enforced at intake. */
     laChildId: z
       .string()
       .regex(/^[A-Za-z0-9/_-]{1,20}$/)
@@ -311,6 +356,7 @@ export function envelope<T extends string, A extends z.ZodType, D extends z.ZodT
     provenance: provenance.optional(),
     data,
   };
+  registerCodeListFields(type, schemaVersion, { subject, data });
   // Required, and must include the implied categories. The static type stays optional so that
   // every event type has one envelope type; the schema (and its JSON Schema) requires it.
   const schema = implied.length

@@ -1,15 +1,21 @@
 import { z } from 'zod';
+import exclusionCategory from '../code-lists/school-census-exclusion-category.json';
+import exclusionReason from '../code-lists/school-census-exclusion-reason.json';
+import ncYearGroup from '../code-lists/school-census-nc-year-group.json';
+import senProvision from '../code-lists/school-census-sen-provision.json';
+import schoolCensusSenType from '../code-lists/school-census-sen-type.json';
+import ehcCeaseReason from '../code-lists/sen2-ehc-cease-reason.json';
+import sen2SenType from '../code-lists/sen2-sen-type.json';
+import ks2WritingTa from '../code-lists/sta-ks2-writing-ta.json';
 import { codeList, envelope, isoDate, narrative, notBefore, schoolUrn, source } from './common';
 
 /** Education events: school census and exclusions data as a school MIS or LA holds it. */
 
 const educationSource = source('education');
 
-export const SEN_PROVISION = codeList({
-  N: 'No special educational need',
-  K: 'SEN support',
-  E: 'Education, health and care plan',
-});
+export const SEN_PROVISION = codeList(senProvision);
+
+export const NC_YEAR_GROUP = codeList(ncYearGroup);
 
 /** A pupil joined a school's roll (school census on-roll record), sent by the school MIS. */
 export const enrolmentRecorded = envelope(
@@ -18,26 +24,8 @@ export const enrolmentRecorded = envelope(
   z.strictObject({
     schoolUrn,
     entryDate: isoDate,
-    /** National curriculum year group; R = reception, N1/N2 = nursery. */
-    yearGroup: z.enum([
-      'N1',
-      'N2',
-      'R',
-      '1',
-      '2',
-      '3',
-      '4',
-      '5',
-      '6',
-      '7',
-      '8',
-      '9',
-      '10',
-      '11',
-      '12',
-      '13',
-      '14',
-    ]),
+    /** National curriculum year group (E1, E2, N1, N2, R, 1-14, M, X: the school census list). */
+    yearGroup: NC_YEAR_GROUP,
     senProvision: SEN_PROVISION,
     /** What the practitioner or professional would add, in their words. */
     narrative: narrative.optional(),
@@ -118,29 +106,9 @@ export const attendanceSummarised = z.discriminatedUnion('schemaVersion', [
   attendanceSummarisedV2,
 ]);
 
-export const EXCLUSION_CATEGORY = codeList({
-  PERM: 'Permanent exclusion',
-  SUSP: 'Suspension',
-  LNCH: 'Lunchtime suspension',
-});
+export const EXCLUSION_CATEGORY = codeList(exclusionCategory);
 
-export const EXCLUSION_REASON = codeList({
-  PP: 'Physical assault against a pupil',
-  PA: 'Physical assault against an adult',
-  VP: 'Verbal abuse or threatening behaviour against a pupil',
-  VA: 'Verbal abuse or threatening behaviour against an adult',
-  BU: 'Bullying',
-  RA: 'Racist abuse',
-  LG: 'Abuse against sexual orientation and gender identity',
-  DS: 'Abuse relating to disability',
-  SM: 'Sexual misconduct',
-  DA: 'Drug and alcohol related',
-  DM: 'Damage',
-  TH: 'Theft',
-  DB: 'Persistent or general disruptive behaviour',
-  MT: 'Inappropriate use of social media or online technology',
-  WP: 'Use or threat of use of an offensive weapon or prohibited item',
-});
+export const EXCLUSION_REASON = codeList(exclusionReason);
 
 export const GOVERNORS_DECISION = codeList({
   upheld: "Governing board upheld the head teacher's decision",
@@ -229,21 +197,7 @@ export const leavingRecorded = envelope(
 );
 
 /** SEN type of need (school census and SEN2). */
-export const SEN_NEED = codeList({
-  SPLD: 'Specific learning difficulty',
-  MLD: 'Moderate learning difficulty',
-  SLD: 'Severe learning difficulty',
-  PMLD: 'Profound and multiple learning difficulty',
-  SEMH: 'Social, emotional and mental health',
-  SLCN: 'Speech, language and communication needs',
-  HI: 'Hearing impairment',
-  VI: 'Vision impairment',
-  MSI: 'Multi-sensory impairment',
-  PD: 'Physical disability',
-  ASD: 'Autistic spectrum disorder',
-  OTH: 'Other difficulty or disability',
-  NSA: 'SEN support but no specialist assessment of type of need',
-});
+export const SEN_NEED = codeList(schoolCensusSenType);
 
 const rankedNeeds = z
   .array(z.strictObject({ need: SEN_NEED, rank: z.number().int().min(1).max(13) }))
@@ -315,6 +269,36 @@ export const ehcNeedsAssessmentRequested = envelope(
   }),
 );
 
+/** SEN2 type of need: the school census list without NSA. */
+export const SEN2_NEED = codeList(sen2SenType);
+
+/**
+ * SEN2 ranks one or two types of need (SENtypeRank 1 primary, 2 secondary), with no NSA. The
+ * released contract allowed ranks to 13: the JSON Schema keeps that bound and these rules
+ * refuse more than two (`sen2-rank`).
+ */
+const sen2RankedNeeds = z
+  .array(z.strictObject({ need: SEN2_NEED, rank: z.number().int().min(1).max(13) }))
+  .min(1)
+  .max(13)
+  .refine((needs) => needs.length <= 2 && needs.every((n) => n.rank <= 2), {
+    message: 'SEN2 ranks one or two types of need: rank 1 (primary) and, optionally, rank 2 (secondary)',
+    params: { rule: 'sen2-rank' },
+  })
+  .refine(
+    (needs) =>
+      needs.every((item, index) => needs.some((n) => n.rank === index + 1)) &&
+      new Set(needs.map((n) => n.rank)).size === needs.length,
+    {
+      message: 'ranks must be 1, 2, 3 … without gaps or repeats (1 is the primary need)',
+      params: { rule: 'ranks-from-1' },
+    },
+  )
+  .refine((needs) => new Set(needs.map((n) => n.need)).size === needs.length, {
+    message: 'each type of need appears once',
+    params: { rule: 'unique-need' },
+  });
+
 /** A final EHC plan issued by the LA SEN service (SEN2 named plan), with its ranked types of need. */
 export const ehcPlanIssued = envelope(
   'education.ehc-plan.issued',
@@ -323,7 +307,7 @@ export const ehcPlanIssued = envelope(
     .strictObject({
       requestDate: isoDate.optional(),
       issueDate: isoDate,
-      needs: rankedNeeds,
+      needs: sen2RankedNeeds,
       /** The school or setting named in the plan, when it is a school with a URN. */
       namedSchoolUrn: schoolUrn.optional(),
       /** Issued within 20 weeks of the request (excluding the statutory exceptions). */
@@ -336,17 +320,7 @@ export const ehcPlanIssued = envelope(
 );
 
 /** SEN2 reasons for an EHC plan ceasing. */
-export const EHC_CEASE_REASON = codeList({
-  'needs-met': 'Special educational needs met without an EHC plan',
-  'moved-la': 'Moved to another local authority',
-  'moved-outside-england': 'Moved outside England',
-  'higher-education': 'Moved on to higher education',
-  'employment-without-training': 'Moved on to paid employment without training',
-  'no-longer-in-education': 'Young person no longer wishes to engage in education or training',
-  'age-25': 'Reached the age of 25',
-  died: 'Died',
-  other: 'Other',
-});
+export const EHC_CEASE_REASON = codeList(ehcCeaseReason);
 
 /** An EHC plan ceased to be maintained, sent by the LA SEN service (SEN2). */
 export const ehcPlanCeased = envelope(
@@ -430,19 +404,7 @@ export const eyfsProfileAssessed = envelope(
 export const KEY_STAGE = codeList({ KS2: 'Key stage 2 (end of primary)', KS4: 'Key stage 4 (GCSE)' });
 
 /** KS2 writing teacher assessment outcomes, including the pre-key stage standards. */
-export const KS2_WRITING_TA = codeList({
-  GDS: 'Working at greater depth within the expected standard',
-  EXS: 'Working at the expected standard',
-  WTS: 'Working towards the expected standard',
-  PK6: 'Pre-key stage: standard 6',
-  PK5: 'Pre-key stage: standard 5',
-  PK4: 'Pre-key stage: standard 4',
-  PK3: 'Pre-key stage: standard 3',
-  PK2: 'Pre-key stage: standard 2',
-  PK1: 'Pre-key stage: standard 1',
-  A: 'Absent',
-  D: 'Disapplied',
-});
+export const KS2_WRITING_TA = codeList(ks2WritingTa);
 
 export const GCSE_GRADE = codeList({
   '9': 'Grade 9',

@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import mhsdsPriority from '../code-lists/mhsds-clinical-response-priority-type.json';
+import mhsdsPrimaryReason from '../code-lists/mhsds-primary-reason-for-referral.json';
+import mhsdsSourceOfReferral from '../code-lists/mhsds-source-of-referral.json';
+import admissionMethod from '../code-lists/nhs-admission-method.json';
+import dischargeDestination from '../code-lists/nhs-discharge-destination.json';
+import dischargeMethod from '../code-lists/nhs-discharge-method.json';
 import {
   codeList,
   envelope,
@@ -311,26 +317,7 @@ export const nipeCompleted = envelope(
 );
 
 /** NHS Data Dictionary admission method codes. */
-export const ADMISSION_METHOD = codeList({
-  '11': 'Elective admission: waiting list',
-  '12': 'Elective admission: booked',
-  '13': 'Elective admission: planned',
-  '21': 'Emergency admission: via Emergency Care Department of this provider',
-  '22': 'Emergency admission: GP',
-  '23': 'Emergency admission: bed bureau',
-  '24': 'Emergency admission: consultation clinic',
-  '25': 'Emergency admission: mental health crisis resolution team',
-  '2A': 'Emergency admission: Emergency Care Department of another provider',
-  '2B': "Emergency admission: transfer from another provider's admitted care",
-  '2C': 'Emergency admission: baby born at home as intended',
-  '2D': 'Emergency admission: other emergency admission',
-  '28': 'Emergency admission: other means',
-  '31': 'Maternity admission: ante-partum',
-  '32': 'Maternity admission: post-partum',
-  '82': 'Birth of a baby in this provider',
-  '83': 'Baby born outside the provider, except at home as intended',
-  '81': 'Transfer of an admitted patient from another hospital provider, not an emergency',
-});
+export const ADMISSION_METHOD = codeList(admissionMethod);
 
 /** Admission to hospital (start of a hospital provider spell), sent by the acute trust's PAS. */
 export const hospitalAdmitted = envelope(
@@ -350,34 +337,10 @@ export const hospitalAdmitted = envelope(
 );
 
 /** NHS Data Dictionary discharge method codes. */
-export const DISCHARGE_METHOD = codeList({
-  '1': 'Discharged on clinical advice or with clinical consent',
-  '2': 'Self-discharged, or discharged by a relative or advocate',
-  '3': 'Discharged by a mental health review tribunal, the Home Secretary or court',
-  '4': 'Died',
-  '5': 'Stillbirth',
-});
+export const DISCHARGE_METHOD = codeList(dischargeMethod);
 
 /** NHS Data Dictionary discharge destination codes (the ones that apply to children). */
-export const DISCHARGE_DESTINATION = codeList({
-  '19': 'Usual place of residence',
-  '29': 'Temporary place of residence',
-  '37': 'Court',
-  '38': 'Penal establishment or police station',
-  '49': 'NHS high security psychiatric hospital',
-  '50': 'NHS medium secure unit',
-  '51': 'NHS hospital: general ward or young physically disabled',
-  '52': 'NHS hospital: maternity',
-  '53': 'NHS hospital: mental health or learning disabilities',
-  '54': 'NHS run care home',
-  '65': 'Local authority residential accommodation',
-  '66': 'Local authority foster care',
-  '79': 'Not applicable: patient died or stillbirth',
-  '84': 'Non-NHS run hospital: medium secure',
-  '85': 'Non-NHS (other than local authority) run care home',
-  '87': 'Non-NHS run hospital',
-  '88': 'Non-NHS (other than local authority) run hospice',
-});
+export const DISCHARGE_DESTINATION = codeList(dischargeDestination);
 
 /** Discharge from hospital (end of the provider spell), sent by the acute trust's PAS. */
 export const hospitalDischarged = envelope(
@@ -410,62 +373,12 @@ export const hospitalDischarged = envelope(
 );
 
 /** MHSDS source of referral codes (those that refer children and young people). */
-export const CAMHS_REFERRAL_SOURCE = codeList({
-  A1: 'Primary health care: general medical practice',
-  A2: 'Primary health care: health visitor',
-  A3: 'Other primary health care',
-  A4: 'Primary health care: maternity service',
-  B1: 'Self-referral: self',
-  B2: 'Self-referral: carer or relative',
-  C1: 'Local authority and other public services: social services',
-  C2: 'Local authority and other public services: education service or establishment',
-  C3: 'Local authority and other public services: housing service',
-  E1: 'Justice system: police',
-  E2: 'Justice system: courts',
-  E5: 'Justice system: liaison and diversion service',
-  E6: 'Justice system: youth offending team',
-  F1: 'Child health: school nurse',
-  F2: 'Child health: hospital-based paediatrics',
-  F3: 'Child health: community-based paediatrics',
-  G4: 'Voluntary sector',
-  H1: 'Acute secondary care: emergency care department',
-  H2: 'Other secondary care specialty',
-});
+export const CAMHS_REFERRAL_SOURCE = codeList(mhsdsSourceOfReferral);
 
 /** MHSDS primary reason for referral codes. */
-export const CAMHS_REFERRAL_REASON = codeList({
-  '01': '(Suspected) first episode psychosis',
-  '02': 'Ongoing or recurrent psychosis',
-  '03': 'Bipolar disorder',
-  '04': 'Depression',
-  '05': 'Anxiety',
-  '06': 'Obsessive compulsive disorder',
-  '07': 'Phobias',
-  '08': 'Organic brain disorder',
-  '09': 'Drug and alcohol difficulties',
-  '10': 'Unexplained physical symptoms',
-  '11': 'Post-traumatic stress disorder',
-  '12': 'Eating disorders',
-  '13': 'Perinatal mental health issues',
-  '14': 'Personality disorders',
-  '15': 'Self-harm behaviours',
-  '16': 'Conduct disorders',
-  '17': 'Autism (diagnosed)',
-  '18': 'In crisis',
-  '19': 'Neurodevelopmental conditions, excluding autism',
-  '20': 'Suspected autism',
-  '21': 'Attachment difficulties',
-  '22': 'Self-care issues',
-  '23': 'Adjustment to health issues',
-  '24': 'Gender discomfort issues',
-  '25': 'Relationship difficulties',
-});
+export const CAMHS_REFERRAL_REASON = codeList(mhsdsPrimaryReason);
 
-export const CAMHS_URGENCY = codeList({
-  routine: 'Routine',
-  urgent: 'Urgent',
-  emergency: 'Emergency (seen within 24 hours)',
-});
+export const CAMHS_URGENCY = codeList(mhsdsPriority);
 
 /**
  * A referral received by children and young people's mental health services (CAMHS), sent by

@@ -1,5 +1,6 @@
 export * from './identifiers';
 export * from './common';
+export * from './code-lists';
 export * from './health';
 export * from './education';
 export * from './social-care';

@@ -1,47 +1,28 @@
 import { z } from 'zod';
+import cinAssessmentFactor from '../code-lists/cin-assessment-factor.json';
+import cinCategoryOfAbuse from '../code-lists/cin-category-of-abuse.json';
+import cinPrimaryNeed from '../code-lists/cin-primary-need.json';
+import cinReasonForClosure from '../code-lists/cin-reason-for-closure.json';
+import cinReferralSource from '../code-lists/cin-referral-source.json';
+import lookedAfterNeed from '../code-lists/ssda903-category-of-need.json';
+import legalStatus from '../code-lists/ssda903-legal-status.json';
+import missingKind from '../code-lists/ssda903-missing.json';
+import placementProvider from '../code-lists/ssda903-placement-provider.json';
+import placementType from '../code-lists/ssda903-placement-type.json';
+import reasonEpisodeCeased from '../code-lists/ssda903-reason-episode-ceased.json';
+import reasonNewEpisode from '../code-lists/ssda903-reason-new-episode.json';
+import reasonPlacementChange from '../code-lists/ssda903-reason-placement-change.json';
+import reviewParticipation from '../code-lists/ssda903-review-participation.json';
+import { codeListExcluding } from './code-lists';
 import { codeList, envelope, isoDate, narrative, notBefore, shortText, source } from './common';
 
 /** Social care events, shaped on the CIN census. */
 
 const socialCareSource = source('social-care');
 
-export const REFERRAL_SOURCE = codeList({
-  '1A': 'Individual: family member, relative or carer',
-  '1B': 'Individual: acquaintance (including neighbours and child minders)',
-  '1C': 'Individual: self',
-  '1D': 'Individual: other',
-  '2A': 'Schools',
-  '2B': 'Education services',
-  '3A': 'Health services: GP',
-  '3B': 'Health services: health visitor',
-  '3C': 'Health services: school nurse',
-  '3D': 'Health services: other primary health services',
-  '3E': 'Health services: A&E (emergency department)',
-  '3F': 'Health services: other',
-  '4': 'Housing',
-  '5A': 'LA services: social care',
-  '5B': 'LA services: other internal',
-  '5C': 'LA services: external',
-  '5D': 'LA services: early help',
-  '6': 'Police',
-  '7': 'Other legal agency',
-  '8': 'Other',
-  '9': 'Anonymous',
-  '10': 'Unknown',
-});
+export const REFERRAL_SOURCE = codeList(cinReferralSource);
 
-export const PRIMARY_NEED = codeList({
-  N0: 'Not stated',
-  N1: 'Abuse or neglect',
-  N2: "Child's disability or illness",
-  N3: 'Parental disability or illness',
-  N4: 'Family in acute stress',
-  N5: 'Family dysfunction',
-  N6: 'Socially unacceptable behaviour',
-  N7: 'Low income',
-  N8: 'Absent parenting',
-  N9: 'Cases other than children in need',
-});
+export const PRIMARY_NEED = codeList(cinPrimaryNeed);
 
 /** A referral accepted by children's social care (CIN census referral), sent by the LA. May be about an unborn child. */
 export const referralReceived = envelope(
@@ -56,50 +37,7 @@ export const referralReceived = envelope(
   }),
 );
 
-export const ASSESSMENT_FACTOR = codeList({
-  '1A': 'Alcohol misuse: concerns about the child',
-  '1B': 'Alcohol misuse: concerns about the parent or carer',
-  '1C': 'Alcohol misuse: concerns about another person in the household',
-  '2A': 'Drug misuse: concerns about the child',
-  '2B': 'Drug misuse: concerns about the parent or carer',
-  '2C': 'Drug misuse: concerns about another person in the household',
-  '3A': 'Domestic abuse: concerns about the child being the subject',
-  '3B': 'Domestic abuse: concerns about the parent or carer',
-  '3C': 'Domestic abuse: concerns about another person in the household',
-  '4A': 'Mental health: concerns about the child',
-  '4B': 'Mental health: concerns about the parent or carer',
-  '4C': 'Mental health: concerns about another person in the household',
-  '5A': 'Learning disability: concerns about the child',
-  '5B': 'Learning disability: concerns about the parent or carer',
-  '5C': 'Learning disability: concerns about another person in the household',
-  '6A': 'Physical disability or illness: concerns about the child',
-  '6B': 'Physical disability or illness: concerns about the parent or carer',
-  '6C': 'Physical disability or illness: concerns about another person in the household',
-  '7A': 'Young carer',
-  '8B': 'Privately fostered: overseas child who intends to return to their family',
-  '8C': 'Privately fostered: overseas child who intends to stay',
-  '8D': 'Privately fostered: UK child in education or training',
-  '8E': 'Privately fostered: UK child arrangement by the family',
-  '8F': 'Privately fostered: other',
-  '9A': 'Unaccompanied asylum-seeking child',
-  '10A': 'Going or being missing',
-  '11A': 'Child sexual exploitation',
-  '12A': 'Trafficking',
-  '13A': 'Gangs',
-  '14A': 'Socially unacceptable behaviour',
-  '15A': 'Self-harm',
-  '16A': 'Neglect',
-  '17A': 'Emotional abuse',
-  '18B': 'Physical abuse: child on child',
-  '18C': 'Physical abuse: adult on child',
-  '19B': 'Sexual abuse: child on child',
-  '19C': 'Sexual abuse: adult on child',
-  '20': 'Other',
-  '21': 'No factors identified',
-  '22A': 'Female genital mutilation',
-  '23A': 'Abuse linked to faith or belief',
-  '24A': 'Child criminal exploitation',
-});
+export const ASSESSMENT_FACTOR = codeList(cinAssessmentFactor);
 
 /** A child and family (section 17) assessment completed and authorised, with the factors identified (CIN census), sent by the LA. May be a pre-birth assessment. */
 export const assessmentCompleted = envelope(
@@ -124,13 +62,7 @@ export const assessmentCompleted = envelope(
     }),
 );
 
-export const ABUSE_CATEGORY = codeList({
-  NEG: 'Neglect',
-  PHY: 'Physical abuse',
-  SAB: 'Sexual abuse',
-  EMO: 'Emotional abuse',
-  MUL: 'Multiple (no longer used for new plans)',
-});
+export const ABUSE_CATEGORY = codeList(cinCategoryOfAbuse);
 
 /**
  * The initial child protection plan: started by the conference, sent by the LA case system
@@ -315,126 +247,25 @@ export const cinPlanEnded = envelope(
 );
 
 /** SSDA903 legal status (LS). */
-export const LEGAL_STATUS = codeList({
-  C1: 'Interim care order',
-  C2: 'Full care order',
-  D1: 'Freeing order granted',
-  E1: 'Placement order granted',
-  V2: 'Single period of accommodation under section 20 (Children Act 1989)',
-  V3: 'Accommodated under an agreed series of short-term breaks, when individual episodes of care are recorded',
-  V4: 'Accommodated under an agreed series of short-term breaks, when agreements are recorded',
-  L1: 'Under police protection and in local authority accommodation',
-  L2: 'Emergency protection order (EPO)',
-  L3: 'Under a child assessment order and in local authority accommodation',
-  J1: 'Remanded to local authority accommodation or to youth detention accommodation',
-  J2: 'Placed in local authority accommodation under the Police and Criminal Evidence Act 1984',
-  J3: 'Sentenced to a youth rehabilitation order with residence or intensive fostering requirement',
-});
+export const LEGAL_STATUS = codeList(legalStatus);
 
 /** SSDA903 placement type (PLACE). */
-export const PLACEMENT_TYPE = codeList({
-  A3: 'Placed for adoption with parental consent, with current foster carer(s)',
-  A4: 'Placed for adoption with parental consent, not with current foster carer(s)',
-  A5: 'Placed for adoption with a placement order, with current foster carer(s)',
-  A6: 'Placed for adoption with a placement order, not with current foster carer(s)',
-  H5: 'Semi-independent living accommodation not subject to children’s homes regulations',
-  K1: 'Secure children’s home',
-  K2: 'Children’s home subject to children’s homes regulations',
-  P1: 'Placed with own parent(s) or other person(s) with parental responsibility',
-  P2: 'Independent living, e.g. flat, lodgings, bedsit, B&B or with friends',
-  P3: 'Residential employment',
-  R1: 'Residential care home',
-  R2: 'NHS or health trust or other establishment providing medical or nursing care',
-  R3: 'Family centre or mother and baby unit',
-  R5: 'Young offender institution (YOI)',
-  S1: 'Residential school, except where dual-registered as a school and children’s home',
-  T0: 'Temporary placement',
-  T1: 'Temporary period in hospital',
-  T2: 'Temporary absence of the child on holiday',
-  T3: 'Temporary accommodation whilst the normal foster carer(s) are on holiday',
-  T4: 'Temporary accommodation of seven days or less, for any reason not covered by T1-T3',
-  U1: 'Foster placement with relative(s) or friend(s): long-term fostering',
-  U2: 'Foster placement with relative(s) or friend(s) who are also approved adopters: fostering for adoption or concurrent planning',
-  U3: 'Foster placement with relative(s) or friend(s): not long-term or fostering for adoption',
-  U4: 'Foster placement with other foster carer(s): long-term fostering',
-  U5: 'Foster placement with other foster carer(s) who are also approved adopters: fostering for adoption or concurrent planning',
-  U6: 'Foster placement with other foster carer(s): not long-term or fostering for adoption',
-  Z1: 'Other placement',
-});
+export const PLACEMENT_TYPE = codeList(placementType);
 
 /** SSDA903 placement provider (PLACE_PROVIDER). */
-export const PLACEMENT_PROVIDER = codeList({
-  PR0: 'Parent(s) or other person(s) with parental responsibility',
-  PR1: 'Own provision (by the local authority)',
-  PR2: 'Other local authority provision',
-  PR3: 'Other public provision (e.g. by an NHS body)',
-  PR4: 'Private provision',
-  PR5: 'Voluntary or third sector provision',
-});
+export const PLACEMENT_PROVIDER = codeList(placementProvider);
 
 /** SSDA903 category of need (CIN): N1–N8. */
-export const LAC_NEED = codeList({
-  N1: 'Abuse or neglect',
-  N2: "Child's disability",
-  N3: 'Parental illness or disability',
-  N4: 'Family in acute stress',
-  N5: 'Family dysfunction',
-  N6: 'Socially unacceptable behaviour',
-  N7: 'Low income',
-  N8: 'Absent parenting',
-});
+export const LAC_NEED = codeList(lookedAfterNeed);
 
 /** SSDA903 reason for new episode (RNE). */
-export const NEW_EPISODE_REASON = codeList({
-  S: 'Started to be looked after',
-  L: 'Change of legal status only',
-  P: 'Change of placement and carer(s) only',
-  T: 'Change of both legal status and placement and carer(s) at the same time',
-  B: 'Change of placement but same carer(s)',
-  U: 'Change of both legal status and placement, but same carer(s)',
-});
+export const NEW_EPISODE_REASON = codeList(reasonNewEpisode);
 
 /** SSDA903 reason for placement change (REASON_PLACE_CHANGE). */
-export const PLACEMENT_CHANGE_REASON = codeList({
-  CARPL: 'Change to or implementation of the care plan',
-  CLOSE: 'Resignation or closure of the provision',
-  ALLEG: 'Allegation (section 47 enquiry)',
-  STAND: 'Standards of care concern',
-  APPRR: 'Approval removed',
-  CREQB: 'Carer requests placement end due to the child’s behaviour',
-  CREQO: 'Carer requests placement end, other than due to the child’s behaviour',
-  CHILD: 'Child requests placement end',
-  LAREQ: 'Responsible or area authority requests placement end',
-  PLACE: 'Change in the status of the placement only',
-  CUSTOD: 'Custody arrangement',
-  OTHER: 'Other',
-});
+export const PLACEMENT_CHANGE_REASON = codeList(reasonPlacementChange);
 
 /** SSDA903 reason episode ceased (REC). */
-export const EPISODE_END_REASON = codeList({
-  E11: 'Adopted: application for an adoption order unopposed',
-  E12: 'Adopted: consent dispensed with by the court',
-  E2: 'Died',
-  E3: 'Care taken over by another local authority in the UK',
-  E41: 'Residence order or child arrangements order (with whom the child lives) granted',
-  E45: 'Special guardianship order made to former foster carer(s) who are relatives or friends',
-  E46: 'Special guardianship order made to former foster carer(s) other than relatives or friends',
-  E47: 'Special guardianship order made to carer(s), not former foster carers, who are relatives or friends',
-  E48: 'Special guardianship order made to carer(s), not former foster carers, other than relatives or friends',
-  E4A: 'Returned home to live with parent(s) or person(s) with parental responsibility as part of the care planning process',
-  E4B: 'Returned home to live with parent(s) or person(s) with parental responsibility not as part of the care planning process',
-  E13: 'Left care to live with parent(s), relative(s) or other person(s) with no parental responsibility',
-  E5: 'Moved into independent living with formalised support',
-  E6: 'Moved into independent living without formalised support',
-  E7: 'Transferred to residential care funded by adult social care',
-  E9: 'Sentenced to custody',
-  E14: 'Accommodation on remand ended',
-  E15: 'Age assessment determined the child is 18 or over',
-  E16: 'Child moved abroad',
-  E17: 'Aged 18 or over and remained with current carers (including staying put)',
-  E8: 'Period of being looked after ceased for any other reason',
-  X1: 'Episode ceases and a new episode begins on the same day, for any reason',
-});
+export const EPISODE_END_REASON = codeList(reasonEpisodeCeased);
 
 /**
  * A child started to be looked after (SSDA903 episode with RNE `S`), sent by the LA case
@@ -464,7 +295,7 @@ export const lookedAfterEpisodeChanged = envelope(
   z
     .strictObject({
       changeDate: isoDate,
-      reasonForNewEpisode: NEW_EPISODE_REASON.exclude(['S']),
+      reasonForNewEpisode: codeListExcluding(NEW_EPISODE_REASON, ['S']),
       legalStatus: LEGAL_STATUS,
       placement: PLACEMENT_TYPE,
       placementProvider: PLACEMENT_PROVIDER.optional(),
@@ -509,16 +340,7 @@ export const lookedAfterEpisodeEnded = envelope(
 );
 
 /** SSDA903 review participation (REVIEW_CODE). */
-export const REVIEW_PARTICIPATION = codeList({
-  PN0: 'Child aged under 4 at the time of the review',
-  PN1: 'Child physically attends and speaks for themselves',
-  PN2: 'Child physically attends and an advocate speaks on their behalf',
-  PN3: 'Child attends and conveys their view symbolically (non-verbally)',
-  PN4: 'Child physically attends but does not speak, convey a view symbolically or ask an advocate to',
-  PN5: 'Child does not attend physically but briefs an advocate to speak for them',
-  PN6: 'Child does not attend but conveys their feelings through a facilitative medium',
-  PN7: 'Child does not attend, nor are their views conveyed to the review',
-});
+export const REVIEW_PARTICIPATION = codeList(reviewParticipation);
 
 /** A looked-after child review (SSDA903 Reviews), chaired by the IRO, sent by the LA. */
 export const lookedAfterReviewHeld = envelope(
@@ -534,10 +356,7 @@ export const lookedAfterReviewHeld = envelope(
     .refine(...notBefore('nextReviewDate', 'reviewDate')),
 );
 
-export const MISSING_KIND = codeList({
-  M: 'Missing: whereabouts unknown',
-  A: 'Away from placement without authorisation: whereabouts known',
-});
+export const MISSING_KIND = codeList(missingKind);
 
 /**
  * An episode of going missing or being away from placement (SSDA903 Missing: MISSING,
@@ -614,17 +433,7 @@ export const earlyHelpEpisodeEnded = envelope(
 );
 
 /** CIN census reason for closure (RC1–RC9). */
-export const CLOSURE_REASON = codeList({
-  RC1: 'Adopted',
-  RC2: 'Died',
-  RC3: 'Child arrangements order',
-  RC4: 'Special guardianship order',
-  RC5: 'Transferred to services of another local authority',
-  RC6: 'Transferred to adult social care services',
-  RC7: 'Services ceased for any other reason, including child no longer in need',
-  RC8: 'Case closed after assessment, no further action',
-  RC9: 'Case closed after assessment, referred to early help',
-});
+export const CLOSURE_REASON = codeList(cinReasonForClosure);
 
 /** A child in need episode closed (CIN census closure date and reason), sent by the LA. */
 export const caseClosed = envelope(

@@ -67,7 +67,7 @@ describe('social care contracts', () => {
         '10',
       ].sort(),
     );
-    expect(Object.keys(PRIMARY_NEED.labels)).toEqual([
+    expect(Object.keys(PRIMARY_NEED.labels).sort()).toEqual([
       'N0',
       'N1',
       'N2',

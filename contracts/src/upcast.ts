@@ -49,7 +49,7 @@ export type ReadResult =
  * `parseAgencyEvent`, so the store holds every event exactly as the agency sent it.
  */
 export function readAsCurrent(input: unknown, options: ParseOptions = {}): ReadResult {
-  const parsed = parseAgencyEvent(input, options);
+  const parsed = parseAgencyEvent(input, { ...options, readingStored: true });
   if (!parsed.ok) return parsed;
   return { ok: true, event: upcast(parsed.event), storedVersion: parsed.event.schemaVersion };
 }

@@ -7,7 +7,8 @@ import {
   PRE_BIRTH_EVENT_TYPES,
   type AgencyEvent,
 } from './catalogue';
-import type { Agency } from './common';
+import { codeValidityIssues } from './code-lists';
+import { laChildId, type Agency } from './common';
 
 /** A broken rule, named by its field path (`subject.nhsNumber`, `data.factors.1`) and rule id. */
 export interface ContractIssue {
@@ -27,6 +28,13 @@ export interface ParseOptions {
   readonly now?: Date;
   /** When set, event types owned by another agency are refused, and source.agency must match. */
   readonly publishingAgency?: Agency;
+  /**
+   * The event is read back from the store. The intake rules tightened after events were
+   * recorded (each code valid in the event's year, LA child id characters) are then not
+   * applied: the event met the rules of its time when it was accepted, and the store keeps it
+   * as accepted. Default false.
+   */
+  readonly readingStored?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -223,12 +231,31 @@ function temporalIssues(event: AgencyEvent, options: ParseOptions): ContractIssu
   return issues;
 }
 
+/**
+ * Rules held at intake only (see `ParseOptions.readingStored`): every code against the list of
+ * the event's own year (`code-valid-in-year`, `code-withdrawn`), and the LA child id's
+ * characters (`la-child-id-characters`).
+ */
+function intakeIssues(event: AgencyEvent): ContractIssue[] {
+  const issues: ContractIssue[] = codeValidityIssues(event);
+  const childId = event.subject.laChildId;
+  if (childId !== undefined && !laChildId.safeParse(childId).success) {
+    issues.push({
+      path: 'subject.laChildId',
+      rule: 'la-child-id-characters',
+      message: 'LA child id must be 1-20 letters and digits (CIN census rules 1570, 1580)',
+    });
+  }
+  return issues;
+}
+
 /** Validates anything against the contracts, with every broken rule named. */
 export function parseAgencyEvent(input: unknown, options: ParseOptions = {}): ParseResult {
   const parsed = agencyEvent.safeParse(input);
   if (!parsed.success) return { ok: false, issues: toContractIssues(parsed.error.issues, input) };
   const event = parsed.data;
   const issues = [...nulCharacterIssues(event), ...temporalIssues(event, options)];
+  if (!options.readingStored) issues.push(...intakeIssues(event));
   const agency = options.publishingAgency;
   if (agency && !mayPublish(agency, event.type)) {
     issues.push({

@@ -1,3 +1,4 @@
+import { sexOf } from '@throughline/contracts';
 import { compareDeterministic } from './deterministic';
 import { postcodeDistrict, type SubjectSnapshot } from './subject';
 
@@ -246,9 +247,11 @@ function compareDates(model: MatchModel, a: SubjectSnapshot, b: SubjectSnapshot)
 }
 
 function compareSex(a: SubjectSnapshot, b: SubjectSnapshot): Comparison {
-  const known = (sex: SubjectSnapshot['sex']) => sex === '1' || sex === '2';
-  if (!known(a.sex) || !known(b.sex)) return { outcome: 'missing' };
-  return { outcome: a.sex === b.sex ? 'agree' : 'disagree' };
+  // 1 and M, 2 and F are the same sex in the lists of different years.
+  const first = sexOf(a.sex);
+  const second = sexOf(b.sex);
+  if (!first || !second) return { outcome: 'missing' };
+  return { outcome: first === second ? 'agree' : 'disagree' };
 }
 
 function comparePostcode(a: SubjectSnapshot, b: SubjectSnapshot): Comparison {

@@ -12,7 +12,8 @@ import {
  */
 export type IdentifierKind = 'nhs-number' | 'upn' | 'former-upn' | 'uln' | 'la-child-id';
 
-export type SexCode = '1' | '2' | '0' | '9';
+/** A code of the contracts' `sex` list: 1/2/0/9 up to 2023-24, M/F/U from 2024-25 (compare with `sexOf`). */
+export type SexCode = string;
 
 export interface PersonName {
   readonly given: string;

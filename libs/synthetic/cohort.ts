@@ -476,7 +476,7 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
         ? {
             on: firstAssessment.startDate,
             laCode: NEIGHBOURING_AUTHORITY.code,
-            laChildId: `LF-${String(number).padStart(6, '0')}`,
+            laChildId: `LF${String(number).padStart(6, '0')}`,
           }
         : undefined;
     homes ??= planHomes(identity, dateOfBirth, horizon, {

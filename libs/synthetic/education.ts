@@ -201,7 +201,7 @@ export function planEducationRecords(
       current.permanentExclusion = {
         startDate: date,
         governorsDecidedOn,
-        reasons: moves.sample(['PA', 'PP', 'WP', 'DA', 'DB'] as const, moves.int(1, 2)),
+        reasons: moves.sample(['PA', 'PP', 'OW', 'DA', 'DB'] as const, moves.int(1, 2)),
       };
       const leftOn = onWeekday(addDays(governorsDecidedOn, moves.int(1, 10)));
       const entry = onWeekday(addDays(leftOn, moves.int(1, 6)));
@@ -311,7 +311,7 @@ export function planSen(
     const ceased = rng.chance(0.25)
       ? {
           date: addMonths(issueDate, rng.int(15, 40)),
-          reason: rng.pick(['needs-met', 'needs-met', 'other'] as const),
+          reason: rng.pick(['2', '2', '9'] as const),
         }
       : undefined;
     if (agreedToAssess) {

@@ -583,7 +583,7 @@ class HospitalSpells {
       ? '19'
       : placement.startsWith('U')
         ? '66'
-        : placement === 'K2'
+        : placement === 'K2' && dischargedOn <= '2021-09-30'
           ? '65'
           : '19';
     this.sink.emit('health.hospital.discharged', dischargedAt, {
@@ -665,16 +665,16 @@ function generateCamhsReferral(
   const primaryReason = rng.weighted<CamhsReason>(
     age < 8
       ? [
-          ['20', 35],
+          ['25', 35],
           ['05', 20],
           ['16', 15],
-          ['19', 15],
+          ['24', 15],
           ['21', lookedAfter ? 25 : 3],
         ]
       : age < 13
         ? [
             ['05', 30],
-            ['20', 15],
+            ['25', 15],
             ['16', 10],
             ['11', assessed ? 12 : 2],
             ['04', 5],
@@ -688,7 +688,7 @@ function generateCamhsReferral(
             ['12', 8],
             ['18', 5],
             ['11', assessed ? 10 : 2],
-            ['24', 2],
+            ['20', 2],
           ],
   );
   const crisis = age >= 12 && (primaryReason === '15' || primaryReason === '18') && rng.chance(0.6);
@@ -739,10 +739,10 @@ function generateCamhsReferral(
       referralSource,
       primaryReason,
       urgency: crisis
-        ? 'emergency'
+        ? '1'
         : rng.weighted([
-            ['routine', 75],
-            ['urgent', 25],
+            ['3', 75],
+            ['2', 25],
           ] as const),
       narrative: crisis
         ? 'Seen in the emergency department after self-harm; follow-up within 72 hours.'

@@ -1,4 +1,4 @@
-import type { AgencyEvent, EventOfType, EventType, Subject } from '@throughline/contracts';
+import { sexCodeOn, type AgencyEvent, type EventOfType, type EventType, type Subject } from '@throughline/contracts';
 import { atMinute } from './calendar';
 import type { Random } from './random';
 
@@ -17,7 +17,7 @@ export interface PostcodeFrom {
  */
 export interface RecordedDemographics {
   readonly name: { readonly given: string; readonly family: string };
-  /** 1 male, 2 female (the statutory returns' codes). */
+  /** 1 male, 2 female; an event states it in the code of its year (`sexCodeOn`: M/F from 2024-25). */
   readonly sex: '1' | '2';
   readonly dateOfBirth: string;
   /** Ordered by `from`; the first applies from birth. */
@@ -400,7 +400,7 @@ export function subjectOn(record: AgencyRecord, isoDate: string): Subject {
   const { name, sex, dateOfBirth } = record.demographics;
   const demographics = {
     name: { ...name },
-    sex,
+    sex: sexCodeOn(isoDate, sex === '1' ? 'male' : 'female'),
     postcode: postcodeOn(record.demographics, isoDate),
     dateOfBirth,
   };

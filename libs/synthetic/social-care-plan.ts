@@ -1,3 +1,4 @@
+import { collectionYearOf } from '@throughline/contracts';
 import { addDays, addMonths, ageInYears, dayNumber, earlierOf, isoDateOf, laterOf } from './calendar';
 import type {
   AbuseCategory,
@@ -241,11 +242,12 @@ function planCinPlan(startDate: string, rng: Random, allowCare: boolean, needs: 
 function providerFor(placement: PlacementType, rng: Random): PlacementProvider {
   if (placement === 'U1' || placement === 'U3' || placement === 'U2') return 'PR1';
   if (placement === 'K2') return rng.chance(0.7) ? 'PR4' : 'PR1';
-  if (placement === 'H5') return 'PR4';
+  if (placement === 'H5' || placement === 'K3') return 'PR4';
   return rng.chance(0.6) ? 'PR1' : 'PR4';
 }
 
-function firstPlacement(age: number, rng: Random): PlacementType {
+/** Supported accommodation for 16-17s is H5 up to 2023-24 and K3 (registered) from 2024-25. */
+function firstPlacement(age: number, startDate: string, rng: Random): PlacementType {
   if (age < 11)
     return rng.weighted<PlacementType>([
       ['U6', 60],
@@ -256,7 +258,7 @@ function firstPlacement(age: number, rng: Random): PlacementType {
     ['U6', 45],
     ['K2', 32],
     ['U3', 15],
-    ['H5', age >= 16 ? 8 : 0],
+    [collectionYearOf(startDate) >= '2024-25' ? 'K3' : 'H5', age >= 16 ? 8 : 0],
   ]);
 }
 
@@ -282,7 +284,7 @@ function planLookedAfter(
           ['L2', 15],
           ['V2', 15],
         ] as const);
-  const placement = firstPlacement(age, rng);
+  const placement = firstPlacement(age, startDate, rng);
   const stages: PlacementStage[] = [
     { from: startDate, legalStatus, placement, provider: providerFor(placement, rng) },
   ];

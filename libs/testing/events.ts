@@ -127,7 +127,7 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
     return {
       ...envelope('health.birth.notified'),
       source: { agency: 'health', system: 'demo-maternity-system', organisation: 'RX1' },
-      subject: { recordId: freshRecordId('chs'), nhsNumber: freshNhsNumber(), dateOfBirth: born, sex: '2' },
+      subject: { recordId: freshRecordId('chs'), nhsNumber: freshNhsNumber(), dateOfBirth: born, sex: 'F' },
       data: {
         birthDate: born,
         birthTime: '04:35',
@@ -214,7 +214,7 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
       referralId: 'REF-0001',
       referralSource: 'A1',
       primaryReason: '05',
-      urgency: 'routine',
+      urgency: '3',
       narrative: 'Synthetic referral: low mood and worry about school for several months.',
     },
   }),
@@ -305,7 +305,7 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
     ...envelope('education.ehc-plan.ceased'),
     source: { agency: 'education', system: 'demo-sen-system', organisation: '926' },
     subject: { recordId: freshRecordId('sen'), upn: freshUpn(), dateOfBirth: SCHOOL_CHILD_BORN() },
-    data: { ceaseDate: daysAgo(1), reason: 'needs-met' },
+    data: { ceaseDate: daysAgo(1), reason: '2' },
   }),
   'education.eyfs-profile.assessed': () => ({
     ...envelope('education.eyfs-profile.assessed'),

@@ -20,7 +20,7 @@ describe('summarise', () => {
     const event = buildReferralReceived({
       data: { referralSource: '2A', primaryNeed: 'N1', noFurtherAction: false },
     });
-    expect(summarise(event)).toBe('Referral received from Schools — primary need: Abuse or neglect');
+    expect(summarise(event)).toBe('Referral received from SCHOOLS — primary need: Abuse or neglect');
   });
 
   it('says when a referral needed no further action', () => {
@@ -28,7 +28,7 @@ describe('summarise', () => {
       data: { referralSource: '6', primaryNeed: 'N4', noFurtherAction: true },
     });
     expect(summarise(event)).toBe(
-      'Referral received from Police — primary need: Family in acute stress (no further action)',
+      'Referral received from POLICE — primary need: Family in acute stress (no further action)',
     );
   });
 
@@ -151,7 +151,7 @@ describe('summarise', () => {
         buildAssessmentCompleted({ data: { authorisationDate: '2024-12-01', factors: ['3B', '16A'] } }),
       ),
     ).toBe(
-      'Assessment completed, authorised 2024-12-01 — factors: Domestic abuse: concerns about the parent or carer; Neglect',
+      'Assessment completed, authorised 2024-12-01 — factors: Domestic violence: concerns about the child’s parent(s)/carer(s) being the subject of domestic violence; Abuse or neglect – ‘NEGLECT’: concerns that services may be required or the child may be suffering or likely to suffer significant harm due to abuse or neglect',
     );
     expect(
       summarise(
@@ -344,7 +344,7 @@ describe('summarise', () => {
       'social-care.contact.received',
       () =>
         buildEvent('social-care.contact.received', { data: { contactSource: '3E', outcome: 'early-help' } }),
-      'Contact received from Health services: A&E (emergency department) — Passed to early help',
+      'Contact received from HEALTH SERVICES – A&E (accident and emergency department) — Passed to early help',
     ],
     [
       'social-care.section-47-enquiry.started',
@@ -388,7 +388,7 @@ describe('summarise', () => {
     [
       'social-care.cin-plan.started',
       () => buildEvent('social-care.cin-plan.started', { data: { primaryNeed: 'N2' } }),
-      "Child in need plan started — primary need: Child's disability or illness",
+      "Child in need plan started — primary need: Child's disability",
     ],
     [
       'social-care.cin-plan.ended',
