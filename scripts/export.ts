@@ -10,123 +10,16 @@
 // data out of the store: the export is recorded in the access log (action
 // `statutory-return-export`, before a byte is written and again with the counts), and refused
 // when it cannot be. Exit codes: 0 written, 1 failed, 2 usage.
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { finished } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
-import { laCode } from '@throughline/contracts';
-import { createEventStore, type EventStore, type RecordedEvent } from '@throughline/event-store';
-import { AccessLog, type Principal } from '@throughline/access';
-import { configSchema, createPool } from '@throughline/platform';
-import { userInfo } from 'node:os';
-import { exportCinCensus, exportSsda903 } from '@throughline/returns';
+import { exportCommand, ExportUsageError } from '@throughline/returns';
 
-class UsageError extends Error {}
-
-const USAGE =
-  'usage: npm run export -- <cin-census | ssda903> --la <3-digit LA code> --year <yyyy, the year the period ends> [--out <file | directory>]';
-
-/** Pages through the whole store in global order; one page in memory at a time. */
-async function* everyEvent(store: EventStore, pageSize = 1000): AsyncIterable<RecordedEvent> {
-  let after = 0n;
-  for (;;) {
-    const page = await store.readAll({ after, maxCount: pageSize });
-    for (const event of page) yield event;
-    if (page.length < pageSize) return;
-    after = page[page.length - 1].position;
-  }
-}
-
-function parse(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      la: { type: 'string' },
-      year: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help || positionals.length !== 1) throw new UsageError(USAGE);
-  const format =
-    positionals[0] === 'cin' ? 'cin-census' : positionals[0] === '903' ? 'ssda903' : positionals[0];
-  if (format !== 'cin-census' && format !== 'ssda903')
-    throw new UsageError(`unknown format "${positionals[0]}"\n${USAGE}`);
-  if (!values.la || !laCode.safeParse(values.la).success)
-    throw new UsageError(`--la must be a 3-digit LA code\n${USAGE}`);
-  const year = Number(values.year);
-  if (!values.year || !/^\d{4}$/.test(values.year) || year < 2000 || year > 2100)
-    throw new UsageError(`--year must be the 4-digit year the reference period ends, e.g. 2025\n${USAGE}`);
-  if (format === 'ssda903' && !values.out)
-    throw new UsageError(`ssda903 needs --out <directory> for its tables\n${USAGE}`);
-  return { format, laCode: values.la, year, out: values.out ? resolve(values.out) : undefined };
-}
-
-async function main(argv: string[]): Promise<number> {
-  const options = parse(argv);
-  const config = configSchema.parse(process.env);
-  const pool = createPool(config.DATABASE_URL, { max: 1 });
-  const log = new AccessLog(pool);
-  const principal: Principal = {
-    kind: 'system',
-    userId: `export-cli:${userInfo().username}`,
-    roles: ['statutory-returns'],
-  };
-  const audit = (returned: number, extra: Record<string, unknown>) =>
-    log.record({
-      action: 'statutory-return-export',
-      principal,
-      purpose: 'statutory-return',
-      returned,
-      outcome: 'ok',
-      extra: { format: options.format, laCode: options.laCode, year: options.year, ...extra },
-    });
-  try {
-    await audit(0, { stage: 'started' });
-  } catch (error) {
-    await pool.end();
-    throw new Error(
-      `the export cannot be recorded in the access log, so it is refused: ${(error as Error).message}`,
-    );
-  }
-  const store = await createEventStore(config);
-  try {
-    if (options.format === 'cin-census') {
-      const out = options.out ? createWriteStream(options.out) : process.stdout;
-      const written = await exportCinCensus(everyEvent(store), options, out);
-      if (options.out) {
-        out.end();
-        await finished(out);
-      }
-      await audit(written.children, { stage: 'written', records: written.records });
-      process.stderr.write(
-        `cin-census ${options.laCode} ${options.year - 1}-${String(options.year % 100).padStart(2, '0')}: ` +
-          `${written.children} children, ${written.records} records${options.out ? ` written to ${options.out}` : ''}\n`,
-      );
-    } else {
-      await mkdir(options.out!, { recursive: true });
-      const written = await exportSsda903(everyEvent(store), options, options.out!);
-      await audit(written.children, { stage: 'written', rows: written.rows });
-      process.stderr.write(
-        `ssda903 ${options.laCode} year ending March ${options.year}: ${written.children} children; ` +
-          `${Object.entries(written.rows)
-            .map(([table, rows]) => `${table} ${rows}`)
-            .join(', ')} rows written to ${options.out}\n`,
-      );
-    }
-    return 0;
-  } finally {
-    await store.close();
-    await pool.end();
-  }
-}
-
-main(process.argv.slice(2)).then(
+exportCommand(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+}).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`export: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof UsageError ? 2 : 1);
+    process.exit(error instanceof ExportUsageError ? 2 : 1);
   },
 );
