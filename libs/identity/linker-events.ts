@@ -151,7 +151,7 @@ export type BatchStep =
 
 export function stepOf(recorded: RecordedEvent, logger?: Logger): BatchStep {
   if (AGENCY_TYPES.has(recorded.type)) {
-    const parsed = parseAgencyEvent(recorded.data, { futureToleranceMs: Infinity });
+    const parsed = parseAgencyEvent(recorded.data, { futureToleranceMs: Infinity, readingStored: true });
     if (!parsed.ok || parsed.event.type !== (recorded.type as EventType)) return { kind: 'skipped' };
     return { kind: 'agency', recorded, event: parsed.event };
   }

@@ -1,4 +1,10 @@
-import { sexCodeOn, type AgencyEvent, type EventOfType, type EventType, type Subject } from '@throughline/contracts';
+import {
+  sexCodeOn,
+  type AgencyEvent,
+  type EventOfType,
+  type EventType,
+  type Subject,
+} from '@throughline/contracts';
 import { atMinute } from './calendar';
 import type { Random } from './random';
 
