@@ -92,7 +92,7 @@ describe('the backbone, end to end', () => {
     occurredAt: '2024-01-15T10:00:00Z',
     source: MENTAL_HEALTH_TRUST,
     subject: { recordId: mentalHealthRecord, nhsNumber, dateOfBirth },
-    data: { referralDate: '2024-01-15', urgency: 'routine' },
+    data: { referralDate: '2024-01-15', urgency: '3' },
   });
   const enrolment = buildEnrolmentRecorded({
     occurredAt: '2020-09-03T09:00:00Z',
