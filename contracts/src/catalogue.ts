@@ -2,12 +2,14 @@ import { z } from 'zod';
 import type { Agency } from './common';
 import { educationEvents } from './education';
 import { healthEvents } from './health';
+import { healthRecordEvents } from './health-records';
 import { outcomeEvents } from './outcomes';
 import { socialCareEvents } from './social-care';
 
 /** Every event type Throughline accepts, as one discriminated union on `type`. */
 export const agencyEvent = z.discriminatedUnion('type', [
   ...healthEvents,
+  ...healthRecordEvents,
   ...educationEvents,
   ...socialCareEvents,
   ...outcomeEvents,
@@ -31,6 +33,8 @@ export const EVENT_TYPE_AGENCY: Readonly<Record<EventType, Agency | 'any'>> = {
   'health.hospital.discharged': 'health',
   'health.camhs.referred': 'health',
   'health.camhs.discharged': 'health',
+  'health.observation.recorded': 'health',
+  'health.flag.recorded': 'health',
   'education.enrolment.recorded': 'education',
   'education.attendance.summarised': 'education',
   'education.exclusion.recorded': 'education',

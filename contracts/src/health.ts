@@ -78,12 +78,15 @@ export const immunisationGiven = envelope(
   healthSource,
   z.strictObject({
     vaccine: VACCINE,
-    dose: z.number().int().min(1).max(5),
+    /** Required unless imported: a health record (FHIR Immunization) need not give the dose number. */
+    dose: z.number().int().min(1).max(5).optional(),
     givenDate: isoDate,
     batchNumber: z.string().trim().min(1).max(40).optional(),
     /** What the practitioner or professional would add, in their words. */
     narrative: narrative.optional(),
   }),
+  1,
+  { importOptional: ['dose'] },
 );
 
 export const EMERGENCY_CARE_DISCHARGE = codeList({
@@ -99,14 +102,17 @@ export const emergencyCareAttended = envelope(
   healthSource,
   z.strictObject({
     arrivedAt: z.iso.datetime({ offset: true }),
-    chiefComplaint: shortText,
-    injury: z.boolean(),
-    discharge: EMERGENCY_CARE_DISCHARGE,
+    /** Required unless imported (so are injury, discharge, safeguardingConcern): a FHIR Encounter holds none of them as such. */
+    chiefComplaint: shortText.optional(),
+    injury: z.boolean().optional(),
+    discharge: EMERGENCY_CARE_DISCHARGE.optional(),
     /** CP-IS: the attendance looked the child up and found a protection plan or looked-after status. */
     cpisFlagSeen: z.boolean().default(false),
-    safeguardingConcern: z.boolean(),
+    safeguardingConcern: z.boolean().optional(),
     notes: narrative.optional(),
   }),
+  1,
+  { importOptional: ['chiefComplaint', 'injury', 'discharge', 'safeguardingConcern'] },
 );
 
 export const SAFEGUARDING_CONCERN_CATEGORY = codeList({
@@ -327,13 +333,16 @@ export const hospitalAdmitted = envelope(
     admittedAt: isoDateTime,
     /** The hospital provider spell number, to pair the admission with its discharge. */
     spellId: z.string().trim().min(1).max(40).optional(),
-    admissionMethod: ADMISSION_METHOD,
+    /** Required unless imported (so is specialty): a FHIR Encounter may leave out the UK Core admission method. */
+    admissionMethod: ADMISSION_METHOD.optional(),
     /** Treatment function or ward, e.g. "paediatrics". */
-    specialty: shortText,
+    specialty: shortText.optional(),
     reason: shortText.optional(),
     safeguardingConcern: z.boolean().optional(),
     notes: narrative.optional(),
   }),
+  1,
+  { importOptional: ['admissionMethod', 'specialty'] },
 );
 
 /** NHS Data Dictionary discharge method codes. */
@@ -351,8 +360,9 @@ export const hospitalDischarged = envelope(
       admittedAt: isoDateTime,
       dischargedAt: isoDateTime,
       spellId: z.string().trim().min(1).max(40).optional(),
-      dischargeMethod: DISCHARGE_METHOD,
-      dischargeDestination: DISCHARGE_DESTINATION,
+      /** Required unless imported (so is dischargeDestination): a FHIR Encounter may leave them out. */
+      dischargeMethod: DISCHARGE_METHOD.optional(),
+      dischargeDestination: DISCHARGE_DESTINATION.optional(),
       safeguardingConcern: z.boolean().optional(),
       notes: narrative.optional(),
     })
@@ -362,7 +372,10 @@ export const hospitalDischarged = envelope(
       params: { rule: 'not-before-admittedAt' },
     })
     .refine(
-      (d) => (d.dischargeMethod === '4' || d.dischargeMethod === '5') === (d.dischargeDestination === '79'),
+      (d) =>
+        d.dischargeMethod === undefined ||
+        d.dischargeDestination === undefined ||
+        (d.dischargeMethod === '4' || d.dischargeMethod === '5') === (d.dischargeDestination === '79'),
       {
         path: ['dischargeDestination'],
         message:
@@ -370,6 +383,8 @@ export const hospitalDischarged = envelope(
         params: { rule: 'died-destination' },
       },
     ),
+  1,
+  { importOptional: ['dischargeMethod', 'dischargeDestination'] },
 );
 
 /** MHSDS source of referral codes (those that refer children and young people). */

@@ -2,6 +2,7 @@ export * from './identifiers';
 export * from './common';
 export * from './code-lists';
 export * from './health';
+export * from './health-records';
 export * from './education';
 export * from './social-care';
 export * from './outcomes';

@@ -159,6 +159,62 @@ export function generateHealthHistory(
   generateElectiveAdmissions(profile, rng, hospital, newborn.testesReferred);
   generateSafeguardingConcerns(profile, rng, sink, source, subject);
   generateCamhsReferral(profile, rng, sink, subject);
+  // Drawn last, so the entries added with the health record types shift none of the draws above.
+  generateRecordEntries(profile, rng, sink, source, subject);
+}
+
+/** Typical weight (kg) at 1 and 2 years, the middle of the UK-WHO charts' range. */
+const WEIGHT_CHECKS: readonly (readonly [number, number])[] = [
+  [365, 9.6],
+  [730, 12.2],
+];
+
+/**
+ * Entries of the GP record that have no event of their own: weights measured at the 1 and 2
+ * year checks (SNOMED CT 27113001 Body weight, in kg), and the record's flag for a child
+ * protection plan, in a code system of the synthetic data (no national code is claimed).
+ */
+function generateRecordEntries(
+  profile: ChildProfile,
+  rng: Random,
+  sink: EventSink,
+  source: { agency: 'health'; system: string; organisation: string },
+  subject: (isoDate: string) => Subject,
+): void {
+  for (const [ageDays, typical] of WEIGHT_CHECKS) {
+    const measuredOn = addDays(profile.dateOfBirth, ageDays + rng.int(0, 40));
+    const kilograms = Math.round((typical + (rng.int(0, 30) - 15) / 10) * 10) / 10;
+    if (rng.chance(0.2)) continue;
+    sink.emitOn('health.observation.recorded', measuredOn, rng, {
+      source,
+      subject: subject(measuredOn),
+      data: {
+        code: { system: 'http://snomed.info/sct', code: '27113001', display: 'Body weight' },
+        status: 'final',
+        effectiveDate: measuredOn,
+        value: { kind: 'quantity', value: kilograms, unit: 'kg', unitSystem: 'http://unitsofmeasure.org', unitCode: 'kg' },
+      },
+    });
+  }
+  for (const { childProtectionPlan: plan } of profile.socialCare ?? []) {
+    if (!plan || plan.startDate > profile.horizon) continue;
+    const ended = plan.endDate <= profile.horizon;
+    sink.emitOn('health.flag.recorded', plan.startDate, rng, {
+      source,
+      subject: subject(plan.startDate),
+      data: {
+        code: {
+          system: 'https://throughline.example/fhir/CodeSystem/synthetic-record-flag',
+          code: 'child-protection-plan',
+          display: 'Child protection plan',
+        },
+        text: 'Subject to a child protection plan (CP-IS)',
+        status: ended ? 'inactive' : 'active',
+        periodStart: plan.startDate,
+        ...(ended ? { periodEnd: plan.endDate } : {}),
+      },
+    });
+  }
 }
 
 function generateEmergencyAttendances(

@@ -35,3 +35,21 @@ export {
   type DecisionStatus,
 } from './demo';
 export { Random } from './random';
+export {
+  AWKWARD,
+  fhirBundle,
+  fhirBundleChunks,
+  fhirResourceJson,
+  fhirResourceXml,
+  fhirResourcesOf,
+  type FhirFormat,
+  type FhirResource,
+  type FhirWriteOptions,
+} from './returns/fhir';
+export {
+  PLANTED as CIN_CENSUS_PLANTED,
+  cinCensusChild,
+  cinCensusChunks,
+  writeCinCensus,
+  type CinCensusWriterOptions,
+} from './returns/cin-census';

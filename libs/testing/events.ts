@@ -230,6 +230,28 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
       reason: 'treatment-completed',
     },
   }),
+  'health.observation.recorded': () => ({
+    ...envelope('health.observation.recorded'),
+    source: { agency: 'health', system: 'demo-gp-system', organisation: 'Y00001' },
+    subject: { recordId: freshRecordId('gp'), nhsNumber: freshNhsNumber(), dateOfBirth: YOUNG_CHILD_BORN() },
+    data: {
+      code: { system: 'http://snomed.info/sct', code: '27113001', display: 'Body weight' },
+      status: 'final',
+      effectiveDate: daysAgo(1),
+      value: { kind: 'quantity', value: 12.4, unit: 'kg', unitSystem: 'http://unitsofmeasure.org', unitCode: 'kg' },
+    },
+  }),
+  'health.flag.recorded': () => ({
+    ...envelope('health.flag.recorded'),
+    source: { agency: 'health', system: 'demo-gp-system', organisation: 'Y00001' },
+    subject: { recordId: freshRecordId('gp'), nhsNumber: freshNhsNumber(), dateOfBirth: YOUNG_CHILD_BORN() },
+    data: {
+      code: { system: 'https://example.org/demo/flags', code: 'cp-plan', display: 'Child protection plan' },
+      text: 'Synthetic flag: subject to a child protection plan',
+      status: 'active',
+      periodStart: daysAgo(30),
+    },
+  }),
   'education.enrolment.recorded': () => ({
     ...envelope('education.enrolment.recorded'),
     source: { agency: 'education', system: 'demo-school-mis', organisation: '100001' },

@@ -1,7 +1,13 @@
 import type { AgencyEvent, CurrentAgencyEvent } from '@throughline/contracts';
 import { assertNever } from './assert-never';
 import { outcomeDomainOf, type OutcomeDomainRef } from './outcome-domains';
-import { asq3Indicators, attendanceIndicators, keyStageIndicators, ratingIndicators } from './indicators';
+import {
+  asq3Indicators,
+  attendanceIndicators,
+  keyStageIndicators,
+  observationIndicators,
+  ratingIndicators,
+} from './indicators';
 import { summarise } from './summarise';
 
 /**
@@ -187,6 +193,8 @@ function ownDetailsOf(event: CurrentAgencyEvent): EntryDetails {
     case 'health.hospital.admitted':
     case 'health.hospital.discharged':
       return { kind: 'fact', narrative: event.data.notes };
+    case 'health.observation.recorded':
+      return { kind: 'fact', narrative: event.data.narrative, indicators: observationIndicators(event.data) };
     case 'health.safeguarding-concern.raised':
       return {
         kind: 'fact',
@@ -211,6 +219,7 @@ function ownDetailsOf(event: CurrentAgencyEvent): EntryDetails {
     case 'social-care.assessment.completed':
     case 'health.camhs.referred':
     case 'health.camhs.discharged':
+    case 'health.flag.recorded':
     case 'education.leaving.recorded':
     case 'education.ehc-needs-assessment.requested':
     case 'education.ehc-plan.ceased':

@@ -128,3 +128,27 @@ export function ratingIndicators(rating: DataOf<'outcome.observation.recorded'>[
     },
   ];
 }
+
+/**
+ * A measured observation (a quantity, or a component's quantity) as indicators named by its
+ * code (`http://snomed.info/sct|27113001`), with the unit as recorded. Coded, yes/no and text
+ * values stay in the summary: they are not numbers on a scale.
+ */
+export function observationIndicators(data: DataOf<'health.observation.recorded'>): Indicator[] {
+  const measured = [
+    ...(data.value ? [{ code: data.code, value: data.value }] : []),
+    ...(data.components ?? []),
+  ];
+  return measured.flatMap(({ code, value }) =>
+    value.kind === 'quantity'
+      ? [
+          {
+            name: `${code.system}|${code.code}`,
+            label: code.display ?? data.text ?? code.code,
+            value: value.value,
+            ...(value.unit ? { unit: value.unit } : {}),
+          },
+        ]
+      : [],
+  );
+}

@@ -53,6 +53,8 @@ export const ECM_DOMAIN_OF_EVENT_TYPE: Readonly<Record<FactType, EcmDomain>> = {
   'health.hospital.discharged': 'be-healthy',
   'health.camhs.referred': 'be-healthy',
   'health.camhs.discharged': 'be-healthy',
+  'health.observation.recorded': 'be-healthy',
+  'health.flag.recorded': 'stay-safe',
   'education.enrolment.recorded': 'enjoy-and-achieve',
   'education.attendance.summarised': 'enjoy-and-achieve',
   'education.exclusion.recorded': 'enjoy-and-achieve',

@@ -83,6 +83,25 @@ function rankedNeeds(needs: readonly { need: keyof typeof SEN_NEED.labels; rank:
     .join('; ');
 }
 
+/** What a summary says in place of a field the return it was imported from does not hold. */
+export const NOT_IN_THE_RETURN = 'not in the return';
+
+/** An observation's value as written: `12.4 kg`, a code's display, yes / no, or the text. */
+function recordedValueText(
+  value: NonNullable<Extract<CurrentAgencyEvent, { type: 'health.observation.recorded' }>['data']['value']>,
+): string {
+  switch (value.kind) {
+    case 'quantity':
+      return value.unit ? `${value.value} ${value.unit}` : String(value.value);
+    case 'coded':
+      return value.code.display ?? value.code.code;
+    case 'boolean':
+      return value.value ? 'yes' : 'no';
+    case 'text':
+      return value.value;
+  }
+}
+
 /** A one-line, human summary of an event, in the words of the code lists' labels. */
 export function summarise(event: CurrentAgencyEvent): string {
   switch (event.type) {
@@ -93,7 +112,7 @@ export function summarise(event: CurrentAgencyEvent): string {
     }
     case 'health.immunisation.given': {
       const { vaccine, dose } = event.data;
-      return `Immunisation given: ${VACCINE.labels[vaccine]}, dose ${dose}`;
+      return `Immunisation given: ${VACCINE.labels[vaccine]}, ${dose === undefined ? `dose ${NOT_IN_THE_RETURN}` : `dose ${dose}`}`;
     }
     case 'health.emergency-care.attended': {
       const { chiefComplaint, injury, discharge, cpisFlagSeen, safeguardingConcern } = event.data;
@@ -102,7 +121,8 @@ export function summarise(event: CurrentAgencyEvent): string {
         safeguardingConcern ? 'safeguarding concern raised' : undefined,
         cpisFlagSeen ? 'CP-IS flag seen' : undefined,
       ].filter(Boolean);
-      return `Emergency care attendance: ${chiefComplaint} — ${EMERGENCY_CARE_DISCHARGE.labels[discharge]}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+      const outcome = discharge ? EMERGENCY_CARE_DISCHARGE.labels[discharge] : `discharge ${NOT_IN_THE_RETURN}`;
+      return `Emergency care attendance: ${chiefComplaint ?? `chief complaint ${NOT_IN_THE_RETURN}`} — ${outcome}${notes.length ? ` (${notes.join('; ')})` : ''}`;
     }
     case 'health.safeguarding-concern.raised': {
       const { category, raisedBy, referredToLocalAuthority } = event.data;
@@ -176,12 +196,17 @@ export function summarise(event: CurrentAgencyEvent): string {
     }
     case 'health.hospital.admitted': {
       const { admissionMethod, specialty, reason } = event.data;
-      return `Admitted to hospital (${specialty}): ${ADMISSION_METHOD.labels[admissionMethod]}${reason ? ` — ${reason}` : ''}`;
+      const method = admissionMethod ? ADMISSION_METHOD.labels[admissionMethod] : `admission method ${NOT_IN_THE_RETURN}`;
+      return `Admitted to hospital (${specialty ?? `specialty ${NOT_IN_THE_RETURN}`}): ${method}${reason ? ` — ${reason}` : ''}`;
     }
     case 'health.hospital.discharged': {
       const { dischargeMethod, dischargeDestination, admittedAt, dischargedAt } = event.data;
       const days = Math.round((Date.parse(dischargedAt) - Date.parse(admittedAt)) / 86_400_000);
-      return `Discharged from hospital after ${plural(days, 'day')}: ${DISCHARGE_METHOD.labels[dischargeMethod]} — to ${DISCHARGE_DESTINATION.labels[dischargeDestination]}`;
+      const method = dischargeMethod ? DISCHARGE_METHOD.labels[dischargeMethod] : `discharge method ${NOT_IN_THE_RETURN}`;
+      const destination = dischargeDestination
+        ? DISCHARGE_DESTINATION.labels[dischargeDestination]
+        : `destination ${NOT_IN_THE_RETURN}`;
+      return `Discharged from hospital after ${plural(days, 'day')}: ${method} — to ${destination}`;
     }
     case 'health.camhs.referred': {
       const { referralSource, primaryReason, urgency } = event.data;
@@ -189,6 +214,19 @@ export function summarise(event: CurrentAgencyEvent): string {
     }
     case 'health.camhs.discharged':
       return `Discharged from CAMHS — ${CAMHS_DISCHARGE_REASON.labels[event.data.reason]}`;
+    case 'health.observation.recorded': {
+      const { code, text, value, components } = event.data;
+      const what = code.display ?? text ?? `${code.system} ${code.code}`;
+      const values = value
+        ? recordedValueText(value)
+        : components?.map((part) => `${part.code.display ?? part.code.code} ${recordedValueText(part.value)}`).join(', ');
+      return `Observation: ${what}${values ? ` — ${values}` : ''}`;
+    }
+    case 'health.flag.recorded': {
+      const { code, text, status, periodStart, periodEnd } = event.data;
+      const until = periodEnd ? ` to ${periodEnd}` : '';
+      return `Health record flag (${status}): ${text ?? code.display ?? code.code} — from ${periodStart}${until}`;
+    }
     case 'education.leaving.recorded': {
       const { schoolUrn, reason, destinationUrn, destinationUnknown } = event.data;
       const where = destinationUnknown

@@ -262,6 +262,25 @@ describe('summarise', () => {
       'Discharged from CAMHS — Transferred to adult mental health services',
     ],
     [
+      'health.observation.recorded',
+      () => buildEvent('health.observation.recorded'),
+      'Observation: Body weight — 12.4 kg',
+    ],
+    [
+      'health.flag.recorded',
+      () =>
+        buildEvent('health.flag.recorded', {
+          data: {
+            code: { system: 'https://example.org/demo/flags', code: 'cp-plan' },
+            text: undefined,
+            status: 'inactive',
+            periodStart: '2023-01-10',
+            periodEnd: '2023-09-01',
+          },
+        }),
+      'Health record flag (inactive): cp-plan — from 2023-01-10 to 2023-09-01',
+    ],
+    [
       'education.leaving.recorded',
       () =>
         buildEvent('education.leaving.recorded', {

@@ -44,7 +44,9 @@ export function list(value: unknown): unknown[] {
 /** The node (object) of an element, or undefined. */
 export function node(value: unknown): FhirNode | undefined {
   const first = one(value);
-  return first !== null && typeof first === 'object' && !Array.isArray(first) ? (first as FhirNode) : undefined;
+  return first !== null && typeof first === 'object' && !Array.isArray(first)
+    ? (first as FhirNode)
+    : undefined;
 }
 
 /** The nodes of a repeating element. */
@@ -90,7 +92,11 @@ export async function* readFhirResources(stream: NodeJS.ReadableStream): AsyncIt
   })();
   if (start === '{') yield* flatten(readJson(all));
   else if (start === '<') yield* flatten(readXml(all));
-  else throw new FhirReadError('the file is neither FHIR JSON (starting with {) nor FHIR XML (starting with <)', 'fhir-format');
+  else
+    throw new FhirReadError(
+      'the file is neither FHIR JSON (starting with {) nor FHIR XML (starting with <)',
+      'fhir-format',
+    );
 }
 
 async function* chunksOf(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
@@ -166,7 +172,8 @@ async function* readJson(chunks: AsyncIterable<string>): AsyncIterable<ResourceR
         continue;
       }
       if (depth === 0) {
-        if (token.name !== 'startObject') throw new FhirReadError('a FHIR JSON file holds one object', 'fhir-format');
+        if (token.name !== 'startObject')
+          throw new FhirReadError('a FHIR JSON file holds one object', 'fhir-format');
         depth = 1;
         continue;
       }
@@ -286,7 +293,8 @@ async function* readXml(chunks: AsyncIterable<string>): AsyncIterable<ResourceRe
       const entry = value as FhirNode;
       const resource = node(entry.resource);
       const fullUrl = text(entry.fullUrl);
-      if (resource) ready.push({ resource, location: `Bundle.entry[${entryIndex}]`, ...(fullUrl ? { fullUrl } : {}) });
+      if (resource)
+        ready.push({ resource, location: `Bundle.entry[${entryIndex}]`, ...(fullUrl ? { fullUrl } : {}) });
       entryIndex++;
       return;
     }
@@ -301,11 +309,19 @@ async function* readXml(chunks: AsyncIterable<string>): AsyncIterable<ResourceRe
 
   for await (const chunk of chunks) {
     xml.write(chunk);
-    if (failure) throw new FhirReadError(`the XML cannot be read: ${failure.message.split('\n')[0]}`, 'fhir-xml-malformed');
+    if (failure)
+      throw new FhirReadError(
+        `the XML cannot be read: ${failure.message.split('\n')[0]}`,
+        'fhir-xml-malformed',
+      );
     yield* ready.splice(0);
   }
   xml.close();
-  if (failure) throw new FhirReadError(`the XML cannot be read: ${failure.message.split('\n')[0]}`, 'fhir-xml-malformed');
+  if (failure)
+    throw new FhirReadError(
+      `the XML cannot be read: ${failure.message.split('\n')[0]}`,
+      'fhir-xml-malformed',
+    );
   if (!rootDone) throw new FhirReadError('the XML ends before its root element closes', 'fhir-xml-malformed');
   yield* ready.splice(0);
 }
