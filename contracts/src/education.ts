@@ -196,7 +196,7 @@ export const leavingRecorded = envelope(
     }),
 );
 
-/** SEN type of need (school census and SEN2). */
+/** SEN type of need, school census (with NSA; SEN2 uses `SEN2_NEED`). */
 export const SEN_NEED = codeList(schoolCensusSenType);
 
 const rankedNeeds = z
@@ -319,7 +319,7 @@ export const ehcPlanIssued = envelope(
     .refine(...notBefore('issueDate', 'requestDate')),
 );
 
-/** SEN2 reasons for an EHC plan ceasing. */
+/** SEN2 reasons for an EHC plan ceasing: codes 1-9 (the project's old slugs are withdrawn). */
 export const EHC_CEASE_REASON = codeList(ehcCeaseReason);
 
 /** An EHC plan ceased to be maintained, sent by the LA SEN service (SEN2). */

@@ -348,7 +348,7 @@ export const hospitalAdmitted = envelope(
 /** NHS Data Dictionary discharge method codes. */
 export const DISCHARGE_METHOD = codeList(dischargeMethod);
 
-/** NHS Data Dictionary discharge destination codes (the ones that apply to children). */
+/** NHS Data Dictionary discharge destination codes: the current list; 38, 54, 65 and 85 valid to 2021-09-30. */
 export const DISCHARGE_DESTINATION = codeList(dischargeDestination);
 
 /** Discharge from hospital (end of the provider spell), sent by the acute trust's PAS. */
@@ -387,12 +387,13 @@ export const hospitalDischarged = envelope(
   { importOptional: ['dischargeMethod', 'dischargeDestination'] },
 );
 
-/** MHSDS source of referral codes (those that refer children and young people). */
+/** MHSDS source of referral codes, as valid in MHSDS (no Talking Therapies codes). */
 export const CAMHS_REFERRAL_SOURCE = codeList(mhsdsSourceOfReferral);
 
-/** MHSDS primary reason for referral codes. */
+/** MHSDS primary reason for referral codes (01-31, no 17). */
 export const CAMHS_REFERRAL_REASON = codeList(mhsdsPrimaryReason);
 
+/** Referral urgency: the clinical response priority type, 1 emergency to 4 very urgent (slugs withdrawn). */
 export const CAMHS_URGENCY = codeList(mhsdsPriority);
 
 /**
