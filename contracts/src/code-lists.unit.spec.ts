@@ -106,7 +106,9 @@ describe('code list files', () => {
     const base = FILES.find((file) => file.id === 'ssda903-placement-type') as CodeListFile;
     expect(() =>
       readCodeListFile({ ...base, codes: [...base.codes, { code: 'K3', label: 'again' }] }),
-    ).toThrow('code list ssda903-placement-type is malformed: codes.28.code: code K3 appears more than once');
+    ).toThrow(
+      `code list ssda903-placement-type is malformed: codes.${base.codes.length}.code: code K3 appears more than once`,
+    );
     expect(() =>
       readCodeListFile({ ...base, codes: [{ code: 'K3', label: ' ', validFrom: '2024-26' }] }),
     ).toThrow(/codes\.0\.label: .*codes\.0\.validFrom: a collection year spans two consecutive years/);
@@ -163,7 +165,7 @@ describe('code lists against their machine-readable sources', () => {
 
   /** The differences a list's notes justify: codes the list adds to its (older) source. */
   const ADDED_TO_SOURCE: Record<string, readonly string[]> = {
-    'ssda903-placement-type': ['K3'],
+    'ssda903-placement-type': ['K3', 'Z11', 'Z12', 'Z13', 'Z14'],
     sex: ['M', 'F', 'U'],
   };
 
@@ -521,10 +523,15 @@ describe('validity by year', () => {
     expect(intakeIssues(late)).toEqual(['subject.sex code-valid-in-year']);
   });
 
-  it('H5 and P2 end with 2024-25', () => {
-    const h5 = (day: string) => withData(on(started, day, ['startDate'], { sex: 'F' }), { placement: 'H5' });
-    expect(intakeIssues(h5('2025-03-31'))).toEqual([]);
-    expect(intakeIssues(h5('2025-04-01'))).toEqual(['data.placement code-valid-in-year']);
+  it('H5, P2 and Z1 end with 2024-25; Z11-Z14 begin in 2025-26', () => {
+    const placed = (day: string, placement: string) =>
+      withData(on(started, day, ['startDate'], { sex: 'F' }), { placement });
+    for (const code of ['H5', 'P2', 'Z1']) {
+      expect(intakeIssues(placed('2025-03-31', code))).toEqual([]);
+      expect(intakeIssues(placed('2025-04-01', code))).toEqual(['data.placement code-valid-in-year']);
+    }
+    expect(intakeIssues(placed('2025-03-31', 'Z11'))).toEqual(['data.placement code-valid-in-year']);
+    expect(intakeIssues(placed('2025-04-01', 'Z11'))).toEqual([]);
   });
 
   it('checks codes inside arrays and nested objects, each at its own path', () => {
