@@ -5,6 +5,7 @@ import { healthEvents } from './health';
 import { healthRecordEvents } from './health-records';
 import { outcomeEvents } from './outcomes';
 import { socialCareEvents } from './social-care';
+import { socialCareCensusEvents } from './social-care-census';
 
 /** Every event type Throughline accepts, as one discriminated union on `type`. */
 export const agencyEvent = z.discriminatedUnion('type', [
@@ -12,6 +13,7 @@ export const agencyEvent = z.discriminatedUnion('type', [
   ...healthRecordEvents,
   ...educationEvents,
   ...socialCareEvents,
+  ...socialCareCensusEvents,
   ...outcomeEvents,
 ]);
 
@@ -64,6 +66,12 @@ export const EVENT_TYPE_AGENCY: Readonly<Record<EventType, Agency | 'any'>> = {
   'social-care.early-help-episode.started': 'social-care',
   'social-care.early-help-episode.ended': 'social-care',
   'social-care.case.closed': 'social-care',
+  'social-care.child-characteristics.recorded': 'social-care',
+  'social-care.upn-unknown.recorded': 'social-care',
+  'social-care.death.recorded': 'social-care',
+  'social-care.assessment.started': 'social-care',
+  'social-care.pre-proceedings.started': 'social-care',
+  'social-care.pre-proceedings.ended': 'social-care',
   'outcome.observation.recorded': 'any',
   'practice.decision.recorded': 'any',
   'practice.voice-of-child.recorded': 'any',
@@ -92,6 +100,11 @@ export const PRE_BIRTH_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>(
   'social-care.early-help-episode.started',
   'social-care.early-help-episode.ended',
   'social-care.case.closed',
+  'social-care.child-characteristics.recorded',
+  'social-care.upn-unknown.recorded',
+  'social-care.assessment.started',
+  'social-care.pre-proceedings.started',
+  'social-care.pre-proceedings.ended',
   'outcome.observation.recorded',
   'practice.decision.recorded',
   'practice.decision.reviewed',
@@ -113,6 +126,7 @@ export const MAY_PRECEDE_BIRTH: Readonly<Partial<Record<EventType, readonly stri
   'social-care.cin-plan.ended': ['startDate'],
   'social-care.early-help-episode.ended': ['startDate'],
   'social-care.case.closed': ['referralDate'],
+  'social-care.pre-proceedings.ended': ['startDate'],
 };
 
 /**

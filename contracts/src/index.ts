@@ -5,6 +5,7 @@ export * from './health';
 export * from './health-records';
 export * from './education';
 export * from './social-care';
+export * from './social-care-census';
 export * from './outcomes';
 export * from './catalogue';
 export * from './validate';

@@ -31,10 +31,13 @@ export const referralReceived = envelope(
   z.strictObject({
     referralDate: isoDate,
     referralSource: REFERRAL_SOURCE,
-    primaryNeed: PRIMARY_NEED,
+    /** Not in every CIN census return (PrimaryNeedCode is optional there). */
+    primaryNeed: PRIMARY_NEED.optional(),
     noFurtherAction: z.boolean(),
     narrative: narrative.optional(),
   }),
+  1,
+  { importOptional: ['primaryNeed'] },
 );
 
 export const ASSESSMENT_FACTOR = codeList(cinAssessmentFactor);
@@ -46,8 +49,11 @@ export const assessmentCompleted = envelope(
   z
     .strictObject({
       startDate: isoDate,
+      /** CIN census AssessmentInternalReviewDate, when the LA records one. */
+      internalReviewDate: isoDate.optional(),
       authorisationDate: isoDate,
-      factors: z.array(ASSESSMENT_FACTOR).min(1).max(40),
+      /** A CIN census return may report an authorised assessment without its factors. */
+      factors: z.array(ASSESSMENT_FACTOR).min(1).max(40).optional(),
       narrative: narrative.optional(),
     })
     .refine((d) => d.authorisationDate >= d.startDate, {
@@ -55,11 +61,13 @@ export const assessmentCompleted = envelope(
       message: 'authorisation date cannot precede the assessment start',
       params: { rule: 'not-before-startDate' },
     })
-    .refine((d) => !d.factors.includes('21') || d.factors.length === 1, {
+    .refine((d) => !d.factors?.includes('21') || d.factors.length === 1, {
       path: ['factors'],
       message: 'factor 21 (no factors identified) cannot be combined with other factors',
       params: { rule: 'no-factors-alone' },
     }),
+  1,
+  { importOptional: ['factors'] },
 );
 
 export const ABUSE_CATEGORY = codeList(cinCategoryOfAbuse);
@@ -75,10 +83,12 @@ export const childProtectionPlanStarted = envelope(
     startDate: isoDate,
     initialCategory: ABUSE_CATEGORY,
     numberOfPreviousPlans: z.number().int().min(0).max(50),
-    /** Decisions carry rationale and a review date. */
-    rationale: narrative,
-    reviewDate: isoDate,
+    /** Decisions carry rationale and a review date (neither is in the CIN census). */
+    rationale: narrative.optional(),
+    reviewDate: isoDate.optional(),
   }),
+  1,
+  { importOptional: ['rationale', 'reviewDate'] },
 );
 
 export const CONTACT_OUTCOME = codeList({
@@ -126,18 +136,34 @@ export const SECTION_47_OUTCOME = codeList({
   nfa: 'Concerns not substantiated: no further action',
 });
 
-/** The outcome of a section 47 enquiry; `icpcNotRequired` in the CIN census is `outcome !== 'icpc'`. */
+/**
+ * The outcome of a section 47 enquiry. The CIN census holds only whether an initial child
+ * protection conference is required (`icpcRequired`, the census's ICPCnotRequired negated):
+ * an imported enquiry may lack the completion date, the outcome and the rationale.
+ */
 export const section47EnquiryCompleted = envelope(
   'social-care.section-47-enquiry.completed',
   socialCareSource,
   z
     .strictObject({
       startDate: isoDate,
-      completedDate: isoDate,
-      outcome: SECTION_47_OUTCOME,
-      rationale: narrative,
+      completedDate: isoDate.optional(),
+      outcome: SECTION_47_OUTCOME.optional(),
+      icpcRequired: z.boolean().optional(),
+      rationale: narrative.optional(),
     })
-    .refine(...notBefore('completedDate', 'startDate')),
+    .refine(...notBefore('completedDate', 'startDate'))
+    .refine(
+      (d) =>
+        d.outcome === undefined || d.icpcRequired === undefined || d.icpcRequired === (d.outcome === 'icpc'),
+      {
+        path: ['icpcRequired'],
+        message: 'icpcRequired is true when, and only when, the outcome is icpc',
+        params: { rule: 'consistent-with-outcome' },
+      },
+    ),
+  1,
+  { importOptional: ['completedDate', 'outcome', 'rationale'] },
 );
 
 /** An initial child protection conference held, sent by the LA (its chair's decision). */
@@ -148,17 +174,26 @@ export const initialChildProtectionConferenceHeld = envelope(
     .strictObject({
       conferenceDate: isoDate,
       section47StartDate: isoDate.optional(),
-      planRequired: z.boolean(),
+      /** Not in the CIN census (a plan starting on the conference date is the census's sign of it). */
+      planRequired: z.boolean().optional(),
       /** The category of abuse, when a plan is required. */
       category: ABUSE_CATEGORY.optional(),
-      rationale: narrative,
+      rationale: narrative.optional(),
     })
     .refine(...notBefore('conferenceDate', 'section47StartDate'))
-    .refine((d) => d.planRequired === (d.category !== undefined), {
-      path: ['category'],
-      message: 'a category of abuse is given when, and only when, a plan is required',
-      params: { rule: 'required-when-plan' },
-    }),
+    .refine(
+      (d) =>
+        d.planRequired === undefined
+          ? d.category === undefined
+          : d.planRequired === (d.category !== undefined),
+      {
+        path: ['category'],
+        message: 'a category of abuse is given when, and only when, a plan is required',
+        params: { rule: 'required-when-plan' },
+      },
+    ),
+  1,
+  { importOptional: ['planRequired', 'rationale'] },
 );
 
 /** A child protection review conference, sent by the LA; the plan continues or ends. */
@@ -169,10 +204,11 @@ export const childProtectionPlanReviewed = envelope(
     .strictObject({
       reviewDate: isoDate,
       planStartDate: isoDate,
-      latestCategory: ABUSE_CATEGORY,
-      planContinues: z.boolean(),
+      /** The CIN census gives the latest category once per plan, not per review. */
+      latestCategory: ABUSE_CATEGORY.optional(),
+      planContinues: z.boolean().optional(),
       nextReviewDate: isoDate.optional(),
-      rationale: narrative,
+      rationale: narrative.optional(),
     })
     .refine(...notBefore('reviewDate', 'planStartDate'))
     .refine((d) => !d.planContinues || d.nextReviewDate !== undefined, {
@@ -181,6 +217,8 @@ export const childProtectionPlanReviewed = envelope(
       params: { rule: 'required-when-plan-continues' },
     })
     .refine(...notBefore('nextReviewDate', 'reviewDate')),
+  1,
+  { importOptional: ['latestCategory', 'planContinues', 'rationale'] },
 );
 
 export const CP_PLAN_END_REASON = codeList({
@@ -204,10 +242,13 @@ export const childProtectionPlanEnded = envelope(
       endDate: isoDate,
       initialCategory: ABUSE_CATEGORY,
       latestCategory: ABUSE_CATEGORY,
-      reason: CP_PLAN_END_REASON,
-      rationale: narrative,
+      /** Not in the CIN census. */
+      reason: CP_PLAN_END_REASON.optional(),
+      rationale: narrative.optional(),
     })
     .refine(...notBefore('endDate', 'startDate')),
+  1,
+  { importOptional: ['reason', 'rationale'] },
 );
 
 /** A child in need plan started (CIN census CIN plan start), sent by the LA. */
@@ -240,10 +281,13 @@ export const cinPlanEnded = envelope(
     .strictObject({
       startDate: isoDate,
       endDate: isoDate,
-      reason: CIN_PLAN_END_REASON,
+      /** Not in the CIN census. */
+      reason: CIN_PLAN_END_REASON.optional(),
       narrative: narrative.optional(),
     })
     .refine(...notBefore('endDate', 'startDate')),
+  1,
+  { importOptional: ['reason'] },
 );
 
 /** SSDA903 legal status (LS). */
@@ -443,10 +487,13 @@ export const caseClosed = envelope(
     .strictObject({
       referralDate: isoDate,
       closureDate: isoDate,
-      reason: CLOSURE_REASON,
+      /** ReasonForClosure is optional in the CIN census XSD. */
+      reason: CLOSURE_REASON.optional(),
       narrative: narrative.optional(),
     })
     .refine(...notBefore('closureDate', 'referralDate')),
+  1,
+  { importOptional: ['reason'] },
 );
 
 export const socialCareEvents = [

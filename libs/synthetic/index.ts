@@ -53,3 +53,11 @@ export {
   writeCinCensus,
   type CinCensusWriterOptions,
 } from './returns/cin-census';
+export {
+  PLANTED,
+  PLANTED as CIN_CENSUS_PLANTED,
+  cinCensusChild,
+  cinCensusChunks,
+  writeCinCensus,
+  type CinCensusWriterOptions,
+} from './returns/cin-census';

@@ -231,7 +231,14 @@ function ownDetailsOf(event: CurrentAgencyEvent): EntryDetails {
     case 'social-care.early-help-episode.started':
     case 'social-care.early-help-episode.ended':
     case 'social-care.case.closed':
+    case 'social-care.death.recorded':
+    case 'social-care.assessment.started':
+    case 'social-care.pre-proceedings.started':
+    case 'social-care.pre-proceedings.ended':
       return { kind: 'fact', narrative: event.data.narrative };
+    case 'social-care.child-characteristics.recorded':
+    case 'social-care.upn-unknown.recorded':
+      return { kind: 'fact' };
     case 'social-care.child-protection-plan.started':
     case 'social-care.cin-plan.started':
       return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.reviewDate };

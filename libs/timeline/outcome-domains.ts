@@ -84,6 +84,14 @@ export const ECM_DOMAIN_OF_EVENT_TYPE: Readonly<Record<FactType, EcmDomain>> = {
   'social-care.early-help-episode.started': 'stay-safe',
   'social-care.early-help-episode.ended': 'stay-safe',
   'social-care.case.closed': 'stay-safe',
+  // Disabilities are what a characteristics record says about health; ethnicity has no ECM domain.
+  'social-care.child-characteristics.recorded': 'be-healthy',
+  // A UPN is the school census's identifier: its absence says something about education.
+  'social-care.upn-unknown.recorded': 'enjoy-and-achieve',
+  'social-care.death.recorded': 'stay-safe',
+  'social-care.assessment.started': 'stay-safe',
+  'social-care.pre-proceedings.started': 'stay-safe',
+  'social-care.pre-proceedings.ended': 'stay-safe',
   'practice.decision.recorded': 'stay-safe',
   'practice.voice-of-child.recorded': 'make-a-positive-contribution',
   'practice.decision.reviewed': 'stay-safe',

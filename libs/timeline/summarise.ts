@@ -8,7 +8,10 @@ import {
   CAMHS_REFERRAL_REASON,
   CAMHS_REFERRAL_SOURCE,
   CAMHS_URGENCY,
+  CIN_DISABILITY,
+  CIN_ETHNICITY,
   CIN_PLAN_END_REASON,
+  CIN_UPN_UNKNOWN,
   CLOSURE_REASON,
   CONTACT_OUTCOME,
   CP_PLAN_END_REASON,
@@ -38,6 +41,7 @@ import {
   PLACEMENT_TYPE,
   PRACTITIONER_AGENCY,
   PERSPECTIVE,
+  PRE_PROCEEDINGS_OUTCOME,
   PRIMARY_NEED,
   REFERRAL_SOURCE,
   REVIEW_JUDGEMENT,
@@ -71,6 +75,9 @@ const YEAR_GROUP_NAMES: Readonly<Record<string, string>> = {
 function yearGroupName(yearGroup: string): string {
   return YEAR_GROUP_NAMES[yearGroup] ?? `year ${yearGroup}`;
 }
+
+/** What a summary says in place of a field the return it was imported from does not hold. */
+export const NOT_IN_THE_RETURN = 'not in the return';
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
@@ -153,15 +160,15 @@ export function summarise(event: CurrentAgencyEvent): string {
     }
     case 'social-care.referral.received': {
       const { referralSource, primaryNeed, noFurtherAction } = event.data;
-      return `Referral received from ${REFERRAL_SOURCE.labels[referralSource]} — primary need: ${PRIMARY_NEED.labels[primaryNeed]}${noFurtherAction ? ' (no further action)' : ''}`;
+      return `Referral received from ${REFERRAL_SOURCE.labels[referralSource]} — primary need: ${primaryNeed ? PRIMARY_NEED.labels[primaryNeed] : NOT_IN_THE_RETURN}${noFurtherAction ? ' (no further action)' : ''}`;
     }
     case 'social-care.assessment.completed': {
       const { authorisationDate, factors } = event.data;
-      return `Assessment completed, authorised ${authorisationDate} — factors: ${factors.map((factor) => ASSESSMENT_FACTOR.labels[factor]).join('; ')}`;
+      return `Assessment completed, authorised ${authorisationDate} — factors: ${factors ? factors.map((factor) => ASSESSMENT_FACTOR.labels[factor]).join('; ') : NOT_IN_THE_RETURN}`;
     }
     case 'social-care.child-protection-plan.started': {
       const { initialCategory, numberOfPreviousPlans, reviewDate } = event.data;
-      return `Child protection plan started — initial category: ${ABUSE_CATEGORY.labels[initialCategory]}; ${plural(numberOfPreviousPlans, 'previous plan')}; review due ${reviewDate}`;
+      return `Child protection plan started — initial category: ${ABUSE_CATEGORY.labels[initialCategory]}; ${plural(numberOfPreviousPlans, 'previous plan')}; review due ${reviewDate ?? NOT_IN_THE_RETURN}`;
     }
     case 'health.birth.notified': {
       const { birthDate, gestationWeeks, birthWeightGrams, deliveryPlace, birthOrder } = event.data;
@@ -293,26 +300,40 @@ export function summarise(event: CurrentAgencyEvent): string {
       const { icpcTargetDate } = event.data;
       return `Section 47 enquiry started${icpcTargetDate ? ` — conference target ${icpcTargetDate}` : ''}`;
     }
-    case 'social-care.section-47-enquiry.completed':
-      return `Section 47 enquiry completed — ${SECTION_47_OUTCOME.labels[event.data.outcome]}`;
+    case 'social-care.section-47-enquiry.completed': {
+      const { outcome, icpcRequired } = event.data;
+      if (outcome) return `Section 47 enquiry completed — ${SECTION_47_OUTCOME.labels[outcome]}`;
+      const conference =
+        icpcRequired === undefined ? '' : icpcRequired ? '; conference required' : '; no conference required';
+      return `Section 47 enquiry completed${conference} — outcome: ${NOT_IN_THE_RETURN}`;
+    }
     case 'social-care.initial-child-protection-conference.held': {
       const { planRequired, category } = event.data;
+      if (planRequired === undefined)
+        return `Initial child protection conference held — decision: ${NOT_IN_THE_RETURN}`;
       return `Initial child protection conference held — ${planRequired && category ? `plan required, category: ${ABUSE_CATEGORY.labels[category]}` : 'no plan required'}`;
     }
     case 'social-care.child-protection-plan.reviewed': {
       const { latestCategory, planContinues, nextReviewDate } = event.data;
-      return `Child protection plan reviewed — category: ${ABUSE_CATEGORY.labels[latestCategory]}; ${planContinues ? `plan continues${nextReviewDate ? `, next review ${nextReviewDate}` : ''}` : 'plan to end'}`;
+      const category = latestCategory ? ABUSE_CATEGORY.labels[latestCategory] : NOT_IN_THE_RETURN;
+      const next =
+        planContinues === undefined
+          ? `outcome: ${NOT_IN_THE_RETURN}`
+          : planContinues
+            ? `plan continues${nextReviewDate ? `, next review ${nextReviewDate}` : ''}`
+            : 'plan to end';
+      return `Child protection plan reviewed — category: ${category}; ${next}`;
     }
     case 'social-care.child-protection-plan.ended': {
       const { startDate, endDate, latestCategory, reason } = event.data;
-      return `Child protection plan ended (${startDate} to ${endDate}; latest category: ${ABUSE_CATEGORY.labels[latestCategory]}) — ${CP_PLAN_END_REASON.labels[reason]}`;
+      return `Child protection plan ended (${startDate} to ${endDate}; latest category: ${ABUSE_CATEGORY.labels[latestCategory]}) — ${reason ? CP_PLAN_END_REASON.labels[reason] : `reason: ${NOT_IN_THE_RETURN}`}`;
     }
     case 'social-care.cin-plan.started': {
       const { primaryNeed } = event.data;
       return `Child in need plan started${primaryNeed ? ` — primary need: ${PRIMARY_NEED.labels[primaryNeed]}` : ''}`;
     }
     case 'social-care.cin-plan.ended':
-      return `Child in need plan ended — ${CIN_PLAN_END_REASON.labels[event.data.reason]}`;
+      return `Child in need plan ended — ${event.data.reason ? CIN_PLAN_END_REASON.labels[event.data.reason] : `reason: ${NOT_IN_THE_RETURN}`}`;
     case 'social-care.looked-after-episode.started': {
       const { legalStatus, placement } = event.data;
       return `Became looked after: ${LEGAL_STATUS.labels[legalStatus]} — placement: ${PLACEMENT_TYPE.labels[placement]}`;
@@ -337,7 +358,38 @@ export function summarise(event: CurrentAgencyEvent): string {
     case 'social-care.early-help-episode.ended':
       return `Early help ended — ${EARLY_HELP_END_REASON.labels[event.data.reason]}`;
     case 'social-care.case.closed':
-      return `Case closed — ${CLOSURE_REASON.labels[event.data.reason]}`;
+      return `Case closed — ${event.data.reason ? CLOSURE_REASON.labels[event.data.reason] : `reason: ${NOT_IN_THE_RETURN}`}`;
+    case 'social-care.child-characteristics.recorded': {
+      const { ethnicity, disabilities } = event.data;
+      const disability = disabilities
+        ? disabilities.map((code) => CIN_DISABILITY.labels[code]).join('; ')
+        : NOT_IN_THE_RETURN;
+      return `Characteristics recorded — ethnicity: ${CIN_ETHNICITY.labels[ethnicity]}; disability: ${disability}`;
+    }
+    case 'social-care.upn-unknown.recorded':
+      return `UPN unknown — ${CIN_UPN_UNKNOWN.labels[event.data.reason]}`;
+    case 'social-care.death.recorded':
+      return `Died ${event.data.dateOfDeath}`;
+    case 'social-care.assessment.started': {
+      const { internalReviewDate } = event.data;
+      return `Assessment started${internalReviewDate ? ` — internal review ${internalReviewDate}` : ''}`;
+    }
+    case 'social-care.pre-proceedings.started': {
+      const { letterBeforeProceedingsDate, familyGroupDecisionMeetingOffered } = event.data;
+      const letter = letterBeforeProceedingsDate
+        ? ` — letter before proceedings sent ${letterBeforeProceedingsDate}`
+        : '';
+      const fgdm =
+        familyGroupDecisionMeetingOffered === undefined
+          ? ''
+          : `; family group decision meeting ${familyGroupDecisionMeetingOffered ? 'offered' : 'not offered'}`;
+      return `Pre-proceedings started${letter}${fgdm}`;
+    }
+    case 'social-care.pre-proceedings.ended': {
+      const { decisionDate, outcome, courtApplicationDate } = event.data;
+      const court = courtApplicationDate ? `; court application ${courtApplicationDate}` : '';
+      return `Pre-proceedings ended, decided ${decisionDate} — outcome: ${outcome ? PRE_PROCEEDINGS_OUTCOME.labels[outcome] : NOT_IN_THE_RETURN}${court}`;
+    }
     case 'practice.decision.recorded': {
       const { decision, decidedBy, optionsConsidered, reviewDate } = event.data;
       const options = optionsConsidered.length

@@ -420,7 +420,7 @@ describe('summarise', () => {
         buildEvent('social-care.looked-after-episode.started', {
           data: { legalStatus: 'C1', placement: 'U1' },
         }),
-      'Became looked after: Interim care order — placement: Foster placement with relative(s) or friend(s): long-term fostering',
+      'Became looked after: Interim care order — placement: Foster placement with relative(s) or friend(s) – long term fostering',
     ],
     [
       'social-care.looked-after-episode.changed',
@@ -433,17 +433,17 @@ describe('summarise', () => {
             reasonPlaceChange: undefined,
           },
         }),
-      'Looked-after episode changed: Change of legal status only — now Placement order granted; placement: Placed for adoption with a placement order, with current foster carer(s)',
+      'Looked-after episode changed: Change of legal status only — now Placement order granted; placement: Placed for adoption with placement order with current foster carer(s) (S21 Adoption and Children Act 2002) or with a freeing order where parental/guardian consent was dispensed with (S18(1)(b) Adoption Act 1976)',
     ],
     [
       'social-care.looked-after-episode.ended',
       () => buildEvent('social-care.looked-after-episode.ended', { data: { reasonEnded: 'E11' } }),
-      'Ceased to be looked after — Adopted: application for an adoption order unopposed',
+      'Ceased to be looked after — Adopted - application for an adoption order unopposed',
     ],
     [
       'social-care.looked-after-review.held',
       () => buildEvent('social-care.looked-after-review.held', { data: { participation: 'PN7' } }),
-      'Looked-after review held — Child does not attend, nor are their views conveyed to the review',
+      'Looked-after review held — Child does not attend nor are his or her views conveyed to the review',
     ],
     [
       'social-care.missing-episode.recorded',
@@ -451,7 +451,7 @@ describe('summarise', () => {
         buildEvent('social-care.missing-episode.recorded', {
           data: { kind: 'A', startDate: '2024-05-02', endDate: undefined },
         }),
-      'Away from placement without authorisation: whereabouts known — from 2024-05-02, not yet returned',
+      'Away from placement without authorisation — from 2024-05-02, not yet returned',
     ],
     [
       'social-care.early-help-episode.started',
