@@ -37,6 +37,7 @@ import { generateOutcomeObservations } from './outcomes';
 import { hash32, Random } from './random';
 import { currentDecisions, reviewDecision } from './reviews';
 import { generateSocialCareHistory, socialCareRecordOf } from './social-care';
+import { generateCensusFacts } from './returns/cin-census';
 import { planSocialCare } from './social-care-plan';
 import { planTrajectories, type Course } from './trajectories';
 
@@ -580,8 +581,11 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       new Random(seed, number, 'education'),
       sinks[1],
     );
-    if (socialCare)
+    const censusSink = sink('census-facts');
+    if (socialCare) {
       generateSocialCareHistory(profile, socialCare, new Random(seed, number, 'social-care'), sinks[2]);
+      generateCensusFacts(profile, socialCare, new Random(seed, number, 'census-facts'), censusSink);
+    }
     const tracks = planTrajectories(profile, education, new Random(seed, number, 'trajectories'));
     const childRecords = { health, education, ...(socialCare ? { socialCare } : {}) };
     generateOutcomeObservations(
@@ -592,7 +596,7 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       sinks[3],
     );
     // Who recorded each fact; then each decision's reviews, and the decisions of a plan open now.
-    const facts = sinks.slice(0, 3).flatMap((s) => s.events.map((event) => annotate(event, seed)));
+    const facts = [...sinks.slice(0, 3), censusSink].flatMap((s) => s.events.map((event) => annotate(event, seed)));
     const context = { seed, profile, records: childRecords, ...(senService ? { senService } : {}), tracks };
     const reviews = facts.flatMap((event) =>
       event.type === 'practice.decision.recorded' ? reviewDecision(context, event, horizon) : [],

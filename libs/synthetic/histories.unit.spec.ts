@@ -282,9 +282,9 @@ describe('generated histories hold together', () => {
 
         const [s47Start] = ofType(episode, 'social-care.section-47-enquiry.started');
         const [s47End] = ofType(episode, 'social-care.section-47-enquiry.completed');
-        if (s47End) expect(s47End.data.completedDate >= s47Start.data.startDate).toBe(true);
+        if (s47End) expect(s47End.data.completedDate! >= s47Start.data.startDate).toBe(true);
         const [conference] = ofType(episode, 'social-care.initial-child-protection-conference.held');
-        if (conference) expect(conference.data.conferenceDate >= s47End.data.completedDate).toBe(true);
+        if (conference) expect(conference.data.conferenceDate >= s47End.data.completedDate!).toBe(true);
         const [planStart] = ofType(episode, 'social-care.child-protection-plan.started');
         if (planStart) {
           expect(conference.data.planRequired).toBe(true);

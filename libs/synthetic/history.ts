@@ -106,8 +106,8 @@ export type AgencyRecord = HealthRecord | EducationRecord | SenServiceRecord | S
 
 type Data<T extends EventType> = EventOfType<T>['data'];
 export type ReferralSource = Data<'social-care.referral.received'>['referralSource'];
-export type PrimaryNeed = Data<'social-care.referral.received'>['primaryNeed'];
-export type AssessmentFactor = Data<'social-care.assessment.completed'>['factors'][number];
+export type PrimaryNeed = NonNullable<Data<'social-care.referral.received'>['primaryNeed']>;
+export type AssessmentFactor = NonNullable<Data<'social-care.assessment.completed'>['factors']>[number];
 export type AbuseCategory = Data<'social-care.child-protection-plan.started'>['initialCategory'];
 export type LegalStatus = Data<'social-care.looked-after-episode.started'>['legalStatus'];
 export type PlacementType = Data<'social-care.looked-after-episode.started'>['placement'];
@@ -140,13 +140,13 @@ export interface ProtectionPlan {
   readonly latestCategory: AbuseCategory;
   readonly previousPlans: number;
   readonly reviews: readonly ProtectionPlanReview[];
-  readonly endReason: Data<'social-care.child-protection-plan.ended'>['reason'];
+  readonly endReason: NonNullable<Data<'social-care.child-protection-plan.ended'>['reason']>;
 }
 
 export interface CinPlan {
   readonly startDate: string;
   readonly endDate: string;
-  readonly endReason: Data<'social-care.cin-plan.ended'>['reason'];
+  readonly endReason: NonNullable<Data<'social-care.cin-plan.ended'>['reason']>;
 }
 
 /** One SSDA903 episode: the legal status and placement from a date (the first is the start of care). */
@@ -212,7 +212,7 @@ export interface SocialCareEpisode {
     readonly startDate: string;
     readonly icpcTargetDate: string;
     readonly completedDate: string;
-    readonly outcome: Data<'social-care.section-47-enquiry.completed'>['outcome'];
+    readonly outcome: NonNullable<Data<'social-care.section-47-enquiry.completed'>['outcome']>;
   };
   readonly conference?: {
     readonly date: string;
@@ -225,7 +225,10 @@ export interface SocialCareEpisode {
   /** Missing from home while the case is open (not in care): adolescents at risk of exploitation. */
   readonly missingFromHome?: readonly MissingEpisode[];
   /** The CIN episode closed (absent while the case is open). */
-  readonly closure?: { readonly date: string; readonly reason: Data<'social-care.case.closed'>['reason'] };
+  readonly closure?: {
+    readonly date: string;
+    readonly reason: NonNullable<Data<'social-care.case.closed'>['reason']>;
+  };
 }
 
 /** A child's episodes with children's social care, in order (a later one starts after the earlier one ended). */
