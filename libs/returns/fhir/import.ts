@@ -135,7 +135,11 @@ export class FhirImporter implements ReturnImporter {
             rule: refusal.rule,
             reason: refusal.reason,
           };
-        const organisation = organisationOf(read.resource);
+        // The resource's own organisation, else the patient's managing one, else the importer's.
+        const organisation =
+          organisationOf(read.resource) ??
+          patient.organisation ??
+          (context as ImportContext & { readonly organisation?: string }).organisation;
         for (const event of mapped.events ?? []) {
           yield {
             kind: 'event',

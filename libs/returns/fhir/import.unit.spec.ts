@@ -12,7 +12,7 @@ import {
   generateCohort,
   type FhirResource,
 } from '@throughline/synthetic';
-import type { ImportFile, ImportItem } from '../importer';
+import type { ImportContext, ImportFile, ImportItem } from '../importer';
 import { fhirImporter } from './import';
 import { vaccineMapOutsideList } from './map';
 import { readFhirResources } from './read';
@@ -28,9 +28,12 @@ function fileOf(name: string, content: string): ImportFile {
   };
 }
 
-async function importAll(files: readonly ImportFile[]): Promise<ImportItem[]> {
+async function importAll(
+  files: readonly ImportFile[],
+  context: ImportContext = CONTEXT,
+): Promise<ImportItem[]> {
   const items: ImportItem[] = [];
-  for await (const item of fhirImporter.read(files, CONTEXT)) items.push(item);
+  for await (const item of fhirImporter.read(files, context)) items.push(item);
   return items;
 }
 
@@ -255,6 +258,27 @@ describe('FHIR import of single resources and the shapes real files have', () =>
     expect(items.find((item) => item.kind === 'event')).toMatchObject({
       location: 'immunization.xml: Immunization/imm-1',
     });
+  });
+
+  it("names the resource's organisation, else the patient's managing one, else the importer's", async () => {
+    const managed = patient('p-1', {
+      managingOrganization: {
+        identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'Y12345' },
+      },
+    });
+    const performed = immunization({
+      id: 'imm-performed',
+      performer: [
+        { actor: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RX9' } } },
+      ],
+    });
+    const context = { ...CONTEXT, organisation: 'DEMO-CHS' } as ImportContext;
+    const organisations = async (resources: FhirResource[]) =>
+      eventsOf(await importAll([fileOf('b.json', fhirBundle(resources, 'json'))], context)).map(
+        (event) => event.source.organisation,
+      );
+    expect(await organisations([managed, performed, immunization()])).toEqual(['RX9', 'Y12345']);
+    expect(await organisations([patient('p-1'), immunization()])).toEqual(['DEMO-CHS']);
   });
 
   it('uses a contained Patient, and a logical reference by NHS number', async () => {

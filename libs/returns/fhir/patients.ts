@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sex as sexSchema, type Subject } from '@throughline/contracts';
 import { subjectFromReturn, type ReportedSubject } from '../subject';
+import { odsCodeOf } from './map';
 import { FHIR } from './systems';
 import { node, nodes, text, type FhirNode } from './read';
 
@@ -16,6 +17,8 @@ export interface PatientFacts {
   readonly idKey: string;
   /** The NHS number when it is valid and verified (a logical reference by identifier may use it). */
   readonly trustedNhsNumber?: string;
+  /** The ODS code of the Patient's managing organisation, when it names one. */
+  readonly organisation?: string;
   met: boolean;
 }
 
@@ -109,6 +112,7 @@ export function patientFacts(
   };
   const checked = subjectFromReturn(reported).subject;
   const gender = text(patient.gender);
+  const organisation = odsCodeOf(patient.managingOrganization);
   return {
     recordId,
     reported,
@@ -116,6 +120,7 @@ export function patientFacts(
     idOrganisation: checked.nhsNumber ? 'nhs' : system,
     idKey: checked.nhsNumber ?? recordId,
     ...(checked.nhsNumber ? { trustedNhsNumber: checked.nhsNumber } : {}),
+    ...(organisation ? { organisation } : {}),
     met: false,
   };
 }
