@@ -68,6 +68,12 @@ export class FhirImporter implements ReturnImporter {
       }
     }
 
+    if (files.length && unreadable.size === files.length)
+      throw new FhirReadError(
+        `no file could be read as FHIR R4 JSON or XML (${files.map((file) => file.name).join(', ')})`,
+        'fhir-format',
+      );
+
     const containedMet = new Set<string>();
     for (const file of files) {
       if (unreadable.has(file)) continue;

@@ -519,15 +519,23 @@ describe('FHIR import of single resources and the shapes real files have', () =>
     expect([bp, long].every((event) => parseAgencyEvent(event).ok)).toBe(true);
   });
 
-  it('refuses a whole file that is not FHIR, naming the file', async () => {
+  it('refuses a whole file that is not FHIR, naming the file, and reads the others', async () => {
     const items = await importAll([
       fileOf('broken.json', '{"resourceType":"Bundle","type":"collection","entry":[{"resource":'),
       fileOf('notes.txt', 'hello'),
+      fileOf('good.json', fhirBundle([patient('p-1'), immunization()], 'json')),
     ]);
-    expect(items).toEqual([
+    expect(refusedOf(items)).toEqual([
       { kind: 'refused', location: 'broken.json', rule: 'fhir-json-malformed', reason: expect.any(String) },
       { kind: 'refused', location: 'notes.txt', rule: 'fhir-format', reason: expect.any(String) },
     ]);
+    expect(eventsOf(items)).toHaveLength(1);
+  });
+
+  it('fails the import when no file can be read at all', async () => {
+    await expect(importAll([fileOf('notes.txt', 'hello'), fileOf('empty.xml', '')])).rejects.toThrow(
+      'no file could be read as FHIR R4 JSON or XML (notes.txt, empty.xml)',
+    );
   });
 
   it('reads a Bundle whose entries come before its resourceType', async () => {
