@@ -117,6 +117,7 @@ function referralOf(
   const need = random.chance(0.95) ? random.pick(NEEDS) : undefined;
   let last = referralDate;
   let assessment: Node | undefined;
+  const yearStart = start;
   if (!nfa) {
     const start = addDays(referralDate, random.int(0, 5));
     const authorised = addDays(start, random.int(10, 45));
@@ -129,13 +130,17 @@ function referralOf(
           )
         : undefined;
     if (authorised <= end) last = authorised;
-    assessment = el(
-      'Assessments',
-      leaf('AssessmentActualStartDate', start),
-      leaf('AssessmentInternalReviewDate', review),
-      leaf('AssessmentAuthorisationDate', authorised <= end ? authorised : undefined),
-      factors,
-    );
+    // A return holds the assessments open during its year: one authorised before it is not in it.
+    assessment =
+      authorised < yearStart
+        ? undefined
+        : el(
+            'Assessments',
+            leaf('AssessmentActualStartDate', start),
+            leaf('AssessmentInternalReviewDate', review),
+            leaf('AssessmentAuthorisationDate', authorised <= end ? authorised : undefined),
+            factors,
+          );
   }
   const closing = nfa || random.chance(0.4);
   let plan: Node | undefined;
@@ -243,11 +248,9 @@ export function cinCensusChild(index: number, options: CinCensusWriterOptions): 
             ...random.sample(DISABILITIES, random.int(1, 2)).map((code) => leaf('Disability', code)),
           )
         : undefined;
-  const earliest = unborn
-    ? addDays(start, -200)
-    : dateOfBirth > addDays(start, -300)
-      ? dateOfBirth
-      : addDays(start, -300);
+  // Referrals from just before the year: a return holds the assessments and plans open during
+  // the year (the DfE rule the exporter applies), so none of these ended before it began.
+  const earliest = unborn ? start : dateOfBirth > addDays(start, -20) ? dateOfBirth : addDays(start, -20);
   const count = PLANTED.twoReferrals(index) ? 2 : 1;
   const referrals: Node[] = [];
   let from = earliest;
