@@ -6,6 +6,7 @@ import { healthRecordEvents } from './health-records';
 import { outcomeEvents } from './outcomes';
 import { socialCareEvents } from './social-care';
 import { socialCareCensusEvents } from './social-care-census';
+import { lookedAfterReturnEvents } from './looked-after-returns';
 
 /** Every event type Throughline accepts, as one discriminated union on `type`. */
 export const agencyEvent = z.discriminatedUnion('type', [
@@ -14,6 +15,7 @@ export const agencyEvent = z.discriminatedUnion('type', [
   ...educationEvents,
   ...socialCareEvents,
   ...socialCareCensusEvents,
+  ...lookedAfterReturnEvents,
   ...outcomeEvents,
 ]);
 
@@ -72,6 +74,16 @@ export const EVENT_TYPE_AGENCY: Readonly<Record<EventType, Agency | 'any'>> = {
   'social-care.assessment.started': 'social-care',
   'social-care.pre-proceedings.started': 'social-care',
   'social-care.pre-proceedings.ended': 'social-care',
+  'social-care.uasc-status.recorded': 'social-care',
+  'social-care.uasc-status.ceased': 'social-care',
+  'social-care.looked-after-outcomes.recorded': 'social-care',
+  'social-care.care-leaver.contacted': 'social-care',
+  'social-care.adoption-match.recorded': 'social-care',
+  'social-care.placement-for-adoption.decided': 'social-care',
+  'social-care.placement-for-adoption.reversed': 'social-care',
+  'social-care.previous-permanence.recorded': 'social-care',
+  'social-care.social-worker.allocated': 'social-care',
+  'social-care.social-worker.allocation-ended': 'social-care',
   'outcome.observation.recorded': 'any',
   'practice.decision.recorded': 'any',
   'practice.voice-of-child.recorded': 'any',

@@ -6,6 +6,7 @@ export * from './health-records';
 export * from './education';
 export * from './social-care';
 export * from './social-care-census';
+export * from './looked-after-returns';
 export * from './outcomes';
 export * from './catalogue';
 export * from './validate';

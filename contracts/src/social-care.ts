@@ -343,21 +343,28 @@ export const lookedAfterEpisodeChanged = envelope(
       legalStatus: LEGAL_STATUS,
       placement: PLACEMENT_TYPE,
       placementProvider: PLACEMENT_PROVIDER.optional(),
-      /** Required when the placement changed (RNE P, T, B, U). */
+      /**
+       * Required when the placement changed (RNE P, T, B, U), unless imported: SSDA903 holds it
+       * on the preceding episode, which a return may not include.
+       */
       reasonPlaceChange: PLACEMENT_CHANGE_REASON.optional(),
       narrative: narrative.optional(),
-    })
-    .refine((d) => d.reasonForNewEpisode === 'L' || d.reasonPlaceChange !== undefined, {
-      path: ['reasonPlaceChange'],
-      message: 'a placement change (RNE P, T, B or U) gives its reason',
-      params: { rule: 'required-for-placement-change' },
     })
     .refine((d) => d.reasonForNewEpisode !== 'L' || d.reasonPlaceChange === undefined, {
       path: ['reasonPlaceChange'],
       message: 'a change of legal status only (RNE L) has no placement change reason',
       params: { rule: 'only-for-placement-change' },
     }),
-);
+).superRefine((event, ctx) => {
+  if (event.provenance !== undefined) return;
+  if (event.data.reasonForNewEpisode !== 'L' && event.data.reasonPlaceChange === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', 'reasonPlaceChange'],
+      message: 'a placement change (RNE P, T, B or U) gives its reason (only an imported episode whose preceding episode is not in the return may leave it out)',
+      params: { rule: 'required-for-placement-change' },
+    });
+});
 
 /**
  * A period of care ended (the last SSDA903 episode closed with a reason other than X1), sent
@@ -368,8 +375,8 @@ export const lookedAfterEpisodeEnded = envelope(
   socialCareSource,
   z
     .strictObject({
-      /** Start of the period of care. */
-      startDate: isoDate,
+      /** Start of the period of care; an SSDA903 return may not hold it (the period began in an earlier year). */
+      startDate: isoDate.optional(),
       endDate: isoDate,
       reasonEnded: EPISODE_END_REASON,
       narrative: narrative.optional(),
@@ -381,6 +388,8 @@ export const lookedAfterEpisodeEnded = envelope(
         'X1 (a new episode begins the same day) is social-care.looked-after-episode.changed, not an end of care',
       params: { rule: 'x1-is-a-change' },
     }),
+  1,
+  { importOptional: ['startDate'] },
 );
 
 /** SSDA903 review participation (REVIEW_CODE). */

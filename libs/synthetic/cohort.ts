@@ -38,6 +38,7 @@ import { hash32, Random } from './random';
 import { currentDecisions, reviewDecision } from './reviews';
 import { generateSocialCareHistory, socialCareRecordOf } from './social-care';
 import { generateCensusFacts } from './returns/cin-census';
+import { generateLookedAfterReturnFacts } from './returns/looked-after-facts';
 import { planSocialCare } from './social-care-plan';
 import { planTrajectories, type Course } from './trajectories';
 
@@ -581,9 +582,16 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       new Random(seed, number, 'education'),
       sinks[1],
     );
+    const returnsSink = sink('looked-after-returns');
     const censusSink = sink('census-facts');
     if (socialCare) {
       generateSocialCareHistory(profile, socialCare, new Random(seed, number, 'social-care'), sinks[2]);
+      generateLookedAfterReturnFacts(
+        profile,
+        socialCare,
+        new Random(seed, number, 'looked-after-returns'),
+        returnsSink,
+      );
       generateCensusFacts(profile, socialCare, new Random(seed, number, 'census-facts'), censusSink);
     }
     const tracks = planTrajectories(profile, education, new Random(seed, number, 'trajectories'));
@@ -596,7 +604,9 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       sinks[3],
     );
     // Who recorded each fact; then each decision's reviews, and the decisions of a plan open now.
-    const facts = [...sinks.slice(0, 3), censusSink].flatMap((s) => s.events.map((event) => annotate(event, seed)));
+    const facts = [...sinks.slice(0, 3), returnsSink, censusSink].flatMap((s) =>
+      s.events.map((event) => annotate(event, seed)),
+    );
     const context = { seed, profile, records: childRecords, ...(senService ? { senService } : {}), tracks };
     const reviews = facts.flatMap((event) =>
       event.type === 'practice.decision.recorded' ? reviewDecision(context, event, horizon) : [],
@@ -612,6 +622,7 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
         Date.parse(event.occurredAt) <= now.getTime() && event.occurredAt.slice(0, 10) >= dateOfBirth,
     );
     events.push(...childEvents);
+    const returnFactIds = new Set(returnsSink.events.map((event) => event.eventId));
     const records: AgencyRecord[] = [
       health,
       ...education,
@@ -643,7 +654,8 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
         from,
         to,
       })),
-      eventCount: childEvents.length,
+      // The SSDA903 return facts leave the choice of the demo's example child as it was.
+      eventCount: childEvents.filter((event) => !returnFactIds.has(event.eventId)).length,
     });
   }
 

@@ -14,6 +14,7 @@ import {
   subjectOn,
 } from './history';
 import { LOCAL_AUTHORITY, SYSTEMS } from './names';
+import { isUnaccompaniedAsylumSeeking } from './returns/looked-after-facts';
 import { decisionOf, voiceOfChild, type DecisionKind, type VoiceSetting } from './practice';
 import type { Random } from './random';
 
@@ -427,7 +428,7 @@ function generateEpisode(
         placement: first.placement,
         placementProvider: first.provider,
         needCategory: care.needCategory,
-        unaccompaniedAsylumSeeking: false,
+        unaccompaniedAsylumSeeking: isUnaccompaniedAsylumSeeking(profile, care),
         rationale:
           care.route === 'section-20'
             ? `Accommodated with the parent's agreement after relationships at home broke down.`

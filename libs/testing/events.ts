@@ -71,6 +71,11 @@ const RECEPTION_CHILD_BORN = () => daysAgo(5 * 365 + 200);
 const SCHOOL_CHILD_BORN = () => daysAgo(9 * 365);
 const TEENAGER_BORN = () => daysAgo(14 * 365);
 
+/** The latest 31 March not after today: the end of the last complete collection year. */
+function lastYearEnding(now = new Date()): string {
+  return `${now.getUTCMonth() >= 3 ? now.getUTCFullYear() : now.getUTCFullYear() - 1}-03-31`;
+}
+
 const LA_SOURCE = () => ({ agency: 'social-care' as const, system: 'demo-case-system', organisation: '926' });
 const LA_SUBJECT = () => ({
   recordId: freshRecordId('case'),
@@ -601,6 +606,83 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
     source: LA_SOURCE(),
     subject: LA_SUBJECT(),
     data: { startDate: daysAgo(60), decisionDate: daysAgo(5), outcome: 'A' },
+  }),
+  'social-care.uasc-status.recorded': () => ({
+    ...envelope('social-care.uasc-status.recorded'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { yearEnding: lastYearEnding() },
+  }),
+  'social-care.uasc-status.ceased': () => ({
+    ...envelope('social-care.uasc-status.ceased'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { ceasedDate: daysAgo(1) },
+  }),
+  'social-care.looked-after-outcomes.recorded': () => ({
+    ...envelope('social-care.looked-after-outcomes.recorded'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    specialCategories: ['substance-misuse', 'criminal-offence'],
+    data: {
+      yearEnding: lastYearEnding(),
+      sdqScore: 14,
+      convicted: false,
+      healthCheck: true,
+      immunisations: true,
+      teethCheck: true,
+      healthAssessment: true,
+      substanceMisuse: false,
+    },
+  }),
+  'social-care.care-leaver.contacted': () => ({
+    ...envelope('social-care.care-leaver.contacted'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { yearEnding: lastYearEnding(), inTouch: 'YES', activity: 'F2', accommodation: 'U1' },
+  }),
+  'social-care.adoption-match.recorded': () => ({
+    ...envelope('social-care.adoption-match.recorded'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: {
+      decisionDate: daysAgo(300),
+      matchedDate: daysAgo(120),
+      adoptedByFosterCarers: false,
+      numberOfAdopters: 2,
+      adopterSex: 'MF',
+      adopterLegalStatus: 'L11',
+    },
+  }),
+  'social-care.placement-for-adoption.decided': () => ({
+    ...envelope('social-care.placement-for-adoption.decided'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { decisionDate: daysAgo(2) },
+  }),
+  'social-care.placement-for-adoption.reversed': () => ({
+    ...envelope('social-care.placement-for-adoption.reversed'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { decisionDate: daysAgo(200), reversedDate: daysAgo(1), reason: 'RD3' },
+  }),
+  'social-care.previous-permanence.recorded': () => ({
+    ...envelope('social-care.previous-permanence.recorded'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { yearEnding: lastYearEnding(), option: 'P2', arrangedBy: '926', orderDate: '2019-05' },
+  }),
+  'social-care.social-worker.allocated': () => ({
+    ...envelope('social-care.social-worker.allocated'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { workerId: 'SW0042', startDate: daysAgo(30) },
+  }),
+  'social-care.social-worker.allocation-ended': () => ({
+    ...envelope('social-care.social-worker.allocation-ended'),
+    source: LA_SOURCE(),
+    subject: LA_SUBJECT(),
+    data: { workerId: 'SW0042', startDate: daysAgo(30), endDate: daysAgo(1), reason: 'LEFTRL' },
   }),
   'outcome.observation.recorded': () => ({
     ...envelope('outcome.observation.recorded'),

@@ -252,6 +252,37 @@ function ownDetailsOf(event: CurrentAgencyEvent): EntryDetails {
       return { kind: 'fact', narrative: event.data.rationale, reviewDate: event.data.nextReviewDate };
     case 'social-care.looked-after-review.held':
       return { kind: 'fact', narrative: event.data.narrative, reviewDate: event.data.nextReviewDate };
+    case 'social-care.uasc-status.recorded':
+    case 'social-care.uasc-status.ceased':
+    case 'social-care.adoption-match.recorded':
+    case 'social-care.placement-for-adoption.decided':
+    case 'social-care.placement-for-adoption.reversed':
+      return { kind: 'fact', narrative: event.data.narrative };
+    case 'social-care.care-leaver.contacted':
+    case 'social-care.previous-permanence.recorded':
+    case 'social-care.social-worker.allocated':
+    case 'social-care.social-worker.allocation-ended':
+      return { kind: 'fact' };
+    case 'social-care.looked-after-outcomes.recorded': {
+      const { sdqScore } = event.data;
+      // SDQ total difficulties: 17 or more is the DfE's "cause for concern" band.
+      return {
+        kind: 'fact',
+        indicators:
+          sdqScore === undefined
+            ? []
+            : [
+                {
+                  name: 'sdq-total-difficulties',
+                  label: 'SDQ total difficulties',
+                  value: sdqScore,
+                  scale: { name: 'sdq-total-difficulties', min: 0, max: 40 },
+                  thresholds: [{ value: 17, label: 'cause for concern at or above' }],
+                  higherIsBetter: false,
+                },
+              ],
+      };
+    }
     case 'practice.decision.recorded': {
       const { data } = event;
       return {

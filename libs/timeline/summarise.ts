@@ -1,5 +1,13 @@
 import {
   ABUSE_CATEGORY,
+  ADOPTER_LEGAL_STATUS,
+  ADOPTER_SEX,
+  CARE_LEAVER_ACCOMMODATION,
+  CARE_LEAVER_ACTIVITY,
+  CARE_LEAVER_IN_TOUCH,
+  PREVIOUS_PERMANENCE,
+  REASON_PLACED_CEASED,
+  SDQ_REASON,
   ADMISSION_METHOD,
   ASSESSMENT_FACTOR,
   BLOOD_SPOT_CONDITION,
@@ -76,6 +84,33 @@ function yearGroupName(yearGroup: string): string {
   return YEAR_GROUP_NAMES[yearGroup] ?? `year ${yearGroup}`;
 }
 
+type LookedAfterOutcomes = Extract<CurrentAgencyEvent, { type: 'social-care.looked-after-outcomes.recorded' }>['data'];
+
+const OC2_ITEMS = [
+  ['healthCheck', 'health check'],
+  ['immunisations', 'immunisations'],
+  ['teethCheck', 'teeth check'],
+  ['healthAssessment', 'health assessment'],
+  ['convicted', 'convicted'],
+  ['substanceMisuse', 'substance misuse'],
+  ['interventionReceived', 'intervention received'],
+  ['interventionOffered', 'intervention offered'],
+] as const;
+
+/** OC2 items as the indicators they are: "SDQ 14; health check yes; …" (never a sentence about the child). */
+function lookedAfterOutcomeItems(data: LookedAfterOutcomes): string {
+  const sdq =
+    data.sdqScore !== undefined
+      ? `SDQ ${data.sdqScore}`
+      : data.sdqReason
+        ? `no SDQ score (${data.sdqReason}: ${SDQ_REASON.labels[data.sdqReason]})`
+        : '';
+  const items = OC2_ITEMS.filter(([field]) => data[field] !== undefined).map(
+    ([field, label]) => `${label} ${data[field] ? 'yes' : 'no'}`,
+  );
+  return [sdq, ...items].filter(Boolean).join('; ') || 'no items reported';
+}
+
 /** What a summary says in place of a field the return it was imported from does not hold. */
 export const NOT_IN_THE_RETURN = 'not in the return';
 
@@ -89,9 +124,6 @@ function rankedNeeds(needs: readonly { need: keyof typeof SEN_NEED.labels; rank:
     .map((item) => `${item.rank}. ${SEN_NEED.labels[item.need]}`)
     .join('; ');
 }
-
-/** What a summary says in place of a field the return it was imported from does not hold. */
-export const NOT_IN_THE_RETURN = 'not in the return';
 
 /** An observation's value as written: `12.4 kg`, a code's display, yes / no, or the text. */
 function recordedValueText(
@@ -389,6 +421,37 @@ export function summarise(event: CurrentAgencyEvent): string {
       const { decisionDate, outcome, courtApplicationDate } = event.data;
       const court = courtApplicationDate ? `; court application ${courtApplicationDate}` : '';
       return `Pre-proceedings ended, decided ${decisionDate} — outcome: ${outcome ? PRE_PROCEEDINGS_OUTCOME.labels[outcome] : NOT_IN_THE_RETURN}${court}`;
+    }
+    case 'social-care.uasc-status.recorded':
+      return `Unaccompanied asylum-seeking child (return for the year ending ${event.data.yearEnding})`;
+    case 'social-care.uasc-status.ceased':
+      return `Ceased to be an unaccompanied asylum-seeking child on ${event.data.ceasedDate}`;
+    case 'social-care.looked-after-outcomes.recorded':
+      return `Looked-after outcomes, year ending ${event.data.yearEnding} — ${lookedAfterOutcomeItems(event.data)}`;
+    case 'social-care.care-leaver.contacted': {
+      const { inTouch, activity, accommodation, yearEnding } = event.data;
+      return `Care leaver, year ending ${yearEnding}: in touch ${inTouch} (${CARE_LEAVER_IN_TOUCH.labels[inTouch]}); activity ${activity} (${CARE_LEAVER_ACTIVITY.labels[activity]}); accommodation ${accommodation} (${CARE_LEAVER_ACCOMMODATION.labels[accommodation]})`;
+    }
+    case 'social-care.adoption-match.recorded': {
+      const { decisionDate, matchedDate, adopterSex, adopterLegalStatus, adoptedByFosterCarers } = event.data;
+      return `Matched for adoption on ${matchedDate} (decision ${decisionDate}) — adopters: ${ADOPTER_SEX.labels[adopterSex]}, ${ADOPTER_LEGAL_STATUS.labels[adopterLegalStatus]}${adoptedByFosterCarers ? ', the foster carers' : ''}`;
+    }
+    case 'social-care.placement-for-adoption.decided':
+      return `Decision that the child should be placed for adoption (${event.data.decisionDate})`;
+    case 'social-care.placement-for-adoption.reversed':
+      return `Decision that the child should no longer be placed for adoption — ${REASON_PLACED_CEASED.labels[event.data.reason]}`;
+    case 'social-care.previous-permanence.recorded': {
+      const { option, arrangedBy, orderDate } = event.data;
+      const detail = [orderDate ? `order ${orderDate}` : '', arrangedBy ? `arranged by ${arrangedBy}` : '']
+        .filter(Boolean)
+        .join(', ');
+      return `Previous permanence: ${PREVIOUS_PERMANENCE.labels[option]}${detail ? ` (${detail})` : ''}`;
+    }
+    case 'social-care.social-worker.allocated':
+      return `Social worker ${event.data.workerId} allocated from ${event.data.startDate}`;
+    case 'social-care.social-worker.allocation-ended': {
+      const { workerId, endDate, reason } = event.data;
+      return `Social worker ${workerId} no longer allocated from ${endDate}${reason ? ` — reason ${reason}` : ''}`;
     }
     case 'practice.decision.recorded': {
       const { decision, decidedBy, optionsConsidered, reviewDate } = event.data;

@@ -472,6 +472,93 @@ describe('summarise', () => {
       'Case closed — Case closed after assessment, referred to early help',
     ],
     [
+      'social-care.uasc-status.recorded',
+      () => buildEvent('social-care.uasc-status.recorded', { data: { yearEnding: '2024-03-31' } }),
+      'Unaccompanied asylum-seeking child (return for the year ending 2024-03-31)',
+    ],
+    [
+      'social-care.uasc-status.ceased',
+      () => buildEvent('social-care.uasc-status.ceased', { data: { ceasedDate: '2025-01-04' } }),
+      'Ceased to be an unaccompanied asylum-seeking child on 2025-01-04',
+    ],
+    [
+      'social-care.looked-after-outcomes.recorded',
+      () =>
+        buildEvent('social-care.looked-after-outcomes.recorded', {
+          data: {
+            yearEnding: '2024-03-31',
+            sdqScore: undefined,
+            sdqReason: 'SDQ2',
+            healthCheck: true,
+            immunisations: false,
+            teethCheck: true,
+            healthAssessment: true,
+            convicted: false,
+            substanceMisuse: true,
+            interventionReceived: true,
+          },
+        }),
+      'Looked-after outcomes, year ending 2024-03-31 — no SDQ score (SDQ2: Carer(s) refused to complete and return questionnaire); health check yes; immunisations no; teeth check yes; health assessment yes; convicted no; substance misuse yes; intervention received yes',
+    ],
+    [
+      'social-care.care-leaver.contacted',
+      () =>
+        buildEvent('social-care.care-leaver.contacted', {
+          data: { yearEnding: '2024-03-31', inTouch: 'YES', activity: 'G5', accommodation: 'W2' },
+        }),
+      'Care leaver, year ending 2024-03-31: in touch YES (Yes - in touch); activity G5 (Young person not in education, employment or training: other circumstances); accommodation W2 (Bed and breakfast: accommodation is considered unsuitable)',
+    ],
+    [
+      'social-care.adoption-match.recorded',
+      () =>
+        buildEvent('social-care.adoption-match.recorded', {
+          data: {
+            decisionDate: '2024-05-01',
+            matchedDate: '2024-09-02',
+            adoptedByFosterCarers: true,
+            numberOfAdopters: 1,
+            adopterSex: 'F1',
+            adopterLegalStatus: 'L0',
+          },
+        }),
+      'Matched for adoption on 2024-09-02 (decision 2024-05-01) — adopters: Single Female, Single Adopter, the foster carers',
+    ],
+    [
+      'social-care.placement-for-adoption.decided',
+      () => buildEvent('social-care.placement-for-adoption.decided', { data: { decisionDate: '2024-05-01' } }),
+      'Decision that the child should be placed for adoption (2024-05-01)',
+    ],
+    [
+      'social-care.placement-for-adoption.reversed',
+      () =>
+        buildEvent('social-care.placement-for-adoption.reversed', {
+          data: { decisionDate: '2024-05-01', reversedDate: '2024-11-01', reason: 'RD2' },
+        }),
+      'Decision that the child should no longer be placed for adoption — The Court did not make a placement order',
+    ],
+    [
+      'social-care.previous-permanence.recorded',
+      () =>
+        buildEvent('social-care.previous-permanence.recorded', {
+          data: { yearEnding: '2024-03-31', option: 'P3', arrangedBy: 'WAL', orderDate: '2017' },
+        }),
+      'Previous permanence: Residence order (RO) or child arrangements order (CAO) which sets out with whom the child is to live. (order 2017, arranged by WAL)',
+    ],
+    [
+      'social-care.social-worker.allocated',
+      () =>
+        buildEvent('social-care.social-worker.allocated', { data: { workerId: 'SW1204', startDate: '2024-05-01' } }),
+      'Social worker SW1204 allocated from 2024-05-01',
+    ],
+    [
+      'social-care.social-worker.allocation-ended',
+      () =>
+        buildEvent('social-care.social-worker.allocation-ended', {
+          data: { workerId: 'SW1204', startDate: '2024-05-01', endDate: '2024-12-01', reason: 'ORGRST' },
+        }),
+      'Social worker SW1204 no longer allocated from 2024-12-01 — reason ORGRST',
+    ],
+    [
       'practice.decision.recorded',
       () =>
         buildEvent('practice.decision.recorded', {
