@@ -61,3 +61,19 @@ export {
   writeCinCensus,
   type CinCensusWriterOptions,
 } from './returns/cin-census';
+export {
+  childXml,
+  ddmmyyyy,
+  lookedAfterHistory,
+  rowsForYear,
+  ssda903Children,
+  SSDA903_COLUMNS,
+  SSDA903_FILES,
+  SSDA903_TABLE_NAMES,
+  writeSsda903Csv,
+  writeSsda903Xml,
+  type LookedAfterHistory,
+  type Ssda903Options,
+  type Ssda903Row,
+  type Ssda903Table,
+} from './returns/ssda903';
