@@ -116,10 +116,10 @@ describe('parseAgencyEvent', () => {
 
   it('reports a missing code-list field as required, not as a wrong code', () => {
     const input = referral();
-    delete (input.data as Partial<typeof input.data>).primaryNeed;
+    delete (input.data as Partial<typeof input.data>).referralSource;
     const result = parseAgencyEvent(input, { now });
     expect(result.ok === false && result.issues).toEqual([
-      { path: 'data.primaryNeed', rule: 'required', message: 'data.primaryNeed is required' },
+      { path: 'data.referralSource', rule: 'required', message: 'data.referralSource is required' },
     ]);
   });
 
