@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
+import { cinCensusChunks } from '@throughline/synthetic';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Agency } from '@throughline/contracts';
@@ -9,6 +10,7 @@ import { DEFAULT_PARTITIONS_CONCURRENTLY } from '@throughline/recording';
 import { AGENCIES, createKafka, createPool, publisherCredentials } from '@throughline/platform';
 import { APP_NAMES, projectRoot, startApp, type AppName, type AppProcess } from './app-process';
 import { withDeadline } from './deadline';
+import { measureImport, measureParse, writeChunks, type ImportFixture } from './import-stage';
 import {
   lookupChildKey,
   measureAcceptedToRecorded,
@@ -914,6 +916,88 @@ async function measureOutcomeQueryStage(infra: Infrastructure, apps: RunningApps
   ];
 }
 
+/** The import stage's file sizes: the goal's 10,000 children, and a quarter of it to see memory stay flat. */
+const IMPORT_CHILDREN = 10_000;
+const IMPORT_SMALL_CHILDREN = 2_500;
+
+const IMPORT_FIXTURES: readonly (ImportFixture & { readonly figure: string })[] = [
+  {
+    format: 'cin-census',
+    cliFormat: 'cin-census',
+    figure: 'cin_census',
+    write: async (directory, children) => {
+      const path = join(directory, 'cin-census.xml');
+      await writeChunks(
+        path,
+        cinCensusChunks({ children, laCode: '991', collectionYear: '2024-25', seed: 'bench' }),
+      );
+      return path;
+    },
+  },
+];
+
+/**
+ * `npm run import` of synthetic returns (issue 14): the CLI as a child process, through the
+ * social-care service's gateway to Kafka, while the recorder and read models run. Goal: bounded
+ * by the gateway's intake, not by parsing; memory flat in the file's size.
+ */
+async function measureImportStage(
+  infra: Infrastructure,
+  apps: RunningApps,
+  gatewayIntake: Figure,
+): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const endpoint = agencyEndpoints(infra, apps).find((candidate) => candidate.agency === 'social-care')!;
+  const timeoutMs = stageTimeoutMs(infra.options);
+  for (const fixture of IMPORT_FIXTURES) {
+    say(
+      `import.${fixture.figure}: ${IMPORT_CHILDREN} and ${IMPORT_SMALL_CHILDREN} synthetic children through npm run import`,
+    );
+    const parse = await measureParse(fixture, IMPORT_CHILDREN, timeoutMs);
+    const large = await measureImport(fixture, IMPORT_CHILDREN, endpoint.url, endpoint.key, timeoutMs);
+    const small = await measureImport(fixture, IMPORT_SMALL_CHILDREN, endpoint.url, endpoint.key, timeoutMs);
+    say(
+      `  ${Math.round(large.childrenPerSecond)} children/s, ${Math.round(large.eventsPerSecond)} events/s ` +
+        `(${large.events} events, ${(large.bytes / 1e6).toFixed(1)} MB in ${seconds(large.elapsedMs)}); parse alone ` +
+        `${Math.round(parse.eventsPerSecond)} events/s; peak RSS ${large.peakRssMb} MiB (${IMPORT_SMALL_CHILDREN} children: ${small.peakRssMb} MiB)`,
+    );
+    figures.push(
+      {
+        name: `import.${fixture.figure}.children_per_s`,
+        value: large.childrenPerSecond,
+        unit: 'children/s',
+        ratio: large.eventsPerSecond / gatewayIntake.value,
+        note:
+          `npm run import -- ${fixture.cliFormat} of ${large.children} synthetic children (${large.events} events, ` +
+          `${(large.bytes / 1e6).toFixed(1)} MB), CLI start to summary, through POST /v1/events/batch of the social-care ` +
+          'service to Kafka while the recorder and read models run; ratio = its events/s / gateway.batch_intake events/s ' +
+          '(three agencies at once) of this run',
+      },
+      {
+        name: `import.${fixture.figure}.events_per_s`,
+        value: large.eventsPerSecond,
+        unit: 'events/s',
+        note: `as import.${fixture.figure}.children_per_s`,
+      },
+      {
+        name: `import.${fixture.figure}.parse_events_per_s`,
+        value: parse.eventsPerSecond,
+        unit: 'events/s',
+        ratio: large.eventsPerSecond / parse.eventsPerSecond,
+        note: 'the importer alone on the same file in the bench process, events dropped: ratio = import events/s / this (well below 1: parsing is not the bound)',
+      },
+      {
+        name: `import.${fixture.figure}.peak_rss_mb`,
+        value: large.peakRssMb,
+        unit: 'MiB',
+        ratio: large.peakRssMb / small.peakRssMb,
+        note: `peak RSS of the import process (getrusage maxrss) for ${IMPORT_CHILDREN} children; ratio = it / the same for ${IMPORT_SMALL_CHILDREN} children (${small.peakRssMb} MiB): near 1 when memory does not grow with the file`,
+      },
+    );
+  }
+  return figures;
+}
+
 function peakRssFigures(apps: RunningApps): Figure[] {
   return APP_NAMES.map((name) => ({
     name: `rss_peak_mb.${name}`,
@@ -982,6 +1066,9 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
       })),
     );
     figures.push(...(await measureOutcomeQueryStage(infra, apps)));
+    figures.push(
+      ...(await measureImportStage(infra, apps, figureNamed(figures, 'gateway.batch_intake.events_per_s'))),
+    );
     figures.push(...peakRssFigures(apps));
     Object.assign(batchSizes, {
       kafka_send_batch: options.batchSize,

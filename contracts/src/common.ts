@@ -209,7 +209,9 @@ export const provenance = z
     kind: z.enum(['statutory-return', 'health-record']),
     format: z.enum(IMPORT_FORMATS),
     collectionYear: collectionYear.optional(),
-    fileSha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'SHA-256 of the file, 64 lower-case hex digits' }),
+    fileSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, { message: 'SHA-256 of the file, 64 lower-case hex digits' }),
     /** The element path (`Message/Children/Child[12]/CINdetails[1]`) or line (`episodes.csv line 42`). */
     location: shortText,
   })
@@ -327,6 +329,18 @@ export interface EnvelopeOptions {
   readonly importOptional?: readonly string[];
 }
 
+/** Where `importOptionalOf` finds a type's import-optional fields. */
+const IMPORT_OPTIONAL = Symbol.for('throughline.importOptional');
+
+function withImportOptional<S extends object>(schema: S, fields: readonly string[]): S {
+  return Object.assign(schema, { [IMPORT_OPTIONAL]: fields });
+}
+
+/** The data fields an event type may leave out when imported (its envelope's `importOptional`). */
+export function importOptionalOf(schema: object): readonly string[] {
+  return (schema as { [IMPORT_OPTIONAL]?: readonly string[] })[IMPORT_OPTIONAL] ?? [];
+}
+
 /** The envelope every event carries; `type` and `data` vary per event type. */
 export function envelope<T extends string, A extends z.ZodType, D extends z.ZodType, V extends number = 1>(
   type: T,
@@ -373,7 +387,7 @@ export function envelope<T extends string, A extends z.ZodType, D extends z.ZodT
     : z.strictObject(shape);
   const importOptional = options.importOptional ?? [];
   if (!importOptional.length) return schema;
-  return schema.superRefine((value, ctx) => {
+  const refined = schema.superRefine((value, ctx) => {
     const event = value as { provenance?: unknown; data?: unknown };
     if (event.provenance !== undefined) return;
     const data = event.data as Record<string, unknown> | null;
@@ -387,7 +401,8 @@ export function envelope<T extends string, A extends z.ZodType, D extends z.ZodT
         params: { rule: 'required-unless-imported' },
       });
     }
-  }) as unknown as typeof schema;
+  });
+  return withImportOptional(refined, importOptional) as unknown as typeof schema;
 }
 
 /**

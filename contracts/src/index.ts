@@ -14,3 +14,4 @@ export * from './versions';
 export * from './json-schema';
 export * from './compatibility';
 export * from './upcast';
+export * from './imported';

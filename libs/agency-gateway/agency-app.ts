@@ -1,3 +1,4 @@
+import fastifyMultipart from '@fastify/multipart';
 import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Agency } from '@throughline/contracts';
@@ -12,6 +13,7 @@ import {
 } from '@throughline/platform';
 import { ServiceAccessGuard, TokenVerifier } from '@throughline/access';
 import { AgencyGatewayModule } from './agency-gateway.module';
+import { IMPORT_MAX_FILE_BYTES, IMPORT_MAX_FILES } from './imports.controller';
 
 export interface RunningAgencyApp {
   readonly app: NestFastifyApplication;
@@ -52,6 +54,11 @@ export async function createAgencyApp(agency: Agency, config: Config): Promise<R
     edge: edgeSettingsOf(config),
     access: { guards: [new ServiceAccessGuard(TokenVerifier.fromConfig(config))], interceptors: [] },
     docs: config.THROUGHLINE_MODE === 'development',
+  });
+  // Imports arrive as multipart uploads, streamed (POST /v1/imports).
+  await app.register(fastifyMultipart as unknown as Parameters<typeof app.register>[0], {
+    limits: { fileSize: IMPORT_MAX_FILE_BYTES, files: IMPORT_MAX_FILES, fields: 10 },
+    throwFileSizeLimit: true,
   });
   try {
     const url = await listen(app, agencyPort(agency, config), config.HOST);

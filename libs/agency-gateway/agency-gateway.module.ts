@@ -6,6 +6,8 @@ import { AgencyGatewayService } from './agency-gateway.service';
 import { GatewayMetrics } from './gateway-metrics';
 import { GatewayRejectionNotes } from './gateway-rejections';
 import { GatewaySettings } from './gateway-settings';
+import { ImportsController } from './imports.controller';
+import { ImportsService } from './imports.service';
 import { KafkaEventPublisher } from './kafka-event-publisher';
 import { PublisherAuthGuard } from './publisher-auth.guard';
 
@@ -15,7 +17,7 @@ export class AgencyGatewayModule {
   static forAgency(agency: Agency, config: Config): DynamicModule {
     return {
       module: AgencyGatewayModule,
-      controllers: [AgencyGatewayController],
+      controllers: [AgencyGatewayController, ImportsController],
       providers: [
         { provide: GatewaySettings, useValue: new GatewaySettings(agency, config) },
         KafkaEventPublisher,
@@ -23,6 +25,7 @@ export class AgencyGatewayModule {
         GatewayMetrics,
         GatewayRejectionNotes,
         PublisherAuthGuard,
+        ImportsService,
         {
           provide: ReadinessChecks,
           inject: [AgencyGatewayService],

@@ -1,4 +1,15 @@
-import { Controller, Get, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EdgeRoute, RouteAccess, ValidationError } from '@throughline/platform';
@@ -31,7 +42,7 @@ export class ImportsController {
     summary: 'Import a statutory return or health record file',
     description:
       'multipart/form-data with one or more files (a CIN census XML; the SSDA903 CSV tables or its XML; a FHIR ' +
-      'resource or Bundle, JSON or XML), `?format=cin-census|ssda903|fhir-r4` and optionally `&year=2024-25&la=991`. ' +
+      'resource or Bundle, JSON or XML), `?format=cin-census|ssda903|fhir-r4` and optionally `&year=2024-25&la=991&org=DEMO-CHS` (the importing organisation, for records that name none). ' +
       'The files are streamed to disk, then read in the background; every event goes through this service’s ' +
       'gateway (contracts, publisher rules, Kafka acknowledgements) with a deterministic id, so importing a ' +
       'file twice adds nothing. Answers 202 with the import id; `GET /v1/imports/{id}` gives the summary.',
@@ -41,10 +52,11 @@ export class ImportsController {
     @Query('format') format: string | undefined,
     @Query('year') year: string | undefined,
     @Query('la') la: string | undefined,
+    @Query('org') org: string | undefined,
     @Req() request: MultipartRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ id: string; status: string; summary: ImportSummary }> {
-    const options = { format, collectionYear: year, laCode: la };
+    const options = { format, collectionYear: year, laCode: la, organisation: org };
     // Refuse bad options before reading a byte of the upload.
     this.imports.checkOptions(options);
     if (!request.isMultipart()) {

@@ -34,6 +34,7 @@ export interface ImportOptions {
   readonly format: string | undefined;
   readonly collectionYear?: string;
   readonly laCode?: string;
+  readonly organisation?: string;
 }
 
 /** An uploaded file as it arrives: a name and a stream read once. */
@@ -67,17 +68,24 @@ export class ImportsService {
   ) {}
 
   /** Checks the options before any byte of the upload is read. */
-  checkOptions(options: ImportOptions): { format: ImportFormat; collectionYear?: string; laCode?: string } {
+  checkOptions(options: ImportOptions): {
+    format: ImportFormat;
+    collectionYear?: string;
+    laCode?: string;
+    organisation?: string;
+  } {
     const formats = importFormatsOf(this.settings.agency);
     if (!options.format || !(IMPORT_FORMATS as readonly string[]).includes(options.format)) {
-      throw invalid('query.format',
+      throw invalid(
+        'query.format',
         'one-of',
         `format must be one of ${formats.join(', ') || '(none: this service imports nothing)'}`,
       );
     }
     const format = options.format as ImportFormat;
     if (!formats.includes(format)) {
-      throw invalid('query.format',
+      throw invalid(
+        'query.format',
         'format-of-agency',
         `${format} is imported by the ${IMPORT_FORMAT_OWNERS[format].agency} service, not ${this.settings.agency}`,
       );
@@ -93,7 +101,15 @@ export class ImportsService {
         `${MAX_RUNNING_IMPORTS} imports are running on this service; try again when one has finished`,
       );
     }
-    return { format, collectionYear: options.collectionYear, laCode: options.laCode };
+    if (options.organisation !== undefined && !/^[A-Za-z0-9-]{1,20}$/.test(options.organisation)) {
+      throw invalid('query.org', 'pattern', 'org must be an organisation code of 1-20 letters, digits or -');
+    }
+    return {
+      format,
+      collectionYear: options.collectionYear,
+      laCode: options.laCode,
+      organisation: options.organisation,
+    };
   }
 
   /** Spools the uploads, starts the import in the background and returns its id and first summary. */
@@ -123,7 +139,11 @@ export class ImportsService {
           createWriteStream(path, { mode: 0o600 }),
         );
         bytesTotal += size;
-        files.push({ name: upload.name.slice(0, 200), sha256: hash.digest('hex'), open: () => createReadStream(path) });
+        files.push({
+          name: upload.name.slice(0, 200),
+          sha256: hash.digest('hex'),
+          open: () => createReadStream(path),
+        });
       }
       if (files.length === 0) throw invalid('body', 'min-items', 'upload at least one file');
     } catch (error) {
@@ -147,7 +167,12 @@ export class ImportsService {
     const task = runImport(
       importerFor(checked.format),
       files,
-      { system, collectionYear: checked.collectionYear, laCode: checked.laCode },
+      {
+        system,
+        collectionYear: checked.collectionYear,
+        laCode: checked.laCode,
+        organisation: checked.organisation,
+      },
       sink,
       { bytesTotal, onProgress: (summary) => (run.summary = summary) },
     )

@@ -19,6 +19,11 @@ export interface ImportContext {
   readonly collectionYear?: string;
   /** The LA code when the caller knows it (SSDA903 CSVs do not hold it). */
   readonly laCode?: string;
+  /**
+   * `source.organisation` for records whose file does not name the organisation that holds them
+   * (a FHIR resource without a managing organisation): the importing organisation's code.
+   */
+  readonly organisation?: string;
 }
 
 /** What an importer finds, in file order. */

@@ -1,4 +1,4 @@
-import type { AgencyEvent, CurrentAgencyEvent } from '@throughline/contracts';
+import { importOptionalFieldsOf, type AgencyEvent, type CurrentAgencyEvent } from '@throughline/contracts';
 import { assertNever } from './assert-never';
 import { outcomeDomainOf, type OutcomeDomainRef } from './outcome-domains';
 import {
@@ -143,6 +143,21 @@ export interface EntryDetails {
   readonly voice?: VoiceDetail;
   readonly review?: ReviewDetail;
   readonly viewsDiffer?: ViewsDifferDetail;
+  /** Where an imported event came from (a statutory return or health record; absent when recorded as it happened). */
+  readonly imported?: ImportedFrom;
+  /** Fields the type asks of a practitioner that the return did not hold: shown as "not in the return", never invented. */
+  readonly notInReturn?: readonly string[];
+  /** Identifiers the source reported that failed their rule: which and why (their values stay in the store). */
+  readonly quarantinedIdentifiers?: readonly { readonly field: string; readonly rule: string }[];
+}
+
+/** An imported event's provenance as the reader sees it. */
+export interface ImportedFrom {
+  readonly kind: 'statutory-return' | 'health-record';
+  readonly format: string;
+  readonly collectionYear?: string;
+  readonly location: string;
+  readonly fileSha256: string;
 }
 
 /** Where an event came from: the recorder writes topic/partition/offset/publisher into the store metadata. */
@@ -429,7 +444,32 @@ export function entryDetailsOf(event: CurrentAgencyEvent): EntryDetails {
     correlationId: event.correlationId,
     causationId: event.causationId,
     declaredOutcomeDomains: declared.length ? declared : undefined,
+    ...importedDetailsOf(event),
   });
+}
+
+/** Provenance, the fields the return did not hold, and the identifiers it held that failed their rule. */
+function importedDetailsOf(
+  event: CurrentAgencyEvent,
+): Pick<EntryDetails, 'imported' | 'notInReturn' | 'quarantinedIdentifiers'> {
+  const quarantined = event.subject.quarantinedIdentifiers?.map(({ field, rule }) => ({ field, rule }));
+  const details: Pick<EntryDetails, 'imported' | 'notInReturn' | 'quarantinedIdentifiers'> =
+    quarantined?.length ? { quarantinedIdentifiers: quarantined } : {};
+  const provenance = event.provenance;
+  if (!provenance) return details;
+  const data = event.data as Record<string, unknown>;
+  const missing = importOptionalFieldsOf(event.type).filter((field) => data[field] === undefined);
+  return {
+    ...details,
+    imported: compact({
+      kind: provenance.kind,
+      format: provenance.format,
+      collectionYear: provenance.collectionYear,
+      location: provenance.location,
+      fileSha256: provenance.fileSha256,
+    }),
+    ...(missing.length ? { notInReturn: missing } : {}),
+  };
 }
 
 function stringOf(value: unknown): string | undefined {
