@@ -4,7 +4,14 @@ import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { AgencyEvent, EventOfType } from '@throughline/contracts';
 import type { RecordedEvent } from '@throughline/event-store';
-import { returnDateOf, SSDA903_TABLES, TABLE_NAMES, type TableName } from './tables';
+import {
+  collectionYearOf,
+  returnDateOf,
+  sexInYear,
+  SSDA903_TABLES,
+  TABLE_NAMES,
+  type TableName,
+} from './tables';
 
 /**
  * The SSDA903 tables of one LA for the year ending 31 March `year` (1 April year-1 to 31 March
@@ -255,7 +262,7 @@ function rowsOf(
   const ceased = child.uascCeased.filter((d) => d <= end).sort();
   const uascLast = ceased.at(-1);
   if (child.uasc.some((d) => d <= end) && (!uascLast || uascLast >= start))
-    add('UASC', { ...base, SEX: child.subject?.sex ?? '', DUC: date(uascLast) });
+    add('UASC', { ...base, SEX: sexOf(child, end), DUC: date(uascLast) });
   for (const oc2 of child.oc2.filter((o) => o.yearEnding === end))
     add('OC2', {
       ...base,
@@ -327,7 +334,7 @@ function rowsOf(
   rows.Header = [
     {
       CHILD: childId,
-      SEX: subject?.sex ?? '',
+      SEX: sexOf(child, end),
       DOB: date(dob),
       ETHNIC: child.ethnicity?.code ?? '',
       UPN: upn,
@@ -336,6 +343,12 @@ function rowsOf(
     },
   ];
   return rows;
+}
+
+/** The child's sex in the code set of the year being written (1/2 to 2023-24, M/F/U after). */
+function sexOf(child: ChildFold, yearEnd: string): string {
+  const sex = child.subject?.sex;
+  return sex === undefined ? '' : (sexInYear(sex, collectionYearOf(yearEnd)) ?? '');
 }
 
 /** DATE_PERM in the return's form: a full date, zz/mm/yyyy, zz/zz/yyyy, or zz/zz/zzzz when not known. */

@@ -10,6 +10,7 @@ import {
   columnKey,
   EVENT_DATE_COLUMNS,
   isoDateOf,
+  sexInYear,
   SSDA903_TABLES,
   tableOfColumns,
   type TableName,
@@ -656,12 +657,14 @@ class Ssda903Reader {
     const f = row?.fields ?? {};
     const upn = f.UPN !== undefined && !/^UN\d+$/i.test(f.UPN) ? f.UPN : undefined;
     const dob = f.DOB !== undefined ? isoDateOf(f.DOB) : undefined;
+    const sex =
+      f.SEX !== undefined && row?.table === 'Header' ? sexInYear(f.SEX, this.collectionYear) : undefined;
     const { subject, dropped } = subjectFromReturn({
       recordId: returnRecordId(this.la, child),
       laChildId: child,
       laCode: this.la,
       ...(upn ? { upn } : {}),
-      ...(f.SEX !== undefined && row?.table === 'Header' ? { sex: f.SEX } : {}),
+      ...(sex ? { sex } : {}),
       ...(dob ? { dateOfBirth: dob } : {}),
     });
     this.subjects.set(child, subject);
@@ -672,6 +675,13 @@ class Ssda903Reader {
         location: row.location,
         rule: 'date-format',
         reason: `DOB '${f.DOB}' is not a date (dd/mm/yyyy); the child is recorded without it`,
+      };
+    if (row?.table === 'Header' && f.SEX !== undefined && !sex)
+      yield {
+        kind: 'refused',
+        location: row.location,
+        rule: 'code-valid-in-year',
+        reason: `SEX '${f.SEX}' has no code in the ${this.collectionYear} set (1/2 to 2023-24, M/F/U from 2024-25); the child is recorded without it`,
       };
     for (const field of dropped)
       yield {

@@ -315,6 +315,19 @@ describe('SSDA903 importer: the CSV tables', () => {
     expect(new Set(inferred.map((event) => event.provenance?.collectionYear))).toEqual(new Set(['2024-25']));
   });
 
+  it('records SEX in the code set of the return’s year (1/2 to 2023-24, M/F/U from 2024-25), never refusing the child for it', async () => {
+    const header = (sex: string) => [
+      fileOf('header.csv', `CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nC9,${sex},01/06/2010,WBRI,UN1,,`),
+    ];
+    const sexOf = async (sex: string, year: string) => {
+      const items = await itemsOf(header(sex), year);
+      return [eventsOf(items)[0]?.subject.sex, refusedOf(items).map((item) => item.rule)];
+    };
+    expect(await sexOf('1', '2024-25')).toEqual(['M', []]);
+    expect(await sexOf('F', '2023-24')).toEqual(['2', []]);
+    expect(await sexOf('U', '2023-24')).toEqual([undefined, ['code-valid-in-year']]);
+  });
+
   it('refuses to run without the LA code the CSVs do not hold', async () => {
     const read = ssda903Importer.read(RETURN, { system: 'ssda903' });
     await expect(read[Symbol.asyncIterator]().next()).rejects.toThrow('LA code');

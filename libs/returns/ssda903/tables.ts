@@ -148,3 +148,18 @@ export function collectionYearOf(isoDate: string): string {
 export function yearEndingOf(collectionYear: string): string {
   return `${Number(collectionYear.slice(0, 4)) + 1}-03-31`;
 }
+
+/**
+ * SEX in the code set of a collection year: SSDA903 sends 1/2 up to 2023-24 and M/F/U from
+ * 2024-25 (CODE-LISTS.md; the YAML still lists 1/2). Male and female carry across the change;
+ * a code with no counterpart in the year (U before 2024-25, 0 or 9 after) gives undefined.
+ */
+export function sexInYear(code: string, collectionYear: string): string | undefined {
+  const value = code.trim().toUpperCase();
+  if (collectionYear >= '2024-25') {
+    if (value === 'M' || value === 'F' || value === 'U') return value;
+    return value === '1' ? 'M' : value === '2' ? 'F' : undefined;
+  }
+  if (value === '1' || value === '2' || value === '0' || value === '9') return value;
+  return value === 'M' ? '1' : value === 'F' ? '2' : undefined;
+}
