@@ -93,6 +93,15 @@ function recordIdOf(patient: FhirNode, contained: boolean, fullUrl: string | und
   return `fhir-${createHash('sha256').update(identifiers.join('\n')).digest('hex').slice(0, 32)}`;
 }
 
+/**
+ * A fresh copy of a string. Strings read from a file may be slices of the chunk they were read
+ * from, and keeping a slice keeps the whole chunk: the index would grow with the file, not with
+ * the number of Patients.
+ */
+function own(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
+}
+
 /** The facts of a Patient resource, or why it cannot be a subject. */
 export function patientFacts(
   patient: FhirNode,
@@ -113,16 +122,19 @@ export function patientFacts(
   const checked = subjectFromReturn(reported).subject;
   const gender = text(patient.gender);
   const organisation = odsCodeOf(patient.managingOrganization);
-  return {
-    recordId,
-    reported,
-    ...(gender ? { gender } : {}),
-    idOrganisation: checked.nhsNumber ? 'nhs' : system,
-    idKey: checked.nhsNumber ?? recordId,
-    ...(checked.nhsNumber ? { trustedNhsNumber: checked.nhsNumber } : {}),
-    ...(organisation ? { organisation } : {}),
-    met: false,
-  };
+  // Copied through JSON so that no string of the facts is a slice of the file's chunks.
+  return JSON.parse(
+    JSON.stringify({
+      recordId,
+      reported,
+      ...(gender ? { gender } : {}),
+      idOrganisation: checked.nhsNumber ? 'nhs' : system,
+      idKey: checked.nhsNumber ?? recordId,
+      ...(checked.nhsNumber ? { trustedNhsNumber: checked.nhsNumber } : {}),
+      ...(organisation ? { organisation } : {}),
+      met: false,
+    }),
+  ) as PatientFacts;
 }
 
 /**
@@ -142,10 +154,20 @@ export function sexFor(gender: string | undefined, onDate: string): string | und
   return ordered.find((code) => sexSchema.safeParse(code).success);
 }
 
-/** The subject of an event of this patient on this date. */
+/** Each patient's subjects by the sex code they carry: checking identifiers once per patient, not per event. */
+const subjects = new WeakMap<PatientFacts, Map<string, Subject>>();
+
+/** The subject of an event of this patient on this date (a copy: events never share one object). */
 export function subjectOf(patient: PatientFacts, onDate: string): Subject {
   const sex = sexFor(patient.gender, onDate);
-  return subjectFromReturn({ ...patient.reported, ...(sex ? { sex } : {}) }).subject;
+  let bySex = subjects.get(patient);
+  if (!bySex) subjects.set(patient, (bySex = new Map()));
+  let subject = bySex.get(sex ?? '');
+  if (!subject) {
+    subject = subjectFromReturn({ ...patient.reported, ...(sex ? { sex } : {}) }).subject;
+    bySex.set(sex ?? '', subject);
+  }
+  return structuredClone(subject);
 }
 
 /**
@@ -158,8 +180,8 @@ export class PatientIndex {
 
   add(facts: PatientFacts, patient: FhirNode, fullUrl: string | undefined): void {
     const id = text(patient.id);
-    if (id) this.byKey.set(`Patient/${id}`, facts);
-    if (fullUrl) this.byKey.set(fullUrl, facts);
+    if (id) this.byKey.set(own(`Patient/${id}`), facts);
+    if (fullUrl) this.byKey.set(own(fullUrl), facts);
     const nhs = facts.trustedNhsNumber;
     if (nhs && !this.byKey.has(`nhs:${nhs}`)) this.byKey.set(`nhs:${nhs}`, facts);
   }
