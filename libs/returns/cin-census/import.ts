@@ -1,4 +1,4 @@
-import { parseAgencyEvent, type Provenance, type Subject } from '@throughline/contracts';
+import { IDENTIFIER_FIELDS, parseAgencyEvent, type Provenance, type Subject } from '@throughline/contracts';
 import { importedEventId } from '../event-id';
 import type { ImportContext, ImportFile, ImportItem, ReturnImporter } from '../importer';
 import { returnRecordId, subjectFromReturn } from '../subject';
@@ -38,6 +38,11 @@ export function referenceDateOf(collectionYear: string): string {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** An xs:date may carry a time zone (`2024-03-31Z`, `2024-03-31+01:00`): the day is what counts. */
+function dayOf(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})$/.test(value) ? value.slice(0, 10) : value;
+}
+
 function isCalendarDate(value: string): boolean {
   if (!ISO_DATE.test(value)) return false;
   const date = new Date(`${value}T00:00:00Z`);
@@ -70,7 +75,8 @@ class Reader {
   date(node: XmlNode, name: string, required: true): string;
   date(node: XmlNode, name: string, required?: false): string | undefined;
   date(node: XmlNode, name: string, required = false): string | undefined {
-    const value = textOf(node, name);
+    const text = textOf(node, name);
+    const value = text === undefined ? undefined : dayOf(text);
     const at = child(node, name)?.path ?? `${node.path}/${name}`;
     if (value === undefined) {
       if (required) throw new ElementRefused(at, 'required', `${name} is required in ${node.name}`);
@@ -128,9 +134,31 @@ interface ChildContext {
   subjectBeforeBirth: Subject;
   /** The element the subject's sex came from (left out when its code is not valid in the year). */
   readonly sexElement?: XmlNode;
+  readonly identifiersPath: string;
   readonly dateOfBirth?: string;
   readonly items: ImportItem[];
   readonly seen: Set<string>;
+}
+
+/** The subject without `field`: an identifier moves to the quarantine with the rule it failed. */
+function withoutSubjectField(
+  subject: Subject,
+  field: string,
+  issue: { rule: string; message: string },
+): Subject {
+  const { [field]: value, ...rest } = subject as unknown as Record<string, unknown>;
+  if (value === undefined) return subject;
+  if (!(IDENTIFIER_FIELDS as readonly string[]).includes(field)) return rest as unknown as Subject;
+  const held = {
+    field: field as (typeof IDENTIFIER_FIELDS)[number],
+    value: String(value).slice(0, 64),
+    rule: issue.rule,
+    message: issue.message.slice(0, 200),
+  };
+  return {
+    ...(rest as unknown as Subject),
+    quarantinedIdentifiers: [...(subject.quarantinedIdentifiers ?? []), held].slice(0, 10),
+  };
 }
 
 /** Builds, checks and queues one event; a contract failure becomes a refused item. */
@@ -167,21 +195,24 @@ function emit(
     data: Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)),
   };
   let parsed = parseAgencyEvent(event, { publishingAgency: 'social-care' });
-  if (!parsed.ok && parsed.issues.every((issue) => issue.path === 'subject.sex')) {
-    // A sex code of another year (GenderCurrent 1/2/0/9 to 2023-24, Sex M/F/U from 2024-25):
-    // left out of the subject, reported once, and the child still imported.
-    const [issue] = parsed.issues;
-    ctx.items.push({
-      kind: 'refused',
-      location: ctx.sexElement?.path ?? location,
-      rule: issue.rule,
-      reason: `subject.sex left out (${issue.message}); the child is still imported`,
-    });
-    const { sex: _sex, ...subject } = ctx.subject;
-    const { sex: _sexBefore, ...subjectBeforeBirth } = ctx.subjectBeforeBirth;
-    ctx.subject = subject;
-    ctx.subjectBeforeBirth = subjectBeforeBirth;
-    event.subject = bornBefore ? subjectBeforeBirth : subject;
+  if (!parsed.ok && parsed.issues.every((issue) => /^subject\.[A-Za-z]+$/.test(issue.path))) {
+    // Rules held at intake on the subject, by year (a sex code of another year: GenderCurrent
+    // 1/2/0/9 to 2023-24, Sex M/F/U from 2024-25; an LA child id with characters the census
+    // refuses): the identifier is quarantined, another field left out, each reported once, and
+    // the child still imported.
+    for (const issue of parsed.issues) {
+      const field = issue.path.slice('subject.'.length);
+      ctx.subject = withoutSubjectField(ctx.subject, field, issue);
+      ctx.subjectBeforeBirth = withoutSubjectField(ctx.subjectBeforeBirth, field, issue);
+      const identifier = (IDENTIFIER_FIELDS as readonly string[]).includes(field);
+      ctx.items.push({
+        kind: 'refused',
+        location: (field === 'sex' ? ctx.sexElement?.path : undefined) ?? ctx.identifiersPath,
+        rule: issue.rule,
+        reason: `subject.${field} ${identifier ? 'quarantined' : 'left out'} (${issue.message}); the child is still imported`,
+      });
+    }
+    event.subject = bornBefore ? ctx.subjectBeforeBirth : ctx.subject;
     parsed = parseAgencyEvent(event, { publishingAgency: 'social-care' });
   }
   if (parsed.ok) {
@@ -203,7 +234,8 @@ function emit(
 
 function readHeader(node: XmlNode, facts: FileFacts): void {
   const details = child(node, 'CollectionDetails');
-  const reference = details && textOf(details, 'ReferenceDate');
+  const referenceText = details && textOf(details, 'ReferenceDate');
+  const reference = referenceText && dayOf(referenceText);
   const year = details && textOf(details, 'Year');
   if (reference && isCalendarDate(reference)) {
     facts.referenceDate = reference;
@@ -452,7 +484,7 @@ function readPlan(
   const reviewsNode = child(plan, 'Reviews');
   const reviews: { date: string; path: string }[] = [];
   for (const review of reviewsNode ? childrenNamed(reviewsNode, 'CPPreviewDate') : []) {
-    const date = review.text.trim();
+    const date = dayOf(review.text.trim());
     if (!isCalendarDate(date)) {
       reader.refused.push({
         kind: 'refused',
@@ -620,6 +652,7 @@ function readChild(
     subject,
     subjectBeforeBirth: beforeBirth,
     sexElement: child(ids, 'Sex') ?? child(ids, 'GenderCurrent'),
+    identifiersPath: ids.path,
     dateOfBirth: subject.dateOfBirth,
     items,
     seen: new Set(),

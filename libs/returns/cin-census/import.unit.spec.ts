@@ -7,6 +7,7 @@ import { cinCensusChunks, PLANTED } from '@throughline/synthetic';
 import { summarise } from '@throughline/timeline';
 import { validateXML } from 'xmllint-wasm';
 import type { ImportFile, ImportItem } from '../importer';
+import { returnRecordId } from '../subject';
 import { cinCensusImporter } from './import';
 
 const SPECS =
@@ -353,6 +354,48 @@ describe('CIN census importer', () => {
     expect(referral.subject.dateOfBirth).toBeUndefined();
     expect(referral.subject.expectedDateOfBirth).toBe('2023-07-10');
     expect(ofType(items, 'social-care.death.recorded')[0].subject.dateOfBirth).toBe('2023-07-01');
+  });
+
+  it('quarantines an LA child id with characters the census refuses, and keeps the child on the same record', async () => {
+    const items = await read(
+      census(2024, EVERY_MODULE.replace('<LAchildID>A1</LAchildID>', '<LAchildID>A-1/2</LAchildID>')),
+    );
+    expect(items.filter((item) => item.kind === 'child')).toEqual([{ kind: 'child', childId: 'A-1/2' }]);
+    expect(refused(items)).toEqual([
+      expect.objectContaining({
+        location: 'Message/Children/Child[1]/ChildIdentifiers[1]',
+        rule: 'la-child-id-characters',
+        reason: expect.stringContaining('subject.laChildId quarantined'),
+      }),
+    ]);
+    expect(events(items).length).toBeGreaterThan(15);
+    for (const event of events(items)) {
+      expect(event.subject.laChildId).toBeUndefined();
+      expect(event.subject.recordId).toBe(returnRecordId('926', 'A-1/2'));
+      expect(event.subject.quarantinedIdentifiers).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ field: 'laChildId', value: 'A-1/2', rule: 'la-child-id-characters' }),
+        ]),
+      );
+    }
+  });
+
+  it('reads a file with a byte order mark, namespaced elements and dates with a time zone', async () => {
+    const text = census(2024, EVERY_MODULE)
+      .replace('<Message>', '<cin:Message xmlns:cin="urn:example">')
+      .replace('</Message>', '</cin:Message>')
+      .replace(
+        '<CINreferralDate>2023-05-02</CINreferralDate>',
+        '<CINreferralDate>2023-05-02Z</CINreferralDate>',
+      )
+      .replace(
+        '<ReferenceDate>2024-03-31</ReferenceDate>',
+        '<ReferenceDate>2024-03-31+01:00</ReferenceDate>',
+      );
+    const items = await read(`\uFEFF${text}`);
+    expect(refused(items)).toEqual([]);
+    expect(ofType(items, 'social-care.referral.received')[0].data.referralDate).toBe('2023-05-02');
+    expect(events(items)[0].provenance?.collectionYear).toBe('2023-24');
   });
 
   it('fails a file that is not a CIN census, naming why', async () => {

@@ -97,8 +97,15 @@ export async function* streamRecords<T>(
   };
 
   const decoder = new StringDecoder('utf8');
+  let first = true;
   for await (const chunk of input) {
-    parser.write(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+    let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+    // A byte order mark before the XML declaration is not text before the root.
+    if (first && text.length) {
+      text = text.replace(/^\uFEFF/, '');
+      first = false;
+    }
+    parser.write(text);
     if (out.length) yield* out.splice(0, out.length);
   }
   parser.write(decoder.end());
