@@ -68,7 +68,7 @@ describe('statutory returns in and out, end to end', () => {
   /** Imported events in the store (the only ones with a provenance). */
   async function storedEvents(): Promise<number> {
     const { rows } = await system.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM events WHERE data ? 'provenance'`,
+      `SELECT count(*) AS n FROM events WHERE data::jsonb ? 'provenance'`,
     );
     return Number(rows[0].n);
   }

@@ -319,6 +319,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parsed.data;
 }
 
+/**
+ * The configuration for a command-line tool that only reads and writes the database (an export,
+ * an audit check): the same parsing and derived database URLs as loadConfig, without the rules
+ * that concern the apps (keys, salt, Kafka principal, TLS).
+ */
+export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(withDerivedDefaults(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ThroughlineError('CONFIGURATION', `invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
 /** The publisher keys configSchema defaults to, and any key a person marked `dev-`. */
 const DEVELOPMENT_KEY = /^dev-/;
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { laCode } from '@throughline/contracts';
 import { createEventStore, type EventStore, type RecordedEvent } from '@throughline/event-store';
 import { AccessLog, type Principal } from '@throughline/access';
-import { configSchema, createPool } from '@throughline/platform';
+import { createPool, loadToolConfig } from '@throughline/platform';
 import { userInfo } from 'node:os';
 import { exportCinCensus } from './cin-census/export';
 import { exportSsda903 } from './ssda903/export';
@@ -70,7 +70,7 @@ export async function exportCommand(
   },
 ): Promise<number> {
   const options = parse(argv);
-  const config = configSchema.parse(io.env);
+  const config = loadToolConfig(io.env);
   const pool = createPool(config.DATABASE_URL, { max: 1 });
   const log = new AccessLog(pool);
   const principal: Principal = {
