@@ -47,13 +47,6 @@ export {
   type FhirWriteOptions,
 } from './returns/fhir';
 export {
-  PLANTED as CIN_CENSUS_PLANTED,
-  cinCensusChild,
-  cinCensusChunks,
-  writeCinCensus,
-  type CinCensusWriterOptions,
-} from './returns/cin-census';
-export {
   PLANTED,
   PLANTED as CIN_CENSUS_PLANTED,
   cinCensusChild,

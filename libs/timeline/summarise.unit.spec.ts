@@ -472,6 +472,48 @@ describe('summarise', () => {
       'Case closed — Case closed after assessment, referred to early help',
     ],
     [
+      'social-care.child-characteristics.recorded',
+      () =>
+        buildEvent('social-care.child-characteristics.recorded', {
+          data: { ethnicity: 'MWBA', disabilities: ['HEAR', 'COMM'] },
+        }),
+      'Characteristics recorded — ethnicity: White and Black African; disability: Hearing; Communication',
+    ],
+    [
+      'social-care.upn-unknown.recorded',
+      () => buildEvent('social-care.upn-unknown.recorded', { data: { reason: 'UN1' } }),
+      'UPN unknown — Child is aged under 6 years old and is not yet attending school and has not been allocated a UPN',
+    ],
+    [
+      'social-care.death.recorded',
+      () => buildEvent('social-care.death.recorded', { data: { dateOfDeath: '2025-01-04' } }),
+      'Died 2025-01-04',
+    ],
+    [
+      'social-care.assessment.started',
+      () =>
+        buildEvent('social-care.assessment.started', {
+          data: { startDate: '2025-01-04', internalReviewDate: '2025-01-20' },
+        }),
+      'Assessment started — internal review 2025-01-20',
+    ],
+    [
+      'social-care.pre-proceedings.started',
+      () =>
+        buildEvent('social-care.pre-proceedings.started', {
+          data: { letterBeforeProceedingsDate: '2025-01-04', familyGroupDecisionMeetingOffered: false },
+        }),
+      'Pre-proceedings started — letter before proceedings sent 2025-01-04; family group decision meeting not offered',
+    ],
+    [
+      'social-care.pre-proceedings.ended',
+      () =>
+        buildEvent('social-care.pre-proceedings.ended', {
+          data: { decisionDate: '2025-02-01', outcome: undefined, courtApplicationDate: '2025-02-03' },
+        }),
+      'Pre-proceedings ended, decided 2025-02-01 — outcome: not in the return; court application 2025-02-03',
+    ],
+    [
       'social-care.uasc-status.recorded',
       () => buildEvent('social-care.uasc-status.recorded', { data: { yearEnding: '2024-03-31' } }),
       'Unaccompanied asylum-seeking child (return for the year ending 2024-03-31)',
