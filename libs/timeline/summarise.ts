@@ -372,7 +372,12 @@ export function summarise(event: CurrentAgencyEvent): string {
     }
     case 'social-care.looked-after-episode.changed': {
       const { reasonForNewEpisode, legalStatus, placement, reasonPlaceChange } = event.data;
-      const why = reasonPlaceChange ? ` (${PLACEMENT_CHANGE_REASON.labels[reasonPlaceChange]})` : '';
+      // An imported change whose preceding episode was not in the return has no reason to show.
+      const why = reasonPlaceChange
+        ? ` (${PLACEMENT_CHANGE_REASON.labels[reasonPlaceChange]})`
+        : reasonForNewEpisode !== 'L'
+          ? ` (reason ${NOT_IN_THE_RETURN})`
+          : '';
       return `Looked-after episode changed: ${NEW_EPISODE_REASON.labels[reasonForNewEpisode]}${why} — now ${LEGAL_STATUS.labels[legalStatus]}; placement: ${PLACEMENT_TYPE.labels[placement]}`;
     }
     case 'social-care.looked-after-episode.ended':

@@ -514,6 +514,26 @@ describe('summarise', () => {
       'Pre-proceedings ended, decided 2025-02-01 — outcome: not in the return; court application 2025-02-03',
     ],
     [
+      'social-care.looked-after-episode.changed',
+      () =>
+        buildEvent('social-care.looked-after-episode.changed', {
+          data: {
+            reasonForNewEpisode: 'P',
+            legalStatus: 'C2',
+            placement: 'K2',
+            reasonPlaceChange: undefined,
+          },
+          provenance: {
+            kind: 'statutory-return',
+            format: 'ssda903',
+            collectionYear: '2024-25',
+            fileSha256: 'a'.repeat(64),
+            location: 'episodes.csv line 2',
+          },
+        }),
+      'Looked-after episode changed: Change of placement and carer(s) only (reason not in the return) — now Full care order; placement: Children’s Homes subject to Children’s Homes Regulations',
+    ],
+    [
       'social-care.uasc-status.recorded',
       () => buildEvent('social-care.uasc-status.recorded', { data: { yearEnding: '2024-03-31' } }),
       'Unaccompanied asylum-seeking child (return for the year ending 2024-03-31)',
@@ -567,7 +587,8 @@ describe('summarise', () => {
     ],
     [
       'social-care.placement-for-adoption.decided',
-      () => buildEvent('social-care.placement-for-adoption.decided', { data: { decisionDate: '2024-05-01' } }),
+      () =>
+        buildEvent('social-care.placement-for-adoption.decided', { data: { decisionDate: '2024-05-01' } }),
       'Decision that the child should be placed for adoption (2024-05-01)',
     ],
     [
@@ -589,7 +610,9 @@ describe('summarise', () => {
     [
       'social-care.social-worker.allocated',
       () =>
-        buildEvent('social-care.social-worker.allocated', { data: { workerId: 'SW1204', startDate: '2024-05-01' } }),
+        buildEvent('social-care.social-worker.allocated', {
+          data: { workerId: 'SW1204', startDate: '2024-05-01' },
+        }),
       'Social worker SW1204 allocated from 2024-05-01',
     ],
     [
