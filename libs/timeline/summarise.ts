@@ -84,7 +84,10 @@ function yearGroupName(yearGroup: string): string {
   return YEAR_GROUP_NAMES[yearGroup] ?? `year ${yearGroup}`;
 }
 
-type LookedAfterOutcomes = Extract<CurrentAgencyEvent, { type: 'social-care.looked-after-outcomes.recorded' }>['data'];
+type LookedAfterOutcomes = Extract<
+  CurrentAgencyEvent,
+  { type: 'social-care.looked-after-outcomes.recorded' }
+>['data'];
 
 const OC2_ITEMS = [
   ['healthCheck', 'health check'],
@@ -160,7 +163,9 @@ export function summarise(event: CurrentAgencyEvent): string {
         safeguardingConcern ? 'safeguarding concern raised' : undefined,
         cpisFlagSeen ? 'CP-IS flag seen' : undefined,
       ].filter(Boolean);
-      const outcome = discharge ? EMERGENCY_CARE_DISCHARGE.labels[discharge] : `discharge ${NOT_IN_THE_RETURN}`;
+      const outcome = discharge
+        ? EMERGENCY_CARE_DISCHARGE.labels[discharge]
+        : `discharge ${NOT_IN_THE_RETURN}`;
       return `Emergency care attendance: ${chiefComplaint ?? `chief complaint ${NOT_IN_THE_RETURN}`} — ${outcome}${notes.length ? ` (${notes.join('; ')})` : ''}`;
     }
     case 'health.safeguarding-concern.raised': {
@@ -235,13 +240,17 @@ export function summarise(event: CurrentAgencyEvent): string {
     }
     case 'health.hospital.admitted': {
       const { admissionMethod, specialty, reason } = event.data;
-      const method = admissionMethod ? ADMISSION_METHOD.labels[admissionMethod] : `admission method ${NOT_IN_THE_RETURN}`;
+      const method = admissionMethod
+        ? ADMISSION_METHOD.labels[admissionMethod]
+        : `admission method ${NOT_IN_THE_RETURN}`;
       return `Admitted to hospital (${specialty ?? `specialty ${NOT_IN_THE_RETURN}`}): ${method}${reason ? ` — ${reason}` : ''}`;
     }
     case 'health.hospital.discharged': {
       const { dischargeMethod, dischargeDestination, admittedAt, dischargedAt } = event.data;
       const days = Math.round((Date.parse(dischargedAt) - Date.parse(admittedAt)) / 86_400_000);
-      const method = dischargeMethod ? DISCHARGE_METHOD.labels[dischargeMethod] : `discharge method ${NOT_IN_THE_RETURN}`;
+      const method = dischargeMethod
+        ? DISCHARGE_METHOD.labels[dischargeMethod]
+        : `discharge method ${NOT_IN_THE_RETURN}`;
       const destination = dischargeDestination
         ? DISCHARGE_DESTINATION.labels[dischargeDestination]
         : `destination ${NOT_IN_THE_RETURN}`;
@@ -258,7 +267,9 @@ export function summarise(event: CurrentAgencyEvent): string {
       const what = code.display ?? text ?? `${code.system} ${code.code}`;
       const values = value
         ? recordedValueText(value)
-        : components?.map((part) => `${part.code.display ?? part.code.code} ${recordedValueText(part.value)}`).join(', ');
+        : components
+            ?.map((part) => `${part.code.display ?? part.code.code} ${recordedValueText(part.value)}`)
+            .join(', ');
       return `Observation: ${what}${values ? ` — ${values}` : ''}`;
     }
     case 'health.flag.recorded': {
