@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import sax from 'sax';
 import { parser as jsonParser } from 'stream-json';
 import Assembler from 'stream-json/Assembler';
@@ -140,12 +140,24 @@ const VALUE_TOKENS: Record<string, (value: string | undefined) => unknown> = {
 /**
  * FHIR JSON. The top-level object is read key by key; when it is a Bundle (its resourceType
  * comes before `entry`, as FHIR JSON puts it first), each element of `entry` is assembled
- * and yielded on its own.
+ * and yielded on its own. Tokens are taken from the parser synchronously as they are ready
+ * (an await per token would cost more than the parsing).
  */
 async function* readJson(chunks: AsyncIterable<string>): AsyncIterable<ResourceRead> {
-  const tokens = Readable.from(chunks).pipe(
-    jsonParser({ packValues: true, streamValues: false }),
-  ) as unknown as AsyncIterable<Token>;
+  const parser = jsonParser({ packValues: true, streamValues: false });
+  let ended = false;
+  let failure: Error | undefined;
+  let wake = () => {};
+  parser.on('readable', () => wake());
+  parser.on('end', () => {
+    ended = true;
+    wake();
+  });
+  pipeline(Readable.from(chunks), parser, (error) => {
+    if (error) failure ??= error;
+    wake();
+  });
+
   const top: FhirNode = {};
   let key: string | undefined;
   let depth = 0;
@@ -154,66 +166,90 @@ async function* readJson(chunks: AsyncIterable<string>): AsyncIterable<ResourceR
   let inEntries = false;
   let entryIndex = 0;
   let sawEnd = false;
-  try {
-    for await (const token of tokens) {
-      if (assembler) {
-        assembler.consume(token);
-        if (!assembler.done) continue;
-        const value = assembler.current as unknown;
-        assembler = undefined;
-        if (assembling === 'entry') {
-          const entry = value as FhirNode;
-          const resource = node(entry?.resource);
-          const fullUrl = text(entry?.fullUrl);
-          if (resource)
-            yield { resource, location: `Bundle.entry[${entryIndex}]`, ...(fullUrl ? { fullUrl } : {}) };
-          entryIndex++;
-        } else if (key !== undefined) top[key] = value;
-        continue;
+
+  /** Takes one token; returns an entry when it completes one. */
+  const take = (token: Token): ResourceRead | undefined => {
+    if (assembler) {
+      assembler.consume(token);
+      if (!assembler.done) return undefined;
+      const value = assembler.current as unknown;
+      assembler = undefined;
+      if (assembling === 'entry') {
+        const entry = value as FhirNode;
+        const resource = node(entry?.resource);
+        const fullUrl = text(entry?.fullUrl);
+        const index = entryIndex++;
+        return resource
+          ? { resource, location: `Bundle.entry[${index}]`, ...(fullUrl ? { fullUrl } : {}) }
+          : undefined;
       }
-      if (depth === 0) {
-        if (token.name !== 'startObject')
-          throw new FhirReadError('a FHIR JSON file holds one object', 'fhir-format');
-        depth = 1;
-        continue;
-      }
-      if (inEntries) {
-        if (token.name === 'endArray') {
-          inEntries = false;
-          continue;
-        }
-        assembler = new Assembler();
-        assembling = 'entry';
-        assembler.consume(token);
-        if (assembler.done) {
-          assembler = undefined; // a primitive entry: not a resource
-          entryIndex++;
-        }
-        continue;
-      }
-      if (token.name === 'keyValue') {
-        key = token.value;
-        continue;
-      }
-      if (token.name === 'endObject') {
-        sawEnd = true;
-        depth = 0;
-        continue;
-      }
-      if (key === 'entry' && top.resourceType === 'Bundle' && token.name === 'startArray') {
-        inEntries = true;
-        continue;
-      }
-      const primitive = VALUE_TOKENS[token.name];
-      if (primitive) {
-        if (key !== undefined) top[key] = primitive(token.value);
-        continue;
+      if (key !== undefined) top[key] = value;
+      return undefined;
+    }
+    if (depth === 0) {
+      if (token.name !== 'startObject')
+        throw new FhirReadError('a FHIR JSON file holds one object', 'fhir-format');
+      depth = 1;
+      return undefined;
+    }
+    if (inEntries) {
+      if (token.name === 'endArray') {
+        inEntries = false;
+        return undefined;
       }
       assembler = new Assembler();
-      assembling = 'top-value';
+      assembling = 'entry';
       assembler.consume(token);
+      if (assembler.done) {
+        assembler = undefined; // a primitive entry: not a resource
+        entryIndex++;
+      }
+      return undefined;
+    }
+    if (token.name === 'keyValue') {
+      key = token.value;
+      return undefined;
+    }
+    if (token.name === 'endObject') {
+      sawEnd = true;
+      depth = 0;
+      return undefined;
+    }
+    if (key === 'entry' && top.resourceType === 'Bundle' && token.name === 'startArray') {
+      inEntries = true;
+      return undefined;
+    }
+    const primitive = VALUE_TOKENS[token.name];
+    if (primitive) {
+      if (key !== undefined) top[key] = primitive(token.value);
+      return undefined;
+    }
+    assembler = new Assembler();
+    assembling = 'top-value';
+    assembler.consume(token);
+    return undefined;
+  };
+
+  try {
+    for (;;) {
+      const ready: ResourceRead[] = [];
+      for (let token = parser.read() as Token | null; token !== null; token = parser.read() as Token | null) {
+        const read = take(token);
+        if (read) ready.push(read);
+        if (ready.length >= 64) break;
+      }
+      if (ready.length) {
+        yield* ready;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   } catch (error) {
+    parser.destroy();
     if (error instanceof FhirReadError) throw error;
     throw new FhirReadError(`the JSON cannot be read: ${(error as Error).message}`, 'fhir-json-malformed');
   }
@@ -221,7 +257,7 @@ async function* readJson(chunks: AsyncIterable<string>): AsyncIterable<ResourceR
   if (typeof top.resourceType !== 'string')
     throw new FhirReadError('the JSON object has no resourceType', 'fhir-resource-type-missing');
   if (top.resourceType === 'Bundle') {
-    // Entries came before resourceType, or are yet to be flattened: a Bundle read whole.
+    // Entries came before resourceType: a Bundle read whole.
     yield* entriesOf(top, 'Bundle');
     return;
   }
