@@ -192,7 +192,13 @@ function generateRecordEntries(
         code: { system: 'http://snomed.info/sct', code: '27113001', display: 'Body weight' },
         status: 'final',
         effectiveDate: measuredOn,
-        value: { kind: 'quantity', value: kilograms, unit: 'kg', unitSystem: 'http://unitsofmeasure.org', unitCode: 'kg' },
+        value: {
+          kind: 'quantity',
+          value: kilograms,
+          unit: 'kg',
+          unitSystem: 'http://unitsofmeasure.org',
+          unitCode: 'kg',
+        },
       },
     });
   }

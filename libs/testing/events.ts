@@ -243,7 +243,13 @@ const builders: { [T in EventType]: () => EventOfType<T> } = {
       code: { system: 'http://snomed.info/sct', code: '27113001', display: 'Body weight' },
       status: 'final',
       effectiveDate: daysAgo(1),
-      value: { kind: 'quantity', value: 12.4, unit: 'kg', unitSystem: 'http://unitsofmeasure.org', unitCode: 'kg' },
+      value: {
+        kind: 'quantity',
+        value: 12.4,
+        unit: 'kg',
+        unitSystem: 'http://unitsofmeasure.org',
+        unitCode: 'kg',
+      },
     },
   }),
   'health.flag.recorded': () => ({
