@@ -151,6 +151,8 @@ export const FUTURE_DATE_FIELDS: ReadonlySet<string> = new Set([
   'icpcTargetDate',
   'decisionDueDate',
   'expectedDateOfBirth',
+  // A health record flag may stand until a date still to come (health.flag.recorded).
+  'periodEnd',
 ]);
 
 export const EVENT_TYPES = Object.keys(EVENT_TYPE_AGENCY) as EventType[];

@@ -67,6 +67,11 @@ describe('health record contracts', () => {
         'data.periodEnd not-before-periodStart',
       ]);
       expect(issuesOf(withData(flag, { status: 'entered-in-error' }))).toEqual(['data.status one-of']);
+      // A flag may stand until a date to come; it cannot start in the future.
+      expect(issuesOf(withData(flag, { periodEnd: daysAgo(-90) }))).toEqual([]);
+      expect(issuesOf(withData(flag, { periodStart: daysAgo(-10), periodEnd: undefined }))).toEqual([
+        'data.periodStart not-in-future',
+      ]);
     });
   });
 
