@@ -108,9 +108,17 @@ describe('the seeded framework document (infra/outcome-frameworks.json)', () => 
     expect(scales.get('vale-level-of-need')).toMatchObject({ min: 1, max: 4, better: 'lower' });
   });
 
-  it('maps every event type of the contracts but the observation (which names its own domain), and the two new ones', () => {
+  it('maps every event type of the contracts but the observation (which names its own domain) and the facts that are no evidence about an outcome', () => {
+    // Who the child is and who holds the case: recorded, shown, but evidence about no domain.
+    const notEvidence = new Set([
+      'outcome.observation.recorded',
+      'social-care.child-characteristics.recorded',
+      'social-care.upn-unknown.recorded',
+      'social-care.social-worker.allocated',
+      'social-care.social-worker.allocation-ended',
+    ]);
     const expected = [...new Set([...EVENT_TYPES, 'practice.decision.reviewed', 'practice.views.differ'])]
-      .filter((type) => type !== 'outcome.observation.recorded')
+      .filter((type) => !notEvidence.has(type))
       .sort();
     expect(Object.keys(document.mapping).sort()).toEqual(expected);
   });
