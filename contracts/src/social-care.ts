@@ -361,7 +361,8 @@ export const lookedAfterEpisodeChanged = envelope(
     ctx.addIssue({
       code: 'custom',
       path: ['data', 'reasonPlaceChange'],
-      message: 'a placement change (RNE P, T, B or U) gives its reason (only an imported episode whose preceding episode is not in the return may leave it out)',
+      message:
+        'a placement change (RNE P, T, B or U) gives its reason (only an imported episode whose preceding episode is not in the return may leave it out)',
       params: { rule: 'required-for-placement-change' },
     });
 });

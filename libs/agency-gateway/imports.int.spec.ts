@@ -25,7 +25,9 @@ const seen: string[] = [];
 let token: string;
 let otherToken: string;
 
-const census = Buffer.from([...cinCensusChunks({ children: CHILDREN, laCode: '991', collectionYear: '2024-25', seed: 7 })].join(''));
+const census = Buffer.from(
+  [...cinCensusChunks({ children: CHILDREN, laCode: '991', collectionYear: '2024-25', seed: 7 })].join(''),
+);
 
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
@@ -45,9 +47,13 @@ beforeAll(async () => {
   running = await createAgencyApp('social-care', config);
   token = await provider.token('demo-case-system');
   otherToken = await provider.token('demo-child-health-system');
-  consumer = createKafka(loadConfig({ THROUGHLINE_MODE: 'development', KAFKA_TOPIC_PREFIX: PREFIX }), 'test', {
-    clientSuffix: 'imports-int-reader',
-  }).consumer({ groupId: `${PREFIX}reader` });
+  consumer = createKafka(
+    loadConfig({ THROUGHLINE_MODE: 'development', KAFKA_TOPIC_PREFIX: PREFIX }),
+    'test',
+    {
+      clientSuffix: 'imports-int-reader',
+    },
+  ).consumer({ groupId: `${PREFIX}reader` });
   await consumer.connect();
   await consumer.subscribe({ topic: topicNames(PREFIX).agency['social-care'], fromBeginning: true });
   await consumer.run({
@@ -75,7 +81,9 @@ function upload(query: string, bearer: string | null, file: Buffer = census): Pr
 
 async function finished(status: string, bearer = token): Promise<ImportSummary> {
   for (let attempt = 0; attempt < 600; attempt++) {
-    const response = await fetch(`${running.url}${status}`, { headers: { authorization: `Bearer ${bearer}` } });
+    const response = await fetch(`${running.url}${status}`, {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
     expect(response.status).toBe(200);
     const summary = (await response.json()) as ImportSummary;
     if (summary.state !== 'running') return summary;
@@ -100,7 +108,12 @@ describe('POST /v1/imports (social care, CIN census)', () => {
     expect(response.headers.get('location')).toBe(body.status);
     expect(body.summary.files[0].sha256).toMatch(/^[0-9a-f]{64}$/);
     first = await finished(body.status);
-    expect(first).toMatchObject({ format: 'cin-census', state: 'completed', children: CHILDREN, eventsRejected: 0 });
+    expect(first).toMatchObject({
+      format: 'cin-census',
+      state: 'completed',
+      children: CHILDREN,
+      eventsRejected: 0,
+    });
     expect(first.eventsPublished).toBeGreaterThan(CHILDREN);
     expect(first.quarantined['upn-check-letter']).toBeGreaterThan(0);
     const outOfOrder = Array.from({ length: CHILDREN }, (_, index) => index).filter(PLANTED.datesOutOfOrder);
@@ -139,7 +152,9 @@ describe('POST /v1/imports (social care, CIN census)', () => {
     expect((await upload('format=cin-census', otherToken)).status).toBe(403);
     const response = await upload('format=cin-census', token, await readFile(__filename));
     const { status } = (await response.json()) as { status: string };
-    const other = await fetch(`${running.url}${status}`, { headers: { authorization: `Bearer ${otherToken}` } });
+    const other = await fetch(`${running.url}${status}`, {
+      headers: { authorization: `Bearer ${otherToken}` },
+    });
     expect([403, 404]).toContain(other.status);
     // A file that is not a CIN census fails with its reason, and nothing is published.
     const summary = await finished(status);

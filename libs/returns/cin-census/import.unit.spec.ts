@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { makeUpn, parseAgencyEvent, type AgencyEvent } from '@throughline/contracts';
+import {
+  makeUpn,
+  parseAgencyEvent,
+  type AgencyEvent,
+  type EventOfType,
+  type EventType,
+} from '@throughline/contracts';
 import { cinCensusChunks, PLANTED } from '@throughline/synthetic';
 import { summarise } from '@throughline/timeline';
 import { validateXML } from 'xmllint-wasm';
@@ -36,8 +42,8 @@ async function read(text: string, context = { system: 'cin-census' }): Promise<I
 const events = (items: readonly ImportItem[]) =>
   items.flatMap((item) => (item.kind === 'event' ? [item.event as AgencyEvent] : []));
 const refused = (items: readonly ImportItem[]) => items.filter((item) => item.kind === 'refused');
-const ofType = (items: readonly ImportItem[], type: string) =>
-  events(items).filter((event) => event.type === type);
+const ofType = <T extends EventType>(items: readonly ImportItem[], type: T) =>
+  events(items).filter((event): event is EventOfType<T> => event.type === type);
 
 function census(year: number, children: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
