@@ -13,6 +13,7 @@ import {
   importerFor,
   importFormatsOf,
   runImport,
+  startingSummary,
   type EventSink,
   type ImportFile,
   type ImportSummary,
@@ -185,21 +186,7 @@ export class ImportsService {
       })
       .finally(() => rm(directory, { recursive: true, force: true }));
     // The first summary, before any record is read.
-    run.summary = {
-      format: checked.format,
-      files: files.map(({ name, sha256 }) => ({ name, sha256 })),
-      state: 'running',
-      startedAt: new Date().toISOString(),
-      children: 0,
-      records: 0,
-      eventsPublished: 0,
-      eventsRejected: 0,
-      quarantined: {},
-      refusedByRule: {},
-      problems: [],
-      bytesRead: 0,
-      bytesTotal,
-    };
+    run.summary = startingSummary(checked.format, files, bytesTotal);
     this.remember(run);
     const tracked = task.catch((error: unknown) => {
       this.logger.error(`import ${id} failed: ${error instanceof Error ? error.message : String(error)}`);

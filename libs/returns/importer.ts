@@ -134,6 +134,29 @@ function countingFiles(files: readonly ImportFile[], summary: ImportSummary): Im
   }));
 }
 
+/** The summary of an import before any record is read. */
+export function startingSummary(
+  format: ImportFormat,
+  files: readonly Pick<ImportFile, 'name' | 'sha256'>[],
+  bytesTotal?: number,
+): ImportSummary {
+  return {
+    format,
+    files: files.map(({ name, sha256 }) => ({ name, sha256 })),
+    state: 'running',
+    startedAt: new Date().toISOString(),
+    children: 0,
+    records: 0,
+    eventsPublished: 0,
+    eventsRejected: 0,
+    quarantined: {},
+    refusedByRule: {},
+    problems: [],
+    bytesRead: 0,
+    bytesTotal,
+  };
+}
+
 /**
  * Reads the files with the importer and publishes its events in batches through the sink, in
  * file order: one batch is in flight while the next is read, so parsing and publishing overlap
@@ -148,21 +171,7 @@ export async function runImport(
   options: RunImportOptions = {},
 ): Promise<ImportSummary> {
   const batchSize = Math.min(Math.max(options.batchSize ?? 500, 1), 1000);
-  const summary: ImportSummary = {
-    format: importer.format,
-    files: files.map(({ name, sha256 }) => ({ name, sha256 })),
-    state: 'running',
-    startedAt: new Date().toISOString(),
-    children: 0,
-    records: 0,
-    eventsPublished: 0,
-    eventsRejected: 0,
-    quarantined: {},
-    refusedByRule: {},
-    problems: [],
-    bytesRead: 0,
-    bytesTotal: options.bytesTotal,
-  };
+  const summary = startingSummary(importer.format, files, options.bytesTotal);
   const problem = (entry: ImportProblem) => {
     if (summary.problems.length < PROBLEMS_KEPT) summary.problems.push(entry);
   };

@@ -9,3 +9,4 @@ export * from './prometheus';
 export * from './local-oidc-provider';
 export * from './access';
 export * from './browser';
+export * from './imports';

@@ -1,14 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { validateXML } from 'xmllint-wasm';
-import { parseAgencyEvent, type AgencyEvent } from '@throughline/contracts';
+import { type AgencyEvent } from '@throughline/contracts';
 import { PostgresEventStore, type RecordedEvent } from '@throughline/event-store';
 import { cinCensusChunks, PLANTED } from '@throughline/synthetic';
-import { createTestDatabase, recordedAppend, type TestDatabase } from '@throughline/testing';
-import { runImport, type EventSink, type ImportFile, type ImportItem, type SinkResult } from '../importer';
+import {
+  createTestDatabase,
+  everyRecorded,
+  importFileOf,
+  storeSink as storeSinkOf,
+  type TestDatabase,
+} from '@throughline/testing';
+import { runImport, type EventSink, type ImportFile, type ImportItem } from '../importer';
 import { exportCinCensus } from './export';
 import { cinCensusImporter } from './import';
 
@@ -28,40 +33,11 @@ const CHILDREN = 160;
 let database: TestDatabase;
 let store: PostgresEventStore;
 
-function fileOf(name: string, text: string): ImportFile {
-  const content = Buffer.from(text, 'utf8');
-  return {
-    name,
-    sha256: createHash('sha256').update(content).digest('hex'),
-    open: () => Readable.from([content]),
-  };
-}
+const fileOf = (name: string, text: string): ImportFile => importFileOf(name, text);
 
-const storeSink = (): EventSink => ({
-  async publish(events) {
-    const results: SinkResult[] = [];
-    for (const [index, event] of events.entries()) {
-      const parsed = parseAgencyEvent(event);
-      if (!parsed.ok) {
-        results.push({ index, status: 'rejected', issues: parsed.issues });
-        continue;
-      }
-      await store.appendMany([recordedAppend(parsed.event)], { dataKeysNotCompared: ['provenance'] });
-      results.push({ index, status: 'accepted', eventId: parsed.event.eventId });
-    }
-    return { results };
-  },
-});
+const storeSink = (): EventSink => storeSinkOf(store);
 
-async function everything(): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
-  for (let after = 0n; ;) {
-    const page = await store.readAll({ after, maxCount: 1000 });
-    if (!page.length) return all;
-    all.push(...page.filter((recorded) => recorded.streamId.startsWith('social-care-')));
-    after = page[page.length - 1].position;
-  }
-}
+const everything = (): Promise<RecordedEvent[]> => everyRecorded(store, 'social-care-');
 
 async function itemsOf(file: ImportFile): Promise<ImportItem[]> {
   const items: ImportItem[] = [];

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { Pool } from 'pg';
-import { parseAgencyEvent, type AgencyEvent } from '@throughline/contracts';
+import { type AgencyEvent } from '@throughline/contracts';
 import { PostgresEventStore, type RecordedEvent } from '@throughline/event-store';
 import { IdentityLinker, migrateIdentity } from '@throughline/identity';
 import { createPool } from '@throughline/platform';
@@ -10,11 +8,13 @@ import { fhirBundleChunks, fhirResourcesOf, generateCohort } from '@throughline/
 import {
   allSeeingRequester,
   createTestDatabase,
-  recordedAppend,
+  everyRecorded,
+  importFileOf,
+  storeSink as storeSinkOf,
   type TestDatabase,
 } from '@throughline/testing';
 import { TimelineProjector, TimelineQueries, childKeyOf, migrateTimeline } from '@throughline/timeline';
-import { runImport, type EventSink, type ImportFile, type SinkResult } from '../importer';
+import { runImport, type EventSink, type ImportFile } from '../importer';
 import { fhirImporter } from './import';
 
 /**
@@ -42,42 +42,14 @@ const cohort = generateCohort({
 const resources = fhirResourcesOf(cohort.events, { awkward: true });
 const patients = resources.filter((resource) => resource.resourceType === 'Patient');
 
-function fileOf(name: string, format: 'json' | 'xml'): ImportFile {
-  const content = Buffer.from([...fhirBundleChunks(resources, format)].join(''));
-  return {
-    name,
-    sha256: createHash('sha256').update(content).digest('hex'),
-    open: () => Readable.from([content]),
-  };
-}
+const fileOf = (name: string, format: 'json' | 'xml'): ImportFile =>
+  importFileOf(name, [...fhirBundleChunks(resources, format)].join(''));
 
 /** The gateway's check and the recorder's append, in process: the contract, then the store. */
-const storeSink = (): EventSink => ({
-  async publish(events) {
-    const results: SinkResult[] = [];
-    for (const [index, event] of events.entries()) {
-      const parsed = parseAgencyEvent(event);
-      if (!parsed.ok) {
-        results.push({ index, status: 'rejected', issues: parsed.issues });
-        continue;
-      }
-      await store.appendMany([recordedAppend(parsed.event)], { dataKeysNotCompared: ['provenance'] });
-      results.push({ index, status: 'accepted', eventId: parsed.event.eventId });
-    }
-    return { results };
-  },
-});
+const storeSink = (): EventSink => storeSinkOf(store);
 
 /** The health records' events in the store (the identity linker writes its own events there too). */
-async function everything(): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
-  for (let after = 0n; ;) {
-    const page = await store.readAll({ after, maxCount: 1000 });
-    if (!page.length) return all;
-    all.push(...page.filter((recorded) => recorded.streamId.startsWith('health-')));
-    after = page[page.length - 1].position;
-  }
-}
+const everything = (): Promise<RecordedEvent[]> => everyRecorded(store, 'health-');
 
 beforeAll(async () => {
   database = await createTestDatabase('tl_fhir_import');

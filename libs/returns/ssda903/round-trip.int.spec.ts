@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
-import { parseAgencyEvent, type AgencyEvent } from '@throughline/contracts';
+import { type AgencyEvent } from '@throughline/contracts';
 import { PostgresEventStore, type RecordedEvent } from '@throughline/event-store';
 import {
   SSDA903_FILES,
@@ -12,8 +12,13 @@ import {
   writeSsda903Csv,
   type Ssda903Table,
 } from '@throughline/synthetic';
-import { createTestDatabase, recordedAppend, type TestDatabase } from '@throughline/testing';
-import { fileOnDisk, runImport, type EventSink, type SinkResult } from '../importer';
+import {
+  createTestDatabase,
+  everyRecorded,
+  storeSink as storeSinkOf,
+  type TestDatabase,
+} from '@throughline/testing';
+import { fileOnDisk, runImport, type EventSink } from '../importer';
 import { exportSsda903 } from './export';
 import { ssda903Importer } from './import';
 
@@ -36,31 +41,9 @@ let database: TestDatabase;
 let store: PostgresEventStore;
 let dir: string;
 
-const storeSink = (): EventSink => ({
-  async publish(events) {
-    const results: SinkResult[] = [];
-    for (const [index, event] of events.entries()) {
-      const parsed = parseAgencyEvent(event, { publishingAgency: 'social-care' });
-      if (!parsed.ok) {
-        results.push({ index, status: 'rejected', issues: parsed.issues });
-        continue;
-      }
-      await store.appendMany([recordedAppend(parsed.event)], { dataKeysNotCompared: ['provenance'] });
-      results.push({ index, status: 'accepted', eventId: parsed.event.eventId });
-    }
-    return { results };
-  },
-});
+const storeSink = (): EventSink => storeSinkOf(store, 'social-care');
 
-async function everything(): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
-  for (let after = 0n; ;) {
-    const page = await store.readAll({ after, maxCount: 1000 });
-    if (!page.length) return all;
-    all.push(...page);
-    after = page[page.length - 1].position;
-  }
-}
+const everything = (): Promise<RecordedEvent[]> => everyRecorded(store);
 
 async function* streamed(events: readonly RecordedEvent[]): AsyncIterable<RecordedEvent> {
   yield* events;
