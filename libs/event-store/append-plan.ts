@@ -45,17 +45,10 @@ function differingFields(
   earlier: { type: string; data: unknown; metadata: unknown },
   later: { type: string; data: unknown; metadata: unknown },
   compareMetadata: boolean,
-  dataKeysNotCompared: readonly string[] = [],
+  comparable: (data: unknown) => unknown = (data) => data,
 ): PayloadField[] {
   const fields: PayloadField[] = [];
   if (earlier.type !== later.type) fields.push('type');
-  const comparable = (data: unknown): unknown => {
-    if (dataKeysNotCompared.length === 0 || data === null || typeof data !== 'object' || Array.isArray(data))
-      return data;
-    const copy = { ...(data as Record<string, unknown>) };
-    for (const key of dataKeysNotCompared) delete copy[key];
-    return copy;
-  };
   if (canonicalJson(comparable(earlier.data)) !== canonicalJson(comparable(later.data))) fields.push('data');
   if (compareMetadata && canonicalJson(earlier.metadata) !== canonicalJson(later.metadata)) {
     fields.push('metadata');
@@ -375,7 +368,7 @@ export function planAppends(
                   metadata: JSON.parse(metadata) as unknown,
                 },
                 options.compareMetadata === true,
-                options.dataKeysNotCompared,
+                options.comparableData,
               );
         if (differing.length > 0) throw new EventIdConflictError(streamId, event.eventId, differing);
       }

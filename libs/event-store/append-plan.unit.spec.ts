@@ -178,27 +178,31 @@ describe('planAppends', () => {
     expect(resolveResults(again, [])[0].positions).toEqual([41n]);
   });
 
-  it('takes a re-appended id that differs only in the data keys not compared (an import provenance) as a duplicate', () => {
+  it('takes a re-appended id that differs only in what comparableData leaves out (an import provenance) as a duplicate', () => {
     const stored = new Map([[id(1), storedAs('s-1', 40n, 1)]]);
     const reimported = {
       ...event(1),
       data: { ...(event(1).data as object), provenance: { collectionYear: '2025-26' } },
     };
-    const plan = (dataKeysNotCompared?: readonly string[]) =>
+    const withoutProvenance = (data: unknown) => {
+      const { provenance: _provenance, ...rest } = data as Record<string, unknown>;
+      return rest;
+    };
+    const plan = (comparableData?: (data: unknown) => unknown) =>
       planAppends(
         [{ streamId: 's-1', events: [reimported] }],
-        { dataKeysNotCompared },
+        { comparableData },
         stored,
         new Map([['s-1', 0n]]),
       );
     expect(() => plan()).toThrow(EventIdConflictError);
-    expect(plan(['provenance']).results[0].duplicateEventIds).toEqual([id(1)]);
+    expect(plan(withoutProvenance).results[0].duplicateEventIds).toEqual([id(1)]);
     // Any other difference is still a conflict.
     const changed = { ...reimported, data: { ...(reimported.data as object), n: 99 } };
     expect(() =>
       planAppends(
         [{ streamId: 's-1', events: [changed] }],
-        { dataKeysNotCompared: ['provenance'] },
+        { comparableData: withoutProvenance },
         stored,
         new Map([['s-1', 0n]]),
       ),

@@ -62,12 +62,12 @@ export interface AppendOptions {
    */
   readonly compareMetadata?: boolean;
   /**
-   * Top-level keys of `data` that say where an event came from rather than what it states (an
-   * imported event's `provenance`: file, collection year, line). A re-appended id whose data
-   * differs only in them is a duplicate, and the first stays: the same referral in next year's
-   * return is the same event.
+   * What of `data` a re-appended id is compared on (default: all of it). An imported event's
+   * provenance (file, collection year, line) and the subject as that file reported it say
+   * where and when it was read, not what it states: the recorder leaves them out for imported
+   * events, so the same referral in next year's return is a duplicate and the first stays.
    */
-  readonly dataKeysNotCompared?: readonly string[];
+  readonly comparableData?: (data: unknown) => unknown;
 }
 
 export interface ReadStreamOptions {

@@ -45,6 +45,7 @@ export {
   DEFAULT_MAX_RETRY_MS,
   RECORDER_KAFKA_RETRY,
   Recorder,
+  comparableEventData,
   RecorderGaveUpError,
   type DeadLetterStore,
   type RecorderLogger,

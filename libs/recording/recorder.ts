@@ -39,10 +39,16 @@ import {
 import { deadLetterKafkaMessage } from './dead-letter-message';
 
 /**
- * Envelope fields that say where an event came from, not what it states: the same referral
- * imported again from next year's return (another file, year and line) is a duplicate.
+ * What a re-delivered event id is compared on. An imported event (it has a `provenance`) states
+ * a fact about the record its id names; the file, year and line it came from, and the subject's
+ * identifiers as that file reported them, may differ in next year's return (a UPN corrected):
+ * it is still the same event, and the first stays. Anything else is compared whole.
  */
-const NOT_THE_FACT = ['provenance'] as const;
+export function comparableEventData(data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || !('provenance' in data)) return data;
+  const { provenance: _provenance, subject: _subject, ...fact } = data as Record<string, unknown>;
+  return fact;
+}
 
 /** Where dead letters are kept besides the dead-letter topic (the dead_letters table). */
 export interface DeadLetterStore {
@@ -523,7 +529,7 @@ export class Recorder {
     try {
       const results = await this.options.store.appendMany(plan.appends, {
         checkpoints: plan.checkpoints,
-        dataKeysNotCompared: NOT_THE_FACT,
+        comparableData: comparableEventData,
       });
       this.count(results);
     } catch (error) {
@@ -546,7 +552,7 @@ export class Recorder {
         expectedRevision: 'any',
       };
       try {
-        this.count(await store.appendMany([single], { checkpoints, dataKeysNotCompared: NOT_THE_FACT }));
+        this.count(await store.appendMany([single], { checkpoints, comparableData: comparableEventData }));
       } catch (error) {
         if (!isRefusedByStore(error)) throw error;
         const issues = storeRejectionIssues(error);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { parseAgencyEvent, type Agency } from '@throughline/contracts';
 import type { EventStore, RecordedEvent } from '@throughline/event-store';
+import { comparableEventData } from '@throughline/recording';
 import type { EventSink, ImportFile, SinkResult } from '@throughline/returns';
 import { recordedAppend } from './recorded';
 
@@ -18,7 +19,7 @@ export function importFileOf(name: string, content: string | Buffer): ImportFile
 /**
  * The gateway's check and the recorder's append, in process: each event against the contracts
  * (as the agency service publishing it), then into the store as the recorder appends it
- * (an import's provenance not compared, so a re-import is a duplicate).
+ * (an import's provenance and reported subject not compared, so a re-import is a duplicate).
  */
 export function storeSink(store: EventStore, publishingAgency?: Agency): EventSink {
   return {
@@ -30,7 +31,7 @@ export function storeSink(store: EventStore, publishingAgency?: Agency): EventSi
           results.push({ index, status: 'rejected', issues: parsed.issues });
           continue;
         }
-        await store.appendMany([recordedAppend(parsed.event)], { dataKeysNotCompared: ['provenance'] });
+        await store.appendMany([recordedAppend(parsed.event)], { comparableData: comparableEventData });
         results.push({ index, status: 'accepted', eventId: parsed.event.eventId });
       }
       return { results };
