@@ -850,10 +850,10 @@ const SUMMARIES = [
   'Immunisation given: Measles, mumps and rubella, dose 2',
   'Enrolled at school 990201 in reception — No special educational need',
   'Emergency care attendance: Burn to forearm — Discharged home (injury; safeguarding concern raised)',
-  'Referral received from Health services: A&E (emergency department) — primary need: Abuse or neglect',
+  'Referral received from HEALTH SERVICES – A&E (accident and emergency department) — primary need: Abuse or neglect',
   'Outcome observation (ecm / enjoy-and-achieve) from the professional perspective, by class teacher: rated 4 on ten-point (1–10); confidence medium',
   'Outcome observation (ecm / stay-safe) from the family perspective, by mother: rated 7 on ten-point (1–10); confidence low',
-  'Assessment completed, authorised 2023-12-08 — factors: Domestic abuse: concerns about the parent or carer; Neglect',
+  'Assessment completed, authorised 2023-12-08 — factors: Domestic violence: concerns about the child’s parent(s)/carer(s) being the subject of domestic violence; Abuse or neglect – ‘NEGLECT’: concerns that services may be required or the child may be suffering or likely to suffer significant harm due to abuse or neglect',
   // 130 sessions, 24 missed: 106 / 130 = 81.5%
   'Attendance autumn 2023/24: 81.5% (106 attended, 10 authorised, 14 unauthorised of 130 sessions)',
   'CAMHS referral (routine) from Primary health care: general medical practice — Anxiety',

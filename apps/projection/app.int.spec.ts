@@ -132,7 +132,7 @@ describe('projection app over HTTP', () => {
       expect(body.dateOfBirth).toBe(BORN);
       expect(body.subjects.map((subject) => subject.dateOfBirth)).toEqual([BORN, BORN, BORN]);
       expect(body.entries.map((entry) => entry.summary)).toEqual([
-        'Referral received from Schools — primary need: Abuse or neglect',
+        'Referral received from SCHOOLS — primary need: Abuse or neglect',
         'Immunisation given: Measles, mumps and rubella, dose 2',
         'Attendance autumn 2023/24: 91.2% (104 attended, 6 authorised, 4 unauthorised of 114 sessions)',
       ]);

@@ -88,7 +88,7 @@ const timelineEntry = z.object({
   occurredAt: z.string().meta({ format: 'date-time', example: '2024-11-05T09:00:00+00:00' }),
   agency,
   type: z.string().meta({ example: 'social-care.referral.received' }),
-  summary: z.string().meta({ example: 'Referral received from Schools — primary need: Abuse or neglect' }),
+  summary: z.string().meta({ example: 'Referral received from SCHOOLS — primary need: Abuse or neglect' }),
   outcomeDomain,
   kind: z.enum(['fact', 'observation']),
   indicators: z

@@ -383,6 +383,8 @@ describe('agency gateway (health) on a real Kafka broker', () => {
       '/metrics',
       '/v1/events',
       '/v1/events/batch',
+      '/v1/imports',
+      '/v1/imports/{id}',
     ]);
   });
 });

@@ -167,7 +167,7 @@ describe('timeline projection on PostgreSQL', () => {
     ]);
     expect(timeline.entries.map((entry) => entry.summary)).toEqual([
       'Outcome observation (ecm / enjoy-and-achieve) from the professional perspective, by class teacher: rated 6 on ten-point (1–10); confidence medium',
-      'Referral received from Schools — primary need: Abuse or neglect',
+      'Referral received from SCHOOLS — primary need: Abuse or neglect',
       'Immunisation given: Measles, mumps and rubella, dose 2',
       'Attendance autumn 2023/24: 91.2% (104 attended, 6 authorised, 4 unauthorised of 114 sessions)',
     ]);
