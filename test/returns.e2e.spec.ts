@@ -129,6 +129,36 @@ describe('statutory returns in and out, end to end', () => {
     expect(await storedEvents()).toBe(before);
   });
 
+  it('takes the same file as an upload on the running social-care service, and adds nothing new', async () => {
+    const before = await storedEvents();
+    const form = new FormData();
+    form.append('file', new Blob([census], { type: 'application/xml' }), 'cin-census-2024-25.xml');
+    const headers = await system.headers('demo-case-system');
+    const started = await fetch(`${system.urls.socialCare}/v1/imports?format=cin-census`, {
+      method: 'POST',
+      headers,
+      body: form,
+    });
+    expect(started.status).toBe(202);
+    const { status } = (await started.json()) as { status: string };
+    let summary: { state: string; children: number; eventsRejected: number } = {
+      state: 'running',
+      children: 0,
+      eventsRejected: 0,
+    };
+    await waitFor(
+      async () => {
+        const response = await fetch(`${system.urls.socialCare}${status}`, { headers });
+        summary = (await response.json()) as typeof summary;
+        return summary.state !== 'running';
+      },
+      { message: 'the upload to be imported', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(summary).toMatchObject({ state: 'completed', children: CHILDREN, eventsRejected: 0 });
+    await new Promise((done) => setTimeout(done, 3000));
+    expect(await storedEvents()).toBe(before);
+  });
+
   it('exports the same year, valid against the DfE schema, with the same children; the export is recorded', async () => {
     const out = join(directory, 'exported.xml');
     const stderr = collector();

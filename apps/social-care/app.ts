@@ -1,7 +1,12 @@
 import { ServiceAccessGuard, TokenVerifier } from '@throughline/access';
 import { Module } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { AgencyGatewayModule, agencyPort, type RunningAgencyApp } from '@throughline/agency-gateway';
+import {
+  AgencyGatewayModule,
+  acceptImportUploads,
+  agencyPort,
+  type RunningAgencyApp,
+} from '@throughline/agency-gateway';
 import { migrateNotifications } from '@throughline/notifications';
 import {
   appLogger,
@@ -62,6 +67,7 @@ export async function createSocialCareApp(config: Config): Promise<RunningAgency
       }
     };
     try {
+      await acceptImportUploads(app);
       consumer.attach(app);
       await consumer.start(app);
       const url = await listen(app, agencyPort('social-care', config), config.HOST);

@@ -37,6 +37,17 @@ export function agencyPort(agency: Agency, config: Config): number {
   }
 }
 
+/**
+ * Imports arrive as multipart uploads, streamed (POST /v1/imports): every agency service app,
+ * however it is composed, registers the parser before it listens.
+ */
+export async function acceptImportUploads(app: NestFastifyApplication): Promise<void> {
+  await app.register(fastifyMultipart as unknown as Parameters<typeof app.register>[0], {
+    limits: { fileSize: IMPORT_MAX_FILE_BYTES, files: IMPORT_MAX_FILES, fields: 10 },
+    throwFileSizeLimit: true,
+  });
+}
+
 /** Builds and starts one agency service on its port (0 picks a free one) and config.HOST. */
 export async function createAgencyApp(agency: Agency, config: Config): Promise<RunningAgencyApp> {
   startTracing({ serviceName: `throughline-${agency}`, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
@@ -55,11 +66,7 @@ export async function createAgencyApp(agency: Agency, config: Config): Promise<R
     access: { guards: [new ServiceAccessGuard(TokenVerifier.fromConfig(config))], interceptors: [] },
     docs: config.THROUGHLINE_MODE === 'development',
   });
-  // Imports arrive as multipart uploads, streamed (POST /v1/imports).
-  await app.register(fastifyMultipart as unknown as Parameters<typeof app.register>[0], {
-    limits: { fileSize: IMPORT_MAX_FILE_BYTES, files: IMPORT_MAX_FILES, fields: 10 },
-    throwFileSizeLimit: true,
-  });
+  await acceptImportUploads(app);
   try {
     const url = await listen(app, agencyPort(agency, config), config.HOST);
     return { app, url, close: () => app.close() };

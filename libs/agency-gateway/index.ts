@@ -1,5 +1,5 @@
 export { AgencyGatewayModule } from './agency-gateway.module';
-export { agencyPort, createAgencyApp, type RunningAgencyApp } from './agency-app';
+export { acceptImportUploads, agencyPort, createAgencyApp, type RunningAgencyApp } from './agency-app';
 export {
   MAX_BATCH_EVENTS,
   type AcceptedResult,
