@@ -1,5 +1,6 @@
 import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import { AccessLog, AccessPolicyStore, BreakGlassGrants } from '@throughline/access';
+import { ANALYSIS_READS, type AnalysisReads } from '@throughline/analysis';
 import { IdentityLinker, IdentityReview } from '@throughline/identity';
 import { FrameworkStore, OutcomeReads } from '@throughline/outcomes';
 import { ReadinessChecks } from '@throughline/platform';
@@ -38,6 +39,8 @@ export function projectionHttpModule(
     /** Outcomes, decisions and reviews due (decision 015), and the frameworks' versioned store. */
     readonly outcomes: OutcomeReads;
     readonly frameworks: FrameworkStore;
+    /** The pseudonymised analysis model's measures (issue 15): exact results, disclosure control after. */
+    readonly analysis?: AnalysisReads;
   },
   onShutdown: () => Promise<void>,
   readiness = new ReadinessChecks([]),
@@ -55,6 +58,7 @@ export function projectionHttpModule(
     log,
     outcomes,
     frameworks,
+    analysis,
   } = parts;
   @Module({
     controllers: [
@@ -82,6 +86,7 @@ export function projectionHttpModule(
       { provide: ReadinessChecks, useValue: readiness },
       { provide: OutcomeReads, useValue: outcomes },
       { provide: FrameworkStore, useValue: frameworks },
+      ...(analysis ? [{ provide: ANALYSIS_READS, useValue: analysis }] : []),
     ],
   })
   class ProjectionHttpModule implements OnApplicationShutdown {

@@ -155,3 +155,19 @@ export interface AnalysisAnswer {
   /** Model freshness: the store position the analysis model has reached. */
   readonly asOfPosition: number;
 }
+
+/**
+ * The analysis read side as the HTTP layer sees it (built in apps/projection/app.ts, provided to
+ * controllers under ANALYSIS_READS). Exact results: disclosure control is applied after it.
+ */
+export interface AnalysisReads {
+  /** The catalogue, in a stable order. */
+  catalogue(): readonly MeasureDefinition[];
+  /** Runs a measure over the analysis model. Refuses (ValidationError naming the field and rule) a measure it does not know or a groupBy/period the measure does not offer. */
+  run(query: AnalysisQuery): Promise<RawResult>;
+  /** The store position the analysis model has reached. */
+  position(): Promise<number>;
+}
+
+/** The Nest injection token of the AnalysisReads. */
+export const ANALYSIS_READS = Symbol('AnalysisReads');
