@@ -112,11 +112,24 @@ export interface RawResult {
   readonly period: Period;
   /** Children in the cohort (exact; for the minimum-cohort and differencing rules only). */
   readonly cohortSize: number;
+  /**
+   * Each unit falls in exactly one cell, so cells sum to meaningful totals (children by age band).
+   * Disclosure control then publishes the margins (keyed MARGIN_TOTAL) and protects suppressed
+   * cells from being recovered through them. Not additive: a unit may count in several cells
+   * (a child in each term around a plan start), so no totals are published.
+   */
+  readonly additive: boolean;
   readonly cells: readonly RawCell[];
 }
 
 export type SuppressionReason =
   'below-threshold' | 'secondary' | 'numerator-below-threshold' | 'complement-below-threshold';
+
+/**
+ * The key value of a margin: { 'age-band': 'total' } is the total over age bands; in a two-way
+ * table { period: '2023-24', sex: 'total' } is a row total and both 'total' the grand total.
+ */
+export const MARGIN_TOTAL = 'total';
 
 /** One cell as it leaves: rounded counts, a value computed from the exact counts, or suppressed with why. */
 export interface Cell {
