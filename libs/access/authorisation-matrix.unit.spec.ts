@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Principal } from './principal';
-import { decide, entryDecider, summariseWithheld, type EntryAttributes, type PolicySnapshot } from './policy';
+import {
+  analysisCoverage,
+  decide,
+  entryDecider,
+  summariseWithheld,
+  type AnalysisReading,
+  type EntryAttributes,
+  type PolicySnapshot,
+} from './policy';
 import { IDENTIFIABLE_PERMISSIONS, PERMISSIONS, type Permission } from './policy-document';
 import { parseAccessPolicy } from './policy-store';
 
@@ -88,6 +96,7 @@ social-worker    operations:read             .  .  .  .  .  .  .  .  .
 social-worker    frameworks:read             Y  Y  .  .  .  .  .  .  .
 social-worker    frameworks:change           .  .  .  .  .  .  .  .  .
 social-worker    reviews:read                .  .  .  .  .  .  .  .  .
+social-worker    analysis:query              .  .  .  .  .  .  .  .  .
 supervisor       child:lookup                Y  Y  Y  .  .  .  .  .  .
 supervisor       timeline:read               Y  Y  Y  .  .  .  .  .  .
 supervisor       break-glass                 .  Y  .  .  .  .  .  .  .
@@ -104,6 +113,7 @@ supervisor       operations:read             .  .  .  .  .  .  .  .  .
 supervisor       frameworks:read             Y  Y  Y  .  .  .  .  .  Y
 supervisor       frameworks:change           .  .  .  .  .  .  .  .  Y
 supervisor       reviews:read                .  .  Y  .  .  .  .  .  .
+supervisor       analysis:query              .  .  .  .  .  .  .  .  .
 health-visitor   child:lookup                Y  Y  .  .  .  .  .  .  .
 health-visitor   timeline:read               Y  Y  .  .  .  .  .  .  .
 health-visitor   break-glass                 .  Y  .  .  .  .  .  .  .
@@ -120,6 +130,7 @@ health-visitor   operations:read             .  .  .  .  .  .  .  .  .
 health-visitor   frameworks:read             Y  Y  .  .  .  .  .  .  .
 health-visitor   frameworks:change           .  .  .  .  .  .  .  .  .
 health-visitor   reviews:read                .  .  .  .  .  .  .  .  .
+health-visitor   analysis:query              .  .  .  .  .  .  .  .  .
 camhs-clinician  child:lookup                Y  Y  .  .  .  .  .  .  .
 camhs-clinician  timeline:read               Y  Y  .  .  .  .  .  .  .
 camhs-clinician  break-glass                 .  Y  .  .  .  .  .  .  .
@@ -136,6 +147,7 @@ camhs-clinician  operations:read             .  .  .  .  .  .  .  .  .
 camhs-clinician  frameworks:read             Y  Y  .  .  .  .  .  .  .
 camhs-clinician  frameworks:change           .  .  .  .  .  .  .  .  .
 camhs-clinician  reviews:read                .  .  .  .  .  .  .  .  .
+camhs-clinician  analysis:query              .  .  .  .  .  .  .  .  .
 school-dsl       child:lookup                .  Y  .  .  .  .  .  .  .
 school-dsl       timeline:read               .  Y  .  .  .  .  .  .  .
 school-dsl       break-glass                 .  Y  .  .  .  .  .  .  .
@@ -152,6 +164,7 @@ school-dsl       operations:read             .  .  .  .  .  .  .  .  .
 school-dsl       frameworks:read             .  Y  .  .  .  .  .  .  .
 school-dsl       frameworks:change           .  .  .  .  .  .  .  .  .
 school-dsl       reviews:read                .  .  .  .  .  .  .  .  .
+school-dsl       analysis:query              .  .  .  .  .  .  .  .  .
 ig-officer       child:lookup                .  .  .  .  .  .  .  .  .
 ig-officer       timeline:read               .  .  .  .  .  .  .  .  .
 ig-officer       break-glass                 .  .  .  .  .  .  .  .  .
@@ -168,6 +181,7 @@ ig-officer       operations:read             .  .  .  .  .  .  Y  .  .
 ig-officer       frameworks:read             .  .  .  .  Y  .  .  .  .
 ig-officer       frameworks:change           .  .  .  .  .  .  .  .  .
 ig-officer       reviews:read                .  .  .  .  .  .  .  .  .
+ig-officer       analysis:query              .  .  .  .  .  .  .  .  .
 analyst          child:lookup                .  .  .  .  .  .  .  .  .
 analyst          timeline:read               .  .  .  .  .  .  .  .  .
 analyst          break-glass                 .  .  .  .  .  .  .  .  .
@@ -184,6 +198,7 @@ analyst          operations:read             .  .  .  .  .  .  .  .  .
 analyst          frameworks:read             .  .  .  .  .  .  .  Y  .
 analyst          frameworks:change           .  .  .  .  .  .  .  .  .
 analyst          reviews:read                .  .  .  .  .  .  .  .  .
+analyst          analysis:query              .  .  .  .  .  .  .  Y  .
 operator         child:lookup                .  .  .  .  .  .  .  .  .
 operator         timeline:read               .  .  .  .  .  .  .  .  .
 operator         break-glass                 .  .  .  .  .  .  .  .  .
@@ -200,6 +215,7 @@ operator         operations:read             .  .  .  .  .  .  Y  .  .
 operator         frameworks:read             .  .  .  .  .  .  .  .  .
 operator         frameworks:change           .  .  .  .  .  .  .  .  .
 operator         reviews:read                .  .  .  .  .  .  .  .  .
+operator         analysis:query              .  .  .  .  .  .  .  .  .
 `;
 
 interface Cell {
@@ -725,5 +741,129 @@ describe('the demo policy: agreements in and out of force, other organisations, 
   it('shows every entry under break-glass, naming the grant', () => {
     const view = seen(ROLE_HOLDERS['school-dsl'], 'safeguarding', { breakGlass: { id: 'grant-1' } });
     expect(Object.values(view)).toEqual(Object.keys(ENTRIES).map(() => 'break-glass grant-1'));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What an analyst's measures may read (issue 15): agreements for purpose analysis, per agency
+
+describe('the demo policy: which agencies and categories an analysis is covered for', () => {
+  const analyst = ROLE_HOLDERS.analyst;
+  const covering = (reading: AnalysisReading, options: { now?: Date; principal?: Principal } = {}) =>
+    analysisCoverage(
+      SNAPSHOT,
+      {
+        principal: options.principal ?? analyst,
+        purpose: 'analysis',
+        roles: (options.principal ?? analyst).roles,
+      },
+      reading,
+      options.now ?? IN_FORCE,
+    );
+
+  it('covers social care measures under the social care statistics agreement only', () => {
+    expect(
+      covering({
+        eventTypes: ['social-care.referral.received', 'social-care.child-protection-plan.started'],
+      }),
+    ).toEqual({ covered: true, agreements: ['vale-statistics-social-care@1'] });
+  });
+
+  it('covers attendance around a plan start under the education and social care agreements', () => {
+    expect(
+      covering({
+        eventTypes: ['education.attendance.summarised', 'social-care.child-protection-plan.started'],
+      }),
+    ).toEqual({
+      covered: true,
+      agreements: ['vale-statistics-education@1', 'vale-statistics-social-care@1'],
+    });
+  });
+
+  it('needs every agency that may record a practice or outcome type', () => {
+    expect(covering({ eventTypes: ['outcome.observation.recorded'] })).toEqual({
+      covered: true,
+      agreements: [
+        'vale-statistics-education@1',
+        'vale-statistics-health@1',
+        'vale-statistics-social-care@1',
+      ],
+    });
+    // Narrowed to one agency (a cohort entered by social care's records only), one agreement is enough.
+    expect(
+      covering({
+        eventTypes: ['outcome.observation.recorded'],
+        agenciesOf: { 'outcome.observation.recorded': ['social-care'] },
+      }),
+    ).toEqual({ covered: true, agreements: ['vale-statistics-social-care@1'] });
+  });
+
+  it('refuses CAMHS records (no statistics agreement shares mental health), naming the agency and category', () => {
+    expect(covering({ eventTypes: ['health.camhs.referred', 'health.immunisation.given'] })).toEqual({
+      covered: false,
+      rule: 'agreement-covers-analysis',
+      missing: [{ agency: 'health', category: 'mental-health-services' }],
+      reason:
+        'health mental-health-services: no agreement in force shares it with role analyst, purpose analysis',
+    });
+  });
+
+  it('names a type no event category holds by the type', () => {
+    expect(covering({ eventTypes: ['social-care.death.recorded'] })).toMatchObject({
+      covered: false,
+      missing: [{ agency: 'social-care', category: 'social-care.death.recorded' }],
+    });
+  });
+
+  it('covers ethnicity (special category) under the social care agreement alone', () => {
+    expect(
+      covering({ eventTypes: ['education.exclusion.recorded'], specialCategories: ['ethnicity'] }),
+    ).toEqual({
+      covered: true,
+      agreements: ['vale-statistics-education@1', 'vale-statistics-social-care@1'],
+    });
+    expect(
+      covering({ eventTypes: ['education.exclusion.recorded'], specialCategories: ['religion'] }),
+    ).toMatchObject({
+      covered: false,
+      missing: [],
+      reason: 'religion: no agreement covers it for role analyst, purpose analysis',
+    });
+  });
+
+  it('covers nothing for another role, another organisation, or once the agreements have expired', () => {
+    const reading = { eventTypes: ['social-care.referral.received'] };
+    expect(covering(reading, { principal: ROLE_HOLDERS['social-worker'] })).toMatchObject({
+      covered: false,
+      reason:
+        'social-care child-in-need: no agreement in force shares it with role social-worker, purpose analysis',
+    });
+    expect(
+      covering(reading, {
+        principal: {
+          ...analyst,
+          userId: 'analyst-992',
+          organisation: { code: '992', type: 'local-authority' },
+        },
+      }),
+    ).toMatchObject({ covered: false });
+    expect(covering(reading, { now: new Date('2029-01-01T00:00:00Z') })).toMatchObject({
+      covered: false,
+      missing: [{ agency: 'social-care', category: 'child-in-need' }],
+    });
+  });
+
+  it("does not count an agreement shared by some of an agency's organisations only", () => {
+    const document = structuredClone(POLICY);
+    const index = document.agreements.findIndex((agreement) => agreement.id === 'vale-statistics-education');
+    document.agreements[index] = { ...document.agreements[index], providingOrganisations: ['990201'] };
+    expect(
+      analysisCoverage(
+        { version: 2, document },
+        { principal: analyst, purpose: 'analysis', roles: ['analyst'] },
+        { eventTypes: ['education.attendance.summarised'] },
+        IN_FORCE,
+      ),
+    ).toMatchObject({ covered: false, missing: [{ agency: 'education', category: 'school-attendance' }] });
   });
 });

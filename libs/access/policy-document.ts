@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'frameworks:read',
   'frameworks:change',
   'reviews:read',
+  /** Measures over the pseudonymised analysis model, answered under disclosure control (never a child). */
+  'analysis:query',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

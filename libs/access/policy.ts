@@ -1,3 +1,4 @@
+import { AGENCY_NAMES, EVENT_TYPE_AGENCY, isEventType } from '@throughline/contracts';
 import type { Principal } from './principal';
 import type { AccessPolicy, Agreement, Permission } from './policy-document';
 
@@ -131,6 +132,34 @@ export function agreementsSharing(document: AccessPolicy, flow: EventFlow): Agre
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
+/** The named event categories of the policy whose patterns match an event type. */
+function categoriesOfType(document: AccessPolicy, type: string): string[] {
+  return Object.entries(document.eventCategories)
+    .filter(([, patterns]) => patterns.some((pattern) => patternMatches(pattern, type)))
+    .map(([name]) => name);
+}
+
+/**
+ * The agreements that can apply to this caller at all: in force today, for the purpose, to the
+ * caller's organisation type (and code, when the agreement names some) and a granted role.
+ */
+function applicableAgreements(document: AccessPolicy, context: ReadContext, now: Date): Agreement[] {
+  const today = now.toISOString().slice(0, 10);
+  const organisation = context.principal.organisation;
+  return document.agreements
+    .filter((agreement) => inForce(agreement, today))
+    .filter((agreement) => agreement.purposes.includes(context.purpose))
+    .filter(
+      (agreement) =>
+        organisation?.type !== undefined &&
+        agreement.recipients.organisationTypes.includes(organisation.type) &&
+        (agreement.recipients.organisations === undefined ||
+          agreement.recipients.organisations.includes(organisation.code)),
+    )
+    .filter((agreement) => agreement.recipients.roles.some((role) => context.roles.includes(role)))
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
 /**
  * Decides entry by entry what a granted read may see. Agreements that cannot apply to this
  * caller (out of force, another purpose, another organisation type or role) are set aside once;
@@ -146,24 +175,9 @@ export function entryDecider(
 ): (entry: EntryAttributes) => EntryDecision {
   const { document } = snapshot;
   const { principal, purpose, roles } = context;
-  const today = now.toISOString().slice(0, 10);
   const organisation = principal.organisation;
-  const applicable = document.agreements
-    .filter((agreement) => inForce(agreement, today))
-    .filter((agreement) => agreement.purposes.includes(purpose))
-    .filter(
-      (agreement) =>
-        organisation?.type !== undefined &&
-        agreement.recipients.organisationTypes.includes(organisation.type) &&
-        (agreement.recipients.organisations === undefined ||
-          agreement.recipients.organisations.includes(organisation.code)),
-    )
-    .filter((agreement) => agreement.recipients.roles.some((role) => roles.includes(role)))
-    .sort((a, b) => a.id.localeCompare(b.id));
-  const categoriesOf = (type: string): string[] =>
-    Object.entries(document.eventCategories)
-      .filter(([, patterns]) => patterns.some((pattern) => patternMatches(pattern, type)))
-      .map(([name]) => name);
+  const applicable = applicableAgreements(document, context, now);
+  const categoriesOf = (type: string): string[] => categoriesOfType(document, type);
   const whom = `role ${list(roles)}, purpose ${purpose}`;
   const cache = new Map<string, EntryDecision>();
 
@@ -225,4 +239,96 @@ export function summariseWithheld(decisions: readonly EntryDecision[]): Withheld
   return [...counts.entries()]
     .map(([reason, count]) => ({ count, reason }))
     .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
+
+/** What an analysis reads: event types (of its measure and its cohort), and the special categories it touches. */
+export interface AnalysisReading {
+  readonly eventTypes: readonly string[];
+  /** Cohort entry types may be narrowed to some agencies; the measure's own types come from any that publishes them. */
+  readonly agenciesOf?: Readonly<Record<string, readonly string[]>>;
+  /** Special categories the query touches as such (ethnicity when it groups or filters by it). */
+  readonly specialCategories?: readonly string[];
+}
+
+/** What no agreement shares with the analyst: one agency's events of one category (or type, when uncategorised). */
+export interface AnalysisGap {
+  readonly agency: string;
+  readonly category: string;
+}
+
+export type AnalysisCoverage =
+  | {
+      readonly covered: true;
+      /** The agreements the analysis is done under (`id@version`). */
+      readonly agreements: readonly string[];
+    }
+  | {
+      readonly covered: false;
+      readonly rule: 'agreement-covers-analysis';
+      readonly reason: string;
+      readonly missing: readonly AnalysisGap[];
+    };
+
+/**
+ * Whether agreements in force share with this analyst, for this purpose, every agency's events
+ * an analysis reads. An analysis counts every record of a type, whoever recorded it, so only an
+ * agreement sharing all of an agency's organisations covers it; a type any agency may publish
+ * (practice, outcome) needs every agency's agreement. Special categories the query touches as
+ * such must be covered by one of the agreements too. Refused with every gap named otherwise.
+ */
+export function analysisCoverage(
+  snapshot: PolicySnapshot,
+  context: ReadContext,
+  reading: AnalysisReading,
+  now: Date,
+): AnalysisCoverage {
+  const { document } = snapshot;
+  const applicable = applicableAgreements(document, context, now).filter(
+    (agreement) => agreement.providingOrganisations === undefined,
+  );
+  const used = new Set<string>();
+  const missing: AnalysisGap[] = [];
+  const note = (gap: AnalysisGap) => {
+    if (!missing.some((known) => known.agency === gap.agency && known.category === gap.category))
+      missing.push(gap);
+  };
+  for (const type of [...new Set(reading.eventTypes)]) {
+    const owner = isEventType(type) ? EVENT_TYPE_AGENCY[type] : undefined;
+    const publishers: readonly string[] =
+      reading.agenciesOf?.[type] ?? (owner === undefined ? [] : owner === 'any' ? AGENCY_NAMES : [owner]);
+    const categories = categoriesOfType(document, type);
+    if (publishers.length === 0) note({ agency: 'unknown agency', category: type });
+    for (const agency of publishers) {
+      const sharing = applicable.filter(
+        (agreement) =>
+          agreement.providingAgency === agency &&
+          agreement.eventCategories.some((category) => categories.includes(category)),
+      );
+      if (sharing.length === 0) {
+        if (categories.length === 0) note({ agency, category: type });
+        else for (const category of categories) note({ agency, category });
+      } else for (const agreement of sharing) used.add(agreementRef(agreement));
+    }
+  }
+  const whom = `role ${list(context.roles)}, purpose ${context.purpose}`;
+  const uncovered = (reading.specialCategories ?? []).filter(
+    (category) =>
+      !applicable.some((agreement) => (agreement.specialCategories as readonly string[]).includes(category)),
+  );
+  if (missing.length > 0 || uncovered.length > 0) {
+    const gaps = missing.map((gap) => `${gap.agency} ${gap.category}`);
+    const reasons = [
+      ...(gaps.length > 0 ? [`${gaps.join('; ')}: no agreement in force shares it with ${whom}`] : []),
+      ...(uncovered.length > 0 ? [`${uncovered.join(', ')}: no agreement covers it for ${whom}`] : []),
+    ];
+    return { covered: false, rule: 'agreement-covers-analysis', reason: reasons.join('; '), missing };
+  }
+  for (const category of reading.specialCategories ?? []) {
+    const covering = applicable.filter((agreement) =>
+      (agreement.specialCategories as readonly string[]).includes(category),
+    );
+    const chosen = covering.find((agreement) => used.has(agreementRef(agreement))) ?? covering[0];
+    if (chosen) used.add(agreementRef(chosen));
+  }
+  return { covered: true, agreements: [...used].sort() };
 }
