@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// `npm run build:page`: builds the projection's pages, the practitioners' timeline and the
-// information-governance page. apps/projection/page/<page>.html holds the markup and CSS; each
-// empty `<script data-entry="x.ts">` in it is replaced by x.ts bundled by esbuild, inline, so the
-// page stays one file under its per-request CSP nonce. The result is
+// `npm run build:page`: builds the projection's pages, the practitioners' timeline, the
+// information-governance page and the analyst's page. apps/projection/page/<page>.html holds the
+// markup and CSS; each empty `<script data-entry="x.ts">` in it is replaced by x.ts bundled by
+// esbuild, inline, so the page stays one file under its per-request CSP nonce. The result is
 // dist/apps/projection/page/<page>.html, which the projection serves. `npm run build`,
 // `npm start` and `npm test` run this; type-checking is `npm run check`'s (esbuild only strips types).
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ const PAGE_DIR = path.join(ROOT, 'apps', 'projection', 'page');
 const BUILT_DIR = path.join(ROOT, 'dist', 'apps', 'projection', 'page');
 export const BUILT_PAGE = path.join(BUILT_DIR, 'timeline.html');
 /** Every page the projection serves. */
-export const PAGES = ['timeline.html', 'governance.html'];
+export const PAGES = ['timeline.html', 'governance.html', 'analysis.html'];
 
 const ENTRY_BLOCK =
   /<script\b([^>]*?)\s+data-entry="([^"]+)"(?:\s+data-global="([^"]+)")?([^>]*)><\/script>/g;

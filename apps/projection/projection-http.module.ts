@@ -5,6 +5,7 @@ import { IdentityLinker, IdentityReview } from '@throughline/identity';
 import { FrameworkStore, OutcomeReads } from '@throughline/outcomes';
 import { ReadinessChecks } from '@throughline/platform';
 import { TimelineProjector, TimelineQueries } from '@throughline/timeline';
+import { AnalysisPageController } from './analysis-page.controller';
 import { AuthController } from './auth.controller';
 import { GovernanceController } from './governance.controller';
 import { GovernanceFlowsController } from './governance-flows.controller';
@@ -69,6 +70,7 @@ export function projectionHttpModule(
       GovernanceFlowsController,
       TimelinePageController,
       GovernancePageController,
+      AnalysisPageController,
       AuthController,
       OutcomesController,
     ],
