@@ -1,6 +1,7 @@
 import {
   analysisQuerySchema,
   DEFAULT_DISCLOSURE_RULES,
+  MARGIN_TOTAL,
   type AnalysisAnswer,
   type MeasureDefinition,
 } from '@throughline/analysis';
@@ -8,17 +9,20 @@ import {
   buildQuery,
   chartOf,
   compareValues,
+  coverageText,
   describeQuery,
   exportBody,
   exportFileName,
   fileNameOf,
   freshnessText,
   mayAnalyse,
+  measureOptionText,
   reasonText,
   refusalOf,
   rulesText,
   splitList,
   tableOf,
+  TOTAL,
   valueLabel,
   type Answer,
   type Measure,
@@ -200,6 +204,10 @@ describe("the analyst's page logic", () => {
       { key: { 'age-band': '1-4' }, count: 0, numerator: 0, value: null, suppressed: false },
       { key: { 'age-band': 'total' }, count: 70, numerator: 15, value: 21.7, suppressed: false },
     ];
+
+    it('reads margins by the key value disclosure control gives them', () => {
+      expect(TOTAL).toBe(MARGIN_TOTAL);
+    });
 
     it('as a table: cells in their order, totals last, suppressed figures as c with the reason in words', () => {
       const table = tableOf(answer(cells, ['age-band']));
@@ -392,6 +400,21 @@ describe("the analyst's page logic", () => {
       expect(fileNameOf(null, exportFileName('Re referrals!', 'csv', today))).toBe(
         'throughline-re-referrals--2026-12-02.csv',
       );
+    });
+
+    it('says whether the agreements in force cover a measure, as the catalogue tells', () => {
+      expect(coverageText(pageMeasure)).toBeUndefined();
+      expect(coverageText({ ...pageMeasure, coverage: { covered: true, agreements: ['dsa-sc@1'] } })).toBe(
+        'Shared under dsa-sc@1.',
+      );
+      const refused: Measure = {
+        ...pageMeasure,
+        coverage: { covered: false, reason: 'social-care events: no agreement shares them with you' },
+      };
+      expect(coverageText(refused)).toBe(
+        'Not answered for you: social-care events: no agreement shares them with you.',
+      );
+      expect(measureOptionText(refused)).toBe('Re-referrals within 12 months (no agreement covers it)');
     });
 
     it('knows whether the signed-in person may analyse at all', () => {

@@ -17,16 +17,16 @@ export function answerChart(spec: ChartSpec, width: number): SVGSVGElement | HTM
   const gaps = spec.data.filter((datum) => datum.suppressed);
   const empty = spec.data.filter((datum) => !datum.suppressed && datum.y === null);
   const faceted = spec.facetOrder.length > 0;
-  const channels = (data: ChartDatum[]) => ({
+  const channels = () => ({
     x: (datum: ChartDatum) => datum.x,
     ...(faceted ? { fx: (datum: ChartDatum) => datum.facet } : {}),
     title: (datum: ChartDatum) => datum.title,
   });
   const marks: Plot.Markish[] = [
     Plot.ruleY([0], { stroke: INK }),
-    Plot.barY(shown, { ...channels(shown), y: (datum: ChartDatum) => datum.y, fill: BAR }),
+    Plot.barY(shown, { ...channels(), y: (datum: ChartDatum) => datum.y, fill: BAR }),
     Plot.text(shown, {
-      ...channels(shown),
+      ...channels(),
       y: (datum: ChartDatum) => datum.y,
       text: (datum: ChartDatum) => datum.label,
       dy: -8,
@@ -34,7 +34,7 @@ export function answerChart(spec: ChartSpec, width: number): SVGSVGElement | HTM
     }),
     // The gap: a dashed empty frame the height of the axis, and "c" in it.
     Plot.barY(gaps, {
-      ...channels(gaps),
+      ...channels(),
       y1: 0,
       y2: spec.yMax,
       fill: 'none',
@@ -45,7 +45,7 @@ export function answerChart(spec: ChartSpec, width: number): SVGSVGElement | HTM
       className: 'suppressed-gap',
     }),
     Plot.text(gaps, {
-      ...channels(gaps),
+      ...channels(),
       y: spec.yMax / 2,
       text: () => 'c',
       fontSize: 18,
@@ -53,14 +53,14 @@ export function answerChart(spec: ChartSpec, width: number): SVGSVGElement | HTM
       fill: INK,
     }),
     Plot.text(gaps, {
-      ...channels(gaps),
+      ...channels(),
       y: spec.yMax / 2,
       text: () => 'suppressed',
       dy: 18,
       fill: INK,
     }),
     // Not suppressed but without a value (no unit to average): a dash on the axis, not a zero bar.
-    Plot.text(empty, { ...channels(empty), y: 0, text: () => '–', dy: -10, fill: INK }),
+    Plot.text(empty, { ...channels(), y: 0, text: () => '–', dy: -10, fill: INK }),
   ];
   const chart = Plot.plot({
     className: 'analysis-plot',

@@ -17,6 +17,10 @@ export interface Measure {
   readonly groupBy: readonly string[];
   readonly periods: readonly string[];
   readonly caveats: readonly string[];
+  /** Whether the agreements in force let this analyst ask it (the catalogue says, per analyst). */
+  readonly coverage?:
+    | { readonly covered: true; readonly agreements: readonly string[] }
+    | { readonly covered: false; readonly reason: string };
 }
 
 export type Agency = 'health' | 'education' | 'social-care';
@@ -346,7 +350,9 @@ export function fileNameOf(contentDisposition: string | null, fallback: string):
   // Only a plain name: no path, nothing a file system would read as one.
   const safe = (name || '')
     .trim()
-    .replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '-')
+    .replace(/[\\/:*?"<>|]+/g, '-')
+    // Control characters too (a name is text, never a terminal's instruction).
+    .replace(/\p{Cc}+/gu, '-')
     .replace(/^\.+/, '');
   return safe || fallback;
 }
@@ -647,6 +653,23 @@ export function refusalOf(status: number, body: ErrorBody | undefined): Refusal 
   if (status === 400 || status === 422) return refusal('invalid', 'The query was refused');
   if (status === 429 || status === 503) return refusal('unavailable', 'The service is busy or unavailable');
   return refusal('failed', `The query failed (${status})`);
+}
+
+/** The measure's option in the list: its title, and when no agreement lets this analyst ask it, that. */
+export function measureOptionText(measure: Measure): string {
+  return measure.coverage && !measure.coverage.covered
+    ? `${measure.title} (no agreement covers it)`
+    : measure.title;
+}
+
+/** Under which agreements the measure may be asked, or why not, in words (undefined: the catalogue does not say). */
+export function coverageText(measure: Measure): string | undefined {
+  if (!measure.coverage) return undefined;
+  if (measure.coverage.covered)
+    return measure.coverage.agreements.length
+      ? `Shared under ${measure.coverage.agreements.join(', ')}.`
+      : 'Shared under the agreements in force.';
+  return `Not answered for you: ${measure.coverage.reason}.`;
 }
 
 /** Whether the signed-in person may ask for analysis at all (the page says so rather than failing later). */

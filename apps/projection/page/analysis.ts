@@ -249,6 +249,9 @@ function showMeasure(): void {
       ),
       el('dt', {}, 'Unit'),
       el('dd', {}, `${logic.unitName(measure.unit)}, of ${measure.countOf}`),
+      logic.coverageText(measure)
+        ? [el('dt', {}, 'Agreements'), el('dd', {}, logic.coverageText(measure))]
+        : null,
       el('dt', {}, 'Events read'),
       el(
         'dd',
@@ -301,7 +304,7 @@ function loadMeasures(): Promise<void> {
         measureSelect,
         [
           ['', measures.length ? 'Choose a measure…' : 'No measures are available'],
-          ...measures.map((measure): [string, string] => [measure.id, measure.title]),
+          ...measures.map((measure): [string, string] => [measure.id, logic.measureOptionText(measure)]),
         ],
         true,
       );
