@@ -1,2 +1,24 @@
 /** The analysis context: the pseudonymised analysis model, measures, disclosure control and exports (issue 15). */
 export * from './types';
+export {
+  Pseudonymiser,
+  postcodeDistrictOf,
+  ethnicityGroupOf,
+  senStatusOf,
+  sexGroupOf,
+  ageInMonths,
+} from './model/cut';
+export { factOf, characteristicsOf, type FactDraft, type CharacteristicsDraft } from './model/facts';
+export { applyAnalysisBatch, type AnalysisBatchResult } from './model/apply-batch';
+export {
+  migrateAnalysis,
+  truncateAnalysisModel,
+  ANALYSIS_MODEL_TABLES,
+  ANALYSIS_CHECKPOINTS,
+} from './model/schema';
+export {
+  AnalysisProjector,
+  ANALYSIS_PROJECTION,
+  type AnalysisProjectorOptions,
+  type AnalysisModelStatus,
+} from './model/projector';

@@ -1,0 +1,400 @@
+import type { ClientBase } from 'pg';
+import type { RecordedEvent } from '@throughline/event-store';
+import {
+  isIdentityEventType,
+  orderedPair,
+  parseIdentityEvent,
+  type IdentityEvent,
+} from '@throughline/identity';
+import { ThroughlineError } from '@throughline/platform';
+import { componentsOf, readStoredEvent } from '@throughline/timeline';
+import type { Pseudonymiser } from './cut';
+import { characteristicsOf, factOf, type CharacteristicsDraft, type FactDraft } from './facts';
+
+export interface AnalysisBatchResult {
+  readonly facts: number;
+  /** Events that are not a valid contract (kept by position and type only). */
+  readonly skipped: number;
+}
+
+interface PendingFact {
+  readonly position: bigint;
+  readonly recordRef: string;
+  readonly agency: string;
+  readonly type: string;
+  readonly fact: FactDraft;
+}
+
+interface PendingCharacteristics {
+  readonly recordRef: string;
+  readonly position: bigint;
+  readonly draft: CharacteristicsDraft;
+}
+
+/**
+ * Applies one batch to the analysis model inside the runner's transaction. Children are the
+ * connected components of the identity links, as in the timeline (decision 005), but every
+ * record is held under its keyed reference and every child under its founder's pseudonym.
+ */
+export async function applyAnalysisBatch(
+  client: ClientBase,
+  batch: readonly RecordedEvent[],
+  pseudonymiser: Pseudonymiser,
+): Promise<AnalysisBatchResult> {
+  const facts: PendingFact[] = [];
+  const characteristics: PendingCharacteristics[] = [];
+  const touched = new Set<string>();
+  const known = await knownRecords(
+    client,
+    batch.filter((r) => !isIdentityEventType(r.type)).map((r) => pseudonymiser.recordRef(r.streamId)),
+  );
+  const skipped: { position: bigint; type: string; rules: string[] }[] = [];
+  for (const recorded of batch) {
+    if (isIdentityEventType(recorded.type)) {
+      const identity = readIdentityEvent(recorded);
+      if (!identity) {
+        skipped.push({ position: recorded.position, type: recorded.type, rules: ['identity-event'] });
+        continue;
+      }
+      // Facts before the link must carry the pseudonym the merge or split then moves.
+      await flushFacts(client, facts.splice(0));
+      for (const pseudonym of await applyIdentityEvent(client, identity, recorded, pseudonymiser))
+        touched.add(pseudonym);
+      continue;
+    }
+    const read = readStoredEvent(recorded);
+    if (!('ok' in read)) {
+      skipped.push({
+        position: recorded.position,
+        type: recorded.type,
+        rules: [...new Set(read.issues.map((issue) => `${issue.path} ${issue.rule}`))],
+      });
+      continue;
+    }
+    const recordRef = pseudonymiser.recordRef(recorded.streamId);
+    if (!known.has(recordRef)) {
+      const own = pseudonymiser.pseudonymOf(recorded.streamId);
+      await client.query(
+        `INSERT INTO analysis_records (record_ref, own_pseudonym, pseudonym, agency, first_seen_position)
+         VALUES ($1, $2, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [recordRef, own, read.event.source.agency, recorded.position.toString()],
+      );
+      known.add(recordRef);
+    }
+    facts.push({
+      position: recorded.position,
+      recordRef,
+      agency: read.event.source.agency,
+      type: read.event.type,
+      fact: factOf(read.event),
+    });
+    characteristics.push({ recordRef, position: recorded.position, draft: characteristicsOf(read.event) });
+  }
+  await flushFacts(client, facts);
+  await updateCharacteristics(client, characteristics);
+  const records = [...new Set(characteristics.map((c) => c.recordRef))];
+  await refreshChildren(client, [...touched], records);
+  if (skipped.length > 0) {
+    await client.query(
+      `INSERT INTO analysis_skipped_events (position, type, rules)
+       SELECT position, type, array(SELECT jsonb_array_elements_text(rules)) FROM unnest($1::bigint[], $2::text[], $3::jsonb[])
+         AS t(position, type, rules)
+       ON CONFLICT DO NOTHING`,
+      [
+        skipped.map((s) => s.position.toString()),
+        skipped.map((s) => s.type),
+        skipped.map((s) => JSON.stringify(s.rules)),
+      ],
+    );
+  }
+  return { facts: batch.length - skipped.length, skipped: skipped.length };
+}
+
+function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | undefined {
+  try {
+    return parseIdentityEvent(recorded.type, recorded.data);
+  } catch (error) {
+    if (error instanceof ThroughlineError) return undefined;
+    throw error;
+  }
+}
+
+async function knownRecords(client: ClientBase, refs: readonly string[]): Promise<Set<string>> {
+  const unique = [...new Set(refs)];
+  if (unique.length === 0) return new Set();
+  const result = await client.query<{ record_ref: string }>(
+    'SELECT record_ref FROM analysis_records WHERE record_ref = ANY($1::text[])',
+    [unique],
+  );
+  return new Set(result.rows.map((row) => row.record_ref));
+}
+
+/** The facts so far, each under its record's child as of now (a later merge moves them with it). */
+async function flushFacts(client: ClientBase, facts: readonly PendingFact[]): Promise<void> {
+  if (facts.length === 0) return;
+  const column = <T>(pick: (fact: PendingFact) => T | undefined): (T | null)[] =>
+    facts.map((fact) => pick(fact) ?? null);
+  await client.query(
+    `INSERT INTO analysis_facts
+       (position, record_ref, pseudonym, agency, event_type, on_day, start_day, end_day, code, framework, domain,
+        scale, rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
+        age_months, local_authority)
+     SELECT t.position, t.record_ref, r.pseudonym, t.agency, t.event_type, t.on_day, t.start_day, t.end_day, t.code,
+            t.framework, t.domain, t.scale, t.rating, t.scale_min, t.scale_max, t.academic_year, t.term,
+            t.sessions_possible, t.sessions_missed, t.quantity, t.age_months, t.local_authority
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::date[], $8::text[],
+                 $9::text[], $10::text[], $11::text[], $12::numeric[], $13::numeric[], $14::numeric[], $15::text[],
+                 $16::text[], $17::int[], $18::int[], $19::int[], $20::int[], $21::text[])
+       AS t(position, record_ref, agency, event_type, on_day, start_day, end_day, code, framework, domain, scale,
+            rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
+            age_months, local_authority)
+     JOIN analysis_records r ON r.record_ref = t.record_ref
+     ON CONFLICT (position) DO NOTHING`,
+    [
+      column((f) => f.position.toString()),
+      column((f) => f.recordRef),
+      column((f) => f.agency),
+      column((f) => f.type),
+      column((f) => f.fact.onDay),
+      column((f) => f.fact.startDay),
+      column((f) => f.fact.endDay),
+      column((f) => f.fact.code),
+      column((f) => f.fact.framework),
+      column((f) => f.fact.domain),
+      column((f) => f.fact.scale),
+      column((f) => f.fact.rating),
+      column((f) => f.fact.scaleMin),
+      column((f) => f.fact.scaleMax),
+      column((f) => f.fact.academicYear),
+      column((f) => f.fact.term),
+      column((f) => f.fact.sessionsPossible),
+      column((f) => f.fact.sessionsMissed),
+      column((f) => f.fact.quantity),
+      column((f) => f.fact.ageMonths),
+      column((f) => f.fact.localAuthority),
+    ],
+  );
+}
+
+/**
+ * Each record keeps the latest of each characteristic its events gave (by store position; SEN
+ * status by the day it held from), one statement per batch.
+ */
+async function updateCharacteristics(
+  client: ClientBase,
+  items: readonly PendingCharacteristics[],
+): Promise<void> {
+  const latest = new Map<
+    string,
+    { position: bigint; draft: Record<string, unknown>; positions: Record<string, bigint> }
+  >();
+  for (const { recordRef, position, draft } of items) {
+    const seen = latest.get(recordRef) ?? { position, draft: {}, positions: {} };
+    for (const [field, value] of Object.entries(draft)) {
+      if (value === undefined) continue;
+      if (field === 'senDay' || field === 'senStatus') continue;
+      seen.draft[field] = value;
+      seen.positions[field] = position;
+    }
+    const heldFrom = seen.draft.senDay as string | undefined;
+    if (draft.senStatus && draft.senDay && (!heldFrom || draft.senDay >= heldFrom)) {
+      seen.draft.senStatus = draft.senStatus;
+      seen.draft.senDay = draft.senDay;
+      seen.positions.senStatus = position;
+    }
+    latest.set(recordRef, seen);
+  }
+  if (latest.size === 0) return;
+  const rows = [...latest.entries()];
+  const value = (field: string) =>
+    rows.map(([, row]) => (row.draft[field] as string | boolean | undefined) ?? null);
+  const at = (field: string) => rows.map(([, row]) => row.positions[field]?.toString() ?? null);
+  await client.query(
+    `UPDATE analysis_records r SET
+       birth_month = COALESCE(t.birth_month, r.birth_month), unborn = COALESCE(t.unborn, r.unborn),
+       birth_position = COALESCE(t.birth_position, r.birth_position),
+       sex = COALESCE(t.sex, r.sex), sex_position = COALESCE(t.sex_position, r.sex_position),
+       ethnicity_group = COALESCE(t.ethnicity_group, r.ethnicity_group),
+       ethnicity_position = COALESCE(t.ethnicity_position, r.ethnicity_position),
+       sen_status = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
+                         THEN t.sen_status ELSE r.sen_status END,
+       sen_position = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
+                           THEN t.sen_position ELSE r.sen_position END,
+       sen_day = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
+                      THEN t.sen_day ELSE r.sen_day END,
+       local_authority = COALESCE(t.local_authority, r.local_authority),
+       la_position = COALESCE(t.la_position, r.la_position),
+       postcode_district = COALESCE(t.postcode_district, r.postcode_district),
+       postcode_position = COALESCE(t.postcode_position, r.postcode_position)
+     FROM unnest($1::text[], $2::date[], $3::boolean[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::bigint[],
+                 $9::text[], $10::date[], $11::bigint[], $12::text[], $13::bigint[], $14::text[], $15::bigint[])
+       AS t(record_ref, birth_month, unborn, birth_position, sex, sex_position, ethnicity_group, ethnicity_position,
+            sen_status, sen_day, sen_position, local_authority, la_position, postcode_district, postcode_position)
+     WHERE r.record_ref = t.record_ref`,
+    [
+      rows.map(([ref]) => ref),
+      value('birthMonth'),
+      value('unborn'),
+      at('birthMonth'),
+      value('sex'),
+      at('sex'),
+      value('ethnicityGroup'),
+      at('ethnicityGroup'),
+      value('senStatus'),
+      value('senDay'),
+      at('senStatus'),
+      value('localAuthority'),
+      at('localAuthority'),
+      value('postcodeDistrict'),
+      at('postcodeDistrict'),
+    ],
+  );
+}
+
+/**
+ * Recomputes the children of the given pseudonyms and of the given records' pseudonyms from
+ * their records: each characteristic from the record that gave it last; a child left without
+ * records (merged into another) goes.
+ */
+async function refreshChildren(
+  client: ClientBase,
+  pseudonyms: readonly string[],
+  records: readonly string[],
+): Promise<void> {
+  if (pseudonyms.length === 0 && records.length === 0) return;
+  await client.query(
+    `WITH targets AS (
+       SELECT unnest($1::text[]) AS pseudonym
+       UNION SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($2::text[])
+     ), gone AS (
+       DELETE FROM analysis_children c USING targets t
+       WHERE c.pseudonym = t.pseudonym
+         AND NOT EXISTS (SELECT 1 FROM analysis_records r WHERE r.pseudonym = t.pseudonym)
+     )
+     INSERT INTO analysis_children
+       (pseudonym, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district)
+     SELECT r.pseudonym,
+            (array_agg(r.birth_month ORDER BY r.birth_position DESC) FILTER (WHERE r.birth_month IS NOT NULL))[1],
+            (array_agg(r.sex ORDER BY r.sex_position DESC) FILTER (WHERE r.sex IS NOT NULL))[1],
+            (array_agg(r.ethnicity_group ORDER BY r.ethnicity_position DESC) FILTER (WHERE r.ethnicity_group IS NOT NULL))[1],
+            (array_agg(r.sen_status ORDER BY r.sen_day DESC, r.sen_position DESC) FILTER (WHERE r.sen_status IS NOT NULL))[1],
+            (array_agg(r.local_authority ORDER BY r.la_position DESC) FILTER (WHERE r.local_authority IS NOT NULL))[1],
+            (array_agg(r.postcode_district ORDER BY r.postcode_position DESC) FILTER (WHERE r.postcode_district IS NOT NULL))[1]
+     FROM analysis_records r JOIN targets t ON t.pseudonym = r.pseudonym
+     GROUP BY r.pseudonym
+     ON CONFLICT (pseudonym) DO UPDATE SET
+       birth_month = excluded.birth_month, sex = excluded.sex, ethnicity_group = excluded.ethnicity_group,
+       sen_status = excluded.sen_status, local_authority = excluded.local_authority,
+       postcode_district = excluded.postcode_district`,
+    [pseudonyms, records],
+  );
+}
+
+/** Merges on a link or a confirmed match, splits on an unlink; returns the pseudonyms it changed. */
+async function applyIdentityEvent(
+  client: ClientBase,
+  event: IdentityEvent,
+  recorded: RecordedEvent,
+  pseudonymiser: Pseudonymiser,
+): Promise<string[]> {
+  switch (event.type) {
+    case 'identity.subject.linked':
+      return link(client, event.data.subject, event.data.linkedTo, recorded.position, pseudonymiser);
+    case 'identity.match.confirmed':
+      return link(client, event.data.subject, event.data.candidate, recorded.position, pseudonymiser);
+    case 'identity.subject.unlinked':
+      return split(client, pseudonymiser.recordRef(event.data.subject));
+    case 'identity.match.proposed':
+    case 'identity.match.rejected':
+    case 'identity.conflict.flagged':
+      return [];
+    default:
+      return assertNever(event);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled identity event ${JSON.stringify(value)}`);
+}
+
+/** Two records are one child: the child founded later joins the one founded first, facts and all. */
+async function link(
+  client: ClientBase,
+  subject: string,
+  other: string,
+  position: bigint,
+  pseudonymiser: Pseudonymiser,
+): Promise<string[]> {
+  const [a, b] = orderedPair(pseudonymiser.recordRef(subject), pseudonymiser.recordRef(other));
+  await client.query(
+    'INSERT INTO analysis_links (record_a, record_b, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    [a, b, position.toString()],
+  );
+  const children = await client.query<{ pseudonym: string; founded: string }>(
+    `SELECT pseudonym, min(first_seen_position) AS founded FROM analysis_records
+     WHERE pseudonym IN (SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($1::text[]))
+     GROUP BY pseudonym ORDER BY min(first_seen_position)`,
+    [[a, b]],
+  );
+  if (children.rows.length !== 2) return []; // one child already, or a record not seen
+  const [survivor, merged] = children.rows.map((row) => row.pseudonym);
+  await client.query(
+    `WITH records AS (UPDATE analysis_records SET pseudonym = $2 WHERE pseudonym = $1)
+     UPDATE analysis_facts SET pseudonym = $2 WHERE pseudonym = $1`,
+    [merged, survivor],
+  );
+  return [survivor, merged];
+}
+
+/** The record leaves its child: its links go, and the child's records regroup by the links left, each part under its founder's pseudonym. */
+async function split(client: ClientBase, recordRef: string): Promise<string[]> {
+  await client.query('DELETE FROM analysis_links WHERE record_a = $1 OR record_b = $1', [recordRef]);
+  const members = await client.query<{
+    record_ref: string;
+    own_pseudonym: string;
+    first_seen_position: string;
+  }>(
+    `SELECT record_ref, own_pseudonym, first_seen_position FROM analysis_records
+     WHERE pseudonym = (SELECT pseudonym FROM analysis_records WHERE record_ref = $1)`,
+    [recordRef],
+  );
+  if (members.rows.length === 0) return [];
+  const refs = members.rows.map((row) => row.record_ref);
+  const edges = await client.query<{ record_a: string; record_b: string; position: string }>(
+    'SELECT record_a, record_b, position FROM analysis_links WHERE record_a = ANY($1::text[])',
+    [refs],
+  );
+  const own = new Map(members.rows.map((row) => [row.record_ref, row.own_pseudonym]));
+  const components = componentsOf(
+    members.rows.map((row) => ({
+      streamId: row.record_ref,
+      firstSeenPosition: BigInt(row.first_seen_position),
+    })),
+    edges.rows.map((row) => ({
+      a: row.record_a,
+      b: row.record_b,
+      position: BigInt(row.position),
+      method: 'link',
+    })),
+  );
+  const assignment = components.flatMap((component) =>
+    component.map((record) => ({
+      ref: record.streamId,
+      pseudonym: own.get(component[0].streamId) as string,
+    })),
+  );
+  await client.query(
+    `WITH moved AS (
+       UPDATE analysis_records r SET pseudonym = t.pseudonym
+       FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
+       WHERE r.record_ref = t.record_ref AND r.pseudonym <> t.pseudonym
+     )
+     UPDATE analysis_facts f SET pseudonym = t.pseudonym
+     FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
+     WHERE f.record_ref = t.record_ref AND f.pseudonym <> t.pseudonym`,
+    [assignment.map((a) => a.ref), assignment.map((a) => a.pseudonym)],
+  );
+  return [
+    ...new Set([...members.rows.map((row) => row.own_pseudonym), ...assignment.map((a) => a.pseudonym)]),
+  ];
+}

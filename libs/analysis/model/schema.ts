@@ -1,0 +1,28 @@
+import type { ClientBase, Pool } from 'pg';
+import { checkpointTable } from '@throughline/event-store';
+import { migrate, migrationsDirectory, readMigrations, type MigrateOptions } from '@throughline/platform';
+import type { AnalysisBatchResult } from './apply-batch';
+
+/** Applies the analysis migrations on `pool` (the owner's) and grants the apps' role what grants.sql says (decision 011). */
+export async function migrateAnalysis(pool: Pool, options: MigrateOptions = {}): Promise<number[]> {
+  return migrate(pool, 'analysis', readMigrations(migrationsDirectory('analysis')), options);
+}
+
+/** Every table a rebuild recreates from the store. */
+export const ANALYSIS_MODEL_TABLES = [
+  'analysis_records',
+  'analysis_links',
+  'analysis_children',
+  'analysis_facts',
+  'analysis_skipped_events',
+] as const;
+
+/** The analysis model's checkpoint rows, with the count of events it skipped. */
+export const ANALYSIS_CHECKPOINTS = checkpointTable<AnalysisBatchResult>('analysis_checkpoints', {
+  skipped_events: (result) => result.skipped,
+});
+
+/** Empties the analysis model, inside the caller's transaction (a rebuild). */
+export async function truncateAnalysisModel(client: ClientBase): Promise<void> {
+  await client.query(`TRUNCATE ${ANALYSIS_MODEL_TABLES.join(', ')}`);
+}
