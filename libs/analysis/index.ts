@@ -1,5 +1,6 @@
 /** The analysis context: the pseudonymised analysis model, measures, disclosure control and exports (issue 15). */
 export * from './types';
+export * from './export';
 export {
   Pseudonymiser,
   postcodeDistrictOf,
