@@ -1,5 +1,6 @@
 /** The analysis context: the pseudonymised analysis model, measures, disclosure control and exports (issue 15). */
 export * from './types';
+export * from './disclosure';
 export * from './export';
 export {
   Pseudonymiser,
@@ -23,3 +24,4 @@ export {
   type AnalysisProjectorOptions,
   type AnalysisModelStatus,
 } from './model/projector';
+export * from './api';
