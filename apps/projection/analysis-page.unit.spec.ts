@@ -16,6 +16,7 @@ import {
   fileNameOf,
   freshnessText,
   mayAnalyse,
+  niceCeiling,
   measureOptionText,
   reasonText,
   refusalOf,
@@ -254,6 +255,10 @@ describe("the analyst's page logic", () => {
       expect(chart.summary).toBe(
         'Re-referrals within 12 months: 4 bars, 2 suppressed (marked c, no bar). The table that follows gives every figure.',
       );
+    });
+
+    it('tops the y axis at a round number', () => {
+      expect([31.2, 480, 7, 0, 1000].map(niceCeiling)).toEqual([35, 500, 7, 1, 1000]);
     });
 
     it('in panels for a second grouping, and as one bar without grouping', () => {

@@ -71,7 +71,7 @@ export function answerChart(spec: ChartSpec, width: number): SVGSVGElement | HTM
     marginTop: faceted ? 40 : 24,
     x: { domain: spec.xOrder, label: spec.xLabel || null, tickRotate: spec.xOrder.length > 8 ? -30 : 0 },
     ...(faceted ? { fx: { domain: spec.facetOrder, label: spec.facetLabel ?? null } } : {}),
-    y: { domain: [0, spec.yMax], label: spec.yLabel, grid: true, nice: true },
+    y: { domain: [0, spec.yMax], label: spec.yLabel, grid: true },
     ariaLabel: spec.summary,
     marks,
   });

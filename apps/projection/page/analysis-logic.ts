@@ -533,6 +533,13 @@ export interface ChartSpec {
   summary: string;
 }
 
+/** A round top for the y axis (31.2 -> 35, 480 -> 500), so the suppressed cells' frames reach it. */
+export function niceCeiling(top: number): number {
+  if (!(top > 0)) return 1;
+  const step = 10 ** Math.floor(Math.log10(top)) / 2;
+  return Math.ceil(top / step) * step;
+}
+
 /**
  * The answer as bars: x the first grouping, a panel per value of the second, y the value (the
  * count for a count measure). Totals stay in the table: beside their parts they would dwarf
@@ -563,7 +570,7 @@ export function chartOf(answer: Answer): ChartSpec {
   ];
   const values = data.map((datum) => datum.y).filter((y): y is number => y !== null);
   const top = values.length ? Math.max(...values) : 0;
-  const yMax = measure.unit === 'proportion' ? 100 : top > 0 ? top : 1;
+  const yMax = measure.unit === 'proportion' ? 100 : niceCeiling(top);
   const suppressed = data.filter((datum) => datum.suppressed).length;
   return {
     data,

@@ -411,6 +411,9 @@ function ask(): void {
     return;
   }
   const query = built.query;
+  // The answer on screen was to another question: it goes, so a refusal is never read beside it.
+  shown = null;
+  answerSection.hidden = true;
   run.disabled = true;
   status.textContent = 'Running the query…';
   call('v1/analysis/queries', { method: 'POST', body: query })
