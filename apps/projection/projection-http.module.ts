@@ -1,10 +1,18 @@
 import { Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import { AccessLog, AccessPolicyStore, BreakGlassGrants } from '@throughline/access';
-import { ANALYSIS_READS, type AnalysisReads } from '@throughline/analysis';
+import {
+  ANALYSIS_READS,
+  AnalysisQueryLog,
+  DEFAULT_DISCLOSURE_RULES,
+  GovernedAnalysis,
+  type AnalysisReads,
+  type DisclosureRules,
+} from '@throughline/analysis';
 import { IdentityLinker, IdentityReview } from '@throughline/identity';
 import { FrameworkStore, OutcomeReads } from '@throughline/outcomes';
 import { ReadinessChecks } from '@throughline/platform';
 import { TimelineProjector, TimelineQueries } from '@throughline/timeline';
+import { AnalysisController } from './analysis.controller';
 import { AnalysisPageController } from './analysis-page.controller';
 import { AuthController } from './auth.controller';
 import { GovernanceController } from './governance.controller';
@@ -42,6 +50,10 @@ export function projectionHttpModule(
     readonly frameworks: FrameworkStore;
     /** The pseudonymised analysis model's measures (issue 15): exact results, disclosure control after. */
     readonly analysis?: AnalysisReads;
+    /** The analysts' earlier answers (differencing rule); with `analysis`, the API at /v1/analysis answers. */
+    readonly analysisQueryLog?: AnalysisQueryLog;
+    /** ANALYSIS_SUPPRESSION_THRESHOLD, ANALYSIS_ROUNDING_BASE, ANALYSIS_MINIMUM_COHORT (disclosureRulesOf). */
+    readonly disclosureRules?: DisclosureRules;
   },
   onShutdown: () => Promise<void>,
   readiness = new ReadinessChecks([]),
@@ -60,7 +72,14 @@ export function projectionHttpModule(
     outcomes,
     frameworks,
     analysis,
+    analysisQueryLog,
+    disclosureRules,
   } = parts;
+  // Without the model (an instance that does not run it) the routes stay declared and answer 503.
+  const governedAnalysis =
+    analysis && analysisQueryLog
+      ? new GovernedAnalysis(analysis, analysisQueryLog, disclosureRules ?? DEFAULT_DISCLOSURE_RULES)
+      : undefined;
   @Module({
     controllers: [
       TimelineController,
@@ -73,6 +92,7 @@ export function projectionHttpModule(
       AnalysisPageController,
       AuthController,
       OutcomesController,
+      AnalysisController,
     ],
     providers: [
       { provide: TimelineProjector, useValue: projector },
@@ -89,6 +109,7 @@ export function projectionHttpModule(
       { provide: OutcomeReads, useValue: outcomes },
       { provide: FrameworkStore, useValue: frameworks },
       ...(analysis ? [{ provide: ANALYSIS_READS, useValue: analysis }] : []),
+      ...(governedAnalysis ? [{ provide: GovernedAnalysis, useValue: governedAnalysis }] : []),
     ],
   })
   class ProjectionHttpModule implements OnApplicationShutdown {

@@ -203,6 +203,16 @@ export const configSchema = z.object({
    * differ by at least this share of the scale's range are marked as disagreeing.
    */
   DISAGREEMENT_THRESHOLD: z.coerce.number().min(0.05).max(1).default(0.3),
+  /**
+   * Disclosure control of analysis answers and exports (issue 15): a cell (or numerator, or its
+   * complement) under this many children is suppressed, and so is a cohort that differs from one
+   * the same analyst was answered before by fewer (children; ONS's 10-5 rule).
+   */
+  ANALYSIS_SUPPRESSION_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Published counts are rounded to the nearest multiple of this (children, units). */
+  ANALYSIS_ROUNDING_BASE: z.coerce.number().int().min(1).max(1000).default(5),
+  /** A cohort of fewer children than this is refused outright (children). */
+  ANALYSIS_MINIMUM_COHORT: z.coerce.number().int().min(1).max(100_000).default(20),
   /** The longest break-glass grant a user may ask for (minutes). */
   BREAK_GLASS_MAX_MINUTES: z.coerce.number().int().min(5).max(1440).default(240),
   /**
