@@ -170,5 +170,31 @@ describe('disclosure control against an attacker solving the published table', (
       ),
       { numRuns: 200 },
     );
+    // Two-way proportions: the audit solves counts, numerators and complements alike.
+    const proportionGrid = fc.array(
+      fc.array(fc.record({ count, share: fc.double({ min: 0, max: 1, noNaN: true }) }), {
+        minLength: 3,
+        maxLength: 3,
+      }),
+      { minLength: 2, maxLength: 3 },
+    );
+    fc.assert(
+      fc.property(proportionGrid, rules, (grid, disclosure) => {
+        const raw = twoWay(grid.map((row) => row.map((cell) => cell.count)));
+        const shares = grid.flat().map((cell) => cell.share);
+        expectOnlyWhatTheRulesAllow(
+          {
+            ...raw,
+            unit: 'proportion',
+            cells: raw.cells.map((cell, i) => ({
+              ...cell,
+              numerator: Math.round(cell.count * (shares[i] ?? 0)),
+            })),
+          },
+          disclosure,
+        );
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -80,9 +80,9 @@ function marginOf(
   to: number,
 ): TableCell {
   const count = parts.reduce((sum, part) => sum + part.count, 0);
-  const childrenParts = parts.filter((part) => part.children !== undefined);
-  const children =
-    childrenParts.length > 0 ? Math.max(...childrenParts.map((part) => part.children ?? 0)) : undefined;
+  const children = parts.some((part) => part.children !== undefined)
+    ? Math.max(...parts.map((part) => part.children ?? part.count))
+    : undefined;
   const numerator =
     unit === 'proportion' ? parts.reduce((sum, part) => sum + (part.numerator ?? 0), 0) : undefined;
   let weightedSum: number | undefined;
