@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
+import { type Period } from '../types';
 import { answerOf, reReferrals, smallAnswer } from './answer.test-helper';
 import { dataCsv } from './csv';
 import { tidyTable, timeColumns } from './tidy-table';
@@ -124,9 +125,12 @@ describe('time_period and time_identifier', () => {
     ['term', 'Summer term 2023/24', '202324', 'Summer term'],
     ['financial-year', 'total', '', 'Financial year'],
     ['financial-year', 'early days', 'early days', 'Financial year'],
-  ] as const)('%s %s is %s, %s', (period, key, timePeriod, identifier) => {
-    expect(timeColumns(period, key)).toEqual([timePeriod, identifier]);
-  });
+  ] satisfies [Period, string, string, string][])(
+    '%s %s is %s, %s',
+    (period, key, timePeriod, identifier) => {
+      expect(timeColumns(period, key)).toEqual([timePeriod, identifier]);
+    },
+  );
 });
 
 describe('the files', () => {
