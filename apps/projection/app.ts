@@ -174,17 +174,22 @@ export async function createProjectionApp(
     relay = new AccessNotificationRelay({ pool, config });
     await relay.start();
     const outbox = pool;
-    const queries = new TimelineQueries(pool, access.breakGlass, {
-      notifyRead: ({ childKey, requester, breakGlass, status }) =>
-        notifyIfNeeded(outbox, {
-          childKey,
-          status: status ?? null,
-          requester: requester.principal,
-          purpose: requester.purpose,
-          breakGlass,
-          coalesceMinutes: config.ACCESS_NOTIFICATION_COALESCE_MINUTES,
-        }),
-    });
+    const queries = new TimelineQueries(
+      pool,
+      access.breakGlass,
+      {
+        notifyRead: ({ childKey, requester, breakGlass, status }) =>
+          notifyIfNeeded(outbox, {
+            childKey,
+            status: status ?? null,
+            requester: requester.principal,
+            purpose: requester.purpose,
+            breakGlass,
+            coalesceMinutes: config.ACCESS_NOTIFICATION_COALESCE_MINUTES,
+          }),
+      },
+      { entryCache: config.TIMELINE_ENTRY_CACHE },
+    );
     const review = new IdentityReview(pool, store, queries);
     // Outcome frameworks are versioned data, applied when reading (decision 015).
     frameworks = await FrameworkStore.open(pool, {

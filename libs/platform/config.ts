@@ -204,6 +204,12 @@ export const configSchema = z.object({
    */
   DISAGREEMENT_THRESHOLD: z.coerce.number().min(0.05).max(1).default(0.3),
   /**
+   * Timeline entries kept parsed between reads of a chronology (libs/timeline/entry-cache.ts): a
+   * child read again fetches only the entries projected since. A few KB of memory each; 0 turns
+   * it off.
+   */
+  TIMELINE_ENTRY_CACHE: z.coerce.number().int().min(0).max(5_000_000).default(50_000),
+  /**
    * Disclosure control of analysis answers and exports (issue 15): a cell (or numerator, or its
    * complement) under this many children is suppressed, and so is a cohort that differs from one
    * the same analyst was answered before by fewer (children; ONS's 10-5 rule).

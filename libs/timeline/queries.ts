@@ -14,6 +14,7 @@ import type { EntryDetails, EntryKind, Lineage } from './entry';
 import { joinedBy, type IdentifierKind, type LinkMethod } from './identity';
 import { outcomeDomainLabel } from './outcome-domains';
 import { protectionStatusFrom, type ProtectionStatus } from './protection-status';
+import { StreamEntryCache, type CachedEntry } from './entry-cache';
 
 export interface SubjectView {
   readonly streamId: string;
@@ -119,11 +120,16 @@ export interface ChronologyReadNotifier {
   }>;
 }
 
-interface EntryRow {
+interface EntryRow extends CachedEntry {
   readonly view: Omit<TimelineEntryView, 'sharedUnder'>;
   readonly streamId: string;
   readonly sourceOrganisation?: string;
 }
+
+/** Entries kept parsed between reads by default (TIMELINE_ENTRY_CACHE): a few hundred long chronologies. */
+export const DEFAULT_ENTRY_CACHE = 50_000;
+/** Children whose records were read last, to ask the cache about before the read names them. */
+const RECORD_HINTS = 10_000;
 
 const CHILD_KEY = /^ch_[0-9a-f]{20}$/;
 
@@ -133,11 +139,18 @@ const CHILD_KEY = /^ch_[0-9a-f]{20}$/;
  * the access guard writes before the answer leaves.
  */
 export class TimelineQueries {
+  private readonly entries: StreamEntryCache<EntryRow>;
+  /** Child key asked for -> the records it had at the last read (a hint: the read says which it has now). */
+  private readonly recordHints = new Map<string, readonly string[]>();
+
   constructor(
     private readonly pool: Pool,
     private readonly breakGlass?: ActiveBreakGlass,
     private readonly notifier?: ChronologyReadNotifier,
-  ) {}
+    options: { readonly entryCache?: number } = {},
+  ) {
+    this.entries = new StreamEntryCache(options.entryCache ?? DEFAULT_ENTRY_CACHE);
+  }
 
   /** The read-model database answers. */
   async ping(): Promise<boolean> {
@@ -318,6 +331,13 @@ export class TimelineQueries {
     return result.rows[0]?.child_key;
   }
 
+  private hint(childKey: string, streamIds: readonly string[]): void {
+    this.recordHints.delete(childKey);
+    this.recordHints.set(childKey, streamIds);
+    if (this.recordHints.size > RECORD_HINTS)
+      this.recordHints.delete(this.recordHints.keys().next().value as string);
+  }
+
   /**
    * The whole chronology of the child the key names (a merged key resolves to the child it became),
    * in one statement: its records with their identifiers, the links in force, every identity event
@@ -325,10 +345,14 @@ export class TimelineQueries {
    */
   private async chronologyOf(requestedChildKey: string): Promise<Chronology | undefined> {
     // The first row (part 0) carries the child and its records, links, identity history and merged
-    // keys as JSON; then one row per entry, in order. Entries stay rows: building them into one JSON
-    // value in PostgreSQL and parsing it here costs twice the time for a long chronology.
-    const result = await this.pool.query<ChronologyPart>(
-      `WITH child AS (
+    // keys as JSON; then one row per entry not held already (StreamEntryCache: only those above the
+    // position held for each record). Entries stay rows: building them into one JSON value in
+    // PostgreSQL and parsing it here costs twice the time for a long chronology.
+    const held = this.entries.held(this.recordHints.get(requestedChildKey) ?? []);
+    const result = await this.pool.query<ChronologyPart>({
+      // Named: planned once per connection, not on every read (planning cost as much as running it).
+      name: 'timeline-chronology',
+      text: `WITH child AS (
          SELECT coalesce(merged_into, child_key) AS child_key FROM children WHERE child_key = $1
        ), records AS (
          SELECT sr.* FROM subject_records sr JOIN child ON sr.child_key = child.child_key
@@ -362,22 +386,33 @@ export class TimelineQueries {
             FROM children c WHERE c.merged_into = child.child_key) AS merged
        FROM child
        UNION ALL
-       SELECT 1, extract(epoch FROM te.occurred_at)::float8, te.position, te.stream_id, te.agency, te.type, te.summary, te.outcome_framework,
+       SELECT 1, extract(epoch FROM te.occurred_at)::float8 * 1000, te.position, te.stream_id, te.agency, te.type, te.summary, te.outcome_framework,
          te.outcome_domain, te.details, te.lineage, te.special_categories, te.source_organisation,
          NULL, NULL, NULL, NULL, NULL
-       FROM timeline_entries te JOIN records r ON r.stream_id = te.stream_id
+       FROM records r
+       LEFT JOIN unnest($2::text[], $3::bigint[]) AS held(stream_id, after) ON held.stream_id = r.stream_id
+       JOIN timeline_entries te ON te.stream_id = r.stream_id AND te.position > coalesce(held.after, -1)
        ORDER BY part, occurred_at, position`,
-      [requestedChildKey],
-    );
+      values: [requestedChildKey, held.streamIds, held.after],
+    });
     const [head, ...entries] = result.rows;
     if (!head || head.part !== 0) return undefined;
     const links = head.links.map(linkViewOf);
+    const streamIds = head.subjects.map((subject) => subject.stream_id);
+    const fresh = new Map<string, EntryRow[]>();
+    for (const entry of entries) {
+      const row = entryRowOf(entry);
+      const list = fresh.get(row.streamId);
+      if (list) list.push(row);
+      else fresh.set(row.streamId, [row]);
+    }
+    this.hint(requestedChildKey, streamIds);
     return {
       childKey: head.child_key,
       links,
       subjects: subjectViewsOf(head.subjects, links),
       linkHistory: head.history.map(linkHistoryEntryOf),
-      rows: entries.map(entryRowOf),
+      rows: this.entries.merge(streamIds, held, fresh),
       merged: head.merged,
     };
   }
@@ -413,6 +448,8 @@ interface HistoryRow {
 }
 
 interface EntryRecord {
+  /** Epoch milliseconds. */
+  readonly occurred_at: number;
   /** bigint: a string from pg. */
   readonly position: string;
   readonly stream_id: string;
@@ -519,6 +556,8 @@ function entryRowOf(row: EntryRecord): EntryRow {
   const ref = { framework: row.outcome_framework, domain: row.outcome_domain };
   const label = outcomeDomainLabel(ref);
   return {
+    position: Number(row.position),
+    at: row.occurred_at,
     streamId: row.stream_id,
     ...(row.source_organisation ? { sourceOrganisation: row.source_organisation } : {}),
     view: {
