@@ -5,14 +5,13 @@ import {
   ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Access, CurrentRequester, type Requester } from '@throughline/access';
 import {
-  analysisAnswerSchema,
+  analysisAnswerDocSchema,
   analysisCatalogueSchema,
   analysisExportRequestSchema,
   analysisQuerySchema,
@@ -48,7 +47,7 @@ function attachment(name: string): string {
 export class AnalysisController {
   constructor(@Optional() private readonly analysis?: GovernedAnalysis) {}
 
-  private get governed(): GovernedAnalysis {
+  private governed(): GovernedAnalysis {
     if (!this.analysis) throw new UnavailableError('the analysis model is not running on this instance');
     return this.analysis;
   }
@@ -63,7 +62,7 @@ export class AnalysisController {
   @ApiOkResponse({ schema: openApiSchemaOf(analysisCatalogueSchema) })
   @ApiServiceUnavailableResponse({ description: 'the analysis model is not running', schema: errorSchema })
   catalogue(@CurrentRequester() requester: Requester): AnalysisCatalogue {
-    return this.governed.catalogue(requester);
+    return this.governed().catalogue(requester);
   }
 
   @Post('queries')
@@ -76,14 +75,14 @@ export class AnalysisController {
       'and suppressed cells with the reason; recorded in the access log with its definition and the shape of the answer',
   })
   @ApiBody({ schema: openApiSchemaOf(analysisQuerySchema, { io: 'input' }) })
-  @ApiOkResponse({ schema: openApiSchemaOf(analysisAnswerSchema) })
+  @ApiOkResponse({ schema: openApiSchemaOf(analysisAnswerDocSchema) })
   @ApiBadRequestResponse({ description: REFUSALS, schema: errorSchema })
   @ApiServiceUnavailableResponse({ description: 'the analysis model is not running', schema: errorSchema })
   query(
     @CurrentRequester() requester: Requester,
     @Body(new ZodValidationPipe(analysisQuerySchema, 'analysis query')) query: AnalysisQuery,
   ): Promise<AnalysisAnswer> {
-    return this.governed.answer(query, requester);
+    return this.governed().answer(query, requester);
   }
 
   @Post('exports')
@@ -96,7 +95,6 @@ export class AnalysisController {
       'metadata), under the same disclosure rules, recorded in the access log as a query is',
   })
   @ApiBody({ schema: openApiSchemaOf(analysisExportRequestSchema, { io: 'input' }) })
-  @ApiProduces('text/csv', 'application/vnd.apache.parquet')
   @ApiOkResponse({
     description: 'the file, as an attachment (content-disposition names it)',
     content: {
@@ -112,7 +110,7 @@ export class AnalysisController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer> {
     const { format, ...query } = body;
-    const file = await this.governed.export(query, format, requester);
+    const file = await this.governed().export(query, format, requester);
     void reply.headers({
       'content-type': file.contentType,
       'content-disposition': attachment(file.name),

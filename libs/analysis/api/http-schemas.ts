@@ -9,6 +9,16 @@ export const analysisExportRequestSchema = analysisQuerySchema.extend({
 });
 export type AnalysisExportRequest = z.output<typeof analysisExportRequestSchema>;
 
+/** The disclosure rules as /docs states them (OpenAPI 3.0 has no numeric exclusiveMinimum: bounds as minimums). */
+const rulesSchema = z.object({
+  threshold: z.number().int().min(1).meta({ description: 'cells under this many are suppressed' }),
+  roundingBase: z.number().int().min(1).meta({ description: 'counts are rounded to a multiple of this' }),
+  minimumCohort: z.number().int().min(0).meta({ description: 'a smaller cohort is refused' }),
+});
+
+/** POST /v1/analysis/queries' answer, for /docs. */
+export const analysisAnswerDocSchema = analysisAnswerSchema.extend({ rules: rulesSchema });
+
 /** GET /v1/analysis/measures, for /docs. */
 export const analysisCatalogueSchema = z.object({
   measures: z.array(
@@ -29,5 +39,5 @@ export const analysisCatalogueSchema = z.object({
       ]),
     }),
   ),
-  rules: analysisAnswerSchema.shape.rules,
+  rules: rulesSchema,
 });

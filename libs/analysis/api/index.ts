@@ -8,6 +8,7 @@ export {
   type CatalogueEntry,
 } from './governed-analysis';
 export {
+  analysisAnswerDocSchema,
   analysisCatalogueSchema,
   analysisExportRequestSchema,
   type AnalysisExportRequest,
