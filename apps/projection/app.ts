@@ -28,6 +28,7 @@ import {
 } from '@throughline/timeline';
 import { migrateRecording } from '@throughline/recording';
 import { FrameworkStore, migrateOutcomes, OutcomeReads, ReviewsDueQueries } from '@throughline/outcomes';
+import { AnalysisQueryLog, disclosureRulesOf } from '@throughline/analysis';
 import { GovernanceReports } from './governance-reports';
 import { PageOidcClient, pageClientSettings } from './page-oidc-client';
 import { PageSessions } from './page-session';
@@ -220,6 +221,9 @@ export async function createProjectionApp(
         log: access.log,
         outcomes,
         frameworks,
+        // The analysts' API: disclosure rules from the configuration, earlier answers for differencing.
+        analysisQueryLog: new AnalysisQueryLog(pool),
+        disclosureRules: disclosureRulesOf(config),
       },
       release,
       readiness,

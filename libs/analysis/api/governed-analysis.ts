@@ -190,16 +190,16 @@ export class GovernedAnalysis {
       if (!measure.groupBy.includes(dimension))
         issues.push({
           path: `groupBy.${index}`,
-          rule: 'measure-offers-group-by',
+          rule: 'offered-by-measure',
           message: `${measure.id} is grouped by ${measure.groupBy.join(', ') || 'nothing'}, not ${dimension}`,
         });
     });
     if (new Set(query.groupBy).size !== query.groupBy.length)
-      issues.push({ path: 'groupBy', rule: 'distinct', message: 'each dimension at most once' });
+      issues.push({ path: 'groupBy', rule: 'unique-items', message: 'each dimension at most once' });
     if (!measure.periods.includes(query.period))
       issues.push({
         path: 'period',
-        rule: 'measure-offers-period',
+        rule: 'offered-by-measure',
         message: `${measure.id} is given by ${measure.periods.join(', ')}, not ${query.period}`,
       });
     if (issues.length > 0)

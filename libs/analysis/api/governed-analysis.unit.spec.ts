@@ -75,15 +75,23 @@ class FakeReads implements AnalysisReads {
 
 /** The query log's rule, in memory. */
 class MemoryLog {
-  readonly released: { analyst: string; fingerprint: string; size: number; as: ReleasedAs }[] = [];
+  readonly released: {
+    analyst: string;
+    measure: string;
+    fingerprint: string;
+    size: number;
+    as: ReleasedAs;
+  }[] = [];
   admit(analyst: string, query: AnalysisQuery, size: number, threshold: number, as: ReleasedAs) {
     const fingerprint = cohortFingerprint(query.cohort);
     checkDifferencing(
-      this.released.filter((r) => r.analyst === analyst && r.fingerprint !== fingerprint).map((r) => r.size),
+      this.released
+        .filter((r) => r.analyst === analyst && r.measure === query.measure && r.fingerprint !== fingerprint)
+        .map((r) => r.size),
       size,
       threshold,
     );
-    this.released.push({ analyst, fingerprint, size, as });
+    this.released.push({ analyst, measure: query.measure, fingerprint, size, as });
     return Promise.resolve();
   }
 }
@@ -94,6 +102,7 @@ const rawOf = (cohortSize: number): RawResult => ({
   groupBy: ['age-band'],
   period: 'financial-year',
   cohortSize,
+  additive: true,
   cells: [
     { key: { 'age-band': '5-9' }, count: 120, numerator: 31 },
     { key: { 'age-band': '10-15' }, count: 4, numerator: 1 },
@@ -168,7 +177,13 @@ describe('a query', () => {
       suppressed: false,
     });
     expect(log.released).toEqual([
-      { analyst: 'demo-analyst', fingerprint: cohortFingerprint({}), size: 220, as: 'json' },
+      {
+        analyst: 'demo-analyst',
+        measure: 're-referrals',
+        fingerprint: cohortFingerprint({}),
+        size: 220,
+        as: 'json',
+      },
     ]);
     expect(requester.note).toEqual({
       agreements: ['vale-statistics-social-care@1'],
@@ -203,8 +218,8 @@ describe('a query', () => {
     )) as ValidationError;
     expect(offered.issues.map((issue) => [issue.path, issue.rule])).toEqual([
       ['cohort.entry.eventTypes.0', 'known-event-type'],
-      ['groupBy.0', 'measure-offers-group-by'],
-      ['period', 'measure-offers-period'],
+      ['groupBy.0', 'offered-by-measure'],
+      ['period', 'offered-by-measure'],
     ]);
     expect(reads.runs).toEqual([]);
   });
@@ -257,6 +272,27 @@ describe('a query', () => {
     expect(error.message).not.toMatch(/214|220/);
     size = 223;
     await expect(analysis.answer(query(), analyst())).resolves.toMatchObject({ cohortSize: 225 });
+  });
+
+  it('compares sizes within one measure only (a size is the measure population in the cohort)', async () => {
+    let size = 220;
+    const reads = new FakeReads(() => rawOf(size));
+    const log = new MemoryLog();
+    const analysis = new GovernedAnalysis(reads, log, DEFAULT_DISCLOSURE_RULES, () => IN_FORCE);
+    await analysis.answer(query(), analyst());
+    size = 214;
+    const other = query({ measure: 'other-referrals', cohort: { ageBands: ['5-9', '10-15', '16-17'] } });
+    reads.catalogue = () => [reReferrals, { ...reReferrals, id: 'other-referrals' }];
+    await expect(analysis.answer(other, analyst())).resolves.toMatchObject({ cohortSize: 215 });
+    // Another analyst's earlier answers are not theirs to subtract.
+    const colleague = analyst();
+    Object.assign(colleague, { principal: { ...colleague.principal, userId: 'another-analyst' } });
+    await expect(analysis.answer(query({ cohort: { sex: ['female'] } }), colleague)).resolves.toBeDefined();
+    expect(log.released.map((r) => [r.analyst, r.measure, r.size])).toEqual([
+      ['demo-analyst', 're-referrals', 220],
+      ['demo-analyst', 'other-referrals', 214],
+      ['another-analyst', 're-referrals', 214],
+    ]);
   });
 });
 

@@ -43,10 +43,12 @@ export class AnalysisQueryLog {
   constructor(private readonly pool: Pool) {}
 
   /**
-   * Refuses (DisclosureRefusedError, rule `differencing`) a cohort whose exact size differs from
-   * that of another cohort definition this analyst was answered by more than 0 and fewer than
-   * `threshold` children; otherwise records the release. The same definition asked again is not
-   * compared with itself: its size moves only as the store grows, not as the analyst chooses.
+   * Refuses (DisclosureRefusedError, rule `differencing`) a cohort whose exact size for this
+   * measure differs from that of another cohort definition this analyst was answered for the same
+   * measure by more than 0 and fewer than `threshold` children; otherwise records the release.
+   * The size is the measure's population in the cohort (children with its units), so sizes of
+   * different measures are not comparable and are not compared. The same definition asked again
+   * is not compared with itself: its size moves only as the store grows, not as the analyst chooses.
    */
   async admit(
     analyst: string,
@@ -60,9 +62,9 @@ export class AnalysisQueryLog {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`analysis-query-log:${analyst}`]);
       const earlier = await client.query<{ size: number }>(
         `SELECT DISTINCT cohort_size AS size FROM analysis_query_log
-          WHERE analyst = $1 AND cohort_fingerprint <> $2
-            AND cohort_size > $3 - $4 AND cohort_size < $3 + $4`,
-        [analyst, fingerprint, cohortSize, threshold],
+          WHERE analyst = $1 AND measure = $2 AND cohort_fingerprint <> $3
+            AND cohort_size > $4 - $5 AND cohort_size < $4 + $5`,
+        [analyst, query.measure, fingerprint, cohortSize, threshold],
       );
       checkDifferencing(
         earlier.rows.map((row) => row.size),

@@ -9,6 +9,7 @@ CREATE TABLE analysis_query_log (
   analyst            text        NOT NULL,
   measure            text        NOT NULL,
   -- sha256 of the cohort's canonical JSON: the same definition asked again is the same cohort.
+  -- Sizes are compared within one measure (a size is the measure's population in the cohort).
   cohort_fingerprint text        NOT NULL,
   cohort             jsonb       NOT NULL,
   cohort_size        integer     NOT NULL CHECK (cohort_size >= 0),
@@ -17,7 +18,7 @@ CREATE TABLE analysis_query_log (
   answered_at        timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE INDEX analysis_query_log_analyst ON analysis_query_log (analyst, cohort_size);
+CREATE INDEX analysis_query_log_analyst ON analysis_query_log (analyst, measure, cohort_size);
 
 CREATE FUNCTION analysis_query_log_reject_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
