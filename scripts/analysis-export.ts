@@ -4,8 +4,8 @@
 // written as files analysts' tools read (libs/analysis/export).
 //
 //   export THROUGHLINE_TOKEN=$(npm run -s token -- demo-analyst)
-//   npm run analysis:export -- --measure re-referrals-12-months --format csv --group-by period,age-band
-//   npm run analysis:export -- --measure cp-plan-2-years --format parquet --cohort cohort.json --out ./exports
+//   npm run analysis:export -- --measure re-referral-12-months --format csv --group-by period,age-band
+//   npm run analysis:export -- --measure cp-plan-two-years --format parquet --cohort cohort.json --out ./exports
 //
 // Options: --cohort <file> (a JSON cohort: entry event types and dates, age bands, sex, LA codes…;
 // the Cohort of libs/analysis/types.ts), --group-by a,b (at most two), --period (default

@@ -191,9 +191,10 @@ export async function fetchAnswer(
       signal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    // undici says only "fetch failed"; its cause says why (ECONNREFUSED, a bad port, a timeout).
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new AnalysisExportError(
-      `the projection at ${url} did not answer: ${cause ?? (error as Error).message} (is it running? --url sets its address)`,
+      `the projection at ${url} did not answer: ${cause?.code ?? cause?.message ?? (error as Error).message} (is it running? --url sets its address)`,
     );
   }
   const text = await response.text();

@@ -75,6 +75,52 @@ describe('the tidy CSV (DfE open-data style)', () => {
     expect(csv).toContain('\r\n,Financial year,-4,55,');
     expect(csv).toContain('\r\n,Financial year,6,50,');
     expect(tidyTable(answer).columns.find((c) => c.name === 'relative_term')?.parquetType).toBe('INTEGER');
+    // A margin over terms cannot sit in an integer column: then the column is text, Total included.
+    const withTotal = answerOf(
+      [
+        ...answer.cells,
+        { key: { 'relative-term': 'total' }, count: 105, numerator: 35, value: 33.3, suppressed: false },
+      ],
+      { groupBy: ['relative-term'] },
+    );
+    expect(tidyTable(withTotal).columns.find((c) => c.name === 'relative_term')?.parquetType).toBe('VARCHAR');
+    expect(dataCsv(tidyTable(withTotal))).toContain('\r\n,Financial year,Total,105,');
+    expect(dataCsv(tidyTable(withTotal))).toContain('\r\n,Financial year,-4,55,');
+  });
+
+  it('writes sex and major ethnic groups with the GSS / DfE harmonised entries, and other keys as they came', () => {
+    const answer = answerOf(
+      [
+        {
+          key: { sex: 'female', 'ethnicity-group': 'black' },
+          count: 20,
+          numerator: 10,
+          value: 50,
+          suppressed: false,
+        },
+        {
+          key: { sex: 'unknown', 'ethnicity-group': 'not-obtained' },
+          count: 20,
+          numerator: 10,
+          value: 50,
+          suppressed: false,
+        },
+        {
+          key: { sex: 'total', 'ethnicity-group': 'mixed' },
+          count: 40,
+          numerator: 20,
+          value: 50,
+          suppressed: false,
+        },
+      ],
+      { groupBy: ['sex', 'ethnicity-group'] },
+    );
+    const records = parse(dataCsv(tidyTable(answer)), { columns: true }) as Record<string, string>[];
+    expect(records.map((r) => [r.sex, r.ethnicity_major])).toEqual([
+      ['Female', 'Black / African / Caribbean / Black British'],
+      ['Unknown', 'not-obtained'],
+      ['Total', 'Mixed / Multiple ethnic groups'],
+    ]);
   });
 
   it('escapes a text key that a spreadsheet would run as a formula', () => {
@@ -117,9 +163,11 @@ describe('time_period and time_identifier', () => {
     ['financial-year', '2023-24', '202324', 'Financial year'],
     ['financial-year', '2023/24', '202324', 'Financial year'],
     ['financial-year', '202324', '202324', 'Financial year'],
+    ['academic-year', '2023/24', '202324', 'Academic year'],
     ['academic-year', '2023', '202324', 'Academic year'],
     ['calendar-year', '2024', '2024', 'Calendar year'],
     ['month', '2024-03', '2024', 'March'],
+    ['term', '2023/24 autumn', '202324', 'Autumn term'],
     ['term', '2023-24 autumn', '202324', 'Autumn term'],
     ['term', '2023-24-spring', '202324', 'Spring term'],
     ['term', 'Summer term 2023/24', '202324', 'Summer term'],

@@ -3,7 +3,7 @@
 // geography columns first, one filter column per groupBy dimension, then the indicators. The CSV
 // and the Parquet writers both render this one table, so the two formats and the data
 // dictionary cannot drift apart.
-import { type AnalysisAnswer, type Cell, type MeasureUnit, type Period } from '../types';
+import { type AnalysisAnswer, type Cell, MARGIN_TOTAL, type MeasureUnit, type Period } from '../types';
 
 /** Where a column sits in the DfE standard: standard time/geography filters, other filters, indicators, and our flags. */
 export type ColumnKind = 'Time' | 'Geography' | 'Filter' | 'Indicator' | 'Flag';
@@ -44,7 +44,7 @@ export const isMissing = (value: TidyValue): value is Missing =>
   typeof value === 'object' && value !== null && 'symbol' in value;
 
 /** The key value disclosure control gives a margin (a row or column total); shown as DfE's 'Total'. */
-const isTotal = (value: string | undefined) => value !== undefined && value.trim().toLowerCase() === 'total';
+const isTotal = (value: string | undefined) => value === MARGIN_TOTAL;
 
 /** DfE's time_identifier for each of our periods (the standard's list of allowable values). */
 const TIME_IDENTIFIER: Readonly<Record<Period, string>> = {
@@ -114,17 +114,33 @@ export function timeColumns(period: Period, key: string | undefined): [string, s
 }
 
 /** Filter columns for groupBy dimensions other than period and local authority (those are time and geography). */
-const FILTERS: Readonly<Record<string, { name: string; label: string; notes: string }>> = {
+const FILTERS: Readonly<
+  Record<string, { name: string; label: string; notes: string; labels?: Readonly<Record<string, string>> }>
+> = {
   'age-band': {
     name: 'age_band',
     label: 'Age band',
     notes: "The child's age band at the cohort's entry event, as DfE's children in need releases band ages.",
   },
-  sex: { name: 'sex', label: 'Sex', notes: 'Sex as the providing agency recorded it.' },
+  sex: {
+    name: 'sex',
+    label: 'Sex',
+    notes: 'Sex as the providing agency recorded it, with the DfE harmonised entries Male, Female, Unknown.',
+    labels: { male: 'Male', female: 'Female', unknown: 'Unknown' },
+  },
   'ethnicity-group': {
     name: 'ethnicity_major',
     label: 'Ethnicity (major group)',
-    notes: 'Major ethnic group (DfE harmonised name ethnicity_major), where the agency recorded ethnicity.',
+    notes:
+      'Major ethnic group, where the agency recorded ethnicity: the GSS harmonised major groups (DfE name ethnicity_major); refused and not-obtained as the returns code them.',
+    // The GSS harmonised standard's major groups, as DfE's open-data standard lists them.
+    labels: {
+      white: 'White',
+      mixed: 'Mixed / Multiple ethnic groups',
+      asian: 'Asian / Asian British',
+      black: 'Black / African / Caribbean / Black British',
+      other: 'Other ethnic group',
+    },
   },
   'sen-status': { name: 'sen_status', label: 'SEN status', notes: 'Special educational needs status.' },
   agency: {
@@ -344,9 +360,10 @@ export function tidyTable(answer: AnalysisAnswer): TidyTable {
     for (const dimension of filterDimensions) {
       const key = cell.key[dimension];
       if (key === undefined) row.push(null);
-      else if (dimension === 'relative-term' && relativeTermIsInteger) row.push(Number(key.trim()));
+      // A term as a number even in a text column (one with a Total): CSV writes it as -4, not as the formula-escaped '-4.
+      else if (dimension === 'relative-term' && /^[+-]?\d+$/.test(key.trim())) row.push(Number(key.trim()));
       else if (isTotal(key)) row.push('Total');
-      else row.push(key);
+      else row.push(FILTERS[dimension]?.labels?.[key] ?? key);
     }
     row.push(indicator(cell.count, cell));
     if (hasNumerator) row.push(indicator(cell.numerator, cell));
