@@ -53,20 +53,34 @@ function primaryReason(cell: TableCell, unit: MeasureUnit, threshold: number): S
 }
 
 /**
- * The complementary cell for a line (or cells) that needs one more suppression: unsuppressed, not
- * a true zero (which would then be mistaken for a suppressed figure of at least the threshold),
- * an inner cell before a margin (a total is worth more to the analyst), and the smallest count
- * (the least information lost), first in table order on a tie.
+ * Whether a cell may be a complementary one. Not a true zero, which would then be mistaken for a
+ * suppressed figure of at least the threshold. For a proportion, not 0% or 100% either: the rule
+ * being public, an attacker then knows a complementary cell's numerator and complement are both
+ * at least the threshold, rather than "0 or at least the threshold", which the audit (a flow over
+ * intervals) could not model.
+ */
+function mayComplement(cell: TableCell, unit: MeasureUnit): boolean {
+  if (cell.count === 0) return false;
+  if (unit !== 'proportion') return true;
+  const numerator = cell.numerator ?? 0;
+  return numerator > 0 && cell.count - numerator > 0;
+}
+
+/**
+ * The complementary cell for a line (or cells) that needs one more suppression: unsuppressed,
+ * allowed by mayComplement, an inner cell before a margin (a total is worth more to the analyst),
+ * and the smallest count (the least information lost), first in table order on a tie.
  */
 function complementAmong(
   candidates: readonly number[],
   table: Table,
   reasons: readonly (SuppressionReason | undefined)[],
+  unit: MeasureUnit,
 ): number | undefined {
   let best: number | undefined;
   for (const index of candidates) {
     const cell = table.cells[index];
-    if (cell === undefined || reasons[index] !== undefined || cell.count === 0) continue;
+    if (cell === undefined || reasons[index] !== undefined || !mayComplement(cell, unit)) continue;
     const current = best === undefined ? undefined : table.cells[best];
     if (
       current === undefined ||
@@ -101,7 +115,7 @@ function suppressSecondary(
     let changed = false;
     for (const line of table.lines) {
       if (line.filter((index) => reasons[index] !== undefined).length !== 1) continue;
-      const complement = complementAmong(line, table, reasons);
+      const complement = complementAmong(line, table, reasons, unit);
       if (complement !== undefined) {
         suppress(complement);
         changed = true;
@@ -120,11 +134,13 @@ function suppressSecondary(
           lines.flatMap((lineIndex) => table.lines[lineIndex] ?? []),
           table,
           reasons,
+          unit,
         ) ??
         complementAmong(
           table.cells.map((_, any) => any),
           table,
           reasons,
+          unit,
         );
       if (complement === undefined) continue;
       suppress(complement);

@@ -34,10 +34,11 @@ export class Circulation {
     this.capacity = new Float64Array(2 * edges.length);
     this.outgoing = Array.from({ length: nodes }, () => []);
     edges.forEach((edge, index) => {
-      if (!(edge.lo <= edge.value && edge.value <= edge.hi))
+      if (!(edge.lo <= edge.value && edge.value <= edge.hi)) {
         throw new Error(
           `disclosure control: a cell's exact value lies outside what its publication says of it`,
         );
+      }
       this.heads[2 * index] = edge.to;
       this.capacity[2 * index] = edge.hi - edge.value;
       this.outgoing[edge.from]?.push(2 * index);
@@ -133,10 +134,10 @@ function publishedBounds(exact: number, rules: DisclosureRules): readonly [numbe
 }
 
 /**
- * What the attacker knows of one figure of a cell from its publication and its reason. Exact
- * where that is an interval; where it is not (a secondary cell's numerator is 0 or at least the
- * threshold) the interval around it, which makes the audit's attacker a little weaker than a
- * real one there.
+ * What the attacker knows of one figure of a cell from its publication and its reason, as an
+ * interval. Where the truth is not one (a published complement known only as 0 or at least the
+ * threshold) the interval around it, which makes the audit's attacker a little weaker than a real
+ * one there; with the defaults that case does not arise (see README).
  */
 function boundsOf(
   cell: TableCell,
@@ -161,9 +162,9 @@ function boundsOf(
         case 'numerator-below-threshold':
           return [1, t - 1];
         case 'complement-below-threshold':
-          return [t, UNBOUNDED];
         case 'secondary':
-          return [0, UNBOUNDED];
+          // A complementary cell of a proportion is never 0% or 100% (control.ts, mayComplement).
+          return [t, UNBOUNDED];
       }
       break;
     case 'complement':
@@ -182,7 +183,7 @@ function boundsOf(
         case 'complement-below-threshold':
           return [1, t - 1];
         case 'secondary':
-          return [0, UNBOUNDED];
+          return [t, UNBOUNDED];
       }
   }
   return [0, UNBOUNDED];
