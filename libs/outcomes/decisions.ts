@@ -1,4 +1,4 @@
-import type { TimelineEntryView } from '@throughline/timeline';
+import type { EntryView } from '@throughline/timeline';
 import { daysBetween } from './calendar';
 import { byDateThenPosition, compareText, domainResolverOf } from './domains';
 import { readEntry, type ReadEntry, type ReadReview } from './entry-reading';
@@ -7,7 +7,7 @@ import type { ChildDecisions, DecisionStatus, DecisionView } from './responses';
 
 export interface DecisionsInput {
   /** The entries the reader may see (already decided by the access policy), in any order. */
-  readonly entries: readonly TimelineEntryView[];
+  readonly entries: readonly EntryView[];
   readonly document: FrameworkDocument;
   /** YYYY-MM-DD. */
   readonly today: string;

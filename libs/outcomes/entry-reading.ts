@@ -1,4 +1,4 @@
-import type { TimelineEntryView } from '@throughline/timeline';
+import type { EntryView } from '@throughline/timeline';
 import type { DomainRef } from './framework-document';
 
 /**
@@ -155,7 +155,7 @@ function indicatorOf(value: unknown): ReadIndicator | undefined {
   };
 }
 
-function decisionOf(entry: Loose, view: TimelineEntryView): ReadDecision | undefined {
+function decisionOf(entry: Loose, view: EntryView): ReadDecision | undefined {
   if (view.type !== 'practice.decision.recorded') return undefined;
   const d = record(entry.decision) ?? {};
   const reviewDate = dateOf(d.reviewDate) ?? dateOf(view.reviewDate);
@@ -189,7 +189,7 @@ function decisionOf(entry: Loose, view: TimelineEntryView): ReadDecision | undef
   };
 }
 
-function reviewOf(entry: Loose, view: TimelineEntryView): ReadReview | undefined {
+function reviewOf(entry: Loose, view: EntryView): ReadReview | undefined {
   if (view.type !== 'practice.decision.reviewed') return undefined;
   const r = record(entry.review);
   const decisionId = string(r?.decisionId);
@@ -221,7 +221,7 @@ function reviewOf(entry: Loose, view: TimelineEntryView): ReadReview | undefined
   };
 }
 
-function viewsDifferOf(entry: Loose, view: TimelineEntryView): ReadViewsDiffer | undefined {
+function viewsDifferOf(entry: Loose, view: EntryView): ReadViewsDiffer | undefined {
   if (view.type !== 'practice.views.differ') return undefined;
   const v = record(entry.viewsDiffer);
   if (!v) return undefined;
@@ -258,7 +258,22 @@ export function perspectiveKeyOf(
   return `professional:${agency ?? 'unknown'}:${(role ?? 'unknown').trim().toLowerCase()}`;
 }
 
-export function readEntry(view: TimelineEntryView): ReadEntry {
+/**
+ * Entries held between reads (libs/timeline entry cache) are the same objects from read to read
+ * and never change: each is read once.
+ */
+const readings = new WeakMap<EntryView, ReadEntry>();
+
+export function readEntry(view: EntryView): ReadEntry {
+  let reading = readings.get(view);
+  if (!reading) {
+    reading = readEntryAfresh(view);
+    readings.set(view, reading);
+  }
+  return reading;
+}
+
+function readEntryAfresh(view: EntryView): ReadEntry {
   const loose = view as unknown as Loose;
   const recordedBy = practitionerOf(loose.recordedBy);
   // Entries projected before decision 015 carry one `indicator`.

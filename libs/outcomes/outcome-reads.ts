@@ -28,7 +28,7 @@ const today = (): string => new Date().toISOString().slice(0, 10);
  */
 export class OutcomeReads {
   constructor(
-    private readonly timeline: Pick<TimelineQueries, 'timelineOf'>,
+    private readonly timeline: Pick<TimelineQueries, 'entriesOf'>,
     private readonly frameworks: Pick<FrameworkStore, 'current'>,
     private readonly reviews: Pick<ReviewsDueQueries, 'reviewsDue'>,
     private readonly settings: OutcomeSettings,
@@ -40,7 +40,7 @@ export class OutcomeReads {
     requester: Requester,
   ): Promise<Governed<ChildOutcomes>> {
     const { version, document } = this.frameworks.current();
-    const timeline = await this.timeline.timelineOf(childKey, requester);
+    const timeline = await this.timeline.entriesOf(childKey, requester);
     const outcomes = outcomesOf({
       entries: timeline.entries,
       document,
@@ -57,7 +57,7 @@ export class OutcomeReads {
 
   async decisions(childKey: string, requester: Requester): Promise<Governed<ChildDecisions>> {
     const { document } = this.frameworks.current();
-    const timeline = await this.timeline.timelineOf(childKey, requester);
+    const timeline = await this.timeline.entriesOf(childKey, requester);
     const decisions = decisionsOf({
       entries: timeline.entries,
       document,

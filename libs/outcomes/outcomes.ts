@@ -1,4 +1,4 @@
-import type { TimelineEntryView } from '@throughline/timeline';
+import type { EntryView } from '@throughline/timeline';
 import { NotFoundError } from '@throughline/platform';
 import { ageOn, schoolPeriodOf, type Term } from './calendar';
 import { byDateThenPosition, compareText, domainResolverOf } from './domains';
@@ -8,7 +8,7 @@ import type { ChildOutcomes, DomainOutcomes, RatingPoint } from './responses';
 
 export interface OutcomesInput {
   /** The entries the reader may see (already decided by the access policy), in any order. */
-  readonly entries: readonly TimelineEntryView[];
+  readonly entries: readonly EntryView[];
   readonly document: FrameworkDocument;
   readonly documentVersion?: number;
   readonly dateOfBirth?: string;

@@ -63,6 +63,7 @@ export {
   type LinkView,
   type SubjectView,
   type TimelineEntryView,
+  type EntryView,
 } from './queries';
 export { ACCESS_LOG_CHAIN, verifyAccessLogChain } from './audit-chain';
 export {

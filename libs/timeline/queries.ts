@@ -120,8 +120,11 @@ export interface ChronologyReadNotifier {
   }>;
 }
 
+/** An entry as recorded, before a reader's basis for seeing it is added. */
+export type EntryView = Omit<TimelineEntryView, 'sharedUnder'>;
+
 interface EntryRow extends CachedEntry {
-  readonly view: Omit<TimelineEntryView, 'sharedUnder'>;
+  readonly view: EntryView;
   readonly streamId: string;
   readonly sourceOrganisation?: string;
 }
@@ -168,6 +171,35 @@ export class TimelineQueries {
   }
 
   async timelineOf(requestedChildKey: string, requester: Requester): Promise<ChildTimeline> {
+    const { visible, ...read } = await this.readFor(requestedChildKey, requester);
+    return {
+      ...read,
+      entries: visible.map(({ row, sharedUnder }) => ({ ...row.view, sharedUnder })),
+    };
+  }
+
+  /**
+   * The chronology as timelineOf answers it, decided and recorded the same way, with each entry
+   * as it is held between reads (no `sharedUnder`): for answers derived from the entries
+   * (outcomes, decisions) that need not copy a thousand entries to drop what they add. The
+   * entries are shared: never change them.
+   */
+  async entriesOf(
+    requestedChildKey: string,
+    requester: Requester,
+  ): Promise<Omit<ChildTimeline, 'entries'> & { readonly entries: readonly EntryView[] }> {
+    const { visible, ...read } = await this.readFor(requestedChildKey, requester);
+    return { ...read, entries: visible.map(({ row }) => row.view) };
+  }
+
+  private async readFor(
+    requestedChildKey: string,
+    requester: Requester,
+  ): Promise<
+    Omit<ChildTimeline, 'entries'> & {
+      readonly visible: readonly { readonly row: EntryRow; readonly sharedUnder: SharingBasis }[];
+    }
+  > {
     // One round trip for the chronology (break-glass alongside it); the CP-IS status is worked out
     // from the rows already here, so a read is at most three statements: this, the notification
     // (only for a protected child read from outside its authority) and the access record.
@@ -197,7 +229,7 @@ export class TimelineQueries {
         sourceOrganisation: row.sourceOrganisation,
       }),
     );
-    const entries: TimelineEntryView[] = [];
+    const visible: { row: EntryRow; sharedUnder: SharingBasis }[] = [];
     const seenStreams = new Set<string>();
     const agreements = new Set<string>();
     rows.forEach((row, index) => {
@@ -205,7 +237,7 @@ export class TimelineQueries {
       if (!decision.visible) return;
       seenStreams.add(row.streamId);
       if (decision.sharedUnder.basis === 'agreement') agreements.add(decision.sharedUnder.agreement);
-      entries.push({ ...row.view, sharedUnder: decision.sharedUnder });
+      visible.push({ row, sharedUnder: decision.sharedUnder });
     });
     // A record none of whose entries this reader may see is not shown either: its identifiers
     // and agency would tell what the withheld entries are about.
@@ -238,7 +270,7 @@ export class TimelineQueries {
     });
     noteAccess(requester, {
       childKey,
-      returned: entries.length,
+      returned: visible.length,
       withheld,
       agreements: [...agreements],
       ...(grant ? { breakGlass: grant } : {}),
@@ -266,7 +298,7 @@ export class TimelineQueries {
       linkHistory: linkHistory.filter(
         (entry) => !entry.subjects.some((subject) => withheldStreams.has(subject)),
       ),
-      entries,
+      visible,
       withheld,
       access: {
         purpose: requester.purpose,
