@@ -51,11 +51,12 @@ export function datasetFacts(answer: AnalysisAnswer, options: DictionaryOptions 
       key: 'disclosure_control',
       label: 'Disclosure control applied',
       value:
-        `Cells with fewer than ${rules.threshold} units, and proportions whose numerator or complement is below ` +
-        `${rules.threshold}, are suppressed (c); further cells are suppressed so that none can be worked out from ` +
-        `totals or from the other cells of its row and column (secondary); counts are rounded to the nearest ` +
-        `${rules.roundingBase}; rates and means are computed from the exact counts and suppressed with them; ` +
-        `a cohort under ${rules.minimumCohort} children is refused; so is a cohort that differs from an earlier ` +
+        `Cells with more than 0 and fewer than ${rules.threshold} units, and proportions whose numerator or ` +
+        `complement is more than 0 and fewer than ${rules.threshold}, are suppressed (c); 0 is a true zero and ` +
+        `is shown. Further cells are suppressed so that none can be worked out from totals or from the other ` +
+        `cells of its row and column (secondary). Counts are rounded to the nearest ${rules.roundingBase}; ` +
+        `rates and means are computed from the exact counts and suppressed with them. A cohort under ` +
+        `${rules.minimumCohort} children is refused, and so is a cohort that differs from an earlier ` +
         `one of the same analyst by fewer than ${rules.threshold} children.`,
     },
     { key: 'suppression_threshold', label: 'Suppression threshold', value: String(rules.threshold) },

@@ -74,7 +74,7 @@ describe('the data dictionary (.meta.csv)', () => {
       ['20'],
     ]);
     expect(facts('disclosure_control')[0]).toMatch(
-      /fewer than 10 units.*secondary.*nearest 5.*under 20 children/,
+      /more than 0 and fewer than 10 units.*0 is a true zero.*secondary.*nearest 5.*under 20 children/,
     );
     expect(facts('as_of_position')).toEqual(['48213']);
     expect(facts('generated_at')).toEqual(['2026-12-02T10:00:00.000Z']);
