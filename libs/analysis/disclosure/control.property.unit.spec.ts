@@ -78,6 +78,7 @@ function expectProtected(raw: RawResult, disclosure: DisclosureRules): void {
     if (error instanceof DisclosureRefusedError && error.rule === 'unprotectable') return;
     throw error;
   }
+  expectOnlyWhatTheRulesAllow(raw, disclosure);
   const feasible = attack(cells, raw.groupBy, disclosure);
   const required = requiredValues(disclosure);
   cells.forEach((cell, index) => {
@@ -102,6 +103,15 @@ function expectOnlyWhatTheRulesAllow(raw: RawResult, disclosure: DisclosureRules
     const exact = exactOf(raw, cell);
     if (cell.suppressed) {
       expect(cell).toMatchObject({ count: null, value: null });
+      // Complements: never a true zero, never the grand total, for a proportion never 0% or 100%.
+      if (cell.reason === 'secondary') {
+        expect(exact.count).toBeGreaterThanOrEqual(disclosure.threshold);
+        expect(raw.groupBy.every((dimension) => cell.key[dimension] === MARGIN_TOTAL)).toBe(false);
+        if (raw.unit === 'proportion') {
+          expect(exact.numerator).toBeGreaterThanOrEqual(disclosure.threshold);
+          expect(exact.count - exact.numerator).toBeGreaterThanOrEqual(disclosure.threshold);
+        }
+      }
       continue;
     }
     // Nothing below the threshold leaves; a count leaves rounded; a rate from the exact counts.

@@ -1,5 +1,5 @@
 import { ThroughlineError } from '@throughline/platform';
-import { DEFAULT_DISCLOSURE_RULES } from '../types';
+import { DEFAULT_DISCLOSURE_RULES, MARGIN_TOTAL } from '../types';
 import type { Cell, DisclosureRules, MeasureUnit, RawResult, SuppressionReason } from '../types';
 import { underProtected } from './protection';
 import { DisclosureRefusedError } from './refusal';
@@ -53,7 +53,7 @@ function primaryReason(cell: TableCell, unit: MeasureUnit, threshold: number): S
 }
 
 /**
- * Whether a cell may be a complementary one. Not a true zero, which would then be mistaken for a
+ * Whether a cell may be a complementary one. Not the grand total. Not a true zero, which would then be mistaken for a
  * suppressed figure of at least the threshold. For a proportion, not 0% or 100% either: the rule
  * being public, an attacker then knows a complementary cell's numerator and complement are both
  * at least the threshold, rather than "0 or at least the threshold", which the audit (a flow over
@@ -61,6 +61,8 @@ function primaryReason(cell: TableCell, unit: MeasureUnit, threshold: number): S
  */
 function mayComplement(cell: TableCell, unit: MeasureUnit): boolean {
   if (cell.count === 0) return false;
+  // The grand total stays: the cohort size, published rounded, is that total for many measures.
+  if (cell.margin && Object.values(cell.key).every((value) => value === MARGIN_TOTAL)) return false;
   if (unit !== 'proportion') return true;
   const numerator = cell.numerator ?? 0;
   return numerator > 0 && cell.count - numerator > 0;
