@@ -63,7 +63,7 @@ export class AnalysisQueryLog {
       const earlier = await client.query<{ size: number }>(
         `SELECT DISTINCT cohort_size AS size FROM analysis_query_log
           WHERE analyst = $1 AND measure = $2 AND cohort_fingerprint <> $3
-            AND cohort_size > $4 - $5 AND cohort_size < $4 + $5`,
+            AND cohort_size > $4::int - $5::int AND cohort_size < $4::int + $5::int`,
         [analyst, query.measure, fingerprint, cohortSize, threshold],
       );
       checkDifferencing(
