@@ -53,11 +53,11 @@ function primaryReason(cell: TableCell, unit: MeasureUnit, threshold: number): S
 }
 
 /**
- * Whether a cell may be a complementary one. Not the grand total. Not a true zero, which would then be mistaken for a
- * suppressed figure of at least the threshold. For a proportion, not 0% or 100% either: the rule
- * being public, an attacker then knows a complementary cell's numerator and complement are both
- * at least the threshold, rather than "0 or at least the threshold", which the audit (a flow over
- * intervals) could not model.
+ * Whether a cell may be a complementary one. Not the grand total. Not a true zero, which would
+ * then be mistaken for a suppressed figure of at least the threshold. For a proportion, not 0% or
+ * 100% either: the rule being public, an attacker then knows a complementary cell's numerator and
+ * complement are both at least the threshold, rather than "0 or at least the threshold", which
+ * the audit (a flow over intervals) could not model.
  */
 function mayComplement(cell: TableCell, unit: MeasureUnit): boolean {
   if (cell.count === 0) return false;
@@ -100,14 +100,15 @@ function complementAmong(
  * complementAmong picks, since its total minus its other cells would give that one away; (2)
  * when no line has one, the audit (protection.ts) solves the table as an attacker would and any
  * primary cell left narrower than requiredValues gets a further complement in one of its lines
- * (anywhere, when its lines have none left). Suppressions only grow, so this ends.
+ * (anywhere, when its lines have none left). Suppressions only grow, so this ends. Returns the
+ * primary cells still exposed when nothing is left to suppress.
  */
 function suppressSecondary(
   table: Table,
   reasons: (SuppressionReason | undefined)[],
   rules: DisclosureRules,
   unit: MeasureUnit,
-): void {
+): readonly number[] {
   const linesOf = table.cells.map(() => [] as number[]);
   table.lines.forEach((line, lineIndex) => line.forEach((index) => linesOf[index]?.push(lineIndex)));
   const suppress = (index: number) => {
@@ -149,7 +150,7 @@ function suppressSecondary(
       changed = true;
       for (const lineIndex of [...lines, ...(linesOf[complement] ?? [])]) linesTouched.add(lineIndex);
     }
-    if (!changed) return;
+    if (!changed) return exposed;
   }
 }
 
@@ -194,9 +195,9 @@ function published(
  * Disclosure control of one result (issue 15 item 4; the rules and their sources are in
  * libs/analysis/disclosure/README.md). Refuses (DisclosureRefusedError) a cohort under the
  * minimum (rule `minimum-cohort`) and a table no suppression can protect (`unprotectable`);
- * otherwise publishes every cell (and an additive result's margins)
- * with counts rounded to the base, values computed from the exact counts, and whatever could
- * disclose a few children suppressed, a suppressed cell's count, numerator and value together.
+ * otherwise publishes every cell (and an additive result's margins) with counts rounded to the
+ * base, values computed from the exact counts, and whatever could disclose a few children
+ * suppressed, a suppressed cell's count, numerator and value together.
  */
 export function controlResult(
   raw: RawResult,
@@ -211,10 +212,10 @@ export function controlResult(
   const table = tableOf(raw);
   const reasons = table.cells.map((cell) => primaryReason(cell, raw.unit, rules.threshold));
   if (table.lines.length > 0) {
-    suppressSecondary(table, reasons, rules, raw.unit);
+    const exposed = suppressSecondary(table, reasons, rules, raw.unit);
     // Nothing left to suppress and still a cell pinned down (a tiny table whose reasons and true
     // zeros say it all): no answer rather than a disclosive one.
-    if (underProtected(table, reasons, rules, raw.unit).length > 0)
+    if (exposed.length > 0)
       throw new DisclosureRefusedError(
         'unprotectable',
         'this grouping has cells that suppression cannot protect: group by fewer dimensions or widen the cohort',
