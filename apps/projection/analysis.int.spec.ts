@@ -182,9 +182,10 @@ describe('POST /v1/analysis/queries', () => {
       [{ measure: 5 }, 'measure'],
       [{ measure: MEASURE, groupBy: ['shoe-size'] }, 'groupBy.0'],
       [{ measure: MEASURE, cohort: { entry: { eventTypes: [] } } }, 'cohort.entry.eventTypes'],
-      [{ measure: MEASURE, childKey: 'anything' }, ''],
+      [{ measure: MEASURE, childKey: 'anything' }, 'childKey'],
       [{ measure: 'no-such-measure' }, 'measure'],
-      [{ measure: MEASURE, period: 'month' }, 'period'],
+      [{ measure: MEASURE, groupBy: ['perspective'] }, 'groupBy.0'],
+      [{ measure: MEASURE, period: 'fortnight' }, 'period'],
     ];
     for (const [body, path] of cases) {
       const answer = await call('demo-analyst', 'analysis', '/v1/analysis/queries', body);
