@@ -19,6 +19,7 @@ import {
   pageOf,
   perspectiveLabel,
   sinceGroups,
+  decisionCardsOf,
   termOf,
 } from './page/timeline-logic';
 
@@ -438,5 +439,49 @@ describe('the outcomes and decisions answers as the page draws them', () => {
     ]);
     expect(decisionStatus('overdue')).toEqual({ text: 'Review overdue', symbol: '⚠' });
     expect(decisionStatus('something-new').text).toBe('Something new');
+  });
+});
+
+describe('decision cards from the decisions answer', () => {
+  it('fills each "since" reference from the evidence listed once, in the domain the decision expected', () => {
+    const evidence = {
+      position: 7,
+      eventId: 'e7',
+      date: '2025-01-02',
+      type: 'outcome.observation.recorded',
+      narrative: 'Synthetic: calmer at home.',
+      indicators: [],
+    };
+    const decision = (position: number, domain: string) => ({
+      position,
+      eventId: `d${position}`,
+      decidedOn: '2024-11-05',
+      decision: 'Synthetic decision',
+      optionsConsidered: [],
+      expectedOutcomes: [],
+      reviews: [],
+      status: 'open',
+      since: {
+        from: '2024-11-05',
+        byPerspective: [
+          {
+            perspective: 'child',
+            entries: [
+              { position: 7, framework: 'ecm', domain },
+              { position: 99, framework: 'ecm', domain },
+            ],
+          },
+        ],
+      },
+    });
+    const cards = decisionCardsOf({
+      decisions: [decision(1, 'stay-safe'), decision(2, 'be-healthy')],
+      evidence: [evidence],
+    });
+    expect(cards.map((card) => card.since?.byPerspective[0].entries)).toEqual([
+      [{ ...evidence, framework: 'ecm', domain: 'stay-safe' }],
+      [{ ...evidence, framework: 'ecm', domain: 'be-healthy' }],
+    ]);
+    expect(decisionCardsOf(null)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { daysBetween } from './calendar';
 import { byDateThenPosition, compareText, domainResolverOf } from './domains';
 import { readEntry, type ReadEntry, type ReadReview } from './entry-reading';
 import type { DomainRef, FrameworkDocument } from './framework-document';
-import type { ChildDecisions, DecisionStatus, DecisionView } from './responses';
+import type { ChildDecisions, DecisionStatus, DecisionView, EvidenceEntry } from './responses';
 
 export interface DecisionsInput {
   /** The entries the reader may see (already decided by the access policy), in any order. */
@@ -55,6 +55,7 @@ export function decisionsOf(input: DecisionsInput): ChildDecisions {
     (entry) => !entry.viewsDiffer && (entry.kind === 'observation' || entry.indicators.length > 0),
   );
 
+  const cited = new Map<number, EvidenceEntry>();
   const decisions = read.flatMap((entry): DecisionView[] => {
     const decision = entry.decision;
     if (!decision) return [];
@@ -86,21 +87,21 @@ export function decisionsOf(input: DecisionsInput): ChildDecisions {
       if (!hit) continue;
       const perspective = candidate.perspectiveKey ?? 'unattributed';
       const list = byPerspective.get(perspective) ?? [];
-      list.push({
-        position: candidate.position,
-        eventId: candidate.eventId,
-        date: candidate.date,
-        type: candidate.type,
-        framework: hit.framework,
-        domain: hit.domain,
-        ...(candidate.narrative ? { narrative: candidate.narrative } : {}),
-        indicators: candidate.indicators.map((i) => ({
-          name: i.name,
-          value: i.value,
-          ...(i.unit ? { unit: i.unit } : {}),
-        })),
-        ...(candidate.confidence ? { confidence: candidate.confidence } : {}),
-      });
+      list.push({ position: candidate.position, framework: hit.framework, domain: hit.domain });
+      if (!cited.has(candidate.position))
+        cited.set(candidate.position, {
+          position: candidate.position,
+          eventId: candidate.eventId,
+          date: candidate.date,
+          type: candidate.type,
+          ...(candidate.narrative ? { narrative: candidate.narrative } : {}),
+          indicators: candidate.indicators.map((i) => ({
+            name: i.name,
+            value: i.value,
+            ...(i.unit ? { unit: i.unit } : {}),
+          })),
+          ...(candidate.confidence ? { confidence: candidate.confidence } : {}),
+        });
       byPerspective.set(perspective, list);
     }
     return [
@@ -141,7 +142,12 @@ export function decisionsOf(input: DecisionsInput): ChildDecisions {
       },
     ];
   });
-  return { today, reviewDueDays, decisions };
+  return {
+    today,
+    reviewDueDays,
+    decisions,
+    evidence: [...cited.values()].sort((a, b) => a.position - b.position),
+  };
 }
 
 /** The index of the first entry dated on or after `date` (entries in date order). */

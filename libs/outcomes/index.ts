@@ -34,6 +34,7 @@ export {
   type ChildDecisions,
   type DecisionStatus,
   type DecisionView,
+  type EvidenceEntry,
   type DomainOutcomes,
   type OutcomesQuery,
   type RatingPoint,

@@ -767,7 +767,8 @@ describe('entries as the timeline builds them (libs/timeline timelineEntryOf)', 
       },
     }) as CurrentAgencyEvent;
     const entries = [served(decision), served(review), served(rated)];
-    const [view] = decisionsOf({ entries, document, today: '2024-06-01', reviewDueDays: 14 }).decisions;
+    const result = decisionsOf({ entries, document, today: '2024-06-01', reviewDueDays: 14 });
+    const [view] = result.decisions;
     expect(view).toMatchObject({
       decidedOn: '2024-01-05',
       team: 'Assessment team 2',
@@ -790,7 +791,14 @@ describe('entries as the timeline builds them (libs/timeline timelineEntryOf)', 
       ],
     });
     expect(view.since.byPerspective).toEqual([
-      { perspective: 'family', entries: [expect.objectContaining({ date: '2024-02-10', domain: 'safety' })] },
+      { perspective: 'family', entries: [expect.objectContaining({ domain: 'safety' })] },
+    ]);
+    // Each entry a "since" refers to is listed once, beside the decisions.
+    expect(result.evidence).toEqual([
+      expect.objectContaining({
+        position: view.since.byPerspective[0].entries[0].position,
+        date: '2024-02-10',
+      }),
     ]);
     const outcomes = outcomesOf({ entries, document, threshold: 0.3, framework: 'signs-of-safety' });
     expect(domainOf(outcomes, 'safety').series).toEqual([

@@ -170,16 +170,22 @@ const reviewView = z.object({
 export const DECISION_STATUS = ['open', 'review-due', 'overdue', 'reviewed'] as const;
 export type DecisionStatus = (typeof DECISION_STATUS)[number];
 
-const sinceEntry = z.object({
+/** An observation or indicator seen after some decision: listed once, however many decisions saw it. */
+const evidenceEntry = z.object({
   position,
   eventId,
   date,
   type: z.string(),
-  framework: z.string(),
-  domain: z.string(),
   narrative: z.string().optional(),
   indicators: z.array(z.object({ name: z.string(), value: z.number(), unit: z.string().optional() })),
   confidence: confidence.optional(),
+});
+
+/** One of a decision's "since" entries: the evidence entry (by position) and the expected domain it was seen in. */
+const sinceEntry = z.object({
+  position: position.meta({ description: 'the entry in `evidence`' }),
+  framework: z.string(),
+  domain: z.string(),
 });
 
 const decisionView = z.object({
@@ -204,7 +210,10 @@ const decisionView = z.object({
   since: z.object({
     from: date,
     until: date.optional(),
-    /** Observations and indicators in the expected domains, per perspective (`unattributed`: facts with no observer). */
+    /**
+     * Observations and indicators in the expected domains, per perspective (`unattributed`: facts
+     * with no observer), as references to `evidence` (windows of successive decisions overlap).
+     */
     byPerspective: z.array(z.object({ perspective, entries: z.array(sinceEntry) })),
   }),
 });
@@ -213,10 +222,13 @@ export const childDecisions = z.object({
   today: date,
   reviewDueDays: z.number().int(),
   decisions: z.array(decisionView),
+  /** Every entry some decision's "since" refers to, once, in order of position. */
+  evidence: z.array(evidenceEntry),
 });
 
 export type ChildDecisions = z.output<typeof childDecisions>;
 export type DecisionView = z.output<typeof decisionView>;
+export type EvidenceEntry = z.output<typeof evidenceEntry>;
 
 export const REVIEWS_DUE_QUERY = z.strictObject({
   team: z.string().trim().min(1).max(200).optional(),

@@ -433,10 +433,26 @@ export interface DecisionCard {
   };
 }
 
+/** An entry some decision's "since" refers to (the answer lists each once). */
+export type EvidenceEntry = Omit<SinceEntry, 'framework' | 'domain'>;
+
+/** A decision as the server sends it: its "since" entries refer to the answer's `evidence`. */
+export type DecisionAnswer = Omit<DecisionCard, 'since'> & {
+  since?: {
+    from: string;
+    until?: string;
+    byPerspective: {
+      perspective: string;
+      entries: { position: number; framework: string; domain: string }[];
+    }[];
+  };
+};
+
 export interface ChildDecisions {
   today?: string;
   reviewDueDays?: number;
-  decisions: DecisionCard[];
+  decisions: DecisionAnswer[];
+  evidence?: EvidenceEntry[];
   withheld?: Withheld[];
   access?: AccessTerms;
 }

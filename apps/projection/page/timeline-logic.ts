@@ -2,6 +2,7 @@
 // which the integration test runs on its own (and the unit spec imports directly).
 import type {
   Account,
+  ChildDecisions,
   ChildOutcomes,
   DecisionCard,
   Disagreement,
@@ -654,6 +655,32 @@ function sinceText(entry: SinceEntry): string {
   return (
     [...numbers, words].filter(Boolean).join(' — ') || humanise(entry.type.split('.').slice(-2).join(' '))
   );
+}
+
+/**
+ * The decisions with each "since" reference filled in from the answer's `evidence` (listed once
+ * there, since the windows of successive decisions overlap). A reference to nothing is dropped.
+ */
+export function decisionCardsOf(answer: ChildDecisions | null | undefined): DecisionCard[] {
+  if (!answer) return [];
+  const evidence = new Map((answer.evidence || []).map((entry) => [entry.position, entry]));
+  return (answer.decisions || []).map((decision) => {
+    const { since, ...rest } = decision;
+    if (!since) return rest;
+    return {
+      ...rest,
+      since: {
+        ...since,
+        byPerspective: since.byPerspective.map((group) => ({
+          perspective: group.perspective,
+          entries: group.entries.flatMap((ref) => {
+            const entry = evidence.get(ref.position);
+            return entry ? [{ ...entry, framework: ref.framework, domain: ref.domain }] : [];
+          }),
+        })),
+      },
+    };
+  });
 }
 
 /** "Since this decision", by perspective, each perspective's entries oldest first. */

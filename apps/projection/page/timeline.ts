@@ -638,7 +638,7 @@ function loadDecisions(request: number, headers: Record<string, string>): Promis
   return call<ChildDecisions>('v1/children/' + encodeURIComponent(shown.childKey) + '/decisions', { headers })
     .then((answer) => {
       if (request !== latestRequest) return false;
-      setContent(decisions, renderDecisions((answer && answer.decisions) || []));
+      setContent(decisions, renderDecisions(logic.decisionCardsOf(answer)));
       return true;
     })
     .catch((error: unknown) => {
