@@ -36,10 +36,10 @@ const FILE_DOWNLOADS = new Set(['POST /v1/analysis/exports']);
 /** Liveness and readiness: the only documented routes anyone may call without a token. */
 const PUBLIC_DOCUMENTED = /^\/health(\/(live|ready))?$/;
 /**
- * Routes that may be public at all: health, the pages' shells (`/` and `/governance`, not in /docs)
+ * Routes that may be public at all: health, the pages' shells (`/`, `/governance`, `/analysis`; not in /docs)
  * and the page's sign-in round trip under /auth (the shells and sign-in carry no child data).
  */
-const PUBLIC_ALLOWED = /^\/(health(\/(live|ready))?|auth\/[a-z-]+|governance)?$/;
+const PUBLIC_ALLOWED = /^\/(health(\/(live|ready))?|auth\/[a-z-]+|governance|analysis)?$/;
 
 let app: NestFastifyApplication;
 let document: Document;
