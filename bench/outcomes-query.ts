@@ -116,6 +116,13 @@ export function busyChildEvents(count = BUSY_CHILD_ENTRIES): AgencyEvent[] {
 }
 
 export interface QueryLatencies {
+  /**
+   * The first read of the child after the projection took it in (outcomes): its chronology is
+   * read and parsed from the read model; the reads after it find the child's entries held between
+   * reads (libs/timeline entry cache) and fetch only what is new, as a page's second and third
+   * calls and the next reader's do.
+   */
+  readonly outcomesFirstRead: number;
   readonly outcomesP99: number;
   readonly decisionsP99: number;
   readonly timelineP99: number;
@@ -167,6 +174,7 @@ export async function measureOutcomeQueries(
       throw new Error(`${path} of the busy child answered ${response.status}: ${body.slice(0, 300)}`);
     return took;
   };
+  const outcomesFirstRead = await read('outcomes?framework=ecm');
   const answer = await fetch(`${projectionUrl}/v1/children/${childKey}/timeline`, { headers: reader });
   const entries = ((await answer.json()) as { entries?: unknown[] }).entries?.length ?? 0;
   if (entries < BUSY_CHILD_ENTRIES)
@@ -183,6 +191,7 @@ export async function measureOutcomeQueries(
     samples.decisions.push(await read('decisions'));
   }
   return {
+    outcomesFirstRead,
     outcomesP99: percentile(samples.outcomes, 99),
     decisionsP99: percentile(samples.decisions, 99),
     timelineP99: percentile(samples.timeline, 99),
