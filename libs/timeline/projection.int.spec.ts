@@ -498,6 +498,38 @@ describe('timeline projection on PostgreSQL', () => {
     }
   });
 
+  it('answers a child read again exactly as a first read would: entries since, a record linked since, a late report in order', async () => {
+    const projector = await startProjector();
+    const child = threeAgencies();
+    const uncached = new TimelineQueries(pool, undefined, undefined, { entryCache: 0 });
+    const key = childKeyOf(child.streams.socialCare);
+    const readBoth = async () => {
+      const [held, fresh] = [await queries.timelineOf(key, ACCESS), await uncached.timelineOf(key, ACCESS)];
+      expect(held).toEqual(fresh);
+      return held.entries.map((entry) => entry.type);
+    };
+    await record(child.referral);
+    await settle(projector);
+    expect(await readBoth()).toEqual(['social-care.referral.received']);
+    // The health record links by NHS number; the attendance (education) by UPN.
+    await record(child.immunisation, child.attendance);
+    await settle(projector);
+    expect(await readBoth()).toEqual([
+      'social-care.referral.received',
+      'health.immunisation.given',
+      'education.attendance.summarised',
+    ]);
+    // Reported late: a higher position that occurred before everything read so far.
+    await record(child.observation);
+    await settle(projector);
+    expect(await readBoth()).toEqual([
+      'outcome.observation.recorded',
+      'social-care.referral.received',
+      'health.immunisation.given',
+      'education.attendance.summarised',
+    ]);
+  });
+
   it('rebuilds identical child keys, links and entries from the store', async () => {
     const projector = await startProjector();
     await settle(projector);
