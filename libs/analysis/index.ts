@@ -25,3 +25,5 @@ export {
   type AnalysisModelStatus,
 } from './model/projector';
 export * from './api';
+export { MEASURES, MEASURE_BY_ID } from './measures/catalogue';
+export { AnalysisQueries } from './measures/queries';

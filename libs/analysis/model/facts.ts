@@ -74,7 +74,13 @@ export function factOf(event: CurrentAgencyEvent): FactDraft {
     case 'social-care.section-47-enquiry.completed':
       return { onDay: monthOf(event.data.completedDate ?? event.data.startDate), ...la };
     case 'social-care.child-protection-plan.started':
-      return { onDay: event.data.startDate, code: event.data.initialCategory, ...la };
+      // The census's number of previous plans: a repeat plan may follow one the store never saw.
+      return {
+        onDay: event.data.startDate,
+        code: event.data.initialCategory,
+        quantity: event.data.numberOfPreviousPlans,
+        ...la,
+      };
     case 'social-care.child-protection-plan.ended':
       return {
         onDay: event.data.endDate,

@@ -1,0 +1,182 @@
+import type { Pool } from 'pg';
+import { ValidationError } from '@throughline/platform';
+import type {
+  AnalysisQuery,
+  AnalysisReads,
+  Cohort,
+  GroupBy,
+  MeasureDefinition,
+  RawCell,
+  RawResult,
+} from '../types';
+import { ANALYSIS_PROJECTION } from '../model/projector';
+import { MEASURE_BY_ID, MEASURES } from './catalogue';
+import { UNITS_SQL } from './units';
+
+/** The SQL of each dimension over a unit `u` and its child `c`; unknowns are named, never null. */
+const DIMENSION_SQL: Readonly<Record<GroupBy, string>> = {
+  period: 'analysis_period($1, u.period_day)',
+  'age-band': 'analysis_age_band(c.birth_month, u.unit_day)',
+  sex: "COALESCE(c.sex, 'unknown')",
+  'ethnicity-group': "COALESCE(c.ethnicity_group, 'unknown')",
+  'sen-status': "COALESCE(c.sen_status, 'unknown')",
+  'local-authority': "COALESCE(u.local_authority, c.local_authority, 'unknown')",
+  agency: "COALESCE(u.agency, 'unknown')",
+  perspective: "COALESCE(u.perspective, 'unknown')",
+  'relative-term': 'u.relative_term::text',
+};
+
+/** Query parameters, numbered as they are added ($1 is always the period). */
+class Parameters {
+  readonly values: unknown[];
+  constructor(period: string) {
+    this.values = [period];
+  }
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** The cohort's children: entry events (types, dates, agencies) and characteristics. */
+function cohortSql(cohort: Cohort, params: Parameters): { sql: string; ageAtUnit?: string } {
+  // $1 (the period) is named in every statement, so each statement binds the same parameters.
+  const where: string[] = ['$1::text IS NOT NULL'];
+  let entryJoin = '';
+  if (cohort.entry) {
+    const conditions = [`event_type = ANY(${params.add(cohort.entry.eventTypes)}::text[])`];
+    if (cohort.entry.from) conditions.push(`on_day >= ${params.add(cohort.entry.from)}::date`);
+    if (cohort.entry.to) conditions.push(`on_day <= ${params.add(cohort.entry.to)}::date`);
+    if (cohort.entry.agencies) conditions.push(`agency = ANY(${params.add(cohort.entry.agencies)}::text[])`);
+    entryJoin = `JOIN (SELECT pseudonym, min(on_day) AS entry_day FROM analysis_facts
+                       WHERE ${conditions.join(' AND ')} GROUP BY pseudonym) e ON e.pseudonym = c.pseudonym`;
+  }
+  const within = (column: string, values: readonly string[] | undefined) => {
+    if (values) where.push(`${column} = ANY(${params.add(values)}::text[])`);
+  };
+  within("COALESCE(c.sex, 'unknown')", cohort.sex);
+  within("COALESCE(c.ethnicity_group, 'unknown')", cohort.ethnicityGroups);
+  within("COALESCE(c.sen_status, 'unknown')", cohort.senStatus);
+  within('c.local_authority', cohort.localAuthorities);
+  // Age bands: at the entry event when the cohort has one, else at each unit's own day.
+  let ageAtUnit: string | undefined;
+  if (cohort.ageBands) {
+    const bands = params.add(cohort.ageBands);
+    if (cohort.entry) where.push(`analysis_age_band(c.birth_month, e.entry_day) = ANY(${bands}::text[])`);
+    else ageAtUnit = `analysis_age_band(c.birth_month, u.unit_day) = ANY(${bands}::text[])`;
+  }
+  const sql = `SELECT c.* FROM analysis_children c ${entryJoin} WHERE ${where.join(' AND ')}`;
+  return { sql, ...(ageAtUnit ? { ageAtUnit } : {}) };
+}
+
+function refuse(path: string, rule: string, message: string): never {
+  throw new ValidationError(message, [{ path, rule, message }]);
+}
+
+/**
+ * The analysis read side (AnalysisReads): each measure one set-based statement over the
+ * pseudonymised model, exact cells out (disclosure control is applied after, never here).
+ */
+export class AnalysisQueries implements AnalysisReads {
+  constructor(
+    private readonly pool: Pool,
+    private readonly projection = ANALYSIS_PROJECTION,
+  ) {}
+
+  catalogue(): readonly MeasureDefinition[] {
+    return MEASURES;
+  }
+
+  /** The measure, checked against what it offers; relative-term measures always group by it. */
+  plan(query: AnalysisQuery): { measure: MeasureDefinition; groupBy: GroupBy[] } {
+    const measure = MEASURE_BY_ID.get(query.measure);
+    if (!measure)
+      refuse(
+        'measure',
+        'known-measure',
+        `measure: "${query.measure}" is not in the catalogue (GET /v1/analysis/measures)`,
+      );
+    if (new Set(query.groupBy).size !== query.groupBy.length)
+      refuse('groupBy', 'unique-items', 'groupBy: each dimension once');
+    for (const [index, dimension] of query.groupBy.entries()) {
+      if (!measure.groupBy.includes(dimension))
+        refuse(
+          `groupBy.${index}`,
+          'offered-by-measure',
+          `groupBy: ${measure.id} is not grouped by ${dimension} (it offers ${measure.groupBy.join(', ')})`,
+        );
+    }
+    if (!measure.periods.includes(query.period))
+      refuse('period', 'offered-by-measure', `period: ${measure.id} offers ${measure.periods.join(', ')}`);
+    const aligned = measure.groupBy.includes('relative-term') && !query.groupBy.includes('relative-term');
+    if (aligned && query.groupBy.length >= 2)
+      refuse(
+        'groupBy',
+        'room-for-relative-term',
+        `groupBy: ${measure.id} is always by relative-term, so one other dimension at most`,
+      );
+    return { measure, groupBy: aligned ? ['relative-term', ...query.groupBy] : [...query.groupBy] };
+  }
+
+  async run(query: AnalysisQuery): Promise<RawResult> {
+    const { measure, groupBy } = this.plan(query);
+    const params = new Parameters(query.period);
+    const cohort = cohortSql(query.cohort, params);
+    const dimensions = groupBy.map((dimension) => DIMENSION_SQL[dimension]);
+    const grouped = dimensions.length ? `GROUP BY ${dimensions.map((_, i) => i + 1).join(', ')}` : '';
+    const sql = `
+      WITH cohort AS MATERIALIZED (${cohort.sql}),
+      units AS MATERIALIZED (${UNITS_SQL[measure.id]}),
+      kept AS MATERIALIZED (
+        SELECT u.* FROM units u JOIN cohort c USING (pseudonym)
+        ${cohort.ageAtUnit ? `WHERE ${cohort.ageAtUnit}` : ''}
+      )
+      SELECT ${[...dimensions.map((d, i) => `${d} AS d${i}`), ''].join(', ')}
+             count(*)::int AS count, (count(*) FILTER (WHERE u.hit))::int AS numerator,
+             avg(u.value)::float AS mean, count(DISTINCT u.pseudonym)::int AS children
+      FROM kept u JOIN cohort c USING (pseudonym)
+      ${grouped}
+      ORDER BY ${dimensions.length ? dimensions.map((_, i) => i + 1).join(', ') : '1'}`;
+    const population = `
+      WITH cohort AS MATERIALIZED (${cohort.sql}), units AS MATERIALIZED (${UNITS_SQL[measure.id]})
+      SELECT count(DISTINCT u.pseudonym)::int AS size FROM units u JOIN cohort c USING (pseudonym)
+      ${cohort.ageAtUnit ? `WHERE ${cohort.ageAtUnit}` : ''}`;
+    const [rows, size] = await Promise.all([
+      this.pool.query<Record<string, string | number | null>>(sql, params.values),
+      this.pool.query<{ size: number }>(population, params.values),
+    ]);
+    const cells: RawCell[] = rows.rows.map((row) => {
+      const key = Object.fromEntries(groupBy.map((dimension, i) => [dimension, String(row[`d${i}`])]));
+      const count = Number(row.count);
+      const children = Number(row.children);
+      switch (measure.unit) {
+        case 'proportion':
+          return { key, count, numerator: Number(row.numerator), children };
+        case 'mean-days':
+        case 'median-days':
+        case 'mean-rating':
+          return { key, count, value: Number(row.mean), children };
+        case 'count':
+          return { key, count, children };
+      }
+    });
+    return {
+      measure: measure.id,
+      unit: measure.unit,
+      groupBy,
+      period: query.period,
+      cohortSize: size.rows[0]?.size ?? 0,
+      // A child counts in many terms around their aligning event: cells do not add up to children.
+      additive: !groupBy.includes('relative-term'),
+      cells,
+    };
+  }
+
+  async position(): Promise<number> {
+    const result = await this.pool.query<{ position: string }>(
+      'SELECT position FROM analysis_checkpoints WHERE name = $1',
+      [this.projection],
+    );
+    return Number(result.rows[0]?.position ?? 0);
+  }
+}
