@@ -14,6 +14,7 @@ import {
   ReadinessChecks,
   startTracing,
   subscriptionMetrics,
+  ThroughlineError,
   UnavailableError,
   type Config,
   type ReadinessCheck,
@@ -28,7 +29,13 @@ import {
 } from '@throughline/timeline';
 import { migrateRecording } from '@throughline/recording';
 import { FrameworkStore, migrateOutcomes, OutcomeReads, ReviewsDueQueries } from '@throughline/outcomes';
-import { AnalysisQueryLog, disclosureRulesOf } from '@throughline/analysis';
+import {
+  AnalysisProjector,
+  AnalysisQueries,
+  AnalysisQueryLog,
+  disclosureRulesOf,
+  migrateAnalysis,
+} from '@throughline/analysis';
 import { GovernanceReports } from './governance-reports';
 import { PageOidcClient, pageClientSettings } from './page-oidc-client';
 import { PageSessions } from './page-session';
@@ -63,8 +70,23 @@ function projectionReadiness(
   return new ReadinessChecks([database, ...lagChecks]);
 }
 
-/** Connections for the projector's and the linker's batches (one each, and one for status reads). */
-const SUBSCRIPTION_POOL_SIZE = 3;
+/** Connections for the projector's, the linker's and the analysis model's batches (one each, and one for status reads). */
+const SUBSCRIPTION_POOL_SIZE = 4;
+
+/**
+ * ANALYSIS_PSEUDONYM_KEY, which production must set (16+ characters, not the child key salt):
+ * without it the analysis model's pseudonyms could be recomputed from record ids.
+ */
+function analysisPseudonymKey(config: Config): string {
+  const key = config.ANALYSIS_PSEUDONYM_KEY;
+  if (config.THROUGHLINE_MODE === 'production' && (key.length < 16 || key === config.CHILD_KEY_SALT))
+    throw new ThroughlineError(
+      'CONFIGURATION',
+      'invalid environment:\n  ANALYSIS_PSEUDONYM_KEY: at least 16 characters, not CHILD_KEY_SALT, outside ' +
+        'THROUGHLINE_MODE=development; set it once per deployment, never change it',
+    );
+  return key;
+}
 
 export interface ProjectionApp {
   readonly app: NestFastifyApplication;
@@ -92,6 +114,7 @@ export async function createProjectionApp(
   config: Config,
   options: ProjectionAppOptions = {},
 ): Promise<ProjectionApp> {
+  analysisPseudonymKey(config); // refused before anything starts
   startTracing({ serviceName: 'throughline-projection', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const logger = appLogger(config);
   const ownsStore = !options.store;
@@ -104,19 +127,21 @@ export async function createProjectionApp(
   let relay: AccessNotificationRelay | undefined;
   let access: GovernedAccess | undefined;
   let frameworks: FrameworkStore | undefined;
+  let analysisModel: AnalysisProjector | undefined;
   // Position, lag and batch durations of both subscriptions, at /metrics.
   const observer = subscriptionMetrics(metrics, {
     headPosition: () => store.headPosition(),
     checkpoints: async () =>
-      (await Promise.all([projector?.status(), linker?.status()])).flatMap((status) =>
-        status
-          ? [
-              {
-                name: 'projection' in status ? status.projection : status.linker,
-                position: BigInt(status.checkpoint),
-              },
-            ]
-          : [],
+      (await Promise.all([projector?.status(), linker?.status(), analysisModel?.status()])).flatMap(
+        (status) =>
+          status
+            ? [
+                {
+                  name: 'projection' in status ? status.projection : status.linker,
+                  position: BigInt(status.checkpoint),
+                },
+              ]
+            : [],
       ),
   });
   let released: Promise<void> | undefined;
@@ -126,6 +151,7 @@ export async function createProjectionApp(
         await relay?.stop();
         await linker?.stop();
         await projector?.stop();
+        await analysisModel?.stop();
       } finally {
         access?.close();
         frameworks?.close();
@@ -147,6 +173,7 @@ export async function createProjectionApp(
       // Read by the governance reports (dead letters, gateway rejections): the recorder's tables.
       await migrateRecording(owner, grants);
       await migrateOutcomes(owner, grants);
+      await migrateAnalysis(owner, grants);
     });
     pool = createPool(config.DATABASE_URL);
     // The page signs people in (authorization code + PKCE) and keeps their tokens here: its
@@ -171,6 +198,15 @@ export async function createProjectionApp(
     // Identity links are judgements recorded as events: the linker appends them, the projector applies them.
     linker = new IdentityLinker({ pool: subscriptionPool, store, observer });
     await linker.start();
+    // Analysts' pseudonymised model (issue 15): its own checkpoint, its own keyed pseudonyms.
+    analysisModel = new AnalysisProjector({
+      pool: subscriptionPool,
+      store,
+      pseudonymKey: analysisPseudonymKey(config),
+      observer,
+    });
+    if (options.rebuild) await analysisModel.rebuild();
+    else await analysisModel.start();
     // CP-IS-style access notifications: the read path writes them to the outbox, the relay publishes them.
     relay = new AccessNotificationRelay({ pool, config });
     await relay.start();
@@ -201,7 +237,7 @@ export async function createProjectionApp(
       reviewDueDays: config.REVIEW_DUE_DAYS,
       disagreementThreshold: config.DISAGREEMENT_THRESHOLD,
     });
-    const [timeline, identity] = [projector, linker];
+    const [timeline, identity, analysed] = [projector, linker, analysisModel];
     const readiness = projectionReadiness(
       queries,
       { projection: () => timeline.status(), identityLinker: () => identity.status() },
@@ -221,6 +257,7 @@ export async function createProjectionApp(
         log: access.log,
         outcomes,
         frameworks,
+        analysis: new AnalysisQueries(pool),
         // The analysts' API: disclosure rules from the configuration, earlier answers for differencing.
         analysisQueryLog: new AnalysisQueryLog(pool),
         disclosureRules: disclosureRulesOf(config),
@@ -255,6 +292,7 @@ export async function createProjectionApp(
       for (let head = await store.headPosition(); ;) {
         await identity.waitForPosition(head, timeoutMs);
         await timeline.waitForPosition(head, timeoutMs);
+        await analysed.waitForPosition(head, timeoutMs);
         const now = await store.headPosition();
         if (now === head) return;
         head = now;

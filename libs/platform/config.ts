@@ -250,6 +250,13 @@ export const configSchema = z.object({
    * correlated. Set once per deployment and never change it (keys would change on rebuild).
    */
   CHILD_KEY_SALT: z.string().max(200).default(''),
+  /**
+   * The key of the analysis model's pseudonyms (HMAC-SHA256, issue 15): a secret of its own, never
+   * the child key salt, so analysts' pseudonyms cannot be joined to child keys. Set once per
+   * deployment and never change it (pseudonyms would change on rebuild). The projection refuses to
+   * start in production without 16+ characters of it (the only app that uses it).
+   */
+  ANALYSIS_PSEUDONYM_KEY: z.string().max(200).default(''),
   /** Milliseconds a caught-up subscription waits for a NOTIFY before polling anyway. */
   SUBSCRIPTION_IDLE_POLL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
   /** The most verbose level logged (Nest's names; pino's info is `log`, trace is `verbose`). */
