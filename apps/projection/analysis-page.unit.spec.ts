@@ -381,6 +381,21 @@ describe("the analyst's page logic", () => {
           issues: [{ path: 'cohort', rule: 'differencing', message: 'too close' }],
         }).kind,
       ).toBe('differencing');
+      // The API's own differencing message says "fewer than 10 children" too: the rule named decides.
+      const differencing = {
+        error: 'VALIDATION',
+        message:
+          "this cohort differs from one of your earlier queries' cohorts by fewer than 10 children, so comparing the two answers would disclose those children",
+        issues: [{ path: 'cohort', rule: 'differencing', message: 'widen or narrow it further' }],
+      };
+      expect(refusalOf(400, differencing).title).toBe('Too close to an earlier query');
+      expect(refusalOf(400, { message: differencing.message }).kind).toBe('differencing');
+      expect(
+        refusalOf(400, {
+          message: 'x',
+          issues: [{ path: 'cohort', rule: 'unprotectable', message: 'group by fewer' }],
+        }).kind,
+      ).toBe('unprotectable');
       expect(
         refusalOf(403, { error: 'FORBIDDEN', message: 'no agreement in force covers education' }).kind,
       ).toBe('agreement');

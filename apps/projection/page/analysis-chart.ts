@@ -17,16 +17,17 @@ export function answerChart(spec: ChartSpec, width: number): SVGSVGElement | HTM
   const gaps = spec.data.filter((datum) => datum.suppressed);
   const empty = spec.data.filter((datum) => !datum.suppressed && datum.y === null);
   const faceted = spec.facetOrder.length > 0;
-  const channels = () => ({
+  const place = () => ({
     x: (datum: ChartDatum) => datum.x,
     ...(faceted ? { fx: (datum: ChartDatum) => datum.facet } : {}),
-    title: (datum: ChartDatum) => datum.title,
   });
+  // The tooltip on the bars and gaps only: on a label it would join the label's own text.
+  const channels = () => ({ ...place(), title: (datum: ChartDatum) => datum.title });
   const marks: Plot.Markish[] = [
     Plot.ruleY([0], { stroke: INK }),
     Plot.barY(shown, { ...channels(), y: (datum: ChartDatum) => datum.y, fill: BAR }),
     Plot.text(shown, {
-      ...channels(),
+      ...place(),
       y: (datum: ChartDatum) => datum.y,
       text: (datum: ChartDatum) => datum.label,
       dy: -8,
@@ -45,7 +46,7 @@ export function answerChart(spec: ChartSpec, width: number): SVGSVGElement | HTM
       className: 'suppressed-gap',
     }),
     Plot.text(gaps, {
-      ...channels(),
+      ...place(),
       y: spec.yMax / 2,
       text: () => 'c',
       fontSize: 18,
@@ -53,14 +54,14 @@ export function answerChart(spec: ChartSpec, width: number): SVGSVGElement | HTM
       fill: INK,
     }),
     Plot.text(gaps, {
-      ...channels(),
+      ...place(),
       y: spec.yMax / 2,
       text: () => 'suppressed',
       dy: 18,
       fill: INK,
     }),
     // Not suppressed but without a value (no unit to average): a dash on the axis, not a zero bar.
-    Plot.text(empty, { ...channels(), y: 0, text: () => '–', dy: -10, fill: INK }),
+    Plot.text(empty, { ...place(), y: 0, text: () => '–', dy: -10, fill: INK }),
   ];
   const chart = Plot.plot({
     className: 'analysis-plot',

@@ -626,6 +626,7 @@ export type RefusalKind =
   | 'sign-in'
   | 'minimum-cohort'
   | 'differencing'
+  | 'unprotectable'
   | 'agreement'
   | 'not-allowed'
   | 'invalid'
@@ -638,6 +639,10 @@ export interface Refusal {
   message: string;
   details: string[];
 }
+
+const MINIMUM_COHORT = 'The cohort is too small to answer';
+const DIFFERENCING = 'Too close to an earlier query';
+const UNPROTECTABLE = 'This grouping cannot be protected';
 
 /**
  * A refusal the analyst can act on: the API's own message and its issues, under a heading that
@@ -652,9 +657,14 @@ export function refusalOf(status: number, body: ErrorBody | undefined): Refusal 
     .toLowerCase();
   const refusal = (kind: RefusalKind, title: string): Refusal => ({ kind, title, message, details });
   if (status === 401) return refusal('sign-in', 'Sign in again');
-  if (/minimum[- _]?cohort|cohort (is )?too small|fewer than \d+ children/.test(said))
-    return refusal('minimum-cohort', 'The cohort is too small to answer');
-  if (/differenc/.test(said)) return refusal('differencing', 'Too close to an earlier query');
+  // The rule the API named first; the words of its message only when it named none.
+  const rules = issues.map((issue) => issue.rule);
+  if (rules.includes('minimum-cohort')) return refusal('minimum-cohort', MINIMUM_COHORT);
+  if (rules.includes('differencing')) return refusal('differencing', DIFFERENCING);
+  if (rules.includes('unprotectable')) return refusal('unprotectable', UNPROTECTABLE);
+  if (/differenc|differs from .*earlier/.test(said)) return refusal('differencing', DIFFERENCING);
+  if (/minimum[- _]?cohort|cohort (is )?too small/.test(said))
+    return refusal('minimum-cohort', MINIMUM_COHORT);
   if (/agreement/.test(said)) return refusal('agreement', 'No data-sharing agreement covers this measure');
   if (status === 403) return refusal('not-allowed', 'Not allowed');
   if (status === 400 || status === 422) return refusal('invalid', 'The query was refused');

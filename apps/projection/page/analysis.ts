@@ -144,7 +144,7 @@ function showError(error: unknown): void {
           refusal.details.map((detail) => el('li', {}, detail)),
         )
       : null,
-    refusal.kind === 'minimum-cohort' || refusal.kind === 'differencing'
+    refusal.kind === 'minimum-cohort' || refusal.kind === 'differencing' || refusal.kind === 'unprotectable'
       ? el(
           'p',
           {},
