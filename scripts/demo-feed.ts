@@ -22,14 +22,37 @@ import {
   type SyntheticChild,
 } from '@throughline/synthetic';
 import type { Pool } from 'pg';
+import { z } from 'zod';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
-/** Deadlines, in milliseconds. */
-const RECORDING_DEADLINE_MS = 300_000;
-const PROJECTION_DEADLINE_MS = 300_000;
+/**
+ * DEMO_CHILDREN: the cohort's size. The default (DEMO_COHORT_OPTIONS) starts quickly; a few
+ * thousand children give analysts measures that are mostly unsuppressed. The same size always
+ * gives the same events (fixed seed and `now`), so a restart feeds nothing new. The generator
+ * issues at most 999 UPNs per school and entry year, which bounds the size.
+ */
+const demoEnvSchema = z.object({
+  DEMO_CHILDREN: z.coerce
+    .number({ message: 'DEMO_CHILDREN: a whole number of children' })
+    .int({ message: 'DEMO_CHILDREN: a whole number of children' })
+    .min(50, { message: 'DEMO_CHILDREN: at least 50 (the planted identity cases need them)' })
+    .max(10_000, { message: 'DEMO_CHILDREN: at most 10000' })
+    .default(DEMO_COHORT_OPTIONS.children ?? 200),
+});
+
+function demoChildren(env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = demoEnvSchema.safeParse({ DEMO_CHILDREN: env.DEMO_CHILDREN || undefined });
+  if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
+  return parsed.data.DEMO_CHILDREN;
+}
+
+/** Deadlines, in milliseconds: five minutes, and longer for a larger cohort (about 65 events a child). */
+let RECORDING_DEADLINE_MS = 300_000;
+let PROJECTION_DEADLINE_MS = 300_000;
+const DEADLINE_MS_PER_CHILD = 150;
 const POLL_INTERVAL_MS = 500;
 const PROGRESS_EVERY_MS = 3_000;
 const MAX_SEND_ATTEMPTS = 8;
@@ -376,12 +399,66 @@ async function servedStory(config: Config, childKey: string): Promise<ServedStor
   };
 }
 
+/** The measure the analyst example asks for: re-referrals within 12 months, by financial year. */
+const EXAMPLE_ANALYSIS_QUERY = {
+  measure: 're-referral-12-months',
+  groupBy: ['period'],
+  period: 'financial-year',
+} as const;
+
+/** What the analyst example showed: the catalogue's size and one measure's cells under disclosure control. */
+export interface AnalystDemo {
+  readonly measures: number;
+  readonly query: typeof EXAMPLE_ANALYSIS_QUERY;
+  readonly cohortSize: number;
+  readonly cells: number;
+  readonly suppressed: number;
+}
+
+/** The analysis model has its own checkpoint: wait until it reaches the store's head (the linker's events included). */
+async function waitForAnalysisModel(pool: Pool): Promise<number> {
+  return waitFor('the analysis model to catch up', PROJECTION_DEADLINE_MS, async () => {
+    const result = await pool.query<{ head: string; position: string | null }>(
+      `SELECT (SELECT coalesce(max(position), 0) FROM events) AS head,
+              (SELECT position FROM analysis_checkpoints WHERE name = 'analysis') AS position`,
+    );
+    const head = Number(result.rows[0].head);
+    const position = Number(result.rows[0].position ?? 0);
+    return { done: position >= head, value: position, progress: `position ${position} of head ${head}` };
+  });
+}
+
+/** Asks the analysis API what the banner's example asks, as the demo analyst: the example must work as printed. */
+async function analystExample(config: Config): Promise<AnalystDemo> {
+  const analyst = await asDemo('demo-analyst', 'analysis');
+  const { measures } = await getJson<{ measures: unknown[] }>(config, '/v1/analysis/measures', analyst);
+  const response = await fetch(`${baseUrl(config, config.PROJECTION_PORT)}/v1/analysis/queries`, {
+    method: 'POST',
+    headers: { ...analyst, 'content-type': 'application/json' },
+    body: JSON.stringify(EXAMPLE_ANALYSIS_QUERY),
+  });
+  const text = await response.text();
+  if (!response.ok)
+    throw new Error(`POST /v1/analysis/queries answered ${response.status}: ${text.slice(0, 300)}`);
+  const answer = JSON.parse(text) as { cohortSize: number; cells: { suppressed: boolean }[] };
+  return {
+    measures: measures.length,
+    query: EXAMPLE_ANALYSIS_QUERY,
+    cohortSize: answer.cohortSize,
+    cells: answer.cells.length,
+    suppressed: answer.cells.filter((cell) => cell.suppressed).length,
+  };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
-  const cohort = generateCohort(DEMO_COHORT_OPTIONS);
+  const children = demoChildren();
+  RECORDING_DEADLINE_MS = PROJECTION_DEADLINE_MS = Math.max(300_000, children * DEADLINE_MS_PER_CHILD);
+  const generatedAt = Date.now();
+  const cohort = generateCohort({ ...DEMO_COHORT_OPTIONS, children });
   const summary = summariseCohort(cohort);
   log(
-    `synthetic cohort (seed ${DEMO_COHORT_OPTIONS.seed}): ${summary.children} children, ${summary.events} events ` +
+    `synthetic cohort (seed ${DEMO_COHORT_OPTIONS.seed}, generated in ${((Date.now() - generatedAt) / 1000).toFixed(1)} s): ${summary.children} children, ${summary.events} events ` +
       `(${Object.entries(summary.eventsByAgency)
         .map(([agency, count]) => `${agency} ${count}`)
         .join(
@@ -394,6 +471,7 @@ async function main(): Promise<void> {
   try {
     const alreadyStored = await storedCount(pool, eventIds);
     let fed: FeedResult | undefined;
+    let feedStarted: number | undefined;
     if (alreadyStored === eventIds.length) {
       log(`the event store already holds all ${alreadyStored} cohort events: not feeding them again`);
     } else {
@@ -403,6 +481,7 @@ async function main(): Promise<void> {
         );
       }
       const started = Date.now();
+      feedStarted = started;
       fed = await feed(config, cohort.events);
       log(
         `fed ${cohort.events.length} events in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
@@ -426,6 +505,21 @@ async function main(): Promise<void> {
     });
     log(`projection caught up at position ${status.checkpoint}`);
     const identity = await identityReview(config, cohort.planted);
+    const analysedAt = await waitForAnalysisModel(pool);
+    log(
+      `analysis model caught up at position ${analysedAt}` +
+        (feedStarted ? `, ${((Date.now() - feedStarted) / 1000).toFixed(1)} s after feeding began` : ''),
+    );
+    let analysis: AnalystDemo | undefined;
+    try {
+      analysis = await analystExample(config);
+      log(
+        `analyst example: ${analysis.measures} measures; ${analysis.query.measure} by period over ` +
+          `${analysis.cohortSize} children: ${analysis.cells} cells, ${analysis.suppressed} suppressed`,
+      );
+    } catch (error) {
+      log(`the analyst example failed: ${String(error)}`);
+    }
 
     const child = exampleLinkedChild(cohort);
     const example = await lookUp(config, child);
@@ -465,6 +559,7 @@ async function main(): Promise<void> {
         ...(served ? { served } : {}),
       },
       identity,
+      ...(analysis ? { analysis } : {}),
     };
     log(`@@demo-result ${JSON.stringify(result)}`);
   } finally {

@@ -3,6 +3,7 @@
 // and print where to look. Ctrl-C stops every app (and the broker, if this script started it).
 //
 //   node scripts/start.mjs [--no-feed]
+//   DEMO_CHILDREN=3000 npm start   # a larger cohort (default 240): analysts' measures mostly unsuppressed
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -270,6 +271,28 @@ function storyLines(projection, headers, example) {
   ];
 }
 
+/** The analyst's worked example: the catalogue, one measure by period under disclosure control, the page. */
+function analystLines(projection, result) {
+  const analyst = `-H "authorization: Bearer $(npm run -s token -- demo-analyst)" -H 'x-purpose: analysis'`;
+  const query = result?.analysis?.query ?? {
+    measure: 're-referral-12-months',
+    groupBy: ['period'],
+    period: 'financial-year',
+  };
+  const shown = result?.analysis
+    ? ` (${result.children} children fed: ${result.analysis.cells} cells over ${result.analysis.cohortSize} children, ` +
+      `${result.analysis.suppressed} suppressed; DEMO_CHILDREN=3000 npm start for fewer)`
+    : '';
+  return [
+    `Analysts (pseudonymised model, disclosure control): ${result?.analysis?.measures ?? 'the'} measures${shown}`,
+    `  curl -s ${projection}/v1/analysis/measures ${analyst}`,
+    `  curl -s -X POST ${projection}/v1/analysis/queries ${analyst} \\`,
+    `    -H 'content-type: application/json' -d '${JSON.stringify(query)}'`,
+    `  Analyst's page: ${projection}/analysis  (sign in as demo-analyst)`,
+    '',
+  ];
+}
+
 function banner(urls, result) {
   const projection = urls.projection;
   const headers = `-H "authorization: Bearer $(npm run -s token -- demo-social-worker)" -H 'x-purpose: safeguarding'`;
@@ -312,6 +335,7 @@ function banner(urls, result) {
       '',
     );
   }
+  lines.push(...analystLines(projection, result));
   for (const line of lines) say('start', line);
 }
 
