@@ -123,28 +123,31 @@ export class AnalysisQueries implements AnalysisReads {
     const params = new Parameters(query.period);
     const cohort = cohortSql(query.cohort, params);
     const dimensions = groupBy.map((dimension) => DIMENSION_SQL[dimension]);
-    const grouped = dimensions.length ? `GROUP BY ${dimensions.map((_, i) => i + 1).join(', ')}` : '';
+    // One pass: the cells and, as the empty grouping set, the whole population (its children are
+    // the cohort size), so the units are computed once.
+    const grouped = dimensions.length ? `GROUP BY GROUPING SETS ((${dimensions.join(', ')}), ())` : '';
+    const total = dimensions.length ? `GROUPING(${dimensions.join(', ')}) > 0` : 'true';
     const sql = `
       WITH cohort AS MATERIALIZED (${cohort.sql}),
-      units AS MATERIALIZED (${UNITS_SQL[measure.id]}),
-      kept AS MATERIALIZED (
-        SELECT u.* FROM units u JOIN cohort c USING (pseudonym)
-        ${cohort.ageAtUnit ? `WHERE ${cohort.ageAtUnit}` : ''}
-      )
+      units AS MATERIALIZED (${UNITS_SQL[measure.id]})
       SELECT ${[...dimensions.map((d, i) => `${d} AS d${i}`), ''].join(', ')}
+             ${total} AS total,
              count(*)::int AS count, (count(*) FILTER (WHERE u.hit))::int AS numerator,
              avg(u.value)::float AS mean, count(DISTINCT u.pseudonym)::int AS children
-      FROM kept u JOIN cohort c USING (pseudonym)
+      FROM units u JOIN cohort c USING (pseudonym)
+      ${cohort.ageAtUnit ? `WHERE ${cohort.ageAtUnit}` : ''}
       ${grouped}
       ORDER BY ${dimensions.length ? dimensions.map((_, i) => i + 1).join(', ') : '1'}`;
-    const population = `
-      WITH cohort AS MATERIALIZED (${cohort.sql}), units AS MATERIALIZED (${UNITS_SQL[measure.id]})
-      SELECT count(DISTINCT u.pseudonym)::int AS size FROM units u JOIN cohort c USING (pseudonym)
-      ${cohort.ageAtUnit ? `WHERE ${cohort.ageAtUnit}` : ''}`;
-    const [rows, size] = await Promise.all([
-      this.pool.query<Record<string, string | number | null>>(sql, params.values),
-      this.pool.query<{ size: number }>(population, params.values),
-    ]);
+    const result = await this.pool.query<Record<string, string | number | boolean | null>>(
+      sql,
+      params.values,
+    );
+    const totalRow = result.rows.find((row) => row.total === true);
+    // With no units at all, the grouped query has no rows (and the ungrouped one a row of count 0).
+    const cohortSize = Number(totalRow?.children ?? 0);
+    const rows = {
+      rows: result.rows.filter((row) => (dimensions.length ? row.total !== true : Number(row.count) > 0)),
+    };
     const cells: RawCell[] = rows.rows.map((row) => {
       const key = Object.fromEntries(groupBy.map((dimension, i) => [dimension, String(row[`d${i}`])]));
       const count = Number(row.count);
@@ -165,7 +168,7 @@ export class AnalysisQueries implements AnalysisReads {
       unit: measure.unit,
       groupBy,
       period: query.period,
-      cohortSize: size.rows[0]?.size ?? 0,
+      cohortSize,
       // A child counts in many terms around their aligning event: cells do not add up to children.
       additive: !groupBy.includes('relative-term'),
       cells,
