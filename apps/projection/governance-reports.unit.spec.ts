@@ -33,9 +33,11 @@ describe('flows per agreement', () => {
         type: 'health.immunisation.given',
       }),
     );
+    // The statistics agreement shares immunisations with analysts (the analysis model): a flow too.
     expect(rows.map((row) => row.agreement)).toEqual([
       'vale-health-to-childrens-services@1',
       'vale-health-within-health@1',
+      'vale-statistics-health@1',
     ]);
     expect(rows[0]).toMatchObject({
       agreementTitle: expect.any(String),
