@@ -5,7 +5,9 @@ import { cinCensusChunks } from '@throughline/synthetic';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Agency } from '@throughline/contracts';
-import { DEFAULT_LINKER_NAME } from '@throughline/identity';
+import { DEFAULT_LINKER_NAME, IdentityLinker, migrateIdentity } from '@throughline/identity';
+import { PostgresEventStore } from '@throughline/event-store';
+import { migrateTimeline, TimelineProjector } from '@throughline/timeline';
 import { DEFAULT_PARTITIONS_CONCURRENTLY } from '@throughline/recording';
 import { AGENCIES, createKafka, createPool, publisherCredentials } from '@throughline/platform';
 import { APP_NAMES, projectRoot, startApp, type AppName, type AppProcess } from './app-process';
@@ -756,7 +758,8 @@ async function measureProjectionStage(
       projection.eventsPerSecond,
       ceiling,
       'projection as a child process catching up on the whole store into empty read models (its identity linker ' +
-        `catching up beside it); rate from the first checkpoint seen to the head (checkpoint polled every ` +
+        'and analysis model catching up beside it, on the same two cores: projection.rebuild.events_per_s is the ' +
+        `projector alone); rate from the first checkpoint seen to the head (checkpoint polled every ` +
         `${PROGRESS_POLL_MS} ms; ${describeBacklog(projection)})`,
     ),
     throughputAgainst(
@@ -767,6 +770,79 @@ async function measureProjectionStage(
         'catching up at the same time; rate from the first linker checkpoint seen to the head the stage started at ' +
         `(${DEFAULT_LINKER_NAME} in identity_linker_checkpoints polled every ${PROGRESS_POLL_MS} ms; the identity ` +
         `events it appends past that head are not counted; ${describeBacklog(linker)})`,
+    ),
+  ];
+}
+
+/** Read models must rebuild at the disk's speed (issue 16): goal against postgres.raw_copy. */
+const REBUILD_GOAL = 0.3;
+
+/**
+ * Each subscription rebuilt on its own, in the bench process, from the store the apps filled
+ * (agency events and the linker's identity events), into empty tables of a scratch database:
+ * the timeline projector first, then the identity linker, one after the other, while the apps
+ * are idle. Timed from start() to the committed checkpoint reaching the head.
+ */
+async function measureRebuildStage(infra: Infrastructure, ceiling: Figure): Promise<Figure[]> {
+  const head = BigInt(await storeHeadPosition(infra.pool));
+  const events = await storedEventCount(infra.pool);
+  const url = benchStoreDatabaseUrl(infra.options, 'rebuild');
+  await createBenchDatabase(url);
+  const pool = createPool(url, { max: 3 });
+  const store = await PostgresEventStore.create({ connectionString: infra.databaseUrl });
+  infra.teardown.add('drop the rebuild database', async () => {
+    await store.close();
+    await pool.end();
+    await dropBenchDatabase(url);
+  });
+  await migrateTimeline(pool);
+  await migrateIdentity(pool);
+  const timeoutMs = stageTimeoutMs(infra.options);
+  const timed = async (subscription: {
+    start(): Promise<void>;
+    stop(): Promise<void>;
+    waitForPosition(position: bigint, timeoutMs?: number): Promise<void>;
+  }): Promise<number> => {
+    const since = process.hrtime.bigint();
+    await subscription.start();
+    try {
+      await subscription.waitForPosition(head, timeoutMs);
+    } finally {
+      await subscription.stop();
+    }
+    return Number(process.hrtime.bigint() - since) / 1e6;
+  };
+  say(
+    `projection.rebuild: the timeline projector alone, ${events} stored events (head ${head}) into empty read models`,
+  );
+  const projectorMs = await timed(new TimelineProjector({ pool, store, name: 'bench-rebuild' }));
+  const projection = events / (projectorMs / 1000);
+  say(`  ${Math.round(projection)} events/s (${seconds(projectorMs)})`);
+  say('identity.linker.rebuild: the identity linker alone, from an empty linker state');
+  const linker = new IdentityLinker({ pool, store });
+  const linkerMs = await timed(linker);
+  const appended = (await linker.status()).appendedEvents;
+  const linked = events / (linkerMs / 1000);
+  say(`  ${Math.round(linked)} events/s (${seconds(linkerMs)}; ${appended} identity events appended)`);
+  const how =
+    `in the bench process, alone (the apps idle, the other subscription not running), from the store the apps ` +
+    `filled (${events} events: the agency events and the linker's identity events) into empty tables of a scratch ` +
+    'database, batches of 500; start() to the committed checkpoint at the head';
+  return [
+    throughputAgainst(
+      'projection.rebuild.events_per_s',
+      projection,
+      ceiling,
+      `the timeline projector ${how}`,
+      REBUILD_GOAL,
+    ),
+    throughputAgainst(
+      'identity.linker.rebuild.events_per_s',
+      linked,
+      ceiling,
+      `the identity linker ${how}; its decisions are in the store already, so it appends ` +
+        `${appended === 0 ? 'nothing' : `${appended} events`} (identity.linker.catchup_events_per_s is the first pass, which appends them)`,
+      REBUILD_GOAL,
     ),
   ];
 }
@@ -1069,6 +1145,7 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
     figures.push(await measureGatewayStage(infra, apps, cohort, kafkaCeiling));
     figures.push(await measureRecorderStage(infra, apps, cohort, storeCeiling));
     figures.push(...(await measureProjectionStage(infra, apps, cohort.events.length, postgresCeiling)));
+    figures.push(...(await measureRebuildStage(infra, copyCeiling)));
     figures.push(
       ...(await measureLatencyStage(infra, apps, cohort, {
         p50: figureNamed(figures, 'kafka.raw.latency_p50_ms'),
