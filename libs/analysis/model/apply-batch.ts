@@ -35,6 +35,8 @@ interface PendingCharacteristics {
  * Applies one batch to the analysis model inside the runner's transaction. Children are the
  * connected components of the identity links, as in the timeline (decision 005), but every
  * record is held under its keyed reference and every child under its founder's pseudonym.
+ * The records and links the batch touches are read once, changed in memory in store order and
+ * written with set-based statements (decision 020): no round trip per event.
  */
 export async function applyAnalysisBatch(
   client: ClientBase,
@@ -43,12 +45,12 @@ export async function applyAnalysisBatch(
 ): Promise<AnalysisBatchResult> {
   const facts: PendingFact[] = [];
   const characteristics: PendingCharacteristics[] = [];
-  const touched = new Set<string>();
-  const known = await knownRecords(
-    client,
-    batch.filter((r) => !isIdentityEventType(r.type)).map((r) => pseudonymiser.recordRef(r.streamId)),
-  );
   const skipped: { position: bigint; type: string; rules: string[] }[] = [];
+  const read: (
+    | { readonly recorded: RecordedEvent; readonly identity: IdentityEvent }
+    | { readonly recorded: RecordedEvent; readonly recordRef: string; readonly agency: string }
+  )[] = [];
+  const identityRefs = new Set<string>();
   for (const recorded of batch) {
     if (isIdentityEventType(recorded.type)) {
       const identity = readIdentityEvent(recorded);
@@ -56,44 +58,49 @@ export async function applyAnalysisBatch(
         skipped.push({ position: recorded.position, type: recorded.type, rules: ['identity-event'] });
         continue;
       }
-      // Facts before the link must carry the pseudonym the merge or split then moves.
-      await flushFacts(client, facts.splice(0));
-      for (const pseudonym of await applyIdentityEvent(client, identity, recorded, pseudonymiser))
-        touched.add(pseudonym);
+      for (const subject of recordsMovedBy(identity)) identityRefs.add(pseudonymiser.recordRef(subject));
+      read.push({ recorded, identity });
       continue;
     }
-    const read = readStoredEvent(recorded);
-    if (!('ok' in read)) {
+    const agencyEvent = readStoredEvent(recorded);
+    if (!('ok' in agencyEvent)) {
       skipped.push({
         position: recorded.position,
         type: recorded.type,
-        rules: [...new Set(read.issues.map((issue) => `${issue.path} ${issue.rule}`))],
+        rules: [...new Set(agencyEvent.issues.map((issue) => `${issue.path} ${issue.rule}`))],
       });
       continue;
     }
     const recordRef = pseudonymiser.recordRef(recorded.streamId);
-    if (!known.has(recordRef)) {
-      const own = pseudonymiser.pseudonymOf(recorded.streamId);
-      await client.query(
-        `INSERT INTO analysis_records (record_ref, own_pseudonym, pseudonym, agency, first_seen_position)
-         VALUES ($1, $2, $2, $3, $4) ON CONFLICT DO NOTHING`,
-        [recordRef, own, read.event.source.agency, recorded.position.toString()],
-      );
-      known.add(recordRef);
-    }
+    read.push({ recorded, recordRef, agency: agencyEvent.event.source.agency });
     facts.push({
       position: recorded.position,
       recordRef,
-      agency: read.event.source.agency,
-      type: read.event.type,
-      fact: factOf(read.event),
+      agency: agencyEvent.event.source.agency,
+      type: agencyEvent.event.type,
+      fact: factOf(agencyEvent.event),
     });
-    characteristics.push({ recordRef, position: recorded.position, draft: characteristicsOf(read.event) });
+    characteristics.push({
+      recordRef,
+      position: recorded.position,
+      draft: characteristicsOf(agencyEvent.event),
+    });
   }
+  const state = await AnalysisBatchState.load(
+    client,
+    [...new Set(characteristics.map((c) => c.recordRef))],
+    [...identityRefs],
+  );
+  for (const item of read) {
+    if ('identity' in item) state.applyIdentityEvent(item.identity, item.recorded, pseudonymiser);
+    else state.track(item.recordRef, item.recorded, item.agency, pseudonymiser);
+  }
+  await state.write(client);
+  // Each fact under its record's child as the batch leaves it (a merge or a split moves a record's facts with it).
   await flushFacts(client, facts);
   await updateCharacteristics(client, characteristics);
   const records = [...new Set(characteristics.map((c) => c.recordRef))];
-  await refreshChildren(client, [...touched], records);
+  await refreshChildren(client, state.touchedPseudonyms(), records);
   if (skipped.length > 0) {
     await client.query(
       `INSERT INTO analysis_skipped_events (position, type, rules)
@@ -110,6 +117,245 @@ export async function applyAnalysisBatch(
   return { facts: batch.length - skipped.length, skipped: skipped.length };
 }
 
+/** The records whose children an identity event may merge or split. */
+function recordsMovedBy(event: IdentityEvent): string[] {
+  switch (event.type) {
+    case 'identity.subject.linked':
+      return [event.data.subject, event.data.linkedTo];
+    case 'identity.match.confirmed':
+      return [event.data.subject, event.data.candidate];
+    case 'identity.subject.unlinked':
+      return [event.data.subject];
+    default:
+      return [];
+  }
+}
+
+interface RecordState {
+  readonly ref: string;
+  readonly own: string;
+  pseudonym: string;
+  readonly firstSeenPosition: bigint;
+  /** Seen first by this batch: the row to insert (its agency). */
+  readonly founded?: string;
+  changed: boolean;
+}
+
+interface LinkState {
+  readonly a: string;
+  readonly b: string;
+  readonly position: bigint;
+  readonly added: boolean;
+}
+
+const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
+
+/**
+ * The records and links one batch touches: every record of the batch, and every record of a
+ * child an identity event of the batch names (a merge or a split moves them all), with their links.
+ */
+class AnalysisBatchState {
+  private readonly records = new Map<string, RecordState>();
+  private readonly links = new Map<string, LinkState>();
+  private readonly linksBefore = new Set<string>();
+  private readonly touched = new Set<string>();
+
+  static async load(
+    client: ClientBase,
+    refs: readonly string[],
+    identityRefs: readonly string[],
+  ): Promise<AnalysisBatchState> {
+    const state = new AnalysisBatchState();
+    if (refs.length === 0 && identityRefs.length === 0) return state;
+    const records = await client.query<{
+      record_ref: string;
+      own_pseudonym: string;
+      pseudonym: string;
+      first_seen_position: string;
+    }>(
+      `SELECT record_ref, own_pseudonym, pseudonym, first_seen_position FROM analysis_records
+       WHERE record_ref = ANY($1::text[])
+          OR pseudonym IN (SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($2::text[]))`,
+      [refs, identityRefs],
+    );
+    for (const row of records.rows) {
+      state.records.set(row.record_ref, {
+        ref: row.record_ref,
+        own: row.own_pseudonym,
+        pseudonym: row.pseudonym,
+        firstSeenPosition: BigInt(row.first_seen_position),
+        changed: false,
+      });
+    }
+    if (identityRefs.length === 0) return state;
+    const links = await client.query<{ record_a: string; record_b: string; position: string }>(
+      `SELECT record_a, record_b, position FROM analysis_links
+       WHERE record_a = ANY($1::text[]) OR record_b = ANY($1::text[])`,
+      [[...new Set([...state.records.keys(), ...identityRefs])]],
+    );
+    for (const row of links.rows) {
+      const key = pairKey(row.record_a, row.record_b);
+      state.links.set(key, {
+        a: row.record_a,
+        b: row.record_b,
+        position: BigInt(row.position),
+        added: false,
+      });
+      state.linksBefore.add(key);
+    }
+    return state;
+  }
+
+  track(recordRef: string, recorded: RecordedEvent, agency: string, pseudonymiser: Pseudonymiser): void {
+    if (this.records.has(recordRef)) return;
+    const own = pseudonymiser.pseudonymOf(recorded.streamId);
+    this.records.set(recordRef, {
+      ref: recordRef,
+      own,
+      pseudonym: own,
+      firstSeenPosition: recorded.position,
+      founded: agency,
+      changed: false,
+    });
+  }
+
+  touchedPseudonyms(): string[] {
+    return [...this.touched];
+  }
+
+  /** Merges on a link or a confirmed match, splits on an unlink. */
+  applyIdentityEvent(event: IdentityEvent, recorded: RecordedEvent, pseudonymiser: Pseudonymiser): void {
+    const changed = ((): string[] => {
+      switch (event.type) {
+        case 'identity.subject.linked':
+          return this.link(event.data.subject, event.data.linkedTo, recorded.position, pseudonymiser);
+        case 'identity.match.confirmed':
+          return this.link(event.data.subject, event.data.candidate, recorded.position, pseudonymiser);
+        case 'identity.subject.unlinked':
+          return this.split(pseudonymiser.recordRef(event.data.subject));
+        case 'identity.match.proposed':
+        case 'identity.match.rejected':
+        case 'identity.conflict.flagged':
+          return [];
+        default:
+          return assertNever(event);
+      }
+    })();
+    for (const pseudonym of changed) this.touched.add(pseudonym);
+  }
+
+  private membersOf(pseudonym: string): RecordState[] {
+    return [...this.records.values()].filter((record) => record.pseudonym === pseudonym);
+  }
+
+  /** Two records are one child: the child founded later joins the one founded first, facts and all. */
+  private link(subject: string, other: string, position: bigint, pseudonymiser: Pseudonymiser): string[] {
+    const [a, b] = orderedPair(pseudonymiser.recordRef(subject), pseudonymiser.recordRef(other));
+    const key = pairKey(a, b);
+    if (!this.links.has(key)) this.links.set(key, { a, b, position, added: true });
+    const recordA = this.records.get(a);
+    const recordB = this.records.get(b);
+    // A record not seen, or one child already.
+    if (!recordA || !recordB || recordA.pseudonym === recordB.pseudonym) return [];
+    const founded = (pseudonym: string) =>
+      this.membersOf(pseudonym)
+        .map((record) => record.firstSeenPosition)
+        .reduce((min, position) => (position < min ? position : min));
+    const [survivor, merged] = [recordA.pseudonym, recordB.pseudonym].sort((x, y) =>
+      founded(x) < founded(y) ? -1 : 1,
+    );
+    for (const record of this.membersOf(merged)) {
+      record.pseudonym = survivor;
+      record.changed = true;
+    }
+    return [survivor, merged];
+  }
+
+  /** The record leaves its child: its links go, and the child's records regroup by the links left, each part under its founder's pseudonym. */
+  private split(recordRef: string): string[] {
+    for (const [key, link] of this.links)
+      if (link.a === recordRef || link.b === recordRef) this.links.delete(key);
+    const record = this.records.get(recordRef);
+    if (!record) return [];
+    const members = this.membersOf(record.pseudonym);
+    const memberRefs = new Set(members.map((member) => member.ref));
+    const edges = [...this.links.values()]
+      .filter((link) => memberRefs.has(link.a))
+      .map((link) => ({ a: link.a, b: link.b, position: link.position, method: 'link' }));
+    const components = componentsOf(
+      members.map((member) => ({ streamId: member.ref, firstSeenPosition: member.firstSeenPosition })),
+      edges,
+    );
+    const assigned: string[] = [];
+    for (const component of components) {
+      const pseudonym = (this.records.get(component[0].streamId) as RecordState).own;
+      assigned.push(pseudonym);
+      for (const { streamId } of component) {
+        const member = this.records.get(streamId) as RecordState;
+        if (member.pseudonym === pseudonym) continue;
+        member.pseudonym = pseudonym;
+        member.changed = true;
+      }
+    }
+    return [...new Set([...members.map((member) => member.own), ...assigned])];
+  }
+
+  /** New records, moved records (their facts with them) and links: one statement per table and change. */
+  async write(client: ClientBase): Promise<void> {
+    const records = [...this.records.values()];
+    const founded = records.filter((record) => record.founded !== undefined);
+    if (founded.length > 0) {
+      await client.query(
+        `INSERT INTO analysis_records (record_ref, own_pseudonym, pseudonym, agency, first_seen_position)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+         ON CONFLICT DO NOTHING`,
+        [
+          founded.map((record) => record.ref),
+          founded.map((record) => record.own),
+          founded.map((record) => record.pseudonym),
+          founded.map((record) => record.founded),
+          founded.map((record) => record.firstSeenPosition.toString()),
+        ],
+      );
+    }
+    const moved = records.filter((record) => record.founded === undefined && record.changed);
+    if (moved.length > 0) {
+      await client.query(
+        `WITH moved AS (
+           UPDATE analysis_records r SET pseudonym = t.pseudonym
+           FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
+           WHERE r.record_ref = t.record_ref AND r.pseudonym <> t.pseudonym
+         )
+         UPDATE analysis_facts f SET pseudonym = t.pseudonym
+         FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
+         WHERE f.record_ref = t.record_ref AND f.pseudonym <> t.pseudonym`,
+        [moved.map((record) => record.ref), moved.map((record) => record.pseudonym)],
+      );
+    }
+    const gone = [...this.linksBefore].filter((key) => this.links.get(key)?.added !== false);
+    if (gone.length > 0) {
+      const pairs = gone.map((key) => key.split('\u0000'));
+      await client.query(
+        `DELETE FROM analysis_links l USING unnest($1::text[], $2::text[]) AS t(record_a, record_b)
+         WHERE l.record_a = t.record_a AND l.record_b = t.record_b`,
+        [pairs.map(([a]) => a), pairs.map(([, b]) => b)],
+      );
+    }
+    const added = [...this.links.values()].filter((link) => link.added);
+    if (added.length > 0) {
+      await client.query(
+        `INSERT INTO analysis_links (record_a, record_b, position)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`,
+        [
+          added.map((link) => link.a),
+          added.map((link) => link.b),
+          added.map((link) => link.position.toString()),
+        ],
+      );
+    }
+  }
+}
+
 function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | undefined {
   try {
     return parseIdentityEvent(recorded.type, recorded.data);
@@ -119,17 +365,7 @@ function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | undefined {
   }
 }
 
-async function knownRecords(client: ClientBase, refs: readonly string[]): Promise<Set<string>> {
-  const unique = [...new Set(refs)];
-  if (unique.length === 0) return new Set();
-  const result = await client.query<{ record_ref: string }>(
-    'SELECT record_ref FROM analysis_records WHERE record_ref = ANY($1::text[])',
-    [unique],
-  );
-  return new Set(result.rows.map((row) => row.record_ref));
-}
-
-/** The facts so far, each under its record's child as of now (a later merge moves them with it). */
+/** The batch's facts, each under its record's child (the records are written first). */
 async function flushFacts(client: ClientBase, facts: readonly PendingFact[]): Promise<void> {
   if (facts.length === 0) return;
   const column = <T>(pick: (fact: PendingFact) => T | undefined): (T | null)[] =>
@@ -290,111 +526,6 @@ async function refreshChildren(
   );
 }
 
-/** Merges on a link or a confirmed match, splits on an unlink; returns the pseudonyms it changed. */
-async function applyIdentityEvent(
-  client: ClientBase,
-  event: IdentityEvent,
-  recorded: RecordedEvent,
-  pseudonymiser: Pseudonymiser,
-): Promise<string[]> {
-  switch (event.type) {
-    case 'identity.subject.linked':
-      return link(client, event.data.subject, event.data.linkedTo, recorded.position, pseudonymiser);
-    case 'identity.match.confirmed':
-      return link(client, event.data.subject, event.data.candidate, recorded.position, pseudonymiser);
-    case 'identity.subject.unlinked':
-      return split(client, pseudonymiser.recordRef(event.data.subject));
-    case 'identity.match.proposed':
-    case 'identity.match.rejected':
-    case 'identity.conflict.flagged':
-      return [];
-    default:
-      return assertNever(event);
-  }
-}
-
 function assertNever(value: never): never {
   throw new Error(`unhandled identity event ${JSON.stringify(value)}`);
-}
-
-/** Two records are one child: the child founded later joins the one founded first, facts and all. */
-async function link(
-  client: ClientBase,
-  subject: string,
-  other: string,
-  position: bigint,
-  pseudonymiser: Pseudonymiser,
-): Promise<string[]> {
-  const [a, b] = orderedPair(pseudonymiser.recordRef(subject), pseudonymiser.recordRef(other));
-  await client.query(
-    'INSERT INTO analysis_links (record_a, record_b, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-    [a, b, position.toString()],
-  );
-  const children = await client.query<{ pseudonym: string; founded: string }>(
-    `SELECT pseudonym, min(first_seen_position) AS founded FROM analysis_records
-     WHERE pseudonym IN (SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($1::text[]))
-     GROUP BY pseudonym ORDER BY min(first_seen_position)`,
-    [[a, b]],
-  );
-  if (children.rows.length !== 2) return []; // one child already, or a record not seen
-  const [survivor, merged] = children.rows.map((row) => row.pseudonym);
-  await client.query(
-    `WITH records AS (UPDATE analysis_records SET pseudonym = $2 WHERE pseudonym = $1)
-     UPDATE analysis_facts SET pseudonym = $2 WHERE pseudonym = $1`,
-    [merged, survivor],
-  );
-  return [survivor, merged];
-}
-
-/** The record leaves its child: its links go, and the child's records regroup by the links left, each part under its founder's pseudonym. */
-async function split(client: ClientBase, recordRef: string): Promise<string[]> {
-  await client.query('DELETE FROM analysis_links WHERE record_a = $1 OR record_b = $1', [recordRef]);
-  const members = await client.query<{
-    record_ref: string;
-    own_pseudonym: string;
-    first_seen_position: string;
-  }>(
-    `SELECT record_ref, own_pseudonym, first_seen_position FROM analysis_records
-     WHERE pseudonym = (SELECT pseudonym FROM analysis_records WHERE record_ref = $1)`,
-    [recordRef],
-  );
-  if (members.rows.length === 0) return [];
-  const refs = members.rows.map((row) => row.record_ref);
-  const edges = await client.query<{ record_a: string; record_b: string; position: string }>(
-    'SELECT record_a, record_b, position FROM analysis_links WHERE record_a = ANY($1::text[])',
-    [refs],
-  );
-  const own = new Map(members.rows.map((row) => [row.record_ref, row.own_pseudonym]));
-  const components = componentsOf(
-    members.rows.map((row) => ({
-      streamId: row.record_ref,
-      firstSeenPosition: BigInt(row.first_seen_position),
-    })),
-    edges.rows.map((row) => ({
-      a: row.record_a,
-      b: row.record_b,
-      position: BigInt(row.position),
-      method: 'link',
-    })),
-  );
-  const assignment = components.flatMap((component) =>
-    component.map((record) => ({
-      ref: record.streamId,
-      pseudonym: own.get(component[0].streamId) as string,
-    })),
-  );
-  await client.query(
-    `WITH moved AS (
-       UPDATE analysis_records r SET pseudonym = t.pseudonym
-       FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
-       WHERE r.record_ref = t.record_ref AND r.pseudonym <> t.pseudonym
-     )
-     UPDATE analysis_facts f SET pseudonym = t.pseudonym
-     FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
-     WHERE f.record_ref = t.record_ref AND f.pseudonym <> t.pseudonym`,
-    [assignment.map((a) => a.ref), assignment.map((a) => a.pseudonym)],
-  );
-  return [
-    ...new Set([...members.rows.map((row) => row.own_pseudonym), ...assignment.map((a) => a.pseudonym)]),
-  ];
 }

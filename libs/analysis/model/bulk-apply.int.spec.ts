@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { AgencyEvent } from '@throughline/contracts';
+import { PostgresEventStore } from '@throughline/event-store';
+import { identityStreamOf } from '@throughline/identity';
+import { createPool } from '@throughline/platform';
+import {
+  buildAttendanceSummarised,
+  buildEnrolmentRecorded,
+  buildEvent,
+  buildImmunisationGiven,
+  buildReferralReceived,
+  createTestDatabase,
+  freshNhsNumber,
+  freshUpn,
+  recordAsTheRecorderWould,
+  type TestDatabase,
+} from '@throughline/testing';
+import { AnalysisProjector, migrateAnalysis, Pseudonymiser } from '@throughline/analysis';
+
+/**
+ * The analysis model applies a batch with set-based writes (decision 020): the model it leaves
+ * must be the one the same events give applied one at a time. A scripted history of merges,
+ * splits, merges of merged children, links to records not seen yet, duplicates and invalid
+ * events is projected with batches of 1, 7 and 500 (all of it in one) and the tables compared.
+ */
+
+const KEY = 'analysis-bulk-key-0123456789';
+const pseudonymiser = new Pseudonymiser(KEY);
+const BY_LINKER = { type: 'linker' } as const;
+const BY_PERSON = { type: 'user', userId: 'ig-0001' } as const;
+const AT = '2024-06-01T10:00:00Z';
+const BORN = '2016-04-02';
+
+let storeDatabase: TestDatabase;
+let store: PostgresEventStore;
+const streamOf = (event: AgencyEvent) => `${event.source.agency}-${event.subject.recordId}`;
+const record = (...events: AgencyEvent[]): Promise<bigint> => recordAsTheRecorderWould(store, ...events);
+
+async function identity(subject: string, type: string, data: Record<string, unknown>): Promise<void> {
+  await store.append(identityStreamOf(subject), [{ eventId: randomUUID(), type, data }]);
+}
+
+const link = (subject: string, linkedTo: string) =>
+  identity(subject, 'identity.subject.linked', {
+    subject,
+    linkedTo,
+    method: 'manual',
+    reason: 'checked',
+    by: BY_PERSON,
+    at: AT,
+  });
+
+const unlink = (subject: string, formerMembers: string[]) =>
+  identity(subject, 'identity.subject.unlinked', {
+    subject,
+    formerChildKey: 'ch_unknown',
+    formerMembers,
+    reason: 'wrong child',
+    by: BY_PERSON,
+    at: AT,
+  });
+
+let ids: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h', string>;
+
+beforeAll(async () => {
+  storeDatabase = await createTestDatabase('tl_analysis_bulk_store');
+  store = await PostgresEventStore.create({ connectionString: storeDatabase.url, idlePollMs: 50 });
+  const subject = () => ({ nhsNumber: freshNhsNumber(), dateOfBirth: BORN, sex: '2' as const });
+  const cast = {
+    a: buildImmunisationGiven({ subject: { ...subject(), postcode: 'ZZ99 3AB' } }),
+    b: buildEnrolmentRecorded({ subject: { upn: freshUpn(), dateOfBirth: BORN } }),
+    c: buildReferralReceived({ subject: { ...subject(), laChildId: undefined, laCode: undefined } }),
+    d: buildImmunisationGiven({ subject: subject() }),
+    e: buildEnrolmentRecorded({ subject: { upn: freshUpn(), dateOfBirth: '2015-01-09' } }),
+    f: buildReferralReceived({ subject: { ...subject(), laChildId: undefined, laCode: undefined } }),
+    g: buildImmunisationGiven({ subject: subject() }),
+    h: buildEnrolmentRecorded({ subject: { upn: freshUpn(), dateOfBirth: BORN } }),
+  };
+  ids = Object.fromEntries(
+    Object.entries(cast).map(([name, event]) => [name, streamOf(event)]),
+  ) as typeof ids;
+  const { a, b, c, d, e, f, g, h } = ids;
+  await record(cast.a, cast.b, cast.c, cast.d, cast.e);
+  await link(b, a);
+  await link(c, b);
+  await record(
+    buildAttendanceSummarised({ subject: cast.b.subject }),
+    buildEvent('social-care.child-characteristics.recorded', {
+      source: { organisation: '926' },
+      subject: cast.c.subject,
+      data: { asAt: '2024-03-31', ethnicity: 'MWBC' },
+    }),
+  );
+  await unlink(b, [a, c]);
+  await link(c, a);
+  await link(b, a);
+  await link(b, a); // a duplicate
+  await link(f, d); // f not seen yet
+  await record(cast.f);
+  await link(e, d);
+  await link(d, a); // a merged child merged again
+  await record(buildEnrolmentRecorded({ subject: cast.e.subject }));
+  await unlink(d, [a, b, c, e]);
+  await record(cast.g, cast.h);
+  const proposalId = randomUUID();
+  await identity(h, 'identity.match.confirmed', {
+    proposalId,
+    subject: h,
+    candidate: g,
+    score: 12.5,
+    reason: 'same child',
+    by: BY_PERSON,
+    at: AT,
+  });
+  await identity(g, 'identity.conflict.flagged', {
+    conflictId: randomUUID(),
+    subject: g,
+    others: [a],
+    rule: 'contradicting-identifiers',
+    shared: [],
+    conflicts: [],
+    by: BY_LINKER,
+    at: AT,
+  });
+  await unlink('health-never-seen', []);
+  await link('health-never-seen', 'education-never-seen-either');
+  await store.append('health-broken-1', [
+    { eventId: randomUUID(), type: 'health.immunisation.given', data: { not: 'a contract' } },
+  ]);
+  await identity(a, 'identity.subject.linked', { subject: a });
+  await record(buildReferralReceived({ subject: cast.c.subject }));
+  await link(e, g);
+  await unlink(e, [g, h]);
+});
+
+afterAll(async () => {
+  await store?.close();
+  await storeDatabase?.drop();
+});
+
+const TABLES = [
+  'analysis_records',
+  'analysis_links',
+  'analysis_children',
+  'analysis_facts',
+  'analysis_skipped_events',
+];
+
+async function dump(pool: Pool): Promise<Record<string, string[]>> {
+  const tables: Record<string, string[]> = {};
+  for (const table of TABLES) {
+    const result = await pool.query<{ row: string }>(
+      `SELECT to_jsonb(t)::text AS row FROM ${table} t ORDER BY 1`,
+    );
+    tables[table] = result.rows.map((row) => row.row);
+  }
+  return tables;
+}
+
+async function modelWithBatchesOf(batchSize: number): Promise<Record<string, string[]>> {
+  const database = await createTestDatabase('tl_analysis_bulk_model');
+  const pool = createPool(database.url);
+  const projector = new AnalysisProjector({ pool, store, pseudonymKey: KEY, batchSize, retryBackoffMs: 50 });
+  try {
+    await migrateAnalysis(pool);
+    await projector.start();
+    await projector.waitForPosition(await store.headPosition(), 60_000);
+    expect((await projector.status()).lastError).toBeUndefined();
+    return await dump(pool);
+  } finally {
+    await projector.stop();
+    await pool.end();
+    await database.drop();
+  }
+}
+
+describe('an analysis batch applied in bulk', () => {
+  it('gives the same model as the events applied one at a time, whatever the batch size', async () => {
+    const oneAtATime = await modelWithBatchesOf(1);
+    const rows = (table: string) =>
+      oneAtATime[table].map((row) => JSON.parse(row) as Record<string, unknown>);
+    const pseudonymOf = (streamId: string) =>
+      rows('analysis_records').find((row) => row.record_ref === pseudonymiser.recordRef(streamId))?.pseudonym;
+    const { a, b, c, d, e, f, g, h } = ids;
+    expect([a, b, c].map(pseudonymOf)).toEqual(Array(3).fill(pseudonymiser.pseudonymOf(a)));
+    expect([d, e, f, g].map(pseudonymOf)).toEqual([d, e, f, g].map((id) => pseudonymiser.pseudonymOf(id)));
+    expect(pseudonymOf(h)).toBe(pseudonymiser.pseudonymOf(g));
+    // Facts follow their records; children are the pseudonyms left.
+    for (const fact of rows('analysis_facts'))
+      expect(fact.pseudonym).toBe(
+        rows('analysis_records').find((r) => r.record_ref === fact.record_ref)?.pseudonym,
+      );
+    expect(
+      rows('analysis_children')
+        .map((row) => row.pseudonym)
+        .sort(),
+    ).toEqual([a, d, e, f, g].map((id) => pseudonymiser.pseudonymOf(id)).sort());
+    expect(
+      rows('analysis_children').find((row) => row.pseudonym === pseudonymiser.pseudonymOf(a)),
+    ).toMatchObject({
+      ethnicity_group: expect.any(String),
+    });
+    expect(oneAtATime.analysis_links).toHaveLength(4);
+    expect(oneAtATime.analysis_skipped_events).toHaveLength(2);
+
+    expect(await modelWithBatchesOf(7)).toEqual(oneAtATime);
+    expect(await modelWithBatchesOf(500)).toEqual(oneAtATime);
+  });
+});
