@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { ConcurrencyError, createPool } from '@throughline/platform';
+import { ConcurrencyError, ValidationError, createPool } from '@throughline/platform';
 import {
   createTestDatabase,
   describeEventStoreContract,
   waitFor,
   type TestDatabase,
 } from '@throughline/testing';
-import { PostgresEventStore, eventStoreMigrationsDirectory } from './postgres-event-store';
-import { StreamTombstonedError, type RecordedEvent } from './port';
+import { FRESH_MAX_EVENTS, PostgresEventStore, eventStoreMigrationsDirectory } from './postgres-event-store';
+import { EventIdConflictError, StreamTombstonedError, type RecordedEvent, type StreamAppend } from './port';
 
 let database: TestDatabase;
 
@@ -51,7 +51,7 @@ describe('PostgresEventStore (PostgreSQL specifics)', () => {
     const again = await PostgresEventStore.create({ connectionString: database.url });
     await again.close();
     const applied = await admin.query("SELECT version FROM schema_migrations WHERE context = 'event-store'");
-    expect(applied.rows.map((row: { version: number }) => row.version).sort()).toEqual([1, 2, 3, 4]);
+    expect(applied.rows.map((row: { version: number }) => row.version).sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
   it.each([
@@ -289,5 +289,197 @@ describe('PostgresEventStore (PostgreSQL specifics)', () => {
     });
     await closing.close();
     await expect(subscription.finished).resolves.toBeUndefined();
+  });
+});
+
+describe('PostgresEventStore bulk appends (more than FRESH_MAX_EVENTS events)', () => {
+  let store: PostgresEventStore;
+  let pool: ReturnType<typeof createPool>;
+  let admin: Client;
+  /** The text of every statement the store's connections were sent, COPY included. */
+  let statements: string[] = [];
+
+  beforeAll(async () => {
+    pool = createPool(database.url, { max: 2 });
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      client.query = ((...args: unknown[]) => {
+        const [first] = args;
+        statements.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+        return query(...args);
+      }) as typeof client.query;
+    });
+    store = await PostgresEventStore.create({ connectionString: database.url, pool });
+    admin = new Client({ connectionString: database.url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await store?.close();
+    await pool?.end();
+  });
+  beforeEach(() => {
+    statements = [];
+  });
+
+  const event = (n: number) => ({ eventId: randomUUID(), type: 'ThingHappened', data: { n } });
+  const events = (count: number) => Array.from({ length: count }, (_, n) => event(n));
+  const took = (name: string) => statements.some((text) => text.includes(name));
+  const stored = async (streamIds: string[]) =>
+    Number(
+      (await admin.query('SELECT count(*) AS n FROM events WHERE stream_id = ANY ($1)', [streamIds])).rows[0]
+        .n,
+    );
+
+  it('writes new events with one COPY, without looking their ids up: positions in input order, revisions continue', async () => {
+    const run = randomUUID();
+    const existing = `bulk-existing-${run}`;
+    await store.append(existing, events(2));
+    const appends: StreamAppend[] = [
+      { streamId: `bulk-a-${run}`, events: events(150), expectedRevision: 'no_stream' },
+      { streamId: existing, events: events(100), expectedRevision: 1n },
+      { streamId: `bulk-a-${run}`, events: events(50), expectedRevision: 149n }, // the same stream again
+    ];
+    statements = [];
+    const results = await store.appendMany(appends, { checkpoints: { [`bulk-${run}`]: 'done' } });
+
+    expect(took('event_store_lock_streams')).toBe(true);
+    expect(took('COPY events')).toBe(true);
+    expect(took('event_store_lock_and_lookup')).toBe(false);
+    expect(took('event_store_append_fresh')).toBe(false);
+    expect(results.map((result) => result.nextExpectedRevision)).toEqual([149n, 101n, 199n]);
+    expect(results.every((result) => result.duplicateEventIds.length === 0)).toBe(true);
+    const positions = results.flatMap((result) => result.positions);
+    expect(positions).toHaveLength(300);
+    expect(positions.every((p, i) => i === 0 || p === positions[i - 1] + 1n)).toBe(true);
+
+    const read = [
+      ...(await store.readStream(`bulk-a-${run}`, { maxCount: 1000 })),
+      ...(await store.readStream(existing, { maxCount: 1000 })),
+    ];
+    const byId = new Map(read.map((e) => [e.eventId, e]));
+    appends.forEach((append, a) =>
+      append.events.forEach((e, n) => {
+        expect(byId.get(e.eventId)?.position).toBe(results[a].positions[n]);
+        expect(byId.get(e.eventId)?.data).toEqual(e.data);
+      }),
+    );
+    expect((await store.readStream(existing)).map((e) => e.revision)).toEqual(
+      Array.from({ length: 102 }, (_, n) => BigInt(n)),
+    );
+    const streams = await admin.query('SELECT stream_id, revision FROM streams WHERE stream_id = ANY ($1)', [
+      [`bulk-a-${run}`, existing],
+    ]);
+    expect(
+      new Map(
+        streams.rows.map((row: { stream_id: string; revision: string }) => [row.stream_id, row.revision]),
+      ),
+    ).toEqual(
+      new Map([
+        [`bulk-a-${run}`, '199'],
+        [existing, '101'],
+      ]),
+    );
+    expect(await store.readCheckpoint(`bulk-${run}`)).toBe('done');
+  });
+
+  it('notifies subscribers at commit', async () => {
+    const streamId = `bulk-notify-${randomUUID()}`;
+    const head = await store.headPosition();
+    const seen: bigint[] = [];
+    const subscription = store.subscribeToAll(
+      async (batch) => {
+        for (const e of batch) if (e.streamId === streamId) seen.push(e.position);
+      },
+      { after: head },
+    );
+    try {
+      const [result] = await store.appendMany([{ streamId, events: events(250) }]);
+      await waitFor(() => seen.length === 250, { timeoutMs: 10_000 });
+      expect(seen).toEqual(result.positions);
+    } finally {
+      await subscription.stop();
+    }
+  });
+
+  it('a batch holding a stored id takes the full path: the duplicate listed at its position, the rest written', async () => {
+    const streamId = `bulk-retry-${randomUUID()}`;
+    const first = events(220);
+    const [original] = await store.appendMany([{ streamId, events: first }]);
+    const more = events(30);
+    statements = [];
+    const [result] = await store.appendMany([{ streamId, events: [...first, ...more] }]);
+    expect(took('COPY events')).toBe(true); // tried, refused by the unique index
+    expect(took('event_store_lock_and_lookup')).toBe(true);
+    expect(result.duplicateEventIds).toEqual(first.map((e) => e.eventId));
+    expect(result.positions.slice(0, 220)).toEqual(original.positions);
+    expect(result.positions[220]).toBeGreaterThan(original.positions[219]);
+    expect(result.nextExpectedRevision).toBe(249n);
+    expect(await stored([streamId])).toBe(250);
+  });
+
+  it('refuses a conflicting re-append, a stale expectation and a tombstoned stream, writing nothing', async () => {
+    const run = randomUUID();
+    const streamId = `bulk-refused-${run}`;
+    const [kept] = events(1);
+    await store.append(streamId, [kept]);
+    const fresh = `bulk-refused-fresh-${run}`;
+    const tombstoned = `bulk-refused-tombstoned-${run}`;
+    await store.append(tombstoned, events(1));
+    await store.tombstoneStream(tombstoned);
+
+    await expect(
+      store.appendMany([
+        { streamId: fresh, events: events(250) },
+        { streamId, events: [{ ...kept, data: { n: 'changed' } }] },
+      ]),
+    ).rejects.toThrow(EventIdConflictError);
+    await expect(
+      store.appendMany([
+        { streamId: fresh, events: events(250) },
+        { streamId, events: events(1), expectedRevision: 5n },
+      ]),
+    ).rejects.toThrow(ConcurrencyError);
+    await expect(
+      store.appendMany([
+        { streamId: fresh, events: events(250) },
+        { streamId: tombstoned, events: events(1) },
+      ]),
+    ).rejects.toThrow(StreamTombstonedError);
+    expect(await stored([fresh, streamId])).toBe(1);
+  });
+
+  it('refuses a payload that is not JSON, naming it, also when it is serialised mid-COPY', async () => {
+    const streamId = `bulk-bad-${randomUUID()}`;
+    const batch = events(300);
+    batch[260] = { ...batch[260], data: { n: 10n } as unknown as { n: number } };
+    const refused = store.appendMany([{ streamId, events: batch }]);
+    await expect(refused).rejects.toThrow(ValidationError);
+    await expect(refused).rejects.toMatchObject({
+      issues: [expect.objectContaining({ path: 'appends.0.events.260.data', rule: 'json' })],
+    });
+    expect(await stored([streamId])).toBe(0);
+    // The store goes on working (the aborted COPY's connection was closed, not reused).
+    const [result] = await store.appendMany([{ streamId, events: events(210) }]);
+    expect(result.nextExpectedRevision).toBe(209n);
+  });
+
+  it('reads the positions back when something drew from the sequence out of step (here: an increment of 3)', async () => {
+    const streamId = `bulk-step-${randomUUID()}`;
+    await admin.query('ALTER SEQUENCE events_position_seq INCREMENT BY 3');
+    try {
+      const [result] = await store.appendMany([{ streamId, events: events(210) }]);
+      const read = await store.readStream(streamId, { maxCount: 1000 });
+      expect(result.positions).toEqual(read.map((e) => e.position));
+      expect(result.positions[1] - result.positions[0]).toBe(3n);
+    } finally {
+      await admin.query('ALTER SEQUENCE events_position_seq INCREMENT BY 1');
+    }
+  });
+
+  it('is taken only above FRESH_MAX_EVENTS', async () => {
+    await store.appendMany([{ streamId: `bulk-small-${randomUUID()}`, events: events(FRESH_MAX_EVENTS) }]);
+    expect(took('event_store_append_fresh')).toBe(true);
+    expect(took('event_store_lock_streams')).toBe(false);
   });
 });

@@ -394,12 +394,174 @@ export async function appendInTransaction(
   return resolveResults(plan, rowPositions);
 }
 
+/** Thrown inside a bulk append that wrote nothing: the call takes the full path instead. */
+class TakeFullPath extends Error {}
+
+/** A payload JSON.stringify refuses (the full path then reports it as a ValidationError). */
+class UnserialisablePayload extends Error {}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** The row of event_store_lock_streams (migration 005). */
+interface LockedStreams {
+  revisions: string[];
+  tombstoned: boolean;
+  last_position: string;
+}
+
+/**
+ * The bulk append's rows as COPY text, `COPY_CHUNK_ROWS` a chunk: each event is serialised as
+ * its row is built, so the server parses one chunk while the next is serialised. Revisions
+ * follow `before[a]`, the stream's last revision before append `a`.
+ */
+function* bulkChunks(appends: readonly StreamAppend[], before: readonly number[]): Generator<string> {
+  let text = '';
+  let rows = 0;
+  for (let a = 0; a < appends.length; a++) {
+    const append = appends[a];
+    const stream = copyText(append.streamId);
+    let revision = before[a];
+    for (const event of append.events) {
+      revision += 1;
+      let data: string | undefined;
+      let metadata: string | undefined;
+      try {
+        data = JSON.stringify(event.data ?? null);
+        metadata = JSON.stringify(event.metadata ?? {});
+      } catch {
+        throw new UnserialisablePayload();
+      }
+      if (data === undefined || metadata === undefined) throw new UnserialisablePayload();
+      text += `${stream}\t${revision}\t${event.eventId}\t${copyText(event.type)}\t${copyJson(data)}\t${copyJson(metadata)}\n`;
+      if (++rows === COPY_CHUNK_ROWS) {
+        yield text;
+        text = '';
+        rows = 0;
+      }
+    }
+  }
+  if (text.length > 0) yield text;
+}
+
+/**
+ * The bulk append (calls of more than FRESH_MAX_EVENTS events, each event id named once), in
+ * a transaction the caller opened (exported, as appendInTransaction, for the tests that hold
+ * one open): the lock and the streams' revisions in one round trip
+ * (`event_store_lock_streams`, migration 005), the rows in one COPY serialised as it streams,
+ * positions drawn by the column's DEFAULT in input order under the lock, then the streams,
+ * checkpoints and NOTIFY in one statement. It does not look the event ids up: the unique index
+ * refuses one already stored. Throws TakeFullPath, having written nothing the caller will
+ * commit, whenever the full path must decide: a stored id (re-append, conflict or another
+ * stream's), a tombstoned stream, a failed expectation (it may be a pure re-append), a payload
+ * that is not JSON.
+ */
+export async function appendBulkInTransaction(
+  client: ClientBase,
+  appends: readonly StreamAppend[],
+  options: AppendOptions,
+  notifyChannel: string,
+): Promise<AppendResult[]> {
+  const streamIds = [...new Set(appends.map((append) => append.streamId))];
+  const locked = (
+    await client.query<LockedStreams>(
+      `SELECT revisions::text[] AS revisions, tombstoned, last_position::text AS last_position
+       FROM event_store_lock_streams($1::text[])`,
+      [streamIds],
+    )
+  ).rows[0];
+  if (locked.tombstoned) throw new TakeFullPath();
+  const current = new Map<string, number>();
+  streamIds.forEach((streamId, index) => current.set(streamId, Number(locked.revisions[index])));
+
+  const before: number[] = [];
+  const lastRevisions = new Map<string, number>();
+  let rows = 0;
+  for (const append of appends) {
+    const revision = current.get(append.streamId) as number;
+    if (!expectationHolds(append.expectedRevision ?? 'any', BigInt(revision))) throw new TakeFullPath();
+    const after = revision + append.events.length;
+    if (!Number.isSafeInteger(after)) throw new TakeFullPath();
+    before.push(revision);
+    current.set(append.streamId, after);
+    if (append.events.length > 0) lastRevisions.set(append.streamId, after);
+    rows += append.events.length;
+  }
+
+  try {
+    const copy = client.query(
+      copyFrom('COPY events (stream_id, revision, event_id, type, data, metadata) FROM STDIN'),
+    );
+    await pipeline(Readable.from(bulkChunks(appends, before), { highWaterMark: 1 }), copy);
+  } catch (error) {
+    // The connection may be mid-protocol: closed, not rolled back or reused.
+    markClientBroken(client);
+    if (error instanceof UnserialisablePayload || (error as { code?: string }).code === UNIQUE_VIOLATION) {
+      throw new TakeFullPath();
+    }
+    throw error;
+  }
+
+  const checkpoints = Object.entries(options.checkpoints ?? {});
+  const finished = await client.query<{ last: string }>(
+    `WITH moved AS (
+       INSERT INTO streams (stream_id, revision)
+       SELECT * FROM unnest($1::text[], $2::bigint[])
+       ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision
+     ), checkpointed AS (
+       INSERT INTO checkpoints (name, value)
+       SELECT * FROM unnest($3::text[], $4::text[])
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = now()
+     )
+     SELECT drawn.last::text AS last, pg_notify($5, drawn.last::text)
+     FROM (SELECT currval('events_position_seq') AS last) AS drawn`,
+    [
+      [...lastRevisions.keys()],
+      [...lastRevisions.values()].map(String),
+      checkpoints.map(([name]) => name),
+      checkpoints.map(([, value]) => value),
+      notifyChannel,
+    ],
+  );
+
+  // Drawn under the lock, in input order: last_position + 1 ... currval, unless something drew
+  // from the sequence without the lock meanwhile; then the rows say which positions they got.
+  const first = BigInt(locked.last_position) + 1n;
+  const last = BigInt(finished.rows[0].last);
+  let positionOf = (row: number): bigint => first + BigInt(row);
+  if (last - first + 1n !== BigInt(rows)) {
+    const eventIds = appends.flatMap((append) => append.events.map((event) => event.eventId));
+    const stored = await client.query<{ event_id: string; position: string }>(
+      'SELECT event_id::text AS event_id, position::text AS position FROM events WHERE event_id = ANY ($1::uuid[])',
+      [eventIds],
+    );
+    const positions = new Map(stored.rows.map((row) => [row.event_id, BigInt(row.position)]));
+    positionOf = (row) => positions.get(eventIdKey(eventIds[row])) as bigint;
+  }
+
+  let row = 0;
+  return appends.map((append, a) => ({
+    streamId: append.streamId,
+    nextExpectedRevision: BigInt(before[a] + append.events.length),
+    positions: append.events.map(() => positionOf(row++)),
+    duplicateEventIds: [],
+  }));
+}
+
+/** Each event id of the call named once (a repeated id is an in-call re-append: the full path). */
+function eventIdsDistinct(appends: readonly StreamAppend[], events: number): boolean {
+  const seen = new Set<string>();
+  for (const append of appends) for (const event of append.events) seen.add(eventIdKey(event.eventId));
+  return seen.size === events;
+}
+
 /** An appendMany call waiting for its turn (see PostgresEventStore.appendMany). */
 interface QueuedAppend {
   readonly appends: readonly StreamAppend[];
   readonly options: AppendOptions;
   /** Set when the call may take the one-round-trip fresh path (and join a group). */
   readonly fresh: FreshAppend | undefined;
+  /** The call may try the bulk path (more than FRESH_MAX_EVENTS events, no id named twice). */
+  readonly bulk: boolean;
   readonly events: number;
   /** Streams, event ids and checkpoint names it touches: a group never holds two that share one. */
   readonly keys: readonly string[];
@@ -515,8 +677,18 @@ export class PostgresEventStore implements EventStore {
     validateAppends(appends, options); // fail fast, before taking a connection
     const events = appends.reduce((sum, append) => sum + append.events.length, 0);
     const fresh = events > 0 && events <= FRESH_MAX_EVENTS ? planFreshAppend(appends) : undefined;
+    const bulk = events > FRESH_MAX_EVENTS && eventIdsDistinct(appends, events);
     return new Promise<AppendResult[]>((resolve, reject) => {
-      this.queue.push({ appends, options, fresh, events, keys: keysOf(appends, options), resolve, reject });
+      this.queue.push({
+        appends,
+        options,
+        fresh,
+        bulk,
+        events,
+        keys: keysOf(appends, options),
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -600,7 +772,11 @@ export class PostgresEventStore implements EventStore {
     }
     for (const queued of group) {
       try {
-        queued.resolve(await this.appendFull(queued.appends, queued.options));
+        queued.resolve(
+          queued.bulk
+            ? await this.appendBulk(queued.appends, queued.options)
+            : await this.appendFull(queued.appends, queued.options),
+        );
       } catch (error) {
         queued.reject(error);
       }
@@ -625,6 +801,21 @@ export class PostgresEventStore implements EventStore {
           return result;
         }),
       );
+    }
+  }
+
+  /** The bulk path in a transaction of its own; the full path if it must decide (nothing written). */
+  private async appendBulk(
+    appends: readonly StreamAppend[],
+    options: AppendOptions,
+  ): Promise<AppendResult[]> {
+    try {
+      return await withTransaction(this.pool, (client) =>
+        appendBulkInTransaction(client, appends, options, this.notifyChannel),
+      );
+    } catch (error) {
+      if (error instanceof TakeFullPath) return this.appendFull(appends, options);
+      throw error;
     }
   }
 

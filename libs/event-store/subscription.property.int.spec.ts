@@ -7,6 +7,7 @@ import type { EventToAppend, RecordedEvent, Subscription } from './port';
 import {
   DEFAULT_NOTIFY_CHANNEL,
   PostgresEventStore,
+  appendBulkInTransaction,
   appendInTransaction,
   readEventsAfter,
 } from './postgres-event-store';
@@ -15,7 +16,8 @@ import { PostgresSubscription } from './postgres-subscription';
 /**
  * Property on the real database: whatever the interleaving of concurrent writers (each on its
  * own pool), batch sizes, delays with the transaction held open before COMMIT, rollbacks, and
- * moments at which subscribers start, every subscriber sees every committed event exactly
+ * moments at which subscribers start, and whether an append takes the full or the bulk path (its
+ * positions drawn by the COPY), every subscriber sees every committed event exactly
  * once, all in the one stored order, and never an event of a rolled-back append. A filtered
  * subscriber sees exactly the matching subsequence of that order.
  *
@@ -56,6 +58,8 @@ interface Op {
   readonly holdMs: number;
   readonly pauseMs: number;
   readonly rollback: boolean;
+  /** Written by the bulk path (one COPY, positions by the column's DEFAULT) instead of the full path. */
+  readonly bulk: boolean;
 }
 
 const opArb: fc.Arbitrary<Op> = fc.record({
@@ -63,6 +67,7 @@ const opArb: fc.Arbitrary<Op> = fc.record({
   holdMs: fc.integer({ min: 0, max: 25 }),
   pauseMs: fc.integer({ min: 0, max: 10 }),
   rollback: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), // one append in five rolls back
+  bulk: fc.boolean(),
 });
 
 const planArb = fc.record({
@@ -90,7 +95,7 @@ async function runWriter(
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const [result] = await appendInTransaction(
+      const [result] = await (op.bulk ? appendBulkInTransaction : appendInTransaction)(
         client,
         [{ streamId, events: Array.from({ length: op.count }, () => event(i)) }],
         {},

@@ -22,5 +22,6 @@ GRANT USAGE ON SEQUENCE events_position_seq TO :"app_role";
 -- The append functions run as the caller (SECURITY INVOKER), with the rights above.
 GRANT EXECUTE ON FUNCTION
   event_store_append_fresh(text[], bigint[], int[], uuid[], text[], text[], text[], text[], text[], text),
-  event_store_lock_and_lookup(uuid[], text[], int)
+  event_store_lock_and_lookup(uuid[], text[], int),
+  event_store_lock_streams(text[])
   TO :"app_role";
