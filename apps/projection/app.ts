@@ -236,6 +236,7 @@ export async function createProjectionApp(
     const outcomes = new OutcomeReads(queries, frameworks, new ReviewsDueQueries(pool), {
       reviewDueDays: config.REVIEW_DUE_DAYS,
       disagreementThreshold: config.DISAGREEMENT_THRESHOLD,
+      answerCacheMb: config.OUTCOMES_ANSWER_CACHE_MB,
     });
     const [timeline, identity, analysed] = [projector, linker, analysisModel];
     const readiness = projectionReadiness(

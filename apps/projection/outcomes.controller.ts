@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -8,6 +8,7 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Access, CurrentRequester, noteAccess, type Requester } from '@throughline/access';
 import { errorSchema, openApiSchemaOf } from '@throughline/platform';
@@ -21,8 +22,6 @@ import {
   reviewsDue,
   type FrameworkDocument,
   type FrameworkVersionView,
-  type GovernedDecisions,
-  type GovernedOutcomes,
   type OutcomesQuery,
   type ReviewsDue,
   type ReviewsDueQuery,
@@ -37,6 +36,17 @@ import {
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 const date = { type: 'string', format: 'date' } as const;
+
+/**
+ * An answer already serialised (OutcomeReads keeps derived answers as JSON): sent as it is, as
+ * JSON. The type is set only once the answer is there, so an error still goes out as the
+ * error filter writes it.
+ */
+async function asJson(reply: FastifyReply, answer: Promise<string>): Promise<string> {
+  const json = await answer;
+  void reply.type('application/json; charset=utf-8');
+  return json;
+}
 
 /**
  * Outcomes as practice sees them (decision 015): each perspective its own series beside the
@@ -69,8 +79,9 @@ export class OutcomesController {
     @CurrentRequester() requester: Requester,
     @Param('childKey') childKey: string,
     @Query(new ZodValidationPipe(OUTCOMES_QUERY, 'outcomes query', 'query')) query: OutcomesQuery,
-  ): Promise<GovernedOutcomes> {
-    return this.reads.outcomes(childKey, query, requester);
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    return asJson(reply, this.reads.outcomesJson(childKey, query, requester));
   }
 
   @Get('children/:childKey/decisions')
@@ -85,8 +96,9 @@ export class OutcomesController {
   decisions(
     @CurrentRequester() requester: Requester,
     @Param('childKey') childKey: string,
-  ): Promise<GovernedDecisions> {
-    return this.reads.decisions(childKey, requester);
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    return asJson(reply, this.reads.decisionsJson(childKey, requester));
   }
 
   @Get('reviews/due')

@@ -41,7 +41,9 @@ export {
   type ReviewsDue,
   type ReviewsDueQuery,
 } from './responses';
+export { AnswerCache } from './answer-cache';
 export {
+  DEFAULT_ANSWER_CACHE_MB,
   OutcomeReads,
   type GovernedDecisions,
   type GovernedOutcomes,

@@ -210,6 +210,12 @@ export const configSchema = z.object({
    */
   TIMELINE_ENTRY_CACHE: z.coerce.number().int().min(0).max(5_000_000).default(50_000),
   /**
+   * Outcomes and decisions answers kept as JSON by what they are derived from (framework
+   * version, query, the positions of the entries the reader may see; libs/outcomes
+   * answer-cache.ts), so a child read again unchanged is not derived again. MiB; 0 turns it off.
+   */
+  OUTCOMES_ANSWER_CACHE_MB: z.coerce.number().int().min(0).max(4_096).default(32),
+  /**
    * Disclosure control of analysis answers and exports (issue 15): a cell (or numerator, or its
    * complement) under this many children is suppressed, and so is a cohort that differs from one
    * the same analyst was answered before by fewer (children; ONS's 10-5 rule).
