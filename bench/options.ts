@@ -5,17 +5,21 @@ import { loadConfig, type Config } from '@throughline/platform';
  * Groups of stages BENCH_STAGES can pick. `store`: the event store driven in-process against
  * its PostgreSQL ceilings (no Kafka, no apps). `apps`: the Kafka and PostgreSQL ceilings, then
  * the five apps as child processes. Both (the default, `all`) is the full run, the only one
- * that writes results/latest.json.
+ * that writes results/latest.json. `scale`: a store of BENCH_SCALE_CHILDREN children built by
+ * COPY, the read models rebuilt from it and the reads measured on it (bench/scale-stage.ts);
+ * it takes far longer than the others, so `all` leaves it out and it is only run when named.
  */
-export const STAGE_GROUPS = ['store', 'apps'] as const;
+export const STAGE_GROUPS = ['store', 'apps', 'scale'] as const;
 export type StageGroup = (typeof STAGE_GROUPS)[number];
+/** What `all` (and an empty BENCH_STAGES) runs: the full run that writes results/latest.json. */
+export const ALL_STAGE_GROUPS: readonly StageGroup[] = ['store', 'apps'];
 
 const stagesSchema = z
   .string()
   .trim()
   .default('all')
   .transform((value, context): StageGroup[] => {
-    if (value === 'all' || value === '') return [...STAGE_GROUPS];
+    if (value === 'all' || value === '') return [...ALL_STAGE_GROUPS];
     const named = value.split(',').map((name) => name.trim());
     const unknown = named.filter((name) => !(STAGE_GROUPS as readonly string[]).includes(name));
     if (unknown.length > 0) {
@@ -37,6 +41,17 @@ const benchEnvSchema = z.object({
   /** Synthetic events pushed through every throughput stage (the same payloads each time). */
   BENCH_EVENTS: z.coerce.number().int().min(1000).max(1_000_000).default(20_000),
   BENCH_STAGES: stagesSchema,
+  /** Children in the scale stage's store (copies of a 2,000-child template, about 63 events each). */
+  BENCH_SCALE_CHILDREN: z.coerce.number().int().min(100).max(400_000).default(100_000),
+  /**
+   * Children the analysis measures are timed on (default BENCH_SCALE_CHILDREN): when the store is
+   * smaller, the model rebuilt from it is replicated in SQL up to this many before the queries.
+   */
+  BENCH_SCALE_ANALYSIS_CHILDREN: z.coerce.number().int().min(100).max(1_000_000).optional(),
+  /** Queries per analysis measure in the scale stage (groupings, periods and cohorts varied). */
+  BENCH_SCALE_QUERY_REPS: z.coerce.number().int().min(1).max(100).default(5),
+  /** `1` keeps the scale stage's database after the run (to study its plans); it is dropped otherwise. */
+  BENCH_SCALE_KEEP: z.enum(['0', '1']).default('0'),
 });
 
 export interface BenchOptions {
@@ -58,6 +73,11 @@ export interface BenchOptions {
   /** Concurrent writers (one connection each) and events of the single-append stage. */
   readonly singleAppendWriters: number;
   readonly singleAppendEvents: number;
+  /** The scale stage: children, queries per measure, and whether its database is kept. */
+  readonly scaleChildren: number;
+  readonly scaleQueryRepetitions: number;
+  readonly scaleAnalysisChildren: number;
+  readonly scaleKeepDatabase: boolean;
   /** Unique per run: names the database, topics and consumer groups so nothing else is touched. */
   readonly runId: string;
 }
@@ -81,6 +101,10 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv = process.env): BenchOpt
     subscriptionBatchSize: 500,
     singleAppendWriters: 8,
     singleAppendEvents: Math.min(parsed.data.BENCH_EVENTS, 4000),
+    scaleChildren: parsed.data.BENCH_SCALE_CHILDREN,
+    scaleQueryRepetitions: parsed.data.BENCH_SCALE_QUERY_REPS,
+    scaleAnalysisChildren: parsed.data.BENCH_SCALE_ANALYSIS_CHILDREN ?? parsed.data.BENCH_SCALE_CHILDREN,
+    scaleKeepDatabase: parsed.data.BENCH_SCALE_KEEP === '1',
     runId: `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
       .toString(36)
       .padStart(2, '0')}`,

@@ -45,7 +45,7 @@ import {
   benchStoreDatabaseUrl,
   benchTopicPrefix,
   loadBenchOptions,
-  STAGE_GROUPS,
+  ALL_STAGE_GROUPS,
   stageTimeoutMs,
   type BenchOptions,
 } from './options';
@@ -80,6 +80,7 @@ import {
 } from './report';
 import { Teardown } from './teardown';
 import { BUSY_CHILD_ENTRIES, measureOutcomeQueries } from './outcomes-query';
+import { measureScaleStage } from './scale-stage';
 
 /**
  * `npm run bench` (through scripts/bench.mjs, which builds and ensures the broker): the
@@ -152,6 +153,13 @@ async function openInfrastructure(options: BenchOptions, teardown: Teardown): Pr
     const noKafka = (): never => {
       throw new Error('Kafka is used only by the apps stages (BENCH_STAGES)');
     };
+    // The scale stage reads over HTTP as the apps stages do, with tokens of a provider of its own.
+    let oidc: LocalOidcProvider | undefined;
+    if (options.stages.includes('scale')) {
+      const provider = await startLocalOidcProvider();
+      teardown.add('stop the OpenID provider', () => provider.stop());
+      oidc = provider;
+    }
     return {
       options,
       databaseUrl,
@@ -163,6 +171,7 @@ async function openInfrastructure(options: BenchOptions, teardown: Teardown): Pr
         return noKafka();
       },
       teardown,
+      ...(oidc ? { oidc } : {}),
     };
   }
   const kafka = createKafka(options.config, 'bench', { clientSuffix: `bench-${options.runId}` });
@@ -1093,6 +1102,55 @@ function peakRssFigures(apps: RunningApps): Figure[] {
   }));
 }
 
+/**
+ * The scale stage on a database of its own (`…_scale`, dropped at the end unless
+ * BENCH_SCALE_KEEP=1), the projection app started on it once the store is built. Rebuild rates
+ * are given as ratios to this run's raw COPY ceiling, as issue 16 asks of every read model.
+ */
+async function runScaleStage(infra: Infrastructure, copyCeiling: Figure): Promise<Figure[]> {
+  const { options } = infra;
+  if (!infra.oidc) throw new Error('the scale stage needs its OpenID provider');
+  const ownerUrl = benchStoreDatabaseUrl(options, 'scale');
+  const appUrl = benchAppUrl(ownerUrl, options.config.DATABASE_URL);
+  await createBenchDatabase(ownerUrl, appUrl);
+  if (options.scaleKeepDatabase)
+    say(`scale: keeping ${new URL(ownerUrl).pathname.slice(1)} (BENCH_SCALE_KEEP=1)`);
+  else infra.teardown.add('drop the scale database', () => dropBenchDatabase(ownerUrl));
+  const pool = createPool(ownerUrl, { max: 4 });
+  infra.teardown.add('close the scale pool', () => pool.end());
+  const env = {
+    ...appEnvironment(infra, benchTopicPrefix(options, 'scale')),
+    DATABASE_URL: appUrl,
+    DATABASE_OWNER_URL: ownerUrl,
+  };
+  const apps = new RunningApps(infra, env);
+  // About 63 events a child; the rebuild is given 15 ms an event (the identity linker ran at about
+  // 150 events/s on a loaded 2-core machine); scripts/bench.mjs bounds the whole run at 8 hours.
+  const rebuildTimeoutMs = 60_000 + options.scaleChildren * 63 * 15;
+  const { figures } = await measureScaleStage({
+    ownerUrl,
+    pool,
+    children: options.scaleChildren,
+    analysisRepetitions: options.scaleQueryRepetitions,
+    analysisChildren: options.scaleAnalysisChildren,
+    projectionName: PROJECTION_NAME,
+    startProjection: () => apps.start('projection'),
+    reader: readerOf(infra.oidc),
+    rebuildTimeoutMs,
+    say,
+  });
+  return figures.map((figure) =>
+    figure.name.endsWith('.rebuild.events_per_s')
+      ? {
+          ...figure,
+          ceiling_name: copyCeiling.name,
+          ratio: figure.value / copyCeiling.value,
+          goal_ratio: 0.3,
+        }
+      : figure,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function figureNamed(figures: readonly Figure[], name: string): Figure {
@@ -1164,6 +1222,8 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
     });
   }
 
+  if (options.stages.includes('scale')) figures.push(...(await runScaleStage(infra, copyCeiling)));
+
   return {
     date: new Date().toISOString(),
     commit: gitCommit(),
@@ -1206,7 +1266,9 @@ async function main(): Promise<number> {
   if (report === undefined) return 1;
 
   // Only a full run is the project's result; a subset goes beside the apps' logs (not committed).
-  const fullRun = report.stages.length === STAGE_GROUPS.length;
+  const fullRun =
+    report.stages.length === ALL_STAGE_GROUPS.length &&
+    ALL_STAGE_GROUPS.every((group) => report.stages.includes(group));
   const file = fullRun
     ? join(projectRoot(), 'bench', 'results', 'latest.json')
     : join(projectRoot(), 'bench', 'results', 'logs', `latest-${report.stages.join('-')}.json`);

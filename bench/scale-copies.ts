@@ -1,0 +1,132 @@
+import { isValidNhsNumber, isValidUpn, makeNhsNumber, makeUpn } from '@throughline/contracts';
+
+/**
+ * The scale stage's store is many copies of one synthetic template cohort (the generator allows
+ * at most 999 UPNs per school and entry year, so it cannot make 100,000 children itself). Each
+ * copy is the template's events with every identifier made the copy's own, the same way in every
+ * event of the copy, so a copy is internally consistent (its records link to each other as the
+ * template's do) and shares nothing with another copy:
+ *
+ * - event ids and every other UUID (causation ids, decision ids): the first 8 hex digits moved
+ *   on by the copy number times an odd constant (unique per template UUID and copy);
+ * - record ids (`CHIS-`, `MIS-<urn>-`, `SEN<la>-`, `LA<la>-`) and the LA child id: the child
+ *   number n of the template becomes `k × templateChildren + n`;
+ * - valid NHS numbers: the template's j-th distinct one becomes the (k × J + j)-th valid number
+ *   of the 999 test range (invalid ones, as keyed wrongly on purpose, stay as they are);
+ * - valid UPNs (permanent and temporary): the establishment part becomes one of the copy's
+ *   own (1000 + k × E + e), the check letter recomputed;
+ * - family names: rotated by k through the template's own family names, so the probabilistic
+ *   linker's name blocks stay the size a real cohort has rather than holding every copy.
+ *
+ * Dates, postcodes, given names and everything else are the template's: the copies are the same
+ * histories lived by other children.
+ */
+const UUID_SHIFT = 0x9e3779b1;
+const PATTERN = new RegExp(
+  [
+    '([0-9a-f]{8})(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})',
+    '\\b(CHIS-|MIS-\\d{6}-|SEN\\d{3}-|LA\\d{3}-)(\\d{6})\\b',
+    '("laChildId":")(\\d{6})"',
+    '"(\\d{10})"',
+    '"([A-Z]\\d{11}[A-Z0-9])"',
+    '("family":")([^"\\\\]*)"',
+  ].join('|'),
+  'g',
+);
+
+const NHS_RANGE_START = 999_000_000;
+
+export class TemplateCopier {
+  private readonly nhsIndex = new Map<string, number>();
+  private readonly establishmentIndex = new Map<string, number>();
+  private readonly familyIndex = new Map<string, number>();
+  private readonly families: string[];
+  private readonly validNhs: string[] = [];
+  private nextStem = NHS_RANGE_START;
+
+  /**
+   * @param templateTexts every JSON text the copies are made from (event data and metadata)
+   * @param templateChildren the template's child count: record numbers run 1 … templateChildren
+   * @param copies how many copies will be made (checked against the identifier ranges)
+   */
+  constructor(
+    templateTexts: Iterable<string>,
+    private readonly templateChildren: number,
+    readonly copies: number,
+  ) {
+    const families = new Set<string>();
+    for (const text of templateTexts) {
+      for (const match of text.matchAll(PATTERN)) {
+        if (match[7] !== undefined && isValidNhsNumber(match[7]) && !this.nhsIndex.has(match[7]))
+          this.nhsIndex.set(match[7], this.nhsIndex.size);
+        if (match[8] !== undefined && isValidUpn(match[8])) {
+          const establishment = match[8].slice(4, 8);
+          if (!this.establishmentIndex.has(establishment))
+            this.establishmentIndex.set(establishment, this.establishmentIndex.size);
+        }
+        if (match[10] !== undefined) families.add(match[10]);
+      }
+    }
+    this.families = [...families].sort();
+    this.families.forEach((family, index) => this.familyIndex.set(family, index));
+    if (copies * templateChildren > 999_999)
+      throw new RangeError(`${copies} copies of ${templateChildren} children overrun 6-digit record numbers`);
+    if (1000 + copies * this.establishmentIndex.size > 9999)
+      throw new RangeError(
+        `${copies} copies of ${this.establishmentIndex.size} establishments overrun 4-digit UPN establishments`,
+      );
+  }
+
+  private nhsNumber(ordinal: number): string {
+    while (this.validNhs.length <= ordinal) {
+      if (this.nextStem > 999_999_999) throw new RangeError('the 999 NHS number test range is used up');
+      const made = makeNhsNumber(String(this.nextStem++));
+      if (made) this.validNhs.push(made);
+    }
+    return this.validNhs[ordinal];
+  }
+
+  /** The text as copy `copy` (0-based) has it. */
+  copy(text: string, copy: number): string {
+    return text.replace(
+      PATTERN,
+      (
+        whole: string,
+        uuidHead?: string,
+        uuidTail?: string,
+        recordPrefix?: string,
+        recordNumber?: string,
+        laPrefix?: string,
+        laNumber?: string,
+        nhs?: string,
+        upn?: string,
+        familyPrefix?: string,
+        family?: string,
+      ) => {
+        if (uuidHead !== undefined) {
+          const head = (Number.parseInt(uuidHead, 16) + Math.imul(copy, UUID_SHIFT)) >>> 0;
+          return `${head.toString(16).padStart(8, '0')}${uuidTail}`;
+        }
+        if (recordPrefix !== undefined) return `${recordPrefix}${this.childNumber(recordNumber!, copy)}`;
+        if (laPrefix !== undefined) return `${laPrefix}${this.childNumber(laNumber!, copy)}"`;
+        if (nhs !== undefined) {
+          const index = this.nhsIndex.get(nhs);
+          return index === undefined ? whole : `"${this.nhsNumber(copy * this.nhsIndex.size + index)}"`;
+        }
+        if (upn !== undefined) {
+          const index = this.establishmentIndex.get(upn.slice(4, 8));
+          if (index === undefined || !isValidUpn(upn)) return whole;
+          const establishment = String(1000 + copy * this.establishmentIndex.size + index);
+          return `"${makeUpn(`${upn.slice(1, 4)}${establishment}${upn.slice(8)}`)}"`;
+        }
+        const index = this.familyIndex.get(family!);
+        if (index === undefined) return whole;
+        return `${familyPrefix}${this.families[(index + copy) % this.families.length]}"`;
+      },
+    );
+  }
+
+  private childNumber(templateNumber: string, copy: number): string {
+    return String(copy * this.templateChildren + Number(templateNumber)).padStart(6, '0');
+  }
+}
