@@ -128,14 +128,20 @@ const immunisation = (vaccines: readonly string[], doses: number, months: number
     FROM cohort c
     WHERE c.birth_month IS NOT NULL AND (c.birth_month + interval '${months} months')::date <= current_date
       AND EXISTS (SELECT 1 FROM ${F} h WHERE h.pseudonym = c.pseudonym AND h.agency = 'health')
+  ), given AS (
+    -- Doses before the age, each counted once (a dose number reported twice is one dose), read
+    -- for all the cohort's children in one pass rather than once per child.
+    SELECT f.pseudonym, count(DISTINCT COALESCE(f.quantity::text, f.position::text)) AS doses
+    FROM ${F} f JOIN known k USING (pseudonym)
+    WHERE f.event_type = 'health.immunisation.given'
+      AND f.code IN (${vaccines.map((v) => `'${v}'`).join(', ')}) AND f.age_months < ${months}
+    GROUP BY f.pseudonym
   )
   SELECT k.pseudonym, k.reached AS unit_day, k.reached AS period_day,
-         (SELECT count(DISTINCT COALESCE(f.quantity::text, f.position::text)) FROM ${F} f
-            WHERE f.pseudonym = k.pseudonym AND f.event_type = 'health.immunisation.given'
-              AND f.code IN (${vaccines.map((v) => `'${v}'`).join(', ')}) AND f.age_months < ${months}) >= ${doses} AS hit,
+         COALESCE(g.doses, 0) >= ${doses} AS hit,
          NULL::numeric AS value, NULL::text AS local_authority, 'health' AS agency, NULL::text AS perspective,
          NULL::int AS relative_term
-  FROM known k`;
+  FROM known k LEFT JOIN given g USING (pseudonym)`;
 
 const outcomeRatings = `
   SELECT f.pseudonym, f.on_day AS unit_day, f.on_day AS period_day, NULL::boolean AS hit,
