@@ -2,7 +2,15 @@ import type { Logger } from '@nestjs/common';
 import type { ClientBase } from 'pg';
 import { streamIdOf } from '@throughline/contracts';
 import type { EventStore, EventToAppend, RecordedEvent } from '@throughline/event-store';
-import { linkSubject, stepOf, type PendingIdentityEvent } from './linker-events';
+import {
+  changeOf,
+  linkSubject,
+  recordsNamedBy,
+  stepOf,
+  type BatchStep,
+  type PendingIdentityEvent,
+  type SubjectChange,
+} from './linker-events';
 import { LinkerState } from './linker-state';
 import { DEFAULT_MATCH_MODEL, type MatchModel } from './probabilistic';
 
@@ -28,20 +36,49 @@ export async function linkBatch(
   logger?: Logger,
 ): Promise<LinkBatchResult> {
   const steps = batch.map((recorded) => stepOf(recorded, logger));
-  const state = new LinkerState(client);
-  // Every subject the batch touches, read in one query.
-  await state.load(steps.flatMap((step) => (step.kind === 'agency' ? [streamIdOf(step.event)] : [])));
+  // The batch's records as they stand, in one query; then what each agency event does to its
+  // subject (that depends on nothing else), so everything a decision can read is known and read
+  // at once. Then the batch is linked in memory and its state written at the end.
+  const records = [
+    ...new Set(steps.flatMap((step) => (step.kind === 'agency' ? [streamIdOf(step.event)] : []))),
+  ];
+  const stored = await LinkerState.readSubjects(client, records);
+  const subjects = new Map(stored);
+  const changes = new Map<BatchStep, SubjectChange>();
+  const changing = new Set<string>();
+  const keys = new Set<string>();
+  const named = new Set<string>();
+  for (const step of steps) {
+    if (step.kind === 'agency') {
+      const streamId = streamIdOf(step.event);
+      const change = changeOf(subjects.get(streamId) ?? undefined, step.event);
+      changes.set(step, change);
+      subjects.set(streamId, change.subject);
+      if (change.change === 'identity') {
+        changing.add(streamId);
+        for (const key of change.keys) keys.add(key);
+      }
+    } else if (step.kind === 'identity') {
+      for (const record of recordsNamedBy(step.event)) named.add(record);
+    }
+  }
+  const state = await LinkerState.read(client, stored, {
+    changing: [...changing],
+    keys: [...keys],
+    named: [...named],
+  });
+
   const pending: PendingIdentityEvent[] = [];
   for (const step of steps) {
     if (step.kind === 'agency') {
-      const decided = await linkSubject(state, step.event, step.recorded, model);
-      for (const item of decided) await state.apply(item.event, step.recorded.position);
+      const decided = linkSubject(state, changes.get(step)!, step.recorded, model);
+      for (const item of decided) state.apply(item.event, step.recorded.position);
       pending.push(...decided);
     } else if (step.kind === 'identity') {
-      await state.apply(step.event, step.recorded.position);
+      state.apply(step.event, step.recorded.position);
     }
   }
-  await state.flushSeen();
+  await state.write(client);
   const skipped = steps.filter((step) => step.kind === 'skipped').length;
 
   let newEvents = 0;

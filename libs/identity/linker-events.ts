@@ -12,7 +12,7 @@ import {
   type IdentityEvent,
 } from './events';
 import { decideLinks, type LinkOutcome } from './link-decision';
-import { assertNever, keysOf, known, type LinkerState } from './linker-state';
+import { assertNever, keysOf, known, type KnownSubject, type LinkerState } from './linker-state';
 import type { MatchModel } from './probabilistic';
 import { evolveSubject, subjectOf } from './subject';
 
@@ -107,28 +107,42 @@ export function eventsOf(
   });
 }
 
-/** Folds one agency event into its subject and decides the identity events it calls for. */
-export async function linkSubject(
-  state: LinkerState,
-  event: AgencyEvent,
-  recorded: RecordedEvent,
-  model: MatchModel,
-): Promise<PendingIdentityEvent[]> {
-  const facts = subjectOf(event);
-  const previous = await state.subject(facts.streamId);
-  const current = known(evolveSubject(previous?.snapshot, facts, event.occurredAt));
+/** What one agency event does to its subject, worked out before the batch's state is read. */
+export interface SubjectChange {
+  /** The subject after the event (the one before when nothing about it changed). */
+  readonly subject: KnownSubject;
+  /** `identity`: who it is changed (its keys below, a decision follows); `seen`: only when it was last seen. */
+  readonly change: 'identity' | 'seen' | 'none';
+  readonly keys: readonly string[];
+}
+
+/** Folds one agency event into its subject (`previous`, undefined for a record not seen before). */
+export function changeOf(previous: KnownSubject | undefined, event: AgencyEvent): SubjectChange {
+  const current = known(evolveSubject(previous?.snapshot, subjectOf(event), event.occurredAt));
   if (previous && previous.identity === current.identity) {
     // Nothing new about who this is, nothing to decide; at most the time it was last seen moved.
-    if (previous.snapshot.observedAt !== current.snapshot.observedAt)
-      state.markSeen(current, recorded.position);
+    return previous.snapshot.observedAt !== current.snapshot.observedAt
+      ? { subject: current, change: 'seen', keys: [] }
+      : { subject: previous, change: 'none', keys: [] };
+  }
+  return { subject: current, change: 'identity', keys: keysOf(current.snapshot) };
+}
+
+/** Applies an agency event's change to its subject and decides the identity events it calls for. */
+export function linkSubject(
+  state: LinkerState,
+  { subject: current, change, keys }: SubjectChange,
+  recorded: RecordedEvent,
+  model: MatchModel,
+): PendingIdentityEvent[] {
+  if (change === 'none') return [];
+  if (change === 'seen') {
+    state.markSeen(current, recorded.position);
     return [];
   }
   const subject = current.snapshot;
-  const keys = keysOf(subject);
-  await state.saveSubject(current, keys, recorded.position);
-
-  const { candidates, partners, states } = await state.neighbourhood(subject, keys);
-  const stateBetween = (x: string, y: string) => states.get(orderedPair(x, y).join('|'));
+  state.saveSubject(current, keys, recorded.position);
+  const { candidates, partners, stateBetween } = state.neighbourhood(subject, keys);
   const outcomes = decideLinks({
     subject,
     candidates: candidates.map((snapshot) => ({
@@ -140,6 +154,24 @@ export async function linkSubject(
     model,
   });
   return eventsOf(outcomes, subject.streamId, recorded, model);
+}
+
+/** The records an identity event names (whose judgements it sets). */
+export function recordsNamedBy(event: IdentityEvent): string[] {
+  switch (event.type) {
+    case 'identity.subject.linked':
+      return [event.data.subject, event.data.linkedTo];
+    case 'identity.subject.unlinked':
+      return [event.data.subject, ...event.data.formerMembers];
+    case 'identity.conflict.flagged':
+      return [event.data.subject, ...event.data.others];
+    case 'identity.match.proposed':
+    case 'identity.match.confirmed':
+    case 'identity.match.rejected':
+      return [event.data.subject, event.data.candidate];
+    default:
+      return assertNever(event);
+  }
 }
 
 /** One event of a batch, parsed once: an agency event to link, an identity event to apply, or neither. */

@@ -6,7 +6,7 @@ import { blockingKeys } from './probabilistic';
 import type { SubjectSnapshot } from './subject';
 
 /** Most candidates scored per record and key set; blocking keys keep real sets far smaller. */
-const MAX_CANDIDATES = 200;
+export const MAX_CANDIDATES = 200;
 
 /** Canonical JSON (sorted keys), so a snapshot read back from jsonb compares equal to a fresh one. */
 function canonical(value: unknown): string {
@@ -49,199 +49,551 @@ export interface Neighbourhood {
   readonly candidates: readonly SubjectSnapshot[];
   /** Records linked to the subject already (a new link must not bridge them to a contradiction). */
   readonly partners: readonly SubjectSnapshot[];
-  /** Judgements on every pair among the subject, its candidates and its partners, keyed `a|b` (a < b). */
-  readonly states: ReadonlyMap<string, PairState>;
+  /** The judgement on a pair of records (any two of the subject, its candidates and its partners). */
+  readonly stateBetween: (a: string, b: string) => PairState | undefined;
+}
+
+/** Stream ids in the order the tables keep them (COLLATE "C", migration 003): by code unit. */
+export function byStreamId(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What the batch reads, known before its first event is linked. */
+export interface BatchReads {
+  /** The agency records of the batch whose identity changes in it (their keys and judgements change). */
+  readonly changing: readonly string[];
+  /** Every key those records hold at some point of the batch: the records holding them are read. */
+  readonly keys: readonly string[];
+  /** Records the identity events of the batch name: their rows and the judgements among them are read. */
+  readonly named: readonly string[];
+}
+
+interface PairRow {
+  readonly state: PairState;
+  readonly position: string;
+}
+
+interface SubjectWrite {
+  readonly snapshot: SubjectSnapshot;
+  readonly firstSeen: string;
+  readonly position: string;
+}
+
+/** identity_proposals as read and written (timestamps and json as text, so they come back unchanged). */
+interface ProposalRow {
+  readonly proposal_id: string;
+  readonly subject: string;
+  readonly candidate: string;
+  readonly score: number;
+  readonly threshold: number;
+  readonly evidence: string;
+  readonly status: 'open' | 'confirmed' | 'rejected' | 'superseded';
+  readonly proposed_at: string;
+  readonly decided_by: string | null;
+  readonly decided_at: string | null;
+  readonly reason: string | null;
+}
+
+/** A change to identity_proposals, kept in batch order and applied at the end (nothing decides on them). */
+type ProposalChange =
+  | { readonly kind: 'open'; readonly row: ProposalRow }
+  | { readonly kind: 'supersede'; readonly pair: string }
+  | {
+      readonly kind: 'decide';
+      readonly proposalId: string;
+      readonly status: 'confirmed' | 'rejected';
+      readonly by: string;
+      readonly at: string;
+      readonly reason: string | null;
+    };
+
+interface ConflictRow {
+  readonly conflict_id: string;
+  readonly subject: string;
+  readonly others: readonly string[];
+  readonly rule: string;
+  readonly detail: unknown;
+  readonly flagged_at: string;
+}
+
+const pairKey = (a: string, b: string): string => orderedPair(a, b).join('|');
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
 }
 
 /**
- * The linker's reads and writes of its own state, inside the batch transaction. Subjects are
- * read once per batch and kept in memory; a subject whose only change is when it was last seen
- * is written with the others at the end of the batch (flushSeen), since nothing in the batch
- * reads that from the table: snapshots read back (candidates, partners) are replaced by the
- * batch's own, newer ones. A subject whose identity changed is written at once, keys and all,
- * so a later event of the same batch finds it as a candidate.
+ * The linker's state for one batch, held in memory: read with one query per table before the
+ * first event is linked (LinkerState.read), changed event by event without a round trip, and
+ * written with one statement per table at the end (write), inside the batch transaction.
+ *
+ * What a decision reads is what the tables would hold at that point of the batch had every
+ * change been written at once: the rows of the batch's records and every judgement among the
+ * records a decision can see are read whole, and the records holding a key are read up to the
+ * MAX_CANDIDATES first outside the batch (the batch's own are known from their keys), which is
+ * all the first MAX_CANDIDATES of any union of keys can draw on. See libs/identity/README.md.
  */
 export class LinkerState {
-  /** Every subject of the batch read or written so far; null when it has no row yet. */
+  /** Every record read or written; null when it has no row. */
   private readonly subjects = new Map<string, KnownSubject | null>();
-  /** Subjects whose row is behind only in observedAt: the newest snapshot and the position that moved it. */
-  private readonly seen = new Map<string, { snapshot: SubjectSnapshot; position: bigint }>();
+  /** The keys each record of the batch holds in the table before the batch. */
+  private readonly storedKeys = new Map<string, ReadonlySet<string>>();
+  /** The keys each record of the batch holds now, once its identity changed in the batch. */
+  private readonly currentKeys = new Map<string, readonly string[]>();
+  /** For each key read: the first MAX_CANDIDATES records outside the batch holding it, in order. */
+  private readonly outsideHolders = new Map<string, readonly string[]>();
+  /** For each key: the records of the batch holding it now. */
+  private readonly batchHolders = new Map<string, Set<string>>();
+  /** The records whose keys may change in the batch (BatchReads.changing). */
+  private readonly changing: ReadonlySet<string>;
 
-  constructor(private readonly client: ClientBase) {}
+  /** Judgements read or made, keyed `a|b` (a < b); an absent pair has none. */
+  private readonly pairs = new Map<string, PairRow>();
+  /** For each record, the records linked to it. */
+  private readonly linked = new Map<string, Set<string>>();
 
-  /** Reads the subjects of `streamIds` not read yet, in one query. */
-  async load(streamIds: Iterable<string>): Promise<void> {
-    const missing = [...new Set(streamIds)].filter((streamId) => !this.subjects.has(streamId));
-    if (missing.length === 0) return;
-    const result = await this.client.query<{ stream_id: string; snapshot: SubjectSnapshot }>(
-      'SELECT stream_id, snapshot FROM identity_subjects WHERE stream_id = ANY($1::text[])',
-      [missing],
-    );
-    for (const streamId of missing) this.subjects.set(streamId, null);
-    for (const row of result.rows) this.subjects.set(row.stream_id, known(row.snapshot));
+  private readonly subjectWrites = new Map<string, SubjectWrite>();
+  private readonly pairWrites = new Set<string>();
+  private readonly proposalChanges: ProposalChange[] = [];
+  private readonly conflictWrites = new Map<string, ConflictRow>();
+
+  private constructor(changing: Iterable<string>) {
+    this.changing = new Set(changing);
   }
 
-  async subject(streamId: string): Promise<KnownSubject | undefined> {
-    await this.load([streamId]);
+  /** Reads the subjects of `records` (the batch's agency records) in one query; null for a record without a row. */
+  static async readSubjects(
+    client: ClientBase,
+    records: readonly string[],
+  ): Promise<Map<string, KnownSubject | null>> {
+    const subjects = new Map<string, KnownSubject | null>(records.map((record) => [record, null]));
+    if (records.length === 0) return subjects;
+    const result = await client.query<{ stream_id: string; snapshot: SubjectSnapshot }>(
+      'SELECT stream_id, snapshot FROM identity_subjects WHERE stream_id = ANY($1::text[])',
+      [records],
+    );
+    for (const row of result.rows) subjects.set(row.stream_id, known(row.snapshot));
+    return subjects;
+  }
+
+  /**
+   * Everything the batch's decisions can read, given `subjects` (readSubjects of the batch's
+   * agency records): the keys of the changing records and the records holding `reads.keys`
+   * (one query on the keys, the holders' rows joined), and every judgement among the records
+   * read, the changing records' partners and the records the identity events name (one query
+   * on the pairs, the rows of the partners and the named records joined).
+   */
+  static async read(
+    client: ClientBase,
+    subjects: ReadonlyMap<string, KnownSubject | null>,
+    reads: BatchReads,
+  ): Promise<LinkerState> {
+    const state = new LinkerState(reads.changing);
+    for (const [record, subject] of subjects) state.subjects.set(record, subject);
+    if (reads.changing.length > 0) await state.readKeys(client, reads);
+    if (reads.changing.length > 0 || reads.named.length > 0) await state.readPairs(client, reads);
+    return state;
+  }
+
+  private async readKeys(client: ClientBase, reads: BatchReads): Promise<void> {
+    const result = await client.query<{
+      role: 'holder' | 'own' | 'subject';
+      key: string | null;
+      stream_id: string;
+      snapshot: SubjectSnapshot | null;
+    }>(
+      `WITH holder AS (
+         SELECT wanted.key, held.stream_id
+         FROM unnest($2::text[]) AS wanted (key)
+         CROSS JOIN LATERAL (
+           SELECT stream_id FROM identity_subject_keys
+           WHERE key = wanted.key AND stream_id NOT IN (SELECT unnest($1::text[]))
+           ORDER BY stream_id LIMIT $3) AS held)
+       SELECT 'holder' AS role, key, stream_id, NULL::jsonb AS snapshot FROM holder
+       UNION ALL
+       SELECT 'own', key, stream_id, NULL FROM identity_subject_keys WHERE stream_id = ANY($1::text[])
+       UNION ALL
+       SELECT 'subject', NULL, stream_id, snapshot FROM identity_subjects
+       WHERE stream_id IN (SELECT stream_id FROM holder)`,
+      [reads.changing, reads.keys, MAX_CANDIDATES],
+    );
+    const holders = new Map<string, string[]>();
+    const stored = new Map<string, Set<string>>();
+    const rows = new Map<string, KnownSubject>();
+    for (const row of result.rows) {
+      if (row.role === 'holder') {
+        const list = holders.get(row.key!);
+        if (list) list.push(row.stream_id);
+        else holders.set(row.key!, [row.stream_id]);
+      } else if (row.role === 'own') {
+        addTo(stored, row.stream_id, row.key!);
+        addTo(this.batchHolders, row.key!, row.stream_id);
+      } else {
+        rows.set(row.stream_id, known(row.snapshot!));
+      }
+    }
+    for (const key of reads.keys) {
+      const list = (holders.get(key) ?? []).sort(byStreamId);
+      this.outsideHolders.set(key, list);
+      // The batch's own snapshot where it has one; a holder without a row is no candidate.
+      for (const stream of list)
+        if (!this.subjects.has(stream)) this.subjects.set(stream, rows.get(stream) ?? null);
+    }
+    for (const [record, keys] of stored) this.storedKeys.set(record, keys);
+  }
+
+  private async readPairs(client: ClientBase, reads: BatchReads): Promise<void> {
+    const read = [...this.subjects.keys()];
+    const everyone = [...new Set([...read, ...reads.named])];
+    const result = await client.query<
+      | { role: 'pair'; a: string; b: string; state: PairState; position: string; snapshot: null }
+      | { role: 'subject'; a: string; b: null; state: null; position: null; snapshot: SubjectSnapshot }
+    >(
+      `WITH partner AS (
+         SELECT subject_b AS stream_id FROM identity_pairs
+         WHERE state = 'linked' AND subject_a = ANY($1::text[])
+         UNION
+         SELECT subject_a FROM identity_pairs
+         WHERE state = 'linked' AND subject_b = ANY($1::text[])),
+       everyone AS (SELECT unnest($2::text[]) AS stream_id UNION SELECT stream_id FROM partner)
+       SELECT 'pair' AS role, subject_a AS a, subject_b AS b, state, changed_at_position::text AS position,
+              NULL::jsonb AS snapshot
+       FROM identity_pairs
+       WHERE subject_a IN (SELECT stream_id FROM everyone) AND subject_b IN (SELECT stream_id FROM everyone)
+       UNION ALL
+       SELECT 'subject', stream_id, NULL, NULL, NULL, snapshot FROM identity_subjects
+       WHERE stream_id IN (SELECT stream_id FROM everyone) AND stream_id NOT IN (SELECT unnest($3::text[]))`,
+      [reads.changing, everyone, read],
+    );
+    const rows = new Map<string, KnownSubject>();
+    for (const row of result.rows) {
+      if (row.role === 'subject') {
+        rows.set(row.a, known(row.snapshot));
+        continue;
+      }
+      this.pairs.set(`${row.a}|${row.b}`, { state: row.state, position: row.position });
+      if (row.state === 'linked') {
+        addTo(this.linked, row.a, row.b);
+        addTo(this.linked, row.b, row.a);
+      }
+    }
+    // The partners and the named records: their rows, or none (no partner then, as a join on identity_subjects).
+    const unread = [...reads.named, ...[...this.linked.values()].flatMap((set) => [...set])];
+    for (const stream of unread)
+      if (!this.subjects.has(stream)) this.subjects.set(stream, rows.get(stream) ?? null);
+  }
+
+  subject(streamId: string): KnownSubject | undefined {
     return this.subjects.get(streamId) ?? undefined;
   }
 
-  /** The batch's own snapshot of a subject when it has one: the table may be behind in observedAt. */
-  private latest(stored: SubjectSnapshot): SubjectSnapshot {
-    return this.subjects.get(stored.streamId)?.snapshot ?? stored;
+  /** Who the subject is changed: its row and its keys are rewritten (at the end of the batch). */
+  saveSubject(subject: KnownSubject, keys: readonly string[], position: bigint): void {
+    const { streamId } = subject.snapshot;
+    if (!this.changing.has(streamId)) throw new Error('a record changing in the batch was not read with it');
+    const before = this.currentKeys.get(streamId) ?? [...(this.storedKeys.get(streamId) ?? [])];
+    for (const key of before) this.batchHolders.get(key)?.delete(streamId);
+    for (const key of keys) addTo(this.batchHolders, key, streamId);
+    this.currentKeys.set(streamId, keys);
+    this.setSubject(subject, position);
   }
 
-  /** Who the subject is changed: its row and its keys are written now. */
-  async saveSubject(subject: KnownSubject, keys: readonly string[], position: bigint): Promise<void> {
-    const { snapshot } = subject;
-    await this.client.query(
-      `WITH saved AS (
-         INSERT INTO identity_subjects (stream_id, snapshot, first_seen_position, last_changed_position)
-         VALUES ($1, $2, $3, $3)
-         ON CONFLICT (stream_id) DO UPDATE
-           SET snapshot = excluded.snapshot, last_changed_position = excluded.last_changed_position),
-       gone AS (DELETE FROM identity_subject_keys WHERE stream_id = $1 AND NOT (key = ANY($4::text[])))
-       INSERT INTO identity_subject_keys (key, stream_id) SELECT unnest($4::text[]), $1 ON CONFLICT DO NOTHING`,
-      [snapshot.streamId, JSON.stringify(snapshot), position.toString(), keys],
-    );
-    this.subjects.set(snapshot.streamId, subject);
-    this.seen.delete(snapshot.streamId);
-  }
-
-  /** Only the time the subject was last seen moved: its row is brought up to date by flushSeen. */
+  /** Only the time the subject was last seen moved. */
   markSeen(subject: KnownSubject, position: bigint): void {
-    this.subjects.set(subject.snapshot.streamId, subject);
-    this.seen.set(subject.snapshot.streamId, { snapshot: subject.snapshot, position });
+    this.setSubject(subject, position);
   }
 
-  /** Writes every subject marked seen, in one statement. */
-  async flushSeen(): Promise<void> {
-    if (this.seen.size === 0) return;
-    const rows = [...this.seen.values()];
-    await this.client.query(
-      `UPDATE identity_subjects AS s SET snapshot = seen.snapshot, last_changed_position = seen.position
-       FROM unnest($1::text[], $2::jsonb[], $3::bigint[]) AS seen (stream_id, snapshot, position)
-       WHERE s.stream_id = seen.stream_id`,
-      [
-        rows.map((row) => row.snapshot.streamId),
-        rows.map((row) => JSON.stringify(row.snapshot)),
-        rows.map((row) => row.position.toString()),
-      ],
-    );
-    this.seen.clear();
+  private setSubject(subject: KnownSubject, position: bigint): void {
+    const { streamId } = subject.snapshot;
+    this.subjects.set(streamId, subject);
+    const firstSeen = this.subjectWrites.get(streamId)?.firstSeen ?? position.toString();
+    this.subjectWrites.set(streamId, {
+      snapshot: subject.snapshot,
+      firstSeen,
+      position: position.toString(),
+    });
   }
 
   /**
-   * What a decision on `subject` needs, in one round trip: its candidates (other records
-   * sharing any of `keys`, at most MAX_CANDIDATES), the records linked to it, and the
-   * judgements on every pair among all of them, keyed `a|b` (a < b). Snapshots come back in
-   * stream order, the batch's own where it has a newer one.
+   * What a decision on `subject` sees: its candidates (other records holding any of `keys`, the
+   * first MAX_CANDIDATES in stream order, those with a row), the records linked to it (in stream
+   * order) and the judgements among them.
    */
-  async neighbourhood(subject: SubjectSnapshot, keys: readonly string[]): Promise<Neighbourhood> {
-    const result = await this.client.query<
-      | { role: 'candidate' | 'partner'; stream_id: string; snapshot: SubjectSnapshot }
-      | { role: 'pair'; stream_id: string; other: string; state: PairState }
-    >(
-      `WITH candidate AS (
-         SELECT s.stream_id, s.snapshot FROM identity_subjects s
-         WHERE s.stream_id IN (
-           SELECT DISTINCT stream_id FROM identity_subject_keys WHERE key = ANY($2::text[]) AND stream_id <> $1
-           ORDER BY stream_id LIMIT $3)),
-       partner AS (
-         SELECT s.stream_id, s.snapshot FROM identity_pairs p
-         JOIN identity_subjects s ON s.stream_id = CASE WHEN p.subject_a = $1 THEN p.subject_b ELSE p.subject_a END
-         WHERE (p.subject_a = $1 OR p.subject_b = $1) AND p.state = 'linked'),
-       everyone AS (
-         SELECT $1::text AS stream_id UNION SELECT stream_id FROM candidate UNION SELECT stream_id FROM partner)
-       SELECT 'candidate' AS role, stream_id, snapshot, NULL AS other, NULL AS state FROM candidate
-       UNION ALL
-       SELECT 'partner', stream_id, snapshot, NULL, NULL FROM partner
-       UNION ALL
-       SELECT 'pair', subject_a, NULL, subject_b, state FROM identity_pairs
-       WHERE subject_a IN (SELECT stream_id FROM everyone) AND subject_b IN (SELECT stream_id FROM everyone)
-       ORDER BY 1, 2`,
-      [subject.streamId, keys, MAX_CANDIDATES],
-    );
-    const candidates: SubjectSnapshot[] = [];
-    const partners: SubjectSnapshot[] = [];
-    const states = new Map<string, PairState>();
-    for (const row of result.rows) {
-      if (row.role === 'pair') states.set(`${row.stream_id}|${row.other}`, row.state);
-      else (row.role === 'candidate' ? candidates : partners).push(this.latest(row.snapshot));
+  neighbourhood(subject: SubjectSnapshot, keys: readonly string[]): Neighbourhood {
+    const holders = new Set<string>();
+    for (const key of keys) {
+      const outside = this.outsideHolders.get(key);
+      if (!outside) throw new Error('a key of the batch was not read with it');
+      for (const stream of outside) holders.add(stream);
+      for (const stream of this.batchHolders.get(key) ?? []) holders.add(stream);
     }
-    return { candidates, partners, states };
+    holders.delete(subject.streamId);
+    const candidates = [...holders]
+      .sort(byStreamId)
+      .slice(0, MAX_CANDIDATES)
+      .flatMap((stream) => this.snapshotsOf(stream));
+    const partners = [...(this.linked.get(subject.streamId) ?? [])]
+      .sort(byStreamId)
+      .flatMap((stream) => this.snapshotsOf(stream));
+    return {
+      candidates,
+      partners,
+      stateBetween: (a, b) => this.pairs.get(pairKey(a, b))?.state,
+    };
+  }
+
+  private snapshotsOf(stream: string): SubjectSnapshot[] {
+    const subject = this.subjects.get(stream);
+    if (subject === undefined) throw new Error('a record of the batch was not read with it');
+    return subject ? [subject.snapshot] : [];
   }
 
   /**
-   * Sets a pair's judgement. `when` says which current states it may replace: a person's
-   * decision and a link replace anything; a proposal or a conflict only fills an empty or proposed pair.
+   * Sets a pair's judgement. A person's decision and a link replace anything; a proposal only
+   * fills an empty pair; a conflict fills an empty or proposed pair.
    */
-  async setPair(a: string, b: string, state: PairState, position: bigint): Promise<void> {
+  setPair(a: string, b: string, state: PairState, position: bigint): void {
     if (a === b) return;
-    const [first, second] = orderedPair(a, b);
-    const overrides =
-      state === 'proposed' ? 'false' : state === 'conflict' ? "identity_pairs.state = 'proposed'" : 'true';
-    await this.client.query(
-      `INSERT INTO identity_pairs (subject_a, subject_b, state, changed_at_position) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (subject_a, subject_b) DO UPDATE SET state = excluded.state, changed_at_position = excluded.changed_at_position
-       WHERE ${overrides} AND identity_pairs.state <> excluded.state`,
-      [first, second, state, position.toString()],
-    );
+    const key = pairKey(a, b);
+    const current = this.pairs.get(key);
+    if (current) {
+      const replaces =
+        state === 'proposed' ? false : state === 'conflict' ? current.state === 'proposed' : true;
+      if (!replaces || current.state === state) return;
+      if (current.state === 'linked') {
+        this.linked.get(a)?.delete(b);
+        this.linked.get(b)?.delete(a);
+      }
+    }
+    this.pairs.set(key, { state, position: position.toString() });
+    this.pairWrites.add(key);
+    if (state === 'linked') {
+      addTo(this.linked, a, b);
+      addTo(this.linked, b, a);
+    }
   }
 
   /** Applies an identity event (the linker's own or a person's); applying it twice changes nothing. */
-  async apply(event: IdentityEvent, position: bigint): Promise<void> {
+  apply(event: IdentityEvent, position: bigint): void {
     switch (event.type) {
       case 'identity.subject.linked': {
         const { subject, linkedTo } = event.data;
-        await this.setPair(subject, linkedTo, 'linked', position);
-        const [a, b] = orderedPair(subject, linkedTo);
-        await this.client.query(
-          `UPDATE identity_proposals SET status = 'superseded'
-           WHERE status = 'open' AND least(subject, candidate) = $1 AND greatest(subject, candidate) = $2`,
-          [a, b],
-        );
+        this.setPair(subject, linkedTo, 'linked', position);
+        this.proposalChanges.push({ kind: 'supersede', pair: pairKey(subject, linkedTo) });
         return;
       }
       case 'identity.subject.unlinked':
         for (const member of event.data.formerMembers)
-          await this.setPair(event.data.subject, member, 'unlinked', position);
+          this.setPair(event.data.subject, member, 'unlinked', position);
         return;
       case 'identity.conflict.flagged': {
         const { conflictId, subject, others, rule, shared, conflicts, at } = event.data;
-        await this.client.query(
-          `INSERT INTO identity_conflicts (conflict_id, subject, others, rule, detail, flagged_at)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-          [conflictId, subject, others, rule, JSON.stringify({ shared, conflicts }), at],
-        );
-        for (const other of others) await this.setPair(subject, other, 'conflict', position);
+        if (!this.conflictWrites.has(conflictId))
+          this.conflictWrites.set(conflictId, {
+            conflict_id: conflictId,
+            subject,
+            others,
+            rule,
+            detail: { shared, conflicts },
+            flagged_at: at,
+          });
+        for (const other of others) this.setPair(subject, other, 'conflict', position);
         return;
       }
       case 'identity.match.proposed': {
         const { proposalId, subject, candidate, score, threshold, evidence, at } = event.data;
-        await this.client.query(
-          `INSERT INTO identity_proposals (proposal_id, subject, candidate, score, threshold, evidence, status, proposed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) ON CONFLICT DO NOTHING`,
-          [proposalId, subject, candidate, score, threshold, JSON.stringify(evidence), at],
-        );
-        await this.setPair(subject, candidate, 'proposed', position);
+        this.proposalChanges.push({
+          kind: 'open',
+          row: {
+            proposal_id: proposalId,
+            subject,
+            candidate,
+            score,
+            threshold,
+            evidence: JSON.stringify(evidence),
+            status: 'open',
+            proposed_at: at,
+            decided_by: null,
+            decided_at: null,
+            reason: null,
+          },
+        });
+        this.setPair(subject, candidate, 'proposed', position);
         return;
       }
       case 'identity.match.confirmed':
       case 'identity.match.rejected': {
         const confirmed = event.type === 'identity.match.confirmed';
         const { proposalId, subject, candidate, by, at, reason } = event.data;
-        await this.client.query(
-          `UPDATE identity_proposals SET status = $2, decided_by = $3, decided_at = $4, reason = $5
-           WHERE proposal_id = $1`,
-          [proposalId, confirmed ? 'confirmed' : 'rejected', JSON.stringify(by), at, reason ?? null],
-        );
-        await this.setPair(subject, candidate, confirmed ? 'linked' : 'rejected', position);
+        this.proposalChanges.push({
+          kind: 'decide',
+          proposalId,
+          status: confirmed ? 'confirmed' : 'rejected',
+          by: JSON.stringify(by),
+          at,
+          reason: reason ?? null,
+        });
+        this.setPair(subject, candidate, confirmed ? 'linked' : 'rejected', position);
         return;
       }
       default:
         return assertNever(event);
     }
+  }
+
+  /** Writes what the batch changed: one statement per table (two for the keys, one for the proposals' read). */
+  async write(client: ClientBase): Promise<void> {
+    await this.writeSubjects(client);
+    await this.writeKeys(client);
+    await this.writePairs(client);
+    await this.writeProposals(client);
+    await this.writeConflicts(client);
+  }
+
+  private async writeSubjects(client: ClientBase): Promise<void> {
+    if (this.subjectWrites.size === 0) return;
+    const rows = [...this.subjectWrites.values()].map(({ snapshot, firstSeen, position }) => ({
+      stream_id: snapshot.streamId,
+      snapshot,
+      first_seen_position: firstSeen,
+      last_changed_position: position,
+    }));
+    await client.query(
+      `INSERT INTO identity_subjects (stream_id, snapshot, first_seen_position, last_changed_position)
+       SELECT stream_id, snapshot, first_seen_position, last_changed_position
+       FROM jsonb_to_recordset($1::jsonb)
+         AS s (stream_id text, snapshot jsonb, first_seen_position bigint, last_changed_position bigint)
+       ON CONFLICT (stream_id) DO UPDATE
+         SET snapshot = excluded.snapshot, last_changed_position = excluded.last_changed_position`,
+      [JSON.stringify(rows)],
+    );
+  }
+
+  private async writeKeys(client: ClientBase): Promise<void> {
+    const gone: [string, string][] = [];
+    const added: [string, string][] = [];
+    for (const [record, keys] of this.currentKeys) {
+      const stored = this.storedKeys.get(record) ?? new Set<string>();
+      const now = new Set(keys);
+      for (const key of stored) if (!now.has(key)) gone.push([key, record]);
+      for (const key of keys) if (!stored.has(key)) added.push([key, record]);
+    }
+    if (gone.length > 0)
+      await client.query(
+        `DELETE FROM identity_subject_keys AS k USING unnest($1::text[], $2::text[]) AS gone (key, stream_id)
+         WHERE k.key = gone.key AND k.stream_id = gone.stream_id`,
+        [gone.map(([key]) => key), gone.map(([, record]) => record)],
+      );
+    if (added.length > 0)
+      await client.query(
+        `INSERT INTO identity_subject_keys (key, stream_id) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT DO NOTHING`,
+        [added.map(([key]) => key), added.map(([, record]) => record)],
+      );
+  }
+
+  private async writePairs(client: ClientBase): Promise<void> {
+    if (this.pairWrites.size === 0) return;
+    const rows = [...this.pairWrites].map((key) => {
+      const [a, b] = key.split('|');
+      const { state, position } = this.pairs.get(key)!;
+      return { subject_a: a, subject_b: b, state, changed_at_position: position };
+    });
+    await client.query(
+      `INSERT INTO identity_pairs (subject_a, subject_b, state, changed_at_position)
+       SELECT subject_a, subject_b, state, changed_at_position
+       FROM jsonb_to_recordset($1::jsonb)
+         AS p (subject_a text, subject_b text, state text, changed_at_position bigint)
+       ON CONFLICT (subject_a, subject_b) DO UPDATE
+         SET state = excluded.state, changed_at_position = excluded.changed_at_position`,
+      [JSON.stringify(rows)],
+    );
+  }
+
+  /**
+   * The proposals the batch opens, supersedes or decides: the rows it touches are read (by id,
+   * and the open ones by pair), changed in batch order as the statements one by one would, and
+   * written back in one upsert.
+   */
+  private async writeProposals(client: ClientBase): Promise<void> {
+    if (this.proposalChanges.length === 0) return;
+    const ids = new Set<string>();
+    const pairs = new Set<string>();
+    for (const change of this.proposalChanges) {
+      if (change.kind === 'open') ids.add(change.row.proposal_id);
+      else if (change.kind === 'decide') ids.add(change.proposalId);
+      else pairs.add(change.pair);
+    }
+    const pairList = [...pairs].map((pair) => pair.split('|'));
+    const read = await client.query<ProposalRow>(
+      `SELECT proposal_id, subject, candidate, score, threshold, evidence::text AS evidence, status,
+              proposed_at::text AS proposed_at, decided_by::text AS decided_by, decided_at::text AS decided_at, reason
+       FROM identity_proposals WHERE proposal_id = ANY($1::uuid[])
+       UNION
+       SELECT p.proposal_id, p.subject, p.candidate, p.score, p.threshold, p.evidence::text, p.status,
+              p.proposed_at::text, p.decided_by::text, p.decided_at::text, p.reason
+       FROM unnest($2::text[], $3::text[]) AS linked (a, b)
+       JOIN identity_proposals AS p
+         ON least(p.subject, p.candidate) = linked.a AND greatest(p.subject, p.candidate) = linked.b
+       WHERE p.status = 'open'`,
+      [[...ids], pairList.map(([a]) => a), pairList.map(([, b]) => b)],
+    );
+    const rows = new Map(read.rows.map((row) => [row.proposal_id, row]));
+    const changed = new Set<string>();
+    for (const change of this.proposalChanges) {
+      if (change.kind === 'open') {
+        if (rows.has(change.row.proposal_id)) continue;
+        rows.set(change.row.proposal_id, change.row);
+        changed.add(change.row.proposal_id);
+      } else if (change.kind === 'supersede') {
+        for (const row of rows.values()) {
+          if (row.status !== 'open' || pairKey(row.subject, row.candidate) !== change.pair) continue;
+          rows.set(row.proposal_id, { ...row, status: 'superseded' });
+          changed.add(row.proposal_id);
+        }
+      } else {
+        const row = rows.get(change.proposalId);
+        if (!row) continue;
+        rows.set(row.proposal_id, {
+          ...row,
+          status: change.status,
+          decided_by: change.by,
+          decided_at: change.at,
+          reason: change.reason,
+        });
+        changed.add(row.proposal_id);
+      }
+    }
+    if (changed.size === 0) return;
+    await client.query(
+      `INSERT INTO identity_proposals
+         (proposal_id, subject, candidate, score, threshold, evidence, status, proposed_at, decided_by, decided_at, reason)
+       SELECT proposal_id, subject, candidate, score, threshold, evidence::jsonb, status, proposed_at,
+              decided_by::jsonb, decided_at, reason
+       FROM jsonb_to_recordset($1::jsonb) AS p (proposal_id uuid, subject text, candidate text,
+         score double precision, threshold double precision, evidence text, status text,
+         proposed_at timestamptz, decided_by text, decided_at timestamptz, reason text)
+       ON CONFLICT (proposal_id) DO UPDATE
+         SET status = excluded.status, decided_by = excluded.decided_by, decided_at = excluded.decided_at,
+             reason = excluded.reason`,
+      [JSON.stringify([...changed].map((id) => rows.get(id)))],
+    );
+  }
+
+  private async writeConflicts(client: ClientBase): Promise<void> {
+    if (this.conflictWrites.size === 0) return;
+    await client.query(
+      `INSERT INTO identity_conflicts (conflict_id, subject, others, rule, detail, flagged_at)
+       SELECT conflict_id, subject,
+              ARRAY(SELECT other FROM jsonb_array_elements_text(others) WITH ORDINALITY AS o (other, n) ORDER BY n),
+              rule, detail, flagged_at
+       FROM jsonb_to_recordset($1::jsonb) AS c (conflict_id uuid, subject text, others jsonb, rule text,
+         detail jsonb, flagged_at timestamptz)
+       ON CONFLICT DO NOTHING`,
+      [JSON.stringify([...this.conflictWrites.values()])],
+    );
   }
 }
 
