@@ -12,7 +12,7 @@ import {
   type IdentityEvent,
 } from './events';
 import { decideLinks, type LinkOutcome } from './link-decision';
-import { assertNever, keysOf, known, type KnownSubject, type LinkerState } from './linker-state';
+import { assertNever, keysOf, known, sameWho, type KnownSubject, type LinkerState } from './linker-state';
 import type { MatchModel } from './probabilistic';
 import { evolveSubject, subjectOf } from './subject';
 
@@ -119,7 +119,7 @@ export interface SubjectChange {
 /** Folds one agency event into its subject (`previous`, undefined for a record not seen before). */
 export function changeOf(previous: KnownSubject | undefined, event: AgencyEvent): SubjectChange {
   const current = known(evolveSubject(previous?.snapshot, subjectOf(event), event.occurredAt));
-  if (previous && previous.identity === current.identity) {
+  if (previous && sameWho(previous.snapshot, current.snapshot)) {
     // Nothing new about who this is, nothing to decide; at most the time it was last seen moved.
     return previous.snapshot.observedAt !== current.snapshot.observedAt
       ? { subject: current, change: 'seen', keys: [] }

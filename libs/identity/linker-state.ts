@@ -8,22 +8,30 @@ import type { SubjectSnapshot } from './subject';
 /** Most candidates scored per record and key set; blocking keys keep real sets far smaller. */
 export const MAX_CANDIDATES = 200;
 
-/** Canonical JSON (sorted keys), so a snapshot read back from jsonb compares equal to a fresh one. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+/** Whether two JSON values are equal, whatever the order of their keys (a key holding undefined is absent). */
+function equalJson(a: unknown, b: unknown, skip?: string): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equalJson(a[i], b[i])) return false;
+    return true;
   }
-  return JSON.stringify(value);
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  let keys = 0;
+  for (const key in left) {
+    if (key === skip || left[key] === undefined) continue;
+    if (!equalJson(left[key], right[key])) return false;
+    keys++;
+  }
+  for (const key in right) if (key !== skip && right[key] !== undefined) keys--;
+  return keys === 0;
 }
 
-/** A snapshot without the bookkeeping of when it was last seen. */
-function whoIs(snapshot: SubjectSnapshot): Omit<SubjectSnapshot, 'observedAt'> {
-  const { observedAt: _observedAt, ...who } = snapshot;
-  return who;
+/** Whether two snapshots say the same about who the record is (they may differ in when it was last seen). */
+export function sameWho(a: SubjectSnapshot, b: SubjectSnapshot): boolean {
+  return equalJson(a, b, 'observedAt');
 }
 
 export function keysOf(snapshot: SubjectSnapshot): string[] {
@@ -33,15 +41,13 @@ export function keysOf(snapshot: SubjectSnapshot): string[] {
   return [...keys].sort();
 }
 
-/** A subject as it stands in this batch, with who it is in canonical form (computed once). */
+/** A subject as it stands in this batch. */
 export interface KnownSubject {
   readonly snapshot: SubjectSnapshot;
-  /** canonical(whoIs(snapshot)): equal for two snapshots that differ at most in observedAt. */
-  readonly identity: string;
 }
 
 export function known(snapshot: SubjectSnapshot): KnownSubject {
-  return { snapshot, identity: canonical(whoIs(snapshot)) };
+  return { snapshot };
 }
 
 /** The records around a subject whose identity changed, and the judgements among them. */
