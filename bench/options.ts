@@ -8,8 +8,10 @@ import { loadConfig, type Config } from '@throughline/platform';
  * that writes results/latest.json. `scale`: a store of BENCH_SCALE_CHILDREN children built by
  * COPY, the read models rebuilt from it and the reads measured on it (bench/scale-stage.ts);
  * it takes far longer than the others, so `all` leaves it out and it is only run when named.
+ * `scaleout` (one recorder against three on nine partitions) and `soak` (BENCH_SOAK_SECONDS at
+ * BENCH_SOAK_RATE with restarts) also run only when named.
  */
-export const STAGE_GROUPS = ['store', 'apps', 'scale'] as const;
+export const STAGE_GROUPS = ['store', 'apps', 'scale', 'scaleout', 'soak'] as const;
 export type StageGroup = (typeof STAGE_GROUPS)[number];
 /** What `all` (and an empty BENCH_STAGES) runs: the full run that writes results/latest.json. */
 export const ALL_STAGE_GROUPS: readonly StageGroup[] = ['store', 'apps'];
@@ -37,6 +39,9 @@ const stagesSchema = z
  * reads, so they are parsed here, beside loadConfig() for everything the apps share (brokers,
  * database server).
  */
+/** Events/s the soak offers by default: what this 2-core machine held with headroom (bench/README.md). */
+export const DEFAULT_SOAK_RATE = 100;
+
 const benchEnvSchema = z.object({
   /** Synthetic events pushed through every throughput stage (the same payloads each time). */
   BENCH_EVENTS: z.coerce.number().int().min(1000).max(1_000_000).default(20_000),
@@ -52,6 +57,9 @@ const benchEnvSchema = z.object({
   BENCH_SCALE_QUERY_REPS: z.coerce.number().int().min(1).max(100).default(5),
   /** `1` keeps the scale stage's database after the run (to study its plans); it is dropped otherwise. */
   BENCH_SCALE_KEEP: z.enum(['0', '1']).default('0'),
+  /** The soak stage's length in seconds and its fixed offered rate in events/s. */
+  BENCH_SOAK_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  BENCH_SOAK_RATE: z.coerce.number().int().min(10).max(5_000).default(DEFAULT_SOAK_RATE),
 });
 
 export interface BenchOptions {
@@ -78,6 +86,9 @@ export interface BenchOptions {
   readonly scaleQueryRepetitions: number;
   readonly scaleAnalysisChildren: number;
   readonly scaleKeepDatabase: boolean;
+  /** The soak stage: seconds of load at a fixed rate (events/s), restarts in the middle. */
+  readonly soakSeconds: number;
+  readonly soakRate: number;
   /** Unique per run: names the database, topics and consumer groups so nothing else is touched. */
   readonly runId: string;
 }
@@ -105,6 +116,8 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv = process.env): BenchOpt
     scaleQueryRepetitions: parsed.data.BENCH_SCALE_QUERY_REPS,
     scaleAnalysisChildren: parsed.data.BENCH_SCALE_ANALYSIS_CHILDREN ?? parsed.data.BENCH_SCALE_CHILDREN,
     scaleKeepDatabase: parsed.data.BENCH_SCALE_KEEP === '1',
+    soakSeconds: parsed.data.BENCH_SOAK_SECONDS,
+    soakRate: parsed.data.BENCH_SOAK_RATE,
     runId: `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
       .toString(36)
       .padStart(2, '0')}`,

@@ -48,6 +48,7 @@ import {
   ALL_STAGE_GROUPS,
   stageTimeoutMs,
   type BenchOptions,
+  type StageGroup,
 } from './options';
 import { generateBenchCohort, meanJsonBytes, splitByAgency, type BenchCohort } from './payloads';
 import {
@@ -78,6 +79,9 @@ import {
   type BenchReport,
   type Figure,
 } from './report';
+import { measureScaleout } from './scaleout';
+import type { FleetContext } from './scaleout-fleet';
+import { measureSoak } from './soak';
 import { Teardown } from './teardown';
 import { BUSY_CHILD_ENTRIES, measureOutcomeQueries } from './outcomes-query';
 import { measureScaleStage } from './scale-stage';
@@ -116,7 +120,7 @@ interface Infrastructure {
   readonly options: BenchOptions;
   readonly databaseUrl: string;
   readonly pool: Pool;
-  /** Only the `apps` stages use Kafka; a `store`-only run does not connect to it. */
+  /** Only the `apps`, `scaleout` and `soak` stages use Kafka; a `store`-only run does not connect to it. */
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly teardown: Teardown;
@@ -149,7 +153,7 @@ async function openInfrastructure(options: BenchOptions, teardown: Teardown): Pr
   teardown.add('drop the bench database', () => dropBenchDatabase(databaseUrl));
   const pool = createPool(databaseUrl, { max: 4 });
   teardown.add('close the bench pool', () => pool.end());
-  if (!options.stages.includes('apps')) {
+  if (options.stages.every((stage) => stage === 'store' || stage === 'scale')) {
     const noKafka = (): never => {
       throw new Error('Kafka is used only by the apps stages (BENCH_STAGES)');
     };
@@ -525,12 +529,17 @@ async function measureStoreStages(
 // ---------------------------------------------------------------------------------------------
 // The apps
 
-function appEnvironment(infra: Infrastructure, topicPrefix: string): Record<string, string> {
+function appEnvironment(
+  infra: Infrastructure,
+  topicPrefix: string,
+  databaseUrl = infra.databaseUrl,
+  recorderGroup = `${topicPrefix}recorder`,
+): Record<string, string> {
   const { config, runId } = infra.options;
   return {
     // As in production: the apps connect as the app role and migrate as the owner (decision 011).
-    DATABASE_URL: benchAppUrl(infra.databaseUrl, config.DATABASE_URL),
-    DATABASE_OWNER_URL: infra.databaseUrl,
+    DATABASE_URL: benchAppUrl(databaseUrl, config.DATABASE_URL),
+    DATABASE_OWNER_URL: databaseUrl,
     DATABASE_ADMIN_URL: config.DATABASE_ADMIN_URL,
     KAFKA_BROKERS: config.KAFKA_BROKERS,
     KAFKA_CLIENT_ID: `bench-${runId}`,
@@ -538,7 +547,7 @@ function appEnvironment(infra: Infrastructure, topicPrefix: string): Record<stri
     KAFKA_PARTITIONS: String(config.KAFKA_PARTITIONS),
     EVENT_STORE: 'postgres',
     PUBLISHER_KEYS: config.PUBLISHER_KEYS.join(','),
-    RECORDER_GROUP_ID: `${topicPrefix}recorder`,
+    RECORDER_GROUP_ID: recorderGroup,
     PROJECTION_NAME,
     LOG_LEVEL: 'warn',
     // Every read is governed: the apps trust the run's OpenID provider and load the demo policy.
@@ -1155,6 +1164,24 @@ async function runScaleStage(infra: Infrastructure, copyCeiling: Figure): Promis
 
 // ---------------------------------------------------------------------------------------------
 
+function fleetContext(infra: Infrastructure): FleetContext {
+  const credentials = publisherCredentials(infra.options.config);
+  return {
+    options: infra.options,
+    admin: infra.admin,
+    teardown: infra.teardown,
+    say,
+    appEnvironment: (topicPrefix, databaseUrl, recorderGroup) =>
+      appEnvironment(infra, topicPrefix, databaseUrl, recorderGroup),
+    grantAppAccess,
+    publisherKey: (agency) => {
+      const credential = credentials.find((entry) => entry.agency === agency);
+      if (!credential) throw new Error(`PUBLISHER_KEYS has no key for ${agency}`);
+      return credential.key;
+    },
+  };
+}
+
 function figureNamed(figures: readonly Figure[], name: string): Figure {
   const figure = figures.find((candidate) => candidate.name === name);
   if (!figure) throw new Error(`no figure ${name}`);
@@ -1175,12 +1202,14 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
   );
 
   const infra = await openInfrastructure(options, teardown);
-  const figures: Figure[] = await measureCeilings(infra, cohort, rows);
-  const copyCeiling = figureNamed(figures, 'postgres.raw_copy.events_per_s');
+  const ceilingGroups: readonly StageGroup[] = ['store', 'apps', 'scale'];
+  const needsCeilings = ceilingGroups.some((group) => options.stages.includes(group));
+  const figures: Figure[] = needsCeilings ? await measureCeilings(infra, cohort, rows) : [];
   const batchSizes: Record<string, number | readonly number[]> = {};
 
   // Before any app starts: the store stages want the machine to themselves, as the ceilings do.
   if (options.stages.includes('store')) {
+    const copyCeiling = figureNamed(figures, 'postgres.raw_copy.events_per_s');
     const store = await measureStoreStages(infra, cohort, rows, copyCeiling);
     figures.push(...store.figures);
     Object.assign(batchSizes, {
@@ -1195,6 +1224,7 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
   }
 
   if (options.stages.includes('apps')) {
+    const copyCeiling = figureNamed(figures, 'postgres.raw_copy.events_per_s');
     const kafkaCeiling = figureNamed(figures, 'kafka.raw.events_per_s');
     const postgresCeiling = figureNamed(figures, 'postgres.raw_insert.events_per_s');
     const storeCeiling = kafkaCeiling.value <= copyCeiling.value ? kafkaCeiling : copyCeiling;
@@ -1224,7 +1254,15 @@ async function runBench(options: BenchOptions, teardown: Teardown): Promise<Benc
     });
   }
 
-  if (options.stages.includes('scale')) figures.push(...(await runScaleStage(infra, copyCeiling)));
+  if (options.stages.includes('scale')) {
+    figures.push(...(await runScaleStage(infra, figureNamed(figures, 'postgres.raw_copy.events_per_s'))));
+  }
+  // Past one machine and sustained load (issue 16): run only when named, each with its own apps.
+  if (options.stages.includes('scaleout')) {
+    figures.push(...(await measureScaleout(fleetContext(infra), cohort.events)));
+    batchSizes.gateway_post = options.batchSize;
+  }
+  if (options.stages.includes('soak')) figures.push(...(await measureSoak(fleetContext(infra))));
 
   return {
     date: new Date().toISOString(),

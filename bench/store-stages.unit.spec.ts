@@ -93,6 +93,18 @@ describe('BENCH_STAGES', () => {
     expect(loadBenchOptions({ BENCH_STAGES: ' apps , store ' }).stages).toEqual(['store', 'apps']);
   });
 
+  it('runs scaleout and soak only when named, after the others', () => {
+    expect(loadBenchOptions({ BENCH_STAGES: 'soak,scaleout' }).stages).toEqual(['scaleout', 'soak']);
+    expect(loadBenchOptions({ BENCH_STAGES: 'soak,store' }).stages).toEqual(['store', 'soak']);
+  });
+
+  it('reads the soak length and rate, and refuses a soak shorter than 30 s by name', () => {
+    const options = loadBenchOptions({ BENCH_SOAK_SECONDS: '120', BENCH_SOAK_RATE: '50' });
+    expect([options.soakSeconds, options.soakRate]).toEqual([120, 50]);
+    expect(loadBenchOptions({}).soakSeconds).toBe(600);
+    expect(() => loadBenchOptions({ BENCH_SOAK_SECONDS: '5' })).toThrow(/BENCH_SOAK_SECONDS/);
+  });
+
   it('names the variable and the groups it accepts when a group is unknown', () => {
     expect(() => loadBenchOptions({ BENCH_STAGES: 'store,kafka' })).toThrow(
       /BENCH_STAGES: unknown stage group kafka: must be all or a comma-separated list of store, apps/,

@@ -7,6 +7,8 @@
 //   BENCH_EVENTS=5000 npm run bench  a quicker run
 //   BENCH_STAGES=store npm run bench the event store stages only (no broker needed; see bench/README.md)
 //   BENCH_STAGES=scale npm run bench a store of BENCH_SCALE_CHILDREN (100,000) children, rebuilt and queried (no broker)
+//   BENCH_STAGES=scaleout npm run bench  one recorder against three on nine partitions
+//   BENCH_STAGES=soak npm run bench      BENCH_SOAK_SECONDS (600) at BENCH_SOAK_RATE with restarts
 //
 // Exit status: the benchmark's (non-zero when a stage failed or missed its deadline), 1 on a
 // build or broker failure, 124 when the whole run overran its hard limit.
@@ -21,6 +23,8 @@ process.env.THROUGHLINE_MODE ??= 'development';
 /** The benchmark itself bounds each stage; this is the backstop for anything that escapes them (ms). */
 const HARD_LIMIT_MS = 15 * 60_000;
 const SCALE_HARD_LIMIT_MS = 8 * 60 * 60_000;
+/** The soak stage runs for BENCH_SOAK_SECONDS on top of everything else. */
+const SOAK_DEFAULT_SECONDS = 600;
 
 const lease = brokerLease('bench');
 
@@ -63,9 +67,9 @@ async function main() {
     return 1;
   }
 
-  // Only the apps stages use Kafka (bench/options.ts parses BENCH_STAGES and refuses a bad value).
+  // Only the apps, scaleout and soak stages use Kafka (bench/options.ts parses BENCH_STAGES and refuses a bad value).
   const stages = (process.env.BENCH_STAGES ?? 'all').split(',').map((stage) => stage.trim());
-  const needsKafka = stages.some((stage) => stage === 'all' || stage === '' || stage === 'apps');
+  const needsKafka = stages.some((stage) => ['all', '', 'apps', 'scaleout', 'soak'].includes(stage));
   let broker;
   try {
     broker = needsKafka ? await lease.ensure() : null;
@@ -75,10 +79,15 @@ async function main() {
   }
   try {
     const env = broker ? { ...process.env, KAFKA_BROKERS: broker.brokers.join(',') } : process.env;
+    const soakMs = stages.includes('soak')
+      ? Number(process.env.BENCH_SOAK_SECONDS ?? SOAK_DEFAULT_SECONDS) * 1000
+      : 0;
     const code = await run(process.execPath, ['-r', './scripts/register-dist.js', 'dist/bench/run.js'], {
       env,
       // The scale stage bounds its own rebuild (bench/run.ts); 100,000 children take hours on a busy machine.
-      limitMs: stages.includes('scale') ? SCALE_HARD_LIMIT_MS : HARD_LIMIT_MS,
+      limitMs: stages.includes('scale')
+        ? SCALE_HARD_LIMIT_MS
+        : HARD_LIMIT_MS + (Number.isFinite(soakMs) ? soakMs : 0),
     });
     if (code !== 0) process.stderr.write(`[bench] the benchmark failed (exit ${code})\n`);
     return code;
