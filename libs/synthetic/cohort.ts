@@ -463,6 +463,7 @@ export function generateCohort(options: CohortOptions): SyntheticCohort {
       horizon,
       needs,
       new Random(seed, number, 'social-care-plan'),
+      new Random(seed, number, 'social-care-plan-extra'),
     );
     // Twins share the facts of their birth: drawn from one stream for both.
     const pregnancy = () => drawBirthFacts(new Random(seed, TWIN_AT, 'pregnancy'), true);

@@ -11,6 +11,12 @@ export const DEMO_COHORT_OPTIONS: CohortOptions = {
   now: '2026-11-01T00:00:00.000Z',
 };
 
+/**
+ * The cohort size of the README's analyst example (`DEMO_CHILDREN=… npm start`): large enough
+ * that most cells of every measure are unsuppressed (libs/synthetic/analysis-support.int.spec.ts).
+ */
+export const ANALYST_EXAMPLE_CHILDREN = 3_000;
+
 /** How long before its review date a decision counts as due for review (decision 015). */
 export const REVIEW_DUE_WITHIN_DAYS = 14;
 /** Two perspectives' ratings this far apart (share of the scale's range) disagree (decision 015). */

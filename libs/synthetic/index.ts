@@ -23,6 +23,7 @@ export type {
 export { toAgencyBatches, MAX_BATCH_SIZE, type AgencyBatch } from './batches';
 export {
   ALL_PARTS,
+  ANALYST_EXAMPLE_CHILDREN,
   DEMO_COHORT_OPTIONS,
   decisionStatuses,
   eventsOf,

@@ -170,18 +170,24 @@ function planProtectionPlan(
   needs: NeedsLevel,
   previousPlans: number,
   rng: Random,
+  extra: Random,
 ): ProtectionPlan {
   const endReason = rng.weighted<ProtectionPlan['endReason']>([
     ['no-longer-at-risk', 40],
     ['child-in-need-plan', 35],
     ['looked-after', needs === 'complex' ? 25 : 8],
   ]);
-  const reviewCount = rng.weighted([
+  // Reviews at 3, 9, 15, 21… months: five or more keep the plan open past two years, as about 4%
+  // of the plans ceasing in a year were (DfE, Characteristics of children in need, 2023-24;
+  // the LAIT measure "CP plans lasting 2 years or more", ../shared/domain/ANALYSIS.md [12]).
+  const drawn = rng.weighted([
     [1, 25],
     [2, 35],
     [3, 25],
     [4, 15],
   ] as const);
+  const reviewCount =
+    drawn === 4 && endReason !== 'looked-after' && extra.chance(0.6) ? (extra.chance(0.7) ? 5 : 6) : drawn;
   const reviewDates = [addMonths(startDate, 3)];
   while (reviewDates.length < reviewCount)
     reviewDates.push(addMonths(reviewDates[reviewDates.length - 1], 6));
@@ -273,7 +279,9 @@ function planLookedAfter(
   route: LookedAfterPlan['route'],
   needs: NeedsLevel,
   rng: Random,
+  extra: Random,
 ): LookedAfterPlan {
+  const draws = rng;
   const age = ageInYears(dateOfBirth, startDate);
   const eighteen = addMonths(dateOfBirth, 18 * 12);
   const legalStatus =
@@ -349,7 +357,24 @@ function planLookedAfter(
   const moveDays = Array.from({ length: span > 40 ? moves : 0 }, () => rng.int(20, span - 10)).sort(
     (a, b) => a - b,
   );
+  // One breakdown often brings the next: a move is followed within months by another, and now and
+  // then a third (drawn from their own stream). About 10% of children looked after at 31 March
+  // had three or more placements in the year (DfE, Children looked after in England, 2023-24;
+  // the LAIT placement stability measure, ../shared/domain/ANALYSIS.md [12]).
+  const followOns = new Set<number>();
   for (const offset of moveDays) {
+    let after = offset;
+    for (const chance of [0.6, 0.35]) {
+      if (!extra.chance(chance)) break;
+      after += extra.int(20, 200);
+      if (after > span - 10 || moveDays.includes(after)) break;
+      followOns.add(after);
+    }
+  }
+  const allMoveDays = [...moveDays, ...followOns].sort((a, b) => a - b);
+  for (const offset of allMoveDays) {
+    // A follow-on move's details come from its own stream, so the first moves stay as they were.
+    const rng = followOns.has(offset) ? extra : draws;
     const from = addDays(startDate, offset);
     if ([...stages, ...changes].some((stage) => stage.from === from)) continue;
     const before = [...stages, ...changes]
@@ -448,6 +473,21 @@ function planLookedAfter(
   };
 }
 
+/**
+ * The chance that a child whose case has closed is referred again (up to four episodes in all).
+ * With the quick returns after a quick closure, about 18% of the generated referrals come within
+ * 12 months of a previous one (1,000 children, demo seed), near England's 22% or so (DfE,
+ * Characteristics of children in need, re-referrals within 12 months, 2013-2025:
+ * ../shared/domain/ANALYSIS.md [13], [14]).
+ */
+const RE_REFERRAL: Readonly<Record<NeedsLevel, number>> = { universal: 0.4, additional: 0.7, complex: 0.9 };
+const EARLIER_RE_REFERRAL: Readonly<Record<NeedsLevel, number>> = {
+  universal: 0.05,
+  additional: 0.2,
+  complex: 0.5,
+};
+const SOON_AFTER_QUICK_CLOSURE = 0.95;
+
 /** When an episode is over, so that another may begin: undefined while a referral is still open. */
 function episodeEnd(episode: SocialCareEpisode): string | undefined {
   if (episode.referral && !episode.closure) return undefined;
@@ -466,19 +506,37 @@ export function planSocialCare(
   horizon: string,
   needs: NeedsLevel,
   rng: Random,
+  /** The draws added for the analysts' measures (quick re-referrals, long plans, follow-on moves). */
+  extra: Random,
 ): SocialCareHistory | undefined {
   if (!rng.chance(INVOLVEMENT[needs])) return undefined;
-  const first = planSocialCareEpisode(dateOfBirth, horizon, needs, rng, {
+  const first = planSocialCareEpisode(dateOfBirth, horizon, needs, rng, extra, {
     from: dayNumber(dateOfBirth) + 60,
   });
   if (!first) return undefined;
   const episodes = [first];
-  while (episodes.length < 3) {
-    const ended = episodeEnd(episodes[episodes.length - 1]);
-    if (!ended || !rng.chance({ universal: 0.05, additional: 0.2, complex: 0.5 }[needs])) break;
+  while (episodes.length < 4) {
+    const last = episodes[episodes.length - 1];
+    const ended = episodeEnd(last);
+    const roll = ended ? rng.next() : undefined;
+    if (!ended || roll === undefined || roll >= RE_REFERRAL[needs]) break;
     const plans = episodes.filter((episode) => episode.childProtectionPlan).length;
-    const next = planSocialCareEpisode(dateOfBirth, horizon, needs, rng, {
-      from: dayNumber(ended) + rng.int(90, 720),
+    // A case closed soon after its referral (no further action, early help) most often comes back
+    // within the year of that referral; others months or years after the case closed.
+    // (Drawn from their own stream, so a child's other draws stay as they were.)
+    const later = dayNumber(ended) + rng.int(90, 720);
+    const referred = last.referral && dayNumber(last.referral.date);
+    // The returns the generator always made come months or years later; the ones added since
+    // (a roll above the earlier chance) mostly soon after a quick closure.
+    const soon =
+      roll >= EARLIER_RE_REFERRAL[needs] &&
+      referred !== undefined &&
+      dayNumber(ended) - referred <= 330 &&
+      extra.chance(SOON_AFTER_QUICK_CLOSURE);
+    const from = soon ? Math.max(dayNumber(ended) + 14, referred + extra.int(60, 330)) : later;
+    const next = planSocialCareEpisode(dateOfBirth, horizon, needs, rng, extra, {
+      from,
+      ...(soon ? { until: from + 30 } : {}),
       previousPlans: plans + (first.childProtectionPlan?.previousPlans ?? 0),
       reReferral: true,
     });
@@ -498,11 +556,16 @@ function planSocialCareEpisode(
   horizon: string,
   needs: NeedsLevel,
   rng: Random,
-  earlier: { from: number; previousPlans?: number; reReferral?: boolean },
+  extra: Random,
+  earlier: { from: number; until?: number; previousPlans?: number; reReferral?: boolean },
 ): SocialCareEpisode | undefined {
   const firstDay = earlier.from;
   // Histories end before eighteen: a contact after fifteen would run past it.
-  const lastDay = Math.min(dayNumber(horizon) - 30, dayNumber(addMonths(dateOfBirth, 15 * 12)));
+  const lastDay = Math.min(
+    dayNumber(horizon) - 30,
+    dayNumber(addMonths(dateOfBirth, 15 * 12)),
+    earlier.until ?? Infinity,
+  );
   if (lastDay <= firstDay) return undefined;
   const contactDate = isoDateOf(rng.int(firstDay, lastDay));
   const age = ageInYears(dateOfBirth, contactDate);
@@ -622,7 +685,7 @@ function planSocialCareEpisode(
   const afterCin = (plan: CinPlan) => {
     cinPlans.push(plan);
     if (plan.endReason === 'looked-after') {
-      afterCare(planLookedAfter(plan.endDate, dateOfBirth, 'care-proceedings', needs, rng));
+      afterCare(planLookedAfter(plan.endDate, dateOfBirth, 'care-proceedings', needs, rng, extra));
       return;
     }
     close(plan.endDate, 'RC7');
@@ -646,7 +709,7 @@ function planSocialCareEpisode(
         startDate,
         rng.int(2, dayNumber(assessment.authorisationDate) - dayNumber(startDate)),
       );
-      afterCare(planLookedAfter(from, dateOfBirth, route, needs, rng));
+      afterCare(planLookedAfter(from, dateOfBirth, route, needs, rng, extra));
       break;
     }
     case 's47': {
@@ -690,10 +753,10 @@ function planSocialCareEpisode(
         else {
           // A plan elsewhere before the family came here, now and then; or the plans of earlier episodes.
           const previousPlans = earlier.previousPlans ?? (rng.chance(0.15) ? 1 : 0);
-          childProtectionPlan = planProtectionPlan(date, category, needs, previousPlans, rng);
+          childProtectionPlan = planProtectionPlan(date, category, needs, previousPlans, rng, extra);
           const ended = childProtectionPlan.endDate;
           if (childProtectionPlan.endReason === 'looked-after')
-            afterCare(planLookedAfter(ended, dateOfBirth, 'care-proceedings', needs, rng));
+            afterCare(planLookedAfter(ended, dateOfBirth, 'care-proceedings', needs, rng, extra));
           else if (childProtectionPlan.endReason === 'child-in-need-plan') {
             afterCin({
               ...planCinPlan(ended, rng, false, needs),
