@@ -2,23 +2,19 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
 import type { AgencyEvent } from '@throughline/contracts';
-import { PostgresEventStore } from '@throughline/event-store';
-import { loadConfig } from '@throughline/platform';
+import type { PostgresEventStore } from '@throughline/event-store';
+
 import {
   axeViolations,
   buildAssessmentCompleted,
   buildReferralReceived,
-  createTestDatabase,
-  DEMO_POLICY_FILE,
-  freeLoopbackPort,
   freshRecordId,
-  launchChromium,
   recordAsTheRecorderWould,
-  startLocalOidcProvider,
   type LocalOidcProvider,
   type TestDatabase,
 } from '@throughline/testing';
-import { createProjectionApp, type ProjectionApp } from './app';
+import type { ProjectionApp } from './app';
+import { startPageStack, stopPageStack } from './projection.test-helper';
 
 /**
  * The analyst's page in a real Chromium over the real projection (its analysis model, the
@@ -40,41 +36,13 @@ let browser: Browser;
 let passwords: Record<string, string>;
 
 beforeAll(async () => {
-  // The page's redirect URI names the projection's port, so the provider must know it first.
-  const port = await freeLoopbackPort();
-  oidc = await startLocalOidcProvider({ env: { PROJECTION_PORT: String(port) } });
-  const state = JSON.parse(readFileSync(join(oidc.cacheDir, 'oidc', 'local-provider.json'), 'utf8')) as {
-    passwords: Record<string, string>;
-    clientSecrets: Record<string, string>;
-  };
-  passwords = state.passwords;
-  database = await createTestDatabase('tl_analysis_page');
-  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
-  projection = await createProjectionApp(
-    loadConfig({
-      THROUGHLINE_MODE: 'development',
-      DATABASE_URL: database.url,
-      PROJECTION_PORT: String(port),
-      PROJECTION_NAME: 'analysis-page',
-      LOG_LEVEL: 'error',
-      ...oidc.env,
-      ACCESS_POLICY_FILE: DEMO_POLICY_FILE,
-      OIDC_PAGE_CLIENT_SECRET: state.clientSecrets['throughline-page'],
-      OUTCOME_FRAMEWORKS_FILE: join(__dirname, '..', '..', 'infra', 'outcome-frameworks.json'),
-    }),
-    { store },
-  );
-  browser = await launchChromium();
+  ({ oidc, database, store, projection, browser, passwords } = await startPageStack({
+    name: 'analysis-page',
+  }));
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await projection?.close();
-  await store?.close();
-  await database?.drop();
-  await oidc?.stop();
-});
+afterAll(() => stopPageStack({ browser, projection, store, database, oidc }));
 
 /**
  * A synthetic cohort in LA 991 (the demo analyst's own), all referred and assessed in the

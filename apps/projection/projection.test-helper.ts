@@ -1,13 +1,21 @@
 /// <reference types="jest" />
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pool } from 'pg';
+import type { Browser } from 'playwright-core';
 import type { AgencyEvent } from '@throughline/contracts';
 import { PostgresEventStore } from '@throughline/event-store';
-import { createPool, loadConfig } from '@throughline/platform';
+import { createPool, loadConfig, projectRoot } from '@throughline/platform';
 import {
   AccessLogReader,
   createTestDatabase,
+  DEMO_POLICY_FILE,
+  freeLoopbackPort,
+  launchChromium,
   recordAsTheRecorderWould,
+  startLocalOidcProvider,
   startTestAccess,
+  type LocalOidcProvider,
   type TestAccess,
   type TestDatabase,
 } from '@throughline/testing';
@@ -75,4 +83,63 @@ export function projectionUnderTest(options: {
   });
 
   return world;
+}
+
+/** What a browser spec of one of the pages talks to: the real provider, the projection, Chromium. */
+export interface PageStack {
+  readonly oidc: LocalOidcProvider;
+  readonly database: TestDatabase;
+  readonly store: PostgresEventStore;
+  readonly projection: ProjectionApp;
+  readonly browser: Browser;
+  /** The local provider's demo users' passwords, to sign in through its own pages. */
+  readonly passwords: Record<string, string>;
+}
+
+/**
+ * Starts what the pages' browser specs share: the local OpenID provider told the projection's
+ * port first (the page's redirect URI names it), a database of their own, the projection app
+ * with the demo policy and outcome frameworks and the page client's secret, and Chromium.
+ */
+export async function startPageStack(options: {
+  /** Names the database and the projection's checkpoint. */
+  readonly name: string;
+  /** More configuration, e.g. a sign-in rate limit. */
+  readonly env?: Readonly<Record<string, string>>;
+}): Promise<PageStack> {
+  // First, so a machine without Chromium fails before anything is left running.
+  const browser = await launchChromium();
+  const port = await freeLoopbackPort();
+  const oidc = await startLocalOidcProvider({ env: { PROJECTION_PORT: String(port) } });
+  const state = JSON.parse(readFileSync(join(oidc.cacheDir, 'oidc', 'local-provider.json'), 'utf8')) as {
+    passwords: Record<string, string>;
+    clientSecrets: Record<string, string>;
+  };
+  const database = await createTestDatabase(`tl_${options.name.replace(/-/g, '_')}`);
+  const store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
+  const projection = await createProjectionApp(
+    loadConfig({
+      THROUGHLINE_MODE: 'development',
+      DATABASE_URL: database.url,
+      PROJECTION_PORT: String(port),
+      PROJECTION_NAME: options.name,
+      LOG_LEVEL: 'error',
+      ...oidc.env,
+      ACCESS_POLICY_FILE: DEMO_POLICY_FILE,
+      OIDC_PAGE_CLIENT_SECRET: state.clientSecrets['throughline-page'],
+      OUTCOME_FRAMEWORKS_FILE: join(projectRoot(), 'infra', 'outcome-frameworks.json'),
+      ...options.env,
+    }),
+    { store },
+  );
+  return { oidc, database, store, projection, browser, passwords: state.passwords };
+}
+
+/** Stops what startPageStack started, whatever of it did start. */
+export async function stopPageStack(stack: Partial<PageStack>): Promise<void> {
+  await stack.browser?.close();
+  await stack.projection?.close();
+  await stack.store?.close();
+  await stack.database?.drop();
+  await stack.oidc?.stop();
 }

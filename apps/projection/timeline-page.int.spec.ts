@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import type { AgencyEvent } from '@throughline/contracts';
-import { PostgresEventStore } from '@throughline/event-store';
-import { createPool, loadConfig } from '@throughline/platform';
+import type { PostgresEventStore } from '@throughline/event-store';
+import { createPool } from '@throughline/platform';
 import {
   axeViolations,
   buildEvent,
@@ -13,19 +13,15 @@ import {
   buildImmunisationGiven,
   buildOutcomeObservationRecorded,
   buildReferralReceived,
-  createTestDatabase,
-  DEMO_POLICY_FILE,
-  freeLoopbackPort,
   freshNhsNumber,
   freshRecordId,
   freshUpn,
-  launchChromium,
   recordAsTheRecorderWould,
-  startLocalOidcProvider,
   type LocalOidcProvider,
   type TestDatabase,
 } from '@throughline/testing';
-import { createProjectionApp, type ProjectionApp } from './app';
+import type { ProjectionApp } from './app';
+import { startPageStack, stopPageStack } from './projection.test-helper';
 
 /**
  * The practitioners' page in a real Chromium, signing in through the real local OpenID provider's
@@ -49,42 +45,14 @@ let browser: Browser;
 let passwords: Record<string, string>;
 
 beforeAll(async () => {
-  // The page's redirect URI names the projection's port, so the provider must know it first.
-  const port = await freeLoopbackPort();
-  oidc = await startLocalOidcProvider({ env: { PROJECTION_PORT: String(port) } });
-  const state = JSON.parse(readFileSync(join(oidc.cacheDir, 'oidc', 'local-provider.json'), 'utf8')) as {
-    passwords: Record<string, string>;
-    clientSecrets: Record<string, string>;
-  };
-  passwords = state.passwords;
-  database = await createTestDatabase('tl_projection_page');
-  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
-  projection = await createProjectionApp(
-    loadConfig({
-      THROUGHLINE_MODE: 'development',
-      DATABASE_URL: database.url,
-      PROJECTION_PORT: String(port),
-      PROJECTION_NAME: 'timeline-page',
-      LOG_LEVEL: 'error',
-      ...oidc.env,
-      ACCESS_POLICY_FILE: DEMO_POLICY_FILE,
-      OIDC_PAGE_CLIENT_SECRET: state.clientSecrets['throughline-page'],
-      RATE_LIMIT_SIGN_IN_PER_MINUTE: String(SIGN_IN_PER_MINUTE),
-      OUTCOME_FRAMEWORKS_FILE: join(__dirname, '..', '..', 'infra', 'outcome-frameworks.json'),
-    }),
-    { store },
-  );
-  browser = await launchChromium();
+  ({ oidc, database, store, projection, browser, passwords } = await startPageStack({
+    name: 'timeline-page',
+    env: { RATE_LIMIT_SIGN_IN_PER_MINUTE: String(SIGN_IN_PER_MINUTE) },
+  }));
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await projection?.close();
-  await store?.close();
-  await database?.drop();
-  await oidc?.stop();
-});
+afterAll(() => stopPageStack({ browser, projection, store, database, oidc }));
 
 const record = (...events: AgencyEvent[]): Promise<bigint> => recordAsTheRecorderWould(store, ...events);
 
