@@ -224,16 +224,24 @@ export const MEASURES: readonly MeasureDefinition[] = [
     id: 'missing-from-care',
     title: 'Children who went missing from care',
     definition:
-      'Children with at least one missing episode (whereabouts unknown, SSDA903 M) during the year, episodes open ' +
-      'at 1 April included.',
+      'Children with at least one missing episode (whereabouts unknown, SSDA903 M) during the year that started ' +
+      'while they were looked after, episodes open at 1 April included.',
     source: LAIT,
     unit: 'count',
     countOf: 'children',
-    eventTypes: ['social-care.missing-episode.recorded'],
+    eventTypes: [
+      'social-care.missing-episode.recorded',
+      'social-care.looked-after-episode.started',
+      'social-care.looked-after-episode.ended',
+    ],
     groupBy: [...CHARACTERISTICS],
     periods: ['financial-year'],
     caveats: [
       'Away from placement without authorisation (A) is not missing and is not counted.',
+      'A child missing from home while not looked after is not counted. The model keeps the month of a missing ' +
+        'episode, not its day: an episode in the month care started or ended is counted.',
+      'Looked-after periods and missing episodes reach the model from the social care record; an episode whose ' +
+        'period of care is not recorded (care before the history imported) is not counted.',
       'A count of children, not a rate of all looked-after children.',
       LINKED,
       AGE_BY_MONTH,

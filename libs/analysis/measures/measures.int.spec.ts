@@ -217,7 +217,7 @@ const EVENTS: AgencyEvent[] = [
   missing('A', '2023-08-01', '2023-08-02', E),
   careChanged('2023-10-01', E, 'P'),
   // F: in care 2023-04-01 → 2024-03-31 with two moves: not looked after at 31 March. Missing
-  // 2023-02-05 → 2023-03-25 (FY 2022-23 only).
+  // 2023-02-05 → 2023-03-25, before care started: missing from home, not from care (not counted).
   missing('M', '2023-02-05', '2023-03-25', F),
   careStarted('2023-04-01', F),
   careChanged('2023-06-01', F, 'P'),
@@ -226,6 +226,9 @@ const EVENTS: AgencyEvent[] = [
   // G: in care 2022-06-01 → 2023-02-01: looked after at neither 31 March.
   careStarted('2022-06-01', G),
   careEnded('2022-06-01', '2023-02-01', G),
+  // G missing in March 2023, after care ended: not counted. C, never looked after, missing from home.
+  missing('M', '2023-03-05', '2023-03-06', G),
+  missing('M', '2023-11-05', '2023-11-07', C),
   // A's attendance: the plan started in the summer term of 2022/23 (relative term 0).
   attendance('2021/22', 'autumn', 50, '2021-12-20'), // -5: outside -4 … +6
   attendance('2022/23', 'autumn', 5, '2022-12-20'), // -2: 5%
@@ -408,9 +411,9 @@ describe('the measures on a hand-made cohort', () => {
     ]);
   });
 
-  it('children missing from care in the year, episodes open at 1 April included', async () => {
+  it('children missing from care in the year, episodes open at 1 April included, missing from home not', async () => {
     expect(cellsOf(await run({ measure: 'missing-from-care', groupBy: ['period'] }))).toEqual([
-      { period: '2022-23', count: 2 },
+      { period: '2022-23', count: 1 },
       { period: '2023-24', count: 2 },
     ]);
   });

@@ -70,8 +70,12 @@ const yearEnds = (types: string) => `
   SELECT DISTINCT make_date(extract(year FROM f.on_day)::int + CASE WHEN extract(month FROM f.on_day) >= 4 THEN 1 ELSE 0 END, 3, 31) AS year_end
   FROM ${F} f WHERE f.event_type IN (${types})`;
 
-const placementStability = `
-  WITH starts AS (
+/**
+ * CTEs `starts` and `periods(pseudonym, started, ended)`: the cohort's periods of care, each from
+ * a looked-after start to the first end on or after it (open when there is none).
+ */
+const carePeriods = `
+  starts AS (
     SELECT DISTINCT f.pseudonym, f.on_day AS started FROM ${F} f JOIN cohort USING (pseudonym)
     WHERE f.event_type = 'social-care.looked-after-episode.started'
   ), periods AS (
@@ -79,7 +83,10 @@ const placementStability = `
            (SELECT min(e.on_day) FROM ${F} e WHERE e.pseudonym = s.pseudonym
               AND e.event_type = 'social-care.looked-after-episode.ended' AND e.on_day >= s.started) AS ended
     FROM starts s
-  ), years AS (${yearEnds("'social-care.looked-after-episode.started', 'social-care.looked-after-episode.changed', 'social-care.looked-after-episode.ended'")}
+  )`;
+
+const placementStability = `
+  WITH ${carePeriods}, years AS (${yearEnds("'social-care.looked-after-episode.started', 'social-care.looked-after-episode.changed', 'social-care.looked-after-episode.ended'")}
   ), at_year_end AS (
     SELECT DISTINCT p.pseudonym, y.year_end FROM periods p JOIN years y
       ON p.started <= y.year_end AND (p.ended IS NULL OR p.ended > y.year_end)
@@ -98,10 +105,19 @@ const placementStability = `
          NULL::text AS local_authority, 'social-care' AS agency, NULL::text AS perspective, NULL::int AS relative_term
   FROM counted`;
 
+/**
+ * Missing episodes of children looked after when the episode started. The model keeps a missing
+ * episode's month, not its day, so an episode counts when its month meets a period of care: one in
+ * the month care started or ended is counted (the catalogue's caveat). A child missing from home
+ * while not looked after is not counted.
+ */
 const missingFromCare = `
-  WITH episodes AS (
+  WITH ${carePeriods}, episodes AS (
     SELECT f.pseudonym, f.on_day AS started, f.end_day AS ended FROM ${F} f JOIN cohort USING (pseudonym)
     WHERE f.event_type = 'social-care.missing-episode.recorded' AND f.code = 'M'
+      AND EXISTS (SELECT 1 FROM periods p WHERE p.pseudonym = f.pseudonym
+                    AND p.started < (f.on_day + interval '1 month')::date
+                    AND (p.ended IS NULL OR p.ended >= f.on_day))
   ), years AS (${yearEnds("'social-care.missing-episode.recorded'")})
   SELECT DISTINCT e.pseudonym, y.year_end AS unit_day, y.year_end AS period_day, NULL::boolean AS hit,
          NULL::numeric AS value, NULL::text AS local_authority, 'social-care' AS agency, NULL::text AS perspective,
