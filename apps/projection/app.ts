@@ -1,7 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { migrateAccess, openGovernedAccess, TokenVerifier, type GovernedAccess } from '@throughline/access';
-import { createEventStore, type EventStore } from '@throughline/event-store';
+import {
+  LiveGenerations,
+  createEventStore,
+  migrateAsOwnerBesideGenerations,
+  type EventStore,
+} from '@throughline/event-store';
 import {
   appLogger,
   createHttpApp,
@@ -9,14 +14,15 @@ import {
   createPool,
   edgeSettingsOf,
   listen,
-  migrateAsOwner,
   prepareDatabase,
+  type DatabaseConnections,
   ReadinessChecks,
   startTracing,
   subscriptionMetrics,
   ThroughlineError,
   UnavailableError,
   type Config,
+  type MigrateOptions,
   type ReadinessCheck,
 } from '@throughline/platform';
 import { IdentityLinker, IdentityReview, migrateIdentity, type LinkerStatus } from '@throughline/identity';
@@ -109,6 +115,25 @@ export interface ProjectionAppOptions {
   readonly rebuild?: boolean;
 }
 
+/**
+ * Every migration the projection's database needs, as the owner, with the read models' live
+ * generations on the search_path (decision 023); resolves with the grants' options (the apps'
+ * role, when it is another).
+ */
+export async function migrateProjectionDatabase(connections: DatabaseConnections): Promise<MigrateOptions> {
+  return migrateAsOwnerBesideGenerations(connections, async (owner, grants) => {
+    await migrateTimeline(owner, grants);
+    await migrateIdentity(owner, grants);
+    await migrateNotifications(owner, grants);
+    await migrateAccess(owner, grants);
+    // Read by the governance reports (dead letters, gateway rejections): the recorder's tables.
+    await migrateRecording(owner, grants);
+    await migrateOutcomes(owner, grants);
+    await migrateAnalysis(owner, grants);
+    return grants;
+  });
+}
+
 /** Event store → timeline read models, with the query API on PROJECTION_PORT (0: any free port). */
 export async function createProjectionApp(
   config: Config,
@@ -128,6 +153,9 @@ export async function createProjectionApp(
   let access: GovernedAccess | undefined;
   let frameworks: FrameworkStore | undefined;
   let analysisModel: AnalysisProjector | undefined;
+  let generations: LiveGenerations | undefined;
+  let timelineReads: TimelineQueries | undefined;
+  let outcomeReads: OutcomeReads | undefined;
   // Position, lag and batch durations of both subscriptions, at /metrics.
   const observer = subscriptionMetrics(metrics, {
     headPosition: () => store.headPosition(),
@@ -148,6 +176,7 @@ export async function createProjectionApp(
   const release = (): Promise<void> =>
     (released ??= (async () => {
       try {
+        await generations?.close();
         await relay?.stop();
         await linker?.stop();
         await projector?.stop();
@@ -165,17 +194,26 @@ export async function createProjectionApp(
     // The read models live in PostgreSQL whatever the store: the store's database by default.
     // Migrated by the owner role; the app's pool is the app role's, rows only (decision 011).
     const connections = await prepareDatabase(config);
-    await migrateAsOwner(connections, async (owner, grants) => {
-      await migrateTimeline(owner, grants);
-      await migrateIdentity(owner, grants);
-      await migrateNotifications(owner, grants);
-      await migrateAccess(owner, grants);
-      // Read by the governance reports (dead letters, gateway rejections): the recorder's tables.
-      await migrateRecording(owner, grants);
-      await migrateOutcomes(owner, grants);
-      await migrateAnalysis(owner, grants);
+    await migrateProjectionDatabase(connections);
+    // Every connection reads the live generation of each read model; a rebuild's switch moves
+    // them, and restarts the read model's runner from the new generation's checkpoint.
+    generations = await LiveGenerations.follow(config.DATABASE_URL, async (moved) => {
+      // A new generation may work entries out anew: what was kept from the old one goes.
+      if (moved.includes('timeline')) {
+        timelineReads?.forgetEntries();
+        outcomeReads?.forgetAnswers();
+      }
+      for (const name of moved) {
+        const runner = name === 'timeline' ? projector : name === 'analysis' ? analysisModel : undefined;
+        if (!runner || released) continue;
+        logger.info(
+          `read model ${name} switched to ${generations?.liveSchemas().get(name)}: runner restarts`,
+        );
+        await runner.stop();
+        if (!released) await runner.start();
+      }
     });
-    pool = createPool(config.DATABASE_URL);
+    pool = createPool(config.DATABASE_URL, { onCheckout: generations.onCheckout });
     // The page signs people in (authorization code + PKCE) and keeps their tokens here: its
     // session cookie is how the guard finds their principal (decision 013).
     const verifier = TokenVerifier.fromConfig(config);
@@ -185,7 +223,10 @@ export async function createProjectionApp(
     // The two subscriptions' batch transactions get connections of their own: on the shared
     // pool they queued behind every read's queries (a timeline read is seven), so under read
     // load a committed event waited for reads before the projection could even BEGIN.
-    subscriptionPool = createPool(config.DATABASE_URL, { max: SUBSCRIPTION_POOL_SIZE });
+    subscriptionPool = createPool(config.DATABASE_URL, {
+      max: SUBSCRIPTION_POOL_SIZE,
+      onCheckout: generations.onCheckout,
+    });
     projector = new TimelineProjector({
       pool: subscriptionPool,
       store,
@@ -238,6 +279,7 @@ export async function createProjectionApp(
       disagreementThreshold: config.DISAGREEMENT_THRESHOLD,
       answerCacheMb: config.OUTCOMES_ANSWER_CACHE_MB,
     });
+    [timelineReads, outcomeReads] = [queries, outcomes];
     const [timeline, identity, analysed] = [projector, linker, analysisModel];
     const readiness = projectionReadiness(
       queries,

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { migrateAccess, openGovernedAccess, type GovernedAccess } from '@throughline/access';
-import { createEventStore } from '@throughline/event-store';
+import { createEventStore, migrateAsOwnerBesideGenerations } from '@throughline/event-store';
 import {
   appLogger,
   contextLogger,
@@ -13,7 +13,6 @@ import {
   gatewayRejectionsGroup,
   gatewayRejectionsTopic,
   listen,
-  migrateAsOwner,
   prepareDatabase,
   startTracing,
   topicNames,
@@ -72,7 +71,8 @@ export async function createRecorderApp(config: Config): Promise<RecorderApp> {
     const connections = await prepareDatabase(config);
     // The access log is the timeline context's table and the policy the access context's: the
     // recorder's dead-letter routes are governed and recorded like every other (decision 014).
-    await migrateAsOwner(connections, async (owner, grants) => {
+    // With the read models' live generations on the search_path: the timeline's grants name them (decision 023).
+    await migrateAsOwnerBesideGenerations(connections, async (owner, grants) => {
       await migrateTimeline(owner, grants);
       await migrateAccess(owner, grants);
     });

@@ -15,6 +15,7 @@ export { applyAnalysisBatch, type AnalysisBatchResult } from './model/apply-batc
 export {
   migrateAnalysis,
   truncateAnalysisModel,
+  analysisReadModel,
   ANALYSIS_MODEL_TABLES,
   ANALYSIS_CHECKPOINTS,
 } from './model/schema';

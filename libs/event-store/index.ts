@@ -36,3 +36,22 @@ export {
   type SubscriptionObserver,
   type SubscriptionStatus,
 } from './subscription-runner';
+export {
+  LiveGenerations,
+  READ_MODEL_GENERATIONS_CHANNEL,
+  beginGeneration,
+  buildGeneration,
+  dropRetiredGeneration,
+  generationCheckpoint,
+  liveSchemasOf,
+  migrateAsOwnerBesideGenerations,
+  migrateReadModelGenerations,
+  readGenerations,
+  searchPathOf,
+  searchPathOnCheckout,
+  switchGeneration,
+  type BuildGenerationOptions,
+  type BuildProgress,
+  type ReadModelGeneration,
+  type RebuildableReadModel,
+} from './read-model-generations';

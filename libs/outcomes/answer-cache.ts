@@ -45,6 +45,12 @@ export class AnswerCache {
     }
   }
 
+  /** Forgets every answer: the entries they were derived from now live in another generation (decision 023). */
+  clear(): void {
+    this.answers.clear();
+    this.bytes = 0;
+  }
+
   get size(): number {
     return this.answers.size;
   }

@@ -44,6 +44,11 @@ export class OutcomeReads {
     this.answers = new AnswerCache((settings.answerCacheMb ?? DEFAULT_ANSWER_CACHE_MB) * 1024 * 1024);
   }
 
+  /** Forgets the answers kept: the timeline now lives in another generation (decision 023). */
+  forgetAnswers(): void {
+    this.answers.clear();
+  }
+
   async outcomes(childKey: string, query: OutcomesQuery, requester: Requester): Promise<GovernedOutcomes> {
     const { timeline, derive } = await this.outcomesRead(childKey, query, requester);
     return { childKey: timeline.childKey, ...derive(), withheld: timeline.withheld, access: timeline.access };

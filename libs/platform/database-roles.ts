@@ -2,7 +2,7 @@ import { Client, escapeIdentifier, escapeLiteral, type ClientBase, type Pool } f
 import type { Config } from './config';
 import { ThroughlineError } from './errors';
 import { connectionAs, databaseOf, roleOf } from './database-urls';
-import { createPool, type MigrateOptions } from './postgres';
+import { createPool, type CreatePoolOptions, type MigrateOptions } from './postgres';
 
 /**
  * Two database roles (docs/decisions/011-database-roles.md). The apps connect as the app role
@@ -271,9 +271,10 @@ async function refuseOverprivilegedApp(ownerUrl: string, owner: string, app: str
 export async function migrateAsOwner<T>(
   connections: { readonly app: string; readonly owner?: string },
   work: (owner: Pool, options: MigrateOptions) => Promise<T>,
+  poolOptions: CreatePoolOptions = {},
 ): Promise<T> {
   const separate = connections.owner !== undefined && connections.owner !== connections.app;
-  const pool = createPool(separate ? connections.owner! : connections.app, { max: 1 });
+  const pool = createPool(separate ? connections.owner! : connections.app, { ...poolOptions, max: 1 });
   try {
     return await work(pool, separate ? { appRole: roleOf(connections.app) } : {});
   } finally {

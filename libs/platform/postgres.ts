@@ -3,11 +3,55 @@ import { join } from 'node:path';
 import { Client, Pool, escapeIdentifier, type ClientBase, type PoolClient, type PoolConfig } from 'pg';
 import { migrationsDirectory } from './paths';
 
-export function createPool(
-  connectionString: string,
-  options: Omit<PoolConfig, 'connectionString'> = {},
-): Pool {
-  const pool = new Pool({ connectionString, max: 10, ...options });
+export interface CreatePoolOptions extends Omit<PoolConfig, 'connectionString'> {
+  /**
+   * Run on a client each time the pool hands it out, before the caller's first query: a setting
+   * that may change while the pool lives, such as the read models' search_path (decision 023).
+   * When it fails the client is discarded and the caller gets the error.
+   */
+  readonly onCheckout?: (client: PoolClient) => Promise<void>;
+}
+
+type ConnectCallback = (
+  err: Error | undefined,
+  client: PoolClient | undefined,
+  done: (release?: unknown) => void,
+) => void;
+
+/** A pool that runs onCheckout on every client it hands out, pool.query's included (it connects through connect()). */
+class CheckoutPool extends Pool {
+  constructor(
+    config: PoolConfig,
+    private readonly onCheckout: (client: PoolClient) => Promise<void>,
+  ) {
+    super(config);
+  }
+
+  override connect(): Promise<PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<PoolClient> | void {
+    const ready = super.connect().then(async (client) => {
+      try {
+        await this.onCheckout(client);
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+      return client;
+    });
+    if (!callback) return ready;
+    void ready.then(
+      (client) =>
+        callback(undefined, client, (release) => client.release(release as boolean | Error | undefined)),
+      (error: Error) => callback(error, undefined, () => undefined),
+    );
+  }
+}
+
+export function createPool(connectionString: string, options: CreatePoolOptions = {}): Pool {
+  const { onCheckout, ...config } = options;
+  const settings = { connectionString, max: 10, ...config };
+  const pool = onCheckout ? new CheckoutPool(settings, onCheckout) : new Pool(settings);
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   // Nor a checked-out one: when the server goes away (restart, crash, 57P01 admin_shutdown) a

@@ -1,6 +1,7 @@
 import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
 import type { EventStore, StreamAppend } from '@throughline/event-store';
 import { PUBLISHER_HEADER, lineageOf, type IncomingBatch } from '@throughline/recording';
+import { buildReferralReceived, freshNhsNumber, freshRecordId } from './events';
 
 let nextOffset = 0;
 
@@ -43,4 +44,30 @@ export async function recordAsTheRecorderWould(store: EventStore, ...events: Age
   let last = 0n;
   for (const event of events) [last] = (await store.appendMany([recordedAppend(event)]))[0].positions;
   return last;
+}
+
+/**
+ * One referral for each of `count` new children, each child its own record (no identifier in
+ * common), stored as the recorder would; resolves with their streams in store order.
+ */
+export async function recordReferralsOfNewChildren(
+  store: EventStore,
+  count: number,
+  source: { readonly organisation?: string } = {},
+): Promise<string[]> {
+  const streams: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const recordId = freshRecordId('case');
+    streams.push(`social-care-${recordId}`);
+    await recordAsTheRecorderWould(
+      store,
+      buildReferralReceived({
+        occurredAt: '2024-02-01T14:30:00+00:00',
+        source,
+        subject: { recordId, nhsNumber: freshNhsNumber(), dateOfBirth: '2016-05-01' },
+        data: { referralDate: '2024-02-01', referralSource: '2A', primaryNeed: 'N1', noFurtherAction: false },
+      }),
+    );
+  }
+  return streams;
 }

@@ -6,7 +6,8 @@
  * Why this is safe: timeline_entries is append-only in store order. The projector inserts the
  * entries of one batch in one transaction, batches commit in position order, and no entry is
  * ever updated or deleted (a rebuild truncates and inserts the same rows again, since an entry is
- * a function of its stored event). So every entry committed after a read that saw a record's
+ * a function of its stored event; a blue-green rebuild, which may work entries out anew, clears
+ * the cache when it switches, decision 023). So every entry committed after a read that saw a record's
  * entries up to position P has a position above P, and "entries of this record above P" is
  * exactly what the cache lacks. Which records make up a child, and what a reader may see, are
  * decided on every read; the cache holds only what each record's events say.
@@ -29,6 +30,8 @@ export interface Held<E extends CachedEntry> {
   readonly streamIds: string[];
   readonly after: number[];
   readonly slots: ReadonlyMap<string, Slot<E>>;
+  /** The cache's epoch when the read began: a read begun before a clear() keeps nothing. */
+  readonly epoch: number;
 }
 
 export const byTimeThenPosition = (a: CachedEntry, b: CachedEntry): number =>
@@ -38,6 +41,7 @@ export class StreamEntryCache<E extends CachedEntry> {
   /** Least recently used first (a Map keeps insertion order). */
   private readonly slots = new Map<string, Slot<E>>();
   private count = 0;
+  private epoch = 0;
 
   /** @param capacity entries kept in all (TIMELINE_ENTRY_CACHE); 0 keeps nothing. */
   constructor(private readonly capacity: number) {}
@@ -45,7 +49,7 @@ export class StreamEntryCache<E extends CachedEntry> {
   /** What is held for each of these records (those held at all), for a read to ask only for the rest. */
   held(streamIds: readonly string[]): Held<E> {
     const slots = new Map<string, Slot<E>>();
-    const held = { streamIds: [] as string[], after: [] as number[], slots };
+    const held = { streamIds: [] as string[], after: [] as number[], slots, epoch: this.epoch };
     for (const streamId of streamIds) {
       const slot = this.slots.get(streamId);
       if (!slot) continue;
@@ -77,12 +81,19 @@ export class StreamEntryCache<E extends CachedEntry> {
               after: added.reduce((max, entry) => Math.max(max, entry.position), base.after),
             };
       const current = this.slots.get(streamId);
-      if (!current || current.after <= slot.after) this.keep(streamId, slot);
+      if (held.epoch === this.epoch && (!current || current.after <= slot.after)) this.keep(streamId, slot);
       if (slot.entries.length > 0) contributing++;
       for (const entry of slot.entries) merged.push(entry);
     }
     // One record's entries are in order already; several are interleaved by time.
     return contributing > 1 ? merged.sort(byTimeThenPosition) : merged;
+  }
+
+  /** Forgets every entry, and what reads begun before now would keep: the read model was switched to another generation. */
+  clear(): void {
+    this.slots.clear();
+    this.count = 0;
+    this.epoch++;
   }
 
   /** Entries held in all. */

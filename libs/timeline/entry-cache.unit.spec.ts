@@ -49,6 +49,19 @@ describe('StreamEntryCache', () => {
     expect(positions(cache.merge(['a'], cache.held(['a']), new Map()))).toEqual([1, 2, 3]);
   });
 
+  it('forgets everything on clear(), and keeps nothing a read begun before it brings back (a switch, decision 023)', () => {
+    const cache = new StreamEntryCache<Entry>(100);
+    cache.merge(['a'], cache.held([]), byStream(entry('a', 1, 10)));
+    const before = cache.held(['a']);
+    cache.clear();
+    expect(cache.size).toBe(0);
+    // The read still answers whole; what it read (from the old generation) is not kept.
+    expect(positions(cache.merge(['a'], before, byStream(entry('a', 2, 20))))).toEqual([1, 2]);
+    expect(cache.held(['a']).streamIds).toEqual([]);
+    cache.merge(['a'], cache.held(['a']), byStream(entry('a', 1, 10)));
+    expect(cache.held(['a']).after).toEqual([1]);
+  });
+
   it('answers whole even when what it held was evicted during the read', () => {
     const cache = new StreamEntryCache<Entry>(3);
     cache.merge(['a'], cache.held([]), byStream(entry('a', 1, 10), entry('a', 2, 20)));
@@ -76,7 +89,7 @@ describe('StreamEntryCache', () => {
     expect(
       new StreamEntryCache<Entry>(0).merge(
         ['a'],
-        { streamIds: [], after: [], slots: new Map() },
+        { streamIds: [], after: [], slots: new Map(), epoch: 0 },
         byStream(entry('a', 1, 1)),
       ),
     ).toHaveLength(1);

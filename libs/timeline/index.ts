@@ -50,6 +50,7 @@ export {
   migrateTimeline,
   resetTimelineReadModels,
   timelineMigrationsDirectory,
+  timelineReadModel,
   READ_MODEL_TABLES,
 } from './schema';
 export { readStoredEvent, type BatchResult, type SkippedEvent } from './apply-batch';

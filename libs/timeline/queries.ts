@@ -155,6 +155,11 @@ export class TimelineQueries {
     this.entries = new StreamEntryCache(options.entryCache ?? DEFAULT_ENTRY_CACHE);
   }
 
+  /** Forgets the entries kept between reads: the read model now lives in another generation (decision 023). */
+  forgetEntries(): void {
+    this.entries.clear();
+  }
+
   /** The read-model database answers. */
   async ping(): Promise<boolean> {
     return this.pool.query('SELECT 1').then(

@@ -1,8 +1,9 @@
 import type { ClientBase, Pool } from 'pg';
-import { checkpointTable } from '@throughline/event-store';
+import { checkpointTable, type RebuildableReadModel } from '@throughline/event-store';
 import {
   migrate,
   migrationsDirectory,
+  readGrants,
   readMigrations,
   type MigrateOptions,
   withTransaction,
@@ -37,6 +38,19 @@ export const READ_MODEL_TABLES = [
 export const PROJECTION_CHECKPOINTS = checkpointTable<BatchResult>('projection_checkpoints', {
   skipped_events: (result) => result.skipped.length,
 });
+
+/**
+ * The timeline as a blue-green read model (decision 023): its tables and checkpoint move to a new
+ * generation's schema on `npm run projection -- rebuild timeline`; the access log stays in public.
+ */
+export function timelineReadModel(projection: string): RebuildableReadModel {
+  return {
+    name: 'timeline',
+    tables: [...READ_MODEL_TABLES, 'projection_checkpoints'],
+    checkpoint: { table: 'projection_checkpoints', row: projection },
+    grants: readGrants(timelineMigrationsDirectory()),
+  };
+}
 
 /** Empties the read models, inside the caller's transaction. */
 export async function truncateTimelineReadModels(client: ClientBase): Promise<void> {

@@ -1,6 +1,12 @@
 import type { ClientBase, Pool } from 'pg';
-import { checkpointTable } from '@throughline/event-store';
-import { migrate, migrationsDirectory, readMigrations, type MigrateOptions } from '@throughline/platform';
+import { checkpointTable, type RebuildableReadModel } from '@throughline/event-store';
+import {
+  migrate,
+  migrationsDirectory,
+  readGrants,
+  readMigrations,
+  type MigrateOptions,
+} from '@throughline/platform';
 import type { AnalysisBatchResult } from './apply-batch';
 
 /** Applies the analysis migrations on `pool` (the owner's) and grants the apps' role what grants.sql says (decision 011). */
@@ -21,6 +27,19 @@ export const ANALYSIS_MODEL_TABLES = [
 export const ANALYSIS_CHECKPOINTS = checkpointTable<AnalysisBatchResult>('analysis_checkpoints', {
   skipped_events: (result) => result.skipped,
 });
+
+/**
+ * The analysis model as a blue-green read model (decision 023); the query log is not rebuildable
+ * and stays in public.
+ */
+export function analysisReadModel(projection: string): RebuildableReadModel {
+  return {
+    name: 'analysis',
+    tables: [...ANALYSIS_MODEL_TABLES, 'analysis_checkpoints'],
+    checkpoint: { table: 'analysis_checkpoints', row: projection },
+    grants: readGrants(migrationsDirectory('analysis')),
+  };
+}
 
 /** Empties the analysis model, inside the caller's transaction (a rebuild). */
 export async function truncateAnalysisModel(client: ClientBase): Promise<void> {

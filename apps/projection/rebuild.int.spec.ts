@@ -1,0 +1,120 @@
+import { PassThrough } from 'node:stream';
+import { PostgresEventStore } from '@throughline/event-store';
+import { createPool, loadConfig } from '@throughline/platform';
+import {
+  createTestDatabase,
+  recordReferralsOfNewChildren,
+  startTestAccess,
+  type TestAccess,
+  type TestDatabase,
+} from '@throughline/testing';
+import { childKeyOf } from '@throughline/timeline';
+import { createProjectionApp } from './app';
+import { projectionCommand } from './projection-command';
+
+// Decision 023 end to end: `npm run projection -- rebuild` against a running projection app, whose
+// HTTP reads and live runners follow the switch.
+let database: TestDatabase;
+let store: PostgresEventStore;
+let access: TestAccess;
+
+beforeAll(async () => {
+  access = await startTestAccess();
+  database = await createTestDatabase('tl_rebuild_cli');
+  store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
+});
+
+afterAll(async () => {
+  await store?.close();
+  await database?.drop();
+  await access?.stop();
+});
+
+const env = (): NodeJS.ProcessEnv => ({
+  ...access.env,
+  THROUGHLINE_MODE: 'development',
+  // Two roles, as deployed: the app's rows-only role and the owner that builds the generations.
+  DATABASE_URL: database.appUrl,
+  DATABASE_OWNER_URL: database.ownerUrl,
+  PROJECTION_PORT: '0',
+  LOG_LEVEL: 'error',
+});
+
+const referrals = (count: number): Promise<string[]> =>
+  recordReferralsOfNewChildren(store, count, { organisation: '991' });
+
+/** Runs the command as `npm run projection -- …` would, with what it wrote to stdout. */
+async function command(...argv: string[]): Promise<{ code: number; out: string }> {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const code = await projectionCommand(argv, { env: env(), stdout, stderr: new PassThrough() });
+  return { code, out: Buffer.concat(chunks).toString('utf8') };
+}
+
+it('rebuilds the timeline and the analysis model while the app serves, and the app follows the switch', async () => {
+  const before = await referrals(40);
+  const projection = await createProjectionApp(loadConfig(env()), { store });
+  try {
+    await projection.caughtUp();
+    const headers = await access.headers('demo-social-worker', 'safeguarding');
+    const entriesOf = async (stream: string): Promise<string[]> => {
+      const response = await fetch(`${projection.url}/v1/children/${childKeyOf(stream)}/timeline`, {
+        headers,
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { entries: { type: string }[] }).entries.map((entry) => entry.type);
+    };
+    expect(await entriesOf(before[0])).toEqual(['social-care.referral.received']);
+
+    const timeline = await command('rebuild', 'timeline', '--grace-seconds', '0');
+    expect(timeline.code).toBe(0);
+    expect(timeline.out).toContain('timeline: building rm_timeline_2 beside the live public');
+    expect(timeline.out).toContain('timeline: live is rm_timeline_2 (generation 2)');
+    expect(timeline.out).toContain('timeline: dropped public');
+    expect((await command('rebuild', 'analysis', '--grace-seconds', '0')).code).toBe(0);
+
+    // The app's runners carry on in the new generations: later events reach the API once each.
+    const after = await referrals(10);
+    await projection.caughtUp();
+    expect(await entriesOf(before[0])).toEqual(['social-care.referral.received']);
+    expect(await entriesOf(after[9])).toEqual(['social-care.referral.received']);
+    const head = Number(await store.headPosition());
+    expect(await projection.projector.status()).toMatchObject({ checkpoint: head, lag: 0 });
+
+    const status = await command('status');
+    expect(status.out).toContain(
+      `timeline  live rm_timeline_2 (generation 2): checkpoint ${head} of head ${head}`,
+    );
+    expect(status.out).toContain(
+      `analysis  live rm_analysis_2 (generation 2): checkpoint ${head} of head ${head}`,
+    );
+    const owner = createPool(database.ownerUrl, { max: 1 });
+    try {
+      const { rows } = await owner.query<{ entries: string; records: string }>(
+        `SELECT (SELECT count(*) FROM rm_timeline_2.timeline_entries) AS entries,
+                (SELECT count(*) FROM rm_analysis_2.analysis_records) AS records`,
+      );
+      expect(rows[0]).toEqual({ entries: '50', records: '50' });
+    } finally {
+      await owner.end();
+    }
+  } finally {
+    await projection.close();
+  }
+
+  // A restart migrates with the timeline's tables gone from public (grants.sql reaches the live
+  // generation) and serves from the live generations.
+  const restarted = await createProjectionApp(loadConfig(env()), { store });
+  try {
+    await restarted.caughtUp();
+    const headers = await access.headers('demo-social-worker', 'safeguarding');
+    const response = await fetch(`${restarted.url}/v1/children/${childKeyOf(before[1])}/timeline`, {
+      headers,
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { entries: unknown[] }).entries).toHaveLength(1);
+  } finally {
+    await restarted.close();
+  }
+});

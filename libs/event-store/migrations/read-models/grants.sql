@@ -1,0 +1,4 @@
+-- The apps' role reads which generation is live; only `npm run projection -- rebuild` (as the
+-- owner) moves it. See docs/decisions/011-database-roles.md and 023-blue-green-rebuild.md.
+REVOKE ALL ON read_model_generations FROM :"app_role";
+GRANT SELECT ON read_model_generations TO :"app_role";
