@@ -50,12 +50,21 @@ export interface E2eLatency {
   readonly visible: LatencySummary;
   /** 202 → the projection's committed checkpoint covers the event. */
   readonly projected: LatencySummary;
+  /** The gateway's leg: POST sent → 202 (the agency service's checks and Kafka's acknowledgement). */
+  readonly published: LatencySummary;
+  /** The query's leg: the confirming timeline GET, request sent → body parsed. */
+  readonly queried: LatencySummary;
   readonly timelineReads: number;
   /** Confirming reads that did not list an event the checkpoint covered (should be 0). */
   readonly misses: number;
   /** Wall-clock time (epoch ms, sub-ms precision) of each probe event's 202, to split the latency afterwards. */
   readonly acceptedAtWallMs: ReadonlyMap<string, number>;
+  /** Wall-clock time of each probe event's checkpoint seen covering it. */
+  readonly projectedAtWallMs: ReadonlyMap<string, number>;
 }
+
+/** Wall-clock milliseconds (sub-ms precision), comparable with the database's timestamps on this machine. */
+const wallMs = () => performance.timeOrigin + performance.now();
 
 interface TimelineBody {
   readonly entries: readonly { readonly lineage: { readonly eventId: string } }[];
@@ -152,7 +161,10 @@ export async function measureE2eLatency(
   const checkpoints = new CheckpointWatcher(pool, options.projectionName, options.pollIntervalMs);
   const visible: number[] = [];
   const projected: number[] = [];
+  const published: number[] = [];
+  const queried: number[] = [];
   const acceptedAtWallMs = new Map<string, number>();
+  const projectedAtWallMs = new Map<string, number>();
   let timelineReads = 0;
   let misses = 0;
 
@@ -163,14 +175,20 @@ export async function measureE2eLatency(
       async (index) => {
         const child = children[index % children.length];
         const event = toBenchEvent({ ...child.template, eventId: randomUUID() });
+        const postedAt = process.hrtime.bigint();
         await publish(health, [event]);
         const acceptedAt = process.hrtime.bigint();
-        acceptedAtWallMs.set(event.eventId, performance.timeOrigin + performance.now());
+        acceptedAtWallMs.set(event.eventId, wallMs());
+        published.push(elapsedMs(postedAt, acceptedAt));
 
         projected.push(elapsedMs(acceptedAt, await checkpoints.waitUntilProjected(event.eventId)));
+        projectedAtWallMs.set(event.eventId, wallMs());
         while (!signal.aborted) {
-          const listed = await timelineEventIds(projectionUrl, child.childKey, await options.reader());
+          const reader = await options.reader();
+          const askedAt = process.hrtime.bigint();
+          const listed = await timelineEventIds(projectionUrl, child.childKey, reader);
           const arrivedAt = process.hrtime.bigint();
+          queried.push(elapsedMs(askedAt, arrivedAt));
           timelineReads++;
           if (listed.has(event.eventId)) {
             visible.push(elapsedMs(acceptedAt, arrivedAt));
@@ -186,21 +204,27 @@ export async function measureE2eLatency(
   return {
     visible: summariseLatencies(visible),
     projected: summariseLatencies(projected),
+    published: summariseLatencies(published),
+    queried: summariseLatencies(queried),
     timelineReads,
     misses,
     acceptedAtWallMs,
+    projectedAtWallMs,
   };
 }
 
 /**
- * The first leg of each probe event, from its 202 to the start of the recorder's append
- * transaction (recorded_at is now() in that transaction; the commit follows within it). Read
- * from the store after the probe, so measuring it adds no load while the probe runs.
+ * The middle legs of each probe event, read from the store after the probe so that measuring
+ * them adds no load while it runs: the 202 to the start of the recorder's append transaction
+ * (`recorded_at` is now() in that transaction: Kafka's delivery and the recorder's batch), and
+ * from there to the projection's checkpoint seen covering the event (the append's commit, the
+ * NOTIFY, the projection's batch and its commit, and up to one checkpoint poll).
  */
-export async function measureAcceptedToRecorded(
+export async function measureMiddleLegs(
   pool: Pool,
   acceptedAtWallMs: ReadonlyMap<string, number>,
-): Promise<LatencySummary> {
+  projectedAtWallMs: ReadonlyMap<string, number>,
+): Promise<{ recorded: LatencySummary; recordedToProjected: LatencySummary }> {
   const result = await pool.query<{ event_id: string; recorded_ms: string }>(
     'SELECT event_id, extract(epoch FROM recorded_at) * 1000 AS recorded_ms FROM events WHERE event_id = ANY($1::uuid[])',
     [[...acceptedAtWallMs.keys()]],
@@ -208,7 +232,14 @@ export async function measureAcceptedToRecorded(
   if (result.rows.length !== acceptedAtWallMs.size) {
     throw new Error(`the store holds ${result.rows.length} of ${acceptedAtWallMs.size} probe events`);
   }
-  return summariseLatencies(
-    result.rows.map((row) => Number(row.recorded_ms) - acceptedAtWallMs.get(row.event_id)!),
-  );
+  return {
+    recorded: summariseLatencies(
+      result.rows.map((row) => Number(row.recorded_ms) - acceptedAtWallMs.get(row.event_id)!),
+    ),
+    recordedToProjected: summariseLatencies(
+      result.rows
+        .filter((row) => projectedAtWallMs.has(row.event_id))
+        .map((row) => projectedAtWallMs.get(row.event_id)! - Number(row.recorded_ms)),
+    ),
+  };
 }

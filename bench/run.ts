@@ -15,8 +15,8 @@ import { withDeadline } from './deadline';
 import { measureImport, measureParse, writeChunks, type ImportFixture } from './import-stage';
 import {
   lookupChildKey,
-  measureAcceptedToRecorded,
   measureE2eLatency,
+  measureMiddleLegs,
   type ProbeChild,
   type ReaderHeaders,
 } from './e2e-latency';
@@ -916,13 +916,19 @@ async function measureLatencyStage(
     projectionName: PROJECTION_NAME,
     reader,
   });
-  const recorded = await measureAcceptedToRecorded(infra.pool, latency.acceptedAtWallMs);
-  const { visible, projected } = latency;
+  const { recorded, recordedToProjected } = await measureMiddleLegs(
+    infra.pool,
+    latency.acceptedAtWallMs,
+    latency.projectedAtWallMs,
+  );
+  const { visible, projected, published, queried } = latency;
+  const legs = (label: string, summary: { p50: number; p99: number }) =>
+    `${label} p50 ${summary.p50.toFixed(1)} / p99 ${summary.p99.toFixed(1)} ms`;
   say(
-    `  visible p50 ${visible.p50.toFixed(1)} ms, p99 ${visible.p99.toFixed(1)} ms; ` +
-      `recorded p50 ${recorded.p50.toFixed(1)} / p99 ${recorded.p99.toFixed(1)} ms; ` +
-      `projected p50 ${projected.p50.toFixed(1)} / p99 ${projected.p99.toFixed(1)} ms ` +
-      `(${latency.timelineReads} timeline reads, ${latency.misses} misses)`,
+    `  ${legs('visible', visible)}; ${legs('projected', projected)} ` +
+      `(${latency.timelineReads} timeline reads, ${latency.misses} misses)\n` +
+      `  legs: ${legs('gateway (POST → 202)', published)}; ${legs('Kafka + recorder (202 → append)', recorded)}; ` +
+      `${legs('store + projection (append → checkpoint seen)', recordedToProjected)}; ${legs('query (timeline GET)', queried)}`,
   );
   const note =
     `POST /v1/events (one event) to health at ${options.latencyRatePerSecond}/s for ${options.latencyDurationSeconds} s, ` +
@@ -960,6 +966,26 @@ async function measureLatencyStage(
       unit: 'ms',
       note: 'as e2e.accepted_to_projected_p50_ms',
     },
+    ...legFigures(
+      'e2e.gateway',
+      published,
+      'before the 202: POST /v1/events sent to its 202 (checks, Kafka acknowledgement)',
+    ),
+    ...legFigures(
+      'e2e.recorded_to_projected',
+      recordedToProjected,
+      "the recorder's append transaction start (recorded_at) to the projection checkpoint seen covering the event " +
+        `(append commit, NOTIFY, projection batch and commit, checkpoint polled every ${options.visibilityPollMs} ms)`,
+    ),
+    ...legFigures('e2e.query', queried, 'the confirming GET timeline, request sent to body parsed'),
+  ];
+}
+
+/** A leg's p50 and p99 as figures `<name>_p50_ms` and `<name>_p99_ms`. */
+function legFigures(name: string, summary: { p50: number; p99: number }, note: string): Figure[] {
+  return [
+    { name: `${name}_p50_ms`, value: summary.p50, unit: 'ms', note },
+    { name: `${name}_p99_ms`, value: summary.p99, unit: 'ms', note: `as ${name}_p50_ms` },
   ];
 }
 
