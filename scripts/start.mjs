@@ -3,7 +3,7 @@
 // and print where to look. Ctrl-C stops every app (and the broker, if this script started it).
 //
 //   node scripts/start.mjs [--no-feed]
-//   DEMO_CHILDREN=3000 npm start   # a larger cohort (default 240): analysts' measures mostly unsuppressed
+//   DEMO_CHILDREN=5000 npm start   # a larger cohort (default 240): most analysts' measures mostly unsuppressed
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -281,7 +281,7 @@ function analystLines(projection, result) {
   };
   const shown = result?.analysis
     ? ` (${result.children} children fed: ${result.analysis.cells} cells over ${result.analysis.cohortSize} children, ` +
-      `${result.analysis.suppressed} suppressed; DEMO_CHILDREN=3000 npm start for fewer)`
+      `${result.analysis.suppressed} suppressed; DEMO_CHILDREN=5000 npm start for fewer)`
     : '';
   return [
     `Analysts (pseudonymised model, disclosure control): ${result?.analysis?.measures ?? 'the'} measures${shown}`,
