@@ -116,7 +116,12 @@ export async function replicateAnalysisModel(
   say: (message: string) => void,
 ): Promise<number> {
   const factor = Math.ceil(target / children);
-  if (factor <= 1) return children;
+  if (factor <= 1) {
+    // The measures are planned from statistics; a rebuilt model has none until it is analysed
+    // (autovacuum may be off, and is late on tables that grew from empty).
+    await pool.query('VACUUM ANALYZE analysis_children, analysis_facts, analysis_records');
+    return children;
+  }
   const at = process.hrtime.bigint();
   const client = await pool.connect();
   try {
