@@ -95,9 +95,6 @@ export async function applyAnalysisBatch(
     if ('identity' in item) state.applyIdentityEvent(item.identity, item.recorded, pseudonymiser);
     else state.track(item.recordRef, item.recorded, item.agency, pseudonymiser);
   }
-  // Batch statements touch a few hundred rows; JIT compilation (on by default above a cost the
-  // planner's guesses for unnest and the joins reach) cost more than any of them.
-  await client.query("SELECT set_config('jit', 'off', true)");
   await state.write(client);
   // Each fact under its record's child as the batch leaves it (a merge or a split moves a record's facts with it).
   await flushFacts(client, facts);
