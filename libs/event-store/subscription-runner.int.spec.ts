@@ -4,10 +4,12 @@ import { RetriesExhaustedError, createPool } from '@throughline/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
 import type { RecordedEvent } from './port';
 import { PostgresEventStore } from './postgres-event-store';
+import { migrateReadModelGenerations } from './read-model-generations';
 import {
   CheckpointedSubscriptionRunner,
   checkpointTable,
   type CheckpointedHandler,
+  type CheckpointedSubscriptionOptions,
   type SubscriptionObserver,
 } from './subscription-runner';
 
@@ -81,12 +83,18 @@ interface Observed {
   readonly failed: { error: unknown; willRetry: boolean }[];
 }
 
-function startRunner(name: string, handler: CheckpointedHandler<number>, observed?: Observed) {
+function startRunner(
+  name: string,
+  handler: CheckpointedHandler<number>,
+  observed?: Observed,
+  overrides: Partial<Pick<CheckpointedSubscriptionOptions<number>, 'pool' | 'statistics'>> = {},
+) {
   const observer: SubscriptionObserver | undefined = observed && {
     batchCommitted: (info) => observed.committed.push(info),
     failed: (info) => observed.failed.push(info),
   };
   const errors: string[] = [];
+  const warnings: string[] = [];
   const runner = new CheckpointedSubscriptionRunner({
     name,
     pool,
@@ -97,10 +105,15 @@ function startRunner(name: string, handler: CheckpointedHandler<number>, observe
     retryBackoffMs: 10,
     maxBackoffMs: 50,
     observer,
-    logger: { log: () => undefined, warn: () => undefined, error: (message) => errors.push(message) },
+    logger: {
+      log: () => undefined,
+      warn: (message) => warnings.push(message),
+      error: (message) => errors.push(message),
+    },
+    ...overrides,
   });
   runners.push(runner);
-  return { runner, errors };
+  return { runner, errors, warnings };
 }
 
 async function seen(name: string): Promise<bigint[]> {
@@ -220,4 +233,80 @@ it('two runners of one name never apply a batch twice: the checkpoint claim refu
   const positions = await seen(name);
   expect(new Set(positions).size).toBe(positions.length); // the primary key would have refused a double anyway
   expect(positions).toHaveLength(Number(await store.headPosition()));
+});
+
+describe("statistics of the handler's tables", () => {
+  let appPool: Pool;
+  beforeAll(async () => {
+    // As the apps run it: the runner on the app role, the table the owner's, the ANALYZE through
+    // the owner's function (read-models migration 002), which the app role may call.
+    await migrateReadModelGenerations(pool, { appRole: new URL(database.appUrl).username });
+    await pool.query('CREATE TABLE runner_counted (position bigint PRIMARY KEY)');
+    await pool.query(
+      `GRANT SELECT, INSERT ON runner_counted TO "${new URL(database.appUrl).username}"; GRANT SELECT, INSERT, UPDATE ON runner_checkpoints TO "${new URL(database.appUrl).username}"`,
+    );
+    appPool = createPool(database.appUrl);
+  });
+  afterAll(async () => {
+    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+    await appPool?.end();
+  });
+
+  const reltuples = async (table: string) =>
+    Number(
+      (
+        await pool.query<{ n: number }>('SELECT reltuples AS n FROM pg_class WHERE oid = $1::regclass', [
+          table,
+        ])
+      ).rows[0].n,
+    );
+
+  it("are refreshed as the model grows, by the apps' role, and not before it has grown enough", async () => {
+    const head = await append(30);
+    const name = `statistics-${randomUUID()}`;
+    const handler: CheckpointedHandler<number> = {
+      async handleBatch(client, batch) {
+        await client.query('INSERT INTO runner_counted SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING', [
+          batch.map((event) => event.position.toString()),
+        ]);
+        return batch.length;
+      },
+      tables: ['runner_counted'],
+    };
+    expect(await reltuples('runner_counted')).toBe(-1); // never analysed
+    const { runner, warnings } = startRunner(name, handler, undefined, {
+      pool: appPool,
+      statistics: { minEvents: Number(head) + 1000, growth: 1.5 },
+    });
+    await runner.start();
+    await runner.waitForPosition(head);
+    expect(await reltuples('runner_counted')).toBe(-1); // not grown by minEvents yet
+    await runner.stop();
+
+    const eager = startRunner(`${name}-eager`, handler, undefined, {
+      pool: appPool,
+      statistics: { minEvents: 10, growth: 1.5 },
+    });
+    await eager.runner.start();
+    await eager.runner.waitForPosition(head);
+    // Refreshed at some checkpoint ≥ 10 after the last one, so it saw at least the first 10 rows.
+    expect(await reltuples('runner_counted')).toBeGreaterThanOrEqual(10);
+    expect([...warnings, ...eager.warnings]).toEqual([]);
+  });
+
+  it('a failed refresh is logged once and the batches go on', async () => {
+    const head = await append(20);
+    const name = `statistics-missing-${randomUUID()}`;
+    const { runner, warnings } = startRunner(
+      name,
+      { ...toyModel(name).handler, tables: ['no_such_table'] },
+      undefined,
+      { statistics: { minEvents: 3, growth: 1 } },
+    );
+    await runner.start();
+    await runner.waitForPosition(head);
+    expect(await seen(name)).toHaveLength(Number(head));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/could not refresh the statistics.*no_such_table/);
+  });
 });

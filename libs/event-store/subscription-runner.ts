@@ -120,7 +120,27 @@ export interface CheckpointedHandler<R> {
   committed?(report: R): void;
   /** Empties the read model, inside the rebuild's transaction. */
   reset?(client: PoolClient): Promise<void>;
+  /**
+   * The tables the handler writes. The runner refreshes their planner statistics as the model
+   * grows (see `StatisticsPolicy`): a rebuild takes them from empty to millions of rows, and with
+   * statistics from when they were empty (autovacuum off, or behind) a batch's joins turn into
+   * scans of the whole table.
+   */
+  readonly tables?: readonly string[];
 }
+
+/**
+ * When the runner refreshes its tables' statistics: once the checkpoint has moved `minEvents` and
+ * the model has grown by `growth` since the last refresh (positions stand in for its size), so a
+ * rebuild of 7 M events refreshes eight times (50,000, 100,000, … 6.4 M), and a live model rarely.
+ */
+export interface StatisticsPolicy {
+  readonly minEvents: number;
+  /** The checkpoint at the next refresh is at least this multiple of the last one. */
+  readonly growth: number;
+}
+
+export const DEFAULT_STATISTICS_POLICY: StatisticsPolicy = { minEvents: 50_000, growth: 2 };
 
 export interface SubscriptionLogger {
   log(message: string): void;
@@ -146,6 +166,8 @@ export interface CheckpointedSubscriptionOptions<R> {
   readonly maxBackoffMs?: number;
   readonly observer?: SubscriptionObserver;
   readonly logger?: SubscriptionLogger;
+  /** When the handler's `tables` have their statistics refreshed. Default DEFAULT_STATISTICS_POLICY. */
+  readonly statistics?: StatisticsPolicy;
 }
 
 export interface SubscriptionStatus {
@@ -186,6 +208,9 @@ export class CheckpointedSubscriptionRunner<R> {
   private attempt = 0;
   private lastError: string | undefined;
   private waiters: PositionWaiter[] = [];
+  /** The checkpoint when the tables' statistics were last refreshed (or found, at the first open). */
+  private analysedAt: bigint | undefined;
+  private statisticsWarned = false;
 
   constructor(private readonly options: CheckpointedSubscriptionOptions<R>) {
     this.logger = options.logger ?? new Logger(this.description);
@@ -228,6 +253,7 @@ export class CheckpointedSubscriptionRunner<R> {
       await checkpoints.reset(client, this.name);
     });
     this.checkpoint = 0n;
+    this.analysedAt = 0n;
     await this.start();
   }
 
@@ -288,6 +314,7 @@ export class CheckpointedSubscriptionRunner<R> {
     while (!this.stopping) {
       try {
         this.checkpoint = await checkpoints.open(pool, this.name);
+        this.analysedAt ??= this.checkpoint;
         this.settleWaiters();
         const subscription = store.subscribeToAll((batch) => this.handleBatch(batch), {
           after: this.checkpoint,
@@ -374,6 +401,37 @@ export class CheckpointedSubscriptionRunner<R> {
       position,
       lastRecordedAt: last?.recordedAt,
     });
+    await this.refreshStatistics();
+  }
+
+  /**
+   * ANALYZE of the handler's tables when the policy says the model has grown enough, outside the
+   * batch's transaction. Through `read_model_analyze` (migration read-models/002), which runs as
+   * the tables' owner: the apps' role may not ANALYZE them itself. Best effort: a failure is
+   * logged once and the runner goes on (the batches are right either way, only slower).
+   */
+  private async refreshStatistics(): Promise<void> {
+    const tables = this.options.handler.tables;
+    const since = this.analysedAt ?? 0n;
+    if (!tables?.length) return;
+    const { minEvents, growth } = this.options.statistics ?? DEFAULT_STATISTICS_POLICY;
+    const grown = BigInt(Math.ceil(Number(since) * growth));
+    if (this.checkpoint < since + BigInt(minEvents) || this.checkpoint < grown) return;
+    this.analysedAt = this.checkpoint;
+    const started = performance.now();
+    try {
+      await this.options.pool.query('SELECT public.read_model_analyze($1::text[]::regclass[])', [tables]);
+      this.logger.log(
+        `${this.description}: statistics of ${tables.length} tables refreshed at ${this.checkpoint} in ${Math.round(performance.now() - started)} ms`,
+      );
+    } catch (error) {
+      if (this.statisticsWarned) return;
+      this.statisticsWarned = true;
+      this.logger.warn(
+        `${this.description}: could not refresh the statistics of its tables (${error instanceof Error ? error.message : String(error)}); ` +
+          'its batches may slow as it grows unless autovacuum analyses them',
+      );
+    }
   }
 
   private settleWaiters(): void {

@@ -108,6 +108,7 @@ export class IdentityLinker {
       handler: {
         handleBatch: (client, batch) => linkBatch(client, options.store, batch, model, logger),
         reset: truncateLinkerState,
+        tables: LINKER_STATE_TABLES,
         committed: (result) => {
           this.appendedEvents += result.appended;
         },

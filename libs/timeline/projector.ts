@@ -6,7 +6,7 @@ import {
   type SubscriptionObserver,
 } from '@throughline/event-store';
 import { applyBatch, type BatchResult } from './apply-batch';
-import { PROJECTION_CHECKPOINTS, truncateTimelineReadModels } from './schema';
+import { PROJECTION_CHECKPOINTS, READ_MODEL_TABLES, truncateTimelineReadModels } from './schema';
 
 export interface TimelineProjectorOptions {
   /** The read-model database (the store's database with the PostgreSQL adapter). Migrated already. */
@@ -56,6 +56,7 @@ export class TimelineProjector {
       handler: {
         handleBatch: (client, batch) => applyBatch(client, options.name, batch, salt),
         reset: truncateTimelineReadModels,
+        tables: READ_MODEL_TABLES,
         committed: (result) => {
           for (const skipped of result.skipped) {
             logger.warn(

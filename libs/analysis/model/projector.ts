@@ -7,7 +7,7 @@ import {
 } from '@throughline/event-store';
 import { applyAnalysisBatch, type AnalysisBatchResult } from './apply-batch';
 import { Pseudonymiser } from './cut';
-import { ANALYSIS_CHECKPOINTS, truncateAnalysisModel } from './schema';
+import { ANALYSIS_CHECKPOINTS, ANALYSIS_MODEL_TABLES, truncateAnalysisModel } from './schema';
 
 /** The analysis model's checkpoint name. */
 export const ANALYSIS_PROJECTION = 'analysis';
@@ -61,6 +61,7 @@ export class AnalysisProjector {
       handler: {
         handleBatch: (client, batch) => applyAnalysisBatch(client, batch, pseudonymiser),
         reset: truncateAnalysisModel,
+        tables: ANALYSIS_MODEL_TABLES,
         committed: (result) => {
           // Positions and types only: the analysis model's log names no child.
           if (result.skipped > 0)
