@@ -129,7 +129,7 @@ export async function replicateAnalysisModel(
     await client.query(
       `INSERT INTO analysis_children
        SELECT c.pseudonym || '~' || k, c.birth_month, c.sex, c.ethnicity_group, c.sen_status, c.local_authority,
-              c.postcode_district
+              c.postcode_district, c.agencies
        FROM analysis_children c CROSS JOIN generate_series(1, $1::int - 1) AS k`,
       [factor],
     );

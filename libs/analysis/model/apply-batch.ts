@@ -512,7 +512,7 @@ async function refreshChildren(
          AND NOT EXISTS (SELECT 1 FROM analysis_records r WHERE r.pseudonym = t.pseudonym)
      )
      INSERT INTO analysis_children
-       (pseudonym, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district)
+       (pseudonym, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district, agencies)
      SELECT t.pseudonym, c.*
      FROM (SELECT DISTINCT pseudonym FROM targets) t
      CROSS JOIN LATERAL (
@@ -521,14 +521,15 @@ async function refreshChildren(
               (array_agg(r.ethnicity_group ORDER BY r.ethnicity_position DESC) FILTER (WHERE r.ethnicity_group IS NOT NULL))[1],
               (array_agg(r.sen_status ORDER BY r.sen_day DESC, r.sen_position DESC) FILTER (WHERE r.sen_status IS NOT NULL))[1],
               (array_agg(r.local_authority ORDER BY r.la_position DESC) FILTER (WHERE r.local_authority IS NOT NULL))[1],
-              (array_agg(r.postcode_district ORDER BY r.postcode_position DESC) FILTER (WHERE r.postcode_district IS NOT NULL))[1]
+              (array_agg(r.postcode_district ORDER BY r.postcode_position DESC) FILTER (WHERE r.postcode_district IS NOT NULL))[1],
+              array_agg(DISTINCT r.agency ORDER BY r.agency)
        FROM analysis_records r WHERE r.pseudonym = t.pseudonym
        HAVING count(*) > 0
      ) c
      ON CONFLICT (pseudonym) DO UPDATE SET
        birth_month = excluded.birth_month, sex = excluded.sex, ethnicity_group = excluded.ethnicity_group,
        sen_status = excluded.sen_status, local_authority = excluded.local_authority,
-       postcode_district = excluded.postcode_district`,
+       postcode_district = excluded.postcode_district, agencies = excluded.agencies`,
     [pseudonyms, records],
   );
 }

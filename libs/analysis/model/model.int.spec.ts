@@ -157,6 +157,7 @@ describe('the analysis model', () => {
         sen_status: null,
         local_authority: '926',
         postcode_district: 'ZZ99',
+        agencies: ['education', 'health', 'social-care'],
       },
     ]);
     const facts = await pool.query(
