@@ -145,8 +145,15 @@ export class AnalysisQueries implements AnalysisReads {
       ? `CASE WHEN ${total} THEN (SELECT count(*) FROM (SELECT pseudonym FROM per_child GROUP BY pseudonym) p)
               ELSE count(*) END`
       : 'count(*)';
+    // The cohort is computed once when the units read it as well as the count; when only the
+    // count joins it (the ratings), it is inlined, so PostgreSQL may scan and join in parallel
+    // (a materialised CTE keeps the whole statement on one core): 1.3 M ratings at 175,000
+    // children went from 1.7–2.4 s to about 1 s.
+    const materialised = /\b(FROM|JOIN) cohort\b/.test(UNITS_SQL[measure.id])
+      ? 'MATERIALIZED'
+      : 'NOT MATERIALIZED';
     const sql = `
-      WITH cohort AS MATERIALIZED (${cohort.sql}),
+      WITH cohort AS ${materialised} (${cohort.sql}),
       units AS NOT MATERIALIZED (${UNITS_SQL[measure.id]}),
       per_child AS (
         SELECT ${[...dimensions.map((d, i) => `${d} AS d${i}`), ''].join(', ')}
