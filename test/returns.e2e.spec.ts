@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { validateXML } from 'xmllint-wasm';
 import { exportCommand, importCommand } from '@throughline/returns';
 import { cinCensusChunks } from '@throughline/synthetic';
-import { waitFor } from '@throughline/testing';
+import { waitFor, returnsSpecsDirectory } from '@throughline/testing';
 import { getJson, postJson, startSystem, type RunningSystem } from './harness';
 
 /**
@@ -17,8 +17,7 @@ import { getJson, postJson, startSystem, type RunningSystem } from './harness';
  * census back, valid against the DfE schema in ../shared/domain/specs, with the same children.
  */
 
-const SPECS =
-  process.env.THROUGHLINE_SPECS_DIR ?? resolve(__dirname, '..', '..', 'shared', 'domain', 'specs');
+const SPECS = returnsSpecsDirectory();
 const CHILDREN = 25;
 
 /** A writable that keeps what it is given, for a command's stdout. */

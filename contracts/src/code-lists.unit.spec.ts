@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildEvent } from '@throughline/testing';
+import { buildEvent, returnsSpecsDirectory } from '@throughline/testing';
 import { XMLParser } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -39,7 +39,7 @@ import { parseAgencyEvent } from './validate';
 
 const ROOT = resolve(__dirname, '..', '..');
 const LISTS_DIR = join(ROOT, 'contracts', 'code-lists');
-const SPECS_DIR = process.env.THROUGHLINE_SPECS_DIR ?? resolve(ROOT, '..', 'shared', 'domain', 'specs');
+const SPECS_DIR = returnsSpecsDirectory();
 
 const FILES: readonly CodeListFile[] = readdirSync(LISTS_DIR)
   .filter((name) => name.endsWith('.json'))

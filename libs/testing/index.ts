@@ -10,3 +10,4 @@ export * from './local-oidc-provider';
 export * from './access';
 export * from './browser';
 export * from './imports';
+export * from './specs';

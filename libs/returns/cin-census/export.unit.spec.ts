@@ -6,10 +6,9 @@ import type { AgencyEvent } from '@throughline/contracts';
 import type { RecordedEvent } from '@throughline/event-store';
 import { DEMO_COHORT_OPTIONS, generateCohort } from '@throughline/synthetic';
 import { exportCinCensus } from './export';
+import { returnsSpecsDirectory } from '@throughline/testing';
 
-const SPECS =
-  process.env.THROUGHLINE_SPECS_DIR ??
-  resolve(__dirname, '..', '..', '..', '..', 'shared', 'domain', 'specs');
+const SPECS = returnsSpecsDirectory();
 
 /** Events as the store hands them out (the recorder keeps the whole event as data). */
 const recorded = (events: readonly AgencyEvent[]): RecordedEvent[] =>

@@ -15,10 +15,9 @@ import { validateXML } from 'xmllint-wasm';
 import type { ImportFile, ImportItem } from '../importer';
 import { returnRecordId } from '../subject';
 import { cinCensusImporter } from './import';
+import { returnsSpecsDirectory } from '@throughline/testing';
 
-const SPECS =
-  process.env.THROUGHLINE_SPECS_DIR ??
-  resolve(__dirname, '..', '..', '..', '..', 'shared', 'domain', 'specs');
+const SPECS = returnsSpecsDirectory();
 
 function fileOf(text: string, name = 'cin.xml'): ImportFile {
   const bytes = Buffer.from(text, 'utf8');

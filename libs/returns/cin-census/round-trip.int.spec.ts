@@ -12,6 +12,7 @@ import {
   importFileOf,
   storeSink as storeSinkOf,
   type TestDatabase,
+  returnsSpecsDirectory,
 } from '@throughline/testing';
 import { runImport, type EventSink, type ImportFile, type ImportItem } from '../importer';
 import { exportCinCensus } from './export';
@@ -25,9 +26,7 @@ import { cinCensusImporter } from './import';
  * come back is listed in README.md beside this file.
  */
 
-const SPECS =
-  process.env.THROUGHLINE_SPECS_DIR ??
-  resolve(__dirname, '..', '..', '..', '..', 'shared', 'domain', 'specs');
+const SPECS = returnsSpecsDirectory();
 const CHILDREN = 160;
 
 let database: TestDatabase;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { type AgencyEvent } from '@throughline/contracts';
@@ -17,6 +17,7 @@ import {
   everyRecorded,
   storeSink as storeSinkOf,
   type TestDatabase,
+  returnsSpecsDirectory,
 } from '@throughline/testing';
 import { fileOnDisk, runImport, type EventSink } from '../importer';
 import { exportSsda903 } from './export';
@@ -30,9 +31,7 @@ import { ssda903Importer } from './import';
  * is listed in README.md beside this file, and normalised below with the reason.
  */
 
-const SPECS =
-  process.env.THROUGHLINE_SPECS_DIR ??
-  resolve(__dirname, '..', '..', '..', '..', 'shared', 'domain', 'specs');
+const SPECS = returnsSpecsDirectory();
 const LA = '926';
 const YEAR = 2025;
 const CHILDREN = 120;

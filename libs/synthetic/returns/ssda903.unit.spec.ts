@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isValidUpn } from '@throughline/contracts';
 import {
@@ -15,12 +15,11 @@ import {
   writeSsda903Xml,
   type Ssda903Row,
 } from './ssda903';
+import { returnsSpecsDirectory } from '@throughline/testing';
 
 jest.setTimeout(120_000);
 
-const SPECS =
-  process.env.THROUGHLINE_SPECS_DIR ??
-  resolve(__dirname, '..', '..', '..', '..', 'shared', 'domain', 'specs');
+const SPECS = returnsSpecsDirectory();
 
 const rowsOf = (children: number, year = 2025) => {
   const all: Record<string, Ssda903Row[]> = {};
