@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { migrateAccess, openGovernedAccess, TokenVerifier, type GovernedAccess } from '@throughline/access';
 import {
   LiveGenerations,
+  PostgresEventStore,
   createEventStore,
   migrateAsOwnerBesideGenerations,
   type EventStore,
@@ -10,6 +11,7 @@ import {
 import {
   appLogger,
   createHttpApp,
+  sharedReadMetrics,
   createMetricsRegistry,
   createPool,
   edgeSettingsOf,
@@ -172,6 +174,7 @@ export async function createProjectionApp(
             : [],
       ),
   });
+  if (store instanceof PostgresEventStore) sharedReadMetrics(metrics, () => store.sharedReadStats());
   let released: Promise<void> | undefined;
   const release = (): Promise<void> =>
     (released ??= (async () => {
@@ -181,6 +184,12 @@ export async function createProjectionApp(
         await linker?.stop();
         await projector?.stop();
         await analysisModel?.stop();
+        if (store instanceof PostgresEventStore) {
+          const { hits, misses, pauses } = store.sharedReadStats();
+          logger.info(
+            `shared read window: ${hits} events handed from it, ${misses} read from the store, ${pauses} reads paused (decision 025)`,
+          );
+        }
       } finally {
         access?.close();
         frameworks?.close();

@@ -53,3 +53,43 @@ export function readAsCurrent(input: unknown, options: ParseOptions = {}): ReadR
   if (!parsed.ok) return parsed;
   return { ok: true, event: upcast(parsed.event), storedVersion: parsed.event.schemaVersion };
 }
+
+/** A stored event read once: as written (`stored`) and in the current version (`event`). */
+export type StoredRead =
+  | { ok: true; stored: AgencyEvent; event: CurrentAgencyEvent; storedVersion: number }
+  | { ok: false; issues: ContractIssue[] };
+
+const storedReads = new WeakMap<object, StoredRead>();
+
+/**
+ * `readAsCurrent` for an event read from the store, without the clock's rules (a rebuild must
+ * not depend on when it runs), remembered per input object. The subscriptions of one process
+ * are handed the same event objects (event-store's shared read window, decision 025), so the
+ * read models of the projection app parse each stored event once between them. Only frozen
+ * inputs (as the window hands out) are remembered, and their answers are frozen too: they are
+ * shared, and a reader that changed one would change it for the others.
+ */
+export function readStored(input: unknown): StoredRead {
+  // Only a frozen input can be remembered: one that may still change could answer differently.
+  const key = input !== null && typeof input === 'object' && Object.isFrozen(input) ? input : undefined;
+  const known = key && storedReads.get(key);
+  if (known) return known;
+  const parsed = parseAgencyEvent(input, { futureToleranceMs: Infinity, readingStored: true });
+  const read: StoredRead = parsed.ok
+    ? {
+        ok: true,
+        stored: parsed.event,
+        event: upcast(parsed.event),
+        storedVersion: parsed.event.schemaVersion,
+      }
+    : parsed;
+  if (key) storedReads.set(key, deepFrozen(read));
+  return read;
+}
+
+function deepFrozen<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key in value) deepFrozen((value as Record<string, unknown>)[key]);
+  return value;
+}

@@ -1,6 +1,6 @@
 import { buildAttendanceSummarised, buildReferralReceived } from '@throughline/testing';
 import { jsonSchemaOf } from './json-schema';
-import { readAsCurrent, upcast, UPCASTERS } from './upcast';
+import { readAsCurrent, readStored, upcast, UPCASTERS } from './upcast';
 import { parseAgencyEvent } from './validate';
 import { CONTRACT_VERSIONS, contractVersion, CURRENT_VERSION } from './versions';
 
@@ -94,5 +94,54 @@ describe('versions and upcasting', () => {
     if (!v2) throw new Error('no v2');
     const data = (jsonSchemaOf(v2).properties as Record<string, { required: string[] }>).data;
     expect(data.required).toContain('sessionsAttended');
+  });
+
+  describe('readStored (one parse per stored event for all the read models of a process)', () => {
+    const frozen = <T>(value: T): T => {
+      if (value !== null && typeof value === 'object') {
+        for (const key in value) frozen((value as Record<string, unknown>)[key]);
+        Object.freeze(value);
+      }
+      return value;
+    };
+
+    it('reads a stored version 1 as written and as version 2, whatever the clock', () => {
+      const result = readStored(JSON.parse(storedV1));
+      if (!result.ok) throw new Error('refused');
+      expect(result.stored).toEqual(JSON.parse(storedV1));
+      expect(result.event).toEqual(readAsCurrent(JSON.parse(storedV1), { now }).ok && upcast(result.stored));
+      expect(result.storedVersion).toBe(1);
+      // An event dated after "now" is still read: a rebuild must not depend on when it runs.
+      const future = { ...JSON.parse(storedV1), occurredAt: '2999-01-01T00:00:00Z' };
+      expect(readStored(future).ok).toBe(true);
+    });
+
+    it('remembers the answer for a frozen input (as the shared read window hands out), frozen too', () => {
+      const input = frozen(JSON.parse(storedV1));
+      const first = readStored(input);
+      expect(readStored(input)).toBe(first);
+      if (!first.ok) throw new Error('refused');
+      expect(Object.isFrozen(first.event)).toBe(true);
+      expect(Object.isFrozen(first.event.data)).toBe(true);
+      expect(Object.isFrozen(first.stored.subject)).toBe(true);
+    });
+
+    it('does not remember an input that may still change', () => {
+      const input = JSON.parse(storedV1);
+      const first = readStored(input);
+      input.data.sessionsPossible = 'many';
+      const second = readStored(input);
+      expect(first.ok).toBe(true);
+      expect(second.ok).toBe(false);
+      if (second.ok) return;
+      expect(second.issues.map((issue) => issue.path)).toContain('data.sessionsPossible');
+    });
+
+    it('remembers a refusal too, with the field and the rule', () => {
+      const input = frozen({ ...JSON.parse(storedV1), schemaVersion: 99 });
+      const first = readStored(input);
+      expect(first.ok).toBe(false);
+      expect(readStored(input)).toBe(first);
+    });
   });
 });

@@ -14,6 +14,7 @@ export async function createEventStore(config: Config): Promise<EventStore> {
         connectionString: config.DATABASE_URL,
         ownerConnectionString: config.DATABASE_OWNER_URL,
         idlePollMs: config.SUBSCRIPTION_IDLE_POLL_MS,
+        sharedReadEvents: config.SUBSCRIPTION_SHARED_READ_EVENTS,
       });
     case 'eventstoredb':
       if (!config.EVENTSTORE_CONNECTION_STRING) {

@@ -55,3 +55,9 @@ export {
   type ReadModelGeneration,
   type RebuildableReadModel,
 } from './read-model-generations';
+export {
+  DEFAULT_SHARED_READ_EVENTS,
+  SharedReadWindow,
+  type SharedReadStats,
+  type SharedReader,
+} from './shared-read-window';

@@ -53,6 +53,7 @@ import {
   type SubscriptionHandler,
 } from './port';
 import { PostgresSubscription } from './postgres-subscription';
+import { DEFAULT_SHARED_READ_EVENTS, SharedReadWindow, type SharedReadStats } from './shared-read-window';
 
 export interface PostgresEventStoreOptions {
   /** The database is created if missing and migrated on start. */
@@ -69,6 +70,11 @@ export interface PostgresEventStoreOptions {
   readonly notifyChannel?: string;
   /** Milliseconds a caught-up subscription waits for a NOTIFY before reading anyway. Default 1000. */
   readonly idlePollMs?: number;
+  /**
+   * Events the store's unfiltered subscriptions share once one of them has read them (the
+   * shared read window, decision 025). Default DEFAULT_SHARED_READ_EVENTS; 0 switches it off.
+   */
+  readonly sharedReadEvents?: number;
 }
 
 export const DEFAULT_NOTIFY_CHANNEL = 'throughline_events';
@@ -628,7 +634,15 @@ export class PostgresEventStore implements EventStore {
     private readonly connectionString: string,
     private readonly notifyChannel: string,
     private readonly idlePollMs: number,
-  ) {}
+    sharedReadEvents: number,
+  ) {
+    this.window = new SharedReadWindow(sharedReadEvents, (after, maxCount) =>
+      readEventsAfter(this.pool, after, maxCount),
+    );
+  }
+
+  /** Pages of $all one subscription read, handed to the others (decision 025). */
+  private readonly window: SharedReadWindow;
 
   static async create(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
     const notifyChannel = validateChannel(options.notifyChannel ?? DEFAULT_NOTIFY_CHANNEL);
@@ -639,6 +653,16 @@ export class PostgresEventStore implements EventStore {
           path: 'idlePollMs',
           rule: 'positive_integer',
           message: 'must be a positive integer (milliseconds)',
+        },
+      ]);
+    }
+    const sharedReadEvents = options.sharedReadEvents ?? DEFAULT_SHARED_READ_EVENTS;
+    if (!Number.isSafeInteger(sharedReadEvents) || sharedReadEvents < 0) {
+      throw new ValidationError('invalid event store options', [
+        {
+          path: 'sharedReadEvents',
+          rule: 'non_negative_integer',
+          message: 'must be a whole number of events, 0 or more',
         },
       ]);
     }
@@ -653,7 +677,14 @@ export class PostgresEventStore implements EventStore {
       if (!options.pool) await pool.end();
       throw error;
     }
-    return new PostgresEventStore(pool, !options.pool, options.connectionString, notifyChannel, idlePollMs);
+    return new PostgresEventStore(
+      pool,
+      !options.pool,
+      options.connectionString,
+      notifyChannel,
+      idlePollMs,
+      sharedReadEvents,
+    );
   }
 
   async append(
@@ -976,20 +1007,29 @@ export class PostgresEventStore implements EventStore {
   }
 
   subscribeToAll(handler: SubscriptionHandler, options: SubscribeOptions = {}): Subscription {
+    const reader = this.window.openReader();
     const subscription = new PostgresSubscription({
       handler,
       after: options.after ?? 0n,
       batchSize: validateMaxCount(options.batchSize ?? 500),
-      readAfter: (after, maxCount) => readEventsAfter(this.pool, after, maxCount),
+      readAfter: (after, maxCount) => reader.read(after, maxCount),
       filter: options.filter,
       db: this.pool,
       connectionString: this.connectionString,
       notifyChannel: this.notifyChannel,
       idlePollMs: this.idlePollMs,
-      onEnded: () => this.subscriptions.delete(subscription),
+      onEnded: () => {
+        reader.close();
+        this.subscriptions.delete(subscription);
+      },
     });
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /** How many events its subscriptions were handed from the shared read window and read (decision 025). */
+  sharedReadStats(): SharedReadStats {
+    return this.window.stats();
   }
 
   async readCheckpoint(name: string): Promise<string | undefined> {

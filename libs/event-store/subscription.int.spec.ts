@@ -231,6 +231,48 @@ describe('filtered subscriptions', () => {
   });
 });
 
+it('subscriptions of one store share what one of them read: each event read once, the same objects, frozen', async () => {
+  const shared = await createTestDatabase('tl_event_store_shared_read');
+  const sharing = await PostgresEventStore.create({ connectionString: shared.url, idlePollMs: NO_POLL_MS });
+  try {
+    const streams = Array.from({ length: 40 }, (_, index) => ({
+      streamId: `shared-${index}`,
+      events: Array.from({ length: 50 }, (_, n) => event('ThingHappened', n)),
+    }));
+    await sharing.appendMany(streams);
+    const head = await sharing.headPosition();
+    // Three readers from the start, as the projection app's read models after a reset, the third
+    // with another page size and a slower handler.
+    const seen = [500, 500, 300].map((batchSize, index) => {
+      const events: RecordedEvent[] = [];
+      const subscription = sharing.subscribeToAll(
+        async (batch) => {
+          if (index === 2) await new Promise((resolve) => setTimeout(resolve, 5));
+          events.push(...batch);
+        },
+        { batchSize },
+      );
+      return { events, subscription };
+    });
+    await waitFor(() => seen.every(({ events }) => events.at(-1)?.position === head), { timeoutMs: 20_000 });
+    await Promise.all(seen.map(({ subscription }) => subscription.stop()));
+    const positions = (events: readonly RecordedEvent[]) => events.map((recorded) => recorded.position);
+    expect(positions(seen[0].events)).toHaveLength(2000);
+    expect(positions(seen[1].events)).toEqual(positions(seen[0].events));
+    expect(positions(seen[2].events)).toEqual(positions(seen[0].events));
+    seen[1].events.forEach((recorded, index) => expect(recorded).toBe(seen[0].events[index]));
+    expect(Object.isFrozen(seen[0].events[0].data)).toBe(true);
+    const stats = sharing.sharedReadStats();
+    // Read from the database about once, handed out about twice more.
+    expect(stats.misses).toBeLessThan(2 * 2000);
+    expect(stats.hits).toBeGreaterThanOrEqual(2000);
+    expect(stats.hits + stats.misses).toBe(3 * 2000);
+  } finally {
+    await sharing.close();
+    await shared.drop();
+  }
+});
+
 it('back-pressure: the next batch is not read until the handler resolved, and batches are bounded', async () => {
   const checkpoint = await store.headPosition();
   await store.append(

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import { EVENT_TYPES, parseAgencyEvent, type AgencyEvent, type EventType } from '@throughline/contracts';
+import { EVENT_TYPES, readStored, type AgencyEvent, type EventType } from '@throughline/contracts';
 import type { RecordedEvent } from '@throughline/event-store';
 import { ThroughlineError } from '@throughline/platform';
 import {
@@ -183,9 +183,10 @@ export type BatchStep =
 
 export function stepOf(recorded: RecordedEvent, logger?: Logger): BatchStep {
   if (AGENCY_TYPES.has(recorded.type)) {
-    const parsed = parseAgencyEvent(recorded.data, { futureToleranceMs: Infinity, readingStored: true });
-    if (!parsed.ok || parsed.event.type !== (recorded.type as EventType)) return { kind: 'skipped' };
-    return { kind: 'agency', recorded, event: parsed.event };
+    // Parsed once for every read model of the process (readStored, decision 025); as written.
+    const parsed = readStored(recorded.data);
+    if (!parsed.ok || parsed.stored.type !== (recorded.type as EventType)) return { kind: 'skipped' };
+    return { kind: 'agency', recorded, event: parsed.stored };
   }
   if (isIdentityEventType(recorded.type)) {
     try {

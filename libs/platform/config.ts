@@ -265,6 +265,12 @@ export const configSchema = z.object({
   ANALYSIS_PSEUDONYM_KEY: z.string().max(200).default(''),
   /** Milliseconds a caught-up subscription waits for a NOTIFY before polling anyway. */
   SUBSCRIPTION_IDLE_POLL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
+  /**
+   * Events the subscriptions of one process share once read (the PostgreSQL store's shared read
+   * window, decision 025): the projection app's read models read and parse each event once. 0
+   * switches it off.
+   */
+  SUBSCRIPTION_SHARED_READ_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
   /** The most verbose level logged (Nest's names; pino's info is `log`, trace is `verbose`). */
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   /** `json`: one JSON object a line; `pretty`: readable lines; `auto`: pretty when stdout is a terminal. */

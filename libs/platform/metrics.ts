@@ -230,3 +230,36 @@ export function subscriptionMetrics(
     },
   };
 }
+
+/**
+ * `throughline_shared_read_events_total{from="window"|"store"}`: events the process's
+ * subscriptions were handed from the event store's shared read window, and read from the store
+ * (decision 025), as `stats` counts them; `throughline_shared_read_pauses_total`: reads a
+ * subscription held back for slower ones.
+ */
+export function sharedReadMetrics(
+  registry: Registry,
+  stats: () => { readonly hits: number; readonly misses: number; readonly pauses: number },
+): void {
+  new Counter({
+    name: 'throughline_shared_read_events_total',
+    help: "Events the subscriptions were handed from the store's shared read window, and read from the store",
+    labelNames: ['from'],
+    registers: [registry],
+    collect() {
+      const { hits, misses } = stats();
+      this.reset();
+      this.inc({ from: 'window' }, hits);
+      this.inc({ from: 'store' }, misses);
+    },
+  });
+  new Counter({
+    name: 'throughline_shared_read_pauses_total',
+    help: 'Reads a subscription catching up waited before, for slower subscriptions to come nearer',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats().pauses);
+    },
+  });
+}

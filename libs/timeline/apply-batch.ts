@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import {
-  readAsCurrent,
+  readStored,
   type AgencyEvent,
   type ContractIssue,
   type CurrentAgencyEvent,
@@ -40,7 +40,7 @@ export interface BatchResult {
 export function readStoredEvent(
   recorded: RecordedEvent,
 ): { ok: true; event: CurrentAgencyEvent; storedVersion: number } | SkippedEvent {
-  const parsed = readAsCurrent(recorded.data, { futureToleranceMs: Infinity });
+  const parsed = readStored(recorded.data);
   const skipped = (issues: ContractIssue[]): SkippedEvent => ({
     position: recorded.position,
     eventId: recorded.eventId,
