@@ -12,6 +12,14 @@ export interface SharedReader {
   close(): void;
 }
 
+/** Counts since the start: events handed from the window, read from the store, held; reads paused. */
+export interface SharedReadStats {
+  readonly hits: number;
+  readonly misses: number;
+  readonly held: number;
+  readonly pauses: number;
+}
+
 interface ReaderState {
   /** The position its last read was after. */
   at: bigint;
@@ -32,8 +40,8 @@ interface ReaderState {
  * about what follows its last event, so the window never answers "nothing more" for anyone:
  * a reader it cannot serve in full reads the rest itself, as fresh as without the window.
  *
- * Bounded: at most `capacity` events, the oldest entries dropped first. The events are frozen
- * (shallowly and their data deeply): several handlers get the same objects, and one that
+ * Bounded: at most `capacity` events, the oldest entries dropped first. The events are frozen,
+ * with their data and metadata: several handlers get the same objects, and one that
  * changed them would change them for the others, so it fails instead.
  *
  * Paced: readers that are catching up (their last page came back full) stay within half the
@@ -42,13 +50,6 @@ interface ReaderState {
  * the window and read everything again. A reader at the head is never held back, nor is one
  * catching up alone (a read model rebuilt beside live ones, decision 023).
  */
-export interface SharedReadStats {
-  readonly hits: number;
-  readonly misses: number;
-  readonly held: number;
-  readonly pauses: number;
-}
-
 export class SharedReadWindow {
   /** Position p → the first event after p, in the order the entries were added. */
   private readonly successors = new Map<bigint, RecordedEvent>();
@@ -192,9 +193,5 @@ export class SharedReadWindow {
 function deepFreeze(value: unknown): void {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
   Object.freeze(value);
-  if (Array.isArray(value)) {
-    for (const item of value) deepFreeze(item);
-  } else {
-    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
-  }
+  for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
 }
