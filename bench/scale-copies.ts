@@ -15,11 +15,20 @@ import { isValidNhsNumber, isValidUpn, makeNhsNumber, makeUpn } from '@throughli
  *   of the 999 test range (invalid ones, as keyed wrongly on purpose, stay as they are);
  * - valid UPNs (permanent and temporary): the establishment part becomes one of the copy's
  *   own (1000 + k × E + e), the check letter recomputed;
- * - family names: rotated by k through the template's own family names, so the probabilistic
- *   linker's name blocks stay the size a real cohort has rather than holding every copy.
+ * - family names: copy k > 0 has family names of its own, composed from two syllables (the
+ *   template has only 16, and a real population thousands), so children of different copies
+ *   share a family name no more often than in a real cohort;
+ * - postcodes: moved on by k × a stride through the template's own postcodes (distinct for
+ *   every copy while k is below their count, mostly in another district);
+ * - dates (of birth and of every event, timestamps included): moved k × 29 days earlier, so the
+ *   copy's children are born on other days and live the same history at the same ages (a
+ *   return's `yearEnding`, always a 31 March, stays).
  *
- * Dates, postcodes, given names and everything else are the template's: the copies are the same
- * histories lived by other children.
+ * Before these three, copy k and copy k + 16 of a child (family names rotated through the
+ * template's 16) shared given name, family name, date of birth and postcode, and two copies
+ * shared all but the family name: the linker rightly proposed them as one child, 461,611
+ * proposals at 100,000 children. Given names and everything else are the template's: the
+ * copies are the same histories lived by other children.
  */
 const UUID_SHIFT = 0x9e3779b1;
 const PATTERN = new RegExp(
@@ -30,17 +39,114 @@ const PATTERN = new RegExp(
     '"(\\d{10})"',
     '"([A-Z]\\d{11}[A-Z0-9])"',
     '("family":")([^"\\\\]*)"',
+    '("postcode":")([^"\\\\]*)"',
+    '("yearEnding":"\\d{4}-\\d{2}-\\d{2}")',
+    '(?<![\\d-])(\\d{4}-\\d{2}-\\d{2})(?!\\d)',
   ].join('|'),
   'g',
 );
 
 const NHS_RANGE_START = 999_000_000;
+/** Syllables of the copies' family names (made up, as the generator's own). */
+const FAMILY_HEADS = [
+  'Ash',
+  'Bram',
+  'Clove',
+  'Dun',
+  'Elder',
+  'Fern',
+  'Gorse',
+  'Hazel',
+  'Ivy',
+  'Juniper',
+  'Kestrel',
+  'Larch',
+  'Moss',
+  'Nettle',
+  'Oak',
+  'Pebble',
+  'Quill',
+  'Rush',
+  'Sorrel',
+  'Thistle',
+  'Umber',
+  'Vetch',
+  'Willow',
+  'Yarrow',
+  'Alder',
+  'Birch',
+  'Cobble',
+  'Dock',
+  'Ember',
+  'Flint',
+  'Gale',
+  'Heath',
+  'Inkle',
+  'Jay',
+  'Kale',
+  'Linden',
+  'Marsh',
+  'Nook',
+  'Orchard',
+  'Plover',
+];
+const FAMILY_TAILS = [
+  'bury',
+  'combe',
+  'dale',
+  'field',
+  'gate',
+  'holm',
+  'hurst',
+  'ington',
+  'ley',
+  'mere',
+  'more',
+  'ney',
+  'shaw',
+  'stead',
+  'stow',
+  'thorpe',
+  'ton',
+  'well',
+  'wick',
+  'worth',
+  'brook',
+  'by',
+  'cote',
+  'den',
+  'ford',
+  'grove',
+  'ham',
+  'hill',
+  'land',
+  'lock',
+  'marsh',
+  'moor',
+  'port',
+  'ridge',
+  'row',
+  'side',
+  'stone',
+  'thwaite',
+  'wood',
+  'yard',
+];
+/** Days each copy's dates move back by, per copy: a month or so, so dates of birth differ in day and month. */
+const DAYS_PER_COPY = 29;
+/** Postcodes move on by this many places per copy: far apart in the sorted list, so mostly in another district. */
+const POSTCODE_STRIDE = 7_919;
+const DAY_MS = 86_400_000;
 
 export class TemplateCopier {
   private readonly nhsIndex = new Map<string, number>();
   private readonly establishmentIndex = new Map<string, number>();
   private readonly familyIndex = new Map<string, number>();
   private readonly families: string[];
+  private readonly postcodeIndex = new Map<string, number>();
+  private readonly postcodes: string[];
+  /** Each copy's dates as moved, remembered (a template has a few thousand distinct dates). */
+  private readonly shiftedDates = new Map<number, Map<string, string>>();
   private readonly validNhs: string[] = [];
   private nextStem = NHS_RANGE_START;
 
@@ -55,6 +161,7 @@ export class TemplateCopier {
     readonly copies: number,
   ) {
     const families = new Set<string>();
+    const postcodes = new Set<string>();
     for (const text of templateTexts) {
       for (const match of text.matchAll(PATTERN)) {
         if (match[7] !== undefined && isValidNhsNumber(match[7]) && !this.nhsIndex.has(match[7]))
@@ -65,10 +172,13 @@ export class TemplateCopier {
             this.establishmentIndex.set(establishment, this.establishmentIndex.size);
         }
         if (match[10] !== undefined) families.add(match[10]);
+        if (match[12] !== undefined) postcodes.add(match[12]);
       }
     }
     this.families = [...families].sort();
     this.families.forEach((family, index) => this.familyIndex.set(family, index));
+    this.postcodes = [...postcodes].sort();
+    this.postcodes.forEach((postcode, index) => this.postcodeIndex.set(postcode, index));
     if (copies * templateChildren > 999_999)
       throw new RangeError(`${copies} copies of ${templateChildren} children overrun 6-digit record numbers`);
     if (1000 + copies * this.establishmentIndex.size > 9999)
@@ -102,6 +212,10 @@ export class TemplateCopier {
         upn?: string,
         familyPrefix?: string,
         family?: string,
+        postcodePrefix?: string,
+        postcode?: string,
+        yearEnding?: string,
+        date?: string,
       ) => {
         if (uuidHead !== undefined) {
           const head = (Number.parseInt(uuidHead, 16) + Math.imul(copy, UUID_SHIFT)) >>> 0;
@@ -119,11 +233,41 @@ export class TemplateCopier {
           const establishment = String(1000 + copy * this.establishmentIndex.size + index);
           return `"${makeUpn(`${upn.slice(1, 4)}${establishment}${upn.slice(8)}`)}"`;
         }
-        const index = this.familyIndex.get(family!);
-        if (index === undefined) return whole;
-        return `${familyPrefix}${this.families[(index + copy) % this.families.length]}"`;
+        if (family !== undefined) {
+          const index = this.familyIndex.get(family);
+          if (index === undefined || copy === 0) return whole;
+          const composed =
+            ((copy - 1) * this.families.length + index) % (FAMILY_HEADS.length * FAMILY_TAILS.length);
+          const head = FAMILY_HEADS[composed % FAMILY_HEADS.length];
+          return `${familyPrefix}${head}${FAMILY_TAILS[Math.floor(composed / FAMILY_HEADS.length)]}"`;
+        }
+        if (postcode !== undefined) {
+          const index = this.postcodeIndex.get(postcode);
+          if (index === undefined) return whole;
+          return `${postcodePrefix}${this.postcodes[(index + copy * POSTCODE_STRIDE) % this.postcodes.length]}"`;
+        }
+        // A return's collection year ends on 31 March whatever the copy.
+        if (yearEnding !== undefined) return whole;
+        return this.shiftedDate(date!, copy);
       },
     );
+  }
+
+  /** A calendar date (YYYY-MM-DD) as copy `copy` has it: copy × DAYS_PER_COPY days earlier. */
+  private shiftedDate(date: string, copy: number): string {
+    if (copy === 0) return date;
+    let dates = this.shiftedDates.get(copy);
+    if (!dates) this.shiftedDates.set(copy, (dates = new Map()));
+    let shifted = dates.get(date);
+    if (shifted === undefined) {
+      const time = Date.parse(`${date}T00:00:00Z`);
+      // Not a real date (a code or an identifier that looks like one): left as it is.
+      shifted = Number.isNaN(time)
+        ? date
+        : new Date(time - copy * DAYS_PER_COPY * DAY_MS).toISOString().slice(0, 10);
+      dates.set(date, shifted);
+    }
+    return shifted;
   }
 
   private childNumber(templateNumber: string, copy: number): string {

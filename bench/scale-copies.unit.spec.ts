@@ -9,12 +9,27 @@ const event = JSON.stringify({
     nhsNumber: '9990713855',
     upn: 'T991200315010',
     name: { given: 'Fennel', family: 'Puddingstone' },
+    postcode: 'ZZ5 4ZS',
+    dateOfBirth: '2011-01-01',
   },
+  occurredAt: '2011-03-02T05:12:00.000Z',
   causationId: 'f88bde5f-0309-4e9f-8d70-8c7d879a3bd8',
-  data: { formerUpn: 'T991200315010', other: 'MIS-990103-000687', wrongNhs: '9990713856' },
+  data: {
+    formerUpn: 'T991200315010',
+    other: 'MIS-990103-000687',
+    wrongNhs: '9990713856',
+    birthDate: '2011-01-01',
+    yearEnding: '2011-03-31',
+    address: { postcode: 'ZZ5 4ZS' },
+  },
 });
 const other = JSON.stringify({
-  subject: { recordId: 'CHIS-000002', nhsNumber: '9990693277', name: { family: 'Owlcroft' } },
+  subject: {
+    recordId: 'CHIS-000002',
+    nhsNumber: '9990693277',
+    name: { family: 'Owlcroft' },
+    postcode: 'ZZ2 1AB',
+  },
 });
 
 describe('TemplateCopier (the scale stage copies a template cohort with fresh identifiers)', () => {
@@ -45,6 +60,43 @@ describe('TemplateCopier (the scale stage copies a template cohort with fresh id
     expect(a.subject.name.family).not.toBe(b.subject.name.family);
     // An invalid NHS number (keyed wrongly) stays as it is.
     expect(a.data.wrongNhs).toBe('9990713856');
+  });
+
+  it('moves every date of a copy back by the same days, and leaves copy 0 on the template dates', () => {
+    const template = JSON.parse(copier.copy(event, 0));
+    expect([template.subject.dateOfBirth, template.occurredAt]).toEqual([
+      '2011-01-01',
+      '2011-03-02T05:12:00.000Z',
+    ]);
+    const a = JSON.parse(copier.copy(event, 3));
+    expect(a.subject.dateOfBirth).toBe('2010-10-06'); // 87 days earlier
+    expect(a.data.birthDate).toBe(a.subject.dateOfBirth);
+    expect(a.data.yearEnding).toBe('2011-03-31'); // a collection year still ends on 31 March
+    expect(a.occurredAt).toBe('2010-12-05T05:12:00.000Z');
+    // Identifiers that hold digits are not dates.
+    expect(a.data.other).toBe('MIS-990103-006687');
+    // Any two copies' children are born on different days.
+    const born = new Set(
+      Array.from({ length: 50 }, (_, copy) => JSON.parse(copier.copy(event, copy)).subject.dateOfBirth),
+    );
+    expect(born.size).toBe(50);
+  });
+
+  it("moves postcodes through the template's own, the same way in every field of a copy", () => {
+    const a = JSON.parse(copier.copy(event, 1));
+    expect(['ZZ5 4ZS', 'ZZ2 1AB']).toContain(a.subject.postcode);
+    expect(a.subject.postcode).not.toBe('ZZ5 4ZS');
+    expect(a.data.address.postcode).toBe(a.subject.postcode);
+    expect(JSON.parse(copier.copy(event, 0)).subject.postcode).toBe('ZZ5 4ZS');
+  });
+
+  it('gives each copy family names of its own', () => {
+    const families = new Set<string>();
+    for (let copy = 0; copy < 50; copy++)
+      for (const text of [event, other])
+        families.add(JSON.parse(copier.copy(text, copy)).subject.name.family);
+    expect(families.size).toBe(100);
+    expect(families).toContain('Puddingstone'); // copy 0 keeps the template's
   });
 
   it('never gives two copies or two template children the same NHS number', () => {

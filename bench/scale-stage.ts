@@ -105,8 +105,8 @@ interface Rebuilt {
 }
 
 /**
- * Replicates the analysis model's children and facts in SQL until it holds at least `target`
- * children (whole copies): the measures read only these two tables. Copy k's pseudonyms and
+ * Replicates the analysis model's children, facts and ratings in SQL until it holds at least `target`
+ * children (whole copies): the measures read only these three tables. Copy k's pseudonyms and
  * record refs get the suffix `~k`, its positions move on by k × the largest. Returns the children.
  */
 export async function replicateAnalysisModel(
@@ -119,7 +119,7 @@ export async function replicateAnalysisModel(
   if (factor <= 1) {
     // The measures are planned from statistics; a rebuilt model has none until it is analysed
     // (autovacuum may be off, and is late on tables that grew from empty).
-    await pool.query('VACUUM ANALYZE analysis_children, analysis_facts, analysis_records');
+    await pool.query('VACUUM ANALYZE analysis_children, analysis_facts, analysis_ratings, analysis_records');
     return children;
   }
   const at = process.hrtime.bigint();
@@ -131,6 +131,14 @@ export async function replicateAnalysisModel(
        SELECT c.pseudonym || '~' || k, c.birth_month, c.sex, c.ethnicity_group, c.sen_status, c.local_authority,
               c.postcode_district, c.agencies
        FROM analysis_children c CROSS JOIN generate_series(1, $1::int - 1) AS k`,
+      [factor],
+    );
+    // Before the facts: their largest position moves every copy's on.
+    await client.query(
+      `INSERT INTO analysis_ratings
+       SELECT r.position + k * m.top, r.pseudonym || '~' || k, r.on_day, r.agency, r.perspective, r.value
+       FROM analysis_ratings r CROSS JOIN generate_series(1, $1::int - 1) AS k
+       CROSS JOIN (SELECT max(position) AS top FROM analysis_facts) AS m`,
       [factor],
     );
     await client.query(
@@ -150,7 +158,7 @@ export async function replicateAnalysisModel(
   } finally {
     client.release();
   }
-  await pool.query('VACUUM ANALYZE analysis_children, analysis_facts');
+  await pool.query('VACUUM ANALYZE analysis_children, analysis_facts, analysis_ratings');
   const counted = await pool.query<{ children: string; facts: string }>(
     'SELECT (SELECT count(*) FROM analysis_children) AS children, (SELECT count(*) FROM analysis_facts) AS facts',
   );

@@ -174,15 +174,14 @@ const immunisation = (vaccines: readonly string[], doses: number, months: number
          NULL::int AS relative_term
   FROM known k LEFT JOIN given g USING (pseudonym)`;
 
+/**
+ * Every rating, on 0–100 by its own scale, from the model's narrow table of ratings (migration
+ * 006): not joined to the cohort here, the units are joined to it once, where they are counted.
+ */
 const outcomeRatings = `
-  SELECT f.pseudonym, f.on_day AS unit_day, f.on_day AS period_day, NULL::boolean AS hit,
-         (f.rating - f.scale_min) / (f.scale_max - f.scale_min) * 100 AS value,
-         NULL::text AS local_authority, f.agency, f.code AS perspective, NULL::int AS relative_term
-  -- Not joined to the cohort here: the units are joined to it once, where they are counted.
-  FROM ${F} f
-  -- One condition, as migration 004's expression statistics name it: ANDed apart, the planner took
-  -- the three as independent, guessed a twelfth of the ratings and sorted them all on disk.
-  WHERE (f.event_type = 'outcome.observation.recorded' AND f.rating IS NOT NULL AND f.scale_max > f.scale_min) IS TRUE`;
+  SELECT r.pseudonym, r.on_day AS unit_day, r.on_day AS period_day, NULL::boolean AS hit, r.value,
+         NULL::text AS local_authority, r.agency, r.perspective, NULL::int AS relative_term
+  FROM analysis_ratings r`;
 
 /** The units of each measure of the catalogue, by id. */
 export const UNITS_SQL: Readonly<Record<string, string>> = {

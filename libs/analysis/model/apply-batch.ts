@@ -301,7 +301,7 @@ class AnalysisBatchState {
     return [...new Set([...members.map((member) => member.own), ...assigned])];
   }
 
-  /** New records, moved records (their facts with them) and links: one statement per table and change. */
+  /** New records, moved records (their facts and ratings with them) and links: one statement per table and change. */
   async write(client: ClientBase): Promise<void> {
     const records = [...this.records.values()];
     const founded = records.filter((record) => record.founded !== undefined);
@@ -326,10 +326,13 @@ class AnalysisBatchState {
            UPDATE analysis_records r SET pseudonym = t.pseudonym
            FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
            WHERE r.record_ref = t.record_ref AND r.pseudonym <> t.pseudonym
+         ), facts AS (
+           UPDATE analysis_facts f SET pseudonym = t.pseudonym
+           FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
+           WHERE f.record_ref = t.record_ref AND f.pseudonym <> t.pseudonym
+           RETURNING f.position, f.pseudonym
          )
-         UPDATE analysis_facts f SET pseudonym = t.pseudonym
-         FROM unnest($1::text[], $2::text[]) AS t(record_ref, pseudonym)
-         WHERE f.record_ref = t.record_ref AND f.pseudonym <> t.pseudonym`,
+         UPDATE analysis_ratings r SET pseudonym = f.pseudonym FROM facts f WHERE r.position = f.position`,
         [moved.map((record) => record.ref), moved.map((record) => record.pseudonym)],
       );
     }
@@ -366,13 +369,18 @@ function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | undefined {
   }
 }
 
-/** The batch's facts, each under its record's child (the records are written first). */
+/**
+ * The batch's facts, each under its record's child (the records are written first), and the
+ * ratings among them in `analysis_ratings` on 0–100 (migration 006): one statement. A fact
+ * already held (a duplicate) is not returned by the insert, so its rating is not written twice.
+ */
 async function flushFacts(client: ClientBase, facts: readonly PendingFact[]): Promise<void> {
   if (facts.length === 0) return;
   const column = <T>(pick: (fact: PendingFact) => T | undefined): (T | null)[] =>
     facts.map((fact) => pick(fact) ?? null);
   await client.query(
-    `INSERT INTO analysis_facts
+    `WITH written AS (
+     INSERT INTO analysis_facts
        (position, record_ref, pseudonym, agency, event_type, on_day, start_day, end_day, code, framework, domain,
         scale, rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
         age_months, local_authority)
@@ -386,7 +394,13 @@ async function flushFacts(client: ClientBase, facts: readonly PendingFact[]): Pr
             rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
             age_months, local_authority)
      JOIN analysis_records r ON r.record_ref = t.record_ref
-     ON CONFLICT (position) DO NOTHING`,
+     ON CONFLICT (position) DO NOTHING
+     RETURNING position, pseudonym, agency, event_type, on_day, code, rating, scale_min, scale_max
+     )
+     INSERT INTO analysis_ratings (position, pseudonym, on_day, agency, perspective, value)
+     SELECT position, pseudonym, on_day, agency, code, ((rating - scale_min) / (scale_max - scale_min) * 100)::float8
+     FROM written
+     WHERE event_type = 'outcome.observation.recorded' AND rating IS NOT NULL AND scale_max > scale_min`,
     [
       column((f) => f.position.toString()),
       column((f) => f.recordRef),

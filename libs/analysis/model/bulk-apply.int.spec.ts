@@ -9,6 +9,7 @@ import {
   buildEnrolmentRecorded,
   buildEvent,
   buildImmunisationGiven,
+  buildOutcomeObservationRecorded,
   buildReferralReceived,
   createTestDatabase,
   freshNhsNumber,
@@ -31,6 +32,7 @@ const BY_LINKER = { type: 'linker' } as const;
 const BY_PERSON = { type: 'user', userId: 'ig-0001' } as const;
 const AT = '2024-06-01T10:00:00Z';
 const BORN = '2016-04-02';
+const EDUCATION = { agency: 'education', system: 'demo-school-mis' } as const;
 
 let storeDatabase: TestDatabase;
 let store: PostgresEventStore;
@@ -101,6 +103,15 @@ beforeAll(async () => {
   await link(e, d);
   await link(d, a); // a merged child merged again
   await record(buildEnrolmentRecorded({ subject: cast.e.subject }));
+  // Rated observations of records that are merged and split after (their ratings move with them).
+  await record(
+    buildOutcomeObservationRecorded({ source: EDUCATION, subject: cast.e.subject }),
+    buildOutcomeObservationRecorded({
+      source: EDUCATION,
+      subject: cast.b.subject,
+      data: { perspective: 'child', rating: { scale: 'five-point', value: 4, min: 1, max: 5 } },
+    }),
+  );
   await unlink(d, [a, b, c, e]);
   await record(cast.g, cast.h);
   const proposalId = randomUUID();
@@ -144,6 +155,7 @@ const TABLES = [
   'analysis_links',
   'analysis_children',
   'analysis_facts',
+  'analysis_ratings',
   'analysis_skipped_events',
 ];
 
@@ -191,6 +203,26 @@ describe('an analysis batch applied in bulk', () => {
       expect(fact.pseudonym).toBe(
         rows('analysis_records').find((r) => r.record_ref === fact.record_ref)?.pseudonym,
       );
+    // Ratings follow their facts, on 0–100 by their scale.
+    const byPosition = (x: Record<string, unknown>, y: Record<string, unknown>) =>
+      Number(x.position) - Number(y.position);
+    const onHundred = (value: number) => Math.round(value * 1e9) / 1e9;
+    const ratings = rows('analysis_ratings').sort(byPosition);
+    expect(ratings.map((row) => [row.position, row.pseudonym, onHundred(Number(row.value))])).toEqual(
+      rows('analysis_facts')
+        .filter((fact) => fact.event_type === 'outcome.observation.recorded')
+        .sort(byPosition)
+        .map((fact) => [
+          fact.position,
+          fact.pseudonym,
+          onHundred(
+            ((Number(fact.rating) - Number(fact.scale_min)) /
+              (Number(fact.scale_max) - Number(fact.scale_min))) *
+              100,
+          ),
+        ]),
+    );
+    expect(ratings.map((row) => onHundred(Number(row.value)))).toEqual([onHundred((6 / 9) * 100), 75]);
     expect(
       rows('analysis_children')
         .map((row) => row.pseudonym)

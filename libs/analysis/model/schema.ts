@@ -20,6 +20,7 @@ export const ANALYSIS_MODEL_TABLES = [
   'analysis_links',
   'analysis_children',
   'analysis_facts',
+  'analysis_ratings',
   'analysis_skipped_events',
 ] as const;
 
