@@ -18,8 +18,10 @@ import { isValidNhsNumber, isValidUpn, makeNhsNumber, makeUpn } from '@throughli
  * - family names: copy k > 0 has family names of its own, composed from two syllables (the
  *   template has only 16, and a real population thousands), so children of different copies
  *   share a family name no more often than in a real cohort;
- * - postcodes: moved on by k × a stride through the template's own postcodes (distinct for
- *   every copy while k is below their count, mostly in another district);
+ * - postcodes: copy k > 0 puts each of the template's postcode areas (ZZ, ZY) under an area of
+ *   its own (Q, V and X begin no real area), the district number and the inward code kept, so
+ *   the linker's district blocks hold one copy's children, as a real authority's dozens of
+ *   districts would, and not every copy's (the template has nine districts);
  * - dates (of birth and of every event, timestamps included): moved k × 29 days earlier, so the
  *   copy's children are born on other days and live the same history at the same ages (a
  *   return's `yearEnding`, always a 31 March, stays).
@@ -134,17 +136,27 @@ const FAMILY_TAILS = [
 ];
 /** Days each copy's dates move back by, per copy: a month or so, so dates of birth differ in day and month. */
 const DAYS_PER_COPY = 29;
-/** Postcodes move on by this many places per copy: far apart in the sorted list, so mostly in another district. */
-const POSTCODE_STRIDE = 7_919;
+/**
+ * The postcode areas of the copies after the first: two letters that are no real area (none
+ * begins with Q, V or X, and ZE is the only real one in Z), 101 of them, enough for 50 copies of
+ * the template's two areas before they repeat.
+ */
+const LETTERS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+const COPY_AREAS = [
+  ...['Q', 'V', 'X'].flatMap((first) => LETTERS.map((second) => `${first}${second}`)),
+  ...LETTERS.filter((second) => !'EYZ'.includes(second)).map((second) => `Z${second}`),
+];
 const DAY_MS = 86_400_000;
+/** A postcode's area: the letters before the district number. */
+const POSTCODE_AREA = /^([A-Z]{1,2})\d/;
 
 export class TemplateCopier {
   private readonly nhsIndex = new Map<string, number>();
   private readonly establishmentIndex = new Map<string, number>();
   private readonly familyIndex = new Map<string, number>();
   private readonly families: string[];
-  private readonly postcodeIndex = new Map<string, number>();
-  private readonly postcodes: string[];
+  /** The template's postcode areas, in order of first sight. */
+  private readonly areaIndex = new Map<string, number>();
   /** Each copy's dates as moved, remembered (a template has a few thousand distinct dates). */
   private readonly shiftedDates = new Map<number, Map<string, string>>();
   private readonly validNhs: string[] = [];
@@ -161,7 +173,6 @@ export class TemplateCopier {
     readonly copies: number,
   ) {
     const families = new Set<string>();
-    const postcodes = new Set<string>();
     for (const text of templateTexts) {
       for (const match of text.matchAll(PATTERN)) {
         if (match[7] !== undefined && isValidNhsNumber(match[7]) && !this.nhsIndex.has(match[7]))
@@ -172,13 +183,12 @@ export class TemplateCopier {
             this.establishmentIndex.set(establishment, this.establishmentIndex.size);
         }
         if (match[10] !== undefined) families.add(match[10]);
-        if (match[12] !== undefined) postcodes.add(match[12]);
+        const area = match[12] === undefined ? undefined : POSTCODE_AREA.exec(match[12])?.[1];
+        if (area !== undefined && !this.areaIndex.has(area)) this.areaIndex.set(area, this.areaIndex.size);
       }
     }
     this.families = [...families].sort();
     this.families.forEach((family, index) => this.familyIndex.set(family, index));
-    this.postcodes = [...postcodes].sort();
-    this.postcodes.forEach((postcode, index) => this.postcodeIndex.set(postcode, index));
     if (copies * templateChildren > 999_999)
       throw new RangeError(`${copies} copies of ${templateChildren} children overrun 6-digit record numbers`);
     if (1000 + copies * this.establishmentIndex.size > 9999)
@@ -242,9 +252,11 @@ export class TemplateCopier {
           return `${familyPrefix}${head}${FAMILY_TAILS[Math.floor(composed / FAMILY_HEADS.length)]}"`;
         }
         if (postcode !== undefined) {
-          const index = this.postcodeIndex.get(postcode);
-          if (index === undefined) return whole;
-          return `${postcodePrefix}${this.postcodes[(index + copy * POSTCODE_STRIDE) % this.postcodes.length]}"`;
+          const area = POSTCODE_AREA.exec(postcode)?.[1];
+          const index = area === undefined ? undefined : this.areaIndex.get(area);
+          if (index === undefined || copy === 0) return whole;
+          const own = COPY_AREAS[((copy - 1) * this.areaIndex.size + index) % COPY_AREAS.length];
+          return `${postcodePrefix}${own}${postcode.slice(area!.length)}"`;
         }
         // A return's collection year ends on 31 March whatever the copy.
         if (yearEnding !== undefined) return whole;

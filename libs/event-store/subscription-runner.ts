@@ -381,8 +381,14 @@ export class CheckpointedSubscriptionRunner<R> {
       withTransaction(pool, async (client) => {
         // A batch's statements touch a few hundred rows each; JIT compilation, which the planner's
         // guesses for unnest and joins on tables without statistics can trigger, costs more than
-        // any of them (270 ms was seen on one read model's statement at 100,000 children).
-        await client.query("SELECT set_config('jit', 'off', true)");
+        // any of them (270 ms was seen on one read model's statement at 100,000 children). Index
+        // probes are costed as solid-state disks and a model held in memory have them: at the
+        // default 4, the linker read all 3,400 holders of a large blocking key by bitmap and
+        // sorted them for the first 200 (360 ms for two keys, where the index gives them in
+        // 17 ms), and fell from 2,000 to 280 events/s at 4.8 M events of a 100,000-child rebuild.
+        await client.query(
+          "SELECT set_config('jit', 'off', true), set_config('random_page_cost', '1.1', true)",
+        );
         await checkpoints.claim(client, this.name, expected);
         const result = await handler.handleBatch(client, batch);
         await checkpoints.advance(client, this.name, position, result);
