@@ -385,7 +385,7 @@ export class CheckpointedSubscriptionRunner<R> {
         // probes are costed as solid-state disks and a model held in memory have them: at the
         // default 4, the linker read all 3,400 holders of a large blocking key by bitmap and
         // sorted them for the first 200 (360 ms for two keys, where the index gives them in
-        // 17 ms), and fell from 2,000 to 280 events/s at 4.8 M events of a 100,000-child rebuild.
+        // 17 ms; decision 021, third 100,000-child run).
         await client.query(
           "SELECT set_config('jit', 'off', true), set_config('random_page_cost', '1.1', true)",
         );
