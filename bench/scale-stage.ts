@@ -107,7 +107,8 @@ interface Rebuilt {
 /**
  * Replicates the analysis model's children, facts and ratings in SQL until it holds at least `target`
  * children (whole copies): the measures read only these three tables. Copy k's pseudonyms and
- * record refs get the suffix `~k`, its positions move on by k × the largest. Returns the children.
+ * record refs get the suffix `~k`, its positions and child numbers move on by k × the largest.
+ * Returns the children.
  */
 export async function replicateAnalysisModel(
   pool: Pool,
@@ -126,30 +127,35 @@ export async function replicateAnalysisModel(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // Positions and child numbers (positions too) move on by k × the largest of either, taken before
+    // any copy is written.
+    const largest = await client.query<{ top: string }>(
+      `SELECT GREATEST((SELECT max(position) FROM analysis_facts), (SELECT max(child_number) FROM analysis_children)) AS top`,
+    );
+    const top = largest.rows[0].top;
+    await client.query(
+      `INSERT INTO analysis_ratings (position, child_number, on_day, agency, perspective, value)
+       SELECT r.position + k * $2::bigint, r.child_number + k * $2::bigint, r.on_day, r.agency, r.perspective, r.value
+       FROM analysis_ratings r CROSS JOIN generate_series(1, $1::int - 1) AS k`,
+      [factor, top],
+    );
     await client.query(
       `INSERT INTO analysis_children
-       SELECT c.pseudonym || '~' || k, c.birth_month, c.sex, c.ethnicity_group, c.sen_status, c.local_authority,
-              c.postcode_district, c.agencies
+         (pseudonym, child_number, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district,
+          agencies)
+       SELECT c.pseudonym || '~' || k, c.child_number + k * $2::bigint, c.birth_month, c.sex, c.ethnicity_group,
+              c.sen_status, c.local_authority, c.postcode_district, c.agencies
        FROM analysis_children c CROSS JOIN generate_series(1, $1::int - 1) AS k`,
-      [factor],
-    );
-    // Before the facts: their largest position moves every copy's on.
-    await client.query(
-      `INSERT INTO analysis_ratings
-       SELECT r.position + k * m.top, r.pseudonym || '~' || k, r.on_day, r.agency, r.perspective, r.value
-       FROM analysis_ratings r CROSS JOIN generate_series(1, $1::int - 1) AS k
-       CROSS JOIN (SELECT max(position) AS top FROM analysis_facts) AS m`,
-      [factor],
+      [factor, top],
     );
     await client.query(
       `INSERT INTO analysis_facts
-       SELECT f.position + k * m.top, f.record_ref || '~' || k, f.pseudonym || '~' || k, f.agency, f.event_type,
+       SELECT f.position + k * $2::bigint, f.record_ref || '~' || k, f.pseudonym || '~' || k, f.agency, f.event_type,
               f.on_day, f.start_day, f.end_day, f.code, f.framework, f.domain, f.scale, f.rating, f.scale_min,
               f.scale_max, f.academic_year, f.term, f.sessions_possible, f.sessions_missed, f.quantity,
               f.age_months, f.local_authority
-       FROM analysis_facts f CROSS JOIN generate_series(1, $1::int - 1) AS k
-       CROSS JOIN (SELECT max(position) AS top FROM analysis_facts) AS m`,
-      [factor],
+       FROM analysis_facts f CROSS JOIN generate_series(1, $1::int - 1) AS k`,
+      [factor, top],
     );
     await client.query('COMMIT');
   } catch (error) {

@@ -11,7 +11,7 @@ import type {
 } from '../types';
 import { ANALYSIS_PROJECTION } from '../model/projector';
 import { MEASURE_BY_ID, MEASURES } from './catalogue';
-import { UNITS_SQL } from './units';
+import { UNITS_CHILD_COLUMN, UNITS_SQL } from './units';
 
 /** The SQL of each dimension over a unit `u` and its child `c`; unknowns are named, never null. */
 const DIMENSION_SQL: Readonly<Record<GroupBy, string>> = {
@@ -132,6 +132,7 @@ export class AnalysisQueries implements AnalysisReads {
     const { measure, groupBy } = this.plan(query);
     const params = new Parameters(query.period);
     const cohort = cohortSql(query.cohort, params);
+    const child = UNITS_CHILD_COLUMN[measure.id];
     const dimensions = groupBy.map((dimension) => DIMENSION_SQL[dimension]);
     const keys = dimensions.map((_, i) => `d${i}`);
     // Two steps: each child's units per cell first (one row per child and cell), then the cells
@@ -142,7 +143,7 @@ export class AnalysisQueries implements AnalysisReads {
     const grouped = keys.length ? `GROUP BY GROUPING SETS ((${keys.join(', ')}), ())` : '';
     const total = keys.length ? `GROUPING(${keys.join(', ')}) > 0` : 'true';
     const children = keys.length
-      ? `CASE WHEN ${total} THEN (SELECT count(*) FROM (SELECT pseudonym FROM per_child GROUP BY pseudonym) p)
+      ? `CASE WHEN ${total} THEN (SELECT count(*) FROM (SELECT ${child} FROM per_child GROUP BY ${child}) p)
               ELSE count(*) END`
       : 'count(*)';
     // The cohort is computed once when the units read it as well as the count; when only the
@@ -157,13 +158,13 @@ export class AnalysisQueries implements AnalysisReads {
       units AS NOT MATERIALIZED (${UNITS_SQL[measure.id]}),
       per_child AS (
         SELECT ${[...dimensions.map((d, i) => `${d} AS d${i}`), ''].join(', ')}
-               u.pseudonym, count(*) AS n, count(*) FILTER (WHERE u.hit) AS hits,
+               u.${child}, count(*) AS n, count(*) FILTER (WHERE u.hit) AS hits,
                sum(u.value) AS total_value, count(u.value) AS valued
-        FROM units u JOIN cohort c USING (pseudonym)
+        FROM units u JOIN cohort c USING (${child})
         ${cohort.ageAtUnit ? `WHERE ${cohort.ageAtUnit}` : ''}
         -- The child first: the units come joined in child order, so the groups need only an
         -- incremental sort (the other order sorted 10⁶ ratings again, on disk).
-        GROUP BY ${['u.pseudonym', ...keys].join(', ')}
+        GROUP BY ${[`u.${child}`, ...keys].join(', ')}
       )
       SELECT ${[...keys, ''].join(', ')}
              ${total} AS total,

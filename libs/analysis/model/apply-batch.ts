@@ -332,7 +332,9 @@ class AnalysisBatchState {
            WHERE f.record_ref = t.record_ref AND f.pseudonym <> t.pseudonym
            RETURNING f.position, f.pseudonym
          )
-         UPDATE analysis_ratings r SET pseudonym = f.pseudonym FROM facts f WHERE r.position = f.position`,
+         UPDATE analysis_ratings x SET child_number = o.first_seen_position
+         FROM facts f JOIN analysis_records o ON o.own_pseudonym = f.pseudonym
+         WHERE x.position = f.position`,
         [moved.map((record) => record.ref), moved.map((record) => record.pseudonym)],
       );
     }
@@ -371,7 +373,8 @@ function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | undefined {
 
 /**
  * The batch's facts, each under its record's child (the records are written first), and the
- * ratings among them in `analysis_ratings` on 0–100 (migration 006): one statement. A fact
+ * ratings among them in `analysis_ratings` on 0–100 (migration 006) under their child's number
+ * (migration 007: the position its founding record was first seen at): one statement. A fact
  * already held (a duplicate) is not returned by the insert, so its rating is not written twice.
  */
 async function flushFacts(client: ClientBase, facts: readonly PendingFact[]): Promise<void> {
@@ -397,10 +400,11 @@ async function flushFacts(client: ClientBase, facts: readonly PendingFact[]): Pr
      ON CONFLICT (position) DO NOTHING
      RETURNING position, pseudonym, agency, event_type, on_day, code, rating, scale_min, scale_max
      )
-     INSERT INTO analysis_ratings (position, pseudonym, on_day, agency, perspective, value)
-     SELECT position, pseudonym, on_day, agency, code, ((rating - scale_min) / (scale_max - scale_min) * 100)::float8
-     FROM written
-     WHERE event_type = 'outcome.observation.recorded' AND rating IS NOT NULL AND scale_max > scale_min`,
+     INSERT INTO analysis_ratings (position, child_number, on_day, agency, perspective, value)
+     SELECT w.position, o.first_seen_position, w.on_day, w.agency, w.code,
+            ((w.rating - w.scale_min) / (w.scale_max - w.scale_min) * 100)::float8
+     FROM written w JOIN analysis_records o ON o.own_pseudonym = w.pseudonym
+     WHERE w.event_type = 'outcome.observation.recorded' AND w.rating IS NOT NULL AND w.scale_max > w.scale_min`,
     [
       column((f) => f.position.toString()),
       column((f) => f.recordRef),
@@ -526,9 +530,11 @@ async function refreshChildren(
          AND NOT EXISTS (SELECT 1 FROM analysis_records r WHERE r.pseudonym = t.pseudonym)
      )
      INSERT INTO analysis_children
-       (pseudonym, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district, agencies)
-     SELECT t.pseudonym, c.*
+       (pseudonym, child_number, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district,
+        agencies)
+     SELECT t.pseudonym, o.first_seen_position, c.*
      FROM (SELECT DISTINCT pseudonym FROM targets) t
+     JOIN analysis_records o ON o.own_pseudonym = t.pseudonym
      CROSS JOIN LATERAL (
        SELECT (array_agg(r.birth_month ORDER BY r.birth_position DESC) FILTER (WHERE r.birth_month IS NOT NULL))[1],
               (array_agg(r.sex ORDER BY r.sex_position DESC) FILTER (WHERE r.sex IS NOT NULL))[1],

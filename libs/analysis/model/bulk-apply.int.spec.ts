@@ -203,18 +203,28 @@ describe('an analysis batch applied in bulk', () => {
       expect(fact.pseudonym).toBe(
         rows('analysis_records').find((r) => r.record_ref === fact.record_ref)?.pseudonym,
       );
-    // Ratings follow their facts, on 0–100 by their scale.
+    // Each child's number is the position its founding record was first seen at, one per child.
+    const numberOf = (pseudonym: unknown) =>
+      rows('analysis_children').find((row) => row.pseudonym === pseudonym)?.child_number;
+    for (const child of rows('analysis_children'))
+      expect(child.child_number).toBe(
+        rows('analysis_records').find((r) => r.own_pseudonym === child.pseudonym)?.first_seen_position,
+      );
+    expect(new Set(rows('analysis_children').map((row) => row.child_number)).size).toBe(
+      rows('analysis_children').length,
+    );
+    // Ratings follow their facts to their child's number, on 0–100 by their scale.
     const byPosition = (x: Record<string, unknown>, y: Record<string, unknown>) =>
       Number(x.position) - Number(y.position);
     const onHundred = (value: number) => Math.round(value * 1e9) / 1e9;
     const ratings = rows('analysis_ratings').sort(byPosition);
-    expect(ratings.map((row) => [row.position, row.pseudonym, onHundred(Number(row.value))])).toEqual(
+    expect(ratings.map((row) => [row.position, row.child_number, onHundred(Number(row.value))])).toEqual(
       rows('analysis_facts')
         .filter((fact) => fact.event_type === 'outcome.observation.recorded')
         .sort(byPosition)
         .map((fact) => [
           fact.position,
-          fact.pseudonym,
+          numberOf(fact.pseudonym),
           onHundred(
             ((Number(fact.rating) - Number(fact.scale_min)) /
               (Number(fact.scale_max) - Number(fact.scale_min))) *

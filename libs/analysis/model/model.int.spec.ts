@@ -158,6 +158,8 @@ describe('the analysis model', () => {
         local_authority: '926',
         postcode_district: 'ZZ99',
         agencies: ['education', 'health', 'social-care'],
+        // The position the founding (health) record was first seen at (migration 007).
+        child_number: String((await store.readStream(streamOf(child.health)))[0].position),
       },
     ]);
     const facts = await pool.query(
