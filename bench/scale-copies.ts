@@ -1,4 +1,5 @@
 import { isValidNhsNumber, isValidUpn, makeNhsNumber, makeUpn } from '@throughline/contracts';
+import { soundex } from '@throughline/identity';
 
 /**
  * The scale stage's store is many copies of one synthetic template cohort (the generator allows
@@ -15,9 +16,10 @@ import { isValidNhsNumber, isValidUpn, makeNhsNumber, makeUpn } from '@throughli
  *   of the 999 test range (invalid ones, as keyed wrongly on purpose, stay as they are);
  * - valid UPNs (permanent and temporary): the establishment part becomes one of the copy's
  *   own (1000 + k × E + e), the check letter recomputed;
- * - family names: copy k > 0 has family names of its own, composed from two syllables (the
- *   template has only 16, and a real population thousands), so children of different copies
- *   share a family name no more often than in a real cohort;
+ * - family names: copy k > 0 has family names of its own, each with a Soundex code no other
+ *   copy's name and no template name has (the template has only 16 names, and a real population
+ *   thousands of codes), so the linker's family-name blocks hold one copy's children, as they
+ *   would hold one register's Smiths, and not every copy's;
  * - postcodes: copy k > 0 puts each of the template's postcode areas (ZZ, ZY) under an area of
  *   its own (Q, V and X begin no real area), the district number and the inward code kept, so
  *   the linker's district blocks hold one copy's children, as a real authority's dozens of
@@ -26,7 +28,7 @@ import { isValidNhsNumber, isValidUpn, makeNhsNumber, makeUpn } from '@throughli
  *   copy's children are born on other days and live the same history at the same ages (a
  *   return's `yearEnding`, always a 31 March, stays).
  *
- * Before these three, copy k and copy k + 16 of a child (family names rotated through the
+ * Before these, copy k and copy k + 16 of a child (family names rotated through the
  * template's 16) shared given name, family name, date of birth and postcode, and two copies
  * shared all but the family name: the linker rightly proposed them as one child, 461,611
  * proposals at 100,000 children. Given names and everything else are the template's: the
@@ -49,91 +51,34 @@ const PATTERN = new RegExp(
 );
 
 const NHS_RANGE_START = 999_000_000;
-/** Syllables of the copies' family names (made up, as the generator's own). */
-const FAMILY_HEADS = [
-  'Ash',
-  'Bram',
-  'Clove',
-  'Dun',
-  'Elder',
-  'Fern',
-  'Gorse',
-  'Hazel',
-  'Ivy',
-  'Juniper',
-  'Kestrel',
-  'Larch',
-  'Moss',
-  'Nettle',
-  'Oak',
-  'Pebble',
-  'Quill',
-  'Rush',
-  'Sorrel',
-  'Thistle',
-  'Umber',
-  'Vetch',
-  'Willow',
-  'Yarrow',
-  'Alder',
-  'Birch',
-  'Cobble',
-  'Dock',
-  'Ember',
-  'Flint',
-  'Gale',
-  'Heath',
-  'Inkle',
-  'Jay',
-  'Kale',
-  'Linden',
-  'Marsh',
-  'Nook',
-  'Orchard',
-  'Plover',
+/**
+ * The copies' family names, made up from a Soundex code: an initial, then a vowel and a consonant
+ * of each of the code's three digits (a vowel between keeps every digit), so two codes never
+ * give one name. 18 initials × 6³ digits: 3,888 codes, 3,184 of them needed by 200 copies of a
+ * template of 16 names. The consonants and vowels only vary the spelling.
+ */
+const FAMILY_INITIALS = [...'BDFGHKLMNPRSTWACEO'];
+const CONSONANTS_BY_DIGIT = [
+  ['b', 'f', 'p', 'v'],
+  ['c', 'g', 'k', 's'],
+  ['d', 't'],
+  ['l'],
+  ['m', 'n'],
+  ['r'],
 ];
-const FAMILY_TAILS = [
-  'bury',
-  'combe',
-  'dale',
-  'field',
-  'gate',
-  'holm',
-  'hurst',
-  'ington',
-  'ley',
-  'mere',
-  'more',
-  'ney',
-  'shaw',
-  'stead',
-  'stow',
-  'thorpe',
-  'ton',
-  'well',
-  'wick',
-  'worth',
-  'brook',
-  'by',
-  'cote',
-  'den',
-  'ford',
-  'grove',
-  'ham',
-  'hill',
-  'land',
-  'lock',
-  'marsh',
-  'moor',
-  'port',
-  'ridge',
-  'row',
-  'side',
-  'stone',
-  'thwaite',
-  'wood',
-  'yard',
-];
+const VOWELS = [...'aeiou'];
+const FAMILY_CODES = FAMILY_INITIALS.length * 6 ** 3;
+
+/** The n-th made-up family name (n < FAMILY_CODES): the initial turns fastest, then each digit. */
+function composedFamily(n: number): string {
+  const digits = [0, 1, 2].map((place) => Math.floor(n / FAMILY_INITIALS.length / 6 ** place) % 6);
+  const syllables = digits.map((digit, place) => {
+    const consonants = CONSONANTS_BY_DIGIT[digit];
+    return VOWELS[(n + place * 2) % VOWELS.length] + consonants[(n + place) % consonants.length];
+  });
+  return `${FAMILY_INITIALS[n % FAMILY_INITIALS.length]}${syllables.join('')}${n % 3 === 0 ? 'e' : ''}`;
+}
+
 /** Days each copy's dates move back by, per copy: a month or so, so dates of birth differ in day and month. */
 const DAYS_PER_COPY = 29;
 /**
@@ -155,6 +100,10 @@ export class TemplateCopier {
   private readonly establishmentIndex = new Map<string, number>();
   private readonly familyIndex = new Map<string, number>();
   private readonly families: string[];
+  /** The copies' family names, in the order first needed, each of a Soundex code of its own. */
+  private readonly copyFamilies: string[] = [];
+  private readonly familyCodes = new Set<string>();
+  private nextFamily = 0;
   /** The template's postcode areas, in order of first sight. */
   private readonly areaIndex = new Map<string, number>();
   /** Each copy's dates as moved, remembered (a template has a few thousand distinct dates). */
@@ -188,7 +137,10 @@ export class TemplateCopier {
       }
     }
     this.families = [...families].sort();
-    this.families.forEach((family, index) => this.familyIndex.set(family, index));
+    this.families.forEach((family, index) => {
+      this.familyIndex.set(family, index);
+      this.familyCodes.add(soundex(family));
+    });
     if (copies * templateChildren > 999_999)
       throw new RangeError(`${copies} copies of ${templateChildren} children overrun 6-digit record numbers`);
     if (1000 + copies * this.establishmentIndex.size > 9999)
@@ -246,10 +198,7 @@ export class TemplateCopier {
         if (family !== undefined) {
           const index = this.familyIndex.get(family);
           if (index === undefined || copy === 0) return whole;
-          const composed =
-            ((copy - 1) * this.families.length + index) % (FAMILY_HEADS.length * FAMILY_TAILS.length);
-          const head = FAMILY_HEADS[composed % FAMILY_HEADS.length];
-          return `${familyPrefix}${head}${FAMILY_TAILS[Math.floor(composed / FAMILY_HEADS.length)]}"`;
+          return `${familyPrefix}${this.copyFamily((copy - 1) * this.families.length + index)}"`;
         }
         if (postcode !== undefined) {
           const area = POSTCODE_AREA.exec(postcode)?.[1];
@@ -263,6 +212,22 @@ export class TemplateCopier {
         return this.shiftedDate(date!, copy);
       },
     );
+  }
+
+  /** The `ordinal`-th family name of the copies, its Soundex code neither a template name's nor an earlier one's. */
+  private copyFamily(ordinal: number): string {
+    while (this.copyFamilies.length <= ordinal) {
+      if (this.nextFamily >= FAMILY_CODES)
+        throw new RangeError(
+          `the copies need more than ${this.copyFamilies.length} family names of their own`,
+        );
+      const family = composedFamily(this.nextFamily++);
+      const code = soundex(family);
+      if (this.familyCodes.has(code)) continue;
+      this.familyCodes.add(code);
+      this.copyFamilies.push(family);
+    }
+    return this.copyFamilies[ordinal];
   }
 
   /** A calendar date (YYYY-MM-DD) as copy `copy` has it: copy × DAYS_PER_COPY days earlier. */

@@ -1,4 +1,5 @@
 import { isValidNhsNumber, isValidUpn } from '@throughline/contracts';
+import { soundex } from '@throughline/identity';
 import { TemplateCopier } from './scale-copies';
 
 const event = JSON.stringify({
@@ -102,6 +103,21 @@ describe('TemplateCopier (the scale stage copies a template cohort with fresh id
         families.add(JSON.parse(copier.copy(text, copy)).subject.name.family);
     expect(families.size).toBe(100);
     expect(families).toContain('Puddingstone'); // copy 0 keeps the template's
+    // Each of its own Soundex code, so no family-name block of the linker spans two copies.
+    expect(new Set([...families].map(soundex)).size).toBe(100);
+  });
+
+  it('has family names of distinct Soundex codes for 200 copies of 16 names', () => {
+    const texts = Array.from({ length: 16 }, (_, i) =>
+      JSON.stringify({ subject: { name: { given: 'Fennel', family: `Template${'bdgklmnr'[i % 8]}${i}` } } }),
+    );
+    const familyOf = (text: string): string => JSON.parse(text).subject.name.family;
+    const templateCodes = new Set(texts.map((text) => soundex(familyOf(text))));
+    const many = new TemplateCopier(texts, 2000, 200);
+    const codes = new Set<string>();
+    for (let copy = 0; copy < 200; copy++)
+      for (const text of texts) codes.add(soundex(familyOf(many.copy(text, copy))));
+    expect(codes.size).toBe(199 * 16 + templateCodes.size);
   });
 
   it('never gives two copies or two template children the same NHS number', () => {
