@@ -15,6 +15,7 @@ import { joinedBy, type IdentifierKind, type LinkMethod } from './identity';
 import { outcomeDomainLabel } from './outcome-domains';
 import { protectionStatusFrom, type ProtectionStatus } from './protection-status';
 import { StreamEntryCache, type CachedEntry } from './entry-cache';
+import { answerJson } from './entry-json';
 
 export interface SubjectView {
   readonly streamId: string;
@@ -181,6 +182,18 @@ export class TimelineQueries {
       ...read,
       entries: visible.map(({ row, sharedUnder }) => ({ ...row.view, sharedUnder })),
     };
+  }
+
+  /**
+   * timelineOf's answer as UTF-8 JSON, byte for byte, from each entry's JSON made once while the
+   * entry is held (entry-json.ts): what the API sends.
+   */
+  async timelineJsonOf(requestedChildKey: string, requester: Requester): Promise<Buffer> {
+    const { visible, ...read } = await this.readFor(requestedChildKey, requester);
+    return answerJson(
+      read,
+      visible.map(({ row, sharedUnder }) => ({ view: row.view, sharedUnder })),
+    );
   }
 
   /**
