@@ -6,5 +6,6 @@ export * from './link-decision';
 export * from './linker';
 export { linkBatch, type LinkBatchResult } from './link-batch';
 export type { PendingIdentityEvent } from './linker-events';
+export { DEFAULT_CANDIDATE_LIMITS, type CandidateLimits } from './linker-state';
 export * from './review';
 export { IDENTITY_AUDIT_LOG_CHAIN, verifyIdentityAuditChain } from './audit-chain';

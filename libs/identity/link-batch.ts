@@ -11,7 +11,7 @@ import {
   type PendingIdentityEvent,
   type SubjectChange,
 } from './linker-events';
-import { LinkerState } from './linker-state';
+import { DEFAULT_CANDIDATE_LIMITS, LinkerState, type CandidateLimits } from './linker-state';
 import { DEFAULT_MATCH_MODEL, type MatchModel } from './probabilistic';
 
 export interface LinkBatchResult {
@@ -34,6 +34,7 @@ export async function linkBatch(
   batch: readonly RecordedEvent[],
   model: MatchModel = DEFAULT_MATCH_MODEL,
   logger?: Logger,
+  limits: CandidateLimits = DEFAULT_CANDIDATE_LIMITS,
 ): Promise<LinkBatchResult> {
   const steps = batch.map((recorded) => stepOf(recorded, logger));
   // The batch's records as they stand, in one query; then what each agency event does to its
@@ -62,11 +63,16 @@ export async function linkBatch(
       for (const record of recordsNamedBy(step.event)) named.add(record);
     }
   }
-  const state = await LinkerState.read(client, stored, {
-    changing: [...changing],
-    keys: [...keys],
-    named: [...named],
-  });
+  const state = await LinkerState.read(
+    client,
+    stored,
+    {
+      changing: [...changing],
+      keys: [...keys],
+      named: [...named],
+    },
+    limits,
+  );
 
   const pending: PendingIdentityEvent[] = [];
   for (const step of steps) {

@@ -133,14 +133,19 @@ describe('the linker in batches of 1, 37 and 500', () => {
     await store.close();
 
     const outcomes = [];
-    for (const batchSize of [1, 37, 500]) {
-      const url = await cloneDatabase(template.url, `b${batchSize}`);
+    // Tight candidate limits too (decision 026): keys purged as too broad, candidates ranked.
+    const runs = [1, 37, 500].flatMap((batchSize) => [
+      { batchSize, suffix: `b${batchSize}` },
+      { batchSize, suffix: `t${batchSize}`, candidateLimits: { candidates: 3, block: 8 } },
+    ]);
+    for (const { batchSize, suffix, candidateLimits } of runs) {
+      const url = await cloneDatabase(template.url, suffix);
       urls.push(url);
       const linkerStore = await PostgresEventStore.create({ connectionString: url, idlePollMs: 50 });
       const pool = createPool(url);
       try {
         await migrateIdentity(pool);
-        const linker = new IdentityLinker({ pool, store: linkerStore, batchSize });
+        const linker = new IdentityLinker({ pool, store: linkerStore, batchSize, candidateLimits });
         await linker.start();
         try {
           await linker.waitForPosition(head, 240_000);
@@ -166,7 +171,7 @@ describe('the linker in batches of 1, 37 and 500', () => {
       }
     }
 
-    const [one, ...others] = outcomes;
+    const [one, tight, ...others] = outcomes;
     // The store exercises what a batch changes: links, proposals opened and decided, conflicts, a person's judgements.
     expect(new Set(one.events.map((event) => event.type))).toEqual(
       new Set([
@@ -183,6 +188,8 @@ describe('the linker in batches of 1, 37 and 500', () => {
     expect(one.proposals.map((proposal) => proposal.status)).toEqual(
       expect.arrayContaining(['open', 'confirmed']),
     );
-    for (const outcome of others) expect(outcome).toEqual(one);
+    for (const [index, outcome] of others.entries()) expect(outcome).toEqual(index % 2 === 0 ? one : tight);
+    // The tight limits changed what was decided: the runs compared under them test them.
+    expect(tight.events).not.toEqual(one.events);
   }, 600_000);
 });

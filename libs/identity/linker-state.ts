@@ -5,8 +5,20 @@ import type { PairState } from './link-decision';
 import { blockingKeys } from './probabilistic';
 import type { SubjectSnapshot } from './subject';
 
-/** Most candidates scored per record and key set; blocking keys keep real sets far smaller. */
-export const MAX_CANDIDATES = 200;
+/**
+ * How far a record's candidates reach (decision 026): at most `candidates` records are scored
+ * against it, those sharing the most of its keys; a key held by more than `block` records is
+ * too broad to find candidates by (block purging), so what one key costs a batch is bounded.
+ */
+export interface CandidateLimits {
+  readonly candidates: number;
+  readonly block: number;
+}
+
+export const DEFAULT_CANDIDATE_LIMITS: CandidateLimits = { candidates: 200, block: 500 };
+
+/** A shared identifier outranks any number of shared blocking keys. */
+const IDENTIFIER_WEIGHT = 1_000;
 
 /** Whether two JSON values are equal, whatever the order of their keys (a key holding undefined is absent). */
 function equalJson(a: unknown, b: unknown, skip?: string): boolean {
@@ -137,9 +149,10 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
  *
  * What a decision reads is what the tables would hold at that point of the batch had every
  * change been written at once: the rows of the batch's records and every judgement among the
- * records a decision can see are read whole, and the records holding a key are read up to the
- * MAX_CANDIDATES first outside the batch (the batch's own are known from their keys), which is
- * all the first MAX_CANDIDATES of any union of keys can draw on. See libs/identity/README.md.
+ * records a decision can see are read whole, and so are the records outside the batch holding
+ * each key, unless more than `limits.block` do (the batch's own are known from their keys): a
+ * key too broad outside the batch stays too broad whatever the batch does, and of the others
+ * every holder is known. See libs/identity/README.md and decision 026.
  */
 export class LinkerState {
   /** Every record read or written; null when it has no row. */
@@ -148,8 +161,11 @@ export class LinkerState {
   private readonly storedKeys = new Map<string, ReadonlySet<string>>();
   /** The keys each record of the batch holds now, once its identity changed in the batch. */
   private readonly currentKeys = new Map<string, readonly string[]>();
-  /** For each key read: the first MAX_CANDIDATES records outside the batch holding it, in order. */
-  private readonly outsideHolders = new Map<string, readonly string[]>();
+  /**
+   * For each key read: every record outside the batch holding it, or null when more than
+   * `limits.block` do (too broad: it finds no candidates, whatever the batch does).
+   */
+  private readonly outsideHolders = new Map<string, readonly string[] | null>();
   /** For each key: the records of the batch holding it now. */
   private readonly batchHolders = new Map<string, Set<string>>();
   /** The records whose keys may change in the batch (BatchReads.changing). */
@@ -165,7 +181,10 @@ export class LinkerState {
   private readonly proposalChanges: ProposalChange[] = [];
   private readonly conflictWrites = new Map<string, ConflictRow>();
 
-  private constructor(changing: Iterable<string>) {
+  private constructor(
+    changing: Iterable<string>,
+    private readonly limits: CandidateLimits,
+  ) {
     this.changing = new Set(changing);
   }
 
@@ -195,8 +214,9 @@ export class LinkerState {
     client: ClientBase,
     subjects: ReadonlyMap<string, KnownSubject | null>,
     reads: BatchReads,
+    limits: CandidateLimits = DEFAULT_CANDIDATE_LIMITS,
   ): Promise<LinkerState> {
-    const state = new LinkerState(reads.changing);
+    const state = new LinkerState(reads.changing, limits);
     for (const [record, subject] of subjects) state.subjects.set(record, subject);
     if (reads.changing.length > 0) await state.readKeys(client, reads);
     if (reads.changing.length > 0 || reads.named.length > 0) await state.readPairs(client, reads);
@@ -204,32 +224,40 @@ export class LinkerState {
   }
 
   private async readKeys(client: ClientBase, reads: BatchReads): Promise<void> {
+    // Up to block + 1 holders of each key: all of them, or enough to know it is too broad (its
+    // holders' rows are then not read).
     const result = await client.query<{
-      role: 'holder' | 'own' | 'subject';
+      role: 'holder' | 'broad' | 'own' | 'subject';
       key: string | null;
       stream_id: string;
       snapshot: SubjectSnapshot | null;
     }>(
-      `WITH holder AS (
-         SELECT wanted.key, held.stream_id
+      `WITH held AS (
+         SELECT wanted.key, held.stream_id, count(*) OVER (PARTITION BY wanted.key) AS holders
          FROM unnest($2::text[]) AS wanted (key)
          CROSS JOIN LATERAL (
            SELECT stream_id FROM identity_subject_keys
            WHERE key = wanted.key AND stream_id NOT IN (SELECT unnest($1::text[]))
-           ORDER BY stream_id LIMIT $3) AS held)
+           LIMIT $3 + 1) AS held),
+       holder AS (SELECT key, stream_id FROM held WHERE holders <= $3)
        SELECT 'holder' AS role, key, stream_id, NULL::jsonb AS snapshot FROM holder
+       UNION ALL
+       SELECT DISTINCT 'broad', key, NULL::text, NULL::jsonb FROM held WHERE holders > $3
        UNION ALL
        SELECT 'own', key, stream_id, NULL FROM identity_subject_keys WHERE stream_id = ANY($1::text[])
        UNION ALL
        SELECT 'subject', NULL, stream_id, snapshot FROM identity_subjects
        WHERE stream_id IN (SELECT stream_id FROM holder)`,
-      [reads.changing, reads.keys, MAX_CANDIDATES],
+      [reads.changing, reads.keys, this.limits.block],
     );
     const holders = new Map<string, string[]>();
+    const broad = new Set<string>();
     const stored = new Map<string, Set<string>>();
     const rows = new Map<string, KnownSubject>();
     for (const row of result.rows) {
-      if (row.role === 'holder') {
+      if (row.role === 'broad') {
+        broad.add(row.key!);
+      } else if (row.role === 'holder') {
         const list = holders.get(row.key!);
         if (list) list.push(row.stream_id);
         else holders.set(row.key!, [row.stream_id]);
@@ -241,7 +269,11 @@ export class LinkerState {
       }
     }
     for (const key of reads.keys) {
-      const list = (holders.get(key) ?? []).sort(byStreamId);
+      if (broad.has(key)) {
+        this.outsideHolders.set(key, null);
+        continue;
+      }
+      const list = holders.get(key) ?? [];
       this.outsideHolders.set(key, list);
       // The batch's own snapshot where it has one; a holder without a row is no candidate.
       for (const stream of list)
@@ -323,23 +355,31 @@ export class LinkerState {
   }
 
   /**
-   * What a decision on `subject` sees: its candidates (other records holding any of `keys`, the
-   * first MAX_CANDIDATES in stream order, those with a row), the records linked to it (in stream
-   * order) and the judgements among them.
+   * What a decision on `subject` sees: its candidates, the records linked to it (in stream
+   * order) and the judgements among them. The candidates are the other records holding any of
+   * `keys` that is not too broad (held by at most `limits.block` records, the subject included,
+   * as the tables stand at this point of the batch); when there are more than
+   * `limits.candidates`, those sharing an identifier, then the most keys, then the first in
+   * stream order. They are given in stream order, those with a row.
    */
   neighbourhood(subject: SubjectSnapshot, keys: readonly string[]): Neighbourhood {
-    const holders = new Set<string>();
+    const shared = new Map<string, number>();
     for (const key of keys) {
       const outside = this.outsideHolders.get(key);
-      if (!outside) throw new Error('a key of the batch was not read with it');
-      for (const stream of outside) holders.add(stream);
-      for (const stream of this.batchHolders.get(key) ?? []) holders.add(stream);
+      if (outside === undefined) throw new Error('a key of the batch was not read with it');
+      const inBatch = this.batchHolders.get(key);
+      if (outside === null || outside.length + (inBatch?.size ?? 0) > this.limits.block) continue;
+      const weight = key.startsWith('id:') ? IDENTIFIER_WEIGHT : 1;
+      for (const stream of outside) shared.set(stream, (shared.get(stream) ?? 0) + weight);
+      for (const stream of inBatch ?? []) shared.set(stream, (shared.get(stream) ?? 0) + weight);
     }
-    holders.delete(subject.streamId);
-    const candidates = [...holders]
-      .sort(byStreamId)
-      .slice(0, MAX_CANDIDATES)
-      .flatMap((stream) => this.snapshotsOf(stream));
+    shared.delete(subject.streamId);
+    let holders = [...shared.keys()];
+    if (holders.length > this.limits.candidates)
+      holders = holders
+        .sort((a, b) => shared.get(b)! - shared.get(a)! || byStreamId(a, b))
+        .slice(0, this.limits.candidates);
+    const candidates = holders.sort(byStreamId).flatMap((stream) => this.snapshotsOf(stream));
     const partners = [...(this.linked.get(subject.streamId) ?? [])]
       .sort(byStreamId)
       .flatMap((stream) => this.snapshotsOf(stream));

@@ -14,6 +14,7 @@ import {
   withTransaction,
 } from '@throughline/platform';
 import { linkBatch, type LinkBatchResult } from './link-batch';
+import type { CandidateLimits } from './linker-state';
 import { DEFAULT_MATCH_MODEL, type MatchModel } from './probabilistic';
 
 export function identityMigrationsDirectory(): string {
@@ -70,6 +71,8 @@ export interface IdentityLinkerOptions {
   /** Milliseconds before the first retry after a failed batch; doubles (with jitter) up to 30 s. Default 200. */
   readonly retryBackoffMs?: number;
   readonly model?: MatchModel;
+  /** How far a record's candidates reach (decision 026). Default DEFAULT_CANDIDATE_LIMITS. */
+  readonly candidateLimits?: CandidateLimits;
   readonly observer?: SubscriptionObserver;
 }
 
@@ -106,7 +109,8 @@ export class IdentityLinker {
       observer: options.observer,
       logger,
       handler: {
-        handleBatch: (client, batch) => linkBatch(client, options.store, batch, model, logger),
+        handleBatch: (client, batch) =>
+          linkBatch(client, options.store, batch, model, logger, options.candidateLimits),
         reset: truncateLinkerState,
         tables: LINKER_STATE_TABLES,
         committed: (result) => {

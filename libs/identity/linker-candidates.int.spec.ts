@@ -1,0 +1,107 @@
+import type { Pool, PoolClient } from 'pg';
+import { createPool } from '@throughline/platform';
+import { createTestDatabase, type TestDatabase } from '@throughline/testing';
+import { migrateIdentity } from './linker';
+import { known, LinkerState, type CandidateLimits } from './linker-state';
+import type { SubjectSnapshot } from './subject';
+
+/**
+ * Which records a decision scores (decision 026): those sharing an identifier, then the most
+ * keys, up to `candidates`; a key held by more than `block` records finds none. Read from the
+ * real tables, as a batch of the linker reads them.
+ */
+const DOB = 'block:dob:2015-03-02';
+const NAME = 'block:name:J500:S530';
+const NHS = 'id:nhs:9990001234';
+const snapshotOf = (streamId: string) => ({ streamId }) as unknown as SubjectSnapshot;
+const ids = (snapshots: readonly SubjectSnapshot[]) => snapshots.map((snapshot) => snapshot.streamId);
+const record = (n: number) => `health-r${String(n).padStart(2, '0')}`;
+
+describe('the linker choosing candidates', () => {
+  let database: TestDatabase;
+  let pool: Pool;
+  let client: PoolClient;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('identity_candidates');
+    pool = createPool(database.url);
+    await migrateIdentity(pool);
+    // Ten records share a date of birth (r01–r10); r09–r11 a name; r12 an NHS number.
+    const held: [string, string][] = [
+      ...Array.from({ length: 10 }, (_, i): [string, string] => [DOB, record(i + 1)]),
+      [NAME, record(9)],
+      [NAME, record(10)],
+      [NAME, record(11)],
+      [NHS, record(12)],
+    ];
+    const records = [...new Set(held.map(([, stream]) => stream))];
+    await pool.query(
+      `INSERT INTO identity_subjects (stream_id, snapshot, first_seen_position, last_changed_position)
+       SELECT stream_id, jsonb_build_object('streamId', stream_id), 1, 1 FROM unnest($1::text[]) AS r (stream_id)`,
+      [records],
+    );
+    await pool.query(
+      'INSERT INTO identity_subject_keys (key, stream_id) SELECT * FROM unnest($1::text[], $2::text[])',
+      [held.map(([key]) => key), held.map(([, stream]) => stream)],
+    );
+    client = await pool.connect();
+  });
+
+  afterAll(async () => {
+    client.release();
+    await pool.end();
+    await database.drop();
+  });
+
+  /** A batch in which `changing` records take `keys`; the candidates of each as it changes, in order. */
+  async function candidatesIn(
+    changing: readonly string[],
+    keys: readonly string[],
+    limits: CandidateLimits,
+  ): Promise<string[][]> {
+    const subjects = new Map(changing.map((stream) => [stream, null]));
+    const state = await LinkerState.read(client, subjects, { changing, keys, named: [] }, limits);
+    return changing.map((stream, index) => {
+      state.saveSubject(known(snapshotOf(stream)), keys, BigInt(100 + index));
+      return ids(state.neighbourhood(snapshotOf(stream), keys).candidates);
+    });
+  }
+
+  it('scores every holder while they are few, in stream order', async () => {
+    const [candidates] = await candidatesIn(['social-care-x'], [DOB, NAME, NHS], {
+      candidates: 50,
+      block: 50,
+    });
+    expect(candidates).toEqual(Array.from({ length: 12 }, (_, i) => record(i + 1)));
+  });
+
+  it('keeps those sharing an identifier, then the most keys, when there are more than it scores', async () => {
+    // Stream order alone would keep r01–r03, none of which shares more than the date of birth.
+    const [candidates] = await candidatesIn(['social-care-x'], [DOB, NAME, NHS], {
+      candidates: 3,
+      block: 50,
+    });
+    expect(candidates).toEqual([record(9), record(10), record(12)]);
+    const [four] = await candidatesIn(['social-care-x'], [DOB, NAME, NHS], { candidates: 4, block: 50 });
+    expect(four).toEqual([record(1), record(9), record(10), record(12)]);
+  });
+
+  it('finds no candidates by a key held by more records than a block may hold', async () => {
+    const [candidates] = await candidatesIn(['social-care-x'], [DOB, NAME, NHS], {
+      candidates: 50,
+      block: 9,
+    });
+    expect(candidates).toEqual([record(9), record(10), record(11), record(12)]);
+  });
+
+  it("counts the batch's own holders as the tables would at that point of the batch", async () => {
+    // Ten outside, then x: eleven hold the date of birth, a block of eleven is allowed. Then y
+    // takes it too (twelve): from y's decision on, the key is too broad.
+    const [x, y] = await candidatesIn(['social-care-x', 'social-care-y'], [DOB, NAME], {
+      candidates: 50,
+      block: 11,
+    });
+    expect(x).toEqual([...Array.from({ length: 10 }, (_, i) => record(i + 1)), record(11)]);
+    expect(y).toEqual([record(9), record(10), record(11), 'social-care-x']);
+  });
+});
