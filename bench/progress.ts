@@ -1,3 +1,5 @@
+import { ANALYSIS_PROJECTION } from '@throughline/analysis';
+import { DEFAULT_LINKER_NAME } from '@throughline/identity';
 import type { Pool } from 'pg';
 import { pollUntil } from './deadline';
 import { elapsedMs, perSecond } from './stats';
@@ -101,4 +103,48 @@ export async function projectionCheckpoint(pool: Pool, projectionName: string): 
     [projectionName],
   );
   return Number(result.rows[0]?.position ?? 0);
+}
+
+/** The three read models of the projection app, by the table holding each one's checkpoint. */
+export const READ_MODEL_CHECKPOINTS = {
+  timeline: 'SELECT position FROM projection_checkpoints WHERE name = $1',
+  linker: 'SELECT position FROM identity_linker_checkpoints WHERE name = $1',
+  analysis: 'SELECT position FROM analysis_checkpoints WHERE name = $1',
+} as const;
+
+export type ReadModelName = keyof typeof READ_MODEL_CHECKPOINTS;
+
+export async function readModelCheckpoint(pool: Pool, sql: string, name: string): Promise<number> {
+  const result = await pool.query<{ position: string }>(sql, [name]);
+  return Number(result.rows[0]?.position ?? 0);
+}
+
+/**
+ * Waits until the projection app's three read models (the timeline projection `projectionName`,
+ * the linker, the analysis model) all stand at the store's head and the head stays put: the
+ * identity events the linker appends for what it took in are taken in too.
+ */
+export async function waitForReadModelsAtHead(
+  pool: Pool,
+  projectionName: string,
+  options: { readonly timeoutMs: number; readonly intervalMs: number; readonly stage: string },
+): Promise<void> {
+  const names: Record<ReadModelName, string> = {
+    timeline: projectionName,
+    linker: DEFAULT_LINKER_NAME,
+    analysis: ANALYSIS_PROJECTION,
+  };
+  const since = process.hrtime.bigint();
+  for (;;) {
+    const head = await storeHeadPosition(pool);
+    const positions = await Promise.all(
+      (Object.keys(READ_MODEL_CHECKPOINTS) as ReadModelName[]).map((model) =>
+        readModelCheckpoint(pool, READ_MODEL_CHECKPOINTS[model], names[model]),
+      ),
+    );
+    if (positions.every((position) => position >= head) && (await storeHeadPosition(pool)) === head) return;
+    if (Number(process.hrtime.bigint() - since) / 1e6 > options.timeoutMs)
+      throw new Error(`${options.stage}: the read models did not reach the store's head in time`);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+  }
 }

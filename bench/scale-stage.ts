@@ -15,7 +15,17 @@ import {
 import type { AppProcess } from './app-process';
 import { lookupChildKey, type ReaderHeaders } from './e2e-latency';
 import { BUSY_CHILD_ENTRIES, measureOutcomeQueries } from './outcomes-query';
-import { backlogRate, eventsUpTo, storeHeadPosition, watchProgress, type BacklogRate } from './progress';
+import {
+  backlogRate,
+  eventsUpTo,
+  READ_MODEL_CHECKPOINTS,
+  readModelCheckpoint,
+  storeHeadPosition,
+  waitForReadModelsAtHead,
+  watchProgress,
+  type BacklogRate,
+  type ReadModelName,
+} from './progress';
 import type { Figure } from './report';
 import { buildScaleStore, type ScaleStore } from './scale-store';
 import { elapsedMs, percentile } from './stats';
@@ -51,17 +61,6 @@ export interface ScaleStageContext {
   readonly rebuildTimeoutMs: number;
   readonly say: (message: string) => void;
 }
-
-async function position(pool: Pool, sql: string, name: string): Promise<number> {
-  const result = await pool.query<{ position: string }>(sql, [name]);
-  return Number(result.rows[0]?.position ?? 0);
-}
-
-const CHECKPOINTS = {
-  timeline: 'SELECT position FROM projection_checkpoints WHERE name = $1',
-  linker: 'SELECT position FROM identity_linker_checkpoints WHERE name = $1',
-  analysis: 'SELECT position FROM analysis_checkpoints WHERE name = $1',
-} as const;
 
 /** The tables of each part, for bytes on disk; anything else is counted as `other`. */
 function partOf(table: string): 'store' | 'identity' | 'analysis' | 'timeline' | 'other' {
@@ -231,9 +230,9 @@ export async function measureScaleStage(
     `scale: rebuilding the read models from ${store.events} events (timeline projector, identity linker, analysis model)`,
   );
   const since = process.hrtime.bigint();
-  const watch = (name: keyof typeof CHECKPOINTS, checkpointName: string) =>
+  const watch = (name: ReadModelName, checkpointName: string) =>
     watchProgress(
-      () => position(pool, CHECKPOINTS[name], checkpointName),
+      () => readModelCheckpoint(pool, READ_MODEL_CHECKPOINTS[name], checkpointName),
       async (value) => value >= head,
       { stage: `scale rebuild (${name})`, timeoutMs: context.rebuildTimeoutMs, intervalMs: PROGRESS_POLL_MS },
     );
@@ -254,19 +253,11 @@ export async function measureScaleStage(
     rebuilt.push({ name, figure, rate, doneMs: elapsedMs(since, progress.doneAt) });
   }
   // The linker's own identity events lie past the head: everything caught up with them too.
-  const caughtUpSince = process.hrtime.bigint();
-  for (;;) {
-    const last = await storeHeadPosition(pool);
-    const [a, b, c] = await Promise.all([
-      position(pool, CHECKPOINTS.timeline, context.projectionName),
-      position(pool, CHECKPOINTS.linker, DEFAULT_LINKER_NAME),
-      position(pool, CHECKPOINTS.analysis, ANALYSIS_PROJECTION),
-    ]);
-    if (a >= last && b >= last && c >= last && (await storeHeadPosition(pool)) === last) break;
-    if (elapsedMs(caughtUpSince) > context.rebuildTimeoutMs)
-      throw new Error('scale: the read models never caught up with the identity events');
-    await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
-  }
+  await waitForReadModelsAtHead(pool, context.projectionName, {
+    timeoutMs: context.rebuildTimeoutMs,
+    intervalMs: PROGRESS_POLL_MS,
+    stage: 'scale rebuild (the identity events)',
+  });
   const identityEvents = (await storeHeadPosition(pool)) - head;
   const allDoneMs = elapsedMs(since);
   for (const { name, figure, rate, doneMs } of rebuilt) {
@@ -321,7 +312,7 @@ export async function measureScaleStage(
     note: `${note}; ratio = goal ${goalMs} ms / value`,
   });
   const busyNote =
-    `one child with ${busy.entries} entries appended to the ${store.events}-event store, as the demo social worker ` +
+    `one child with ${busy.entries} entries appended to the ${store.events}-event store and taken in by all three read models, as the demo social worker ` +
     `over HTTP, ${busy.reads} sequential reads after 10 warm-up reads, timeline, outcomes and decisions interleaved`;
   figures.push(
     goal(
