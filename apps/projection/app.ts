@@ -246,7 +246,12 @@ export async function createProjectionApp(
     if (options.rebuild) await projector.rebuild();
     else await projector.start();
     // Identity links are judgements recorded as events: the linker appends them, the projector applies them.
-    linker = new IdentityLinker({ pool: subscriptionPool, store, observer });
+    linker = new IdentityLinker({
+      pool: subscriptionPool,
+      store,
+      observer,
+      candidateLimits: { candidates: config.IDENTITY_MAX_CANDIDATES, block: config.IDENTITY_MAX_BLOCK },
+    });
     await linker.start();
     // Analysts' pseudonymised model (issue 15): its own checkpoint, its own keyed pseudonyms.
     analysisModel = new AnalysisProjector({

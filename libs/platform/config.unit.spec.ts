@@ -125,3 +125,26 @@ describe('loadConfig: outcomes (decision 015)', () => {
     expect(message).toMatch(/REVIEW_DUE_DAYS/);
   });
 });
+
+describe('loadConfig: the identity linker (decision 026)', () => {
+  it('scores up to 200 candidates and purges keys held by more than 500 records by default', () => {
+    const config = loadConfig({ THROUGHLINE_MODE: 'development' });
+    expect([config.IDENTITY_MAX_CANDIDATES, config.IDENTITY_MAX_BLOCK]).toEqual([200, 500]);
+    const national = loadConfig({
+      THROUGHLINE_MODE: 'development',
+      IDENTITY_MAX_CANDIDATES: '100',
+      IDENTITY_MAX_BLOCK: '2000',
+    });
+    expect([national.IDENTITY_MAX_CANDIDATES, national.IDENTITY_MAX_BLOCK]).toEqual([100, 2000]);
+  });
+
+  it('refuses no candidates and an empty block, by name', () => {
+    const message = refusal({
+      THROUGHLINE_MODE: 'development',
+      IDENTITY_MAX_CANDIDATES: '0',
+      IDENTITY_MAX_BLOCK: 'x',
+    });
+    expect(message).toMatch(/IDENTITY_MAX_CANDIDATES/);
+    expect(message).toMatch(/IDENTITY_MAX_BLOCK/);
+  });
+});
