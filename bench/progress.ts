@@ -96,17 +96,8 @@ export async function eventsUpTo(pool: Pool, position: number): Promise<number> 
   return Number(result.rows[0].count);
 }
 
-/** The projection's committed checkpoint (a store position); fails until its table exists. */
-export async function projectionCheckpoint(pool: Pool, projectionName: string): Promise<number> {
-  const result = await pool.query<{ position: string }>(
-    'SELECT position FROM projection_checkpoints WHERE name = $1',
-    [projectionName],
-  );
-  return Number(result.rows[0]?.position ?? 0);
-}
-
 /** The three read models of the projection app, by the table holding each one's checkpoint. */
-export const READ_MODEL_CHECKPOINTS = {
+const READ_MODEL_CHECKPOINTS = {
   timeline: 'SELECT position FROM projection_checkpoints WHERE name = $1',
   linker: 'SELECT position FROM identity_linker_checkpoints WHERE name = $1',
   analysis: 'SELECT position FROM analysis_checkpoints WHERE name = $1',
@@ -114,9 +105,15 @@ export const READ_MODEL_CHECKPOINTS = {
 
 export type ReadModelName = keyof typeof READ_MODEL_CHECKPOINTS;
 
-export async function readModelCheckpoint(pool: Pool, sql: string, name: string): Promise<number> {
-  const result = await pool.query<{ position: string }>(sql, [name]);
+/** A read model's committed checkpoint (a store position); fails until its table exists. */
+export async function readModelCheckpoint(pool: Pool, model: ReadModelName, name: string): Promise<number> {
+  const result = await pool.query<{ position: string }>(READ_MODEL_CHECKPOINTS[model], [name]);
   return Number(result.rows[0]?.position ?? 0);
+}
+
+/** The timeline projection's committed checkpoint. */
+export function projectionCheckpoint(pool: Pool, projectionName: string): Promise<number> {
+  return readModelCheckpoint(pool, 'timeline', projectionName);
 }
 
 /**
@@ -134,17 +131,11 @@ export async function waitForReadModelsAtHead(
     linker: DEFAULT_LINKER_NAME,
     analysis: ANALYSIS_PROJECTION,
   };
-  const since = process.hrtime.bigint();
-  for (;;) {
+  await pollUntil(async () => {
     const head = await storeHeadPosition(pool);
     const positions = await Promise.all(
-      (Object.keys(READ_MODEL_CHECKPOINTS) as ReadModelName[]).map((model) =>
-        readModelCheckpoint(pool, READ_MODEL_CHECKPOINTS[model], names[model]),
-      ),
+      (Object.keys(names) as ReadModelName[]).map((model) => readModelCheckpoint(pool, model, names[model])),
     );
-    if (positions.every((position) => position >= head) && (await storeHeadPosition(pool)) === head) return;
-    if (Number(process.hrtime.bigint() - since) / 1e6 > options.timeoutMs)
-      throw new Error(`${options.stage}: the read models did not reach the store's head in time`);
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
-  }
+    return positions.every((position) => position >= head) && (await storeHeadPosition(pool)) === head;
+  }, options);
 }

@@ -18,7 +18,6 @@ import { BUSY_CHILD_ENTRIES, measureOutcomeQueries } from './outcomes-query';
 import {
   backlogRate,
   eventsUpTo,
-  READ_MODEL_CHECKPOINTS,
   readModelCheckpoint,
   storeHeadPosition,
   waitForReadModelsAtHead,
@@ -232,7 +231,7 @@ export async function measureScaleStage(
   const since = process.hrtime.bigint();
   const watch = (name: ReadModelName, checkpointName: string) =>
     watchProgress(
-      () => readModelCheckpoint(pool, READ_MODEL_CHECKPOINTS[name], checkpointName),
+      () => readModelCheckpoint(pool, name, checkpointName),
       async (value) => value >= head,
       { stage: `scale rebuild (${name})`, timeoutMs: context.rebuildTimeoutMs, intervalMs: PROGRESS_POLL_MS },
     );

@@ -27,7 +27,13 @@ import {
   type MigrateOptions,
   type ReadinessCheck,
 } from '@throughline/platform';
-import { IdentityLinker, IdentityReview, migrateIdentity, type LinkerStatus } from '@throughline/identity';
+import {
+  DEFAULT_CANDIDATE_LIMITS,
+  IdentityLinker,
+  IdentityReview,
+  migrateIdentity,
+  type LinkerStatus,
+} from '@throughline/identity';
 import { AccessNotificationRelay, migrateNotifications, notifyIfNeeded } from '@throughline/notifications';
 import {
   TimelineProjector,
@@ -250,7 +256,10 @@ export async function createProjectionApp(
       pool: subscriptionPool,
       store,
       observer,
-      candidateLimits: { candidates: config.IDENTITY_MAX_CANDIDATES, block: config.IDENTITY_MAX_BLOCK },
+      candidateLimits: {
+        candidates: config.IDENTITY_MAX_CANDIDATES ?? DEFAULT_CANDIDATE_LIMITS.candidates,
+        block: config.IDENTITY_MAX_BLOCK ?? DEFAULT_CANDIDATE_LIMITS.block,
+      },
     });
     await linker.start();
     // Analysts' pseudonymised model (issue 15): its own checkpoint, its own keyed pseudonyms.

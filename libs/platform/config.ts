@@ -211,11 +211,15 @@ export const configSchema = z.object({
   TIMELINE_ENTRY_CACHE: z.coerce.number().int().min(0).max(5_000_000).default(50_000),
   /**
    * The identity linker's reach (decision 026): at most this many records are scored against a
-   * changed record, those sharing an identifier and then the most of its keys.
+   * changed record, those sharing an identifier and then the most of its keys. Unset: the
+   * linker's own default (libs/identity DEFAULT_CANDIDATE_LIMITS, 200).
    */
-  IDENTITY_MAX_CANDIDATES: z.coerce.number().int().min(1).max(10_000).default(200),
-  /** A blocking key or identifier held by more records than this finds no candidates (block purging, decision 026). */
-  IDENTITY_MAX_BLOCK: z.coerce.number().int().min(1).max(100_000).default(500),
+  IDENTITY_MAX_CANDIDATES: z.coerce.number().int().min(1).max(10_000).optional(),
+  /**
+   * A blocking key or identifier held by more records than this finds no candidates (block
+   * purging, decision 026). Unset: the linker's own default (500).
+   */
+  IDENTITY_MAX_BLOCK: z.coerce.number().int().min(1).max(100_000).optional(),
   /**
    * Outcomes and decisions answers kept as JSON by what they are derived from (framework
    * version, query, the positions of the entries the reader may see; libs/outcomes

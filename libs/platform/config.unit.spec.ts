@@ -127,9 +127,9 @@ describe('loadConfig: outcomes (decision 015)', () => {
 });
 
 describe('loadConfig: the identity linker (decision 026)', () => {
-  it('scores up to 200 candidates and purges keys held by more than 500 records by default', () => {
+  it("leaves the limits to the linker's defaults unless set, and takes them when set", () => {
     const config = loadConfig({ THROUGHLINE_MODE: 'development' });
-    expect([config.IDENTITY_MAX_CANDIDATES, config.IDENTITY_MAX_BLOCK]).toEqual([200, 500]);
+    expect([config.IDENTITY_MAX_CANDIDATES, config.IDENTITY_MAX_BLOCK]).toEqual([undefined, undefined]);
     const national = loadConfig({
       THROUGHLINE_MODE: 'development',
       IDENTITY_MAX_CANDIDATES: '100',
