@@ -4,6 +4,7 @@ import { PostgresEventStore } from '@throughline/event-store';
 import { buildEvent, freshNhsNumber, freshRecordId, freshUpn, recordedAppend } from '@throughline/testing';
 import { lookupChildKey, type ReaderHeaders } from './e2e-latency';
 import { waitForReadModelsAtHead } from './progress';
+import { readInOwnProcess } from './read-client';
 import { elapsedMs, percentile } from './stats';
 
 /**
@@ -179,17 +180,17 @@ export async function measureOutcomeQueries(
   const entries = ((await answer.json()) as { entries?: unknown[] }).entries?.length ?? 0;
   if (entries < BUSY_CHILD_ENTRIES)
     throw new Error(`the busy child's timeline lists ${entries} entries, not ${BUSY_CHILD_ENTRIES}`);
-  for (let warm = 0; warm < 10; warm++) {
-    await read('timeline');
-    await read('outcomes?framework=ecm');
-    await read('decisions');
-  }
-  const samples = { timeline: [] as number[], outcomes: [] as number[], decisions: [] as number[] };
-  for (let round = 0; round < options.reads; round++) {
-    samples.timeline.push(await read('timeline'));
-    samples.outcomes.push(await read('outcomes?framework=ecm'));
-    samples.decisions.push(await read('decisions'));
-  }
+  // Timed from a process of its own (bench/read-client.ts): not beside the bench's own heap.
+  const paths = ['timeline', 'outcomes?framework=ecm', 'decisions'].map(
+    (path) => `/v1/children/${childKey}/${path}`,
+  );
+  const {
+    samples: [timeline, outcomes, decisions],
+  } = await readInOwnProcess(
+    { base: projectionUrl, headers: reader, paths, warmups: 10, rounds: options.reads },
+    options.timeoutMs,
+  );
+  const samples = { timeline, outcomes, decisions };
   return {
     outcomesFirstRead,
     outcomesP99: percentile(samples.outcomes, 99),
