@@ -46,6 +46,13 @@ export function sameWho(a: SubjectSnapshot, b: SubjectSnapshot): boolean {
   return equalJson(a, b, 'observedAt');
 }
 
+/**
+ * The version of `keysOf`. Raise it with any change to the keys a snapshot gets: at start-up the
+ * linker then adds the new keys of every record it knows (`rekeyIdentitySubjects`). 2: the
+ * compound blocking keys (decision 027).
+ */
+export const KEY_SCHEME = 2;
+
 export function keysOf(snapshot: SubjectSnapshot): string[] {
   const keys = new Set<string>();
   for (const period of snapshot.identifiers) keys.add(`id:${namespaceOf(period.kind)}:${period.value}`);

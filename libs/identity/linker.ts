@@ -14,7 +14,8 @@ import {
   withTransaction,
 } from '@throughline/platform';
 import { linkBatch, type LinkBatchResult } from './link-batch';
-import type { CandidateLimits } from './linker-state';
+import { KEY_SCHEME, keysOf, type CandidateLimits } from './linker-state';
+import type { SubjectSnapshot } from './subject';
 import { DEFAULT_MATCH_MODEL, type MatchModel } from './probabilistic';
 
 export function identityMigrationsDirectory(): string {
@@ -60,6 +61,48 @@ export async function resetIdentityLinker(pool: Pool, name = DEFAULT_LINKER_NAME
   });
 }
 
+/** Records read and re-keyed per statement by `rekeyIdentitySubjects`. */
+const REKEY_PAGE = 2_000;
+
+/**
+ * Brings the stored keys up to the code's `KEY_SCHEME`: every record the linker knows gets the
+ * keys `keysOf` gives its snapshot now, so a new record meets the records already known under
+ * keys added since they were last changed (decision 027). Only adds: each scheme's keys are a
+ * superset of the one before, and a stale key only makes a record a candidate, which scoring
+ * decides on (it goes when the record next changes). So it is safe beside a running linker and
+ * when two start at once. Nothing to do, one query, when the scheme is current. Returns the
+ * keys added.
+ */
+export async function rekeyIdentitySubjects(pool: Pool): Promise<number> {
+  const scheme = await pool.query<{ version: number }>('SELECT version FROM identity_key_scheme');
+  if ((scheme.rows[0]?.version ?? 0) >= KEY_SCHEME) return 0;
+  let added = 0;
+  let after = '';
+  for (;;) {
+    const page = await pool.query<{ stream_id: string; snapshot: SubjectSnapshot }>(
+      'SELECT stream_id, snapshot FROM identity_subjects WHERE stream_id > $1 ORDER BY stream_id LIMIT $2',
+      [after, REKEY_PAGE],
+    );
+    if (page.rows.length === 0) break;
+    const keys: string[] = [];
+    const records: string[] = [];
+    for (const row of page.rows)
+      for (const key of keysOf(row.snapshot)) {
+        keys.push(key);
+        records.push(row.stream_id);
+      }
+    const inserted = await pool.query(
+      `INSERT INTO identity_subject_keys (key, stream_id) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT DO NOTHING`,
+      [keys, records],
+    );
+    added += inserted.rowCount ?? 0;
+    after = page.rows[page.rows.length - 1].stream_id;
+  }
+  await pool.query('UPDATE identity_key_scheme SET version = $1 WHERE version < $1', [KEY_SCHEME]);
+  return added;
+}
+
 export interface IdentityLinkerOptions {
   /** The database holding the linker's state (migrated already with migrateIdentity). */
   readonly pool: Pool;
@@ -95,8 +138,12 @@ export class IdentityLinker {
   readonly runner: CheckpointedSubscriptionRunner<LinkBatchResult>;
   private appendedEvents = 0;
 
+  private readonly pool: Pool;
+  private readonly logger = new Logger('IdentityLinker');
+
   constructor(options: IdentityLinkerOptions) {
-    const logger = new Logger('IdentityLinker');
+    const logger = this.logger;
+    this.pool = options.pool;
     const model = options.model ?? DEFAULT_MATCH_MODEL;
     this.runner = new CheckpointedSubscriptionRunner({
       name: options.name ?? DEFAULT_LINKER_NAME,
@@ -124,7 +171,11 @@ export class IdentityLinker {
     return this.runner.name;
   }
 
-  start(): Promise<void> {
+  /** Re-keys the known records if the key scheme moved on (`rekeyIdentitySubjects`), then subscribes. */
+  async start(): Promise<void> {
+    const added = await rekeyIdentitySubjects(this.pool);
+    if (added > 0)
+      this.logger.log(`identity linker: ${added} keys added to the known records (key scheme ${KEY_SCHEME})`);
     return this.runner.start();
   }
 

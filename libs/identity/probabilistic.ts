@@ -318,12 +318,20 @@ export function shouldPropose(score: MatchScore, model: MatchModel = DEFAULT_MAT
  * Cheap keys: only records sharing at least one key are scored. Each key tolerates a
  * different error: a wrong date of birth (name key), a misspelt name (date key), a typo in
  * a day or a transposed day and month (year + family, district + year, swapped date key).
+ *
+ * The compound keys stay small where the broad ones cannot (decision 027): nationally about
+ * 1,700 children share a date of birth and thousands a year with a common family code, and a
+ * key held by more records than the linker's block bound finds no candidates (decision 026).
+ * Date of birth with the family code tolerates a different given name; with the given-name
+ * code, a changed family name (common for children: a step-parent's, an adoptive family's, a
+ * hyphenated one); year with both codes, a wrong day or month.
  */
 export function blockingKeys(s: SubjectSnapshot): string[] {
   const keys = new Set<string>();
   const date = s.dateOfBirth ?? s.expectedDateOfBirth;
   const year = date?.slice(0, 4);
   const family = s.name ? soundex(s.name.family) : undefined;
+  const given = s.name ? soundex(s.name.given) : undefined;
   if (s.dateOfBirth) {
     keys.add(`dob:${s.dateOfBirth}`);
     const [y, m, d] = s.dateOfBirth.split('-');
@@ -331,7 +339,14 @@ export function blockingKeys(s: SubjectSnapshot): string[] {
   }
   if (year && family) keys.add(`yob-family:${year}:${family}`);
   if (year && s.postcode) keys.add(`district-yob:${postcodeDistrict(s.postcode)}:${year}`);
-  if (s.name) keys.add(`name:${soundex(s.name.given)}:${family}`);
+  if (given && family) {
+    keys.add(`name:${given}:${family}`);
+    if (s.dateOfBirth) {
+      keys.add(`dob-family:${s.dateOfBirth}:${family}`);
+      keys.add(`dob-given:${s.dateOfBirth}:${given}`);
+    }
+    if (year) keys.add(`yob-name:${year}:${given}:${family}`);
+  }
   return [...keys].sort();
 }
 

@@ -197,14 +197,54 @@ describe('blockingKeys', () => {
     postcode: 'ZZ9 3AB',
   });
 
-  it('keys on date of birth (and its day-month swap), year with family or district, and names', () => {
+  it('keys on date of birth (and its day-month swap), year with family or district, names, and the compounds', () => {
     expect(blockingKeys(child)).toEqual([
       'district-yob:ZZ9:2015',
+      'dob-family:2015-03-04:M261',
+      'dob-given:2015-03-04:W650',
       'dob:2015-03-04',
       'dob:2015-04-03',
       'name:W650:M261',
       'yob-family:2015:M261',
+      'yob-name:2015:W650:M261',
     ]);
+  });
+
+  // Each compound key is a subset of a broad one, so it adds no candidate while the broad keys
+  // are small; where they are too broad (decision 026 purges them), it still holds these pairs.
+  const sharedCompounds = (a: SubjectSnapshot, b: SubjectSnapshot) =>
+    blockingKeys(a).filter(
+      (key) => /^(dob-family|dob-given|yob-name):/.test(key) && blockingKeys(b).includes(key),
+    );
+
+  it('keeps a record whose family name changed beside the original by date of birth and given name', () => {
+    const renamed = person('b', {
+      name: { given: 'Wren', family: 'Ashcombe-Mossgrove' },
+      dateOfBirth: '2015-03-04',
+    });
+    expect(sharedCompounds(child, renamed)).toEqual(['dob-given:2015-03-04:W650']);
+  });
+
+  it('keeps a record with another given name beside the original by date of birth and family name', () => {
+    const other = person('b', { name: { given: 'Birdie', family: 'Mossgrove' }, dateOfBirth: '2015-03-04' });
+    expect(sharedCompounds(child, other)).toEqual(['dob-family:2015-03-04:M261']);
+  });
+
+  it('keeps a record with a wrong day of birth beside the original by year and both names', () => {
+    const other = person('b', { name: { given: 'Wren', family: 'Mossgrove' }, dateOfBirth: '2015-03-14' });
+    expect(sharedCompounds(child, other)).toEqual(['yob-name:2015:W650:M261']);
+  });
+
+  it('makes no compound key without a name, and none on the date for an expected date of birth', () => {
+    expect(blockingKeys(person('b', { dateOfBirth: '2015-03-04' }))).toEqual([
+      'dob:2015-03-04',
+      'dob:2015-04-03',
+    ]);
+    expect(
+      blockingKeys(
+        person('b', { name: { given: 'Wren', family: 'Mossgrove' }, expectedDateOfBirth: '2026-05-01' }),
+      ),
+    ).toEqual(['name:W650:M261', 'yob-family:2026:M261', 'yob-name:2026:W650:M261']);
   });
 
   it('puts a record with a misspelt name and a new postcode in a block with the original', () => {

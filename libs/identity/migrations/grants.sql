@@ -16,3 +16,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON identity_subjects, identity_su
 -- The linker's checkpoint: moved on with every batch, reset by a replay; never deleted.
 REVOKE ALL ON identity_linker_checkpoints FROM :"app_role";
 GRANT SELECT, INSERT, UPDATE ON identity_linker_checkpoints TO :"app_role";
+
+-- Which keys the linker's rows were made by (004): read and moved on by the linker's re-keying.
+REVOKE ALL ON identity_key_scheme FROM :"app_role";
+GRANT SELECT, UPDATE ON identity_key_scheme TO :"app_role";
