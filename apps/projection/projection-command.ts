@@ -1,4 +1,4 @@
-// `npm run projection -- <status | rebuild <name> | drop-old <name>>` (scripts/projection.ts):
+// `npm run projection -- <status | rebuild <name> | drop-old <name> | identity-keys>` (scripts/projection.ts):
 // blue-green rebuilds of the read models (docs/decisions/023-blue-green-rebuild.md). A rebuild
 // fills a new generation beside the live one while the apps keep reading and the live runner keeps
 // writing the old; when it is within a batch of the head it switches the apps over in one
@@ -30,6 +30,7 @@ import {
 } from '@throughline/platform';
 import { TimelineProjector, timelineReadModel } from '@throughline/timeline';
 import { AnalysisProjector, ANALYSIS_PROJECTION, analysisReadModel } from '@throughline/analysis';
+import { broadKeys, DEFAULT_CANDIDATE_LIMITS, type BroadKey } from '@throughline/identity';
 import { migrateProjectionDatabase } from './app';
 
 export class ProjectionUsageError extends Error {}
@@ -38,6 +39,8 @@ const USAGE = `usage: npm run projection -- <command>
   status                                each read model: live generation, checkpoint against the head, any generation being built
   rebuild <name> [--grace-seconds 30]   builds a new generation of <name> beside the live one, switches to it, drops the old
   drop-old <name>                       drops the generation the last switch retired
+  identity-keys [--limit 50]            keys held by more records than the identity linker compares on (IDENTITY_MAX_BLOCK),
+                                        most held first: placeholders and defaults that find no candidates (decision 026)
 read models: timeline, analysis (the identity linker's links are events in the store: it is not rebuilt)`;
 
 export interface ProjectionCommandIo {
@@ -86,6 +89,7 @@ function parsed(argv: string[]) {
       allowPositionals: true,
       options: {
         'grace-seconds': { type: 'string', default: '30' },
+        limit: { type: 'string', default: '50' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -103,6 +107,11 @@ export async function projectionCommand(argv: string[], io: ProjectionCommandIo)
   const config = loadToolConfig(io.env);
   const managed = readModels(config);
   if (command === 'status' && positionals.length === 1) return status(config, managed, io);
+  if (command === 'identity-keys' && positionals.length === 1) {
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ProjectionUsageError(USAGE);
+    return identityKeys(config, limit, io);
+  }
   const readModel = name !== undefined && Object.hasOwn(managed, name) ? managed[name] : undefined;
   if (!readModel || positionals.length !== 2) throw new ProjectionUsageError(USAGE);
   if (command === 'rebuild') return rebuild(config, readModel, grace, io);
@@ -199,6 +208,38 @@ async function dropOld(
   } finally {
     await owner.end();
   }
+}
+
+async function identityKeys(config: Config, limit: number, io: ProjectionCommandIo): Promise<number> {
+  const block = config.IDENTITY_MAX_BLOCK ?? DEFAULT_CANDIDATE_LIMITS.block;
+  const pool = createPool(config.DATABASE_URL, { max: 1 });
+  try {
+    const found = await broadKeys(pool, block, limit).catch((error: { code?: string }) => {
+      // 42P01 undefined_table: the identity linker has never run on this database.
+      if (error.code !== '42P01') throw error;
+      throw new ThroughlineError(
+        'ILLEGAL_STATE',
+        'no identity linker here yet: start the projection app (npm start) once',
+      );
+    });
+    io.stdout.write(formatBroadKeys(found, block));
+    return 0;
+  } finally {
+    await pool.end();
+  }
+}
+
+/** The `identity-keys` report: one line per key, identifiers masked (`keyForReport`). */
+export function formatBroadKeys(found: { total: number; keys: readonly BroadKey[] }, block: number): string {
+  if (found.total === 0) return `no identity key is held by more than ${block} records\n`;
+  const width = Math.max(...found.keys.map((key) => key.key.length));
+  const lines = [
+    `${found.total} identity key${found.total === 1 ? '' : 's'} held by more than ${block} records: ` +
+      'too broad to find match candidates by (decision 026)' +
+      (found.keys.length < found.total ? `; the ${found.keys.length} most held:` : ':'),
+    ...found.keys.map((key) => `  ${key.key.padEnd(width)}  ${key.holders} records`),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 async function status(

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { createPool } from '@throughline/platform';
 import { createTestDatabase, type TestDatabase } from '@throughline/testing';
-import { migrateIdentity } from './linker';
+import { broadKeys, keyForReport, migrateIdentity } from './linker';
 import { known, LinkerState, type CandidateLimits } from './linker-state';
 import type { SubjectSnapshot } from './subject';
 
@@ -66,6 +66,24 @@ describe('the linker choosing candidates', () => {
       return ids(state.neighbourhood(snapshotOf(stream), keys).candidates);
     });
   }
+
+  it('reports the keys held by more records than the bound, most held first, identifiers masked', async () => {
+    expect(await broadKeys(pool, 5)).toEqual({
+      total: 1,
+      keys: [{ kind: 'block:dob', key: DOB, holders: 10 }],
+    });
+    expect(await broadKeys(pool, 0, 2)).toEqual({
+      total: 3,
+      keys: [
+        { kind: 'block:dob', key: DOB, holders: 10 },
+        { kind: 'block:name', key: NAME, holders: 3 },
+      ],
+    });
+    const all = await broadKeys(pool, 0);
+    expect(all.keys[2]).toEqual({ kind: 'id:nhs', key: 'id:nhs:*******234', holders: 1 });
+    expect(await broadKeys(pool, 10)).toEqual({ total: 0, keys: [] });
+    expect(keyForReport('id:upn:A123456789012')).toEqual({ kind: 'id:upn', key: 'id:upn:**********012' });
+  });
 
   it('scores every holder while they are few, in stream order', async () => {
     const [candidates] = await candidatesIn(['social-care-x'], [DOB, NAME, NHS], {

@@ -103,6 +103,54 @@ export async function rekeyIdentitySubjects(pool: Pool): Promise<number> {
   return added;
 }
 
+/** A key held by more records than the linker's block bound: it finds no candidates (decision 026). */
+export interface BroadKey {
+  /** What the key is on, e.g. `id:nhs`, `block:dob`, `block:name`. */
+  readonly kind: string;
+  /** The key as stored, an identifier's value masked but for its last three characters. */
+  readonly key: string;
+  readonly holders: number;
+}
+
+/**
+ * A key for a report: an identifier's value (`id:<namespace>:<value>`) masked but for its last
+ * three characters, so a report or a terminal never shows a child's identifier whole. A value
+ * held by hundreds of records is a placeholder or an error, but the report cannot know that.
+ * Blocking keys are dates and name codes shared by hundreds: shown as they are.
+ */
+export function keyForReport(key: string): { kind: string; key: string } {
+  const [family, namespace, ...rest] = key.split(':');
+  const kind = `${family}:${namespace}`;
+  if (family !== 'id') return { kind, key };
+  const value = rest.join(':');
+  return { kind, key: `${kind}:${'*'.repeat(Math.max(0, value.length - 3))}${value.slice(-3)}` };
+}
+
+/**
+ * The keys too broad to find candidates by: held by more than `block` records (the linker's
+ * `CandidateLimits.block`, `IDENTITY_MAX_BLOCK`), most held first, at most `limit` of them, and
+ * how many there are in all. A placeholder NHS number on hundreds of records, or a default date
+ * of birth, shows here as a data-quality finding instead of only as matches not made. One scan of
+ * `identity_subject_keys` in key order (its primary key): seconds at a few million keys, a
+ * report to run now and then, not on every batch.
+ */
+export async function broadKeys(
+  db: Pick<Pool, 'query'>,
+  block: number,
+  limit = 50,
+): Promise<{ total: number; keys: BroadKey[] }> {
+  const result = await db.query<{ key: string; holders: number; total: number }>(
+    `SELECT key, holders, count(*) OVER ()::int AS total FROM (
+       SELECT key, count(*)::int AS holders FROM identity_subject_keys GROUP BY key HAVING count(*) > $1
+     ) AS broad ORDER BY holders DESC, key LIMIT $2`,
+    [block, limit],
+  );
+  return {
+    total: result.rows[0]?.total ?? 0,
+    keys: result.rows.map((row) => ({ ...keyForReport(row.key), holders: row.holders })),
+  };
+}
+
 export interface IdentityLinkerOptions {
   /** The database holding the linker's state (migrated already with migrateIdentity). */
   readonly pool: Pool;
