@@ -122,14 +122,34 @@ describe('the linker with compound keys (decision 027)', () => {
     expect(await rekeyIdentitySubjects(pool)).toBe(0);
   });
 
-  it('re-keys when the linker starts', async () => {
+  it('re-keys beside the subscription when the linker starts', async () => {
     await pool.query(`DELETE FROM identity_subject_keys WHERE ${COMPOUND}`);
     await pool.query('UPDATE identity_key_scheme SET version = 1');
-    await linkToHead(new IdentityLinker({ pool, store, name: 'compound' }));
+    const linker = new IdentityLinker({ pool, store, name: 'compound' });
+    await linker.start();
+    try {
+      await linker.rekeyed();
+      await linker.waitForPosition(await store.headPosition(), 20_000);
+    } finally {
+      await linker.stop();
+    }
     const compound = await pool.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM identity_subject_keys WHERE ${COMPOUND}`,
     );
     // 11 records with a name and a date of birth, three compound keys each.
     expect(compound.rows[0].count).toBe(33);
+    const scheme = await pool.query<{ version: number }>('SELECT version FROM identity_key_scheme');
+    expect(scheme.rows).toEqual([{ version: KEY_SCHEME }]);
+  });
+
+  it('stops re-keying when the linker stops, leaving the version for the next start', async () => {
+    await pool.query(`DELETE FROM identity_subject_keys WHERE ${COMPOUND}`);
+    await pool.query('UPDATE identity_key_scheme SET version = 1');
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(await rekeyIdentitySubjects(pool, stopped.signal)).toBe(0);
+    const scheme = await pool.query<{ version: number }>('SELECT version FROM identity_key_scheme');
+    expect(scheme.rows).toEqual([{ version: 1 }]);
+    expect(await rekeyIdentitySubjects(pool)).toBe(33);
   });
 });
