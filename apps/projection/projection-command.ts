@@ -210,18 +210,21 @@ async function dropOld(
   }
 }
 
+/** A failed read's handler: a missing table (42P01, undefined_table) means the projection app never migrated this database. */
+function whenNotMigrated(message: string): (error: { code?: string }) => never {
+  return (error) => {
+    if (error.code !== '42P01') throw error;
+    throw new ThroughlineError('ILLEGAL_STATE', message);
+  };
+}
+
 async function identityKeys(config: Config, limit: number, io: ProjectionCommandIo): Promise<number> {
   const block = config.IDENTITY_MAX_BLOCK ?? DEFAULT_CANDIDATE_LIMITS.block;
   const pool = createPool(config.DATABASE_URL, { max: 1 });
   try {
-    const found = await broadKeys(pool, block, limit).catch((error: { code?: string }) => {
-      // 42P01 undefined_table: the identity linker has never run on this database.
-      if (error.code !== '42P01') throw error;
-      throw new ThroughlineError(
-        'ILLEGAL_STATE',
-        'no identity linker here yet: start the projection app (npm start) once',
-      );
-    });
+    const found = await broadKeys(pool, block, limit).catch(
+      whenNotMigrated('no identity linker here yet: start the projection app (npm start) once'),
+    );
     io.stdout.write(formatBroadKeys(found, block));
     return 0;
   } finally {
@@ -251,14 +254,11 @@ async function status(
   const store = await createEventStore(config);
   try {
     const [generations, head] = await Promise.all([
-      readGenerations(pool).catch((error: { code?: string }) => {
-        // 42P01 undefined_table: the projection app has never migrated this database.
-        if (error.code !== '42P01') throw error;
-        throw new ThroughlineError(
-          'ILLEGAL_STATE',
+      readGenerations(pool).catch(
+        whenNotMigrated(
           'no read models here yet: start the projection app (npm start) once, or run a rebuild',
-        );
-      }),
+        ),
+      ),
       store.headPosition(),
     ]);
     const lines: string[] = [];

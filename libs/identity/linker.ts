@@ -255,15 +255,23 @@ export class IdentityLinker {
   }
 
   async stop(): Promise<void> {
-    this.stopRekeying?.abort();
-    await this.runner.stop();
-    await this.rekeying;
-    this.rekeying = undefined;
+    await Promise.all([this.runner.stop(), this.endRekeying()]);
   }
 
-  /** Empties the linker's state and replays the whole store. */
-  rebuild(): Promise<void> {
+  /**
+   * Empties the linker's state and replays the whole store. The start's re-keying ends first:
+   * a page it read before the TRUNCATE would otherwise put back keys of records the replay has
+   * not seen yet. The replay writes every key under the current scheme anyway.
+   */
+  async rebuild(): Promise<void> {
+    await this.endRekeying();
     return this.runner.rebuild();
+  }
+
+  private async endRekeying(): Promise<void> {
+    this.stopRekeying?.abort();
+    await this.rekeying;
+    this.rekeying = undefined;
   }
 
   isRunning(): boolean {
