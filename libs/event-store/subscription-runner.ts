@@ -8,6 +8,7 @@ import {
   sleep,
   withBatchSpan,
   withTransaction,
+  type TransactionSettings,
 } from '@throughline/platform';
 import type { EventStore, RecordedEvent, Subscription } from './port';
 
@@ -188,6 +189,17 @@ interface PositionWaiter {
 }
 
 export const DEFAULT_SUBSCRIPTION_BATCH_SIZE = 500;
+/**
+ * Each batch's transaction runs with these (sent with its BEGIN, no round trip of their own). A
+ * batch's statements touch a few hundred rows each; JIT compilation, which the planner's guesses
+ * for unnest and joins on tables without statistics can trigger, costs more than any of them
+ * (270 ms was seen on one read model's statement at 100,000 children). Index probes are costed
+ * as solid-state disks and a model held in memory have them: at the default 4, the linker read
+ * all 3,400 holders of a large blocking key by bitmap and sorted them for the first 200 (360 ms
+ * for two keys, where the index gives them in 17 ms; decision 021, third 100,000-child run).
+ */
+const BATCH_SETTINGS: TransactionSettings = { jit: 'off', random_page_cost: '1.1' };
+
 const DEFAULT_RETRY_BACKOFF_MS = 200;
 const DEFAULT_MAX_BACKOFF_MS = 30_000;
 
@@ -378,22 +390,16 @@ export class CheckpointedSubscriptionRunner<R> {
     const position = last?.position ?? expected;
     // One span per batch, linked to the traces that published its events.
     const report = await withBatchSpan(`apply ${this.name}`, batch, () =>
-      withTransaction(pool, async (client) => {
-        // A batch's statements touch a few hundred rows each; JIT compilation, which the planner's
-        // guesses for unnest and joins on tables without statistics can trigger, costs more than
-        // any of them (270 ms was seen on one read model's statement at 100,000 children). Index
-        // probes are costed as solid-state disks and a model held in memory have them: at the
-        // default 4, the linker read all 3,400 holders of a large blocking key by bitmap and
-        // sorted them for the first 200 (360 ms for two keys, where the index gives them in
-        // 17 ms; decision 021, third 100,000-child run).
-        await client.query(
-          "SELECT set_config('jit', 'off', true), set_config('random_page_cost', '1.1', true)",
-        );
-        await checkpoints.claim(client, this.name, expected);
-        const result = await handler.handleBatch(client, batch);
-        await checkpoints.advance(client, this.name, position, result);
-        return result;
-      }),
+      withTransaction(
+        pool,
+        async (client) => {
+          await checkpoints.claim(client, this.name, expected);
+          const result = await handler.handleBatch(client, batch);
+          await checkpoints.advance(client, this.name, position, result);
+          return result;
+        },
+        BATCH_SETTINGS,
+      ),
     );
     this.checkpoint = position;
     this.lastError = undefined;

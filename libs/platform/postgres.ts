@@ -75,16 +75,38 @@ export function releaseClient(client: PoolClient): void {
 }
 
 /**
+ * Settings for one transaction only (`SET LOCAL`), sent with its BEGIN in one round trip. Names
+ * and values come from the code, never from a request: both are checked to be plain words.
+ */
+export type TransactionSettings = Readonly<Record<string, string>>;
+
+const SETTING_NAME = /^[a-z][a-z0-9_.]*$/;
+const SETTING_VALUE = /^[A-Za-z0-9_.]+$/;
+
+/** `BEGIN`, then a `SET LOCAL` for each setting, as one simple-protocol query (one round trip). */
+export function beginStatement(settings: TransactionSettings = {}): string {
+  const sets = Object.entries(settings).map(([name, value]) => {
+    if (!SETTING_NAME.test(name)) throw new Error(`transaction setting name "${name}" must be a plain word`);
+    if (!SETTING_VALUE.test(value))
+      throw new Error(`transaction setting ${name} value "${value}" must be a plain word`);
+    return `SET LOCAL ${name} = '${value}'`;
+  });
+  return ['BEGIN', ...sets].join('; ');
+}
+
+/**
  * Runs `work` between BEGIN and COMMIT on a client the caller holds. On failure it rolls back
  * and rethrows; a client marked broken is not rolled back, and one whose ROLLBACK fails is
  * marked broken, so releaseClient discards it rather than hand a bad connection to the pool.
+ * `settings` hold for the transaction only and cost no round trip of their own.
  */
 export async function inTransaction<T>(
   client: ClientBase,
   work: (client: ClientBase) => Promise<T>,
+  settings?: TransactionSettings,
 ): Promise<T> {
   try {
-    await client.query('BEGIN');
+    await client.query(beginStatement(settings));
     const result = await work(client);
     await client.query('COMMIT');
     return result;
@@ -95,10 +117,14 @@ export async function inTransaction<T>(
 }
 
 /** A client from the pool, `work` in one transaction on it (see inTransaction), the client released. */
-export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+  settings?: TransactionSettings,
+): Promise<T> {
   const client = await pool.connect();
   try {
-    return await inTransaction(client, () => work(client));
+    return await inTransaction(client, () => work(client), settings);
   } finally {
     releaseClient(client);
   }
