@@ -11,6 +11,7 @@ import { migrateTimeline, TimelineProjector } from '@throughline/timeline';
 import { DEFAULT_PARTITIONS_CONCURRENTLY } from '@throughline/recording';
 import { AGENCIES, createKafka, createPool, publisherCredentials } from '@throughline/platform';
 import { APP_NAMES, projectRoot, startApp, type AppName, type AppProcess } from './app-process';
+import { cpuBetween, snapshotCpu, type CpuWindow } from './cpu-usage';
 import { withDeadline } from './deadline';
 import { measureImport, measureParse, writeChunks, type ImportFixture } from './import-stage';
 import {
@@ -609,6 +610,11 @@ class RunningApps {
     if (failed) throw failed.reason;
   }
 
+  /** The running apps' process ids, by pid. */
+  pids(): Map<number, string> {
+    return new Map([...this.apps.values()].map((app) => [app.pid, app.name]));
+  }
+
   get(name: AppName): AppProcess {
     const app = this.apps.get(name);
     if (!app) throw new Error(`${name} is not running`);
@@ -908,6 +914,7 @@ async function measureLatencyStage(
       `checkpoint polled every ${options.visibilityPollMs} ms, then the timeline read`,
   );
   const health = agencyEndpoints(infra, apps).find((endpoint) => endpoint.agency === 'health')!;
+  const cpuBefore = snapshotCpu();
   const latency = await measureE2eLatency(health, projection.url, infra.pool, children, {
     count,
     ratePerSecond: options.latencyRatePerSecond,
@@ -916,6 +923,7 @@ async function measureLatencyStage(
     projectionName: PROJECTION_NAME,
     reader,
   });
+  const cpu = cpuBetween(cpuBefore, snapshotCpu(), apps.pids());
   const { recorded, recordedToProjected } = await measureMiddleLegs(
     infra.pool,
     latency.acceptedAtWallMs,
@@ -928,7 +936,9 @@ async function measureLatencyStage(
     `  ${legs('visible', visible)}; ${legs('projected', projected)} ` +
       `(${latency.timelineReads} timeline reads, ${latency.misses} misses)\n` +
       `  legs: ${legs('gateway (POST → 202)', published)}; ${legs('Kafka + recorder (202 → append)', recorded)}; ` +
-      `${legs('store + projection (append → checkpoint seen)', recordedToProjected)}; ${legs('query (timeline GET)', queried)}`,
+      `${legs('store + projection (append → checkpoint seen)', recordedToProjected)}; ${legs('query (timeline GET)', queried)}\n` +
+      `  CPU: machine ${(cpu.machineBusy * 100).toFixed(0)} % busy over ${seconds(cpu.elapsedMs)} (${cpu.cores} cores); ms per event: ` +
+      cpu.shares.map(({ name, cpuMs }) => `${name} ${(cpuMs / count).toFixed(2)}`).join(', '),
   );
   const note =
     `POST /v1/events (one event) to health at ${options.latencyRatePerSecond}/s for ${options.latencyDurationSeconds} s, ` +
@@ -978,6 +988,35 @@ async function measureLatencyStage(
         `(append commit, NOTIFY, projection batch and commit, checkpoint polled every ${options.visibilityPollMs} ms)`,
     ),
     ...legFigures('e2e.query', queried, 'the confirming GET timeline, request sent to body parsed'),
+    ...cpuFigures(cpu, count),
+  ];
+}
+
+/**
+ * Where the CPU went while the probe ran: the machine's busy share and each part's CPU per probe
+ * event. Near 1, every leg above includes waiting for a core.
+ */
+function cpuFigures(cpu: CpuWindow, events: number): Figure[] {
+  return [
+    {
+      name: 'e2e.cpu.machine_busy_ratio',
+      value: cpu.machineBusy,
+      unit: 'ratio',
+      note:
+        `busy share of all ${cpu.cores} cores (/proc/stat) over the ${seconds(cpu.elapsedMs)} of the e2e probe; ` +
+        'near 1 the legs include waiting for a core',
+    },
+    ...cpu.shares.map(({ name, cpuMs }) => ({
+      name: `e2e.cpu.${name}_ms_per_event`,
+      value: cpuMs / events,
+      unit: 'ms',
+      note:
+        name === 'postgres' || name === 'java'
+          ? `CPU of every ${name} process over the probe (/proc/<pid>/stat; ones that ended inside it are missed), per probe event`
+          : name === 'other'
+            ? "the machine's busy time less every part named (the kernel's own work, other processes), per probe event"
+            : `CPU of the ${name} process over the probe (/proc/<pid>/stat), per probe event`,
+    })),
   ];
 }
 

@@ -82,13 +82,25 @@ async function main() {
     const soakMs = stages.includes('soak')
       ? Number(process.env.BENCH_SOAK_SECONDS ?? SOAK_DEFAULT_SECONDS) * 1000
       : 0;
-    const code = await run(process.execPath, ['-r', './scripts/register-dist.js', 'dist/bench/run.js'], {
-      env,
-      // The scale stage bounds its own rebuild (bench/run.ts); 100,000 children take hours on a busy machine.
-      limitMs: stages.includes('scale')
-        ? SCALE_HARD_LIMIT_MS
-        : HARD_LIMIT_MS + (Number.isFinite(soakMs) ? soakMs : 0),
-    });
+    const code = await run(
+      process.execPath,
+      [
+        // BENCH_SELF_PROF=<dir>: a V8 CPU profile of the bench process itself (BENCH_PROF is the apps').
+        ...(process.env.BENCH_SELF_PROF
+          ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_SELF_PROF]
+          : []),
+        '-r',
+        './scripts/register-dist.js',
+        'dist/bench/run.js',
+      ],
+      {
+        env,
+        // The scale stage bounds its own rebuild (bench/run.ts); 100,000 children take hours on a busy machine.
+        limitMs: stages.includes('scale')
+          ? SCALE_HARD_LIMIT_MS
+          : HARD_LIMIT_MS + (Number.isFinite(soakMs) ? soakMs : 0),
+      },
+    );
     if (code !== 0) process.stderr.write(`[bench] the benchmark failed (exit ${code})\n`);
     return code;
   } finally {
