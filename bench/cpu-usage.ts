@@ -41,11 +41,12 @@ export function parseMachineStat(text: string): { readonly busy: number; readonl
 export interface CpuSnapshot {
   readonly atMs: number;
   readonly machine: { readonly busy: number; readonly total: number };
-  /** Ticks by process id, for the processes that were running. */
+  /** Ticks by process id, for the processes that were running (the bench's own among them). */
   readonly processes: ReadonlyMap<number, { readonly comm: string; readonly ticks: number }>;
-  /** The bench process's own CPU, in microseconds (process.cpuUsage). */
-  readonly benchMicros: number;
 }
+
+/** Processes summed by command name rather than named one by one. */
+const SUMMED = ['postgres', 'java'] as const;
 
 let clockTicks: number | undefined;
 
@@ -68,12 +69,10 @@ export function snapshotCpu(): CpuSnapshot {
       // The process ended between the listing and the read.
     }
   }
-  const usage = process.cpuUsage();
   return {
     atMs: performance.now(),
     machine: parseMachineStat(readFileSync('/proc/stat', 'utf8')),
     processes,
-    benchMicros: usage.user + usage.system,
   };
 }
 
@@ -87,15 +86,14 @@ export interface CpuWindow {
   readonly elapsedMs: number;
   /** The share of all cores busy over the window (1 = every core all the time). */
   readonly machineBusy: number;
-  readonly cores: number;
   /** Named processes (apps, bench), then `postgres` and `java` summed over their processes, then `other`. */
   readonly shares: readonly CpuShare[];
 }
 
 /**
- * What each part used between two snapshots. `named` maps an app's pid to its name. A process
- * that ended inside the window is missed (its ticks are gone); one that started inside it counts
- * in full. `other` is the machine's busy time less everything named (the kernel's own work too).
+ * What each part used between two snapshots. `named` maps an app's pid to its name; the bench's
+ * own process is `bench`. A process that ended inside the window is missed (its ticks are gone);
+ * one that started inside it counts in full. `other` is the machine's busy time less everything named (the kernel's own work too).
  */
 export function cpuBetween(
   before: CpuSnapshot,
@@ -107,24 +105,18 @@ export function cpuBetween(
   const byName = new Map<string, number>();
   const add = (name: string, ms: number) => byName.set(name, (byName.get(name) ?? 0) + ms);
   for (const [pid, now] of after.processes) {
-    if (pid === process.pid) continue;
     const then = before.processes.get(pid);
     const ticks = now.ticks - (then && then.comm === now.comm ? then.ticks : 0);
-    const name =
-      named.get(pid) ?? (now.comm === 'postgres' ? 'postgres' : now.comm === 'java' ? 'java' : undefined);
+    const name = pid === process.pid ? 'bench' : (named.get(pid) ?? SUMMED.find((comm) => comm === now.comm));
     if (name) add(name, msOf(ticks));
   }
-  add('bench', (after.benchMicros - before.benchMicros) / 1000);
   const machineBusyTicks = after.machine.busy - before.machine.busy;
   const machineTotalTicks = after.machine.total - before.machine.total;
   const accounted = [...byName.values()].reduce((sum, ms) => sum + ms, 0);
-  const elapsedMs = after.atMs - before.atMs;
-  const cores = machineTotalTicks > 0 ? Math.max(1, Math.round(msOf(machineTotalTicks) / elapsedMs)) : 1;
   add('other', Math.max(0, msOf(machineBusyTicks) - accounted));
   return {
-    elapsedMs,
+    elapsedMs: after.atMs - before.atMs,
     machineBusy: machineTotalTicks > 0 ? machineBusyTicks / machineTotalTicks : 0,
-    cores,
     shares: [...byName].map(([name, cpuMs]) => ({ name, cpuMs })),
   };
 }

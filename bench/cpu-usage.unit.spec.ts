@@ -34,43 +34,32 @@ describe('cpuBetween', () => {
     atMs: number,
     machine: { busy: number; total: number },
     processes: [number, string, number][],
-    benchMicros: number,
   ): CpuSnapshot => ({
     atMs,
     machine,
     processes: new Map(processes.map(([pid, comm, ticks]) => [pid, { comm, ticks }])),
-    benchMicros,
   });
 
   it('gives each named process, postgres and java summed, the bench and the rest of the busy time', () => {
     // Two cores for 1 s at 100 ticks a second: 200 ticks in all, 150 of them busy.
-    const before = snapshot(
-      0,
-      { busy: 1000, total: 5000 },
-      [
-        [10, 'node', 100],
-        [20, 'postgres', 50],
-        [21, 'postgres', 10],
-        [30, 'java', 500],
-        [40, 'bash', 1],
-      ],
-      2_000_000,
-    );
-    const after = snapshot(
-      1000,
-      { busy: 1150, total: 5200 },
-      [
-        [10, 'node', 140], // the app: 40 ticks
-        [20, 'postgres', 70], // 20
-        [22, 'postgres', 5], // started inside the window: counts in full
-        [30, 'java', 530], // 30
-        [40, 'bash', 2],
-      ],
-      2_250_000, // the bench: 250 ms
-    );
+    const before = snapshot(0, { busy: 1000, total: 5000 }, [
+      [10, 'node', 100],
+      [20, 'postgres', 50],
+      [21, 'postgres', 10],
+      [30, 'java', 500],
+      [40, 'bash', 1],
+      [process.pid, 'node', 200],
+    ]);
+    const after = snapshot(1000, { busy: 1150, total: 5200 }, [
+      [10, 'node', 140], // the app: 40 ticks
+      [20, 'postgres', 70], // 20
+      [22, 'postgres', 5], // started inside the window: counts in full
+      [30, 'java', 530], // 30
+      [40, 'bash', 2],
+      [process.pid, 'node', 225], // the bench (this process): 25 ticks
+    ]);
     const window = cpuBetween(before, after, new Map([[10, 'projection']]), 100);
     expect(window.elapsedMs).toBe(1000);
-    expect(window.cores).toBe(2);
     expect(window.machineBusy).toBeCloseTo(0.75);
     expect(Object.fromEntries(window.shares.map(({ name, cpuMs }) => [name, cpuMs]))).toEqual({
       projection: 400,
@@ -82,8 +71,8 @@ describe('cpuBetween', () => {
   });
 
   it('does not count a reused process id as the old process', () => {
-    const before = snapshot(0, { busy: 0, total: 100 }, [[20, 'postgres', 900]], 0);
-    const after = snapshot(500, { busy: 50, total: 200 }, [[20, 'java', 30]], 0);
+    const before = snapshot(0, { busy: 0, total: 100 }, [[20, 'postgres', 900]]);
+    const after = snapshot(500, { busy: 50, total: 200 }, [[20, 'java', 30]]);
     const window = cpuBetween(before, after, new Map(), 100);
     expect(window.shares.find((share) => share.name === 'java')?.cpuMs).toBe(300);
     expect(window.shares.find((share) => share.name === 'postgres')).toBeUndefined();

@@ -610,7 +610,7 @@ class RunningApps {
     if (failed) throw failed.reason;
   }
 
-  /** The running apps' process ids, by pid. */
+  /** The running apps' names, by process id. */
   pids(): Map<number, string> {
     return new Map([...this.apps.values()].map((app) => [app.pid, app.name]));
   }
@@ -937,7 +937,7 @@ async function measureLatencyStage(
       `(${latency.timelineReads} timeline reads, ${latency.misses} misses)\n` +
       `  legs: ${legs('gateway (POST → 202)', published)}; ${legs('Kafka + recorder (202 → append)', recorded)}; ` +
       `${legs('store + projection (append → checkpoint seen)', recordedToProjected)}; ${legs('query (timeline GET)', queried)}\n` +
-      `  CPU: machine ${(cpu.machineBusy * 100).toFixed(0)} % busy over ${seconds(cpu.elapsedMs)} (${cpu.cores} cores); ms per event: ` +
+      `  CPU: machine ${(cpu.machineBusy * 100).toFixed(0)} % busy over ${seconds(cpu.elapsedMs)} (${os.availableParallelism()} cores); ms per event: ` +
       cpu.shares.map(({ name, cpuMs }) => `${name} ${(cpuMs / count).toFixed(2)}`).join(', '),
   );
   const note =
@@ -992,6 +992,13 @@ async function measureLatencyStage(
   ];
 }
 
+const CPU_PART_NOTES: Readonly<Record<string, string>> = {
+  postgres:
+    'CPU of every postgres process over the probe (/proc/<pid>/stat; ones that ended inside it are missed)',
+  java: 'CPU of every java process (the broker) over the probe (/proc/<pid>/stat)',
+  other: "the machine's busy time less every part named (the kernel's own work, other processes)",
+};
+
 /**
  * Where the CPU went while the probe ran: the machine's busy share and each part's CPU per probe
  * event. Near 1, every leg above includes waiting for a core.
@@ -1003,19 +1010,14 @@ function cpuFigures(cpu: CpuWindow, events: number): Figure[] {
       value: cpu.machineBusy,
       unit: 'ratio',
       note:
-        `busy share of all ${cpu.cores} cores (/proc/stat) over the ${seconds(cpu.elapsedMs)} of the e2e probe; ` +
+        `busy share of all ${os.availableParallelism()} cores (/proc/stat) over the ${seconds(cpu.elapsedMs)} of the e2e probe; ` +
         'near 1 the legs include waiting for a core',
     },
     ...cpu.shares.map(({ name, cpuMs }) => ({
       name: `e2e.cpu.${name}_ms_per_event`,
       value: cpuMs / events,
       unit: 'ms',
-      note:
-        name === 'postgres' || name === 'java'
-          ? `CPU of every ${name} process over the probe (/proc/<pid>/stat; ones that ended inside it are missed), per probe event`
-          : name === 'other'
-            ? "the machine's busy time less every part named (the kernel's own work, other processes), per probe event"
-            : `CPU of the ${name} process over the probe (/proc/<pid>/stat), per probe event`,
+      note: `${CPU_PART_NOTES[name] ?? `CPU of the ${name} process over the probe (/proc/<pid>/stat)`}, per probe event`,
     })),
   ];
 }
