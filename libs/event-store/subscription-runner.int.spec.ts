@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { RetriesExhaustedError, createPool } from '@throughline/platform';
+import { ConcurrencyError, RetriesExhaustedError, createPool } from '@throughline/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
 import type { RecordedEvent } from './port';
 import { PostgresEventStore } from './postgres-event-store';
@@ -308,5 +308,79 @@ describe("statistics of the handler's tables", () => {
     expect(await seen(name)).toHaveLength(Number(head));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/could not refresh the statistics.*no_such_table/);
+  });
+});
+
+describe('checkpointTable: the claim moves the row in the batch transaction', () => {
+  const inBatch = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  it('moves from the expected position, refuses any other naming the one found, and a rollback undoes it', async () => {
+    const name = `claims-${randomUUID()}`;
+    expect(await checkpoints.open(pool, name)).toBe(0n);
+    await inBatch(async (client) => {
+      await checkpoints.claim(client, name, 0n, 5n);
+      await checkpoints.count(client, name, 5);
+    });
+    expect(await checkpoints.read(pool, name)).toEqual({ position: 5n, counters: { seen_events: 5 } });
+
+    const stale = inBatch((client) => checkpoints.claim(client, name, 0n, 9n));
+    await expect(stale).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(stale).rejects.toThrow(/runner_checkpoints:claims-.*\b0\b.*\b5\b/);
+    await expect(inBatch((client) => checkpoints.claim(client, `${name}-none`, 0n, 1n))).rejects.toThrow(
+      /missing/,
+    );
+
+    const failing = inBatch(async (client) => {
+      await checkpoints.claim(client, name, 5n, 8n);
+      throw new Error('the handler failed');
+    });
+    await expect(failing).rejects.toThrow('the handler failed');
+    expect((await checkpoints.read(pool, name)).position).toBe(5n);
+  });
+
+  it('holds the row to the commit: a second claim from the same position waits, then is refused', async () => {
+    const name = `held-${randomUUID()}`;
+    await checkpoints.open(pool, name);
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await checkpoints.claim(holder, name, 0n, 3n);
+      let settled = false;
+      const second = inBatch((client) => checkpoints.claim(client, name, 0n, 4n)).finally(() => {
+        settled = true;
+      });
+      second.catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(settled).toBe(false); // waiting on the holder's row lock
+      await holder.query('COMMIT');
+      await expect(second).rejects.toBeInstanceOf(ConcurrencyError);
+    } finally {
+      holder.release();
+    }
+    expect((await checkpoints.read(pool, name)).position).toBe(3n);
+  });
+
+  it('adds counters only when a batch has any', async () => {
+    const name = `counted-${randomUUID()}`;
+    await checkpoints.open(pool, name);
+    const before = (await pool.query('SELECT xmin FROM runner_checkpoints WHERE name = $1', [name])).rows[0];
+    await inBatch((client) => checkpoints.count(client, name, 0));
+    const after = (await pool.query('SELECT xmin FROM runner_checkpoints WHERE name = $1', [name])).rows[0];
+    expect(after).toEqual(before); // no update: the row version is the same
+    await inBatch((client) => checkpoints.count(client, name, 2));
+    expect((await checkpoints.read(pool, name)).counters).toEqual({ seen_events: 2 });
   });
 });

@@ -35,16 +35,20 @@ export interface CheckpointRow {
 }
 
 /**
- * Where a read model keeps its checkpoint, one row per runner name. `claim` and `advance` run
+ * Where a read model keeps its checkpoint, one row per runner name. `claim` and `count` run
  * inside the batch transaction, so the checkpoint moves with the effects it covers.
  */
 export interface CheckpointStore<R> {
   /** The committed position, creating the row at 0 when there is none. */
   open(db: Queryable, name: string): Promise<bigint>;
-  /** Locks the row; ConcurrencyError unless it is at `expected` (another runner of that name moved it). */
-  claim(client: ClientBase, name: string, expected: bigint): Promise<void>;
-  /** Moves the row to `position`, adding the batch's counters from its report. */
-  advance(client: ClientBase, name: string, position: bigint, report: R): Promise<void>;
+  /**
+   * Moves the row from `expected` to `position` in one statement, which also locks it until the
+   * transaction ends; ConcurrencyError unless it was at `expected` (another runner of that name
+   * moved it). A rollback puts it back with everything else the batch did.
+   */
+  claim(client: ClientBase, name: string, expected: bigint, position: bigint): Promise<void>;
+  /** Adds the batch's counters from its report to the row (no statement when they are all 0). */
+  count(client: ClientBase, name: string, report: R): Promise<void>;
   /** Back to 0, counters too (a rebuild). */
   reset(client: ClientBase, name: string): Promise<void>;
   read(db: Queryable, name: string): Promise<CheckpointRow>;
@@ -66,9 +70,10 @@ export function checkpointTable<R>(
     if (!IDENTIFIER.test(identifier))
       throw new Error(`checkpoint table: "${identifier}" is not a plain identifier`);
   }
-  const added = columns.map((column, i) => `, ${column} = ${column} + $${i + 3}`).join('');
+  const added = columns.map((column, i) => `${column} = ${column} + $${i + 2}`).join(', ');
   const zeroed = columns.map((column) => `, ${column} = 0`).join('');
-  const advanceSql = `UPDATE ${table} SET position = $2${added}, updated_at = now() WHERE name = $1`;
+  const claimSql = `UPDATE ${table} SET position = $3, updated_at = now() WHERE name = $1 AND position = $2`;
+  const countSql = `UPDATE ${table} SET ${added} WHERE name = $1`;
   const readSql = `SELECT position${columns.map((column) => `, ${column}`).join('')} FROM ${table} WHERE name = $1`;
   return {
     async open(db, name) {
@@ -79,21 +84,18 @@ export function checkpointTable<R>(
       );
       return BigInt(result.rows[0].position);
     },
-    async claim(client, name, expected) {
-      const row = await client.query<{ position: string }>(
-        `SELECT position FROM ${table} WHERE name = $1 FOR UPDATE`,
-        [name],
-      );
-      const actual = row.rows[0]?.position ?? 'missing';
-      if (actual !== expected.toString())
-        throw new ConcurrencyError(`${table}:${name}`, expected.toString(), actual);
-    },
-    async advance(client, name, position, report) {
-      await client.query(advanceSql, [
+    async claim(client, name, expected, position) {
+      const moved = await client.query(claimSql, [name, expected.toString(), position.toString()]);
+      if (moved.rowCount === 1) return;
+      const row = await client.query<{ position: string }>(`SELECT position FROM ${table} WHERE name = $1`, [
         name,
-        position.toString(),
-        ...columns.map((column) => counters[column](report)),
       ]);
+      throw new ConcurrencyError(`${table}:${name}`, expected.toString(), row.rows[0]?.position ?? 'missing');
+    },
+    async count(client, name, report) {
+      const values = columns.map((column) => counters[column](report));
+      if (values.every((value) => value === 0)) return;
+      await client.query(countSql, [name, ...values]);
     },
     async reset(client, name) {
       await client.query(
@@ -393,9 +395,9 @@ export class CheckpointedSubscriptionRunner<R> {
       withTransaction(
         pool,
         async (client) => {
-          await checkpoints.claim(client, this.name, expected);
+          await checkpoints.claim(client, this.name, expected, position);
           const result = await handler.handleBatch(client, batch);
-          await checkpoints.advance(client, this.name, position, result);
+          await checkpoints.count(client, this.name, result);
           return result;
         },
         BATCH_SETTINGS,

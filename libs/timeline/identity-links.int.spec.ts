@@ -371,8 +371,9 @@ describe('identity links as events', () => {
         END IF;
         RETURN NEW;
       END $$;
-      CREATE TRIGGER fail_linker_checkpoint BEFORE UPDATE ON identity_linker_checkpoints
-        FOR EACH ROW EXECUTE FUNCTION fail_linker_checkpoint();`);
+      -- At the commit, after the batch's append: the checkpoint moves in the batch's first statement.
+      CREATE CONSTRAINT TRIGGER fail_linker_checkpoint AFTER UPDATE ON identity_linker_checkpoints
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_linker_checkpoint();`);
     try {
       const nhsNumber = freshNhsNumber();
       const health = buildImmunisationGiven({ subject: { nhsNumber, dateOfBirth: BORN } });
