@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { ConcurrencyError, RetriesExhaustedError, createPool } from '@throughline/platform';
+import { ConcurrencyError, RetriesExhaustedError, createPool, withTransaction } from '@throughline/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@throughline/testing';
 import type { RecordedEvent } from './port';
 import { PostgresEventStore } from './postgres-event-store';
@@ -312,20 +312,8 @@ describe("statistics of the handler's tables", () => {
 });
 
 describe('checkpointTable: the claim moves the row in the batch transaction', () => {
-  const inBatch = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+  // As the runner does it: in one transaction, rolled back when the work throws.
+  const inBatch = <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => withTransaction(pool, work);
 
   it('moves from the expected position, refuses any other naming the one found, and a rollback undoes it', async () => {
     const name = `claims-${randomUUID()}`;
