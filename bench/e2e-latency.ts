@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import type { AgencyEvent } from '@throughline/contracts';
+import { PreparedStatement } from '@throughline/platform';
 import { withDeadline } from './deadline';
 import { publish, type AgencyEndpoint } from './gateway-intake';
 import { fireAtFixedRate } from './pacing';
@@ -106,6 +107,13 @@ interface Waiter {
   readonly reject: (error: unknown) => void;
 }
 
+/** Which of the pending events the projection's committed checkpoint covers (prepared: run every few ms). */
+const PROJECTED = new PreparedStatement<{ event_id: string }>(
+  'bench-projected',
+  `SELECT e.event_id FROM events e JOIN projection_checkpoints c ON c.name = $2
+   WHERE e.event_id = ANY($1::uuid[]) AND e.position <= c.position`,
+);
+
 /** One query per interval, for every pending event at once, straight to the database: no load on the apps. */
 class CheckpointWatcher {
   private readonly pending = new Map<string, Waiter>();
@@ -128,11 +136,7 @@ class CheckpointWatcher {
     this.polling = true;
     try {
       while (this.pending.size > 0) {
-        const result = await this.pool.query<{ event_id: string }>(
-          `SELECT e.event_id FROM events e JOIN projection_checkpoints c ON c.name = $2
-           WHERE e.event_id = ANY($1::uuid[]) AND e.position <= c.position`,
-          [[...this.pending.keys()], this.projectionName],
-        );
+        const result = await PROJECTED.run(this.pool, [[...this.pending.keys()], this.projectionName]);
         const at = process.hrtime.bigint();
         for (const { event_id: eventId } of result.rows) {
           this.pending.get(eventId)?.resolve(at);

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { PreparedStatement } from '@throughline/platform';
 import type { Withheld } from './policy';
 import type { Principal } from './principal';
 
@@ -36,6 +37,14 @@ export interface AccessRecord extends AccessNote {
 
 const UNVERIFIED = '(unverified)';
 
+/** Once for every request for a child's data: prepared (decision 028). */
+const INSERT_ACCESS = new PreparedStatement(
+  'access-log-insert',
+  `INSERT INTO access_log (user_id, user_role, purpose, action, requested_child_key, child_key,
+                          returned_entries, withheld, outcome, details)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+);
+
 /**
  * The access log (table access_log, append-only, hash-chained; created by the timeline's
  * migrations): one row per request for child data or a command, written before the answer
@@ -64,22 +73,17 @@ export class AccessLog {
       ...(record.refusal ? { refusal: record.refusal } : {}),
       ...(record.extra ? { extra: record.extra } : {}),
     };
-    await this.pool.query(
-      `INSERT INTO access_log (user_id, user_role, purpose, action, requested_child_key, child_key,
-                               returned_entries, withheld, outcome, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        principal?.userId ?? UNVERIFIED,
-        record.grantedRoles?.join(' ') || null,
-        record.purpose ?? '(none)',
-        record.action,
-        record.requestedChildKey ?? null,
-        record.childKey ?? null,
-        record.returned ?? 0,
-        JSON.stringify(record.withheld ?? []),
-        record.outcome,
-        JSON.stringify(details),
-      ],
-    );
+    await INSERT_ACCESS.run(this.pool, [
+      principal?.userId ?? UNVERIFIED,
+      record.grantedRoles?.join(' ') || null,
+      record.purpose ?? '(none)',
+      record.action,
+      record.requestedChildKey ?? null,
+      record.childKey ?? null,
+      record.returned ?? 0,
+      JSON.stringify(record.withheld ?? []),
+      record.outcome,
+      JSON.stringify(details),
+    ]);
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { toContractIssues } from '@throughline/contracts';
-import { ThroughlineError, ValidationError } from '@throughline/platform';
+import { PreparedStatement, ThroughlineError, ValidationError } from '@throughline/platform';
 import type { Principal } from './principal';
 
 /** The body of a break-glass request. */
@@ -57,6 +57,14 @@ const grantOf = (row: GrantRow): BreakGlassGrant => ({
   grantedAt: row.granted_at.toISOString(),
   expiresAt: row.expires_at.toISOString(),
 });
+
+/** Looked up on every read of a child's timeline: prepared (decision 028). */
+const ACTIVE_GRANT = new PreparedStatement<GrantRow>(
+  'break-glass-active',
+  `SELECT * FROM break_glass_grants
+  WHERE user_id = $1 AND child_key = $2 AND expires_at > now() AND granted_at <= now()
+  ORDER BY expires_at DESC LIMIT 1`,
+);
 
 /**
  * Break-glass: in a safeguarding emergency a user whose role allows it may see all of one
@@ -115,12 +123,7 @@ export class BreakGlassGrants {
 
   /** The user's grant for this child that is in force now, if any (the latest). */
   async active(userId: string, childKey: string): Promise<BreakGlassGrant | undefined> {
-    const result = await this.pool.query<GrantRow>(
-      `SELECT * FROM break_glass_grants
-       WHERE user_id = $1 AND child_key = $2 AND expires_at > now() AND granted_at <= now()
-       ORDER BY expires_at DESC LIMIT 1`,
-      [userId, childKey],
-    );
+    const result = await ACTIVE_GRANT.run(this.pool, [userId, childKey]);
     return result.rows[0] ? grantOf(result.rows[0]) : undefined;
   }
 

@@ -4,6 +4,7 @@ import type { ClientBase, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   ConcurrencyError,
+  PreparedStatement,
   ValidationError,
   createPool,
   ensureDatabase,
@@ -223,12 +224,15 @@ export async function readEventsAfter(
   after: bigint,
   maxCount: number,
 ): Promise<RecordedEvent[]> {
-  const result = await db.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
-    [after.toString(), maxCount],
-  );
+  const result = await READ_EVENTS_AFTER.run(db, [after.toString(), maxCount]);
   return result.rows.map(toRecordedEvent);
 }
+
+/** Every subscription's page (and the shared read window's): prepared, planned once per connection. */
+const READ_EVENTS_AFTER = new PreparedStatement<EventRow>(
+  'events-after',
+  `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
+);
 
 /** Full-path appends of at least this many new events write them with COPY, smaller ones with one INSERT. */
 export const COPY_MIN_ROWS = 64;
@@ -593,33 +597,42 @@ interface FreshRow {
  * the append lock held from inside the call until its commit. Undefined when it wrote
  * nothing because an id is already stored, a stream is tombstoned or an expectation failed.
  */
+/** The recorder's one statement a batch: prepared, planned once per connection. */
+const APPEND_FRESH = new PreparedStatement<FreshRow>(
+  'append-fresh',
+  `SELECT positions::text[] AS positions, last_revisions::text[] AS last_revisions
+   FROM event_store_append_fresh($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], $6::text[],
+                                 $7::text[], $8::text[], $9::text[], $10::text)`,
+);
+
 async function appendFresh(
   db: Pick<Pool, 'query'>,
   fresh: FreshAppend,
   checkpoints: readonly (readonly [string, string])[],
   notifyChannel: string,
 ): Promise<{ positions: bigint[]; lastRevisions: bigint[] } | undefined> {
-  const result = await db.query<FreshRow>(
-    `SELECT positions::text[] AS positions, last_revisions::text[] AS last_revisions
-     FROM event_store_append_fresh($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], $6::text[],
-                                   $7::text[], $8::text[], $9::text[], $10::text)`,
-    [
-      fresh.streamIds,
-      fresh.expected,
-      fresh.rowStreams,
-      fresh.eventIds,
-      fresh.types,
-      fresh.data,
-      fresh.metadata,
-      checkpoints.map(([name]) => name),
-      checkpoints.map(([, value]) => value),
-      notifyChannel,
-    ],
-  );
+  const result = await APPEND_FRESH.run(db, [
+    fresh.streamIds,
+    fresh.expected,
+    fresh.rowStreams,
+    fresh.eventIds,
+    fresh.types,
+    fresh.data,
+    fresh.metadata,
+    checkpoints.map(([name]) => name),
+    checkpoints.map(([, value]) => value),
+    notifyChannel,
+  ]);
   const row = result.rows[0];
   if (row.positions === null || row.last_revisions === null) return undefined;
   return { positions: row.positions.map(BigInt), lastRevisions: row.last_revisions.map(BigInt) };
 }
+
+/** The recorder reads its checkpoint before each batch. */
+const READ_CHECKPOINT = new PreparedStatement<{ value: string }>(
+  'read-checkpoint',
+  'SELECT value FROM checkpoints WHERE name = $1',
+);
 
 export class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
@@ -1033,9 +1046,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readCheckpoint(name: string): Promise<string | undefined> {
-    const result = await this.pool.query<{ value: string }>('SELECT value FROM checkpoints WHERE name = $1', [
-      name,
-    ]);
+    const result = await READ_CHECKPOINT.run(this.pool, [name]);
     return result.rows[0]?.value;
   }
 

@@ -6,6 +6,7 @@ import type { RecordedEvent } from './port';
 import { PostgresEventStore } from './postgres-event-store';
 import { migrateReadModelGenerations } from './read-model-generations';
 import {
+  CUSTOM_PLAN_MIN_EVENTS,
   CheckpointedSubscriptionRunner,
   checkpointTable,
   type CheckpointedHandler,
@@ -87,7 +88,7 @@ function startRunner(
   name: string,
   handler: CheckpointedHandler<number>,
   observed?: Observed,
-  overrides: Partial<Pick<CheckpointedSubscriptionOptions<number>, 'pool' | 'statistics'>> = {},
+  overrides: Partial<Pick<CheckpointedSubscriptionOptions<number>, 'pool' | 'statistics' | 'batchSize'>> = {},
 ) {
   const observer: SubscriptionObserver | undefined = observed && {
     batchCommitted: (info) => observed.committed.push(info),
@@ -233,6 +234,34 @@ it('two runners of one name never apply a batch twice: the checkpoint claim refu
   const positions = await seen(name);
   expect(new Set(positions).size).toBe(positions.length); // the primary key would have refused a double anyway
   expect(positions).toHaveLength(Number(await store.headPosition()));
+});
+
+it("plans a large batch's statements for its own parameters, a live batch's once (a generic plan)", async () => {
+  const name = `plans-${randomUUID()}`;
+  const modes: { events: number; mode: string }[] = [];
+  const handler: CheckpointedHandler<number> = {
+    async handleBatch(client, batch) {
+      const { rows } = await client.query<{ mode: string }>(
+        "SELECT current_setting('plan_cache_mode') AS mode",
+      );
+      modes.push({ events: batch.length, mode: rows[0].mode });
+      return batch.length;
+    },
+  };
+  await append(CUSTOM_PLAN_MIN_EVENTS * 2);
+  const { runner } = startRunner(name, handler, undefined, { batchSize: CUSTOM_PLAN_MIN_EVENTS * 4 });
+  await runner.start();
+  await runner.waitForPosition(await store.headPosition());
+  await runner.waitForPosition(await append(1));
+
+  expect(modes.some((batch) => batch.events >= CUSTOM_PLAN_MIN_EVENTS)).toBe(true);
+  expect(modes.at(-1)).toEqual({ events: 1, mode: 'force_generic_plan' });
+  for (const batch of modes)
+    expect(batch.mode).toBe(
+      batch.events >= CUSTOM_PLAN_MIN_EVENTS ? 'force_custom_plan' : 'force_generic_plan',
+    );
+  // Outside the batch's transaction the setting is the server's again.
+  expect((await pool.query("SELECT current_setting('plan_cache_mode') AS mode")).rows[0].mode).toBe('auto');
 });
 
 describe("statistics of the handler's tables", () => {

@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import { PreparedStatement } from '@throughline/platform';
 import { namespaceOf } from './deterministic';
 import { orderedPair, type IdentityEvent } from './events';
 import type { PairState } from './link-decision';
@@ -149,6 +150,12 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   else map.set(key, new Set([value]));
 }
 
+/** Once a batch: prepared (planned once per connection). */
+const SUBJECTS_OF = new PreparedStatement<{ stream_id: string; snapshot: SubjectSnapshot }>(
+  'identity-subjects',
+  'SELECT stream_id, snapshot FROM identity_subjects WHERE stream_id = ANY($1::text[])',
+);
+
 /**
  * The linker's state for one batch, held in memory: read with one query per table before the
  * first event is linked (LinkerState.read), changed event by event without a round trip, and
@@ -202,10 +209,7 @@ export class LinkerState {
   ): Promise<Map<string, KnownSubject | null>> {
     const subjects = new Map<string, KnownSubject | null>(records.map((record) => [record, null]));
     if (records.length === 0) return subjects;
-    const result = await client.query<{ stream_id: string; snapshot: SubjectSnapshot }>(
-      'SELECT stream_id, snapshot FROM identity_subjects WHERE stream_id = ANY($1::text[])',
-      [records],
-    );
+    const result = await SUBJECTS_OF.run(client, [records]);
     for (const row of result.rows) subjects.set(row.stream_id, known(row.snapshot));
     return subjects;
   }

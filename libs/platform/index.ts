@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './config';
 export * from './postgres';
+export * from './prepared-statement';
 export * from './database-urls';
 export * from './database-roles';
 export * from './kafka';

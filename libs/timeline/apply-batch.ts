@@ -14,7 +14,7 @@ import {
   subjectsOfIdentityEvent,
   type IdentityEvent,
 } from '@throughline/identity';
-import { ThroughlineError } from '@throughline/platform';
+import { PreparedStatement, ThroughlineError } from '@throughline/platform';
 import { assertNever } from './assert-never';
 import { childKeyOf, componentsOf, identifiersOf, type SubjectIdentifier } from './identity';
 
@@ -129,6 +129,35 @@ interface LinkRow {
 
 const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
 
+/** The statements every batch runs are prepared: parsed and planned once per connection (decision 028). */
+const BATCH_RECORDS = new PreparedStatement<{
+  stream_id: string;
+  child_key: string;
+  first_seen_position: string;
+}>(
+  'timeline-records',
+  `SELECT stream_id, child_key, first_seen_position FROM subject_records
+  WHERE stream_id = ANY($1::text[])
+     OR child_key = ANY(ARRAY(SELECT child_key FROM subject_records WHERE stream_id = ANY($2::text[])))`,
+);
+
+const BATCH_IDENTIFIERS = new PreparedStatement<{ stream_id: string; tag: string }>(
+  'timeline-identifiers',
+  `SELECT stream_id, kind || ':' || value AS tag FROM subject_identifiers WHERE stream_id = ANY($1::text[])`,
+);
+
+const UPDATE_RECORDS = new PreparedStatement(
+  'timeline-update-records',
+  `UPDATE subject_records sr SET child_key = t.child_key,
+    last_seen_position = COALESCE(t.position, sr.last_seen_position),
+    last_seen_at = COALESCE(t.seen_at, sr.last_seen_at),
+    date_of_birth = COALESCE(t.born, sr.date_of_birth),
+    expected_date_of_birth = COALESCE(t.expected, sr.expected_date_of_birth)
+  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::date[], $6::date[])
+    AS t(stream_id, child_key, position, seen_at, born, expected)
+  WHERE sr.stream_id = t.stream_id`,
+);
+
 /**
  * The part of the identity read models one batch touches, read once at its start (one query per
  * table), changed in memory event by event in store order, and written back at its end with one
@@ -168,12 +197,7 @@ class BatchState {
     // The batch's own records, and every record of a child an identity event names (a merge or a split moves them all).
     // `= ANY(ARRAY(…))`, not `IN (SELECT …)`: the OR of an index condition and a subplan is a
     // sequential scan of every record (0.1 s a batch at 246,000 records); two index conditions are a BitmapOr.
-    const records = await client.query<{ stream_id: string; child_key: string; first_seen_position: string }>(
-      `SELECT stream_id, child_key, first_seen_position FROM subject_records
-       WHERE stream_id = ANY($1::text[])
-          OR child_key = ANY(ARRAY(SELECT child_key FROM subject_records WHERE stream_id = ANY($2::text[])))`,
-      [agencyStreams, identitySubjects],
-    );
+    const records = await BATCH_RECORDS.run(client, [agencyStreams, identitySubjects]);
     for (const row of records.rows) {
       state.records.set(row.stream_id, {
         streamId: row.stream_id,
@@ -185,10 +209,7 @@ class BatchState {
     }
     const knownAgencyStreams = agencyStreams.filter((streamId) => state.records.has(streamId));
     if (knownAgencyStreams.length > 0) {
-      const identifiers = await client.query<{ stream_id: string; tag: string }>(
-        `SELECT stream_id, kind || ':' || value AS tag FROM subject_identifiers WHERE stream_id = ANY($1::text[])`,
-        [knownAgencyStreams],
-      );
+      const identifiers = await BATCH_IDENTIFIERS.run(client, [knownAgencyStreams]);
       for (const row of identifiers.rows) state.records.get(row.stream_id)?.identifiers.add(row.tag);
     }
     if (!identity) return state;
@@ -486,24 +507,14 @@ class BatchState {
     // Records loaded from the read model: a new child, a later "last seen", the dates of birth the batch gave.
     const touched = records.filter((record) => !record.founded && (record.childChanged || record.seen));
     if (touched.length > 0) {
-      await client.query(
-        `UPDATE subject_records sr SET child_key = t.child_key,
-           last_seen_position = COALESCE(t.position, sr.last_seen_position),
-           last_seen_at = COALESCE(t.seen_at, sr.last_seen_at),
-           date_of_birth = COALESCE(t.born, sr.date_of_birth),
-           expected_date_of_birth = COALESCE(t.expected, sr.expected_date_of_birth)
-         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::date[], $6::date[])
-           AS t(stream_id, child_key, position, seen_at, born, expected)
-         WHERE sr.stream_id = t.stream_id`,
-        [
-          touched.map((record) => record.streamId),
-          touched.map((record) => record.childKey),
-          touched.map((record) => record.seen?.position.toString() ?? null),
-          touched.map((record) => record.seen?.at ?? null),
-          touched.map((record) => record.seen?.born ?? null),
-          touched.map((record) => record.seen?.expected ?? null),
-        ],
-      );
+      await UPDATE_RECORDS.run(client, [
+        touched.map((record) => record.streamId),
+        touched.map((record) => record.childKey),
+        touched.map((record) => record.seen?.position.toString() ?? null),
+        touched.map((record) => record.seen?.at ?? null),
+        touched.map((record) => record.seen?.born ?? null),
+        touched.map((record) => record.seen?.expected ?? null),
+      ]);
     }
   }
 
@@ -579,34 +590,36 @@ class BatchState {
   }
 }
 
+const INSERT_ENTRIES = new PreparedStatement(
+  'timeline-insert-entries',
+  `INSERT INTO timeline_entries
+    (position, event_id, stream_id, agency, type, occurred_at, summary, outcome_framework, outcome_domain, details, lineage,
+     special_categories, source_organisation)
+  SELECT position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details::jsonb, lineage::jsonb,
+         array(SELECT jsonb_array_elements_text(categories::jsonb)), organisation
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
+              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+    AS t(position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details, lineage,
+         categories, organisation)`,
+);
+
 async function insertEntries(client: ClientBase, entries: readonly TimelineEntryDraft[]): Promise<void> {
   if (entries.length === 0) return;
-  await client.query(
-    `INSERT INTO timeline_entries
-       (position, event_id, stream_id, agency, type, occurred_at, summary, outcome_framework, outcome_domain, details, lineage,
-        special_categories, source_organisation)
-     SELECT position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details::jsonb, lineage::jsonb,
-            array(SELECT jsonb_array_elements_text(categories::jsonb)), organisation
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
-                 $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-       AS t(position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details, lineage,
-            categories, organisation)`,
-    [
-      entries.map((e) => e.position.toString()),
-      entries.map((e) => e.eventId),
-      entries.map((e) => e.streamId),
-      entries.map((e) => e.agency),
-      entries.map((e) => e.type),
-      entries.map((e) => e.occurredAt),
-      entries.map((e) => e.summary),
-      entries.map((e) => e.outcomeDomain.framework),
-      entries.map((e) => e.outcomeDomain.domain),
-      entries.map((e) => JSON.stringify({ ...e.details, occurredAt: e.occurredAt })),
-      entries.map((e) => JSON.stringify(e.lineage)),
-      entries.map((e) => JSON.stringify(e.specialCategories)),
-      entries.map((e) => e.sourceOrganisation ?? null),
-    ],
-  );
+  await INSERT_ENTRIES.run(client, [
+    entries.map((e) => e.position.toString()),
+    entries.map((e) => e.eventId),
+    entries.map((e) => e.streamId),
+    entries.map((e) => e.agency),
+    entries.map((e) => e.type),
+    entries.map((e) => e.occurredAt),
+    entries.map((e) => e.summary),
+    entries.map((e) => e.outcomeDomain.framework),
+    entries.map((e) => e.outcomeDomain.domain),
+    entries.map((e) => JSON.stringify({ ...e.details, occurredAt: e.occurredAt })),
+    entries.map((e) => JSON.stringify(e.lineage)),
+    entries.map((e) => JSON.stringify(e.specialCategories)),
+    entries.map((e) => e.sourceOrganisation ?? null),
+  ]);
 }
 
 async function recordSkipped(

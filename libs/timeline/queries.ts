@@ -8,7 +8,7 @@ import {
   type SharingBasis,
   type Withheld,
 } from '@throughline/access';
-import { NotFoundError } from '@throughline/platform';
+import { NotFoundError, PreparedStatement } from '@throughline/platform';
 import type { ChildIdentifierQuery } from './access';
 import type { EntryDetails, EntryKind, Lineage } from './entry';
 import { joinedBy, type IdentifierKind, type LinkMethod } from './identity';
@@ -136,6 +136,55 @@ export const DEFAULT_ENTRY_CACHE = 50_000;
 const RECORD_HINTS = 10_000;
 
 const CHILD_KEY = /^ch_[0-9a-f]{20}$/;
+
+/**
+ * A child's chronology in one statement. Prepared: planned once per connection, not on every read
+ * (planning cost as much as running it).
+ */
+const CHRONOLOGY = new PreparedStatement<ChronologyPart>(
+  'timeline-chronology',
+  `WITH child AS (
+     SELECT coalesce(merged_into, child_key) AS child_key FROM children WHERE child_key = $1
+   ), records AS (
+     SELECT sr.* FROM subject_records sr JOIN child ON sr.child_key = child.child_key
+   )
+   SELECT 0 AS part, NULL::float8 AS occurred_at, NULL::bigint AS position, NULL::text AS stream_id,
+     NULL::text AS agency, NULL::text AS type, NULL::text AS summary, NULL::text AS outcome_framework,
+     NULL::text AS outcome_domain, NULL::jsonb AS details, NULL::jsonb AS lineage,
+     NULL::text[] AS special_categories, NULL::text AS source_organisation,
+     child.child_key,
+     (SELECT coalesce(json_agg(json_build_object(
+               'stream_id', r.stream_id, 'agency', r.agency, 'record_id', r.record_id,
+               'first_seen_position', r.first_seen_position, 'last_seen_position', r.last_seen_position,
+               'date_of_birth', r.date_of_birth, 'expected_date_of_birth', r.expected_date_of_birth,
+               'identifiers', coalesce((SELECT json_agg(json_build_object('kind', si.kind, 'value', si.value)
+                                                        ORDER BY si.first_seen_position, si.kind)
+                                        FROM subject_identifiers si WHERE si.stream_id = r.stream_id), '[]'::json))
+             ORDER BY r.first_seen_position, r.stream_id), '[]'::json)
+        FROM records r) AS subjects,
+     (SELECT coalesce(json_agg(json_build_object(
+               'subject_a', il.subject_a, 'subject_b', il.subject_b, 'method', il.method,
+               'evidence', il.evidence, 'linked_by', il.linked_by, 'linked_at', il.linked_at,
+               'position', il.position, 'subject', h.data->>'subject')
+             ORDER BY il.position, il.subject_a), '[]'::json)
+        FROM identity_links il JOIN records r ON r.stream_id = il.subject_a
+        LEFT JOIN identity_history h ON h.position = il.position) AS links,
+     (SELECT coalesce(json_agg(json_build_object(
+               'position', ih.position, 'type', ih.type, 'subjects', ih.subjects, 'data', ih.data)
+             ORDER BY ih.position), '[]'::json)
+        FROM identity_history ih WHERE ih.subjects && array(SELECT stream_id FROM records)) AS history,
+     (SELECT coalesce(json_agg(c.child_key ORDER BY c.founded_at_position), '[]'::json)
+        FROM children c WHERE c.merged_into = child.child_key) AS merged
+   FROM child
+   UNION ALL
+   SELECT 1, extract(epoch FROM te.occurred_at)::float8 * 1000, te.position, te.stream_id, te.agency, te.type, te.summary, te.outcome_framework,
+     te.outcome_domain, te.details, te.lineage, te.special_categories, te.source_organisation,
+     NULL, NULL, NULL, NULL, NULL
+   FROM records r
+   LEFT JOIN unnest($2::text[], $3::bigint[]) AS held(stream_id, after) ON held.stream_id = r.stream_id
+   JOIN timeline_entries te ON te.stream_id = r.stream_id AND te.position > coalesce(held.after, -1)
+   ORDER BY part, occurred_at, position`,
+);
 
 /**
  * The read side of the timeline. Each answer is decided by the access policy the requester was
@@ -399,52 +448,7 @@ export class TimelineQueries {
     // position held for each record). Entries stay rows: building them into one JSON value in
     // PostgreSQL and parsing it here costs twice the time for a long chronology.
     const held = this.entries.held(this.recordHints.get(requestedChildKey) ?? []);
-    const result = await this.pool.query<ChronologyPart>({
-      // Named: planned once per connection, not on every read (planning cost as much as running it).
-      name: 'timeline-chronology',
-      text: `WITH child AS (
-         SELECT coalesce(merged_into, child_key) AS child_key FROM children WHERE child_key = $1
-       ), records AS (
-         SELECT sr.* FROM subject_records sr JOIN child ON sr.child_key = child.child_key
-       )
-       SELECT 0 AS part, NULL::float8 AS occurred_at, NULL::bigint AS position, NULL::text AS stream_id,
-         NULL::text AS agency, NULL::text AS type, NULL::text AS summary, NULL::text AS outcome_framework,
-         NULL::text AS outcome_domain, NULL::jsonb AS details, NULL::jsonb AS lineage,
-         NULL::text[] AS special_categories, NULL::text AS source_organisation,
-         child.child_key,
-         (SELECT coalesce(json_agg(json_build_object(
-                   'stream_id', r.stream_id, 'agency', r.agency, 'record_id', r.record_id,
-                   'first_seen_position', r.first_seen_position, 'last_seen_position', r.last_seen_position,
-                   'date_of_birth', r.date_of_birth, 'expected_date_of_birth', r.expected_date_of_birth,
-                   'identifiers', coalesce((SELECT json_agg(json_build_object('kind', si.kind, 'value', si.value)
-                                                            ORDER BY si.first_seen_position, si.kind)
-                                            FROM subject_identifiers si WHERE si.stream_id = r.stream_id), '[]'::json))
-                 ORDER BY r.first_seen_position, r.stream_id), '[]'::json)
-            FROM records r) AS subjects,
-         (SELECT coalesce(json_agg(json_build_object(
-                   'subject_a', il.subject_a, 'subject_b', il.subject_b, 'method', il.method,
-                   'evidence', il.evidence, 'linked_by', il.linked_by, 'linked_at', il.linked_at,
-                   'position', il.position, 'subject', h.data->>'subject')
-                 ORDER BY il.position, il.subject_a), '[]'::json)
-            FROM identity_links il JOIN records r ON r.stream_id = il.subject_a
-            LEFT JOIN identity_history h ON h.position = il.position) AS links,
-         (SELECT coalesce(json_agg(json_build_object(
-                   'position', ih.position, 'type', ih.type, 'subjects', ih.subjects, 'data', ih.data)
-                 ORDER BY ih.position), '[]'::json)
-            FROM identity_history ih WHERE ih.subjects && array(SELECT stream_id FROM records)) AS history,
-         (SELECT coalesce(json_agg(c.child_key ORDER BY c.founded_at_position), '[]'::json)
-            FROM children c WHERE c.merged_into = child.child_key) AS merged
-       FROM child
-       UNION ALL
-       SELECT 1, extract(epoch FROM te.occurred_at)::float8 * 1000, te.position, te.stream_id, te.agency, te.type, te.summary, te.outcome_framework,
-         te.outcome_domain, te.details, te.lineage, te.special_categories, te.source_organisation,
-         NULL, NULL, NULL, NULL, NULL
-       FROM records r
-       LEFT JOIN unnest($2::text[], $3::bigint[]) AS held(stream_id, after) ON held.stream_id = r.stream_id
-       JOIN timeline_entries te ON te.stream_id = r.stream_id AND te.position > coalesce(held.after, -1)
-       ORDER BY part, occurred_at, position`,
-      values: [requestedChildKey, held.streamIds, held.after],
-    });
+    const result = await CHRONOLOGY.run(this.pool, [requestedChildKey, held.streamIds, held.after]);
     const [head, ...entries] = result.rows;
     if (!head || head.part !== 0) return undefined;
     const links = head.links.map(linkViewOf);

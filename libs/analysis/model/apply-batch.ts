@@ -6,7 +6,7 @@ import {
   parseIdentityEvent,
   type IdentityEvent,
 } from '@throughline/identity';
-import { ThroughlineError } from '@throughline/platform';
+import { PreparedStatement, ThroughlineError } from '@throughline/platform';
 import { componentsOf, readStoredEvent } from '@throughline/timeline';
 import type { Pseudonymiser } from './cut';
 import { characteristicsOf, factOf, type CharacteristicsDraft, type FactDraft } from './facts';
@@ -150,6 +150,19 @@ interface LinkState {
 
 const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
 
+/** The statements every batch runs are prepared: parsed and planned once per connection (decision 028). */
+const BATCH_RECORDS = new PreparedStatement<{
+  record_ref: string;
+  own_pseudonym: string;
+  pseudonym: string;
+  first_seen_position: string;
+}>(
+  'analysis-records',
+  `SELECT record_ref, own_pseudonym, pseudonym, first_seen_position FROM analysis_records
+  WHERE record_ref = ANY($1::text[])
+     OR pseudonym = ANY(ARRAY(SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($2::text[])))`,
+);
+
 /**
  * The records and links one batch touches: every record of the batch, and every record of a
  * child an identity event of the batch names (a merge or a split moves them all), with their links.
@@ -168,17 +181,7 @@ class AnalysisBatchState {
     const state = new AnalysisBatchState();
     if (refs.length === 0 && identityRefs.length === 0) return state;
     // `= ANY(ARRAY(…))` rather than `IN (SELECT …)`: two index conditions (a BitmapOr), not a sequential scan.
-    const records = await client.query<{
-      record_ref: string;
-      own_pseudonym: string;
-      pseudonym: string;
-      first_seen_position: string;
-    }>(
-      `SELECT record_ref, own_pseudonym, pseudonym, first_seen_position FROM analysis_records
-       WHERE record_ref = ANY($1::text[])
-          OR pseudonym = ANY(ARRAY(SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($2::text[])))`,
-      [refs, identityRefs],
-    );
+    const records = await BATCH_RECORDS.run(client, [refs, identityRefs]);
     for (const row of records.rows) {
       state.records.set(row.record_ref, {
         ref: row.record_ref,
@@ -371,6 +374,33 @@ function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | undefined {
   }
 }
 
+const INSERT_FACTS = new PreparedStatement(
+  'analysis-insert-facts',
+  `WITH written AS (
+  INSERT INTO analysis_facts
+    (position, record_ref, pseudonym, agency, event_type, on_day, start_day, end_day, code, framework, domain,
+     scale, rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
+     age_months, local_authority)
+  SELECT t.position, t.record_ref, r.pseudonym, t.agency, t.event_type, t.on_day, t.start_day, t.end_day, t.code,
+         t.framework, t.domain, t.scale, t.rating, t.scale_min, t.scale_max, t.academic_year, t.term,
+         t.sessions_possible, t.sessions_missed, t.quantity, t.age_months, t.local_authority
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::date[], $8::text[],
+              $9::text[], $10::text[], $11::text[], $12::numeric[], $13::numeric[], $14::numeric[], $15::text[],
+              $16::text[], $17::int[], $18::int[], $19::int[], $20::int[], $21::text[])
+    AS t(position, record_ref, agency, event_type, on_day, start_day, end_day, code, framework, domain, scale,
+         rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
+         age_months, local_authority)
+  JOIN analysis_records r ON r.record_ref = t.record_ref
+  ON CONFLICT (position) DO NOTHING
+  RETURNING position, pseudonym, agency, event_type, on_day, code, rating, scale_min, scale_max
+  )
+  INSERT INTO analysis_ratings (position, child_number, on_day, agency, perspective, value)
+  SELECT w.position, o.first_seen_position, w.on_day, w.agency, w.code,
+         ((w.rating - w.scale_min) / (w.scale_max - w.scale_min) * 100)::float8
+  FROM written w JOIN analysis_records o ON o.own_pseudonym = w.pseudonym
+  WHERE w.event_type = 'outcome.observation.recorded' AND w.rating IS NOT NULL AND w.scale_max > w.scale_min`,
+);
+
 /**
  * The batch's facts, each under its record's child (the records are written first), and the
  * ratings among them in `analysis_ratings` on 0–100 (migration 006) under their child's number
@@ -381,55 +411,55 @@ async function flushFacts(client: ClientBase, facts: readonly PendingFact[]): Pr
   if (facts.length === 0) return;
   const column = <T>(pick: (fact: PendingFact) => T | undefined): (T | null)[] =>
     facts.map((fact) => pick(fact) ?? null);
-  await client.query(
-    `WITH written AS (
-     INSERT INTO analysis_facts
-       (position, record_ref, pseudonym, agency, event_type, on_day, start_day, end_day, code, framework, domain,
-        scale, rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
-        age_months, local_authority)
-     SELECT t.position, t.record_ref, r.pseudonym, t.agency, t.event_type, t.on_day, t.start_day, t.end_day, t.code,
-            t.framework, t.domain, t.scale, t.rating, t.scale_min, t.scale_max, t.academic_year, t.term,
-            t.sessions_possible, t.sessions_missed, t.quantity, t.age_months, t.local_authority
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::date[], $8::text[],
-                 $9::text[], $10::text[], $11::text[], $12::numeric[], $13::numeric[], $14::numeric[], $15::text[],
-                 $16::text[], $17::int[], $18::int[], $19::int[], $20::int[], $21::text[])
-       AS t(position, record_ref, agency, event_type, on_day, start_day, end_day, code, framework, domain, scale,
-            rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
-            age_months, local_authority)
-     JOIN analysis_records r ON r.record_ref = t.record_ref
-     ON CONFLICT (position) DO NOTHING
-     RETURNING position, pseudonym, agency, event_type, on_day, code, rating, scale_min, scale_max
-     )
-     INSERT INTO analysis_ratings (position, child_number, on_day, agency, perspective, value)
-     SELECT w.position, o.first_seen_position, w.on_day, w.agency, w.code,
-            ((w.rating - w.scale_min) / (w.scale_max - w.scale_min) * 100)::float8
-     FROM written w JOIN analysis_records o ON o.own_pseudonym = w.pseudonym
-     WHERE w.event_type = 'outcome.observation.recorded' AND w.rating IS NOT NULL AND w.scale_max > w.scale_min`,
-    [
-      column((f) => f.position.toString()),
-      column((f) => f.recordRef),
-      column((f) => f.agency),
-      column((f) => f.type),
-      column((f) => f.fact.onDay),
-      column((f) => f.fact.startDay),
-      column((f) => f.fact.endDay),
-      column((f) => f.fact.code),
-      column((f) => f.fact.framework),
-      column((f) => f.fact.domain),
-      column((f) => f.fact.scale),
-      column((f) => f.fact.rating),
-      column((f) => f.fact.scaleMin),
-      column((f) => f.fact.scaleMax),
-      column((f) => f.fact.academicYear),
-      column((f) => f.fact.term),
-      column((f) => f.fact.sessionsPossible),
-      column((f) => f.fact.sessionsMissed),
-      column((f) => f.fact.quantity),
-      column((f) => f.fact.ageMonths),
-      column((f) => f.fact.localAuthority),
-    ],
-  );
+  await INSERT_FACTS.run(client, [
+    column((f) => f.position.toString()),
+    column((f) => f.recordRef),
+    column((f) => f.agency),
+    column((f) => f.type),
+    column((f) => f.fact.onDay),
+    column((f) => f.fact.startDay),
+    column((f) => f.fact.endDay),
+    column((f) => f.fact.code),
+    column((f) => f.fact.framework),
+    column((f) => f.fact.domain),
+    column((f) => f.fact.scale),
+    column((f) => f.fact.rating),
+    column((f) => f.fact.scaleMin),
+    column((f) => f.fact.scaleMax),
+    column((f) => f.fact.academicYear),
+    column((f) => f.fact.term),
+    column((f) => f.fact.sessionsPossible),
+    column((f) => f.fact.sessionsMissed),
+    column((f) => f.fact.quantity),
+    column((f) => f.fact.ageMonths),
+    column((f) => f.fact.localAuthority),
+  ]);
 }
+
+const UPDATE_RECORDS = new PreparedStatement(
+  'analysis-update-records',
+  `UPDATE analysis_records r SET
+    birth_month = COALESCE(t.birth_month, r.birth_month), unborn = COALESCE(t.unborn, r.unborn),
+    birth_position = COALESCE(t.birth_position, r.birth_position),
+    sex = COALESCE(t.sex, r.sex), sex_position = COALESCE(t.sex_position, r.sex_position),
+    ethnicity_group = COALESCE(t.ethnicity_group, r.ethnicity_group),
+    ethnicity_position = COALESCE(t.ethnicity_position, r.ethnicity_position),
+    sen_status = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
+                      THEN t.sen_status ELSE r.sen_status END,
+    sen_position = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
+                        THEN t.sen_position ELSE r.sen_position END,
+    sen_day = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
+                   THEN t.sen_day ELSE r.sen_day END,
+    local_authority = COALESCE(t.local_authority, r.local_authority),
+    la_position = COALESCE(t.la_position, r.la_position),
+    postcode_district = COALESCE(t.postcode_district, r.postcode_district),
+    postcode_position = COALESCE(t.postcode_position, r.postcode_position)
+  FROM unnest($1::text[], $2::date[], $3::boolean[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::bigint[],
+              $9::text[], $10::date[], $11::bigint[], $12::text[], $13::bigint[], $14::text[], $15::bigint[])
+    AS t(record_ref, birth_month, unborn, birth_position, sex, sex_position, ethnicity_group, ethnicity_position,
+         sen_status, sen_day, sen_position, local_authority, la_position, postcode_district, postcode_position)
+  WHERE r.record_ref = t.record_ref`,
+);
 
 /**
  * Each record keeps the latest of each characteristic its events gave (by store position; SEN
@@ -464,47 +494,57 @@ async function updateCharacteristics(
   const value = (field: string) =>
     rows.map(([, row]) => (row.draft[field] as string | boolean | undefined) ?? null);
   const at = (field: string) => rows.map(([, row]) => row.positions[field]?.toString() ?? null);
-  await client.query(
-    `UPDATE analysis_records r SET
-       birth_month = COALESCE(t.birth_month, r.birth_month), unborn = COALESCE(t.unborn, r.unborn),
-       birth_position = COALESCE(t.birth_position, r.birth_position),
-       sex = COALESCE(t.sex, r.sex), sex_position = COALESCE(t.sex_position, r.sex_position),
-       ethnicity_group = COALESCE(t.ethnicity_group, r.ethnicity_group),
-       ethnicity_position = COALESCE(t.ethnicity_position, r.ethnicity_position),
-       sen_status = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
-                         THEN t.sen_status ELSE r.sen_status END,
-       sen_position = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
-                           THEN t.sen_position ELSE r.sen_position END,
-       sen_day = CASE WHEN t.sen_status IS NOT NULL AND (r.sen_day IS NULL OR t.sen_day >= r.sen_day)
-                      THEN t.sen_day ELSE r.sen_day END,
-       local_authority = COALESCE(t.local_authority, r.local_authority),
-       la_position = COALESCE(t.la_position, r.la_position),
-       postcode_district = COALESCE(t.postcode_district, r.postcode_district),
-       postcode_position = COALESCE(t.postcode_position, r.postcode_position)
-     FROM unnest($1::text[], $2::date[], $3::boolean[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::bigint[],
-                 $9::text[], $10::date[], $11::bigint[], $12::text[], $13::bigint[], $14::text[], $15::bigint[])
-       AS t(record_ref, birth_month, unborn, birth_position, sex, sex_position, ethnicity_group, ethnicity_position,
-            sen_status, sen_day, sen_position, local_authority, la_position, postcode_district, postcode_position)
-     WHERE r.record_ref = t.record_ref`,
-    [
-      rows.map(([ref]) => ref),
-      value('birthMonth'),
-      value('unborn'),
-      at('birthMonth'),
-      value('sex'),
-      at('sex'),
-      value('ethnicityGroup'),
-      at('ethnicityGroup'),
-      value('senStatus'),
-      value('senDay'),
-      at('senStatus'),
-      value('localAuthority'),
-      at('localAuthority'),
-      value('postcodeDistrict'),
-      at('postcodeDistrict'),
-    ],
-  );
+  await UPDATE_RECORDS.run(client, [
+    rows.map(([ref]) => ref),
+    value('birthMonth'),
+    value('unborn'),
+    at('birthMonth'),
+    value('sex'),
+    at('sex'),
+    value('ethnicityGroup'),
+    at('ethnicityGroup'),
+    value('senStatus'),
+    value('senDay'),
+    at('senStatus'),
+    value('localAuthority'),
+    at('localAuthority'),
+    value('postcodeDistrict'),
+    at('postcodeDistrict'),
+  ]);
 }
+
+const REFRESH_CHILDREN = new PreparedStatement(
+  'analysis-refresh-children',
+  `WITH targets AS (
+    SELECT unnest($1::text[]) AS pseudonym
+    UNION SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($2::text[])
+  ), gone AS (
+    DELETE FROM analysis_children c USING targets t
+    WHERE c.pseudonym = t.pseudonym
+      AND NOT EXISTS (SELECT 1 FROM analysis_records r WHERE r.pseudonym = t.pseudonym)
+  )
+  INSERT INTO analysis_children
+    (pseudonym, child_number, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district,
+     agencies)
+  SELECT t.pseudonym, o.first_seen_position, c.*
+  FROM (SELECT DISTINCT pseudonym FROM targets) t
+  JOIN analysis_records o ON o.own_pseudonym = t.pseudonym
+  CROSS JOIN LATERAL (
+    SELECT (array_agg(r.birth_month ORDER BY r.birth_position DESC) FILTER (WHERE r.birth_month IS NOT NULL))[1],
+           (array_agg(r.sex ORDER BY r.sex_position DESC) FILTER (WHERE r.sex IS NOT NULL))[1],
+           (array_agg(r.ethnicity_group ORDER BY r.ethnicity_position DESC) FILTER (WHERE r.ethnicity_group IS NOT NULL))[1],
+           (array_agg(r.sen_status ORDER BY r.sen_day DESC, r.sen_position DESC) FILTER (WHERE r.sen_status IS NOT NULL))[1],
+           (array_agg(r.local_authority ORDER BY r.la_position DESC) FILTER (WHERE r.local_authority IS NOT NULL))[1],
+           (array_agg(r.postcode_district ORDER BY r.postcode_position DESC) FILTER (WHERE r.postcode_district IS NOT NULL))[1],
+           array_agg(DISTINCT r.agency ORDER BY r.agency)
+    FROM analysis_records r WHERE r.pseudonym = t.pseudonym
+    HAVING count(*) > 0
+  ) c
+  ON CONFLICT (pseudonym) DO UPDATE SET
+    birth_month = excluded.birth_month, sex = excluded.sex, ethnicity_group = excluded.ethnicity_group,
+    sen_status = excluded.sen_status, local_authority = excluded.local_authority,
+    postcode_district = excluded.postcode_district, agencies = excluded.agencies`,
+);
 
 /**
  * Recomputes the children of the given pseudonyms and of the given records' pseudonyms from
@@ -520,38 +560,7 @@ async function refreshChildren(
   records: readonly string[],
 ): Promise<void> {
   if (pseudonyms.length === 0 && records.length === 0) return;
-  await client.query(
-    `WITH targets AS (
-       SELECT unnest($1::text[]) AS pseudonym
-       UNION SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($2::text[])
-     ), gone AS (
-       DELETE FROM analysis_children c USING targets t
-       WHERE c.pseudonym = t.pseudonym
-         AND NOT EXISTS (SELECT 1 FROM analysis_records r WHERE r.pseudonym = t.pseudonym)
-     )
-     INSERT INTO analysis_children
-       (pseudonym, child_number, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district,
-        agencies)
-     SELECT t.pseudonym, o.first_seen_position, c.*
-     FROM (SELECT DISTINCT pseudonym FROM targets) t
-     JOIN analysis_records o ON o.own_pseudonym = t.pseudonym
-     CROSS JOIN LATERAL (
-       SELECT (array_agg(r.birth_month ORDER BY r.birth_position DESC) FILTER (WHERE r.birth_month IS NOT NULL))[1],
-              (array_agg(r.sex ORDER BY r.sex_position DESC) FILTER (WHERE r.sex IS NOT NULL))[1],
-              (array_agg(r.ethnicity_group ORDER BY r.ethnicity_position DESC) FILTER (WHERE r.ethnicity_group IS NOT NULL))[1],
-              (array_agg(r.sen_status ORDER BY r.sen_day DESC, r.sen_position DESC) FILTER (WHERE r.sen_status IS NOT NULL))[1],
-              (array_agg(r.local_authority ORDER BY r.la_position DESC) FILTER (WHERE r.local_authority IS NOT NULL))[1],
-              (array_agg(r.postcode_district ORDER BY r.postcode_position DESC) FILTER (WHERE r.postcode_district IS NOT NULL))[1],
-              array_agg(DISTINCT r.agency ORDER BY r.agency)
-       FROM analysis_records r WHERE r.pseudonym = t.pseudonym
-       HAVING count(*) > 0
-     ) c
-     ON CONFLICT (pseudonym) DO UPDATE SET
-       birth_month = excluded.birth_month, sex = excluded.sex, ethnicity_group = excluded.ethnicity_group,
-       sen_status = excluded.sen_status, local_authority = excluded.local_authority,
-       postcode_district = excluded.postcode_district, agencies = excluded.agencies`,
-    [pseudonyms, records],
-  );
+  await REFRESH_CHILDREN.run(client, [pseudonyms, records]);
 }
 
 function assertNever(value: never): never {
