@@ -107,7 +107,7 @@ interface Waiter {
   readonly reject: (error: unknown) => void;
 }
 
-/** Which of the pending events the projection's committed checkpoint covers (prepared: run every few ms). */
+/** Which pending events the projection's checkpoint covers (prepared: parsed once, run every few ms). */
 const PROJECTED = new PreparedStatement<{ event_id: string }>(
   'bench-projected',
   `SELECT e.event_id FROM events e JOIN projection_checkpoints c ON c.name = $2

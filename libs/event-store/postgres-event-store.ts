@@ -218,6 +218,16 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
   };
 }
 
+/**
+ * Every subscription's page (and the shared read window's): prepared, so parsed once per
+ * connection. It is still planned on every run: a generic plan, costed for `position > $1`
+ * matching a third of the table, never beats the custom one for the head (decision 028).
+ */
+const READ_EVENTS_AFTER = new PreparedStatement<EventRow>(
+  'events-after',
+  `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
+);
+
 /** Reads events with position > after, in position order. */
 export async function readEventsAfter(
   db: Pick<Pool, 'query'>,
@@ -227,12 +237,6 @@ export async function readEventsAfter(
   const result = await READ_EVENTS_AFTER.run(db, [after.toString(), maxCount]);
   return result.rows.map(toRecordedEvent);
 }
-
-/** Every subscription's page (and the shared read window's): prepared, planned once per connection. */
-const READ_EVENTS_AFTER = new PreparedStatement<EventRow>(
-  'events-after',
-  `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
-);
 
 /** Full-path appends of at least this many new events write them with COPY, smaller ones with one INSERT. */
 export const COPY_MIN_ROWS = 64;
@@ -597,7 +601,7 @@ interface FreshRow {
  * the append lock held from inside the call until its commit. Undefined when it wrote
  * nothing because an id is already stored, a stream is tombstoned or an expectation failed.
  */
-/** The recorder's one statement a batch: prepared, planned once per connection. */
+/** The recorder's one statement a batch: prepared, parsed once per connection. */
 const APPEND_FRESH = new PreparedStatement<FreshRow>(
   'append-fresh',
   `SELECT positions::text[] AS positions, last_revisions::text[] AS last_revisions
