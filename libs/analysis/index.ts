@@ -11,7 +11,12 @@ export {
   ageInMonths,
 } from './model/cut';
 export { factOf, characteristicsOf, type FactDraft, type CharacteristicsDraft } from './model/facts';
-export { applyAnalysisBatch, type AnalysisBatchResult } from './model/apply-batch';
+export {
+  applyPreparedAnalysis,
+  prepareAnalysisBatch,
+  type AnalysisBatchResult,
+  type PreparedAnalysisBatch,
+} from './model/apply-batch';
 export {
   migrateAnalysis,
   truncateAnalysisModel,

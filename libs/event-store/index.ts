@@ -27,6 +27,7 @@ export { EventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb
 export {
   CheckpointedSubscriptionRunner,
   DEFAULT_SUBSCRIPTION_BATCH_SIZE,
+  PREPARE_SLICE,
   checkpointTable,
   type CheckpointRow,
   type CheckpointStore,

@@ -133,6 +133,15 @@ export interface SubscribeOptions {
     readonly category?: string;
     readonly eventTypes?: readonly string[];
   };
+  /**
+   * Told of the next batch as soon as it is read, while the handler is still at work on the one
+   * before: a subscription catching up (its last batch was full) reads one batch ahead, so the
+   * store's read and this callback's work overlap the handler's. For work on the events alone
+   * (parsing, validating, building rows) that needs nothing of the handler's effects; the batch is
+   * then handed to the handler as usual, the same array. Called at most once per batch, never at
+   * the head. An adapter may not read ahead (EventStoreDB's does not): then it is never called.
+   */
+  readonly readAhead?: (events: readonly RecordedEvent[]) => void;
 }
 
 /** Receives batches in position order; the next batch is not read until this one resolves. */

@@ -1035,6 +1035,7 @@ export class PostgresEventStore implements EventStore {
       connectionString: this.connectionString,
       notifyChannel: this.notifyChannel,
       idlePollMs: this.idlePollMs,
+      readAhead: options.readAhead,
       onEnded: () => {
         reader.close();
         this.subscriptions.delete(subscription);

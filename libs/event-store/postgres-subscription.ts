@@ -28,6 +28,8 @@ export interface PostgresSubscriptionOptions {
   readonly notifyChannel: string;
   readonly idlePollMs: number;
   readonly onEnded: () => void;
+  /** See `SubscribeOptions.readAhead`. */
+  readonly readAhead?: (events: readonly RecordedEvent[]) => void;
 }
 
 /** Consecutive retriable read failures tolerated (with backoff) before the subscription fails. */
@@ -150,6 +152,10 @@ export async function readFilteredBatch(
  * handler, repeat; once caught up, wait for a NOTIFY (sent by appends at commit) or the idle
  * poll. Correctness rests on the reads alone — the store's commit order guarantees that
  * nothing ever appears below a position already read — NOTIFY only makes it prompt.
+ *
+ * With `readAhead`, a full batch (the subscription is catching up) has the next one read while
+ * the handler works on it, and `readAhead` told of it: reads are still in position order, one
+ * after another, and each batch is handed to the handler only after the one before resolved.
  */
 export class PostgresSubscription implements Subscription {
   readonly finished: Promise<void>;
@@ -186,11 +192,14 @@ export class PostgresSubscription implements Subscription {
     try {
       await this.listen();
       let failedReads = 0;
+      /** The next batch, read while the handler worked on the last one. */
+      let ahead: Promise<SubscriptionBatch> | undefined;
       while (!this.stopping) {
-        this.woken = false;
         let batch: SubscriptionBatch;
         try {
-          batch = await this.read();
+          const next = ahead ?? this.readAfter(this.last);
+          ahead = undefined;
+          batch = await next;
           failedReads = 0;
         } catch (error) {
           if (!isRetriable(error) || failedReads >= MAX_READ_RETRIES) throw error;
@@ -199,7 +208,11 @@ export class PostgresSubscription implements Subscription {
         }
         if (this.stopping) break;
         if (batch.events.length > 0) {
-          await this.options.handler(batch.events);
+          const handled = this.options.handler(batch.events);
+          if (this.options.readAhead && batch.events.length >= this.options.batchSize) {
+            ahead = this.readAhead(batch.scannedTo);
+          }
+          await handled;
           this.last = batch.scannedTo;
         } else if (batch.scannedTo > this.last) {
           // Only non-matching events were committed: pass over them, then wait as when caught up.
@@ -216,13 +229,29 @@ export class PostgresSubscription implements Subscription {
     }
   }
 
-  private async read(): Promise<SubscriptionBatch> {
+  /** Clears the wake-up flag, then reads: a NOTIFY that arrives during the read is kept. */
+  private readAfter(after: bigint): Promise<SubscriptionBatch> {
+    this.woken = false;
+    return this.read(after);
+  }
+
+  /** The batch after `after`, `readAhead` told of it once read; a failure waits for the loop to take it. */
+  private readAhead(after: bigint): Promise<SubscriptionBatch> {
+    const next = this.readAfter(after).then((batch) => {
+      if (batch.events.length > 0 && !this.stopping) this.options.readAhead?.(batch.events);
+      return batch;
+    });
+    next.catch(() => undefined); // taken (and retried) by the loop, or dropped with it when the handler failed
+    return next;
+  }
+
+  private async read(after: bigint): Promise<SubscriptionBatch> {
     const { filter, db, batchSize } = this.options;
     if (filter !== undefined && db !== undefined) {
-      return readFilteredBatch(db, this.last, batchSize, filter);
+      return readFilteredBatch(db, after, batchSize, filter);
     }
-    const events = await this.options.readAfter(this.last, batchSize);
-    return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : this.last };
+    const events = await this.options.readAfter(after, batchSize);
+    return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : after };
   }
 
   private wake(): void {

@@ -34,7 +34,7 @@ beforeAll(async () => {
       updated_at timestamptz NOT NULL DEFAULT now())`);
 });
 
-const runners: CheckpointedSubscriptionRunner<number>[] = [];
+const runners: Pick<CheckpointedSubscriptionRunner<number, unknown>, 'stop'>[] = [];
 afterEach(async () => {
   await Promise.all(runners.splice(0).map((runner) => runner.stop()));
 });
@@ -84,9 +84,9 @@ interface Observed {
   readonly failed: { error: unknown; willRetry: boolean }[];
 }
 
-function startRunner(
+function startRunner<P = undefined>(
   name: string,
-  handler: CheckpointedHandler<number>,
+  handler: CheckpointedHandler<number, P>,
   observed?: Observed,
   overrides: Partial<Pick<CheckpointedSubscriptionOptions<number>, 'pool' | 'statistics' | 'batchSize'>> = {},
 ) {
@@ -262,6 +262,47 @@ it("plans a large batch's statements for its own parameters, a live batch's once
     );
   // Outside the batch's transaction the setting is the server's again.
   expect((await pool.query("SELECT current_setting('plan_cache_mode') AS mode")).rows[0].mode).toBe('auto');
+});
+
+it('prepares a batch while the one before is applied, and hands each batch what its own prepare made', async () => {
+  const name = `prepare-${randomUUID()}`;
+  await append(12);
+  const tagOf = (batch: readonly RecordedEvent[]) => `${batch[0].position}+${batch.length}`;
+  let prepares = 0;
+  /** Batches prepared before the batch before them had committed. */
+  const preparedEarly: string[] = [];
+  const mismatched: string[] = [];
+  const fault = { calls: 0 };
+  const handler: CheckpointedHandler<number, string> = {
+    async prepare(batch) {
+      prepares += 1;
+      if (runner.committedPosition() < batch[0].position - 1n) preparedEarly.push(tagOf(batch));
+      return tagOf(batch);
+    },
+    async handleBatch(client, batch, prepared) {
+      fault.calls += 1;
+      if (prepared !== tagOf(batch)) mismatched.push(`${tagOf(batch)} got ${prepared}`);
+      await client.query('SELECT pg_sleep(0.01)'); // long enough for the next batch to be read
+      await client.query('INSERT INTO runner_seen (name, position) SELECT $1, unnest($2::bigint[])', [
+        name,
+        batch.map((event) => event.position.toString()),
+      ]);
+      if (fault.calls === 3) throw new Error('the third batch fails once');
+      return batch.length;
+    },
+  };
+  const observed: Observed = { committed: [], failed: [] };
+  const { runner } = startRunner(name, handler, observed);
+  await runner.start();
+  const head = await store.headPosition();
+  await runner.waitForPosition(head);
+
+  expect(await seen(name)).toEqual(Array.from({ length: Number(head) }, (_, n) => BigInt(n + 1)));
+  expect(mismatched).toEqual([]);
+  expect(observed.failed).toHaveLength(1);
+  // Read ahead and prepared while the batch before was applied; the batch retried after the failure prepared again.
+  expect(preparedEarly.length).toBeGreaterThan(observed.committed.length / 2);
+  expect(prepares).toBeGreaterThanOrEqual(observed.committed.length + 1);
 });
 
 describe("statistics of the handler's tables", () => {

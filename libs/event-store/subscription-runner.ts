@@ -120,10 +120,28 @@ export function checkpointTable<R>(
   };
 }
 
+/**
+ * Events a handler's `prepare` works through between two turns of the event loop (about a
+ * millisecond of work): the statements of the batch being applied meanwhile are sent as their
+ * answers arrive.
+ */
+export const PREPARE_SLICE = 50;
+
 /** What a read model does; everything else (checkpoint, transaction, retries, waiters) is the runner's. */
-export interface CheckpointedHandler<R> {
-  /** Applies one batch inside the runner's transaction; what it returns is the batch's report. */
-  handleBatch(client: PoolClient, batch: readonly RecordedEvent[]): Promise<R>;
+export interface CheckpointedHandler<R, P = undefined> {
+  /**
+   * The part of a batch's work that needs its events alone (reading them as contracts, building
+   * the rows to write), before its transaction. While the runner catches up it is done as soon as
+   * the batch is read, while the batch before is still applied (`SubscribeOptions.readAhead`):
+   * it must not touch the read model nor depend on what earlier batches wrote to it, and should
+   * give the event loop a turn every PREPARE_SLICE events, so the batch being applied goes on.
+   */
+  prepare?(batch: readonly RecordedEvent[]): Promise<P>;
+  /**
+   * Applies one batch inside the runner's transaction; what it returns is the batch's report.
+   * `prepared` is what `prepare` made of this batch (undefined without `prepare`).
+   */
+  handleBatch(client: PoolClient, batch: readonly RecordedEvent[], prepared: P): Promise<R>;
   /** Once the batch's transaction committed (e.g. to log what it skipped). */
   committed?(report: R): void;
   /** Empties the read model, inside the rebuild's transaction. */
@@ -156,7 +174,7 @@ export interface SubscriptionLogger {
   error(message: string): void;
 }
 
-export interface CheckpointedSubscriptionOptions<R> {
+export interface CheckpointedSubscriptionOptions<R, P = undefined> {
   /** Names the checkpoint row (and the runner in metrics). */
   readonly name: string;
   /** Names the runner in messages, e.g. `projection timeline`. Default `subscription <name>`. */
@@ -165,7 +183,7 @@ export interface CheckpointedSubscriptionOptions<R> {
   readonly pool: Pool;
   readonly store: EventStore;
   readonly checkpoints: CheckpointStore<R>;
-  readonly handler: CheckpointedHandler<R>;
+  readonly handler: CheckpointedHandler<R, P>;
   /** Events per transaction. Default 500. */
   readonly batchSize?: number;
   /** Milliseconds before the first resubscribe after a failure; doubles (with jitter) up to maxBackoffMs. Default 200. */
@@ -228,7 +246,7 @@ const DEFAULT_MAX_BACKOFF_MS = 30_000;
  * failed batch leaves nothing behind; the runner resubscribes from the committed checkpoint
  * with backoff, unless the failure's row says `stop` (then it stops loudly, for good).
  */
-export class CheckpointedSubscriptionRunner<R> {
+export class CheckpointedSubscriptionRunner<R, P = undefined> {
   private readonly logger: SubscriptionLogger;
   private checkpoint = 0n;
   private subscription: Subscription | undefined;
@@ -242,8 +260,10 @@ export class CheckpointedSubscriptionRunner<R> {
   /** The checkpoint when the tables' statistics were last refreshed (or found, at the first open). */
   private analysedAt: bigint | undefined;
   private statisticsWarned = false;
+  /** The batch read ahead and its `prepare`, under way while the batch before is applied. */
+  private ahead: { readonly batch: readonly RecordedEvent[]; readonly prepared: Promise<P> } | undefined;
 
-  constructor(private readonly options: CheckpointedSubscriptionOptions<R>) {
+  constructor(private readonly options: CheckpointedSubscriptionOptions<R, P>) {
     this.logger = options.logger ?? new Logger(this.description);
   }
 
@@ -347,9 +367,18 @@ export class CheckpointedSubscriptionRunner<R> {
         this.checkpoint = await checkpoints.open(pool, this.name);
         this.analysedAt ??= this.checkpoint;
         this.settleWaiters();
+        this.ahead = undefined;
+        const prepare = this.options.handler.prepare?.bind(this.options.handler);
         const subscription = store.subscribeToAll((batch) => this.handleBatch(batch), {
           after: this.checkpoint,
           batchSize: this.options.batchSize ?? DEFAULT_SUBSCRIPTION_BATCH_SIZE,
+          ...(prepare && {
+            readAhead: (batch: readonly RecordedEvent[]) => {
+              const prepared = prepare(batch);
+              prepared.catch(() => undefined); // taken by handleBatch, or dropped with a failed subscription
+              this.ahead = { batch, prepared };
+            },
+          }),
         });
         this.subscription = subscription;
         if (this.stopping) await subscription.stop(); // stop() came while this was opening
@@ -407,13 +436,14 @@ export class CheckpointedSubscriptionRunner<R> {
     const expected = this.checkpoint;
     const last = batch.length > 0 ? batch[batch.length - 1] : undefined;
     const position = last?.position ?? expected;
+    const prepared = await this.prepared(batch);
     // One span per batch, linked to the traces that published its events.
     const report = await withBatchSpan(`apply ${this.name}`, batch, () =>
       withTransaction(
         pool,
         async (client) => {
           await checkpoints.claim(client, this.name, expected, position);
-          const result = await handler.handleBatch(client, batch);
+          const result = await handler.handleBatch(client, batch, prepared);
           await checkpoints.count(client, this.name, result);
           return result;
         },
@@ -433,6 +463,15 @@ export class CheckpointedSubscriptionRunner<R> {
       lastRecordedAt: last?.recordedAt,
     });
     await this.refreshStatistics();
+  }
+
+  /** What `prepare` made of the batch: begun when it was read ahead, or now. */
+  private prepared(batch: readonly RecordedEvent[]): Promise<P> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead?.batch === batch) return ahead.prepared;
+    const { handler } = this.options;
+    return handler.prepare ? handler.prepare(batch) : Promise.resolve(undefined as P);
   }
 
   /**

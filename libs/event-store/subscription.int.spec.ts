@@ -308,6 +308,83 @@ it('back-pressure: the next batch is not read until the handler resolved, and ba
   }
 });
 
+describe('read-ahead', () => {
+  function readingAhead(after: bigint, handler: (batch: readonly RecordedEvent[]) => Promise<void>) {
+    const readAhead: (readonly RecordedEvent[])[] = [];
+    const subscription = new PostgresSubscription({
+      handler,
+      after,
+      batchSize: 3,
+      readAfter: (from, maxCount) => readEventsAfter(pool, from, maxCount),
+      connectionString: database.url,
+      notifyChannel: DEFAULT_NOTIFY_CHANNEL,
+      idlePollMs: NO_POLL_MS,
+      onEnded: () => undefined,
+      readAhead: (batch) => readAhead.push(batch),
+    });
+    return { subscription, readAhead };
+  }
+
+  it('reads the next batch while the handler works on a full one, hands it over after, and never at the head', async () => {
+    const checkpoint = await store.headPosition();
+    const stream = `ra-${randomUUID()}`;
+    await store.append(
+      stream,
+      Array.from({ length: 7 }, (_, n) => event('Ahead', n)),
+    );
+    let release: () => void = () => undefined;
+    const handled: (readonly RecordedEvent[])[] = [];
+    const { subscription, readAhead } = readingAhead(checkpoint, async (batch) => {
+      handled.push(batch);
+      if (handled.length === 1) await new Promise<void>((resolve) => (release = resolve));
+    });
+    try {
+      await waitFor(() => readAhead.length === 1, { message: 'the second batch read during the first' });
+      expect(handled).toHaveLength(1); // the first handler call has not returned
+      expect(positionsOf(readAhead[0])).toEqual(
+        [1n, 2n, 3n].map((n) => handled[0][handled[0].length - 1].position + n),
+      );
+      release();
+      await waitFor(() => handled.flat().length === 7, { message: 'all seven' });
+      expect(handled.map((batch) => batch.length)).toEqual([3, 3, 1]);
+      // The batches read ahead are the ones handed over, the same arrays, in order.
+      expect(readAhead).toHaveLength(2);
+      expect(handled[1]).toBe(readAhead[0]);
+      expect(handled[2]).toBe(readAhead[1]);
+      expect(positionsOf(handled.flat())).toEqual(
+        [...positionsOf(handled.flat())].sort((a, b) => (a < b ? -1 : 1)),
+      );
+      expect(subscription.lastPosition()).toBe(handled[2][0].position);
+
+      // At the head: a live event is read after the handler, not ahead.
+      await store.append(stream, [event('Ahead', 7)]);
+      await waitFor(() => handled.flat().length === 8, { timeoutMs: PROMPT_MS, message: 'the live event' });
+      expect(readAhead).toHaveLength(2);
+    } finally {
+      await subscription.stop();
+    }
+  });
+
+  it('a failed handler ends the subscription with its own error, the batch read ahead dropped', async () => {
+    const checkpoint = await store.headPosition();
+    await store.append(
+      `ra-${randomUUID()}`,
+      Array.from({ length: 6 }, (_, n) => event('Ahead', n)),
+    );
+    const failure = new Error('handler failed');
+    const handled: number[] = [];
+    const { subscription, readAhead } = readingAhead(checkpoint, async (batch) => {
+      handled.push(batch.length);
+      await waitFor(() => readAhead.length === 1, { message: 'the next batch read ahead' });
+      throw failure;
+    });
+    await expect(subscription.finished).rejects.toBe(failure);
+    expect(handled).toEqual([3]);
+    expect(readAhead).toHaveLength(1);
+    expect(subscription.lastPosition()).toBe(checkpoint);
+  });
+});
+
 async function openUnrelatedTransaction(): Promise<PoolClient> {
   const client = await pool.connect();
   await client.query('BEGIN');

@@ -1,7 +1,13 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { ClientBase } from 'pg';
 import { streamIdOf } from '@throughline/contracts';
-import type { EventStore, EventToAppend, RecordedEvent } from '@throughline/event-store';
+import {
+  PREPARE_SLICE,
+  type EventStore,
+  type EventToAppend,
+  type RecordedEvent,
+} from '@throughline/event-store';
 import {
   changeOf,
   linkSubject,
@@ -23,10 +29,25 @@ export interface LinkBatchResult {
 }
 
 /**
+ * The batch's events parsed, each once: what the linker does before its transaction (the
+ * runner's `prepare`; while catching up, during the batch before). It gives the event loop a
+ * turn every PREPARE_SLICE events, so the batch being applied goes on meanwhile.
+ */
+export async function stepsOf(batch: readonly RecordedEvent[], logger?: Logger): Promise<BatchStep[]> {
+  const steps: BatchStep[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    if (i > 0 && i % PREPARE_SLICE === 0) await setImmediate();
+    steps.push(stepOf(batch[i], logger));
+  }
+  return steps;
+}
+
+/**
  * Links one subscription batch inside the caller's transaction (the runner's, which claims the
  * checkpoint before and moves it after): decides, then appends its events to the store
  * (idempotent by their deterministic ids). If the transaction is lost after the append, the
- * redo decides the same events again and the store keeps the first copy.
+ * redo decides the same events again and the store keeps the first copy. `prepared` is
+ * `stepsOf(batch)` when already made.
  */
 export async function linkBatch(
   client: ClientBase,
@@ -35,8 +56,9 @@ export async function linkBatch(
   model: MatchModel = DEFAULT_MATCH_MODEL,
   logger?: Logger,
   limits: CandidateLimits = DEFAULT_CANDIDATE_LIMITS,
+  prepared?: readonly BatchStep[],
 ): Promise<LinkBatchResult> {
-  const steps = batch.map((recorded) => stepOf(recorded, logger));
+  const steps = prepared ?? (await stepsOf(batch, logger));
   // The batch's records as they stand, in one query; then what each agency event does to its
   // subject (that depends on nothing else), so everything a decision can read is known and read
   // at once. Then the batch is linked in memory and its state written at the end.

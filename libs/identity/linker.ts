@@ -13,7 +13,8 @@ import {
   type MigrateOptions,
   withTransaction,
 } from '@throughline/platform';
-import { linkBatch, type LinkBatchResult } from './link-batch';
+import { linkBatch, stepsOf, type LinkBatchResult } from './link-batch';
+import type { BatchStep } from './linker-events';
 import { KEY_SCHEME, keysOf, type CandidateLimits } from './linker-state';
 import type { SubjectSnapshot } from './subject';
 import { DEFAULT_MATCH_MODEL, type MatchModel } from './probabilistic';
@@ -186,7 +187,7 @@ export interface LinkerStatus {
  * batch's state and checkpoint are committed in one transaction (after its appends).
  */
 export class IdentityLinker {
-  readonly runner: CheckpointedSubscriptionRunner<LinkBatchResult>;
+  readonly runner: CheckpointedSubscriptionRunner<LinkBatchResult, BatchStep[]>;
   private appendedEvents = 0;
 
   private readonly pool: Pool;
@@ -209,8 +210,9 @@ export class IdentityLinker {
       observer: options.observer,
       logger,
       handler: {
-        handleBatch: (client, batch) =>
-          linkBatch(client, options.store, batch, model, logger, options.candidateLimits),
+        prepare: (batch) => stepsOf(batch, logger),
+        handleBatch: (client, batch, steps) =>
+          linkBatch(client, options.store, batch, model, logger, options.candidateLimits, steps),
         reset: truncateLinkerState,
         tables: LINKER_STATE_TABLES,
         committed: (result) => {

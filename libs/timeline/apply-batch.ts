@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { ClientBase } from 'pg';
 import {
   readStored,
@@ -5,7 +6,7 @@ import {
   type ContractIssue,
   type CurrentAgencyEvent,
 } from '@throughline/contracts';
-import type { RecordedEvent } from '@throughline/event-store';
+import { PREPARE_SLICE, type RecordedEvent } from '@throughline/event-store';
 import { timelineEntryOf, type TimelineEntryDraft } from './entry';
 import {
   isIdentityEventType,
@@ -590,36 +591,41 @@ class BatchState {
   }
 }
 
+/**
+ * A batch's entries in one parameter, a JSON array of rows: JSON.stringify writes it (their
+ * details and lineage objects in place) instead of the driver escaping thirteen arrays of strings,
+ * and PostgreSQL parses it once (details and lineage are kept as the JSON gives them).
+ */
 const INSERT_ENTRIES = new PreparedStatement(
   'timeline-insert-entries',
   `INSERT INTO timeline_entries
     (position, event_id, stream_id, agency, type, occurred_at, summary, outcome_framework, outcome_domain, details, lineage,
      special_categories, source_organisation)
-  SELECT position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details::jsonb, lineage::jsonb,
-         array(SELECT jsonb_array_elements_text(categories::jsonb)), organisation
-  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
-              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-    AS t(position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details, lineage,
-         categories, organisation)`,
+  SELECT position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details, lineage,
+         categories, organisation
+  FROM jsonb_to_recordset($1::jsonb)
+    AS t(position bigint, event_id text, stream_id text, agency text, type text, occurred_at timestamptz, summary text,
+         framework text, domain text, details jsonb, lineage jsonb, categories text[], organisation text)`,
 );
 
-async function insertEntries(client: ClientBase, entries: readonly TimelineEntryDraft[]): Promise<void> {
-  if (entries.length === 0) return;
-  await INSERT_ENTRIES.run(client, [
-    entries.map((e) => e.position.toString()),
-    entries.map((e) => e.eventId),
-    entries.map((e) => e.streamId),
-    entries.map((e) => e.agency),
-    entries.map((e) => e.type),
-    entries.map((e) => e.occurredAt),
-    entries.map((e) => e.summary),
-    entries.map((e) => e.outcomeDomain.framework),
-    entries.map((e) => e.outcomeDomain.domain),
-    entries.map((e) => JSON.stringify({ ...e.details, occurredAt: e.occurredAt })),
-    entries.map((e) => JSON.stringify(e.lineage)),
-    entries.map((e) => JSON.stringify(e.specialCategories)),
-    entries.map((e) => e.sourceOrganisation ?? null),
-  ]);
+/** The entries' rows as INSERT_ENTRIES's parameter (built before the batch's transaction, see `prepareBatch`). */
+function entryRows(entries: readonly TimelineEntryDraft[]): unknown[] {
+  const rows = entries.map((e) => ({
+    position: e.position.toString(),
+    event_id: e.eventId,
+    stream_id: e.streamId,
+    agency: e.agency,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    summary: e.summary,
+    framework: e.outcomeDomain.framework,
+    domain: e.outcomeDomain.domain,
+    details: { ...e.details, occurredAt: e.occurredAt },
+    lineage: e.lineage,
+    categories: e.specialCategories,
+    organisation: e.sourceOrganisation ?? null,
+  }));
+  return [JSON.stringify(rows)];
 }
 
 async function recordSkipped(
@@ -642,26 +648,35 @@ async function recordSkipped(
   );
 }
 
+type ReadEvent =
+  { recorded: RecordedEvent; identity: IdentityEvent } | { recorded: RecordedEvent; event: AgencyEvent };
+
+/** A batch's events read as contracts and its timeline entries built: everything that needs no database. */
+export interface PreparedBatch {
+  readonly read: readonly ReadEvent[];
+  readonly entries: number;
+  /** INSERT_ENTRIES's parameters; undefined when the batch has no entry. */
+  readonly entryRows: unknown[] | undefined;
+  readonly skipped: readonly SkippedEvent[];
+  readonly agencyStreams: readonly string[];
+  readonly identitySubjects: readonly string[];
+}
+
 /**
- * Applies one subscription batch inside the caller's transaction (the runner's, which claims
- * and moves the checkpoint around it): all of it is kept, or none of it and the batch is redone.
- * The state the batch touches is read once, changed in memory in store order, and written with
- * set-based statements (decision 020): a handful of round trips per batch, none per event.
+ * Reads a batch's events as contracts (skipping the invalid), builds its timeline entries and
+ * their rows: the work of a batch that depends on its events alone. The runner does it while the
+ * batch before is applied when catching up (`CheckpointedHandler.prepare`), so it gives the event
+ * loop a turn every PREPARE_SLICE events: that batch's statements are sent as their answers come.
  */
-export async function applyBatch(
-  client: ClientBase,
-  projection: string,
-  batch: readonly RecordedEvent[],
-  salt: string,
-): Promise<BatchResult> {
+export async function prepareBatch(batch: readonly RecordedEvent[]): Promise<PreparedBatch> {
   const entries: TimelineEntryDraft[] = [];
   const skipped: SkippedEvent[] = [];
-  const read: (
-    { recorded: RecordedEvent; identity: IdentityEvent } | { recorded: RecordedEvent; event: AgencyEvent }
-  )[] = [];
+  const read: ReadEvent[] = [];
   const agencyStreams = new Set<string>();
   const identitySubjects = new Set<string>();
-  for (const recorded of batch) {
+  for (let i = 0; i < batch.length; i++) {
+    if (i > 0 && i % PREPARE_SLICE === 0) await setImmediate();
+    const recorded = batch[i];
     if (isIdentityEventType(recorded.type)) {
       const identity = readIdentityEvent(recorded);
       if ('issues' in identity) {
@@ -681,13 +696,35 @@ export async function applyBatch(
     read.push({ recorded, event: agency.event });
     entries.push(timelineEntryOf(agency.event, recorded, agency.storedVersion));
   }
-  const state = await BatchState.load(client, salt, [...agencyStreams], [...identitySubjects]);
-  for (const item of read) {
+  return {
+    read,
+    entries: entries.length,
+    entryRows: entries.length > 0 ? entryRows(entries) : undefined,
+    skipped,
+    agencyStreams: [...agencyStreams],
+    identitySubjects: [...identitySubjects],
+  };
+}
+
+/**
+ * Applies one prepared batch inside the caller's transaction (the runner's, which claims and
+ * moves the checkpoint around it): all of it is kept, or none of it and the batch is redone.
+ * The state the batch touches is read once, changed in memory in store order, and written with
+ * set-based statements (decision 020): a handful of round trips per batch, none per event.
+ */
+export async function applyPrepared(
+  client: ClientBase,
+  projection: string,
+  prepared: PreparedBatch,
+  salt: string,
+): Promise<BatchResult> {
+  const state = await BatchState.load(client, salt, prepared.agencyStreams, prepared.identitySubjects);
+  for (const item of prepared.read) {
     if ('identity' in item) state.applyIdentityEvent(item.identity, item.recorded);
     else state.trackRecord(item.event, item.recorded);
   }
   await state.write(client);
-  await insertEntries(client, entries);
-  await recordSkipped(client, projection, skipped);
-  return { projected: entries.length, skipped };
+  if (prepared.entryRows) await INSERT_ENTRIES.run(client, prepared.entryRows);
+  await recordSkipped(client, projection, prepared.skipped);
+  return { projected: prepared.entries, skipped: prepared.skipped };
 }

@@ -504,7 +504,9 @@ export function lineageOf(
 
 /** Drops undefined fields so that stored jsonb and API responses carry only what applies. */
 function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+  const kept: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (field !== undefined) kept[key] = field;
+  return kept as T;
 }
 
 /**

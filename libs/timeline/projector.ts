@@ -5,7 +5,7 @@ import {
   type EventStore,
   type SubscriptionObserver,
 } from '@throughline/event-store';
-import { applyBatch, type BatchResult } from './apply-batch';
+import { applyPrepared, prepareBatch, type BatchResult, type PreparedBatch } from './apply-batch';
 import { PROJECTION_CHECKPOINTS, READ_MODEL_TABLES, truncateTimelineReadModels } from './schema';
 
 export interface TimelineProjectorOptions {
@@ -38,7 +38,7 @@ export interface ProjectionStatus {
  * subscription runner (checkpoint, transaction, retries and waiters are the runner's).
  */
 export class TimelineProjector {
-  readonly runner: CheckpointedSubscriptionRunner<BatchResult>;
+  readonly runner: CheckpointedSubscriptionRunner<BatchResult, PreparedBatch>;
 
   constructor(options: TimelineProjectorOptions) {
     const logger = new Logger('TimelineProjector');
@@ -54,7 +54,8 @@ export class TimelineProjector {
       observer: options.observer,
       logger,
       handler: {
-        handleBatch: (client, batch) => applyBatch(client, options.name, batch, salt),
+        prepare: prepareBatch,
+        handleBatch: (client, _batch, prepared) => applyPrepared(client, options.name, prepared, salt),
         reset: truncateTimelineReadModels,
         tables: READ_MODEL_TABLES,
         committed: (result) => {

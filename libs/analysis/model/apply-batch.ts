@@ -1,5 +1,6 @@
+import { setImmediate } from 'node:timers/promises';
 import type { ClientBase } from 'pg';
-import type { RecordedEvent } from '@throughline/event-store';
+import { PREPARE_SLICE, type RecordedEvent } from '@throughline/event-store';
 import {
   isIdentityEventType,
   orderedPair,
@@ -31,27 +32,37 @@ interface PendingCharacteristics {
   readonly draft: CharacteristicsDraft;
 }
 
+type ReadEvent =
+  | { readonly recorded: RecordedEvent; readonly identity: IdentityEvent }
+  | { readonly recorded: RecordedEvent; readonly recordRef: string; readonly agency: string };
+
+/** A batch's events read as contracts, pseudonymised and turned into facts: everything that needs no database. */
+export interface PreparedAnalysisBatch {
+  readonly events: number;
+  readonly read: readonly ReadEvent[];
+  readonly facts: readonly PendingFact[];
+  readonly characteristics: readonly PendingCharacteristics[];
+  readonly skipped: readonly { position: bigint; type: string; rules: string[] }[];
+  readonly identityRefs: readonly string[];
+}
+
 /**
- * Applies one batch to the analysis model inside the runner's transaction. Children are the
- * connected components of the identity links, as in the timeline (decision 005), but every
- * record is held under its keyed reference and every child under its founder's pseudonym.
- * The records and links the batch touches are read once, changed in memory in store order and
- * written with set-based statements (decision 020): no round trip per event.
+ * Reads a batch's events as contracts (the invalid kept by position and type only), keys their
+ * records and builds their facts and characteristics: the part of a batch that depends on its
+ * events alone, which the runner does while the batch before is applied when catching up.
  */
-export async function applyAnalysisBatch(
-  client: ClientBase,
+export async function prepareAnalysisBatch(
   batch: readonly RecordedEvent[],
   pseudonymiser: Pseudonymiser,
-): Promise<AnalysisBatchResult> {
+): Promise<PreparedAnalysisBatch> {
   const facts: PendingFact[] = [];
   const characteristics: PendingCharacteristics[] = [];
   const skipped: { position: bigint; type: string; rules: string[] }[] = [];
-  const read: (
-    | { readonly recorded: RecordedEvent; readonly identity: IdentityEvent }
-    | { readonly recorded: RecordedEvent; readonly recordRef: string; readonly agency: string }
-  )[] = [];
+  const read: ReadEvent[] = [];
   const identityRefs = new Set<string>();
-  for (const recorded of batch) {
+  for (let i = 0; i < batch.length; i++) {
+    if (i > 0 && i % PREPARE_SLICE === 0) await setImmediate();
+    const recorded = batch[i];
     if (isIdentityEventType(recorded.type)) {
       const identity = readIdentityEvent(recorded);
       if (!identity) {
@@ -86,11 +97,24 @@ export async function applyAnalysisBatch(
       draft: characteristicsOf(agencyEvent.event),
     });
   }
-  const state = await AnalysisBatchState.load(
-    client,
-    [...new Set(characteristics.map((c) => c.recordRef))],
-    [...identityRefs],
-  );
+  return { events: batch.length, read, facts, characteristics, skipped, identityRefs: [...identityRefs] };
+}
+
+/**
+ * Applies one prepared batch to the analysis model inside the runner's transaction. Children are
+ * the connected components of the identity links, as in the timeline (decision 005), but every
+ * record is held under its keyed reference and every child under its founder's pseudonym.
+ * The records and links the batch touches are read once, changed in memory in store order and
+ * written with set-based statements (decision 020): no round trip per event.
+ */
+export async function applyPreparedAnalysis(
+  client: ClientBase,
+  prepared: PreparedAnalysisBatch,
+  pseudonymiser: Pseudonymiser,
+): Promise<AnalysisBatchResult> {
+  const { read, facts, characteristics, skipped } = prepared;
+  const records = [...new Set(characteristics.map((c) => c.recordRef))];
+  const state = await AnalysisBatchState.load(client, records, prepared.identityRefs);
   for (const item of read) {
     if ('identity' in item) state.applyIdentityEvent(item.identity, item.recorded, pseudonymiser);
     else state.track(item.recordRef, item.recorded, item.agency, pseudonymiser);
@@ -99,7 +123,6 @@ export async function applyAnalysisBatch(
   // Each fact under its record's child as the batch leaves it (a merge or a split moves a record's facts with it).
   await flushFacts(client, facts);
   await updateCharacteristics(client, characteristics);
-  const records = [...new Set(characteristics.map((c) => c.recordRef))];
   await refreshChildren(client, state.touchedPseudonyms(), records);
   if (skipped.length > 0) {
     await client.query(
@@ -114,7 +137,7 @@ export async function applyAnalysisBatch(
       ],
     );
   }
-  return { facts: batch.length - skipped.length, skipped: skipped.length };
+  return { facts: prepared.events - skipped.length, skipped: skipped.length };
 }
 
 /** The records whose children an identity event may merge or split. */

@@ -5,7 +5,12 @@ import {
   type EventStore,
   type SubscriptionObserver,
 } from '@throughline/event-store';
-import { applyAnalysisBatch, type AnalysisBatchResult } from './apply-batch';
+import {
+  applyPreparedAnalysis,
+  prepareAnalysisBatch,
+  type AnalysisBatchResult,
+  type PreparedAnalysisBatch,
+} from './apply-batch';
 import { Pseudonymiser } from './cut';
 import { ANALYSIS_CHECKPOINTS, ANALYSIS_MODEL_TABLES, truncateAnalysisModel } from './schema';
 
@@ -42,7 +47,7 @@ export interface AnalysisModelStatus {
  * subscription runner, with a checkpoint of its own (decision 008).
  */
 export class AnalysisProjector {
-  readonly runner: CheckpointedSubscriptionRunner<AnalysisBatchResult>;
+  readonly runner: CheckpointedSubscriptionRunner<AnalysisBatchResult, PreparedAnalysisBatch>;
 
   constructor(options: AnalysisProjectorOptions) {
     const logger = new Logger('AnalysisProjector');
@@ -59,7 +64,8 @@ export class AnalysisProjector {
       observer: options.observer,
       logger,
       handler: {
-        handleBatch: (client, batch) => applyAnalysisBatch(client, batch, pseudonymiser),
+        prepare: (batch) => prepareAnalysisBatch(batch, pseudonymiser),
+        handleBatch: (client, _batch, prepared) => applyPreparedAnalysis(client, prepared, pseudonymiser),
         reset: truncateAnalysisModel,
         tables: ANALYSIS_MODEL_TABLES,
         committed: (result) => {
