@@ -27,8 +27,8 @@ export { EventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb
 export {
   CheckpointedSubscriptionRunner,
   DEFAULT_SUBSCRIPTION_BATCH_SIZE,
-  PREPARE_SLICE,
   checkpointTable,
+  forEachInSlices,
   type CheckpointRow,
   type CheckpointStore,
   type CheckpointedHandler,

@@ -197,7 +197,7 @@ export class PostgresSubscription implements Subscription {
       while (!this.stopping) {
         let batch: SubscriptionBatch;
         try {
-          const next = ahead ?? this.readAfter(this.last);
+          const next = ahead ?? this.readNext(this.last);
           ahead = undefined;
           batch = await next;
           failedReads = 0;
@@ -230,14 +230,14 @@ export class PostgresSubscription implements Subscription {
   }
 
   /** Clears the wake-up flag, then reads: a NOTIFY that arrives during the read is kept. */
-  private readAfter(after: bigint): Promise<SubscriptionBatch> {
+  private readNext(after: bigint): Promise<SubscriptionBatch> {
     this.woken = false;
     return this.read(after);
   }
 
   /** The batch after `after`, `readAhead` told of it once read; a failure waits for the loop to take it. */
   private readAhead(after: bigint): Promise<SubscriptionBatch> {
-    const next = this.readAfter(after).then((batch) => {
+    const next = this.readNext(after).then((batch) => {
       if (batch.events.length > 0 && !this.stopping) this.options.readAhead?.(batch.events);
       return batch;
     });

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { ClientBase, Pool, PoolClient } from 'pg';
 import {
@@ -125,7 +126,15 @@ export function checkpointTable<R>(
  * millisecond of work): the statements of the batch being applied meanwhile are sent as their
  * answers arrive.
  */
-export const PREPARE_SLICE = 50;
+const PREPARE_SLICE = 50;
+
+/** Calls `visit` with each event in order, giving the event loop a turn every PREPARE_SLICE: the loop of a `prepare`. */
+export async function forEachInSlices<T>(items: readonly T[], visit: (item: T) => void): Promise<void> {
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % PREPARE_SLICE === 0) await setImmediate();
+    visit(items[i]);
+  }
+}
 
 /** What a read model does; everything else (checkpoint, transaction, retries, waiters) is the runner's. */
 export interface CheckpointedHandler<R, P = undefined> {
@@ -134,7 +143,7 @@ export interface CheckpointedHandler<R, P = undefined> {
    * the rows to write), before its transaction. While the runner catches up it is done as soon as
    * the batch is read, while the batch before is still applied (`SubscribeOptions.readAhead`):
    * it must not touch the read model nor depend on what earlier batches wrote to it, and should
-   * give the event loop a turn every PREPARE_SLICE events, so the batch being applied goes on.
+   * give the event loop a turn now and then (`forEachInSlices`), so the batch being applied goes on.
    */
   prepare?(batch: readonly RecordedEvent[]): Promise<P>;
   /**

@@ -1,9 +1,8 @@
-import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { ClientBase } from 'pg';
 import { streamIdOf } from '@throughline/contracts';
 import {
-  PREPARE_SLICE,
+  forEachInSlices,
   type EventStore,
   type EventToAppend,
   type RecordedEvent,
@@ -30,15 +29,12 @@ export interface LinkBatchResult {
 
 /**
  * The batch's events parsed, each once: what the linker does before its transaction (the
- * runner's `prepare`; while catching up, during the batch before). It gives the event loop a
- * turn every PREPARE_SLICE events, so the batch being applied goes on meanwhile.
+ * runner's `prepare`; while catching up, during the batch before), giving the event loop a turn
+ * now and then (`forEachInSlices`), so the batch being applied goes on meanwhile.
  */
 export async function stepsOf(batch: readonly RecordedEvent[], logger?: Logger): Promise<BatchStep[]> {
   const steps: BatchStep[] = [];
-  for (let i = 0; i < batch.length; i++) {
-    if (i > 0 && i % PREPARE_SLICE === 0) await setImmediate();
-    steps.push(stepOf(batch[i], logger));
-  }
+  await forEachInSlices(batch, (recorded) => steps.push(stepOf(recorded, logger)));
   return steps;
 }
 

@@ -1,4 +1,3 @@
-import { setImmediate } from 'node:timers/promises';
 import type { ClientBase } from 'pg';
 import {
   readStored,
@@ -6,7 +5,7 @@ import {
   type ContractIssue,
   type CurrentAgencyEvent,
 } from '@throughline/contracts';
-import { PREPARE_SLICE, type RecordedEvent } from '@throughline/event-store';
+import { forEachInSlices, type RecordedEvent } from '@throughline/event-store';
 import { timelineEntryOf, type TimelineEntryDraft } from './entry';
 import {
   isIdentityEventType,
@@ -666,7 +665,7 @@ export interface PreparedBatch {
  * Reads a batch's events as contracts (skipping the invalid), builds its timeline entries and
  * their rows: the work of a batch that depends on its events alone. The runner does it while the
  * batch before is applied when catching up (`CheckpointedHandler.prepare`), so it gives the event
- * loop a turn every PREPARE_SLICE events: that batch's statements are sent as their answers come.
+ * loop a turn now and then (`forEachInSlices`): that batch's statements are sent as their answers come.
  */
 export async function prepareBatch(batch: readonly RecordedEvent[]): Promise<PreparedBatch> {
   const entries: TimelineEntryDraft[] = [];
@@ -674,28 +673,26 @@ export async function prepareBatch(batch: readonly RecordedEvent[]): Promise<Pre
   const read: ReadEvent[] = [];
   const agencyStreams = new Set<string>();
   const identitySubjects = new Set<string>();
-  for (let i = 0; i < batch.length; i++) {
-    if (i > 0 && i % PREPARE_SLICE === 0) await setImmediate();
-    const recorded = batch[i];
+  await forEachInSlices(batch, (recorded) => {
     if (isIdentityEventType(recorded.type)) {
       const identity = readIdentityEvent(recorded);
       if ('issues' in identity) {
         skipped.push(identity);
-        continue;
+        return;
       }
       for (const subject of recordsMovedBy(identity)) identitySubjects.add(subject);
       read.push({ recorded, identity });
-      continue;
+      return;
     }
     const agency = readStoredEvent(recorded);
     if (!('ok' in agency)) {
       skipped.push(agency);
-      continue;
+      return;
     }
     agencyStreams.add(recorded.streamId);
     read.push({ recorded, event: agency.event });
     entries.push(timelineEntryOf(agency.event, recorded, agency.storedVersion));
-  }
+  });
   return {
     read,
     entries: entries.length,

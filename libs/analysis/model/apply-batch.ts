@@ -1,6 +1,5 @@
-import { setImmediate } from 'node:timers/promises';
 import type { ClientBase } from 'pg';
-import { PREPARE_SLICE, type RecordedEvent } from '@throughline/event-store';
+import { forEachInSlices, type RecordedEvent } from '@throughline/event-store';
 import {
   isIdentityEventType,
   orderedPair,
@@ -60,18 +59,16 @@ export async function prepareAnalysisBatch(
   const skipped: { position: bigint; type: string; rules: string[] }[] = [];
   const read: ReadEvent[] = [];
   const identityRefs = new Set<string>();
-  for (let i = 0; i < batch.length; i++) {
-    if (i > 0 && i % PREPARE_SLICE === 0) await setImmediate();
-    const recorded = batch[i];
+  await forEachInSlices(batch, (recorded) => {
     if (isIdentityEventType(recorded.type)) {
       const identity = readIdentityEvent(recorded);
       if (!identity) {
         skipped.push({ position: recorded.position, type: recorded.type, rules: ['identity-event'] });
-        continue;
+        return;
       }
       for (const subject of recordsMovedBy(identity)) identityRefs.add(pseudonymiser.recordRef(subject));
       read.push({ recorded, identity });
-      continue;
+      return;
     }
     const agencyEvent = readStoredEvent(recorded);
     if (!('ok' in agencyEvent)) {
@@ -80,7 +77,7 @@ export async function prepareAnalysisBatch(
         type: recorded.type,
         rules: [...new Set(agencyEvent.issues.map((issue) => `${issue.path} ${issue.rule}`))],
       });
-      continue;
+      return;
     }
     const recordRef = pseudonymiser.recordRef(recorded.streamId);
     read.push({ recorded, recordRef, agency: agencyEvent.event.source.agency });
@@ -96,7 +93,7 @@ export async function prepareAnalysisBatch(
       position: recorded.position,
       draft: characteristicsOf(agencyEvent.event),
     });
-  }
+  });
   return { events: batch.length, read, facts, characteristics, skipped, identityRefs: [...identityRefs] };
 }
 
