@@ -141,7 +141,7 @@ const CHILD_KEY = /^ch_[0-9a-f]{20}$/;
  * A child's chronology in one statement. Prepared: planned once per connection, not on every read
  * (planning cost as much as running it).
  */
-const CHRONOLOGY = new PreparedStatement<ChronologyPart>(
+export const CHRONOLOGY = new PreparedStatement<ChronologyPart>(
   'timeline-chronology',
   `WITH child AS (
      SELECT coalesce(merged_into, child_key) AS child_key FROM children WHERE child_key = $1
