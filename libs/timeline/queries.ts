@@ -141,7 +141,7 @@ const CHILD_KEY = /^ch_[0-9a-f]{20}$/;
  * A child's chronology in one statement. Prepared: planned once per connection, not on every read
  * (planning cost as much as running it).
  */
-export const CHRONOLOGY = new PreparedStatement<ChronologyPart>(
+const CHRONOLOGY = new PreparedStatement<ChronologyPart>(
   'timeline-chronology',
   `WITH child AS (
      SELECT coalesce(merged_into, child_key) AS child_key FROM children WHERE child_key = $1
@@ -185,6 +185,25 @@ export const CHRONOLOGY = new PreparedStatement<ChronologyPart>(
    JOIN timeline_entries te ON te.stream_id = r.stream_id AND te.position > coalesce(held.after, -1)
    ORDER BY part, occurred_at, position`,
 );
+
+/**
+ * Every statement the read side runs, by what it is for (read-plans.int.spec.ts checks that each
+ * reaches its rows through an index, so a read costs the same on a store of any size).
+ */
+export const READS = {
+  chronology: CHRONOLOGY.text,
+  /** The child a record belongs to now. */
+  recordChild: 'SELECT child_key FROM subject_records WHERE stream_id = $1',
+  /** The child holding an NHS number or UPN; current UPNs win over former ones. */
+  identifierChild: `SELECT sr.child_key FROM subject_identifiers si JOIN subject_records sr ON sr.stream_id = si.stream_id
+    WHERE si.kind = ANY($1::text[]) AND si.value = $2
+    ORDER BY si.kind = 'former-upn', sr.first_seen_position LIMIT 1`,
+  /** A merged key resolves to the child it became. */
+  liveChild: 'SELECT coalesce(merged_into, child_key) AS child_key FROM children WHERE child_key = $1',
+  /** A child's records, earliest first. */
+  members:
+    'SELECT stream_id FROM subject_records WHERE child_key = $1 ORDER BY first_seen_position, stream_id',
+} as const;
 
 /**
  * The read side of the timeline. Each answer is decided by the access policy the requester was
@@ -378,10 +397,7 @@ export class TimelineQueries {
 
   /** The child the record belongs to now, and all its records, earliest first (the identity review's view). */
   async childOfRecord(streamId: string): Promise<{ childKey: string; members: string[] } | undefined> {
-    const result = await this.pool.query<{ child_key: string }>(
-      'SELECT child_key FROM subject_records WHERE stream_id = $1',
-      [streamId],
-    );
+    const result = await this.pool.query<{ child_key: string }>(READS.recordChild, [streamId]);
     const childKey = result.rows[0]?.child_key;
     return childKey ? { childKey, members: await this.membersOf(childKey) } : undefined;
   }
@@ -395,38 +411,26 @@ export class TimelineQueries {
   }
 
   private async membersOf(childKey: string): Promise<string[]> {
-    const result = await this.pool.query<{ stream_id: string }>(
-      'SELECT stream_id FROM subject_records WHERE child_key = $1 ORDER BY first_seen_position, stream_id',
-      [childKey],
-    );
+    const result = await this.pool.query<{ stream_id: string }>(READS.members, [childKey]);
     return result.rows.map((row) => row.stream_id);
   }
 
   private async findChild(query: ChildIdentifierQuery): Promise<string | undefined> {
     if (query.type === 'record') {
-      const result = await this.pool.query<{ child_key: string }>(
-        'SELECT child_key FROM subject_records WHERE stream_id = $1',
-        [`${query.agency}-${query.value}`],
-      );
+      const result = await this.pool.query<{ child_key: string }>(READS.recordChild, [
+        `${query.agency}-${query.value}`,
+      ]);
       return result.rows[0]?.child_key;
     }
     const kinds = query.type === 'nhs-number' ? ['nhs-number'] : ['upn', 'former-upn'];
     // Linkage makes every record holding one identifier the same child; current UPNs win over former ones.
-    const result = await this.pool.query<{ child_key: string }>(
-      `SELECT sr.child_key FROM subject_identifiers si JOIN subject_records sr ON sr.stream_id = si.stream_id
-       WHERE si.kind = ANY($1::text[]) AND si.value = $2
-       ORDER BY si.kind = 'former-upn', sr.first_seen_position LIMIT 1`,
-      [kinds, query.value],
-    );
+    const result = await this.pool.query<{ child_key: string }>(READS.identifierChild, [kinds, query.value]);
     return result.rows[0]?.child_key;
   }
 
   /** A merged child's key still finds the child it became. */
   private async resolveChild(childKey: string): Promise<string | undefined> {
-    const result = await this.pool.query<{ child_key: string }>(
-      'SELECT coalesce(merged_into, child_key) AS child_key FROM children WHERE child_key = $1',
-      [childKey],
-    );
+    const result = await this.pool.query<{ child_key: string }>(READS.liveChild, [childKey]);
     return result.rows[0]?.child_key;
   }
 

@@ -2,14 +2,15 @@ import type { Pool } from 'pg';
 import { createPool } from '@throughline/platform';
 import { createTestDatabase, type TestDatabase } from '@throughline/testing';
 import { migrateTimeline } from '@throughline/timeline';
-import { CHRONOLOGY } from './queries';
+import { READS } from './queries';
 
 /**
- * A chronology read must cost the same in a store of a hundred children and of a million: every
- * table it touches is reached through an index condition. Checked on the plan PostgreSQL makes
- * with sequential scans priced out (enable_seqscan off), so the answer does not hang on how many
- * rows the test database holds: a scan that remains, or an index walked whole under a filter,
- * is a table read end to end on a large store.
+ * A read of the timeline (a chronology, a lookup, a child's records) must cost the same in a store
+ * of a hundred children and of a million: every table each statement touches (queries.ts READS)
+ * is reached through an index condition. Checked on the plan PostgreSQL makes with sequential
+ * scans priced out (enable_seqscan off), so the answer does not hang on how many rows the test
+ * database holds: a scan that remains, or an index walked whole under a filter, is a table read
+ * end to end on a large store.
  */
 
 interface PlanNode {
@@ -49,7 +50,7 @@ async function planOf(pool: Pool, text: string, values: unknown[]): Promise<Plan
   }
 }
 
-describe('the plans of a chronology read', () => {
+describe("the plans of the timeline's reads", () => {
   let database: TestDatabase;
   let pool: Pool;
 
@@ -64,10 +65,21 @@ describe('the plans of a chronology read', () => {
     await database.drop();
   });
 
-  it('reaches every table through an index condition, the keys merged into the child included', async () => {
-    const plan = await planOf(pool, CHRONOLOGY.text, ['ch_0123456789abcdef0123', ['social-care-SC1'], [41]]);
-    expect(wholeTableReads(plan)).toEqual([]);
-  });
+  const VALUES: Record<keyof typeof READS, unknown[]> = {
+    chronology: ['ch_0123456789abcdef0123', ['social-care-SC1'], [41]],
+    recordChild: ['health-R1'],
+    identifierChild: [['upn', 'former-upn'], 'A123456789012'],
+    liveChild: ['ch_0123456789abcdef0123'],
+    members: ['ch_0123456789abcdef0123'],
+  };
+
+  it.each(Object.keys(READS) as (keyof typeof READS)[])(
+    '%s reaches every table through an index condition',
+    async (name) => {
+      const plan = await planOf(pool, READS[name], VALUES[name]);
+      expect(wholeTableReads(plan)).toEqual([]);
+    },
+  );
 
   it('finds the identity events about a record in the index itself, with no pending list to read through', async () => {
     await pool.query(
