@@ -59,7 +59,7 @@ const grantOf = (row: GrantRow): BreakGlassGrant => ({
 });
 
 /** Looked up on every read of a child's timeline: prepared (decision 028). */
-const ACTIVE_GRANT = new PreparedStatement<GrantRow>(
+export const ACTIVE_GRANT = new PreparedStatement<GrantRow>(
   'break-glass-active',
   `SELECT * FROM break_glass_grants
   WHERE user_id = $1 AND child_key = $2 AND expires_at > now() AND granted_at <= now()

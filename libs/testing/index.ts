@@ -11,3 +11,4 @@ export * from './access';
 export * from './browser';
 export * from './imports';
 export * from './specs';
+export * from './plans';
