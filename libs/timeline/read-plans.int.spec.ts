@@ -55,9 +55,10 @@ describe("the plans of the timeline's reads", () => {
   });
 
   it('finds a table read end to end (the check can fail)', async () => {
+    // A condition on an expression no index of the table can serve, now or after a new migration.
     const reads = await wholeTableReads(
       pool,
-      'SELECT child_key FROM children WHERE merged_at_position = $1',
+      'SELECT child_key FROM children WHERE merged_at_position + 0 = $1',
       [7],
     );
     expect(reads).toEqual([expect.stringMatching(/on children|of children_/)]);
