@@ -21,31 +21,45 @@ export function namespaceOf(kind: IdentifierKind): SharedKind {
 /** Precedence of evidence: an NHS number is the strongest identifier, an LA case id the weakest. */
 const SHARED_ORDER: readonly SharedKind[] = ['nhs-number', 'upn', 'uln', 'la-child-id'];
 
-function valuesIn(periods: readonly IdentifierPeriod[], namespace: SharedKind): Set<string> {
-  return new Set(periods.filter((p) => namespaceOf(p.kind) === namespace).map((p) => p.value));
+/** Whether the record ever held `value` in `namespace` (a former UPN counts as a UPN). */
+function holds(periods: readonly IdentifierPeriod[], namespace: SharedKind, value: string): boolean {
+  for (const period of periods)
+    if (period.value === value && namespaceOf(period.kind) === namespace) return true;
+  return false;
 }
 
 function currentValue(periods: readonly IdentifierPeriod[], kind: 'nhs-number' | 'upn'): string | undefined {
   return periods.find((p) => p.kind === kind && p.validTo === undefined)?.value;
 }
 
+/** The identifiers two different values of which, both current, contradict. */
+const CONTRADICTING: readonly ('nhs-number' | 'upn')[] = ['nhs-number', 'upn'];
+
+/**
+ * The linker compares a changing record with each of its candidates (about 180 each at 100,000
+ * children), so this builds no set and sorts nothing for the usual pair, which shares no
+ * identifier: identifier histories are a few entries long and are searched in place.
+ */
 export function compareDeterministic(a: SubjectSnapshot, b: SubjectSnapshot): DeterministicComparison {
   const shared: { kind: SharedKind; value: string }[] = [];
   for (const kind of SHARED_ORDER) {
-    const ofB = valuesIn(b.identifiers, kind);
-    for (const value of [...valuesIn(a.identifiers, kind)].sort())
-      if (ofB.has(value)) shared.push({ kind, value });
+    let values: string[] | undefined;
+    for (const period of a.identifiers) {
+      if (namespaceOf(period.kind) !== kind || values?.includes(period.value)) continue;
+      if (holds(b.identifiers, kind, period.value)) (values ??= []).push(period.value);
+    }
+    if (values) for (const value of values.sort()) shared.push({ kind, value });
   }
 
   const conflicts: { kind: ConflictKind; values: [string, string] }[] = [];
-  for (const kind of ['nhs-number', 'upn'] as const) {
+  for (const kind of CONTRADICTING) {
     const valueA = currentValue(a.identifiers, kind);
     const valueB = currentValue(b.identifiers, kind);
     if (!valueA || !valueB || valueA === valueB) continue;
     // Not a conflict when one record still holds what the other held before (a temporary
     // UPN replaced by a permanent one, a school that has not caught up yet).
-    const heldByB = valuesIn(b.identifiers, kind).has(valueA);
-    const heldByA = valuesIn(a.identifiers, kind).has(valueB);
+    const heldByB = holds(b.identifiers, kind, valueA);
+    const heldByA = holds(a.identifiers, kind, valueB);
     if (!heldByA && !heldByB) conflicts.push({ kind, values: [valueA, valueB] });
   }
   if (a.dateOfBirth && b.dateOfBirth && a.dateOfBirth !== b.dateOfBirth)

@@ -16,7 +16,12 @@ import {
   type PendingIdentityEvent,
   type SubjectChange,
 } from './linker-events';
-import { DEFAULT_CANDIDATE_LIMITS, LinkerState, type CandidateLimits } from './linker-state';
+import {
+  DEFAULT_CANDIDATE_LIMITS,
+  LinkerState,
+  type CandidateLimits,
+  type SnapshotCache,
+} from './linker-state';
 import { DEFAULT_MATCH_MODEL, type MatchModel } from './probabilistic';
 
 export interface LinkBatchResult {
@@ -53,6 +58,8 @@ export async function linkBatch(
   logger?: Logger,
   limits: CandidateLimits = DEFAULT_CANDIDATE_LIMITS,
   prepared?: readonly BatchStep[],
+  /** Snapshots known from earlier batches (the linker's own; see SnapshotCache). */
+  snapshots?: SnapshotCache,
 ): Promise<LinkBatchResult> {
   const steps = prepared ?? (await stepsOf(batch, logger));
   // The batch's records as they stand, in one query; then what each agency event does to its
@@ -61,7 +68,7 @@ export async function linkBatch(
   const records = [
     ...new Set(steps.flatMap((step) => (step.kind === 'agency' ? [streamIdOf(step.event)] : []))),
   ];
-  const stored = await LinkerState.readSubjects(client, records);
+  const stored = await LinkerState.readSubjects(client, records, snapshots);
   const subjects = new Map(stored);
   const changes = new Map<BatchStep, SubjectChange>();
   const changing = new Set<string>();
@@ -90,6 +97,7 @@ export async function linkBatch(
       named: [...named],
     },
     limits,
+    snapshots,
   );
 
   const pending: PendingIdentityEvent[] = [];

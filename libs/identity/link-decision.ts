@@ -84,7 +84,7 @@ export function decideLinks(context: LinkContext): LinkOutcome[] {
         linkable.push({ snapshot: candidate.snapshot, shared: comparison.shared });
       }
     } else if (candidate.state === undefined) {
-      const score = scoreMatch(subject, candidate.snapshot, context.model);
+      const score = scoreMatch(subject, candidate.snapshot, context.model, comparison);
       if (shouldPropose(score, context.model)) outcomes.push({ kind: 'propose', with: other, score });
     }
   }

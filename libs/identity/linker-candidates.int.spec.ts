@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { createPool } from '@throughline/platform';
 import { createTestDatabase, type TestDatabase } from '@throughline/testing';
 import { broadKeys, keyForReport, migrateIdentity } from './linker';
-import { known, LinkerState, type CandidateLimits } from './linker-state';
+import { known, LinkerState, SnapshotCache, type CandidateLimits } from './linker-state';
 import type { SubjectSnapshot } from './subject';
 
 /**
@@ -121,5 +121,47 @@ describe('the linker choosing candidates', () => {
     });
     expect(x).toEqual([...Array.from({ length: 10 }, (_, i) => record(i + 1)), record(11)]);
     expect(y).toEqual([record(9), record(10), record(11), 'social-care-x']);
+  });
+
+  describe('with the snapshots known from earlier batches', () => {
+    /** A snapshot the table does not hold: where a read gives it, it came from the cache. */
+    const remembered = (streamId: string) => ({ streamId, remembered: true }) as unknown as SubjectSnapshot;
+
+    it("takes a snapshot from the cache only at the position the record's row holds", async () => {
+      const cache = new SnapshotCache();
+      cache.set(record(1), '1', remembered(record(1)));
+      // Known at a position the row does not hold (a batch that wrote it failed): read again.
+      cache.set(record(2), '7', remembered(record(2)));
+      const subjects = await LinkerState.readSubjects(
+        client,
+        [record(1), record(2), 'social-care-none'],
+        cache,
+      );
+      expect(subjects.get(record(1))?.snapshot).toEqual(remembered(record(1)));
+      expect(subjects.get(record(2))?.snapshot).toEqual(snapshotOf(record(2)));
+      expect(subjects.get('social-care-none')).toBeNull();
+      // What was read is known now, at the row's position.
+      expect(cache.get(record(2), '1')).toEqual(snapshotOf(record(2)));
+      expect(cache.get(record(2), '7')).toBeUndefined();
+    });
+
+    it("reads the candidates' rows the cache does not know at their positions, once a batch", async () => {
+      const cache = new SnapshotCache();
+      cache.set(record(3), '1', remembered(record(3)));
+      cache.set(record(4), '2', remembered(record(4)));
+      const subjects = new Map([['social-care-x', null]]);
+      const state = await LinkerState.read(
+        client,
+        subjects,
+        { changing: ['social-care-x'], keys: [DOB], named: [] },
+        { candidates: 50, block: 50 },
+        cache,
+      );
+      state.saveSubject(known(snapshotOf('social-care-x')), [DOB], 100n);
+      const { candidates } = state.neighbourhood(snapshotOf('social-care-x'), [DOB]);
+      expect(candidates).toHaveLength(10);
+      expect(candidates.filter((snapshot) => 'remembered' in snapshot)).toEqual([remembered(record(3))]);
+      expect(cache.get(record(4), '1')).toEqual(snapshotOf(record(4)));
+    });
   });
 });

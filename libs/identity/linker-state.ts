@@ -150,11 +150,101 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   else map.set(key, new Set([value]));
 }
 
-/** Once a batch: prepared (planned once per connection). */
-const SUBJECTS_OF = new PreparedStatement<{ stream_id: string; snapshot: SubjectSnapshot }>(
+/**
+ * Records' rows as a batch reads them: the position a row was last written at, and its snapshot
+ * unless the caller knows it at that position already ($2, $3: streams and positions known).
+ * Once or twice a batch: prepared (planned once per connection).
+ */
+const SUBJECTS_OF = new PreparedStatement<{
+  stream_id: string;
+  position: string;
+  snapshot: SubjectSnapshot | null;
+}>(
   'identity-subjects',
-  'SELECT stream_id, snapshot FROM identity_subjects WHERE stream_id = ANY($1::text[])',
+  `SELECT s.stream_id, s.last_changed_position::text AS position,
+          CASE WHEN s.last_changed_position = k.position THEN NULL ELSE s.snapshot END AS snapshot
+   FROM identity_subjects AS s
+   LEFT JOIN unnest($2::text[], $3::bigint[]) AS k (stream_id, position) ON k.stream_id = s.stream_id
+   WHERE s.stream_id = ANY($1::text[])`,
 );
+
+/**
+ * The snapshots the linker read or wrote lately, each with the position its row was written at.
+ * A row is written again (with a later position) whenever its snapshot changes, and only the
+ * linker writes it, so a snapshot known at the position the row holds is the row's snapshot:
+ * a batch reads the positions of the rows it needs and the snapshots of those it does not know
+ * at that position only. Parsing snapshots was most of the linker's reading (each changing
+ * record's candidates are read, about 180 at 100,000 children), and most of them are the same
+ * batch after batch. What a failed batch wrote is known at a position its row does not hold,
+ * so it is read again. Bounded: the least recently used go first.
+ */
+export class SnapshotCache {
+  private readonly known = new Map<
+    string,
+    { readonly position: string; readonly snapshot: SubjectSnapshot }
+  >();
+
+  constructor(private readonly size = 50_000) {}
+
+  /** The snapshot of `stream` written at `position`, if known. */
+  get(stream: string, position: string): SubjectSnapshot | undefined {
+    const entry = this.known.get(stream);
+    if (entry?.position !== position) return undefined;
+    this.known.delete(stream);
+    this.known.set(stream, entry);
+    return entry.snapshot;
+  }
+
+  /** The streams known, with their positions, among `streams` (SUBJECTS_OF's $2 and $3). */
+  positionsOf(streams: Iterable<string>): [string[], string[]] {
+    const known: string[] = [];
+    const positions: string[] = [];
+    for (const stream of streams) {
+      const entry = this.known.get(stream);
+      if (entry) {
+        known.push(stream);
+        positions.push(entry.position);
+      }
+    }
+    return [known, positions];
+  }
+
+  set(stream: string, position: string, snapshot: SubjectSnapshot): void {
+    this.known.delete(stream);
+    this.known.set(stream, { position, snapshot });
+    if (this.known.size > this.size) this.known.delete(this.known.keys().next().value!);
+  }
+
+  clear(): void {
+    this.known.clear();
+  }
+}
+
+/** Reads the rows of `streams` (SUBJECTS_OF), the snapshots `cache` knows at the rows' positions from it. */
+async function readRows(
+  client: ClientBase,
+  streams: readonly string[],
+  cache: SnapshotCache | undefined,
+): Promise<Map<string, SubjectSnapshot>> {
+  const rows = new Map<string, SubjectSnapshot>();
+  if (streams.length === 0) return rows;
+  const [known, positions] = cache ? cache.positionsOf(streams) : [[], []];
+  const result = await SUBJECTS_OF.run(client, [streams, known, positions]);
+  const read: { stream_id: string; position: string; snapshot: SubjectSnapshot }[] = [];
+  for (const row of result.rows) {
+    if (row.snapshot) {
+      read.push({ ...row, snapshot: row.snapshot });
+      rows.set(row.stream_id, row.snapshot);
+      continue;
+    }
+    const snapshot = cache?.get(row.stream_id, row.position);
+    if (!snapshot) throw new Error("a snapshot known at its row's position was not kept");
+    rows.set(row.stream_id, snapshot);
+  }
+  // Kept only now: keeping one may push out another this read found known.
+  for (const row of read) cache?.set(row.stream_id, row.position, row.snapshot);
+  return rows;
+}
 
 /**
  * The linker's state for one batch, held in memory: read with one query per table before the
@@ -198,6 +288,7 @@ export class LinkerState {
   private constructor(
     changing: Iterable<string>,
     private readonly limits: CandidateLimits,
+    private readonly snapshots: SnapshotCache | undefined,
   ) {
     this.changing = new Set(changing);
   }
@@ -206,12 +297,18 @@ export class LinkerState {
   static async readSubjects(
     client: ClientBase,
     records: readonly string[],
+    snapshots?: SnapshotCache,
   ): Promise<Map<string, KnownSubject | null>> {
-    const subjects = new Map<string, KnownSubject | null>(records.map((record) => [record, null]));
-    if (records.length === 0) return subjects;
-    const result = await SUBJECTS_OF.run(client, [records]);
-    for (const row of result.rows) subjects.set(row.stream_id, known(row.snapshot));
-    return subjects;
+    const rows = await readRows(client, records, snapshots);
+    return new Map(records.map((record) => [record, LinkerState.knownOrNone(rows, record)]));
+  }
+
+  private static knownOrNone(
+    rows: ReadonlyMap<string, SubjectSnapshot>,
+    stream: string,
+  ): KnownSubject | null {
+    const snapshot = rows.get(stream);
+    return snapshot ? known(snapshot) : null;
   }
 
   /**
@@ -226,22 +323,27 @@ export class LinkerState {
     subjects: ReadonlyMap<string, KnownSubject | null>,
     reads: BatchReads,
     limits: CandidateLimits = DEFAULT_CANDIDATE_LIMITS,
+    snapshots?: SnapshotCache,
   ): Promise<LinkerState> {
-    const state = new LinkerState(reads.changing, limits);
+    const state = new LinkerState(reads.changing, limits, snapshots);
     for (const [record, subject] of subjects) state.subjects.set(record, subject);
-    if (reads.changing.length > 0) await state.readKeys(client, reads);
-    if (reads.changing.length > 0 || reads.named.length > 0) await state.readPairs(client, reads);
+    // The records these find (the keys' holders, the partners, the named) are null until their
+    // rows are read, once for all of them, at the end.
+    const unread = new Set<string>();
+    if (reads.changing.length > 0) await state.readKeys(client, reads, unread);
+    if (reads.changing.length > 0 || reads.named.length > 0) await state.readPairs(client, reads, unread);
+    const rows = await readRows(client, [...unread], snapshots);
+    for (const stream of unread) state.subjects.set(stream, LinkerState.knownOrNone(rows, stream));
     return state;
   }
 
-  private async readKeys(client: ClientBase, reads: BatchReads): Promise<void> {
+  private async readKeys(client: ClientBase, reads: BatchReads, unread: Set<string>): Promise<void> {
     // Up to block + 1 holders of each key: all of them, or enough to know it is too broad (its
-    // holders' rows are then not read).
+    // holders are then not read).
     const result = await client.query<{
-      role: 'holder' | 'broad' | 'own' | 'subject';
-      key: string | null;
+      role: 'holder' | 'broad' | 'own';
+      key: string;
       stream_id: string;
-      snapshot: SubjectSnapshot | null;
     }>(
       `WITH held AS (
          SELECT wanted.key, held.stream_id, count(*) OVER (PARTITION BY wanted.key) AS holders
@@ -251,32 +353,26 @@ export class LinkerState {
            WHERE key = wanted.key AND stream_id NOT IN (SELECT unnest($1::text[]))
            LIMIT $3 + 1) AS held),
        holder AS (SELECT key, stream_id FROM held WHERE holders <= $3)
-       SELECT 'holder' AS role, key, stream_id, NULL::jsonb AS snapshot FROM holder
+       SELECT 'holder' AS role, key, stream_id FROM holder
        UNION ALL
-       SELECT DISTINCT 'broad', key, NULL::text, NULL::jsonb FROM held WHERE holders > $3
+       SELECT DISTINCT 'broad', key, NULL::text FROM held WHERE holders > $3
        UNION ALL
-       SELECT 'own', key, stream_id, NULL FROM identity_subject_keys WHERE stream_id = ANY($1::text[])
-       UNION ALL
-       SELECT 'subject', NULL, stream_id, snapshot FROM identity_subjects
-       WHERE stream_id IN (SELECT stream_id FROM holder)`,
+       SELECT 'own', key, stream_id FROM identity_subject_keys WHERE stream_id = ANY($1::text[])`,
       [reads.changing, reads.keys, this.limits.block],
     );
     const holders = new Map<string, string[]>();
     const broad = new Set<string>();
     const stored = new Map<string, Set<string>>();
-    const rows = new Map<string, KnownSubject>();
     for (const row of result.rows) {
       if (row.role === 'broad') {
-        broad.add(row.key!);
+        broad.add(row.key);
       } else if (row.role === 'holder') {
-        const list = holders.get(row.key!);
+        const list = holders.get(row.key);
         if (list) list.push(row.stream_id);
-        else holders.set(row.key!, [row.stream_id]);
-      } else if (row.role === 'own') {
-        addTo(stored, row.stream_id, row.key!);
-        addTo(this.batchHolders, row.key!, row.stream_id);
+        else holders.set(row.key, [row.stream_id]);
       } else {
-        rows.set(row.stream_id, known(row.snapshot!));
+        addTo(stored, row.stream_id, row.key);
+        addTo(this.batchHolders, row.key, row.stream_id);
       }
     }
     for (const key of reads.keys) {
@@ -287,19 +383,19 @@ export class LinkerState {
       const list = holders.get(key) ?? [];
       this.outsideHolders.set(key, list);
       // The batch's own snapshot where it has one; a holder without a row is no candidate.
-      for (const stream of list)
-        if (!this.subjects.has(stream)) this.subjects.set(stream, rows.get(stream) ?? null);
+      for (const stream of list) {
+        if (this.subjects.has(stream)) continue;
+        this.subjects.set(stream, null);
+        unread.add(stream);
+      }
     }
     for (const [record, keys] of stored) this.storedKeys.set(record, keys);
   }
 
-  private async readPairs(client: ClientBase, reads: BatchReads): Promise<void> {
+  private async readPairs(client: ClientBase, reads: BatchReads, unread: Set<string>): Promise<void> {
     const read = [...this.subjects.keys()];
     const everyone = [...new Set([...read, ...reads.named])];
-    const result = await client.query<
-      | { role: 'pair'; a: string; b: string; state: PairState; position: string; snapshot: null }
-      | { role: 'subject'; a: string; b: null; state: null; position: null; snapshot: SubjectSnapshot }
-    >(
+    const result = await client.query<{ a: string; b: string; state: PairState; position: string }>(
       `WITH partner AS (
          SELECT subject_b AS stream_id FROM identity_pairs
          WHERE state = 'linked' AND subject_a = ANY($1::text[])
@@ -307,21 +403,12 @@ export class LinkerState {
          SELECT subject_a FROM identity_pairs
          WHERE state = 'linked' AND subject_b = ANY($1::text[])),
        everyone AS (SELECT unnest($2::text[]) AS stream_id UNION SELECT stream_id FROM partner)
-       SELECT 'pair' AS role, subject_a AS a, subject_b AS b, state, changed_at_position::text AS position,
-              NULL::jsonb AS snapshot
+       SELECT subject_a AS a, subject_b AS b, state, changed_at_position::text AS position
        FROM identity_pairs
-       WHERE subject_a IN (SELECT stream_id FROM everyone) AND subject_b IN (SELECT stream_id FROM everyone)
-       UNION ALL
-       SELECT 'subject', stream_id, NULL, NULL, NULL, snapshot FROM identity_subjects
-       WHERE stream_id IN (SELECT stream_id FROM everyone) AND stream_id NOT IN (SELECT unnest($3::text[]))`,
-      [reads.changing, everyone, read],
+       WHERE subject_a IN (SELECT stream_id FROM everyone) AND subject_b IN (SELECT stream_id FROM everyone)`,
+      [reads.changing, everyone],
     );
-    const rows = new Map<string, KnownSubject>();
     for (const row of result.rows) {
-      if (row.role === 'subject') {
-        rows.set(row.a, known(row.snapshot));
-        continue;
-      }
       this.pairs.set(`${row.a}|${row.b}`, { state: row.state, position: row.position });
       if (row.state === 'linked') {
         addTo(this.linked, row.a, row.b);
@@ -329,9 +416,11 @@ export class LinkerState {
       }
     }
     // The partners and the named records: their rows, or none (no partner then, as a join on identity_subjects).
-    const unread = [...reads.named, ...[...this.linked.values()].flatMap((set) => [...set])];
-    for (const stream of unread)
-      if (!this.subjects.has(stream)) this.subjects.set(stream, rows.get(stream) ?? null);
+    for (const stream of [...reads.named, ...[...this.linked.values()].flatMap((set) => [...set])]) {
+      if (this.subjects.has(stream)) continue;
+      this.subjects.set(stream, null);
+      unread.add(stream);
+    }
   }
 
   subject(streamId: string): KnownSubject | undefined {
@@ -526,6 +615,8 @@ export class LinkerState {
          SET snapshot = excluded.snapshot, last_changed_position = excluded.last_changed_position`,
       [JSON.stringify(rows)],
     );
+    for (const { snapshot, position } of this.subjectWrites.values())
+      this.snapshots?.set(snapshot.streamId, position, snapshot);
   }
 
   private async writeKeys(client: ClientBase): Promise<void> {

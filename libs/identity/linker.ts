@@ -15,7 +15,7 @@ import {
 } from '@throughline/platform';
 import { linkBatch, stepsOf, type LinkBatchResult } from './link-batch';
 import type { BatchStep } from './linker-events';
-import { KEY_SCHEME, keysOf, type CandidateLimits } from './linker-state';
+import { KEY_SCHEME, keysOf, SnapshotCache, type CandidateLimits } from './linker-state';
 import type { SubjectSnapshot } from './subject';
 import { DEFAULT_MATCH_MODEL, type MatchModel } from './probabilistic';
 
@@ -199,6 +199,7 @@ export class IdentityLinker {
     const logger = this.logger;
     this.pool = options.pool;
     const model = options.model ?? DEFAULT_MATCH_MODEL;
+    const snapshots = new SnapshotCache();
     this.runner = new CheckpointedSubscriptionRunner({
       name: options.name ?? DEFAULT_LINKER_NAME,
       description: 'identity linker',
@@ -212,8 +213,11 @@ export class IdentityLinker {
       handler: {
         prepare: (batch) => stepsOf(batch, logger),
         handleBatch: (client, batch, steps) =>
-          linkBatch(client, options.store, batch, model, logger, options.candidateLimits, steps),
-        reset: truncateLinkerState,
+          linkBatch(client, options.store, batch, model, logger, options.candidateLimits, steps, snapshots),
+        reset: async (client) => {
+          snapshots.clear();
+          await truncateLinkerState(client);
+        },
         tables: LINKER_STATE_TABLES,
         committed: (result) => {
           this.appendedEvents += result.appended;

@@ -1,5 +1,5 @@
 import { sexOf } from '@throughline/contracts';
-import { compareDeterministic } from './deterministic';
+import { compareDeterministic, type DeterministicComparison } from './deterministic';
 import { postcodeDistrict, type SubjectSnapshot } from './subject';
 
 /**
@@ -12,13 +12,27 @@ import { postcodeDistrict, type SubjectSnapshot } from './subject';
 // ---------------------------------------------------------------------------------------
 // String similarity
 
+/**
+ * Names normalised already. The linker scores a changing record against each of its candidates
+ * (about 180 each at 100,000 children), its own names every time; a name is normalised once while
+ * it is here. Bounded: emptied when full (names are in the linker's memory anyway, in its snapshots).
+ */
+const normalisedNames = new Map<string, string>();
+const NORMALISED_NAMES_KEPT = 10_000;
+
 /** Upper case, no diacritics, letters and digits only: "Zoë O'Neil-Smith" → "ZOEONEILSMITH". */
 export function normaliseName(value: string): string {
-  return value
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toUpperCase()
-    .replace(/[^A-Z0-9]/g, '');
+  let normalised = normalisedNames.get(value);
+  if (normalised === undefined) {
+    normalised = value
+      .normalize('NFD')
+      .replace(/\p{M}/gu, '')
+      .toUpperCase()
+      .replace(/[^A-Z0-9]/g, '');
+    if (normalisedNames.size >= NORMALISED_NAMES_KEPT) normalisedNames.clear();
+    normalisedNames.set(value, normalised);
+  }
+  return normalised;
 }
 
 function jaro(a: string, b: string): number {
@@ -266,7 +280,7 @@ function compareIdentifier(
   kind: 'nhs-number' | 'upn',
   a: SubjectSnapshot,
   b: SubjectSnapshot,
-  deterministic: ReturnType<typeof compareDeterministic>,
+  deterministic: DeterministicComparison,
 ): Comparison {
   if (deterministic.shared.some((shared) => shared.kind === kind)) return { outcome: 'agree' };
   const conflict = deterministic.conflicts.find((c) => c.kind === kind);
@@ -279,9 +293,10 @@ export function scoreMatch(
   a: SubjectSnapshot,
   b: SubjectSnapshot,
   model: MatchModel = DEFAULT_MATCH_MODEL,
+  /** The pair's deterministic comparison, when the caller made it already. */
+  deterministic: DeterministicComparison = compareDeterministic(a, b),
 ): MatchScore {
   if (model !== DEFAULT_MATCH_MODEL) validateModel(model);
-  const deterministic = compareDeterministic(a, b);
   const comparisons: [EvidenceField, Comparison][] = [
     ['given-name', compareName(model, a.name?.given, b.name?.given)],
     ['family-name', compareName(model, a.name?.family, b.name?.family)],

@@ -74,7 +74,8 @@ export function normalisePostcode(value: string | undefined): string | undefined
 
 /** The outward code ("postcode district"), e.g. "ZZ99" of "ZZ99 3AB". */
 export function postcodeDistrict(postcode: string): string {
-  return postcode.split(' ')[0];
+  const space = postcode.indexOf(' ');
+  return space < 0 ? postcode : postcode.slice(0, space);
 }
 
 /**
