@@ -383,11 +383,7 @@ export class LinkerState {
       const list = holders.get(key) ?? [];
       this.outsideHolders.set(key, list);
       // The batch's own snapshot where it has one; a holder without a row is no candidate.
-      for (const stream of list) {
-        if (this.subjects.has(stream)) continue;
-        this.subjects.set(stream, null);
-        unread.add(stream);
-      }
+      for (const stream of list) this.toRead(stream, unread);
     }
     for (const [record, keys] of stored) this.storedKeys.set(record, keys);
   }
@@ -416,11 +412,15 @@ export class LinkerState {
       }
     }
     // The partners and the named records: their rows, or none (no partner then, as a join on identity_subjects).
-    for (const stream of [...reads.named, ...[...this.linked.values()].flatMap((set) => [...set])]) {
-      if (this.subjects.has(stream)) continue;
-      this.subjects.set(stream, null);
-      unread.add(stream);
-    }
+    for (const stream of [...reads.named, ...[...this.linked.values()].flatMap((set) => [...set])])
+      this.toRead(stream, unread);
+  }
+
+  /** A record found by a read whose row is read at the end of `read` (none until then), unless known already. */
+  private toRead(stream: string, unread: Set<string>): void {
+    if (this.subjects.has(stream)) return;
+    this.subjects.set(stream, null);
+    unread.add(stream);
   }
 
   subject(streamId: string): KnownSubject | undefined {
