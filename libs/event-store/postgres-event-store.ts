@@ -1,14 +1,13 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ClientBase, Pool } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import {
   ConcurrencyError,
   PreparedStatement,
   ValidationError,
+  copyIn,
+  copyJson,
+  copyText,
   createPool,
   ensureDatabase,
-  markClientBroken,
   migrate,
   migrateAsOwner,
   migrationsDirectory,
@@ -251,19 +250,6 @@ export const GROUP_MAX_EVENTS = 500;
  */
 const APPEND_GROUPS_IN_FLIGHT = 1;
 
-/** COPY text format: backslash, newline, carriage return and tab are escaped; nothing else is special. */
-function copyText(value: string): string {
-  if (!/[\\\n\r\t]/.test(value)) return value;
-  return value.replace(/[\\\n\r\t]/g, (character) =>
-    character === '\\' ? '\\\\' : character === '\n' ? '\\n' : character === '\r' ? '\\r' : '\\t',
-  );
-}
-
-/** JSON.stringify never emits a raw newline, carriage return or tab, so only backslashes need doubling. */
-function copyJson(json: string): string {
-  return json.includes('\\') ? json.replace(/\\/g, '\\\\') : json;
-}
-
 /** Rows per chunk written to a COPY: the server parses one chunk while the next is built. */
 const COPY_CHUNK_ROWS = 250;
 
@@ -282,16 +268,11 @@ function* copyChunks(rows: readonly PlannedRow[], positions: readonly bigint[]):
 
 /** The rows as one `COPY events ... FROM STDIN` (text format), with the positions drawn for them. */
 async function copyRows(client: ClientBase, rows: readonly PlannedRow[], positions: readonly bigint[]) {
-  try {
-    const copy = client.query(
-      copyFrom('COPY events (position, stream_id, revision, event_id, type, data, metadata) FROM STDIN'),
-    );
-    await pipeline(Readable.from(copyChunks(rows, positions), { highWaterMark: 1 }), copy);
-  } catch (error) {
-    // The connection may be mid-protocol: closed, not rolled back or reused.
-    markClientBroken(client);
-    throw error;
-  }
+  await copyIn(
+    client,
+    'COPY events (position, stream_id, revision, event_id, type, data, metadata) FROM STDIN',
+    copyChunks(rows, positions),
+  );
 }
 
 async function insertRows(client: ClientBase, rows: readonly PlannedRow[], positions: readonly bigint[]) {
@@ -502,13 +483,13 @@ export async function appendBulkInTransaction(
   }
 
   try {
-    const copy = client.query(
-      copyFrom('COPY events (stream_id, revision, event_id, type, data, metadata) FROM STDIN'),
+    // The client is marked broken on a failure (it may be mid-protocol).
+    await copyIn(
+      client,
+      'COPY events (stream_id, revision, event_id, type, data, metadata) FROM STDIN',
+      bulkChunks(appends, before),
     );
-    await pipeline(Readable.from(bulkChunks(appends, before), { highWaterMark: 1 }), copy);
   } catch (error) {
-    // The connection may be mid-protocol: closed, not rolled back or reused.
-    markClientBroken(client);
     if (error instanceof UnserialisablePayload || (error as { code?: string }).code === UNIQUE_VIOLATION) {
       throw new TakeFullPath();
     }

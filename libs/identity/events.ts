@@ -175,6 +175,23 @@ export function subjectsOfIdentityEvent(event: IdentityEvent): string[] {
   }
 }
 
+/**
+ * The records whose children an identity event may merge (a link, a confirmed match) or split
+ * (an unlink), for the read models that group records into children; the others change no child.
+ */
+export function recordsMovedBy(event: IdentityEvent): string[] {
+  switch (event.type) {
+    case 'identity.subject.linked':
+      return [event.data.subject, event.data.linkedTo];
+    case 'identity.match.confirmed':
+      return [event.data.subject, event.data.candidate];
+    case 'identity.subject.unlinked':
+      return [event.data.subject];
+    default:
+      return [];
+  }
+}
+
 function assertNever(value: never): never {
   throw new Error(`unhandled identity event ${JSON.stringify(value)}`);
 }

@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './config';
 export * from './postgres';
+export * from './copy';
 export * from './prepared-statement';
 export * from './database-urls';
 export * from './database-roles';
@@ -18,3 +19,4 @@ export * from './audit-chain';
 export * from './route-access';
 export * from './gateway-rejection-note';
 export * from './versioned-documents';
+export * from './worker-function';

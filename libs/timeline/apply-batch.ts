@@ -1,90 +1,14 @@
 import type { ClientBase } from 'pg';
-import {
-  readStored,
-  type AgencyEvent,
-  type ContractIssue,
-  type CurrentAgencyEvent,
-} from '@throughline/contracts';
-import { forEachInSlices, type RecordedEvent } from '@throughline/event-store';
-import { timelineEntryOf, type TimelineEntryDraft } from './entry';
-import {
-  isIdentityEventType,
-  orderedPair,
-  parseIdentityEvent,
-  subjectsOfIdentityEvent,
-  type IdentityEvent,
-} from '@throughline/identity';
-import { PreparedStatement, ThroughlineError } from '@throughline/platform';
+import type { RecordedEvent } from '@throughline/event-store';
+import { orderedPair, subjectsOfIdentityEvent, type IdentityEvent } from '@throughline/identity';
+import { copyIn, PreparedStatement } from '@throughline/platform';
 import { assertNever } from './assert-never';
-import { childKeyOf, componentsOf, identifiersOf, type SubjectIdentifier } from './identity';
-
-export interface SkippedEvent {
-  readonly position: bigint;
-  readonly eventId: string;
-  readonly streamId: string;
-  readonly type: string;
-  readonly issues: readonly ContractIssue[];
-}
+import { childKeyOf, componentsOf, type SubjectIdentifier } from './identity';
+import { ENTRY_COLUMNS, type PreparedBatch, type RecordTrack, type SkippedEvent } from './prepare';
 
 export interface BatchResult {
   readonly projected: number;
   readonly skipped: readonly SkippedEvent[];
-}
-
-/**
- * Reads a stored event as a contract, in the current version of its type: the store keeps
- * what the agency sent (any accepted version) and the timeline is built from the upcast
- * event (contracts/src/upcast.ts). Time-dependent rules (not in the future) were the
- * recorder's to apply at intake; here they would make a rebuild depend on the clock.
- */
-export function readStoredEvent(
-  recorded: RecordedEvent,
-): { ok: true; event: CurrentAgencyEvent; storedVersion: number } | SkippedEvent {
-  const parsed = readStored(recorded.data);
-  const skipped = (issues: ContractIssue[]): SkippedEvent => ({
-    position: recorded.position,
-    eventId: recorded.eventId,
-    streamId: recorded.streamId,
-    type: recorded.type,
-    issues,
-  });
-  if (!parsed.ok) return skipped(parsed.issues);
-  if (parsed.event.type !== recorded.type) {
-    return skipped([{ path: 'type', rule: 'matches-stored-type', message: `stored as ${recorded.type}` }]);
-  }
-  return { ok: true, event: parsed.event, storedVersion: parsed.storedVersion };
-}
-
-function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | SkippedEvent {
-  try {
-    return parseIdentityEvent(recorded.type, recorded.data);
-  } catch (error) {
-    if (!(error instanceof ThroughlineError)) throw error;
-    const issues = (error.details.issues as ContractIssue[] | undefined) ?? [
-      { path: 'type', rule: 'identity-event', message: error.message },
-    ];
-    return {
-      position: recorded.position,
-      eventId: recorded.eventId,
-      streamId: recorded.streamId,
-      type: recorded.type,
-      issues,
-    };
-  }
-}
-
-/** The records whose children an identity event may merge or split (the others only join the history). */
-function recordsMovedBy(event: IdentityEvent): string[] {
-  switch (event.type) {
-    case 'identity.subject.linked':
-      return [event.data.subject, event.data.linkedTo];
-    case 'identity.match.confirmed':
-      return [event.data.subject, event.data.candidate];
-    case 'identity.subject.unlinked':
-      return [event.data.subject];
-    default:
-      return [];
-  }
 }
 
 const identifierTag = (identifier: SubjectIdentifier) => `${identifier.kind}:${identifier.value}`;
@@ -268,7 +192,7 @@ class BatchState {
    * Keeps the record and its identifiers (for lookups). A record seen for the first time
    * founds a child of its own; identity events link it to others.
    */
-  trackRecord(event: AgencyEvent, recorded: RecordedEvent): void {
+  trackRecord(track: RecordTrack, recorded: RecordedEvent): void {
     const { streamId, position, recordedAt } = recorded;
     let record = this.records.get(streamId);
     if (!record) {
@@ -278,7 +202,7 @@ class BatchState {
         childKey,
         firstSeenPosition: position,
         identifiers: new Set(),
-        founded: { agency: event.source.agency, recordId: event.subject.recordId, at: recordedAt },
+        founded: { agency: track.agency, recordId: track.recordId, at: recordedAt },
         childChanged: false,
       };
       this.records.set(streamId, record);
@@ -292,7 +216,7 @@ class BatchState {
         changed: false,
       });
     }
-    for (const identifier of identifiersOf(event)) {
+    for (const identifier of track.identifiers) {
       const tag = identifierTag(identifier);
       if (record.identifiers.has(tag)) continue;
       record.identifiers.add(tag);
@@ -301,8 +225,8 @@ class BatchState {
     record.seen = {
       position,
       at: recordedAt,
-      born: event.subject.dateOfBirth ?? record.seen?.born,
-      expected: event.subject.expectedDateOfBirth ?? record.seen?.expected,
+      born: track.born ?? record.seen?.born,
+      expected: track.expected ?? record.seen?.expected,
     };
   }
 
@@ -591,41 +515,11 @@ class BatchState {
 }
 
 /**
- * A batch's entries in one parameter, a JSON array of rows: JSON.stringify writes it (their
- * details and lineage objects in place) instead of the driver escaping thirteen arrays of strings,
- * and PostgreSQL parses it once (details and lineage are kept as the JSON gives them).
+ * A batch's entries, copied in: one COPY of the text `prepare` made (off the event loop when the
+ * batch is prepared in the projector's thread). PostgreSQL parses each column once, where
+ * `jsonb_to_recordset` of one JSON parameter parsed the whole batch as JSON and then each row.
  */
-const INSERT_ENTRIES = new PreparedStatement(
-  'timeline-insert-entries',
-  `INSERT INTO timeline_entries
-    (position, event_id, stream_id, agency, type, occurred_at, summary, outcome_framework, outcome_domain, details, lineage,
-     special_categories, source_organisation)
-  SELECT position, event_id, stream_id, agency, type, occurred_at, summary, framework, domain, details, lineage,
-         categories, organisation
-  FROM jsonb_to_recordset($1::jsonb)
-    AS t(position bigint, event_id text, stream_id text, agency text, type text, occurred_at timestamptz, summary text,
-         framework text, domain text, details jsonb, lineage jsonb, categories text[], organisation text)`,
-);
-
-/** The entries' rows as INSERT_ENTRIES's parameter (built before the batch's transaction, see `prepareBatch`). */
-function entryRows(entries: readonly TimelineEntryDraft[]): unknown[] {
-  const rows = entries.map((e) => ({
-    position: e.position.toString(),
-    event_id: e.eventId,
-    stream_id: e.streamId,
-    agency: e.agency,
-    type: e.type,
-    occurred_at: e.occurredAt,
-    summary: e.summary,
-    framework: e.outcomeDomain.framework,
-    domain: e.outcomeDomain.domain,
-    details: { ...e.details, occurredAt: e.occurredAt },
-    lineage: e.lineage,
-    categories: e.specialCategories,
-    organisation: e.sourceOrganisation ?? null,
-  }));
-  return [JSON.stringify(rows)];
-}
+const COPY_ENTRIES = `COPY timeline_entries (${ENTRY_COLUMNS.join(', ')}) FROM STDIN`;
 
 async function recordSkipped(
   client: ClientBase,
@@ -647,62 +541,6 @@ async function recordSkipped(
   );
 }
 
-type ReadEvent =
-  { recorded: RecordedEvent; identity: IdentityEvent } | { recorded: RecordedEvent; event: AgencyEvent };
-
-/** A batch's events read as contracts and its timeline entries built: everything that needs no database. */
-export interface PreparedBatch {
-  readonly read: readonly ReadEvent[];
-  readonly entries: number;
-  /** INSERT_ENTRIES's parameters; undefined when the batch has no entry. */
-  readonly entryRows: unknown[] | undefined;
-  readonly skipped: readonly SkippedEvent[];
-  readonly agencyStreams: readonly string[];
-  readonly identitySubjects: readonly string[];
-}
-
-/**
- * Reads a batch's events as contracts (skipping the invalid), builds its timeline entries and
- * their rows: the work of a batch that depends on its events alone. The runner does it while the
- * batch before is applied when catching up (`CheckpointedHandler.prepare`), so it gives the event
- * loop a turn now and then (`forEachInSlices`): that batch's statements are sent as their answers come.
- */
-export async function prepareBatch(batch: readonly RecordedEvent[]): Promise<PreparedBatch> {
-  const entries: TimelineEntryDraft[] = [];
-  const skipped: SkippedEvent[] = [];
-  const read: ReadEvent[] = [];
-  const agencyStreams = new Set<string>();
-  const identitySubjects = new Set<string>();
-  await forEachInSlices(batch, (recorded) => {
-    if (isIdentityEventType(recorded.type)) {
-      const identity = readIdentityEvent(recorded);
-      if ('issues' in identity) {
-        skipped.push(identity);
-        return;
-      }
-      for (const subject of recordsMovedBy(identity)) identitySubjects.add(subject);
-      read.push({ recorded, identity });
-      return;
-    }
-    const agency = readStoredEvent(recorded);
-    if (!('ok' in agency)) {
-      skipped.push(agency);
-      return;
-    }
-    agencyStreams.add(recorded.streamId);
-    read.push({ recorded, event: agency.event });
-    entries.push(timelineEntryOf(agency.event, recorded, agency.storedVersion));
-  });
-  return {
-    read,
-    entries: entries.length,
-    entryRows: entries.length > 0 ? entryRows(entries) : undefined,
-    skipped,
-    agencyStreams: [...agencyStreams],
-    identitySubjects: [...identitySubjects],
-  };
-}
-
 /**
  * Applies one prepared batch inside the caller's transaction (the runner's, which claims and
  * moves the checkpoint around it): all of it is kept, or none of it and the batch is redone.
@@ -712,16 +550,22 @@ export async function prepareBatch(batch: readonly RecordedEvent[]): Promise<Pre
 export async function applyPrepared(
   client: ClientBase,
   projection: string,
+  batch: readonly RecordedEvent[],
   prepared: PreparedBatch,
   salt: string,
 ): Promise<BatchResult> {
   const state = await BatchState.load(client, salt, prepared.agencyStreams, prepared.identitySubjects);
-  for (const item of prepared.read) {
-    if ('identity' in item) state.applyIdentityEvent(item.identity, item.recorded);
-    else state.trackRecord(item.event, item.recorded);
+  for (const item of prepared.items) {
+    const recorded = batch[item.index];
+    if ('identity' in item) state.applyIdentityEvent(item.identity, recorded);
+    else state.trackRecord(item.track, recorded);
   }
   await state.write(client);
-  if (prepared.entryRows) await INSERT_ENTRIES.run(client, prepared.entryRows);
+  const entries = prepared.entryCopy;
+  if (entries !== undefined) {
+    // A thread's answer is a plain Uint8Array: seen as a Buffer over the same bytes.
+    await copyIn(client, COPY_ENTRIES, [Buffer.from(entries.buffer, entries.byteOffset, entries.byteLength)]);
+  }
   await recordSkipped(client, projection, prepared.skipped);
   return { projected: prepared.entries, skipped: prepared.skipped };
 }

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { AgencyEvent } from '@throughline/contracts';
 import { PostgresEventStore } from '@throughline/event-store';
 import { identityStreamOf } from '@throughline/identity';
-import { createPool } from '@throughline/platform';
+import { createPool, WorkerFunction } from '@throughline/platform';
 import {
   buildAttendanceSummarised,
   buildEnrolmentRecorded,
@@ -22,7 +22,8 @@ import { READ_MODEL_TABLES, TimelineProjector, childKeyOf, migrateTimeline } fro
  * the ones the same events give applied one at a time. One store holds a scripted history of
  * merges, splits, merges of merged children, links to records not seen yet, duplicates and
  * events that are not valid contracts; it is projected into fresh read models with batches of
- * 1, 7 and 500 (all of it in one batch) and the tables compared row for row.
+ * 1, 7 and 500 (all of it in one batch) and the tables compared row for row. Batches of 7 and 500
+ * are applied again with their events read in the projector's worker thread (`prepareEvents`).
  */
 
 const BY_LINKER = { type: 'linker' } as const;
@@ -155,10 +156,18 @@ async function dump(pool: Pool): Promise<Record<string, string[]>> {
   return tables;
 }
 
-async function projectWithBatchesOf(batchSize: number): Promise<Record<string, string[]>> {
+/** `inThread`: every batch is prepared in the worker thread; otherwise none is (they are all small). */
+async function projectWithBatchesOf(batchSize: number, inThread = false): Promise<Record<string, string[]>> {
   const database = await createTestDatabase('tl_bulk_model');
   const pool = createPool(database.url);
-  const projector = new TimelineProjector({ pool, store, name: 'bulk-apply', batchSize, retryBackoffMs: 50 });
+  const projector = new TimelineProjector({
+    pool,
+    store,
+    name: 'bulk-apply',
+    batchSize,
+    retryBackoffMs: 50,
+    prepareThreadMinEvents: inThread ? 1 : undefined,
+  });
   try {
     await migrateTimeline(pool);
     await projector.start();
@@ -208,4 +217,19 @@ describe('a batch applied in bulk', () => {
     expect(await projectWithBatchesOf(7)).toEqual(oneAtATime);
     expect(await projectWithBatchesOf(500)).toEqual(oneAtATime);
   });
+
+  it('gives the same read models when the batches are read in the worker thread', async () => {
+    const threadCalls = jest.spyOn(WorkerFunction.prototype, 'call');
+    try {
+      const oneAtATime = await projectWithBatchesOf(1);
+      expect(threadCalls).not.toHaveBeenCalled(); // batches of one are prepared on the event loop
+      expect(await projectWithBatchesOf(7, true)).toEqual(oneAtATime);
+      const batchesOfSeven = threadCalls.mock.calls.length;
+      expect(batchesOfSeven).toBeGreaterThan(3);
+      expect(await projectWithBatchesOf(500, true)).toEqual(oneAtATime);
+      expect(threadCalls.mock.calls.length).toBe(batchesOfSeven + 1);
+    } finally {
+      threadCalls.mockRestore();
+    }
+  }, 60_000);
 });

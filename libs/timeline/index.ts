@@ -53,7 +53,8 @@ export {
   timelineReadModel,
   READ_MODEL_TABLES,
 } from './schema';
-export { readStoredEvent, type BatchResult, type SkippedEvent } from './apply-batch';
+export type { BatchResult } from './apply-batch';
+export { readStoredEvent, type SkippedEvent } from './prepare';
 export { TimelineProjector, type ProjectionStatus, type TimelineProjectorOptions } from './projector';
 export {
   TimelineQueries,

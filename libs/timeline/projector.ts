@@ -1,11 +1,15 @@
 import { Logger } from '@nestjs/common';
+import { extname, join } from 'node:path';
 import type { Pool } from 'pg';
 import {
   CheckpointedSubscriptionRunner,
   type EventStore,
+  type RecordedEvent,
   type SubscriptionObserver,
 } from '@throughline/event-store';
-import { applyPrepared, prepareBatch, type BatchResult, type PreparedBatch } from './apply-batch';
+import { WorkerFunction } from '@throughline/platform';
+import { applyPrepared, type BatchResult } from './apply-batch';
+import { prepareBatch, type PreparedBatch } from './prepare';
 import { PROJECTION_CHECKPOINTS, READ_MODEL_TABLES, truncateTimelineReadModels } from './schema';
 
 export interface TimelineProjectorOptions {
@@ -21,7 +25,20 @@ export interface TimelineProjectorOptions {
   /** Milliseconds before the first retry after a failed batch; doubles (with jitter) up to 30 s. Default 200. */
   readonly retryBackoffMs?: number;
   readonly observer?: SubscriptionObserver;
+  /**
+   * Batches of at least this many events are read as contracts and made into rows in a worker
+   * thread (`prepareEvents`), beside the event loop that applies the batch before; smaller ones
+   * (live traffic) on the event loop, where a thread's round trip would only add to their latency.
+   * Default PREPARE_THREAD_MIN_EVENTS; Infinity never uses the thread.
+   */
+  readonly prepareThreadMinEvents?: number;
 }
+
+/** Batches from this size up are prepared in the projector's worker thread (catching up, rebuilding). */
+export const PREPARE_THREAD_MIN_EVENTS = 100;
+
+/** The compiled or source module beside this one that holds `prepareEvents`. */
+const PREPARE_MODULE = join(__dirname, `prepare${extname(__filename)}`);
 
 export interface ProjectionStatus {
   readonly projection: string;
@@ -39,10 +56,17 @@ export interface ProjectionStatus {
  */
 export class TimelineProjector {
   readonly runner: CheckpointedSubscriptionRunner<BatchResult, PreparedBatch>;
+  private readonly thread = new WorkerFunction<readonly RecordedEvent[], PreparedBatch>({
+    module: PREPARE_MODULE,
+    exportName: 'prepareEvents',
+    name: 'timeline prepare',
+  });
+  private readonly threadFrom: number;
 
   constructor(options: TimelineProjectorOptions) {
     const logger = new Logger('TimelineProjector');
     const salt = options.childKeySalt ?? '';
+    this.threadFrom = options.prepareThreadMinEvents ?? PREPARE_THREAD_MIN_EVENTS;
     this.runner = new CheckpointedSubscriptionRunner({
       name: options.name,
       description: `projection ${options.name}`,
@@ -54,8 +78,8 @@ export class TimelineProjector {
       observer: options.observer,
       logger,
       handler: {
-        prepare: prepareBatch,
-        handleBatch: (client, _batch, prepared) => applyPrepared(client, options.name, prepared, salt),
+        prepare: (batch) => (batch.length >= this.threadFrom ? this.thread.call(batch) : prepareBatch(batch)),
+        handleBatch: (client, batch, prepared) => applyPrepared(client, options.name, batch, prepared, salt),
         reset: truncateTimelineReadModels,
         tables: READ_MODEL_TABLES,
         committed: (result) => {
@@ -75,14 +99,19 @@ export class TimelineProjector {
     return this.runner.name;
   }
 
-  /** Resolves once the first subscription is open (or its first attempt failed and a retry is scheduled). */
+  /**
+   * Resolves once the first subscription is open (or its first attempt failed and a retry is
+   * scheduled). The worker thread starts loading now, beside the first reads.
+   */
   start(): Promise<void> {
+    if (Number.isFinite(this.threadFrom)) this.thread.start();
     return this.runner.start();
   }
 
-  /** Stops after the batch in hand. */
-  stop(): Promise<void> {
-    return this.runner.stop();
+  /** Stops after the batch in hand, and ends the worker thread (a later start() begins another). */
+  async stop(): Promise<void> {
+    await this.runner.stop();
+    await this.thread.close();
   }
 
   /** Empties the read models and replays the whole store. */

@@ -4,6 +4,7 @@ import {
   isIdentityEventType,
   orderedPair,
   parseIdentityEvent,
+  recordsMovedBy,
   type IdentityEvent,
 } from '@throughline/identity';
 import { PreparedStatement, ThroughlineError } from '@throughline/platform';
@@ -135,20 +136,6 @@ export async function applyPreparedAnalysis(
     );
   }
   return { facts: prepared.events - skipped.length, skipped: skipped.length };
-}
-
-/** The records whose children an identity event may merge or split. */
-function recordsMovedBy(event: IdentityEvent): string[] {
-  switch (event.type) {
-    case 'identity.subject.linked':
-      return [event.data.subject, event.data.linkedTo];
-    case 'identity.match.confirmed':
-      return [event.data.subject, event.data.candidate];
-    case 'identity.subject.unlinked':
-      return [event.data.subject];
-    default:
-      return [];
-  }
 }
 
 interface RecordState {

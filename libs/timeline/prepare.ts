@@ -1,0 +1,204 @@
+import { readStored, type ContractIssue, type CurrentAgencyEvent } from '@throughline/contracts';
+import { forEachInSlices, type RecordedEvent } from '@throughline/event-store';
+import {
+  isIdentityEventType,
+  parseIdentityEvent,
+  recordsMovedBy,
+  type IdentityEvent,
+} from '@throughline/identity';
+import { COPY_NULL, copyJson, copyText, copyTextArray, ThroughlineError } from '@throughline/platform';
+import { timelineEntryOf, type TimelineEntryDraft } from './entry';
+import { identifiersOf, type SubjectIdentifier } from './identity';
+
+export interface SkippedEvent {
+  readonly position: bigint;
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly type: string;
+  readonly issues: readonly ContractIssue[];
+}
+
+/**
+ * Reads a stored event as a contract, in the current version of its type: the store keeps
+ * what the agency sent (any accepted version) and the timeline is built from the upcast
+ * event (contracts/src/upcast.ts). Time-dependent rules (not in the future) were the
+ * recorder's to apply at intake; here they would make a rebuild depend on the clock.
+ */
+export function readStoredEvent(
+  recorded: RecordedEvent,
+): { ok: true; event: CurrentAgencyEvent; storedVersion: number } | SkippedEvent {
+  const parsed = readStored(recorded.data);
+  const skipped = (issues: ContractIssue[]): SkippedEvent => ({
+    position: recorded.position,
+    eventId: recorded.eventId,
+    streamId: recorded.streamId,
+    type: recorded.type,
+    issues,
+  });
+  if (!parsed.ok) return skipped(parsed.issues);
+  if (parsed.event.type !== recorded.type) {
+    return skipped([{ path: 'type', rule: 'matches-stored-type', message: `stored as ${recorded.type}` }]);
+  }
+  return { ok: true, event: parsed.event, storedVersion: parsed.storedVersion };
+}
+
+function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | SkippedEvent {
+  try {
+    return parseIdentityEvent(recorded.type, recorded.data);
+  } catch (error) {
+    if (!(error instanceof ThroughlineError)) throw error;
+    const issues = (error.details.issues as ContractIssue[] | undefined) ?? [
+      { path: 'type', rule: 'identity-event', message: error.message },
+    ];
+    return {
+      position: recorded.position,
+      eventId: recorded.eventId,
+      streamId: recorded.streamId,
+      type: recorded.type,
+      issues,
+    };
+  }
+}
+
+/** What applying an agency event needs of its contract: the record it founds or was last seen in. */
+export interface RecordTrack {
+  readonly agency: string;
+  readonly recordId: string;
+  readonly identifiers: readonly SubjectIdentifier[];
+  readonly born?: string;
+  readonly expected?: string;
+}
+
+/**
+ * One event of the batch that the read models take, by its index in the batch: an agency event
+ * (its record's part) or an identity event (read as its contract).
+ */
+export type PreparedItem =
+  | { readonly index: number; readonly track: RecordTrack }
+  | { readonly index: number; readonly identity: IdentityEvent };
+
+/** The columns of `timeline_entries` that a batch's entries are copied into, in their COPY text's order. */
+export const ENTRY_COLUMNS = [
+  'position',
+  'event_id',
+  'stream_id',
+  'agency',
+  'type',
+  'occurred_at',
+  'summary',
+  'outcome_framework',
+  'outcome_domain',
+  'details',
+  'lineage',
+  'special_categories',
+  'source_organisation',
+] as const;
+
+/**
+ * A batch's events read as contracts and its timeline entries built: everything that needs no
+ * database. Plain data only (strings, numbers, bigints, arrays, objects), so that it can be made
+ * in a worker thread and handed back by a structured clone (`PrepareThread`).
+ */
+export interface PreparedBatch {
+  readonly items: readonly PreparedItem[];
+  readonly entries: number;
+  /**
+   * The entries' rows as COPY text (ENTRY_COLUMNS), UTF-8: bytes, so that a thread's answer is
+   * copied to the event loop as they are and written to the connection without encoding again.
+   * Undefined when the batch has no entry.
+   */
+  readonly entryCopy: Uint8Array | undefined;
+  readonly skipped: readonly SkippedEvent[];
+  readonly agencyStreams: readonly string[];
+  readonly identitySubjects: readonly string[];
+}
+
+/** One entry as a line of COPY text, in ENTRY_COLUMNS's order. */
+function entryLine(e: TimelineEntryDraft): string {
+  const details = JSON.stringify({ ...e.details, occurredAt: e.occurredAt });
+  return (
+    `${e.position}\t${copyText(e.eventId)}\t${copyText(e.streamId)}\t${copyText(e.agency)}\t${copyText(e.type)}\t` +
+    `${copyText(e.occurredAt)}\t${copyText(e.summary)}\t${copyText(e.outcomeDomain.framework)}\t` +
+    `${copyText(e.outcomeDomain.domain)}\t${copyJson(details)}\t${copyJson(JSON.stringify(e.lineage))}\t` +
+    `${copyTextArray(e.specialCategories)}\t${e.sourceOrganisation === undefined ? COPY_NULL : copyText(e.sourceOrganisation)}\n`
+  );
+}
+
+/** Takes a batch's events one by one, in store order, and gives the prepared batch. */
+class Preparation {
+  private entryText = '';
+  private entries = 0;
+  private readonly skipped: SkippedEvent[] = [];
+  private readonly items: PreparedItem[] = [];
+  private readonly agencyStreams = new Set<string>();
+  private readonly identitySubjects = new Set<string>();
+  private index = 0;
+
+  add(recorded: RecordedEvent): void {
+    const index = this.index++;
+    if (isIdentityEventType(recorded.type)) {
+      const identity = readIdentityEvent(recorded);
+      if ('issues' in identity) {
+        this.skipped.push(identity);
+        return;
+      }
+      for (const subject of recordsMovedBy(identity)) this.identitySubjects.add(subject);
+      this.items.push({ index, identity });
+      return;
+    }
+    const agency = readStoredEvent(recorded);
+    if (!('ok' in agency)) {
+      this.skipped.push(agency);
+      return;
+    }
+    const { event } = agency;
+    this.agencyStreams.add(recorded.streamId);
+    this.items.push({
+      index,
+      track: {
+        agency: event.source.agency,
+        recordId: event.subject.recordId,
+        identifiers: identifiersOf(event),
+        ...(event.subject.dateOfBirth !== undefined && { born: event.subject.dateOfBirth }),
+        ...(event.subject.expectedDateOfBirth !== undefined && {
+          expected: event.subject.expectedDateOfBirth,
+        }),
+      },
+    });
+    this.entryText += entryLine(timelineEntryOf(event, recorded, agency.storedVersion));
+    this.entries++;
+  }
+
+  result(): PreparedBatch {
+    return {
+      items: this.items,
+      entries: this.entries,
+      entryCopy: this.entries > 0 ? Buffer.from(this.entryText, 'utf8') : undefined,
+      skipped: this.skipped,
+      agencyStreams: [...this.agencyStreams],
+      identitySubjects: [...this.identitySubjects],
+    };
+  }
+}
+
+/**
+ * Reads a batch's events as contracts (skipping the invalid), builds its timeline entries and
+ * their rows: the work of a batch that depends on its events alone, in one go. What a
+ * `PrepareThread` runs (see `prepare-thread.ts`), where nothing else waits on the event loop.
+ */
+export function prepareEvents(batch: readonly RecordedEvent[]): PreparedBatch {
+  const preparation = new Preparation();
+  for (const recorded of batch) preparation.add(recorded);
+  return preparation.result();
+}
+
+/**
+ * `prepareEvents` on the caller's thread. The runner calls it while the batch before is applied
+ * (`CheckpointedHandler.prepare`), so it gives the event loop a turn now and then
+ * (`forEachInSlices`): that batch's statements are sent as their answers come.
+ */
+export async function prepareBatch(batch: readonly RecordedEvent[]): Promise<PreparedBatch> {
+  const preparation = new Preparation();
+  await forEachInSlices(batch, (recorded) => preparation.add(recorded));
+  return preparation.result();
+}
