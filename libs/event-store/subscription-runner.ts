@@ -5,6 +5,7 @@ import {
   ConcurrencyError,
   PreparedStatement,
   UnavailableError,
+  WorkerFunction,
   backoffDelay,
   classifyFailure,
   sleep,
@@ -147,6 +148,14 @@ export interface CheckpointedHandler<R, P = undefined> {
    */
   prepare?(batch: readonly RecordedEvent[]): Promise<P>;
   /**
+   * Where large batches are prepared instead: a module whose export does what `prepare` does,
+   * synchronously, and returns plain data (it is handed back by a structured clone), run in a
+   * worker thread the runner starts with `start()` and ends with `stop()` (not with a rebuild).
+   * Batches of `minEvents` or more (catching up, rebuilding) go to it; smaller ones (live traffic,
+   * where the thread's round trip would only add latency) to `prepare`, which must be given too.
+   */
+  readonly prepareThread?: PrepareThread;
+  /**
    * Applies one batch inside the runner's transaction; what it returns is the batch's report.
    * `prepared` is what `prepare` made of this batch (undefined without `prepare`).
    */
@@ -162,6 +171,13 @@ export interface CheckpointedHandler<R, P = undefined> {
    * scans of the whole table.
    */
   readonly tables?: readonly string[];
+}
+
+export interface PrepareThread {
+  /** Absolute path of the module, compiled (dist/) or source (jest): see `WorkerFunctionOptions.module`. */
+  readonly module: string;
+  readonly exportName: string;
+  readonly minEvents: number;
 }
 
 /**
@@ -272,8 +288,15 @@ export class CheckpointedSubscriptionRunner<R, P = undefined> {
   /** The batch read ahead and its `prepare`, under way while the batch before is applied. */
   private ahead: { readonly batch: readonly RecordedEvent[]; readonly prepared: Promise<P> } | undefined;
 
+  /** The handler's `prepareThread`, if it has one. */
+  private readonly thread: WorkerFunction<readonly RecordedEvent[], P> | undefined;
+
   constructor(private readonly options: CheckpointedSubscriptionOptions<R, P>) {
     this.logger = options.logger ?? new Logger(this.description);
+    const thread = options.handler.prepareThread;
+    if (thread && !options.handler.prepare)
+      throw new Error(`${this.description}: a prepareThread needs a prepare`);
+    this.thread = thread && new WorkerFunction({ ...thread, name: `${this.description} prepare` });
   }
 
   get name(): string {
@@ -287,6 +310,7 @@ export class CheckpointedSubscriptionRunner<R, P = undefined> {
   /** Resolves once the first subscription is open (or its first attempt failed and a retry is scheduled). */
   async start(): Promise<void> {
     if (this.loop) return;
+    this.thread?.start(); // its module loads beside the first reads
     this.stopping = false;
     this.wake = new AbortController();
     let opened!: () => void;
@@ -295,8 +319,14 @@ export class CheckpointedSubscriptionRunner<R, P = undefined> {
     await firstAttempt;
   }
 
-  /** Stops after the batch in hand. */
+  /** Stops after the batch in hand, and ends the prepare thread (a later start() begins another). */
   async stop(): Promise<void> {
+    await this.halt();
+    await this.thread?.close();
+  }
+
+  /** Stops after the batch in hand. */
+  private async halt(): Promise<void> {
     this.stopping = true;
     this.wake.abort();
     await this.subscription?.stop();
@@ -306,7 +336,7 @@ export class CheckpointedSubscriptionRunner<R, P = undefined> {
 
   /** Empties the read model and replays the whole store. */
   async rebuild(): Promise<void> {
-    await this.stop();
+    await this.halt();
     const { pool, handler, checkpoints } = this.options;
     await withTransaction(pool, async (client) => {
       await handler.reset?.(client);
@@ -377,13 +407,12 @@ export class CheckpointedSubscriptionRunner<R, P = undefined> {
         this.analysedAt ??= this.checkpoint;
         this.settleWaiters();
         this.ahead = undefined;
-        const prepare = this.options.handler.prepare?.bind(this.options.handler);
         const subscription = store.subscribeToAll((batch) => this.handleBatch(batch), {
           after: this.checkpoint,
           batchSize: this.options.batchSize ?? DEFAULT_SUBSCRIPTION_BATCH_SIZE,
-          ...(prepare && {
+          ...(this.options.handler.prepare && {
             readAhead: (batch: readonly RecordedEvent[]) => {
-              const prepared = prepare(batch);
+              const prepared = this.prepare(batch);
               prepared.catch(() => undefined); // taken by handleBatch, or dropped with a failed subscription
               this.ahead = { batch, prepared };
             },
@@ -479,7 +508,14 @@ export class CheckpointedSubscriptionRunner<R, P = undefined> {
     const ahead = this.ahead;
     this.ahead = undefined;
     if (ahead?.batch === batch) return ahead.prepared;
+    return this.prepare(batch);
+  }
+
+  /** The handler's `prepare`, or its thread for a large batch. */
+  private prepare(batch: readonly RecordedEvent[]): Promise<P> {
     const { handler } = this.options;
+    if (this.thread && batch.length >= (handler.prepareThread?.minEvents ?? Infinity))
+      return this.thread.call(batch);
     return handler.prepare ? handler.prepare(batch) : Promise.resolve(undefined as P);
   }
 

@@ -232,4 +232,32 @@ describe('a batch applied in bulk', () => {
       threadCalls.mockRestore();
     }
   }, 60_000);
+
+  it("keeps the runner's prepare thread through a rebuild and ends it at stop", async () => {
+    const oneAtATime = await projectWithBatchesOf(1);
+    const starts = jest.spyOn(WorkerFunction.prototype, 'start');
+    const closes = jest.spyOn(WorkerFunction.prototype, 'close');
+    const database = await createTestDatabase('tl_bulk_model');
+    const pool = createPool(database.url);
+    const projector = new TimelineProjector({ pool, store, name: 'bulk-apply', prepareThreadMinEvents: 1 });
+    try {
+      await migrateTimeline(pool);
+      await projector.start();
+      expect(starts).toHaveBeenCalledTimes(1); // loading beside the first reads
+      const head = await store.headPosition();
+      await projector.waitForPosition(head, 60_000);
+      await projector.rebuild();
+      await projector.waitForPosition(head, 60_000);
+      expect(closes).not.toHaveBeenCalled();
+      expect(await dump(pool)).toEqual(oneAtATime);
+      await projector.stop();
+      expect(closes).toHaveBeenCalledTimes(1);
+    } finally {
+      starts.mockRestore();
+      closes.mockRestore();
+      await projector.stop();
+      await pool.end();
+      await database.drop();
+    }
+  }, 60_000);
 });

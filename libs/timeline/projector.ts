@@ -4,10 +4,8 @@ import type { Pool } from 'pg';
 import {
   CheckpointedSubscriptionRunner,
   type EventStore,
-  type RecordedEvent,
   type SubscriptionObserver,
 } from '@throughline/event-store';
-import { WorkerFunction } from '@throughline/platform';
 import { applyPrepared, type BatchResult } from './apply-batch';
 import { prepareBatch, type PreparedBatch } from './prepare';
 import { PROJECTION_CHECKPOINTS, READ_MODEL_TABLES, truncateTimelineReadModels } from './schema';
@@ -56,17 +54,11 @@ export interface ProjectionStatus {
  */
 export class TimelineProjector {
   readonly runner: CheckpointedSubscriptionRunner<BatchResult, PreparedBatch>;
-  private readonly thread = new WorkerFunction<readonly RecordedEvent[], PreparedBatch>({
-    module: PREPARE_MODULE,
-    exportName: 'prepareEvents',
-    name: 'timeline prepare',
-  });
-  private readonly threadFrom: number;
 
   constructor(options: TimelineProjectorOptions) {
     const logger = new Logger('TimelineProjector');
     const salt = options.childKeySalt ?? '';
-    this.threadFrom = options.prepareThreadMinEvents ?? PREPARE_THREAD_MIN_EVENTS;
+    const threadFrom = options.prepareThreadMinEvents ?? PREPARE_THREAD_MIN_EVENTS;
     this.runner = new CheckpointedSubscriptionRunner({
       name: options.name,
       description: `projection ${options.name}`,
@@ -78,7 +70,10 @@ export class TimelineProjector {
       observer: options.observer,
       logger,
       handler: {
-        prepare: (batch) => (batch.length >= this.threadFrom ? this.thread.call(batch) : prepareBatch(batch)),
+        prepare: prepareBatch,
+        ...(Number.isFinite(threadFrom) && {
+          prepareThread: { module: PREPARE_MODULE, exportName: 'prepareEvents', minEvents: threadFrom },
+        }),
         handleBatch: (client, batch, prepared) => applyPrepared(client, options.name, batch, prepared, salt),
         reset: truncateTimelineReadModels,
         tables: READ_MODEL_TABLES,
@@ -104,14 +99,12 @@ export class TimelineProjector {
    * scheduled). The worker thread starts loading now, beside the first reads.
    */
   start(): Promise<void> {
-    if (Number.isFinite(this.threadFrom)) this.thread.start();
     return this.runner.start();
   }
 
   /** Stops after the batch in hand, and ends the worker thread (a later start() begins another). */
-  async stop(): Promise<void> {
-    await this.runner.stop();
-    await this.thread.close();
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
   /** Empties the read models and replays the whole store. */
