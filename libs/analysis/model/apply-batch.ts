@@ -119,9 +119,9 @@ export async function applyPreparedAnalysis(
   }
   await state.write(client);
   // Each fact under its record's child as the batch leaves it (a merge or a split moves a record's facts with it).
-  await flushFacts(client, facts);
+  await flushFacts(client, facts, state);
   await updateCharacteristics(client, characteristics);
-  await refreshChildren(client, state.touchedPseudonyms(), records);
+  await refreshChildren(client, state, characteristics);
   if (skipped.length > 0) {
     await client.query(
       `INSERT INTO analysis_skipped_events (position, type, rules)
@@ -230,8 +230,22 @@ class AnalysisBatchState {
     });
   }
 
-  touchedPseudonyms(): string[] {
-    return [...this.touched];
+  /**
+   * The children whose records changed in this batch: merged, split, or founded by it (a new
+   * record is a new child until an identity event links it).
+   */
+  regrouped(): Set<string> {
+    const pseudonyms = new Set(this.touched);
+    for (const record of this.records.values())
+      if (record.founded !== undefined) pseudonyms.add(record.pseudonym);
+    return pseudonyms;
+  }
+
+  /** The child a record of the batch belongs to as the batch leaves it. */
+  pseudonymOf(recordRef: string): string {
+    const record = this.records.get(recordRef);
+    if (!record) throw new Error('analysis model: a record of the batch was not loaded');
+    return record.pseudonym;
   }
 
   /** Merges on a link or a confirmed match, splits on an unlink. */
@@ -388,16 +402,10 @@ const INSERT_FACTS = new PreparedStatement(
     (position, record_ref, pseudonym, agency, event_type, on_day, start_day, end_day, code, framework, domain,
      scale, rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
      age_months, local_authority)
-  SELECT t.position, t.record_ref, r.pseudonym, t.agency, t.event_type, t.on_day, t.start_day, t.end_day, t.code,
-         t.framework, t.domain, t.scale, t.rating, t.scale_min, t.scale_max, t.academic_year, t.term,
-         t.sessions_possible, t.sessions_missed, t.quantity, t.age_months, t.local_authority
-  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::date[], $8::text[],
-              $9::text[], $10::text[], $11::text[], $12::numeric[], $13::numeric[], $14::numeric[], $15::text[],
-              $16::text[], $17::int[], $18::int[], $19::int[], $20::int[], $21::text[])
-    AS t(position, record_ref, agency, event_type, on_day, start_day, end_day, code, framework, domain, scale,
-         rating, scale_min, scale_max, academic_year, term, sessions_possible, sessions_missed, quantity,
-         age_months, local_authority)
-  JOIN analysis_records r ON r.record_ref = t.record_ref
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::date[],
+                       $8::date[], $9::text[], $10::text[], $11::text[], $12::text[], $13::numeric[], $14::numeric[],
+                       $15::numeric[], $16::text[], $17::text[], $18::int[], $19::int[], $20::int[], $21::int[],
+                       $22::text[])
   ON CONFLICT (position) DO NOTHING
   RETURNING position, pseudonym, agency, event_type, on_day, code, rating, scale_min, scale_max
   )
@@ -409,18 +417,23 @@ const INSERT_FACTS = new PreparedStatement(
 );
 
 /**
- * The batch's facts, each under its record's child (the records are written first), and the
+ * The batch's facts, each under its record's child as the batch leaves it, and the
  * ratings among them in `analysis_ratings` on 0–100 (migration 006) under their child's number
  * (migration 007: the position its founding record was first seen at): one statement. A fact
  * already held (a duplicate) is not returned by the insert, so its rating is not written twice.
  */
-async function flushFacts(client: ClientBase, facts: readonly PendingFact[]): Promise<void> {
+async function flushFacts(
+  client: ClientBase,
+  facts: readonly PendingFact[],
+  state: AnalysisBatchState,
+): Promise<void> {
   if (facts.length === 0) return;
   const column = <T>(pick: (fact: PendingFact) => T | undefined): (T | null)[] =>
     facts.map((fact) => pick(fact) ?? null);
   await INSERT_FACTS.run(client, [
     column((f) => f.position.toString()),
     column((f) => f.recordRef),
+    column((f) => state.pseudonymOf(f.recordRef)),
     column((f) => f.agency),
     column((f) => f.type),
     column((f) => f.fact.onDay),
@@ -520,11 +533,18 @@ async function updateCharacteristics(
   ]);
 }
 
-const REFRESH_CHILDREN = new PreparedStatement(
-  'analysis-refresh-children',
+/**
+ * Recomputes children from their records: each characteristic from the record that gave it last
+ * (SEN status: the latest by the day it held from); a child left without records (merged into
+ * another) goes. Each child is aggregated by an index probe on its pseudonym (the lateral join):
+ * grouped as a join, the planner merged the batch's few hundred children with a full scan of
+ * `analysis_records` in pseudonym order, which made every batch cost in proportion to the model
+ * (0.4 s a batch at 160,000 records) and a rebuild quadratic.
+ */
+const RECOMPUTE_CHILDREN = new PreparedStatement(
+  'analysis-recompute-children',
   `WITH targets AS (
-    SELECT unnest($1::text[]) AS pseudonym
-    UNION SELECT pseudonym FROM analysis_records WHERE record_ref = ANY($2::text[])
+    SELECT DISTINCT unnest($1::text[]) AS pseudonym
   ), gone AS (
     DELETE FROM analysis_children c USING targets t
     WHERE c.pseudonym = t.pseudonym
@@ -534,7 +554,7 @@ const REFRESH_CHILDREN = new PreparedStatement(
     (pseudonym, child_number, birth_month, sex, ethnicity_group, sen_status, local_authority, postcode_district,
      agencies)
   SELECT t.pseudonym, o.first_seen_position, c.*
-  FROM (SELECT DISTINCT pseudonym FROM targets) t
+  FROM targets t
   JOIN analysis_records o ON o.own_pseudonym = t.pseudonym
   CROSS JOIN LATERAL (
     SELECT (array_agg(r.birth_month ORDER BY r.birth_position DESC) FILTER (WHERE r.birth_month IS NOT NULL))[1],
@@ -554,20 +574,71 @@ const REFRESH_CHILDREN = new PreparedStatement(
 );
 
 /**
- * Recomputes the children of the given pseudonyms and of the given records' pseudonyms from
- * their records: each characteristic from the record that gave it last; a child left without
- * records (merged into another) goes. Each child is aggregated by an index probe on its pseudonym
- * (the lateral join): grouped as a join, the planner merged the batch's few hundred children with
- * a full scan of `analysis_records` in pseudonym order, which made every batch cost in proportion
- * to the model (0.4 s a batch at 160,000 records) and a rebuild quadratic.
+ * Children whose records stayed as they were: each characteristic the batch gave becomes the
+ * child's, and a row that this leaves as it was is not written. Returns the pseudonyms that have
+ * no row (none, while every child with records has one; recomputed if it happens).
+ */
+const CARRY_CHARACTERISTICS = new PreparedStatement<{ pseudonym: string }>(
+  'analysis-carry-characteristics',
+  `WITH t AS (
+    SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[])
+      AS t(pseudonym, birth_month, sex, ethnicity_group, local_authority, postcode_district)
+  ), carried AS (
+    UPDATE analysis_children c SET
+      birth_month = COALESCE(t.birth_month, c.birth_month), sex = COALESCE(t.sex, c.sex),
+      ethnicity_group = COALESCE(t.ethnicity_group, c.ethnicity_group),
+      local_authority = COALESCE(t.local_authority, c.local_authority),
+      postcode_district = COALESCE(t.postcode_district, c.postcode_district)
+    FROM t
+    WHERE c.pseudonym = t.pseudonym
+      AND (c.birth_month, c.sex, c.ethnicity_group, c.local_authority, c.postcode_district) IS DISTINCT FROM
+          (COALESCE(t.birth_month, c.birth_month), COALESCE(t.sex, c.sex), COALESCE(t.ethnicity_group, c.ethnicity_group),
+           COALESCE(t.local_authority, c.local_authority), COALESCE(t.postcode_district, c.postcode_district))
+  )
+  SELECT t.pseudonym FROM t WHERE NOT EXISTS (SELECT 1 FROM analysis_children c WHERE c.pseudonym = t.pseudonym)`,
+);
+
+/** The characteristics a child row holds that a record's latest event decides (SEN status is decided by day). */
+const CARRIED = ['birthMonth', 'sex', 'ethnicityGroup', 'localAuthority', 'postcodeDistrict'] as const;
+
+/**
+ * Brings the children the batch touched up to date (decision 032). A child whose records changed
+ * (merged, split, founded) is recomputed from its records, as is one given an SEN status (the
+ * latest by day, not by event). Any other child only takes the characteristics its records' events
+ * gave: events are applied in store order, so a characteristic given by this batch is the latest
+ * any record of the child gave — the value a recompute would pick — and the others stay.
  */
 async function refreshChildren(
   client: ClientBase,
-  pseudonyms: readonly string[],
-  records: readonly string[],
+  state: AnalysisBatchState,
+  characteristics: readonly PendingCharacteristics[],
 ): Promise<void> {
-  if (pseudonyms.length === 0 && records.length === 0) return;
-  await REFRESH_CHILDREN.run(client, [pseudonyms, records]);
+  const recompute = state.regrouped();
+  const carried = new Map<string, Partial<Record<(typeof CARRIED)[number], string>>>();
+  for (const { recordRef, draft } of characteristics) {
+    const pseudonym = state.pseudonymOf(recordRef);
+    if (draft.senStatus !== undefined) recompute.add(pseudonym);
+    if (recompute.has(pseudonym)) continue;
+    const child = carried.get(pseudonym) ?? {};
+    for (const field of CARRIED) if (draft[field] !== undefined) child[field] = draft[field];
+    carried.set(pseudonym, child);
+  }
+  for (const pseudonym of recompute) carried.delete(pseudonym);
+  if (carried.size > 0) {
+    const rows = [...carried];
+    const column = (field: (typeof CARRIED)[number]) => rows.map(([, child]) => child[field] ?? null);
+    const missing = await CARRY_CHARACTERISTICS.run(client, [
+      rows.map(([pseudonym]) => pseudonym),
+      ...CARRIED.map(column),
+    ]);
+    for (const row of missing.rows) recompute.add(row.pseudonym);
+  }
+  await recomputeChildren(client, [...recompute]);
+}
+
+/** Recomputes the given children from their records (RECOMPUTE_CHILDREN); a child without records goes. */
+export async function recomputeChildren(client: ClientBase, pseudonyms: readonly string[]): Promise<void> {
+  if (pseudonyms.length > 0) await RECOMPUTE_CHILDREN.run(client, [pseudonyms]);
 }
 
 function assertNever(value: never): never {

@@ -18,12 +18,15 @@ import {
   type TestDatabase,
 } from '@throughline/testing';
 import { AnalysisProjector, migrateAnalysis, Pseudonymiser } from '@throughline/analysis';
+import { recomputeChildren } from './apply-batch';
 
 /**
  * The analysis model applies a batch with set-based writes (decision 020): the model it leaves
  * must be the one the same events give applied one at a time. A scripted history of merges,
  * splits, merges of merged children, links to records not seen yet, duplicates and invalid
- * events is projected with batches of 1, 7 and 500 (all of it in one) and the tables compared.
+ * events is projected with batches of 1, 7 and 500 (all of it in one) and the tables compared;
+ * and each child must be what recomputing it from its records gives (a batch carries the
+ * characteristics its events gave to a child whose records did not change, decision 032).
  */
 
 const KEY = 'analysis-bulk-key-0123456789';
@@ -141,6 +144,17 @@ beforeAll(async () => {
   ]);
   await identity(a, 'identity.subject.linked', { subject: a });
   await record(buildReferralReceived({ subject: cast.c.subject }));
+  // a and c are one child from here on: its postcode district and sex are those its records gave last.
+  await record(
+    buildReferralReceived({ subject: { ...cast.c.subject, postcode: 'ZY1 2CD' } }),
+    buildImmunisationGiven({ subject: { ...cast.a.subject, postcode: 'ZZ7 1AB' } }),
+  );
+  await record(buildReferralReceived({ subject: { ...cast.c.subject, postcode: 'ZY1 2CD', sex: '1' } }));
+  // An SEN status is the latest by the day it held from: the child is recomputed from its records.
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  await record(
+    buildEnrolmentRecorded({ subject: cast.b.subject, data: { senProvision: 'K', entryDate: yesterday } }),
+  );
   await link(e, g);
   await unlink(e, [g, h]);
 });
@@ -170,6 +184,28 @@ async function dump(pool: Pool): Promise<Record<string, string[]>> {
   return tables;
 }
 
+/** The children recomputed from their records, in a transaction rolled back after. */
+async function recomputedChildren(pool: Pool): Promise<string[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const children = await client.query<{ pseudonym: string }>(
+      'SELECT DISTINCT pseudonym FROM analysis_records',
+    );
+    await recomputeChildren(
+      client,
+      children.rows.map((row) => row.pseudonym),
+    );
+    const rows = await client.query<{ row: string }>(
+      'SELECT to_jsonb(t)::text AS row FROM analysis_children t ORDER BY 1',
+    );
+    return rows.rows.map((row) => row.row);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
 async function modelWithBatchesOf(batchSize: number): Promise<Record<string, string[]>> {
   const database = await createTestDatabase('tl_analysis_bulk_model');
   const pool = createPool(database.url);
@@ -179,7 +215,9 @@ async function modelWithBatchesOf(batchSize: number): Promise<Record<string, str
     await projector.start();
     await projector.waitForPosition(await store.headPosition(), 60_000);
     expect((await projector.status()).lastError).toBeUndefined();
-    return await dump(pool);
+    const model = await dump(pool);
+    expect(await recomputedChildren(pool)).toEqual(model.analysis_children);
+    return model;
   } finally {
     await projector.stop();
     await pool.end();
@@ -242,6 +280,9 @@ describe('an analysis batch applied in bulk', () => {
       rows('analysis_children').find((row) => row.pseudonym === pseudonymiser.pseudonymOf(a)),
     ).toMatchObject({
       ethnicity_group: expect.any(String),
+      postcode_district: 'ZY1',
+      sex: 'male',
+      sen_status: 'sen-support',
     });
     expect(oneAtATime.analysis_links).toHaveLength(4);
     expect(oneAtATime.analysis_skipped_events).toHaveLength(2);
