@@ -534,18 +534,14 @@ async function updateCharacteristics(
 }
 
 /**
- * Recomputes children from their records: each characteristic from the record that gave it last
- * (SEN status: the latest by the day it held from); a child left without records (merged into
- * another) goes. Each child is aggregated by an index probe on its pseudonym (the lateral join):
- * grouped as a join, the planner merged the batch's few hundred children with a full scan of
- * `analysis_records` in pseudonym order, which made every batch cost in proportion to the model
+ * Recomputes the children named by a CTE `targets`: each characteristic from the record that gave
+ * it last (SEN status: the latest by the day it held from); a child left without records (merged
+ * into another) goes. Each child is aggregated by an index probe on its pseudonym (the lateral
+ * join): grouped as a join, the planner merged the batch's few hundred children with a full scan
+ * of `analysis_records` in pseudonym order, which made every batch cost in proportion to the model
  * (0.4 s a batch at 160,000 records) and a rebuild quadratic.
  */
-const RECOMPUTE_CHILDREN = new PreparedStatement(
-  'analysis-recompute-children',
-  `WITH targets AS (
-    SELECT DISTINCT unnest($1::text[]) AS pseudonym
-  ), gone AS (
+const RECOMPUTE_TARGETS = `gone AS (
     DELETE FROM analysis_children c USING targets t
     WHERE c.pseudonym = t.pseudonym
       AND NOT EXISTS (SELECT 1 FROM analysis_records r WHERE r.pseudonym = t.pseudonym)
@@ -570,17 +566,24 @@ const RECOMPUTE_CHILDREN = new PreparedStatement(
   ON CONFLICT (pseudonym) DO UPDATE SET
     birth_month = excluded.birth_month, sex = excluded.sex, ethnicity_group = excluded.ethnicity_group,
     sen_status = excluded.sen_status, local_authority = excluded.local_authority,
-    postcode_district = excluded.postcode_district, agencies = excluded.agencies`,
+    postcode_district = excluded.postcode_district, agencies = excluded.agencies`;
+
+/** The given children recomputed from their records. */
+const RECOMPUTE_CHILDREN = new PreparedStatement(
+  'analysis-recompute-children',
+  `WITH targets AS (SELECT DISTINCT unnest($1::text[]) AS pseudonym), ${RECOMPUTE_TARGETS}`,
 );
 
 /**
- * Children whose records stayed as they were: each characteristic the batch gave becomes the
- * child's, and a row that this leaves as it was is not written. Returns the pseudonyms that have
- * no row (none, while every child with records has one; recomputed if it happens).
+ * A batch's children in one statement. Those of `carried` ($1–$6) whose records stayed as they
+ * were: each characteristic the batch gave becomes the child's, and a row this leaves as it was is
+ * not written. Those of $7 are recomputed from their records, and so is a carried child without a
+ * row (none, while every child with records has one). The two sets are disjoint, so no row is
+ * changed twice.
  */
-const CARRY_CHARACTERISTICS = new PreparedStatement<{ pseudonym: string }>(
-  'analysis-carry-characteristics',
-  `WITH t AS (
+const REFRESH_CHILDREN = new PreparedStatement(
+  'analysis-refresh-children',
+  `WITH carry AS (
     SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[])
       AS t(pseudonym, birth_month, sex, ethnicity_group, local_authority, postcode_district)
   ), carried AS (
@@ -589,24 +592,28 @@ const CARRY_CHARACTERISTICS = new PreparedStatement<{ pseudonym: string }>(
       ethnicity_group = COALESCE(t.ethnicity_group, c.ethnicity_group),
       local_authority = COALESCE(t.local_authority, c.local_authority),
       postcode_district = COALESCE(t.postcode_district, c.postcode_district)
-    FROM t
+    FROM carry t
     WHERE c.pseudonym = t.pseudonym
       AND (c.birth_month, c.sex, c.ethnicity_group, c.local_authority, c.postcode_district) IS DISTINCT FROM
           (COALESCE(t.birth_month, c.birth_month), COALESCE(t.sex, c.sex), COALESCE(t.ethnicity_group, c.ethnicity_group),
            COALESCE(t.local_authority, c.local_authority), COALESCE(t.postcode_district, c.postcode_district))
-  )
-  SELECT t.pseudonym FROM t WHERE NOT EXISTS (SELECT 1 FROM analysis_children c WHERE c.pseudonym = t.pseudonym)`,
+  ), targets AS (
+    SELECT unnest($7::text[]) AS pseudonym
+    UNION
+    SELECT t.pseudonym FROM carry t WHERE NOT EXISTS (SELECT 1 FROM analysis_children c WHERE c.pseudonym = t.pseudonym)
+  ), ${RECOMPUTE_TARGETS}`,
 );
 
 /** The characteristics a child row holds that a record's latest event decides (SEN status is decided by day). */
 const CARRIED = ['birthMonth', 'sex', 'ethnicityGroup', 'localAuthority', 'postcodeDistrict'] as const;
 
 /**
- * Brings the children the batch touched up to date (decision 032). A child whose records changed
- * (merged, split, founded) is recomputed from its records, as is one given an SEN status (the
- * latest by day, not by event). Any other child only takes the characteristics its records' events
- * gave: events are applied in store order, so a characteristic given by this batch is the latest
- * any record of the child gave — the value a recompute would pick — and the others stay.
+ * Brings the children the batch touched up to date, in one statement (decision 032). A child whose
+ * records changed (merged, split, founded) is recomputed from its records, as is one given an SEN
+ * status (the latest by day, not by event). Any other child only takes the characteristics its
+ * records' events gave: events are applied in store order, so a characteristic given by this
+ * batch is the latest any record of the child gave — the value a recompute would pick — and the
+ * others stay.
  */
 async function refreshChildren(
   client: ClientBase,
@@ -624,19 +631,17 @@ async function refreshChildren(
     carried.set(pseudonym, child);
   }
   for (const pseudonym of recompute) carried.delete(pseudonym);
-  if (carried.size > 0) {
-    const rows = [...carried];
-    const column = (field: (typeof CARRIED)[number]) => rows.map(([, child]) => child[field] ?? null);
-    const missing = await CARRY_CHARACTERISTICS.run(client, [
-      rows.map(([pseudonym]) => pseudonym),
-      ...CARRIED.map(column),
-    ]);
-    for (const row of missing.rows) recompute.add(row.pseudonym);
-  }
-  await recomputeChildren(client, [...recompute]);
+  if (carried.size === 0 && recompute.size === 0) return;
+  const rows = [...carried];
+  const column = (field: (typeof CARRIED)[number]) => rows.map(([, child]) => child[field] ?? null);
+  await REFRESH_CHILDREN.run(client, [
+    rows.map(([pseudonym]) => pseudonym),
+    ...CARRIED.map(column),
+    [...recompute],
+  ]);
 }
 
-/** Recomputes the given children from their records (RECOMPUTE_CHILDREN); a child without records goes. */
+/** Recomputes the given children from their records; a child without records goes. */
 export async function recomputeChildren(client: ClientBase, pseudonyms: readonly string[]): Promise<void> {
   if (pseudonyms.length > 0) await RECOMPUTE_CHILDREN.run(client, [pseudonyms]);
 }

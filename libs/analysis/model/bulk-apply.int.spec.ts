@@ -24,7 +24,7 @@ import { recomputeChildren } from './apply-batch';
  * The analysis model applies a batch with set-based writes (decision 020): the model it leaves
  * must be the one the same events give applied one at a time. A scripted history of merges,
  * splits, merges of merged children, links to records not seen yet, duplicates and invalid
- * events is projected with batches of 1, 7 and 500 (all of it in one) and the tables compared;
+ * events is projected with batches of 1, 2, 3, 7 and 500 (all of it in one) and the tables compared;
  * and each child must be what recomputing it from its records gives (a batch carries the
  * characteristics its events gave to a child whose records did not change, decision 032).
  */
@@ -67,6 +67,7 @@ const unlink = (subject: string, formerMembers: string[]) =>
   });
 
 let ids: Record<'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h', string>;
+let subjectOfA: AgencyEvent['subject'];
 
 beforeAll(async () => {
   storeDatabase = await createTestDatabase('tl_analysis_bulk_store');
@@ -82,6 +83,7 @@ beforeAll(async () => {
     g: buildImmunisationGiven({ subject: subject() }),
     h: buildEnrolmentRecorded({ subject: { upn: freshUpn(), dateOfBirth: BORN } }),
   };
+  subjectOfA = cast.a.subject;
   ids = Object.fromEntries(
     Object.entries(cast).map(([name, event]) => [name, streamOf(event)]),
   ) as typeof ids;
@@ -144,16 +146,18 @@ beforeAll(async () => {
   ]);
   await identity(a, 'identity.subject.linked', { subject: a });
   await record(buildReferralReceived({ subject: cast.c.subject }));
-  // a and c are one child from here on: its postcode district and sex are those its records gave last.
-  await record(
-    buildReferralReceived({ subject: { ...cast.c.subject, postcode: 'ZY1 2CD' } }),
-    buildImmunisationGiven({ subject: { ...cast.a.subject, postcode: 'ZZ7 1AB' } }),
-  );
-  await record(buildReferralReceived({ subject: { ...cast.c.subject, postcode: 'ZY1 2CD', sex: '1' } }));
-  // An SEN status is the latest by the day it held from: the child is recomputed from its records.
+  // a, b and c are one child from here on, regrouped by nothing after. An SEN status is the latest
+  // by the day it held from: the child is recomputed from its records.
   const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
   await record(
     buildEnrolmentRecorded({ subject: cast.b.subject, data: { senProvision: 'K', entryDate: yesterday } }),
+  );
+  // Then its postcode district and sex are those its records gave last: carried, not recomputed
+  // (the last two in one batch of 2, 3 or 7: the later of them is the one that counts).
+  await record(buildReferralReceived({ subject: { ...cast.c.subject, postcode: 'ZY1 2CD' } }));
+  await record(
+    buildReferralReceived({ subject: { ...cast.c.subject, postcode: 'ZY1 2CD', sex: '1' } }),
+    buildImmunisationGiven({ subject: { ...cast.a.subject, postcode: 'ZZ7 1AB' } }),
   );
   await link(e, g);
   await unlink(e, [g, h]);
@@ -280,14 +284,52 @@ describe('an analysis batch applied in bulk', () => {
       rows('analysis_children').find((row) => row.pseudonym === pseudonymiser.pseudonymOf(a)),
     ).toMatchObject({
       ethnicity_group: expect.any(String),
-      postcode_district: 'ZY1',
-      sex: 'male',
+      postcode_district: 'ZZ7',
+      sex: 'female',
       sen_status: 'sen-support',
     });
     expect(oneAtATime.analysis_links).toHaveLength(4);
     expect(oneAtATime.analysis_skipped_events).toHaveLength(2);
 
-    expect(await modelWithBatchesOf(7)).toEqual(oneAtATime);
+    for (const size of [2, 3, 7]) expect(await modelWithBatchesOf(size)).toEqual(oneAtATime);
     expect(await modelWithBatchesOf(500)).toEqual(oneAtATime);
+  });
+
+  it('recomputes a child whose row is missing when its records next give characteristics', async () => {
+    const database = await createTestDatabase('tl_analysis_bulk_missing');
+    const pool = createPool(database.url);
+    const projector = new AnalysisProjector({ pool, store, pseudonymKey: KEY, retryBackoffMs: 50 });
+    const childRow = async (pseudonym: string) =>
+      (
+        await pool.query<{ row: string }>(
+          'SELECT to_jsonb(t)::text AS row FROM analysis_children t WHERE pseudonym = $1',
+          [pseudonym],
+        )
+      ).rows.map((row) => row.row);
+    try {
+      await migrateAnalysis(pool);
+      await projector.start();
+      await projector.waitForPosition(await store.headPosition(), 60_000);
+      const child = pseudonymiser.pseudonymOf(ids.a);
+      const before = await childRow(child);
+      expect(before).toHaveLength(1);
+      await pool.query('DELETE FROM analysis_children WHERE pseudonym = $1', [child]);
+      // A's child is not regrouped by this event: it would only be carried, but has no row to carry to.
+      await record(buildImmunisationGiven({ subject: subjectOfA }));
+      await projector.waitForPosition(await store.headPosition(), 60_000);
+      expect((await projector.status()).lastError).toBeUndefined();
+      // Back, with what a gave last (ZZ99 3AB), as a recompute from the records gives it.
+      const after = await childRow(child);
+      expect(after).toHaveLength(1);
+      expect(JSON.parse(after[0])).toEqual({
+        ...JSON.parse(before[0]),
+        postcode_district: 'ZZ99',
+      });
+      expect(await recomputedChildren(pool)).toEqual((await dump(pool)).analysis_children);
+    } finally {
+      await projector.stop();
+      await pool.end();
+      await database.drop();
+    }
   });
 });
