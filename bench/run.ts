@@ -34,7 +34,7 @@ import {
   type AppendBatchThroughput,
   type StoreDatabase,
 } from './event-store-stages';
-import { measureGatewayIntake, type AgencyEndpoint } from './gateway-intake';
+import { measureGatewayIntake, type AgencyEndpoint, type GatewayThroughput } from './gateway-intake';
 import {
   measureKafkaLatency,
   measureKafkaThroughput,
@@ -581,9 +581,11 @@ const READINESS_PATH = '/health/live';
 class RunningApps {
   private readonly apps = new Map<AppName, AppProcess>();
 
+  /** `logFolder`: under bench/results/logs, for a second set of the same apps. */
   constructor(
     private readonly infra: Infrastructure,
     private readonly env: Record<string, string>,
+    private readonly logFolder = '',
   ) {}
 
   async start(name: AppName): Promise<AppProcess> {
@@ -593,7 +595,7 @@ class RunningApps {
         env: this.env,
         readinessPath: READINESS_PATH,
         timeoutMs: APP_START_TIMEOUT_MS,
-        logDirectory: join(projectRoot(), 'bench', 'results', 'logs'),
+        logDirectory: join(projectRoot(), 'bench', 'results', 'logs', this.logFolder),
       },
       this.infra.options.config.HOST,
     );
@@ -609,6 +611,12 @@ class RunningApps {
       (result) => result.status === 'rejected',
     );
     if (failed) throw failed.reason;
+  }
+
+  /** Stops them all now rather than at teardown. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.apps.values()].map((app) => app.stop()));
+    this.apps.clear();
   }
 
   /** The running apps' names, by process id. */
@@ -640,6 +648,18 @@ function agencyEndpoints(infra: Infrastructure, apps: RunningApps): AgencyEndpoi
   });
 }
 
+/** The gateway stage's measured runs, after one to warm up; the figure is their median. */
+const GATEWAY_RUNS = 3;
+const GATEWAY_GOAL = 0.6;
+
+/**
+ * The gateway's intake in the steady state of long-running agency services: three services of
+ * the stage's own, on topics of their own (`bench.<run>.gateway.`), take the cohort once to warm
+ * up (a process's first requests run before V8 has compiled its code), then GATEWAY_RUNS times;
+ * the figure is the median, every run in its note. The ceiling it is set against is the best
+ * of three raw Kafka runs. The apps stage's own agency services then take the cohort once, on
+ * the apps' topics, for the recorder stage to find each event there once.
+ */
 async function measureGatewayStage(
   infra: Infrastructure,
   apps: RunningApps,
@@ -647,28 +667,50 @@ async function measureGatewayStage(
   kafkaCeiling: Figure,
 ): Promise<Figure> {
   const { options } = infra;
-  say('starting the agency services');
-  await apps.startAll(AGENCIES);
   const byAgency = splitByAgency(cohort.events);
+  const timeoutMs = stageTimeoutMs(options);
+  const stageEnvironment = appEnvironment(infra, benchTopicPrefix(options, 'gateway'));
+  grantAppAccess(stageEnvironment);
+  const stageApps = new RunningApps(infra, stageEnvironment, 'gateway');
+  say('starting the gateway stage’s agency services (topics of their own)');
+  await stageApps.startAll(AGENCIES);
   say(
     `gateway.batch_intake: ${AGENCIES.map((agency) => `${byAgency[agency].length} ${agency}`).join(', ')} ` +
-      `in POSTs of ${options.batchSize}`,
+      `in POSTs of ${options.batchSize}, once to warm up, then ${GATEWAY_RUNS} times`,
   );
-  const intake = await measureGatewayIntake(
+  const describe = (intake: GatewayThroughput) =>
+    `${Math.round(intake.eventsPerSecond)} events/s (${intake.requests} requests in ${seconds(intake.elapsedMs)})`;
+  const endpoints = agencyEndpoints(infra, stageApps);
+  const warmUp = await measureGatewayIntake(endpoints, byAgency, options.batchSize, timeoutMs);
+  say(`  warm-up: ${describe(warmUp)}`);
+  const runs: number[] = [];
+  for (let run = 1; run <= GATEWAY_RUNS; run++) {
+    const intake = await measureGatewayIntake(endpoints, byAgency, options.batchSize, timeoutMs);
+    runs.push(intake.eventsPerSecond);
+    say(`  run ${run}: ${describe(intake)}`);
+  }
+  await stageApps.stopAll();
+
+  say('starting the agency services');
+  await apps.startAll(AGENCIES);
+  const once = await measureGatewayIntake(
     agencyEndpoints(infra, apps),
     byAgency,
     options.batchSize,
-    stageTimeoutMs(options),
+    timeoutMs,
   );
-  say(
-    `  ${Math.round(intake.eventsPerSecond)} events/s (${intake.requests} requests in ${seconds(intake.elapsedMs)})`,
-  );
+  say(`  the cohort once more, to the apps’ topics for the recorder: ${describe(once)}`);
+  const rate = (value: number) => Math.round(value).toString();
   return throughputAgainst(
     'gateway.batch_intake.events_per_s',
-    intake.eventsPerSecond,
+    percentile(runs, 50),
     kafkaCeiling,
     `POST /v1/events/batch of ${options.batchSize} over real HTTP to the three agency services (child processes); ` +
-      'one request at a time per agency, the agencies at once; first POST to last 202, every event accepted',
+      'one request at a time per agency, the agencies at once; first POST to last 202, every event accepted; ' +
+      `median of ${GATEWAY_RUNS} runs (${runs.map(rate).join(', ')} events/s) after one to warm up ` +
+      `(${rate(warmUp.eventsPerSecond)}); the apps' own services, not warmed up, took the cohort at ` +
+      `${rate(once.eventsPerSecond)} events/s`,
+    GATEWAY_GOAL,
   );
 }
 

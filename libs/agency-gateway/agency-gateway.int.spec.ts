@@ -15,6 +15,7 @@ import type { Consumer, KafkaMessage } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server } from 'node:net';
 import { createAgencyApp, MAX_BATCH_EVENTS, type PublishResponse, type RunningAgencyApp } from './index';
+import { partitionForKey } from './publication';
 
 /**
  * The health agency service against the real broker at 127.0.0.1:9092
@@ -236,6 +237,50 @@ describe('agency gateway (health) on a real Kafka broker', () => {
     const last = accepted[accepted.length - 1];
     const consumed = await reader.waitFor(last.eventId);
     expect(consumed.message.offset).toBe(last.offset);
+  });
+
+  it('sends a batch over 1 MiB in all but under the limit on each partition in one request the broker takes', async () => {
+    // The broker's limit is on each partition's record batch: three children on three
+    // partitions, about 390 KB each, 1.2 MB in all, go in one produce request.
+    const partitions = [0, 1, 2].map((partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: 1,
+      replicas: [1],
+      isr: [1],
+    }));
+    const recordIds = new Map<number, string>();
+    while (recordIds.size < 3) {
+      const recordId = `chs-${randomUUID()}`;
+      recordIds.set(partitionForKey(TOPIC, recordId, partitions), recordId);
+    }
+    const events = [...recordIds.values()].flatMap((recordId) =>
+      Array.from({ length: 35 }, (_, i) =>
+        buildOutcomeObservationRecorded({
+          source: { agency: 'health', system: 'test-child-health-system' },
+          subject: { recordId },
+          data: { narrative: `Observation ${i}: ${'walking further each week. '.repeat(400)}` },
+        }),
+      ),
+    );
+    const partitionBytes = Buffer.byteLength(JSON.stringify(events.slice(0, 35)));
+    expect(partitionBytes).toBeGreaterThan(350_000);
+    expect(partitionBytes).toBeLessThan(512 * 1024);
+
+    const response = await post(`${running.url}/v1/events/batch`, { events });
+
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as PublishResponse;
+    expect(body.accepted).toBe(105);
+    const accepted = body.results.flatMap((r) => (r.status === 'accepted' ? [r] : []));
+    expect(new Set(accepted.map((r) => r.partition))).toEqual(new Set([0, 1, 2]));
+    for (const partition of [0, 1, 2]) {
+      const offsets = accepted.filter((r) => r.partition === partition).map((r) => BigInt(r.offset));
+      expect(offsets.map((offset) => offset - offsets[0])).toEqual(offsets.map((_, i) => BigInt(i)));
+      const last = accepted.filter((r) => r.partition === partition).at(-1);
+      const consumed = await reader.waitFor(last?.eventId ?? '');
+      expect([consumed.partition, consumed.message.offset]).toEqual([partition, last?.offset]);
+    }
   });
 
   it('rejects another agency’s event type with rule publisher-agency, 400 when nothing was accepted', async () => {

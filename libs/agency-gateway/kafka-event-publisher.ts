@@ -19,11 +19,13 @@ import { offsetsOfSend, sendChunks, type OutgoingMessage, type Placement } from 
 /** Bounds, in milliseconds, so that a caller gets a 503 instead of a hanging request. */
 const SEND_TIMEOUT_MS = 10_000; // one producer.send, retries included
 /**
- * Bytes of keys and values per producer.send. The broker refuses a record batch above its
- * message.max.bytes (1 MiB by default), and a batch of 1,000 events with long narratives is
- * well above that; sends are split below it, in order, so one partition's events keep their order.
+ * Bytes of keys, values and headers per partition in one producer.send. The broker refuses a
+ * partition's record batch above its message.max.bytes (1 MiB by default), and 1,000 events for
+ * one child with long narratives are well above that; such a batch is split below it into
+ * consecutive sends, so one partition's events keep their order. The limit is per partition, as
+ * the broker's is: 1,000 events spread over the topic's partitions go in one send, one round trip.
  */
-const MAX_SEND_BYTES = 512 * 1024;
+const MAX_PARTITION_SEND_BYTES = 512 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000; // connect + ensure topic + read its partitions
 const HEALTH_TIMEOUT_MS = 3_000; // one metadata round trip
 /**
@@ -145,7 +147,7 @@ export class KafkaEventPublisher implements OnApplicationBootstrap, OnApplicatio
     if (messages.length === 0) return [];
     try {
       const placements: Placement[] = [];
-      for (const chunk of sendChunks(messages, MAX_SEND_BYTES)) {
+      for (const chunk of sendChunks(messages, MAX_PARTITION_SEND_BYTES)) {
         const metadata = await withTimeout(
           this.producer.send({
             topic: this.topic,

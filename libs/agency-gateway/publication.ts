@@ -230,23 +230,43 @@ export interface OutgoingMessage {
   readonly headers: IHeaders;
 }
 
+/** The bytes a message puts in its partition's record batch, less Kafka's framing: key, value, headers. */
+export function messageBytes(message: OutgoingMessage): number {
+  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+  for (const name in message.headers) {
+    const value = message.headers[name];
+    bytes += Buffer.byteLength(name);
+    for (const part of Array.isArray(value) ? value : [value]) {
+      if (part !== undefined) bytes += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+    }
+  }
+  return bytes;
+}
+
 /**
- * Splits messages, in order, into consecutive sends of at most maxBytes of keys and values
- * (a message larger than maxBytes alone goes in a send of its own).
+ * Splits messages, in order, into consecutive sends in which no partition gets more than
+ * maxPartitionBytes (`messageBytes`): the broker's limit (message.max.bytes) is on each
+ * partition's record batch, not on the request, so a batch spread over several partitions
+ * usually goes in one send. A message larger than the limit alone goes in a send of its own.
+ * Consecutive sends keep each partition's messages in order.
  */
-export function sendChunks(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+export function sendChunks(
+  messages: readonly OutgoingMessage[],
+  maxPartitionBytes: number,
+): OutgoingMessage[][] {
   const chunks: OutgoingMessage[][] = [];
   let current: OutgoingMessage[] = [];
-  let bytes = 0;
+  let bytesByPartition = new Map<number, number>();
   for (const message of messages) {
-    const size = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
-    if (current.length > 0 && bytes + size > maxBytes) {
+    const size = messageBytes(message);
+    const filled = bytesByPartition.get(message.partition);
+    if (filled !== undefined && filled + size > maxPartitionBytes) {
       chunks.push(current);
       current = [];
-      bytes = 0;
+      bytesByPartition = new Map();
     }
     current.push(message);
-    bytes += size;
+    bytesByPartition.set(message.partition, (bytesByPartition.get(message.partition) ?? 0) + size);
   }
   if (current.length > 0) chunks.push(current);
   return chunks;

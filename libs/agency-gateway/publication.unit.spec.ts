@@ -1,12 +1,13 @@
 import { buildEvent, buildImmunisationGiven, buildReferralReceived } from '@throughline/testing';
 import { ValidationError, type PublisherCredential } from '@throughline/platform';
-import type { PartitionMetadata, RecordMetadata } from 'kafkajs';
+import type { IHeaders, PartitionMetadata, RecordMetadata } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import {
   buildPublishResponse,
   eventsOfBatchBody,
   httpStatusOf,
   MAX_BATCH_EVENTS,
+  messageBytes,
   offsetsOfSend,
   partitionForKey,
   PublisherKeyring,
@@ -60,22 +61,47 @@ describe('offsetsOfSend', () => {
 });
 
 describe('sendChunks', () => {
-  const message = (key: string, bytes: number) => ({
+  const message = (key: string, bytes: number, partition = 0, headers: IHeaders = {}) => ({
     key,
     value: 'x'.repeat(bytes),
-    partition: 0,
-    headers: {},
+    partition,
+    headers,
   });
+  const keysOf = (chunks: readonly (readonly { key: string }[])[]) =>
+    chunks.map((chunk) => chunk.map((m) => m.key));
 
-  it('keeps order and puts at most maxBytes of keys and values in each send', () => {
+  it('keeps order and puts at most maxPartitionBytes of one partition in each send', () => {
     const messages = ['a', 'b', 'c', 'd', 'e'].map((key) => message(key, 39)); // 40 bytes each
-    const chunks = sendChunks(messages, 100);
-    expect(chunks.map((chunk) => chunk.map((m) => m.key))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(keysOf(sendChunks(messages, 100))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
   });
 
-  it('sends a message larger than the limit on its own, and nothing for no messages', () => {
+  it('limits each partition on its own, as the broker does, so a spread batch goes in one send', () => {
+    const messages = ['a', 'b', 'c', 'd', 'e', 'f'].map((key, i) => message(key, 39, i % 3)); // 80 bytes a partition
+    expect(keysOf(sendChunks(messages, 100))).toEqual([['a', 'b', 'c', 'd', 'e', 'f']]);
+    // A third message on partition 0 would take it to 120 bytes: a new send from there on.
+    const more = [...messages, message('g', 39, 0), message('h', 39, 1)];
+    expect(keysOf(sendChunks(more, 100))).toEqual([
+      ['a', 'b', 'c', 'd', 'e', 'f'],
+      ['g', 'h'],
+    ]);
+  });
+
+  it('counts header names and values with the key and value', () => {
+    const headers = { 'event-id': 'e'.repeat(12) }; // 8 + 12 bytes
+    const messages = ['a', 'b', 'c'].map((key) => message(key, 19, 0, headers)); // 40 bytes each
+    expect(messageBytes(messages[0])).toBe(40);
+    expect(keysOf(sendChunks(messages, 100))).toEqual([['a', 'b'], ['c']]);
+    expect(messageBytes(message('a', 1, 0, { list: ['ab', Buffer.from('cde')], none: undefined }))).toBe(
+      2 + 4 + 5 + 4,
+    );
+  });
+
+  it('sends a message larger than the limit alone in its partition, and nothing for no messages', () => {
     const chunks = sendChunks([message('a', 10), message('big', 500), message('c', 10)], 100);
-    expect(chunks.map((chunk) => chunk.map((m) => m.key))).toEqual([['a'], ['big'], ['c']]);
+    expect(keysOf(chunks)).toEqual([['a'], ['big'], ['c']]);
+    // Other partitions' messages may share its send.
+    const spread = sendChunks([message('a', 10, 1), message('big', 500, 0), message('c', 10, 1)], 100);
+    expect(keysOf(spread)).toEqual([['a', 'big', 'c']]);
     expect(sendChunks([], 100)).toEqual([]);
   });
 });
