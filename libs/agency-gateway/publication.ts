@@ -247,7 +247,7 @@ export function messageBytes(message: OutgoingMessage): number {
  * Splits messages, in order, into consecutive sends in which no partition gets more than
  * maxPartitionBytes (`messageBytes`): the broker's limit (message.max.bytes) is on each
  * partition's record batch, not on the request, so a batch spread over several partitions
- * usually goes in one send. A message larger than the limit alone goes in a send of its own.
+ * usually goes in one send. A message larger than the limit goes alone in its partition's batch.
  * Consecutive sends keep each partition's messages in order.
  */
 export function sendChunks(
