@@ -15,6 +15,7 @@ import type { Consumer, KafkaMessage } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server } from 'node:net';
 import { createAgencyApp, MAX_BATCH_EVENTS, type PublishResponse, type RunningAgencyApp } from './index';
+import { KafkaEventPublisher } from './kafka-event-publisher';
 import { partitionForKey } from './publication';
 
 /**
@@ -267,9 +268,14 @@ describe('agency gateway (health) on a real Kafka broker', () => {
     expect(partitionBytes).toBeGreaterThan(350_000);
     expect(partitionBytes).toBeLessThan(512 * 1024);
 
+    // The real producer, watched: every send still goes to the broker.
+    const sends = jest.spyOn(running.app.get(KafkaEventPublisher)['producer'], 'send');
     const response = await post(`${running.url}/v1/events/batch`, { events });
+    const sendsMade = sends.mock.calls.length;
+    sends.mockRestore();
 
     expect(response.status).toBe(202);
+    expect(sendsMade).toBe(1);
     const body = (await response.json()) as PublishResponse;
     expect(body.accepted).toBe(105);
     const accepted = body.results.flatMap((r) => (r.status === 'accepted' ? [r] : []));

@@ -230,16 +230,22 @@ export interface OutgoingMessage {
   readonly headers: IHeaders;
 }
 
+type HeaderValue = IHeaders[string];
+
+function headerValueBytes(value: HeaderValue): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (Buffer.isBuffer(value)) return value.length;
+  let bytes = 0;
+  for (const part of value) bytes += headerValueBytes(part);
+  return bytes;
+}
+
 /** The bytes a message puts in its partition's record batch, less Kafka's framing: key, value, headers. */
 export function messageBytes(message: OutgoingMessage): number {
   let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
-  for (const name in message.headers) {
-    const value = message.headers[name];
-    bytes += Buffer.byteLength(name);
-    for (const part of Array.isArray(value) ? value : [value]) {
-      if (part !== undefined) bytes += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
-    }
-  }
+  for (const name in message.headers)
+    bytes += Buffer.byteLength(name) + headerValueBytes(message.headers[name]);
   return bytes;
 }
 
