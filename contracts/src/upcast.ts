@@ -1,5 +1,5 @@
 import type { AgencyEvent, EventType } from './catalogue';
-import { CURRENT_VERSION } from './versions';
+import { CONTRACT_VERSIONS, CURRENT_VERSION } from './versions';
 import { parseAgencyEvent, type ContractIssue, type ParseOptions } from './validate';
 
 /** Versions readers no longer see: `readAsCurrent` upcasts them. */
@@ -59,7 +59,68 @@ export type StoredRead =
   | { ok: true; stored: AgencyEvent; event: CurrentAgencyEvent; storedVersion: number }
   | { ok: false; issues: ContractIssue[] };
 
+export interface ReadStoredOptions {
+  /**
+   * The event was validated against its contract when it came in, and stored as the contract
+   * read it (the recorder's lineage says so; event-store's `validatedAtIntake`). It is then taken
+   * as written, after a check of its envelope, instead of being validated a second time
+   * (decision 034): a version's contract never refuses what it once accepted, so the second
+   * validation could only repeat the first. An event whose envelope does not hold is validated.
+   */
+  readonly validatedAtIntake?: boolean;
+}
+
+/** Each remembered answer, by input object: validated and taken as validated at intake apart. */
 const storedReads = new WeakMap<object, StoredRead>();
+const intakeReads = new WeakMap<object, StoredRead>();
+
+/** `<type>@<version>` of every version accepted at intake. */
+const ACCEPTED_VERSIONS = new Set(CONTRACT_VERSIONS.map(({ type, version }) => `${type}@${version}`));
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * An event validated at intake, taken as written: what every reader of the store relies on
+ * before it opens `data` (a type and version the contracts accept, the source's agency, the
+ * subject's record and when it happened). Undefined when any of it does not hold.
+ */
+function takenAsValidated(input: unknown): StoredRead | undefined {
+  if (!isRecord(input) || !isRecord(input.source) || !isRecord(input.subject) || !isRecord(input.data)) {
+    return undefined;
+  }
+  const { type, schemaVersion } = input;
+  if (
+    typeof type !== 'string' ||
+    typeof schemaVersion !== 'number' ||
+    !ACCEPTED_VERSIONS.has(`${type}@${schemaVersion}`)
+  ) {
+    return undefined;
+  }
+  if (
+    typeof input.eventId !== 'string' ||
+    typeof input.occurredAt !== 'string' ||
+    typeof input.source.agency !== 'string' ||
+    typeof input.subject.recordId !== 'string'
+  ) {
+    return undefined;
+  }
+  const stored = input as unknown as AgencyEvent;
+  return { ok: true, stored, event: upcast(stored), storedVersion: schemaVersion };
+}
+
+/** The contract's validation of a stored event, never remembered: the answer `readStored` falls back to. */
+export function validateStored(input: unknown): StoredRead {
+  const parsed = parseAgencyEvent(input, { futureToleranceMs: Infinity, readingStored: true });
+  return parsed.ok
+    ? {
+        ok: true,
+        stored: parsed.event,
+        event: upcast(parsed.event),
+        storedVersion: parsed.event.schemaVersion,
+      }
+    : parsed;
+}
 
 /**
  * `readAsCurrent` for an event read from the store, without the clock's rules (a rebuild must
@@ -68,22 +129,19 @@ const storedReads = new WeakMap<object, StoredRead>();
  * read models of the projection app parse each stored event once between them. Only frozen
  * inputs (as the window hands out) are remembered, and their answers are frozen too: they are
  * shared, and a reader that changed one would change it for the others.
+ *
+ * With `validatedAtIntake`, an event whose envelope holds is taken as written (see
+ * `ReadStoredOptions`); a reader whose own code then fails on it asks `validateStored` whether
+ * it is a valid contract after all, and skips it if not.
  */
-export function readStored(input: unknown): StoredRead {
+export function readStored(input: unknown, options: ReadStoredOptions = {}): StoredRead {
   // Only a frozen input can be remembered: one that may still change could answer differently.
   const key = input !== null && typeof input === 'object' && Object.isFrozen(input) ? input : undefined;
-  const known = key && storedReads.get(key);
+  const reads = options.validatedAtIntake ? intakeReads : storedReads;
+  const known = key && reads.get(key);
   if (known) return known;
-  const parsed = parseAgencyEvent(input, { futureToleranceMs: Infinity, readingStored: true });
-  const read: StoredRead = parsed.ok
-    ? {
-        ok: true,
-        stored: parsed.event,
-        event: upcast(parsed.event),
-        storedVersion: parsed.event.schemaVersion,
-      }
-    : parsed;
-  if (key) storedReads.set(key, deepFrozen(read));
+  const read = (options.validatedAtIntake && takenAsValidated(input)) || validateStored(input);
+  if (key) reads.set(key, deepFrozen(read));
   return read;
 }
 

@@ -1,6 +1,6 @@
 import { buildAttendanceSummarised, buildReferralReceived } from '@throughline/testing';
 import { jsonSchemaOf } from './json-schema';
-import { readAsCurrent, readStored, upcast, UPCASTERS } from './upcast';
+import { readAsCurrent, readStored, upcast, UPCASTERS, validateStored } from './upcast';
 import { parseAgencyEvent } from './validate';
 import { CONTRACT_VERSIONS, contractVersion, CURRENT_VERSION } from './versions';
 
@@ -23,6 +23,15 @@ const storedV1 = JSON.stringify({
     unauthorisedAbsence: 3,
   },
 });
+
+/** Deeply frozen, as the shared read window hands events out. */
+const frozen = <T>(value: T): T => {
+  if (value !== null && typeof value === 'object') {
+    for (const key in value) frozen((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+};
 
 describe('versions and upcasting', () => {
   it('still accepts version 1 at intake, unchanged (the store keeps what the agency sent)', () => {
@@ -97,14 +106,6 @@ describe('versions and upcasting', () => {
   });
 
   describe('readStored (one parse per stored event for all the read models of a process)', () => {
-    const frozen = <T>(value: T): T => {
-      if (value !== null && typeof value === 'object') {
-        for (const key in value) frozen((value as Record<string, unknown>)[key]);
-        Object.freeze(value);
-      }
-      return value;
-    };
-
     it('reads a stored version 1 as written and as version 2, whatever the clock', () => {
       const result = readStored(JSON.parse(storedV1));
       if (!result.ok) throw new Error('refused');
@@ -142,6 +143,66 @@ describe('versions and upcasting', () => {
       const first = readStored(input);
       expect(first.ok).toBe(false);
       expect(readStored(input)).toBe(first);
+    });
+  });
+
+  describe('readStored of an event validated at intake (decision 034)', () => {
+    const intake = { validatedAtIntake: true };
+    /** Valid in its envelope, refused by its contract: the sessions do not add up. */
+    const notAddingUp = () => {
+      const input = JSON.parse(storedV1);
+      input.data.unauthorisedAbsence = 500;
+      return input;
+    };
+
+    it('takes the event as written, without validating it again, and upcasts it', () => {
+      const input = notAddingUp();
+      const trusted = readStored(input, intake);
+      if (!trusted.ok) throw new Error('validated');
+      expect(trusted.stored).toBe(input);
+      expect(trusted.storedVersion).toBe(1);
+      expect(trusted.event).toMatchObject({ schemaVersion: 2, data: { sessionsAttended: 140 - 6 - 500 } });
+      // Without the recorder's word, the same event is validated and refused.
+      const validated = readStored(input);
+      expect(validated.ok).toBe(false);
+      expect(validateStored(input).ok).toBe(false);
+    });
+
+    it('gives what validation gives for a valid event', () => {
+      const input = JSON.parse(storedV1);
+      expect(readStored(input, intake)).toEqual(validateStored(input));
+      expect(readStored(input, intake)).toEqual(readStored(input));
+    });
+
+    it.each([
+      ['a type the contracts do not know', { type: 'health.unknown' }, 'type'],
+      ['a version never accepted', { schemaVersion: 99 }, 'schemaVersion'],
+      ['a version that is not a number', { schemaVersion: '1' }, 'schemaVersion'],
+      ['no subject', { subject: undefined }, 'subject'],
+      ['a subject without its record', { subject: { upn: 'A123456789012' } }, 'subject.recordId'],
+      ['a source without its agency', { source: { system: 'school-mis' } }, 'source.agency'],
+      ['no time it happened', { occurredAt: 20241220 }, 'occurredAt'],
+      ['data that is not an object', { data: [] }, 'data'],
+    ])('validates an event with %s all the same, and refuses it at the field', (_, change, path) => {
+      const read = readStored({ ...JSON.parse(storedV1), ...change }, intake);
+      expect(read.ok).toBe(false);
+      if (read.ok) return;
+      expect(read.issues.map((issue) => issue.path)).toContain(path);
+    });
+
+    it('remembers the answers for a frozen input apart: taken as validated, and validated', () => {
+      const input = frozen(notAddingUp());
+      const trusted = readStored(input, intake);
+      const validated = readStored(input);
+      expect(trusted.ok).toBe(true);
+      expect(validated.ok).toBe(false);
+      expect(readStored(input, intake)).toBe(trusted);
+      expect(readStored(input)).toBe(validated);
+    });
+
+    it('never remembers what validateStored answers', () => {
+      const input = frozen(JSON.parse(storedV1));
+      expect(validateStored(input)).not.toBe(validateStored(input));
     });
   });
 });

@@ -14,7 +14,13 @@ export type {
   Subscription,
   SubscriptionHandler,
 } from './port';
-export { EventIdConflictError, RESERVED_STREAM_METADATA_KEYS, StreamTombstonedError } from './port';
+export {
+  EventIdConflictError,
+  RECORDED_BY_RECORDER,
+  RESERVED_STREAM_METADATA_KEYS,
+  StreamTombstonedError,
+  validatedAtIntake,
+} from './port';
 export {
   DEFAULT_NOTIFY_CHANNEL,
   PostgresEventStore,

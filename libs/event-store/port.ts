@@ -32,6 +32,23 @@ export interface RecordedEvent {
   readonly recordedAt: Date;
 }
 
+/**
+ * The `recordedBy` of the lineage metadata the recorder writes beside every agency event it
+ * appends (recording's `lineageOf`): it validated the event against its contract first and
+ * stores it as the contract read it.
+ */
+export const RECORDED_BY_RECORDER = 'recorder';
+
+/**
+ * Whether the recorder appended the event, as its lineage says: then it was validated against
+ * its contract at intake, and readers may take it as written (contracts' `readStored`,
+ * `validatedAtIntake`; decision 034). Only the apps' database role may append to the store
+ * (decision 011), and of the apps only the recorder appends agency events.
+ */
+export function validatedAtIntake(recorded: Pick<RecordedEvent, 'metadata'>): boolean {
+  return recorded.metadata?.recordedBy === RECORDED_BY_RECORDER;
+}
+
 export interface StreamAppend {
   readonly streamId: string;
   readonly events: readonly EventToAppend[];

@@ -1,6 +1,12 @@
 import type { Logger } from '@nestjs/common';
-import { EVENT_TYPES, readStored, type AgencyEvent, type EventType } from '@throughline/contracts';
-import type { RecordedEvent } from '@throughline/event-store';
+import {
+  EVENT_TYPES,
+  readStored,
+  validateStored,
+  type AgencyEvent,
+  type EventType,
+} from '@throughline/contracts';
+import { validatedAtIntake, type RecordedEvent } from '@throughline/event-store';
 import { ThroughlineError } from '@throughline/platform';
 import {
   identityStreamOf,
@@ -184,8 +190,22 @@ export type BatchStep =
 export function stepOf(recorded: RecordedEvent, logger?: Logger): BatchStep {
   if (AGENCY_TYPES.has(recorded.type)) {
     // Parsed once for every read model of the process (readStored, decision 025); as written.
-    const parsed = readStored(recorded.data);
+    // One the recorder appended is taken as validated at intake (decision 034), unless what the
+    // linker reads of it fails: then it is validated now, and skipped if it is not a valid contract.
+    const trusted = validatedAtIntake(recorded);
+    const parsed = readStored(recorded.data, { validatedAtIntake: trusted });
     if (!parsed.ok || parsed.stored.type !== (recorded.type as EventType)) return { kind: 'skipped' };
+    if (trusted) {
+      try {
+        subjectOf(parsed.stored);
+      } catch (error) {
+        if (validateStored(recorded.data).ok) throw error;
+        logger?.warn(
+          `skipped agency event ${recorded.eventId} at ${recorded.position}: not a valid contract`,
+        );
+        return { kind: 'skipped' };
+      }
+    }
     return { kind: 'agency', recorded, event: parsed.stored };
   }
   if (isIdentityEventType(recorded.type)) {

@@ -4,7 +4,7 @@ import {
   type AgencyEvent,
   type ContractIssue,
 } from '@throughline/contracts';
-import type { EventToAppend, StreamAppend } from '@throughline/event-store';
+import { RECORDED_BY_RECORDER, type EventToAppend, type StreamAppend } from '@throughline/event-store';
 import {
   AGENCY_KAFKA_PRINCIPALS,
   TRACEPARENT_HEADER,
@@ -28,8 +28,8 @@ import {
  */
 export const PUBLISHER_HEADER = 'publisher';
 
-/** Who wrote an event into the store; lineage metadata carries it. */
-export const RECORDED_BY = 'recorder';
+/** Who wrote an event into the store; lineage metadata carries it (readers trust it: event-store's `validatedAtIntake`). */
+export const RECORDED_BY = RECORDED_BY_RECORDER;
 
 /** A consumed Kafka message with its headers already decoded to text. */
 export interface IncomingMessage {

@@ -54,7 +54,7 @@ export {
   READ_MODEL_TABLES,
 } from './schema';
 export type { BatchResult } from './apply-batch';
-export { readStoredEvent, type SkippedEvent } from './prepare';
+export { readAgencyEvent, readStoredEvent, type SkippedEvent } from './prepare';
 export { TimelineProjector, type ProjectionStatus, type TimelineProjectorOptions } from './projector';
 export {
   TimelineQueries,

@@ -1,5 +1,10 @@
-import { readStored, type ContractIssue, type CurrentAgencyEvent } from '@throughline/contracts';
-import { forEachInSlices, type RecordedEvent } from '@throughline/event-store';
+import {
+  readStored,
+  validateStored,
+  type ContractIssue,
+  type CurrentAgencyEvent,
+} from '@throughline/contracts';
+import { forEachInSlices, validatedAtIntake, type RecordedEvent } from '@throughline/event-store';
 import {
   isIdentityEventType,
   parseIdentityEvent,
@@ -22,12 +27,17 @@ export interface SkippedEvent {
  * Reads a stored event as a contract, in the current version of its type: the store keeps
  * what the agency sent (any accepted version) and the timeline is built from the upcast
  * event (contracts/src/upcast.ts). Time-dependent rules (not in the future) were the
- * recorder's to apply at intake; here they would make a rebuild depend on the clock.
+ * recorder's to apply at intake; here they would make a rebuild depend on the clock. An event
+ * the recorder appended was validated then, and is taken as written (`validatedAtIntake`,
+ * decision 034) unless `validate` asks for the contract's validation all the same.
  */
 export function readStoredEvent(
   recorded: RecordedEvent,
+  { validate = false }: { readonly validate?: boolean } = {},
 ): { ok: true; event: CurrentAgencyEvent; storedVersion: number } | SkippedEvent {
-  const parsed = readStored(recorded.data);
+  const parsed = validate
+    ? validateStored(recorded.data)
+    : readStored(recorded.data, { validatedAtIntake: validatedAtIntake(recorded) });
   const skipped = (issues: ContractIssue[]): SkippedEvent => ({
     position: recorded.position,
     eventId: recorded.eventId,
@@ -40,6 +50,28 @@ export function readStoredEvent(
     return skipped([{ path: 'type', rule: 'matches-stored-type', message: `stored as ${recorded.type}` }]);
   }
   return { ok: true, event: parsed.event, storedVersion: parsed.storedVersion };
+}
+
+/**
+ * What a reader makes of a stored agency event (`read`, given the event as `readStoredEvent`
+ * read it), or the event skipped. An event taken as validated at intake that the reader's own
+ * code fails on is validated now: one that is not a valid contract after all is skipped like
+ * any other; for a valid one the failure is the reader's, and is thrown.
+ */
+export function readAgencyEvent<T>(
+  recorded: RecordedEvent,
+  read: (event: CurrentAgencyEvent, storedVersion: number) => T,
+): { ok: true; value: T; event: CurrentAgencyEvent } | SkippedEvent {
+  const agency = readStoredEvent(recorded);
+  if (!('ok' in agency)) return agency;
+  try {
+    return { ok: true, value: read(agency.event, agency.storedVersion), event: agency.event };
+  } catch (error) {
+    if (!validatedAtIntake(recorded)) throw error;
+    const validated = readStoredEvent(recorded, { validate: true });
+    if (!('ok' in validated)) return validated;
+    throw error;
+  }
 }
 
 function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | SkippedEvent {
@@ -113,6 +145,17 @@ export interface PreparedBatch {
   readonly identitySubjects: readonly string[];
 }
 
+/** What applying the event needs of its record. */
+function trackOf(event: CurrentAgencyEvent): RecordTrack {
+  return {
+    agency: event.source.agency,
+    recordId: event.subject.recordId,
+    identifiers: identifiersOf(event),
+    ...(event.subject.dateOfBirth !== undefined && { born: event.subject.dateOfBirth }),
+    ...(event.subject.expectedDateOfBirth !== undefined && { expected: event.subject.expectedDateOfBirth }),
+  };
+}
+
 /** One entry as a line of COPY text, in ENTRY_COLUMNS's order. */
 function entryLine(e: TimelineEntryDraft): string {
   const details = JSON.stringify({ ...e.details, occurredAt: e.occurredAt });
@@ -146,26 +189,17 @@ class Preparation {
       this.items.push({ index, identity });
       return;
     }
-    const agency = readStoredEvent(recorded);
-    if (!('ok' in agency)) {
-      this.skipped.push(agency);
+    const read = readAgencyEvent(recorded, (event, storedVersion) => ({
+      track: trackOf(event),
+      line: entryLine(timelineEntryOf(event, recorded, storedVersion)),
+    }));
+    if (!('ok' in read)) {
+      this.skipped.push(read);
       return;
     }
-    const { event } = agency;
     this.agencyStreams.add(recorded.streamId);
-    this.items.push({
-      index,
-      track: {
-        agency: event.source.agency,
-        recordId: event.subject.recordId,
-        identifiers: identifiersOf(event),
-        ...(event.subject.dateOfBirth !== undefined && { born: event.subject.dateOfBirth }),
-        ...(event.subject.expectedDateOfBirth !== undefined && {
-          expected: event.subject.expectedDateOfBirth,
-        }),
-      },
-    });
-    this.entryText += entryLine(timelineEntryOf(event, recorded, agency.storedVersion));
+    this.items.push({ index, track: read.value.track });
+    this.entryText += read.value.line;
     this.entries++;
   }
 

@@ -466,7 +466,13 @@ describe('timeline projection on PostgreSQL', () => {
     const skippedBefore = (await projector.status()).skippedEvents;
     const child = threeAgencies();
     const broken = { ...child.immunisation, data: { ...child.immunisation.data, dose: 9 } } as AgencyEvent;
-    await record(broken);
+    // Appended by another writer than the recorder (no lineage of its): validated as it is read.
+    await store.appendMany([
+      {
+        streamId: child.streams.health,
+        events: [{ eventId: broken.eventId, type: broken.type, data: broken }],
+      },
+    ]);
     await projector.waitForPosition(await record(child.referral));
     expect((await projector.status()).skippedEvents).toBe(skippedBefore + 1);
     expect(
@@ -478,6 +484,21 @@ describe('timeline projection on PostgreSQL', () => {
       },
     ]);
     expect((await queries.timelineOf(childKeyOf(child.streams.socialCare), ACCESS)).entries).toHaveLength(1);
+  });
+
+  it('takes what the recorder appended as validated at intake, and shows it as recorded (decision 034)', async () => {
+    const projector = await startProjector();
+    const skippedBefore = (await projector.status()).skippedEvents;
+    const child = threeAgencies();
+    // With the recorder's lineage, a sixth dose (refused by the contract when read) is taken as written.
+    const sixth = { ...child.immunisation, data: { ...child.immunisation.data, dose: 9 } } as AgencyEvent;
+    await record(sixth);
+    await projector.waitForPosition(await record(child.referral));
+    expect((await projector.status()).skippedEvents).toBe(skippedBefore);
+    const health = await queries.timelineOf(childKeyOf(child.streams.health), ACCESS);
+    expect(health.entries.find((entry) => entry.lineage.eventId === sixth.eventId)?.summary).toBe(
+      'Immunisation given: Measles, mumps and rubella, dose 9',
+    );
   });
 
   it('finds decisions and their reviews across children by an index of their own (reviews due)', async () => {

@@ -8,7 +8,7 @@ import {
   type IdentityEvent,
 } from '@throughline/identity';
 import { PreparedStatement, ThroughlineError } from '@throughline/platform';
-import { componentsOf, readStoredEvent } from '@throughline/timeline';
+import { componentsOf, readAgencyEvent } from '@throughline/timeline';
 import type { Pseudonymiser } from './cut';
 import { characteristicsOf, factOf, type CharacteristicsDraft, type FactDraft } from './facts';
 
@@ -71,7 +71,10 @@ export async function prepareAnalysisBatch(
       read.push({ recorded, identity });
       return;
     }
-    const agencyEvent = readStoredEvent(recorded);
+    const agencyEvent = readAgencyEvent(recorded, (event) => ({
+      fact: factOf(event),
+      characteristics: characteristicsOf(event),
+    }));
     if (!('ok' in agencyEvent)) {
       skipped.push({
         position: recorded.position,
@@ -80,20 +83,17 @@ export async function prepareAnalysisBatch(
       });
       return;
     }
+    const { event, value } = agencyEvent;
     const recordRef = pseudonymiser.recordRef(recorded.streamId);
-    read.push({ recorded, recordRef, agency: agencyEvent.event.source.agency });
+    read.push({ recorded, recordRef, agency: event.source.agency });
     facts.push({
       position: recorded.position,
       recordRef,
-      agency: agencyEvent.event.source.agency,
-      type: agencyEvent.event.type,
-      fact: factOf(agencyEvent.event),
+      agency: event.source.agency,
+      type: event.type,
+      fact: value.fact,
     });
-    characteristics.push({
-      recordRef,
-      position: recorded.position,
-      draft: characteristicsOf(agencyEvent.event),
-    });
+    characteristics.push({ recordRef, position: recorded.position, draft: value.characteristics });
   });
   return { events: batch.length, read, facts, characteristics, skipped, identityRefs: [...identityRefs] };
 }
