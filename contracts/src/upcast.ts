@@ -1,4 +1,5 @@
 import type { AgencyEvent, EventType } from './catalogue';
+import { isoDate, isoDateTime } from './common';
 import { CONTRACT_VERSIONS, CURRENT_VERSION } from './versions';
 import { parseAgencyEvent, type ContractIssue, type ParseOptions } from './validate';
 
@@ -83,7 +84,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 /**
  * An event validated at intake, taken as written: what every reader of the store relies on
  * before it opens `data` (a type and version the contracts accept, the source's agency, the
- * subject's record and when it happened). Undefined when any of it does not hold.
+ * subject's record, when it happened and the subject's dates of birth, as the contract has
+ * them). Undefined when any of it does not hold.
  */
 function takenAsValidated(input: unknown): StoredRead | undefined {
   if (!isRecord(input) || !isRecord(input.source) || !isRecord(input.subject) || !isRecord(input.data)) {
@@ -97,11 +99,15 @@ function takenAsValidated(input: unknown): StoredRead | undefined {
   ) {
     return undefined;
   }
+  const { dateOfBirth, expectedDateOfBirth } = input.subject;
   if (
     typeof input.eventId !== 'string' ||
-    typeof input.occurredAt !== 'string' ||
     typeof input.source.agency !== 'string' ||
-    typeof input.subject.recordId !== 'string'
+    typeof input.subject.recordId !== 'string' ||
+    // Written to typed columns by the read models: a value the database would refuse is found here.
+    !isoDateTime.safeParse(input.occurredAt).success ||
+    (dateOfBirth !== undefined && !isoDate.safeParse(dateOfBirth).success) ||
+    (expectedDateOfBirth !== undefined && !isoDate.safeParse(expectedDateOfBirth).success)
   ) {
     return undefined;
   }

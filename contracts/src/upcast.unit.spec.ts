@@ -182,6 +182,17 @@ describe('versions and upcasting', () => {
       ['a subject without its record', { subject: { upn: 'A123456789012' } }, 'subject.recordId'],
       ['a source without its agency', { source: { system: 'school-mis' } }, 'source.agency'],
       ['no time it happened', { occurredAt: 20241220 }, 'occurredAt'],
+      ['a time that never was', { occurredAt: '2024-02-30T10:00:00Z' }, 'occurredAt'],
+      [
+        'a date of birth that never was',
+        { subject: { recordId: 'edu-000123', upn: 'A123456789012', dateOfBirth: '2017-02-29' } },
+        'subject.dateOfBirth',
+      ],
+      [
+        'an expected date of birth that is not a date',
+        { subject: { recordId: 'edu-000123', upn: 'A123456789012', expectedDateOfBirth: 'soon' } },
+        'subject.expectedDateOfBirth',
+      ],
       ['data that is not an object', { data: [] }, 'data'],
     ])('validates an event with %s all the same, and refuses it at the field', (_, change, path) => {
       const read = readStored({ ...JSON.parse(storedV1), ...change }, intake);

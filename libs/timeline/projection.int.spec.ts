@@ -492,13 +492,29 @@ describe('timeline projection on PostgreSQL', () => {
     const child = threeAgencies();
     // With the recorder's lineage, a sixth dose (refused by the contract when read) is taken as written.
     const sixth = { ...child.immunisation, data: { ...child.immunisation.data, dose: 9 } } as AgencyEvent;
-    await record(sixth);
+    // A 30 February would be refused by the database (occurred_at): the envelope's check finds
+    // it, the event is validated, and skipped at the field, whatever batch it falls in.
+    const impossible = {
+      ...buildImmunisationGiven({ subject: child.immunisation.subject }),
+      occurredAt: '2024-02-30T10:00:00Z',
+    } as AgencyEvent;
+    await record(sixth, impossible);
     await projector.waitForPosition(await record(child.referral));
-    expect((await projector.status()).skippedEvents).toBe(skippedBefore);
+    const status = await projector.status();
+    expect(status.skippedEvents).toBe(skippedBefore + 1);
+    expect(status.lastError).toBeUndefined();
+    expect(
+      await rows('SELECT type, issues FROM projection_skipped_events WHERE event_id = $1', [
+        impossible.eventId,
+      ]),
+    ).toEqual([
+      { type: 'health.immunisation.given', issues: [expect.objectContaining({ path: 'occurredAt' })] },
+    ]);
     const health = await queries.timelineOf(childKeyOf(child.streams.health), ACCESS);
     expect(health.entries.find((entry) => entry.lineage.eventId === sixth.eventId)?.summary).toBe(
       'Immunisation given: Measles, mumps and rubella, dose 9',
     );
+    expect(health.entries.map((entry) => entry.lineage.eventId)).not.toContain(impossible.eventId);
   });
 
   it('finds decisions and their reviews across children by an index of their own (reviews due)', async () => {
