@@ -128,6 +128,32 @@ export function validateStored(input: unknown): StoredRead {
     : parsed;
 }
 
+/** A stored event read as a valid contract. */
+export type StoredEvent = Extract<StoredRead, { ok: true }>;
+
+/**
+ * `readStored`, then what the reader makes of the event (`use`). When `use` fails on an event
+ * taken as validated at intake, the event is validated now: if it is not a valid contract after
+ * all, that refusal is the answer (the reader skips it like any other); if it is, the failure is
+ * the reader's own and is thrown.
+ */
+export function useStored<T>(
+  input: unknown,
+  options: ReadStoredOptions,
+  use: (read: StoredEvent) => T,
+): { ok: true; read: StoredEvent; value: T } | { ok: false; issues: ContractIssue[] } {
+  const read = readStored(input, options);
+  if (!read.ok) return read;
+  try {
+    return { ok: true, read, value: use(read) };
+  } catch (error) {
+    if (!options.validatedAtIntake) throw error;
+    const validated = validateStored(input);
+    if (!validated.ok) return validated;
+    throw error;
+  }
+}
+
 /**
  * `readAsCurrent` for an event read from the store, without the clock's rules (a rebuild must
  * not depend on when it runs), remembered per input object. The subscriptions of one process
@@ -137,8 +163,7 @@ export function validateStored(input: unknown): StoredRead {
  * shared, and a reader that changed one would change it for the others.
  *
  * With `validatedAtIntake`, an event whose envelope holds is taken as written (see
- * `ReadStoredOptions`); a reader whose own code then fails on it asks `validateStored` whether
- * it is a valid contract after all, and skips it if not.
+ * `ReadStoredOptions`); `useStored` validates one that the reader's own code then fails on.
  */
 export function readStored(input: unknown, options: ReadStoredOptions = {}): StoredRead {
   // Only a frozen input can be remembered: one that may still change could answer differently.

@@ -1,6 +1,6 @@
 import { buildAttendanceSummarised, buildReferralReceived } from '@throughline/testing';
 import { jsonSchemaOf } from './json-schema';
-import { readAsCurrent, readStored, upcast, UPCASTERS, validateStored } from './upcast';
+import { readAsCurrent, readStored, upcast, UPCASTERS, useStored, validateStored } from './upcast';
 import { parseAgencyEvent } from './validate';
 import { CONTRACT_VERSIONS, contractVersion, CURRENT_VERSION } from './versions';
 
@@ -209,6 +209,21 @@ describe('versions and upcasting', () => {
       expect(validated.ok).toBe(false);
       expect(readStored(input, intake)).toBe(trusted);
       expect(readStored(input)).toBe(validated);
+    });
+
+    it('useStored validates an event taken as validated that the reader fails on: refused if invalid, the error thrown if valid', () => {
+      const fails = () => {
+        throw new TypeError('the reader failed');
+      };
+      const refused = useStored(notAddingUp(), intake, fails);
+      expect(refused.ok).toBe(false);
+      if (refused.ok) return;
+      expect(refused.issues.map((issue) => issue.rule)).toContain('absence-within-sessions-possible');
+      expect(() => useStored(JSON.parse(storedV1), intake, fails)).toThrow('the reader failed');
+      // Without the recorder's word the event was validated already: the reader's error is thrown.
+      expect(() => useStored(JSON.parse(storedV1), {}, fails)).toThrow('the reader failed');
+      const used = useStored(notAddingUp(), intake, (read) => read.storedVersion);
+      expect(used.ok && used.value).toBe(1);
     });
 
     it('never remembers what validateStored answers', () => {

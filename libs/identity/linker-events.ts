@@ -1,11 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import {
-  EVENT_TYPES,
-  readStored,
-  validateStored,
-  type AgencyEvent,
-  type EventType,
-} from '@throughline/contracts';
+import { EVENT_TYPES, useStored, type AgencyEvent, type EventType } from '@throughline/contracts';
 import { validatedAtIntake, type RecordedEvent } from '@throughline/event-store';
 import { ThroughlineError } from '@throughline/platform';
 import {
@@ -190,23 +184,21 @@ export type BatchStep =
 export function stepOf(recorded: RecordedEvent, logger?: Logger): BatchStep {
   if (AGENCY_TYPES.has(recorded.type)) {
     // Parsed once for every read model of the process (readStored, decision 025); as written.
-    // One the recorder appended is taken as validated at intake (decision 034), unless what the
-    // linker reads of it fails: then it is validated now, and skipped if it is not a valid contract.
-    const trusted = validatedAtIntake(recorded);
-    const parsed = readStored(recorded.data, { validatedAtIntake: trusted });
-    if (!parsed.ok || parsed.stored.type !== (recorded.type as EventType)) return { kind: 'skipped' };
-    if (trusted) {
-      try {
-        subjectOf(parsed.stored);
-      } catch (error) {
-        if (validateStored(recorded.data).ok) throw error;
-        logger?.warn(
-          `skipped agency event ${recorded.eventId} at ${recorded.position}: not a valid contract`,
-        );
-        return { kind: 'skipped' };
-      }
+    // One the recorder appended is taken as validated at intake (decision 034), and validated
+    // only if what the linker reads of it fails (useStored).
+    const used = useStored(recorded.data, { validatedAtIntake: validatedAtIntake(recorded) }, ({ stored }) =>
+      subjectOf(stored),
+    );
+    if (!used.ok || used.read.stored.type !== (recorded.type as EventType)) {
+      const why = used.ok
+        ? `stored as ${recorded.type}`
+        : used.issues.map((i) => `${i.path} ${i.rule}`).join(', ');
+      logger?.warn(
+        `skipped agency event ${recorded.eventId} at ${recorded.position}: not a valid contract (${why})`,
+      );
+      return { kind: 'skipped' };
     }
-    return { kind: 'agency', recorded, event: parsed.stored };
+    return { kind: 'agency', recorded, event: used.read.stored };
   }
   if (isIdentityEventType(recorded.type)) {
     try {

@@ -1,25 +1,11 @@
-import { buildImmunisationGiven, recordedAppend } from '@throughline/testing';
+import { buildImmunisationGiven, storedEvent } from '@throughline/testing';
 import type { AgencyEvent } from '@throughline/contracts';
 import type { RecordedEvent } from '@throughline/event-store';
 import { stepOf } from './linker-events';
 
 /** The event as the store gives it back: with the recorder's lineage, or as another writer left it. */
-function stored(event: unknown, lineage: 'recorder' | 'none'): RecordedEvent {
-  const { eventId, type, subject } = event as AgencyEvent;
-  return {
-    eventId,
-    streamId: `health-${subject.recordId}`,
-    revision: 0n,
-    position: 1n,
-    type,
-    data: event,
-    metadata:
-      lineage === 'recorder'
-        ? (recordedAppend(buildImmunisationGiven()).events[0].metadata as Record<string, unknown>)
-        : {},
-    recordedAt: new Date('2024-03-01T10:00:00Z'),
-  };
-}
+const stored = (event: unknown, lineage: 'recorder' | 'none'): RecordedEvent =>
+  storedEvent(event as AgencyEvent, { byRecorder: lineage === 'recorder' });
 
 /** Refused by its contract (a sixth dose); nothing the linker reads. */
 const sixthDose = () => {

@@ -1,5 +1,5 @@
 import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
-import type { EventStore, StreamAppend } from '@throughline/event-store';
+import type { EventStore, RecordedEvent, StreamAppend } from '@throughline/event-store';
 import { PUBLISHER_HEADER, lineageOf, type IncomingBatch } from '@throughline/recording';
 import { buildReferralReceived, freshNhsNumber, freshRecordId } from './events';
 
@@ -36,6 +36,29 @@ export function recordedAppend(event: AgencyEvent): StreamAppend {
         metadata: { ...lineageOf(batch, message, event) },
       },
     ],
+  };
+}
+
+/**
+ * An event as a read of the store hands it back, without a store: with the lineage the recorder
+ * writes (`recordedAppend`), or with none, as another writer might have left it. For tests of
+ * readers that take the recorder's events as validated at intake (decision 034); the event may
+ * be one no contract accepts.
+ */
+export function storedEvent(
+  event: AgencyEvent,
+  { byRecorder, position = 1n }: { readonly byRecorder: boolean; readonly position?: bigint },
+): RecordedEvent {
+  const [append] = recordedAppend(event).events;
+  return {
+    eventId: event.eventId,
+    streamId: streamIdOf(event),
+    revision: 0n,
+    position,
+    type: event.type,
+    data: event,
+    metadata: byRecorder ? { ...append.metadata } : {},
+    recordedAt: new Date('2024-03-01T10:00:00Z'),
   };
 }
 

@@ -1,9 +1,4 @@
-import {
-  readStored,
-  validateStored,
-  type ContractIssue,
-  type CurrentAgencyEvent,
-} from '@throughline/contracts';
+import { useStored, type ContractIssue, type CurrentAgencyEvent } from '@throughline/contracts';
 import { forEachInSlices, validatedAtIntake, type RecordedEvent } from '@throughline/event-store';
 import {
   isIdentityEventType,
@@ -23,55 +18,48 @@ export interface SkippedEvent {
   readonly issues: readonly ContractIssue[];
 }
 
-/**
- * Reads a stored event as a contract, in the current version of its type: the store keeps
- * what the agency sent (any accepted version) and the timeline is built from the upcast
- * event (contracts/src/upcast.ts). Time-dependent rules (not in the future) were the
- * recorder's to apply at intake; here they would make a rebuild depend on the clock. An event
- * the recorder appended was validated then, and is taken as written (`validatedAtIntake`,
- * decision 034) unless `validate` asks for the contract's validation all the same.
- */
-export function readStoredEvent(
-  recorded: RecordedEvent,
-  { validate = false }: { readonly validate?: boolean } = {},
-): { ok: true; event: CurrentAgencyEvent; storedVersion: number } | SkippedEvent {
-  const parsed = validate
-    ? validateStored(recorded.data)
-    : readStored(recorded.data, { validatedAtIntake: validatedAtIntake(recorded) });
-  const skipped = (issues: ContractIssue[]): SkippedEvent => ({
-    position: recorded.position,
-    eventId: recorded.eventId,
-    streamId: recorded.streamId,
-    type: recorded.type,
-    issues,
-  });
-  if (!parsed.ok) return skipped(parsed.issues);
-  if (parsed.event.type !== recorded.type) {
-    return skipped([{ path: 'type', rule: 'matches-stored-type', message: `stored as ${recorded.type}` }]);
-  }
-  return { ok: true, event: parsed.event, storedVersion: parsed.storedVersion };
-}
+const skippedEvent = (recorded: RecordedEvent, issues: readonly ContractIssue[]): SkippedEvent => ({
+  position: recorded.position,
+  eventId: recorded.eventId,
+  streamId: recorded.streamId,
+  type: recorded.type,
+  issues,
+});
 
 /**
- * What a reader makes of a stored agency event (`read`, given the event as `readStoredEvent`
- * read it), or the event skipped. An event taken as validated at intake that the reader's own
- * code fails on is validated now: one that is not a valid contract after all is skipped like
- * any other; for a valid one the failure is the reader's, and is thrown.
+ * What a reader makes of a stored agency event (`read`, given it as a contract in the current
+ * version of its type), or the event skipped. The store keeps what the agency sent (any
+ * accepted version) and readers see the upcast event (contracts/src/upcast.ts). Time-dependent
+ * rules (not in the future) were the recorder's to apply at intake; here they would make a
+ * rebuild depend on the clock. An event the recorder appended was validated then, and is taken
+ * as written (`validatedAtIntake`, decision 034); one that `read` fails on is validated now
+ * (`useStored`): skipped if it is not a valid contract, the reader's error thrown if it is.
  */
 export function readAgencyEvent<T>(
   recorded: RecordedEvent,
   read: (event: CurrentAgencyEvent, storedVersion: number) => T,
 ): { ok: true; value: T; event: CurrentAgencyEvent } | SkippedEvent {
-  const agency = readStoredEvent(recorded);
-  if (!('ok' in agency)) return agency;
-  try {
-    return { ok: true, value: read(agency.event, agency.storedVersion), event: agency.event };
-  } catch (error) {
-    if (!validatedAtIntake(recorded)) throw error;
-    const validated = readStoredEvent(recorded, { validate: true });
-    if (!('ok' in validated)) return validated;
-    throw error;
+  const used = useStored(
+    recorded.data,
+    { validatedAtIntake: validatedAtIntake(recorded) },
+    ({ event, storedVersion }) =>
+      event.type === recorded.type ? { made: read(event, storedVersion) } : undefined,
+  );
+  if (!used.ok) return skippedEvent(recorded, used.issues);
+  if (used.value === undefined) {
+    return skippedEvent(recorded, [
+      { path: 'type', rule: 'matches-stored-type', message: `stored as ${recorded.type}` },
+    ]);
   }
+  return { ok: true, value: used.value.made, event: used.read.event };
+}
+
+/** A stored agency event as a contract in the current version of its type (`readAgencyEvent`). */
+export function readStoredEvent(
+  recorded: RecordedEvent,
+): { ok: true; event: CurrentAgencyEvent; storedVersion: number } | SkippedEvent {
+  const read = readAgencyEvent(recorded, (_, storedVersion) => storedVersion);
+  return 'ok' in read ? { ok: true, event: read.event, storedVersion: read.value } : read;
 }
 
 function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | SkippedEvent {
@@ -82,13 +70,7 @@ function readIdentityEvent(recorded: RecordedEvent): IdentityEvent | SkippedEven
     const issues = (error.details.issues as ContractIssue[] | undefined) ?? [
       { path: 'type', rule: 'identity-event', message: error.message },
     ];
-    return {
-      position: recorded.position,
-      eventId: recorded.eventId,
-      streamId: recorded.streamId,
-      type: recorded.type,
-      issues,
-    };
+    return skippedEvent(recorded, issues);
   }
 }
 

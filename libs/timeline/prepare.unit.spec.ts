@@ -1,26 +1,11 @@
-import { buildImmunisationGiven, recordedAppend } from '@throughline/testing';
+import { buildImmunisationGiven, storedEvent } from '@throughline/testing';
 import type { AgencyEvent } from '@throughline/contracts';
 import type { RecordedEvent } from '@throughline/event-store';
 import { ENTRY_COLUMNS, prepareBatch, prepareEvents } from './prepare';
 
-let position = 0n;
-
 /** The event as the store gives it back: with the recorder's lineage, or as another writer left it. */
-function stored(event: unknown, lineage: 'recorder' | 'none'): RecordedEvent {
-  const append = recordedAppend(buildImmunisationGiven()).events[0];
-  const { eventId, type } = event as AgencyEvent;
-  position++;
-  return {
-    eventId,
-    streamId: `health-${(event as AgencyEvent).subject.recordId}`,
-    revision: 0n,
-    position,
-    type,
-    data: event,
-    metadata: lineage === 'recorder' ? (append.metadata as Record<string, unknown>) : {},
-    recordedAt: new Date('2024-03-01T10:00:00Z'),
-  };
-}
+const stored = (event: unknown, lineage: 'recorder' | 'none'): RecordedEvent =>
+  storedEvent(event as AgencyEvent, { byRecorder: lineage === 'recorder' });
 
 const valid = () => buildImmunisationGiven();
 /** Refused by its contract (a sixth dose), harmless to the timeline's code. */
