@@ -10,7 +10,13 @@ import {
 import { PreparedStatement, ThroughlineError } from '@throughline/platform';
 import { componentsOf, readAgencyEvent } from '@throughline/timeline';
 import type { Pseudonymiser } from './cut';
-import { characteristicsOf, factOf, type CharacteristicsDraft, type FactDraft } from './facts';
+import {
+  characteristicsOf,
+  checkColumnValues,
+  factOf,
+  type CharacteristicsDraft,
+  type FactDraft,
+} from './facts';
 
 export interface AnalysisBatchResult {
   readonly facts: number;
@@ -71,10 +77,13 @@ export async function prepareAnalysisBatch(
       read.push({ recorded, identity });
       return;
     }
-    const agencyEvent = readAgencyEvent(recorded, (event) => ({
-      fact: factOf(event),
-      characteristics: characteristicsOf(event),
-    }));
+    const agencyEvent = readAgencyEvent(recorded, (event) => {
+      const fact = factOf(event);
+      const eventCharacteristics = characteristicsOf(event);
+      // A value the typed columns would refuse fails here, so the event alone is validated and skipped (decision 034).
+      checkColumnValues(fact, eventCharacteristics);
+      return { fact, characteristics: eventCharacteristics };
+    });
     if (!('ok' in agencyEvent)) {
       skipped.push({
         position: recorded.position,

@@ -144,6 +144,15 @@ beforeAll(async () => {
   await store.append('health-broken-1', [
     { eventId: randomUUID(), type: 'health.immunisation.given', data: { not: 'a contract' } },
   ]);
+  // Appended with the recorder's lineage, but with a day no calendar has where the model writes a
+  // date column: validated and skipped by itself, not refused by the database with its batch
+  // (decision 034), whatever the batch size.
+  await record(
+    buildReferralReceived({
+      subject: { ...subject(), laChildId: undefined, laCode: undefined },
+      data: { referralDate: '2024-02-30' },
+    }),
+  );
   await identity(a, 'identity.subject.linked', { subject: a });
   await record(buildReferralReceived({ subject: cast.c.subject }));
   // a, b and c are one child from here on, regrouped by nothing after. An SEN status is the latest
@@ -289,7 +298,11 @@ describe('an analysis batch applied in bulk', () => {
       sen_status: 'sen-support',
     });
     expect(oneAtATime.analysis_links).toHaveLength(4);
-    expect(oneAtATime.analysis_skipped_events).toHaveLength(2);
+    expect(rows('analysis_skipped_events').map((row) => [row.type, row.rules])).toEqual([
+      ['health.immunisation.given', expect.any(Array)],
+      ['identity.subject.linked', ['identity-event']],
+      ['social-care.referral.received', [expect.stringMatching(/^data\.referralDate /)]],
+    ]);
 
     for (const size of [2, 3, 7]) expect(await modelWithBatchesOf(size)).toEqual(oneAtATime);
     expect(await modelWithBatchesOf(500)).toEqual(oneAtATime);

@@ -1,4 +1,4 @@
-import type { CurrentAgencyEvent } from '@throughline/contracts';
+import { isoDate, type CurrentAgencyEvent } from '@throughline/contracts';
 import {
   ageInMonths,
   ethnicityGroupOf,
@@ -200,4 +200,45 @@ export function characteristicsOf(event: CurrentAgencyEvent): CharacteristicsDra
 function sen(draft: CharacteristicsDraft, provision: string, day: string): CharacteristicsDraft {
   const senStatus = senStatusOf(provision);
   return senStatus ? { ...draft, senStatus, senDay: monthOf(day) } : draft;
+}
+
+/** The model's typed columns a fact or its characteristics fill (`analysis_facts`, `analysis_records`). */
+const DAY_COLUMNS = ['onDay', 'startDay', 'endDay'] as const;
+const NUMERIC_COLUMNS = ['rating', 'scaleMin', 'scaleMax'] as const;
+const INTEGER_COLUMNS = ['sessionsPossible', 'sessionsMissed', 'quantity', 'ageMonths'] as const;
+const INT4_MAX = 2_147_483_647;
+
+/**
+ * Throws, naming the column (never the value), when a fact or its characteristics hold one that the model's typed
+ * columns would refuse (a date that is not a day, a number that is not finite, an integer column's
+ * value that is not an integer of 32 bits). The facts of a valid contract never do: the check is
+ * for an event read as validated at intake (decision 034) that is not a valid contract, which
+ * the model's reader then validates and skips, by that event alone, instead of the database
+ * refusing its whole batch again and again.
+ */
+export function checkColumnValues(fact: FactDraft, characteristics: CharacteristicsDraft): void {
+  for (const column of DAY_COLUMNS) {
+    const value = fact[column];
+    if (value !== undefined && !isoDate.safeParse(value).success) {
+      throw new TypeError(`analysis fact ${column}: not a day`);
+    }
+  }
+  for (const column of NUMERIC_COLUMNS) {
+    const value = fact[column];
+    if (value !== undefined && !Number.isFinite(value)) {
+      throw new TypeError(`analysis fact ${column}: not a finite number`);
+    }
+  }
+  for (const column of INTEGER_COLUMNS) {
+    const value = fact[column];
+    if (value !== undefined && !(Number.isInteger(value) && Math.abs(value) <= INT4_MAX)) {
+      throw new TypeError(`analysis fact ${column}: not a 32-bit integer`);
+    }
+  }
+  for (const column of ['birthMonth', 'senDay'] as const) {
+    const value = characteristics[column];
+    if (value !== undefined && !isoDate.safeParse(value).success) {
+      throw new TypeError(`analysis characteristics ${column}: not a day`);
+    }
+  }
 }
