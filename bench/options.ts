@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SUBSCRIPTION_BATCH_SIZE } from '@throughline/event-store';
 import { loadConfig, type Config } from '@throughline/platform';
 
 /**
@@ -109,7 +110,7 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv = process.env): BenchOpt
     latencyDurationSeconds: 20,
     visibilityPollMs: 5,
     appendBatchSizes: [100, 500, 1000, 5000, 20000],
-    subscriptionBatchSize: 500,
+    subscriptionBatchSize: DEFAULT_SUBSCRIPTION_BATCH_SIZE,
     singleAppendWriters: 8,
     singleAppendEvents: Math.min(parsed.data.BENCH_EVENTS, 4000),
     scaleChildren: parsed.data.BENCH_SCALE_CHILDREN,

@@ -6,7 +6,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Agency } from '@throughline/contracts';
 import { DEFAULT_LINKER_NAME, IdentityLinker, migrateIdentity } from '@throughline/identity';
-import { PostgresEventStore } from '@throughline/event-store';
+import { DEFAULT_SUBSCRIPTION_BATCH_SIZE, PostgresEventStore } from '@throughline/event-store';
 import { migrateTimeline, TimelineProjector } from '@throughline/timeline';
 import { DEFAULT_PARTITIONS_CONCURRENTLY } from '@throughline/recording';
 import { AGENCIES, createKafka, createPool, publisherCredentials } from '@throughline/platform';
@@ -908,7 +908,7 @@ async function measureRebuildStage(infra: Infrastructure, ceiling: Figure): Prom
   const how =
     `in the bench process, alone (the apps idle, the other subscription not running), from the store the apps ` +
     `filled (${events} events: the agency events and the linker's identity events) into empty tables of a scratch ` +
-    `database, batches of 500; start() (then rebuild(), which empties the tables) to the committed checkpoint at the head`;
+    `database, batches of ${DEFAULT_SUBSCRIPTION_BATCH_SIZE} (the runner's default); start() (then rebuild(), which empties the tables) to the committed checkpoint at the head`;
   return [
     throughputAgainst(
       'projection.rebuild.events_per_s',

@@ -3,6 +3,7 @@ import type { ClientBase, Pool } from 'pg';
 import {
   CheckpointedSubscriptionRunner,
   checkpointTable,
+  DEFAULT_SUBSCRIPTION_BATCH_SIZE,
   type EventStore,
   type SubscriptionObserver,
 } from '@throughline/event-store';
@@ -42,11 +43,11 @@ export const LINKER_STATE_TABLES = [
 
 export const DEFAULT_LINKER_NAME = 'identity-linker';
 /**
- * Events per batch transaction, as the projector's. A batch costs a few round trips of its own
- * (checkpoint, the subjects it touches, the last-seen update, commit): 500 caught up a few per
- * cent faster than 200 on synthetic cohorts, 1,000 hardly more.
+ * Events per batch transaction, as the projector's (the runner's default, so the projection app's
+ * three models read the same pages of the store once, decision 025). A batch costs a few round
+ * trips of its own (checkpoint, the subjects it touches, the last-seen update, commit).
  */
-export const DEFAULT_LINKER_BATCH_SIZE = 500;
+export const DEFAULT_LINKER_BATCH_SIZE = DEFAULT_SUBSCRIPTION_BATCH_SIZE;
 
 const LINKER_CHECKPOINTS = checkpointTable<LinkBatchResult>('identity_linker_checkpoints');
 
@@ -161,7 +162,7 @@ export interface IdentityLinkerOptions {
   readonly store: EventStore;
   /** Names the checkpoint row. Default `identity-linker`: one linker per database. */
   readonly name?: string;
-  /** Events per transaction. Default 500 (DEFAULT_LINKER_BATCH_SIZE). */
+  /** Events per transaction. Default DEFAULT_LINKER_BATCH_SIZE (1,000). */
   readonly batchSize?: number;
   /** Milliseconds before the first retry after a failed batch; doubles (with jitter) up to 30 s. Default 200. */
   readonly retryBackoffMs?: number;

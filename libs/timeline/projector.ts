@@ -16,7 +16,7 @@ export interface TimelineProjectorOptions {
   readonly store: EventStore;
   /** Names the checkpoint row (config.PROJECTION_NAME). */
   readonly name: string;
-  /** Events per transaction. Default 500. */
+  /** Events per transaction. Default the runner's (DEFAULT_SUBSCRIPTION_BATCH_SIZE, 1,000). */
   readonly batchSize?: number;
   /** Per-deployment salt for child keys. Default none: keys are then a plain hash of the founding record. */
   readonly childKeySalt?: string;

@@ -25,7 +25,7 @@ export interface AnalysisProjectorOptions {
   readonly pseudonymKey: string;
   /** Names the checkpoint row. Default `analysis`. */
   readonly name?: string;
-  /** Events per transaction. Default 500. */
+  /** Events per transaction. Default the runner's (DEFAULT_SUBSCRIPTION_BATCH_SIZE, 1,000). */
   readonly batchSize?: number;
   /** Milliseconds before the first retry after a failed batch. Default 200. */
   readonly retryBackoffMs?: number;
