@@ -3,7 +3,6 @@ import type { ClientBase, Pool } from 'pg';
 import {
   CheckpointedSubscriptionRunner,
   checkpointTable,
-  DEFAULT_SUBSCRIPTION_BATCH_SIZE,
   type EventStore,
   type SubscriptionObserver,
 } from '@throughline/event-store';
@@ -42,12 +41,6 @@ export const LINKER_STATE_TABLES = [
 ] as const;
 
 export const DEFAULT_LINKER_NAME = 'identity-linker';
-/**
- * Events per batch transaction, as the projector's (the runner's default, so the projection app's
- * three models read the same pages of the store once, decision 025). A batch costs a few round
- * trips of its own (checkpoint, the subjects it touches, the last-seen update, commit).
- */
-export const DEFAULT_LINKER_BATCH_SIZE = DEFAULT_SUBSCRIPTION_BATCH_SIZE;
 
 const LINKER_CHECKPOINTS = checkpointTable<LinkBatchResult>('identity_linker_checkpoints');
 
@@ -162,7 +155,10 @@ export interface IdentityLinkerOptions {
   readonly store: EventStore;
   /** Names the checkpoint row. Default `identity-linker`: one linker per database. */
   readonly name?: string;
-  /** Events per transaction. Default DEFAULT_LINKER_BATCH_SIZE (1,000). */
+  /**
+   * Events per transaction. Default the runner's (DEFAULT_SUBSCRIPTION_BATCH_SIZE, 1,000), as the
+   * projectors': the projection app's three models then read the same pages of the store (decision 025).
+   */
   readonly batchSize?: number;
   /** Milliseconds before the first retry after a failed batch; doubles (with jitter) up to 30 s. Default 200. */
   readonly retryBackoffMs?: number;
@@ -207,7 +203,7 @@ export class IdentityLinker {
       pool: options.pool,
       store: options.store,
       checkpoints: LINKER_CHECKPOINTS,
-      batchSize: options.batchSize ?? DEFAULT_LINKER_BATCH_SIZE,
+      batchSize: options.batchSize,
       retryBackoffMs: options.retryBackoffMs,
       observer: options.observer,
       logger,
