@@ -150,7 +150,7 @@ const CHRONOLOGY = new PreparedStatement<ChronologyPart>(
    )
    SELECT 0 AS part, NULL::float8 AS occurred_at, NULL::bigint AS position, NULL::text AS stream_id,
      NULL::text AS agency, NULL::text AS type, NULL::text AS summary, NULL::text AS outcome_framework,
-     NULL::text AS outcome_domain, NULL::jsonb AS details, NULL::jsonb AS lineage,
+     NULL::text AS outcome_domain, NULL::json AS details, NULL::json AS lineage,
      NULL::text[] AS special_categories, NULL::text AS source_organisation,
      child.child_key,
      (SELECT coalesce(json_agg(json_build_object(
