@@ -502,7 +502,7 @@ export function lineageOf(
   };
 }
 
-/** Drops undefined fields so that stored jsonb and API responses carry only what applies. */
+/** Drops undefined fields so that stored json and API responses carry only what applies. */
 function compact<T extends object>(value: T): T {
   const kept: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) if (field !== undefined) kept[key] = field;
