@@ -418,6 +418,36 @@ describe('PostgresEventStore bulk appends (more than FRESH_MAX_EVENTS events)', 
     expect(await stored([streamId])).toBe(250);
   });
 
+  it('a batch naming an id twice is refused by the unique index and takes the full path: stored once', async () => {
+    const streamId = `bulk-twice-${randomUUID()}`;
+    const batch = events(250);
+    batch[240] = {
+      ...batch[10],
+      eventId: batch[10].eventId.toUpperCase() as `${string}-${string}-${string}-${string}-${string}`,
+    }; // the same uuid, spelt otherwise
+    const [result] = await store.appendMany([{ streamId, events: batch }]);
+    expect(took('event_store_lock_streams')).toBe(true); // the bulk path tried, then the full path
+    expect(took('event_store_lock_and_lookup')).toBe(true);
+    expect(result.positions[240]).toBe(result.positions[10]);
+    expect(result.duplicateEventIds).toEqual([batch[240].eventId]);
+    expect(result.nextExpectedRevision).toBe(248n);
+    expect(await stored([streamId])).toBe(249);
+  });
+
+  it('runs alone: calls issued before a bulk call are written before it, calls issued after it after it', async () => {
+    const run = randomUUID();
+    const before = Array.from({ length: 5 }, (_, n) => store.append(`bulk-before-${n}-${run}`, events(2)));
+    const bulk = store.appendMany([{ streamId: `bulk-alone-${run}`, events: events(250) }]);
+    const after = Array.from({ length: 5 }, (_, n) => store.append(`bulk-after-${n}-${run}`, events(2)));
+    const [early, [alone], late] = await Promise.all([Promise.all(before), bulk, Promise.all(after)]);
+    const positions = (results: readonly { positions: readonly bigint[] }[]) =>
+      results.flatMap((result) => result.positions);
+    const max = (list: readonly bigint[]) => list.reduce((top, p) => (p > top ? p : top));
+    const min = (list: readonly bigint[]) => list.reduce((low, p) => (p < low ? p : low));
+    expect(max(positions(early))).toBeLessThan(min(alone.positions));
+    expect(max(alone.positions)).toBeLessThan(min(positions(late)));
+  });
+
   it('refuses a conflicting re-append, a stale expectation and a tombstoned stream, writing nothing', async () => {
     const run = randomUUID();
     const streamId = `bulk-refused-${run}`;

@@ -439,16 +439,15 @@ function* bulkChunks(appends: readonly StreamAppend[], before: readonly number[]
 }
 
 /**
- * The bulk append (calls of more than FRESH_MAX_EVENTS events, each event id named once), in
- * a transaction the caller opened (exported, as appendInTransaction, for the tests that hold
- * one open): the lock and the streams' revisions in one round trip
- * (`event_store_lock_streams`, migration 005), the rows in one COPY serialised as it streams,
- * positions drawn by the column's DEFAULT in input order under the lock, then the streams,
- * checkpoints and NOTIFY in one statement. It does not look the event ids up: the unique index
- * refuses one already stored. Throws TakeFullPath, having written nothing the caller will
- * commit, whenever the full path must decide: a stored id (re-append, conflict or another
- * stream's), a tombstoned stream, a failed expectation (it may be a pure re-append), a payload
- * that is not JSON.
+ * The bulk append (calls of more than FRESH_MAX_EVENTS events), in a transaction the caller
+ * opened (exported, as appendInTransaction, for the tests that hold one open): the lock and the
+ * streams' revisions in one round trip (`event_store_lock_streams`, migration 005), the rows in
+ * one COPY serialised as it streams, positions drawn by the column's DEFAULT in input order
+ * under the lock, then the streams, checkpoints and NOTIFY in one statement. It does not look
+ * the event ids up: the unique index refuses one already stored or named twice in the call.
+ * Throws TakeFullPath, having written nothing the caller will commit, whenever the full path
+ * must decide: a stored or repeated id (re-append, conflict or another stream's), a tombstoned
+ * stream, a failed expectation (it may be a pure re-append), a payload that is not JSON.
  */
 export async function appendBulkInTransaction(
   client: ClientBase,
@@ -542,24 +541,25 @@ export async function appendBulkInTransaction(
   }));
 }
 
-/** Each event id of the call named once (a repeated id is an in-call re-append: the full path). */
-function eventIdsDistinct(appends: readonly StreamAppend[], events: number): boolean {
-  const seen = new Set<string>();
-  for (const append of appends) for (const event of append.events) seen.add(eventIdKey(event.eventId));
-  return seen.size === events;
-}
-
 /** An appendMany call waiting for its turn (see PostgresEventStore.appendMany). */
 interface QueuedAppend {
   readonly appends: readonly StreamAppend[];
   readonly options: AppendOptions;
   /** Set when the call may take the one-round-trip fresh path (and join a group). */
   readonly fresh: FreshAppend | undefined;
-  /** The call may try the bulk path (more than FRESH_MAX_EVENTS events, no id named twice). */
+  /**
+   * The call tries the bulk path (more than FRESH_MAX_EVENTS events). An id it names twice is
+   * refused there by the unique index, as a stored one is, and the call takes the full path.
+   */
   readonly bulk: boolean;
   readonly events: number;
-  /** Streams, event ids and checkpoint names it touches: a group never holds two that share one. */
-  readonly keys: readonly string[];
+  /**
+   * A fresh call's streams, event ids and checkpoint names: a group never holds two calls that
+   * share one. Undefined for a call on the full or bulk path, which runs alone, after every
+   * call before it and before every call after it (so it needs no keys: a batch of 20,000
+   * events spent more time building and hashing 20,000 keys than taking the lock).
+   */
+  readonly keys: readonly string[] | undefined;
   resolve(results: AppendResult[]): void;
   reject(error: unknown): void;
 }
@@ -623,8 +623,8 @@ export class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
   /** appendMany calls not yet started, in call order. */
   private queue: QueuedAppend[] = [];
-  /** Groups being written, each with the keys it holds. */
-  private readonly running = new Map<Promise<void>, ReadonlySet<string>>();
+  /** Groups being written, each with the keys it holds (undefined: a call running alone). */
+  private readonly running = new Map<Promise<void>, ReadonlySet<string> | undefined>();
 
   private constructor(
     private readonly pool: Pool,
@@ -706,7 +706,7 @@ export class PostgresEventStore implements EventStore {
     validateAppends(appends, options); // fail fast, before taking a connection
     const events = appends.reduce((sum, append) => sum + append.events.length, 0);
     const fresh = events > 0 && events <= FRESH_MAX_EVENTS ? planFreshAppend(appends) : undefined;
-    const bulk = events > FRESH_MAX_EVENTS && eventIdsDistinct(appends, events);
+    const bulk = events > FRESH_MAX_EVENTS;
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.queue.push({
         appends,
@@ -714,7 +714,7 @@ export class PostgresEventStore implements EventStore {
         fresh,
         bulk,
         events,
-        keys: keysOf(appends, options),
+        keys: fresh === undefined ? undefined : keysOf(appends, options),
         resolve,
         reject,
       });
@@ -730,7 +730,8 @@ export class PostgresEventStore implements EventStore {
     while (this.running.size < APPEND_GROUPS_IN_FLIGHT) {
       const group = this.takeGroup();
       if (group === undefined) return;
-      const keys = new Set(group.flatMap((queued) => queued.keys));
+      const keys =
+        group[0].keys === undefined ? undefined : new Set(group.flatMap((queued) => queued.keys ?? []));
       const run: Promise<void> = this.runGroup(group)
         // runGroup settles every call; this only guards against a bug leaving one unsettled.
         .catch((error: unknown) => group.forEach((queued) => queued.reject(error)))
@@ -743,30 +744,39 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * The first queued call that shares no key with a running group or an earlier waiting call,
-   * and with a fresh one the later fresh calls that share nothing with it (up to
-   * GROUP_MAX_EVENTS events). A call left waiting holds its keys against later calls, so
-   * calls on the same stream, event id or checkpoint run in call order.
+   * The first queued fresh call that shares no key with a running group or an earlier waiting
+   * call, with the later fresh calls that share nothing with it (up to GROUP_MAX_EVENTS
+   * events); or, when nothing runs and nothing waits before it, a call on the full or bulk
+   * path, alone. A call left waiting holds its keys against later calls (one that must run
+   * alone holds back every later call), so calls on the same stream, event id or checkpoint
+   * run in call order.
    */
   private takeGroup(): QueuedAppend[] | undefined {
     const blocked = new Set<string>();
-    for (const keys of this.running.values()) for (const key of keys) blocked.add(key);
+    for (const keys of this.running.values()) {
+      if (keys === undefined) return undefined; // a call running alone
+      for (const key of keys) blocked.add(key);
+    }
     const group: QueuedAppend[] = [];
     const taken = new Set<string>();
     const rest: QueuedAppend[] = [];
     let events = 0;
     let closed = false; // the group takes no more calls
     for (const queued of this.queue) {
-      const clashes = queued.keys.some((key) => taken.has(key) || blocked.has(key));
+      if (queued.keys === undefined) {
+        if (!closed && group.length === 0 && rest.length === 0 && this.running.size === 0) group.push(queued);
+        else rest.push(queued);
+        closed = true; // alone, or holding back every call after it
+        continue;
+      }
       const joins =
-        !clashes &&
         !closed &&
-        (group.length === 0 || (queued.fresh !== undefined && events + queued.events <= GROUP_MAX_EVENTS));
+        (group.length === 0 || events + queued.events <= GROUP_MAX_EVENTS) &&
+        !queued.keys.some((key) => taken.has(key) || blocked.has(key));
       if (joins) {
         group.push(queued);
         events += queued.events;
         for (const key of queued.keys) taken.add(key);
-        if (queued.fresh === undefined) closed = true; // the full path runs alone
       } else {
         rest.push(queued);
         for (const key of queued.keys) blocked.add(key);
