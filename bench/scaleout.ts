@@ -3,7 +3,7 @@ import { AGENCIES, createPool, topicNames } from '@throughline/platform';
 import type { Pool } from 'pg';
 import type { AppProcess } from './app-process';
 import { pollUntil } from './deadline';
-import { benchAppUrl, createBenchDatabase, dropBenchDatabase } from './event-store-stages';
+import { benchAdminUrl, benchAppUrl, createBenchDatabase, dropBenchDatabase } from './event-store-stages';
 import { measureGatewayIntake } from './gateway-intake';
 import { benchStoreDatabaseUrl, benchTopicPrefix, stageTimeoutMs } from './options';
 import { splitByAgency, type BenchEvent } from './payloads';
@@ -72,6 +72,9 @@ async function drain(
   const database = databaseNameOf(databaseUrl);
   const groupId = env.RECORDER_GROUP_ID;
   const pool: Pool = createPool(databaseUrl, { max: 2 });
+  // The recorders' backends as the admin sees them: the owner role is shown other roles'
+  // sessions without their state or wait event (that needs pg_read_all_stats).
+  const monitor: Pool = createPool(benchAdminUrl(databaseUrl), { max: 1 });
   const recorders: AppProcess[] = [];
   /** The recorders' pids, read from /proc when the group is stable (they may not answer HTTP yet). */
   const pids: number[] = [];
@@ -104,7 +107,7 @@ async function drain(
         if (head > 0 && firstAt === undefined) firstAt = at;
         if (stable === undefined && (await groupIsStable(context, groupId, instances))) {
           pids.push(...childAppPids('recorder'));
-          const backends = await backendsOf(pool, database);
+          const backends = await backendsOf(monitor, database);
           stable = {
             at: process.hrtime.bigint(),
             stored: await storedEventCount(pool).catch(() => 0),
@@ -115,7 +118,7 @@ async function drain(
           };
         }
         if (stable !== undefined) {
-          for (const backend of await backendsOf(pool, database)) {
+          for (const backend of await backendsOf(monitor, database)) {
             samples++;
             if (backend.state === 'active') active++;
             if (backend.wait === 'Lock:advisory') lockWaits++;
@@ -140,7 +143,7 @@ async function drain(
     if (stored !== total) throw new Error(`the store holds ${stored} events, expected ${total}`);
     const windowMs = elapsedMs(stable.at, doneAt);
     const seconds = windowMs / 1000;
-    const backendsNow = await backendsOf(pool, database);
+    const backendsNow = await backendsOf(monitor, database);
     const postgresSeconds = backendsNow.reduce(
       (sum, backend) => sum + cpuSeconds(backend.pid) - (stable!.pg.get(backend.pid) ?? 0),
       0,
@@ -165,6 +168,7 @@ async function drain(
   } finally {
     await Promise.all(recorders.map((recorder) => recorder.stop()));
     await pool.end();
+    await monitor.end();
     // Let the group's leave settle before the next drain starts on the same broker.
     await delay(1000);
   }
