@@ -548,10 +548,9 @@ interface QueuedAppend {
   /** Set when the call may take the one-round-trip fresh path (and join a group). */
   readonly fresh: FreshAppend | undefined;
   /**
-   * The call tries the bulk path (more than FRESH_MAX_EVENTS events). An id it names twice is
-   * refused there by the unique index, as a stored one is, and the call takes the full path.
+   * Its events. More than FRESH_MAX_EVENTS: the call tries the bulk path, where an id it names
+   * twice is refused by the unique index, as a stored one is, and the call takes the full path.
    */
-  readonly bulk: boolean;
   readonly events: number;
   /**
    * A fresh call's streams, event ids and checkpoint names: a group never holds two calls that
@@ -706,13 +705,11 @@ export class PostgresEventStore implements EventStore {
     validateAppends(appends, options); // fail fast, before taking a connection
     const events = appends.reduce((sum, append) => sum + append.events.length, 0);
     const fresh = events > 0 && events <= FRESH_MAX_EVENTS ? planFreshAppend(appends) : undefined;
-    const bulk = events > FRESH_MAX_EVENTS;
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.queue.push({
         appends,
         options,
         fresh,
-        bulk,
         events,
         keys: fresh === undefined ? undefined : keysOf(appends, options),
         resolve,
@@ -812,7 +809,7 @@ export class PostgresEventStore implements EventStore {
     for (const queued of group) {
       try {
         queued.resolve(
-          queued.bulk
+          queued.events > FRESH_MAX_EVENTS
             ? await this.appendBulk(queued.appends, queued.options)
             : await this.appendFull(queued.appends, queued.options),
         );
