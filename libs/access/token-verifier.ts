@@ -1,5 +1,6 @@
 import { ThroughlineError, UnavailableError, type Config } from '@throughline/platform';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { claimsMappingOf, principalOf, type ClaimsMapping, type Principal } from './principal';
 
 export interface TokenVerifierSettings {
@@ -103,9 +104,11 @@ export class TokenVerifier {
    * Tokens already verified, until their own `exp`: a signature check costs ~1 ms of CPU and a
    * client sends the same token for many requests. Nothing is accepted longer than verifying it
    * again would accept it (these tokens are not revocable before `exp` either way). Bounded; the
-   * oldest entry goes first.
+   * least recently used goes first (`lru-cache`, decision 037).
    */
-  private readonly verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
+  private readonly verified = new LRUCache<string, { principal: Principal; expiresAtMs: number }>({
+    max: VERIFIED_TOKENS_KEPT,
+  });
 
   constructor(private readonly settings: TokenVerifierSettings) {
     const forbidden = settings.algorithms.filter((alg) => FORBIDDEN_ALGORITHM.test(alg));
@@ -151,10 +154,6 @@ export class TokenVerifier {
   }
 
   private remember(token: string, principal: Principal, expiresAtMs: number): void {
-    if (this.verified.size >= VERIFIED_TOKENS_KEPT) {
-      const oldest = this.verified.keys().next();
-      if (!oldest.done) this.verified.delete(oldest.value);
-    }
     this.verified.set(token, { principal, expiresAtMs });
   }
 

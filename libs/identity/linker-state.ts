@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { ClientBase } from 'pg';
 import { PreparedStatement } from '@throughline/platform';
 import { namespaceOf } from './deterministic';
@@ -176,23 +177,20 @@ const SUBJECTS_OF = new PreparedStatement<{
  * at that position only. Parsing snapshots was most of the linker's reading (each changing
  * record's candidates are read, about 180 at 100,000 children), and most of them are the same
  * batch after batch. What a failed batch wrote is known at a position its row does not hold,
- * so it is read again. Bounded: the least recently used go first.
+ * so it is read again. Bounded: the least recently used go first (`lru-cache`; a `Map` evicted
+ * from its front slows to tens of microseconds a write once full, decision 037).
  */
 export class SnapshotCache {
-  private readonly known = new Map<
-    string,
-    { readonly position: string; readonly snapshot: SubjectSnapshot }
-  >();
+  private readonly known: LRUCache<string, { readonly position: string; readonly snapshot: SubjectSnapshot }>;
 
-  constructor(private readonly size = 50_000) {}
+  constructor(size = 50_000) {
+    this.known = new LRUCache({ max: size });
+  }
 
   /** The snapshot of `stream` written at `position`, if known. */
   get(stream: string, position: string): SubjectSnapshot | undefined {
-    const entry = this.known.get(stream);
-    if (entry?.position !== position) return undefined;
-    this.known.delete(stream);
-    this.known.set(stream, entry);
-    return entry.snapshot;
+    if (this.known.peek(stream)?.position !== position) return undefined;
+    return this.known.get(stream)!.snapshot;
   }
 
   /** The streams known, with their positions, among `streams` (SUBJECTS_OF's $2 and $3). */
@@ -200,7 +198,7 @@ export class SnapshotCache {
     const known: string[] = [];
     const positions: string[] = [];
     for (const stream of streams) {
-      const entry = this.known.get(stream);
+      const entry = this.known.peek(stream);
       if (entry) {
         known.push(stream);
         positions.push(entry.position);
@@ -210,9 +208,7 @@ export class SnapshotCache {
   }
 
   set(stream: string, position: string, snapshot: SubjectSnapshot): void {
-    this.known.delete(stream);
     this.known.set(stream, { position, snapshot });
-    if (this.known.size > this.size) this.known.delete(this.known.keys().next().value!);
   }
 
   clear(): void {

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { LRUCache } from 'lru-cache';
 import {
   entryDecider,
   noteAccess,
@@ -132,7 +133,7 @@ interface EntryRow extends CachedEntry {
 
 /** Entries kept parsed between reads by default (TIMELINE_ENTRY_CACHE): a few hundred long chronologies. */
 export const DEFAULT_ENTRY_CACHE = 50_000;
-/** Children whose records were read last, to ask the cache about before the read names them. */
+/** Children whose records were read last, to ask the cache about before the read names them (the least recently read go first). */
 const RECORD_HINTS = 10_000;
 
 const CHILD_KEY = /^ch_[0-9a-f]{20}$/;
@@ -213,7 +214,7 @@ export const READS = {
 export class TimelineQueries {
   private readonly entries: StreamEntryCache<EntryRow>;
   /** Child key asked for -> the records it had at the last read (a hint: the read says which it has now). */
-  private readonly recordHints = new Map<string, readonly string[]>();
+  private readonly recordHints = new LRUCache<string, readonly string[]>({ max: RECORD_HINTS });
 
   constructor(
     private readonly pool: Pool,
@@ -435,10 +436,7 @@ export class TimelineQueries {
   }
 
   private hint(childKey: string, streamIds: readonly string[]): void {
-    this.recordHints.delete(childKey);
     this.recordHints.set(childKey, streamIds);
-    if (this.recordHints.size > RECORD_HINTS)
-      this.recordHints.delete(this.recordHints.keys().next().value as string);
   }
 
   /**
