@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ClientBase } from 'pg';
+import { sexOf } from '@throughline/contracts';
 import { PreparedStatement } from '@throughline/platform';
 import { namespaceOf } from './deterministic';
 import { orderedPair, type IdentityEvent } from './events';
@@ -23,7 +24,7 @@ export const DEFAULT_CANDIDATE_LIMITS: CandidateLimits = { candidates: 200, bloc
 const IDENTIFIER_WEIGHT = 1_000;
 
 /** Whether two JSON values are equal, whatever the order of their keys (a key holding undefined is absent). */
-function equalJson(a: unknown, b: unknown, skip?: string): boolean {
+function equalJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) || Array.isArray(b)) {
@@ -35,17 +36,27 @@ function equalJson(a: unknown, b: unknown, skip?: string): boolean {
   const right = b as Record<string, unknown>;
   let keys = 0;
   for (const key in left) {
-    if (key === skip || left[key] === undefined) continue;
+    if (skip?.has(key) || left[key] === undefined) continue;
     if (!equalJson(left[key], right[key])) return false;
     keys++;
   }
-  for (const key in right) if (key !== skip && right[key] !== undefined) keys--;
+  for (const key in right) if (!skip?.has(key) && right[key] !== undefined) keys--;
   return keys === 0;
 }
 
-/** Whether two snapshots say the same about who the record is (they may differ in when it was last seen). */
+/** What `sameWho` compares other than member by member. */
+const NOT_COMPARED_AS_WRITTEN: ReadonlySet<string> = new Set(['observedAt', 'sex']);
+
+/**
+ * Whether two snapshots say the same about who the record is (they may differ in when it was
+ * last seen). Sex is compared by what it means (`sexOf`), as scoring reads it: 2 and F are one
+ * sex in the code lists of two years, and the list changed on 1 April 2024 (1/2/0/9 to M/F/U).
+ * Compared as written, every record's first event of 2024-25 changed who it was, and the
+ * linker scored each against all its candidates again, the whole population at once
+ * (decision 038). Codes of no sex (0, 9, U) are alike to scoring, so alike here.
+ */
 export function sameWho(a: SubjectSnapshot, b: SubjectSnapshot): boolean {
-  return equalJson(a, b, 'observedAt');
+  return sexOf(a.sex) === sexOf(b.sex) && equalJson(a, b, NOT_COMPARED_AS_WRITTEN);
 }
 
 /**
