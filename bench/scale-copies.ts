@@ -10,8 +10,9 @@ import { soundex } from '@throughline/identity';
  *
  * - event ids and every other UUID (causation ids, decision ids): the first 8 hex digits moved
  *   on by the copy number times an odd constant (unique per template UUID and copy);
- * - record ids (`CHIS-`, `MIS-<urn>-`, `SEN<la>-`, `LA<la>-`) and the LA child id: the child
- *   number n of the template becomes `k × templateChildren + n`;
+ * - record ids (`CHIS-`, `MIS-<urn>-`, `SEN<la>-`, `LA<la>-`) and the LA child id (also the
+ *   neighbouring authority's `LF…` of a child who moved there): the child number n of the
+ *   template becomes `k × templateChildren + n`;
  * - valid NHS numbers: the template's j-th distinct one becomes the (k × J + j)-th valid number
  *   of the 999 test range (invalid ones, as keyed wrongly on purpose, stay as they are);
  * - valid UPNs (permanent and temporary): the establishment part becomes one of the copy's
@@ -39,7 +40,7 @@ const PATTERN = new RegExp(
   [
     '([0-9a-f]{8})(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})',
     '\\b(CHIS-|MIS-\\d{6}-|SEN\\d{3}-|LA\\d{3}-)(\\d{6})\\b',
-    '("laChildId":")(\\d{6})"',
+    '("laChildId":"[A-Z]*)(\\d{6})"',
     '"(\\d{10})"',
     '"([A-Z]\\d{11}[A-Z0-9])"',
     '("family":")([^"\\\\]*)"',

@@ -48,6 +48,8 @@ describe('TemplateCopier (the scale stage copies a template cohort with fresh id
     const b = JSON.parse(copier.copy(event, 4));
     expect(a.subject.recordId).toBe('LA991-006687');
     expect(a.subject.laChildId).toBe('006687');
+    // A child who moved to the neighbouring authority has its LA child id there too (cohort.ts).
+    expect(JSON.parse(copier.copy('{"laChildId":"LF000687"}', 3)).laChildId).toBe('LF006687');
     expect(a.data.other).toBe('MIS-990103-006687');
     expect(b.subject.recordId).toBe('LA991-008687');
     expect(a.eventId).not.toBe(b.eventId);
