@@ -200,8 +200,8 @@ export class SnapshotCache {
 
   /** The snapshot of `stream` written at `position`, if known. */
   get(stream: string, position: string): SubjectSnapshot | undefined {
-    if (this.known.peek(stream)?.position !== position) return undefined;
-    return this.known.get(stream)!.snapshot;
+    const entry = this.known.get(stream);
+    return entry?.position === position ? entry.snapshot : undefined;
   }
 
   /** The streams known, with their positions, among `streams` (SUBJECTS_OF's $2 and $3). */
