@@ -1,14 +1,16 @@
 // `npm run projection -- <status | rebuild <name> | drop-old <name> | identity-keys>` (scripts/projection.ts):
 // blue-green rebuilds of the read models (docs/decisions/023-blue-green-rebuild.md). A rebuild
 // fills a new generation beside the live one while the apps keep reading and the live runner keeps
-// writing the old; when it is within a batch of the head it switches the apps over in one
-// transaction, and drops the old generation after a grace period. Interrupted, it resumes.
+// writing the old; when it is within a batch of the head it builds the indexes only reads use
+// (left out while it filled: decision 039), switches the apps over in one transaction, and drops
+// the old generation after a grace period. Interrupted, it resumes.
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Pool } from 'pg';
 import {
   beginGeneration,
   buildGeneration,
+  completeGeneration,
   createEventStore,
   dropRetiredGeneration,
   generationCheckpoint,
@@ -164,6 +166,12 @@ async function rebuild(
       await pool.end();
       await store.close();
     }
+    // The indexes only the reads use, left out while it filled (decision 039).
+    await completeGeneration(owner, managed.model, ({ table, definition, ms }) =>
+      io.stdout.write(
+        `${managed.model.name}: index on ${table} ${definition.trim()} built in ${(ms / 1000).toFixed(1)} s\n`,
+      ),
+    );
     return await switchAndDrop(owner, managed.model, graceSeconds, io);
   } finally {
     await owner.end();

@@ -72,7 +72,32 @@ it('rebuilds the timeline and the analysis model while the app serves, and the a
     expect(timeline.out).toContain('timeline: building rm_timeline_2 beside the live public');
     expect(timeline.out).toContain('timeline: live is rm_timeline_2 (generation 2)');
     expect(timeline.out).toContain('timeline: dropped public');
-    expect((await command('rebuild', 'analysis', '--grace-seconds', '0')).code).toBe(0);
+    // The analysis model's facts fill without the measures' indexes and get them before the switch (decision 039).
+    const factIndexes = async (schema: string): Promise<string[]> => {
+      const owner = createPool(database.ownerUrl, { max: 1 });
+      try {
+        const { rows } = await owner.query<{ definition: string }>(
+          `SELECT substring(indexdef FROM ' USING .*$') AS definition
+             FROM pg_indexes WHERE schemaname = $1 AND tablename = 'analysis_facts'`,
+          [schema],
+        );
+        return rows.map((row) => row.definition).sort();
+      } finally {
+        await owner.end();
+      }
+    };
+    const liveFactIndexes = await factIndexes('public');
+    expect(liveFactIndexes).toHaveLength(7);
+    const analysis = await command('rebuild', 'analysis', '--grace-seconds', '0');
+    expect(analysis.code).toBe(0);
+    const built = analysis.out
+      .split('\n')
+      .filter((line) => line.startsWith('analysis: index on analysis_facts USING'));
+    expect(built).toHaveLength(5);
+    expect(analysis.out.indexOf(built[4])).toBeLessThan(
+      analysis.out.indexOf('analysis: live is rm_analysis_2'),
+    );
+    expect(await factIndexes('rm_analysis_2')).toEqual(liveFactIndexes);
 
     // The app's runners carry on in the new generations: later events reach the API once each.
     const after = await referrals(10);

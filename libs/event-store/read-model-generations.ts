@@ -30,6 +30,19 @@ export interface RebuildableReadModel {
   readonly checkpoint: { readonly table: string; readonly row: string };
   /** The context's grants.sql: run for a new generation with that schema first on the search_path. */
   readonly grants?: string;
+  /**
+   * Tables whose indexes only the reads use: a new generation is filled without them and gets
+   * them once it has caught up, before the switch (completeGeneration; decision 039). Unique
+   * indexes, the indexes of constraints and those on the columns in `runnerUses` (the runner's own
+   * lookups, each as `a, b`) stay throughout.
+   */
+  readonly indexesAfterCatchUp?: readonly IndexesAfterCatchUp[];
+}
+
+export interface IndexesAfterCatchUp {
+  readonly table: string;
+  /** Key columns of the indexes the runner's own statements need, e.g. `['record_ref']`. */
+  readonly runnerUses: readonly string[];
 }
 
 export interface ReadModelGeneration {
@@ -185,6 +198,12 @@ export async function beginGeneration(
       const name = identifier(table);
       await client.query(`CREATE TABLE ${next}.${name} (LIKE ${live}.${name} INCLUDING ALL)`);
     }
+    for (const deferred of model.indexesAfterCatchUp ?? []) {
+      const names = (await indexesOf(client, schema, deferred.table))
+        .filter((index) => index.queryOnly && !deferred.runnerUses.includes(index.columns))
+        .map((index) => `${next}.${identifier(index.name)}`);
+      if (names.length > 0) await client.query(`DROP INDEX ${names.join(', ')}`);
+    }
     const { rows } = await client.query<{ me: string }>('SELECT current_user AS me');
     if (appRole && appRole !== rows[0].me) {
       const role = escapeIdentifier(appRole);
@@ -203,6 +222,88 @@ export async function beginGeneration(
     return { ...current, buildingSchema: schema };
   });
 }
+
+interface TableIndex {
+  readonly name: string;
+  /** pg_get_indexdef from `USING` on: the same index on another schema's copy of the table reads alike. */
+  readonly definition: string;
+  /** Key columns, `a, b`. */
+  readonly columns: string;
+  /** Neither unique nor a constraint's. */
+  readonly queryOnly: boolean;
+}
+
+async function indexesOf(db: Queryable, schema: string, table: string): Promise<TableIndex[]> {
+  const { rows } = await db.query<TableIndex>(
+    `SELECT c.relname AS name,
+            substring(pg_get_indexdef(i.indexrelid) FROM ' USING .*$') AS definition,
+            (SELECT string_agg(a.attname, ', ' ORDER BY k.n)
+               FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+              WHERE k.n <= i.indnkeyatts) AS columns,
+            NOT i.indisunique AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = i.indexrelid) AS "queryOnly"
+       FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_class t ON t.oid = i.indrelid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE n.nspname = $1 AND t.relname = $2
+      ORDER BY c.relname`,
+    [schema, table],
+  );
+  return rows;
+}
+
+export interface IndexBuilt {
+  readonly table: string;
+  readonly definition: string;
+  readonly ms: number;
+}
+
+/**
+ * Gives the generation being built the indexes beginGeneration left out (indexesAfterCatchUp):
+ * every index of the live generation's table that the building one lacks, by definition, then
+ * ANALYZE. Run as the owner once the build has caught up, before switchGeneration; a build
+ * stopped half way builds what is still missing next time. Resolves with what it built.
+ */
+export async function completeGeneration(
+  owner: Pool,
+  model: RebuildableReadModel,
+  onIndex: (built: IndexBuilt) => void = () => undefined,
+): Promise<IndexBuilt[]> {
+  const current = (await readGenerations(owner)).get(model.name);
+  if (!current?.buildingSchema)
+    throw new ThroughlineError('ILLEGAL_STATE', `read model ${model.name}: no generation is being built`);
+  const building = identifier(current.buildingSchema);
+  const built: IndexBuilt[] = [];
+  for (const { table } of model.indexesAfterCatchUp ?? []) {
+    const held = new Set(
+      (await indexesOf(owner, current.buildingSchema, table)).map((index) => index.definition),
+    );
+    const missing = (await indexesOf(owner, current.liveSchema, table)).filter(
+      (index) => !held.has(index.definition),
+    );
+    for (const { definition } of missing) {
+      const since = process.hrtime.bigint();
+      const client = await owner.connect();
+      try {
+        // A sort in memory rather than on disk: the session's own setting, for this statement.
+        await client.query(`SET maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
+        await client.query(`CREATE INDEX ON ${building}.${identifier(table)} ${definition}`);
+        await client.query('RESET maintenance_work_mem');
+      } finally {
+        client.release();
+      }
+      const index = { table, definition, ms: Number(process.hrtime.bigint() - since) / 1e6 };
+      built.push(index);
+      onIndex(index);
+    }
+    if (missing.length > 0) await owner.query(`ANALYZE ${building}.${identifier(table)}`);
+  }
+  return built;
+}
+
+/** maintenance_work_mem for an index built after catch-up (the server's default is 64 MB). */
+const INDEX_BUILD_MEMORY = '256MB';
 
 /**
  * Makes the generation being built the live one, in one transaction, and NOTIFYs the apps; the

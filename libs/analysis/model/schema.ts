@@ -39,6 +39,8 @@ export function analysisReadModel(projection: string): RebuildableReadModel {
     tables: [...ANALYSIS_MODEL_TABLES, 'analysis_checkpoints'],
     checkpoint: { table: 'analysis_checkpoints', row: projection },
     grants: readGrants(migrationsDirectory('analysis')),
+    // The facts' indexes serve the measures; the projector finds a merged record's facts by record_ref.
+    indexesAfterCatchUp: [{ table: 'analysis_facts', runnerUses: ['record_ref'] }],
   };
 }
 
