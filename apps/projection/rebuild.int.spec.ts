@@ -1,8 +1,10 @@
 import { PassThrough } from 'node:stream';
+import type { Pool } from 'pg';
 import { PostgresEventStore } from '@throughline/event-store';
 import { createPool, loadConfig } from '@throughline/platform';
 import {
   createTestDatabase,
+  indexDefinitions,
   recordReferralsOfNewChildren,
   startTestAccess,
   type TestAccess,
@@ -17,14 +19,18 @@ import { projectionCommand } from './projection-command';
 let database: TestDatabase;
 let store: PostgresEventStore;
 let access: TestAccess;
+/** The owner's connection, for what the app's role may not read (the generations' schemas, pg_indexes' rows). */
+let owner: Pool;
 
 beforeAll(async () => {
   access = await startTestAccess();
   database = await createTestDatabase('tl_rebuild_cli');
   store = await PostgresEventStore.create({ connectionString: database.url, idlePollMs: 50 });
+  owner = createPool(database.ownerUrl, { max: 1 });
 });
 
 afterAll(async () => {
+  await owner?.end();
   await store?.close();
   await database?.drop();
   await access?.stop();
@@ -73,19 +79,8 @@ it('rebuilds the timeline and the analysis model while the app serves, and the a
     expect(timeline.out).toContain('timeline: live is rm_timeline_2 (generation 2)');
     expect(timeline.out).toContain('timeline: dropped public');
     // The analysis model's facts fill without the measures' indexes and get them before the switch (decision 039).
-    const factIndexes = async (schema: string): Promise<string[]> => {
-      const owner = createPool(database.ownerUrl, { max: 1 });
-      try {
-        const { rows } = await owner.query<{ definition: string }>(
-          `SELECT substring(indexdef FROM ' USING .*$') AS definition
-             FROM pg_indexes WHERE schemaname = $1 AND tablename = 'analysis_facts'`,
-          [schema],
-        );
-        return rows.map((row) => row.definition).sort();
-      } finally {
-        await owner.end();
-      }
-    };
+    const factIndexes = (schema: string): Promise<string[]> =>
+      indexDefinitions(owner, schema, 'analysis_facts');
     const liveFactIndexes = await factIndexes('public');
     expect(liveFactIndexes).toHaveLength(7);
     const analysis = await command('rebuild', 'analysis', '--grace-seconds', '0');
@@ -114,16 +109,11 @@ it('rebuilds the timeline and the analysis model while the app serves, and the a
     expect(status.out).toContain(
       `analysis  live rm_analysis_2 (generation 2): checkpoint ${head} of head ${head}`,
     );
-    const owner = createPool(database.ownerUrl, { max: 1 });
-    try {
-      const { rows } = await owner.query<{ entries: string; records: string }>(
-        `SELECT (SELECT count(*) FROM rm_timeline_2.timeline_entries) AS entries,
-                (SELECT count(*) FROM rm_analysis_2.analysis_records) AS records`,
-      );
-      expect(rows[0]).toEqual({ entries: '50', records: '50' });
-    } finally {
-      await owner.end();
-    }
+    const { rows } = await owner.query<{ entries: string; records: string }>(
+      `SELECT (SELECT count(*) FROM rm_timeline_2.timeline_entries) AS entries,
+              (SELECT count(*) FROM rm_analysis_2.analysis_records) AS records`,
+    );
+    expect(rows[0]).toEqual({ entries: '50', records: '50' });
   } finally {
     await projection.close();
   }

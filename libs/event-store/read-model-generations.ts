@@ -284,15 +284,12 @@ export async function completeGeneration(
     );
     for (const { definition } of missing) {
       const since = process.hrtime.bigint();
-      const client = await owner.connect();
-      try {
-        // A sort in memory rather than on disk: the session's own setting, for this statement.
-        await client.query(`SET maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
-        await client.query(`CREATE INDEX ON ${building}.${identifier(table)} ${definition}`);
-        await client.query('RESET maintenance_work_mem');
-      } finally {
-        client.release();
-      }
+      // A sort in memory rather than on disk: SET LOCAL, so the setting ends with the statement's transaction.
+      await withTransaction(
+        owner,
+        (client) => client.query(`CREATE INDEX ON ${building}.${identifier(table)} ${definition}`),
+        { maintenance_work_mem: INDEX_BUILD_MEMORY },
+      );
       const index = { table, definition, ms: Number(process.hrtime.bigint() - since) / 1e6 };
       built.push(index);
       onIndex(index);

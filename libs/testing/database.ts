@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Pool } from 'pg';
 import {
   bootstrapDatabase,
   connectionAs,
@@ -90,4 +91,18 @@ export async function waitFor(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Each index of `schema`.`table` as pg_get_indexdef gives it from `USING` on (the same on any schema's copy), sorted. */
+export async function indexDefinitions(
+  db: Pick<Pool, 'query'>,
+  schema: string,
+  table: string,
+): Promise<string[]> {
+  const { rows } = await db.query<{ definition: string }>(
+    `SELECT substring(indexdef FROM ' USING .*$') AS definition
+       FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`,
+    [schema, table],
+  );
+  return rows.map((row) => row.definition).sort();
 }
