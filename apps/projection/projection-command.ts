@@ -184,7 +184,7 @@ async function switchAndDrop(
   graceSeconds: number,
   io: ProjectionCommandIo,
 ): Promise<number> {
-  const switched = await switchGeneration(owner, model.name);
+  const switched = await switchGeneration(owner, model);
   io.stdout.write(
     `${model.name}: live is ${switched.liveSchema} (generation ${switched.generation}); ` +
       `the projection app's runner carries on from its checkpoint\n`,

@@ -73,11 +73,23 @@ it('rebuilds the timeline and the analysis model while the app serves, and the a
     };
     expect(await entriesOf(before[0])).toEqual(['social-care.referral.received']);
 
+    // The timeline's entries fill without their two read indexes (by record, by decision) and get them before the switch.
+    const entryIndexes = (schema: string): Promise<string[]> =>
+      indexDefinitions(owner, schema, 'timeline_entries');
+    const liveEntryIndexes = await entryIndexes('public');
+    expect(liveEntryIndexes).toHaveLength(3);
     const timeline = await command('rebuild', 'timeline', '--grace-seconds', '0');
     expect(timeline.code).toBe(0);
     expect(timeline.out).toContain('timeline: building rm_timeline_2 beside the live public');
-    expect(timeline.out).toContain('timeline: live is rm_timeline_2 (generation 2)');
+    const entriesBuilt = timeline.out
+      .split('\n')
+      .filter((line) => line.startsWith('timeline: index on timeline_entries USING'));
+    expect(entriesBuilt).toHaveLength(2);
+    expect(timeline.out.indexOf(entriesBuilt[1])).toBeLessThan(
+      timeline.out.indexOf('timeline: live is rm_timeline_2 (generation 2)'),
+    );
     expect(timeline.out).toContain('timeline: dropped public');
+    expect(await entryIndexes('rm_timeline_2')).toEqual(liveEntryIndexes);
     // The analysis model's facts fill without the measures' indexes and get them before the switch (decision 039).
     const factIndexes = (schema: string): Promise<string[]> =>
       indexDefinitions(owner, schema, 'analysis_facts');

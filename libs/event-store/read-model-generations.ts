@@ -276,12 +276,7 @@ export async function completeGeneration(
   const building = identifier(current.buildingSchema);
   const built: IndexBuilt[] = [];
   for (const { table } of model.indexesAfterCatchUp ?? []) {
-    const held = new Set(
-      (await indexesOf(owner, current.buildingSchema, table)).map((index) => index.definition),
-    );
-    const missing = (await indexesOf(owner, current.liveSchema, table)).filter(
-      (index) => !held.has(index.definition),
-    );
+    const missing = await missingIndexes(owner, current, table);
     for (const { definition } of missing) {
       const since = process.hrtime.bigint();
       // A sort in memory rather than on disk: SET LOCAL, so the setting ends with the statement's transaction.
@@ -302,15 +297,42 @@ export async function completeGeneration(
 /** maintenance_work_mem for an index built after catch-up (the server's default is 64 MB). */
 const INDEX_BUILD_MEMORY = '256MB';
 
+/** The indexes of the live generation's `table` that the generation being built lacks, by definition. */
+async function missingIndexes(
+  db: Queryable,
+  generation: ReadModelGeneration,
+  table: string,
+): Promise<TableIndex[]> {
+  const held = new Set(
+    (await indexesOf(db, generation.buildingSchema as string, table)).map((index) => index.definition),
+  );
+  return (await indexesOf(db, generation.liveSchema, table)).filter((index) => !held.has(index.definition));
+}
+
 /**
  * Makes the generation being built the live one, in one transaction, and NOTIFYs the apps; the
- * one it replaces is retired, to be dropped after a grace period (dropRetiredGeneration).
+ * one it replaces is retired, to be dropped after a grace period (dropRetiredGeneration). Refused
+ * while the new generation lacks an index it was filled without (completeGeneration builds them):
+ * the reads would otherwise scan whole tables from the switch on.
  */
-export async function switchGeneration(owner: Pool, name: string): Promise<ReadModelGeneration> {
+export async function switchGeneration(
+  owner: Pool,
+  model: RebuildableReadModel,
+): Promise<ReadModelGeneration> {
+  const { name } = model;
   return withTransaction(owner, async (client) => {
     const current = await lockGeneration(client, name);
     if (!current.buildingSchema)
       throw new ThroughlineError('ILLEGAL_STATE', `read model ${name}: no generation is being built`);
+    for (const { table } of model.indexesAfterCatchUp ?? []) {
+      const missing = await missingIndexes(client, current, table);
+      if (missing.length > 0)
+        throw new ThroughlineError(
+          'ILLEGAL_STATE',
+          `read model ${name}: ${current.buildingSchema}.${table} lacks ${missing.length} of the live generation's ` +
+            `indexes (${missing.map((index) => index.name).join(', ')}); completeGeneration builds them before the switch`,
+        );
+    }
     const { rows } = await client.query<GenerationRecord>(
       `UPDATE public.read_model_generations
           SET generation = generation + 1, retired_schema = live_schema, live_schema = building_schema,

@@ -9,6 +9,7 @@ import {
   migrateReadModelGenerations,
   searchPathOf,
   searchPathOnCheckout,
+  completeGeneration,
   switchGeneration,
 } from '@throughline/event-store';
 import { createPool, migrateAsOwner, roleOf } from '@throughline/platform';
@@ -160,8 +161,16 @@ it('builds a new generation beside the live one, survives a crash, switches, and
   expect(progress[0]).toBeGreaterThanOrEqual(builtBeforeCrash);
   await appending;
 
-  // The switch: one transaction, NOTIFYed; the API's connections and the live runner move.
-  const switched = await switchGeneration(owner, 'timeline');
+  // The switch: refused until the entries have the read indexes they were filled without
+  // (decision 039), then one transaction, NOTIFYed; the API's connections and the live runner move.
+  await expect(switchGeneration(owner, MODEL)).rejects.toThrow(
+    'read model timeline: rm_timeline_2.timeline_entries lacks 2 of the live generation',
+  );
+  expect((await completeGeneration(owner, MODEL)).map((index) => index.table)).toEqual([
+    'timeline_entries',
+    'timeline_entries',
+  ]);
+  const switched = await switchGeneration(owner, MODEL);
   expect(switched).toMatchObject({ liveSchema: 'rm_timeline_2', retiredSchema: 'public', generation: 2 });
   await waitFor(() => generations.liveSchemas().get('timeline') === 'rm_timeline_2', {
     message: 'the switch to reach the API',
@@ -190,7 +199,8 @@ it('builds a new generation beside the live one, survives a crash, switches, and
   });
   buildingSchema = 'rm_timeline_3';
   expect(await buildGeneration({ store, runner: building(), slack: 0, intervalMs: 10 })).toBe(true);
-  await switchGeneration(owner, 'timeline');
+  await completeGeneration(owner, MODEL);
+  await switchGeneration(owner, MODEL);
   await waitFor(() => generations.liveSchemas().get('timeline') === 'rm_timeline_3');
   expect(await dropRetiredGeneration(owner, MODEL)).toBe('rm_timeline_2');
   await live.waitForPosition(await store.headPosition());

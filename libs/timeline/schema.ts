@@ -49,6 +49,8 @@ export function timelineReadModel(projection: string): RebuildableReadModel {
     tables: [...READ_MODEL_TABLES, 'projection_checkpoints'],
     checkpoint: { table: 'projection_checkpoints', row: projection },
     grants: readGrants(timelineMigrationsDirectory()),
+    // The projector only appends entries (COPY): their indexes by record and by decision serve the reads.
+    indexesAfterCatchUp: [{ table: 'timeline_entries', runnerUses: [] }],
   };
 }
 
