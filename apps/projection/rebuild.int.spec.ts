@@ -58,6 +58,10 @@ async function command(...argv: string[]): Promise<{ code: number; out: string }
   return { code, out: Buffer.concat(chunks).toString('utf8') };
 }
 
+/** The lines a rebuild printed for the indexes it built on `table` after catching up (decisions 039, 040). */
+const indexLines = (out: string, model: string, table: string): string[] =>
+  out.split('\n').filter((line) => line.startsWith(`${model}: index on ${table} USING`));
+
 it('rebuilds the timeline and the analysis model while the app serves, and the app follows the switch', async () => {
   const before = await referrals(40);
   const projection = await createProjectionApp(loadConfig(env()), { store });
@@ -81,9 +85,7 @@ it('rebuilds the timeline and the analysis model while the app serves, and the a
     const timeline = await command('rebuild', 'timeline', '--grace-seconds', '0');
     expect(timeline.code).toBe(0);
     expect(timeline.out).toContain('timeline: building rm_timeline_2 beside the live public');
-    const entriesBuilt = timeline.out
-      .split('\n')
-      .filter((line) => line.startsWith('timeline: index on timeline_entries USING'));
+    const entriesBuilt = indexLines(timeline.out, 'timeline', 'timeline_entries');
     expect(entriesBuilt).toHaveLength(2);
     expect(timeline.out.indexOf(entriesBuilt[1])).toBeLessThan(
       timeline.out.indexOf('timeline: live is rm_timeline_2 (generation 2)'),
@@ -97,9 +99,7 @@ it('rebuilds the timeline and the analysis model while the app serves, and the a
     expect(liveFactIndexes).toHaveLength(7);
     const analysis = await command('rebuild', 'analysis', '--grace-seconds', '0');
     expect(analysis.code).toBe(0);
-    const built = analysis.out
-      .split('\n')
-      .filter((line) => line.startsWith('analysis: index on analysis_facts USING'));
+    const built = indexLines(analysis.out, 'analysis', 'analysis_facts');
     expect(built).toHaveLength(5);
     expect(analysis.out.indexOf(built[4])).toBeLessThan(
       analysis.out.indexOf('analysis: live is rm_analysis_2'),

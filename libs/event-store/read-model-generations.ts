@@ -276,7 +276,7 @@ export async function completeGeneration(
   const building = identifier(current.buildingSchema);
   const built: IndexBuilt[] = [];
   for (const { table } of model.indexesAfterCatchUp ?? []) {
-    const missing = await missingIndexes(owner, current, table);
+    const missing = await missingIndexes(owner, current, current.buildingSchema, table);
     for (const { definition } of missing) {
       const since = process.hrtime.bigint();
       // A sort in memory rather than on disk: SET LOCAL, so the setting ends with the statement's transaction.
@@ -297,16 +297,15 @@ export async function completeGeneration(
 /** maintenance_work_mem for an index built after catch-up (the server's default is 64 MB). */
 const INDEX_BUILD_MEMORY = '256MB';
 
-/** The indexes of the live generation's `table` that the generation being built lacks, by definition. */
+/** The indexes of the live generation's `table` that the one being built (`building`) lacks, by definition. */
 async function missingIndexes(
   db: Queryable,
-  generation: ReadModelGeneration,
+  { liveSchema }: ReadModelGeneration,
+  building: string,
   table: string,
 ): Promise<TableIndex[]> {
-  const held = new Set(
-    (await indexesOf(db, generation.buildingSchema as string, table)).map((index) => index.definition),
-  );
-  return (await indexesOf(db, generation.liveSchema, table)).filter((index) => !held.has(index.definition));
+  const held = new Set((await indexesOf(db, building, table)).map((index) => index.definition));
+  return (await indexesOf(db, liveSchema, table)).filter((index) => !held.has(index.definition));
 }
 
 /**
@@ -325,7 +324,7 @@ export async function switchGeneration(
     if (!current.buildingSchema)
       throw new ThroughlineError('ILLEGAL_STATE', `read model ${name}: no generation is being built`);
     for (const { table } of model.indexesAfterCatchUp ?? []) {
-      const missing = await missingIndexes(client, current, table);
+      const missing = await missingIndexes(client, current, current.buildingSchema, table);
       if (missing.length > 0)
         throw new ThroughlineError(
           'ILLEGAL_STATE',

@@ -162,7 +162,7 @@ it('builds a new generation beside the live one, survives a crash, switches, and
   await appending;
 
   // The switch: refused until the entries have the read indexes they were filled without
-  // (decision 039), then one transaction, NOTIFYed; the API's connections and the live runner move.
+  // (decision 040), then one transaction, NOTIFYed; the API's connections and the live runner move.
   await expect(switchGeneration(owner, MODEL)).rejects.toThrow(
     'read model timeline: rm_timeline_2.timeline_entries lacks 2 of the live generation',
   );
