@@ -38,7 +38,7 @@ beforeAll(async () => {
        on_day date,
        code text,
        CONSTRAINT facts_day_after CHECK (on_day > '2000-01-01')
-     );
+     ) WITH (fillfactor = 70, autovacuum_enabled = off);
      CREATE INDEX facts_record ON facts (record_ref);
      CREATE INDEX facts_child ON facts (pseudonym);
      CREATE INDEX facts_child_type_day ON facts (pseudonym, event_type, on_day);
@@ -65,6 +65,11 @@ it('fills a generation without the query-only indexes, then builds each of them 
     ' USING btree (event_id)',
     ' USING btree (record_ref)',
   ]);
+  // Its storage parameters too, which LIKE does not copy (decision 041).
+  const { rows: options } = await owner.query<{ reloptions: string[] }>(
+    `SELECT reloptions FROM pg_class WHERE oid = 'rm_facts_2.facts'::regclass`,
+  );
+  expect(options[0].reloptions).toEqual(['fillfactor=70', 'autovacuum_enabled=off']);
   // The constraints came over whole: a bad row is refused while the generation fills.
   await expect(
     owner.query(

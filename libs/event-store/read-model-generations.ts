@@ -174,7 +174,8 @@ async function lockGeneration(client: ClientBase, name: string): Promise<ReadMod
 /**
  * The generation a rebuild fills: the one being built (a build that stopped resumes into it), or
  * a new schema `rm_<name>_<n+1>` with empty copies of the live generation's tables (columns,
- * defaults, constraints, indexes), the apps' role granted what the context's grants.sql says.
+ * defaults, constraints, indexes, storage parameters), the apps' role granted what the context's
+ * grants.sql says.
  * Run as the owner.
  */
 export async function beginGeneration(
@@ -197,6 +198,14 @@ export async function beginGeneration(
     for (const table of model.tables) {
       const name = identifier(table);
       await client.query(`CREATE TABLE ${next}.${name} (LIKE ${live}.${name} INCLUDING ALL)`);
+      // LIKE copies no storage parameters (a fillfactor, say: decision 041); the live table's are the model's.
+      const { rows } = await client.query<{ options: string[] | null }>(
+        `SELECT c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2`,
+        [current.liveSchema, table],
+      );
+      const options = rows[0]?.options ?? [];
+      if (options.length > 0) await client.query(`ALTER TABLE ${next}.${name} SET (${options.join(', ')})`);
     }
     for (const deferred of model.indexesAfterCatchUp ?? []) {
       const names = (await indexesOf(client, schema, deferred.table))
