@@ -7,6 +7,7 @@ import {
   indexDefinitions,
   recordReferralsOfNewChildren,
   startTestAccess,
+  storageParameters,
   type TestAccess,
   type TestDatabase,
 } from '@throughline/testing';
@@ -92,6 +93,8 @@ it('rebuilds the timeline and the analysis model while the app serves, and the a
     );
     expect(timeline.out).toContain('timeline: dropped public');
     expect(await entryIndexes('rm_timeline_2')).toEqual(liveEntryIndexes);
+    // The record tables rewritten at nearly every event keep room for the next version (decisions 041, 042).
+    expect(await storageParameters(owner, 'rm_timeline_2', 'subject_records')).toEqual(['fillfactor=70']);
     // The analysis model's facts fill without the measures' indexes and get them before the switch (decision 039).
     const factIndexes = (schema: string): Promise<string[]> =>
       indexDefinitions(owner, schema, 'analysis_facts');
@@ -105,6 +108,7 @@ it('rebuilds the timeline and the analysis model while the app serves, and the a
       analysis.out.indexOf('analysis: live is rm_analysis_2'),
     );
     expect(await factIndexes('rm_analysis_2')).toEqual(liveFactIndexes);
+    expect(await storageParameters(owner, 'rm_analysis_2', 'analysis_records')).toEqual(['fillfactor=70']);
 
     // The app's runners carry on in the new generations: later events reach the API once each.
     const after = await referrals(10);

@@ -1,6 +1,11 @@
 import type { Pool } from 'pg';
 import { createPool, migrateAsOwner, roleOf } from '@throughline/platform';
-import { createTestDatabase, indexDefinitions, type TestDatabase } from '@throughline/testing';
+import {
+  createTestDatabase,
+  indexDefinitions,
+  storageParameters,
+  type TestDatabase,
+} from '@throughline/testing';
 import {
   beginGeneration,
   completeGeneration,
@@ -66,10 +71,10 @@ it('fills a generation without the query-only indexes, then builds each of them 
     ' USING btree (record_ref)',
   ]);
   // Its storage parameters too, which LIKE does not copy (decision 041).
-  const { rows: options } = await owner.query<{ reloptions: string[] }>(
-    `SELECT reloptions FROM pg_class WHERE oid = 'rm_facts_2.facts'::regclass`,
-  );
-  expect(options[0].reloptions).toEqual(['fillfactor=70', 'autovacuum_enabled=off']);
+  expect(await storageParameters(owner, 'rm_facts_2', 'facts')).toEqual([
+    'fillfactor=70',
+    'autovacuum_enabled=off',
+  ]);
   // The constraints came over whole: a bad row is refused while the generation fills.
   await expect(
     owner.query(

@@ -10,6 +10,7 @@ import {
   freshNhsNumber,
   freshRecordId,
   recordedAppend,
+  storageParameters,
   testDatabaseServerUrl,
   type TestDatabase,
 } from '@throughline/testing';
@@ -294,5 +295,9 @@ describe('the linker in batches of 1 and of 500', () => {
       expect.arrayContaining(['linked', 'unlinked', 'rejected', 'conflict']),
     );
     expect(five).toEqual(one);
+    // A record's snapshot row is rewritten at nearly every event of it: its pages keep room for the next version (decision 042).
+    expect(await storageParameters(databases[0].pool, 'public', 'identity_subjects')).toEqual([
+      'fillfactor=70',
+    ]);
   });
 });
