@@ -1,13 +1,12 @@
 import { PassThrough } from 'node:stream';
 import type { Pool } from 'pg';
-import { PostgresEventStore } from '@throughline/event-store';
+import { PostgresEventStore, storageParameters } from '@throughline/event-store';
 import { createPool, loadConfig } from '@throughline/platform';
 import {
   createTestDatabase,
   indexDefinitions,
   recordReferralsOfNewChildren,
   startTestAccess,
-  storageParameters,
   type TestAccess,
   type TestDatabase,
 } from '@throughline/testing';

@@ -57,6 +57,7 @@ export {
   readGenerations,
   searchPathOf,
   searchPathOnCheckout,
+  storageParameters,
   switchGeneration,
   type BuildGenerationOptions,
   type IndexBuilt,

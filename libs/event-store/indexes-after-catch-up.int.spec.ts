@@ -1,15 +1,11 @@
 import type { Pool } from 'pg';
 import { createPool, migrateAsOwner, roleOf } from '@throughline/platform';
-import {
-  createTestDatabase,
-  indexDefinitions,
-  storageParameters,
-  type TestDatabase,
-} from '@throughline/testing';
+import { createTestDatabase, indexDefinitions, type TestDatabase } from '@throughline/testing';
 import {
   beginGeneration,
   completeGeneration,
   migrateReadModelGenerations,
+  storageParameters,
   switchGeneration,
   type IndexBuilt,
   type RebuildableReadModel,

@@ -199,12 +199,7 @@ export async function beginGeneration(
       const name = identifier(table);
       await client.query(`CREATE TABLE ${next}.${name} (LIKE ${live}.${name} INCLUDING ALL)`);
       // LIKE copies no storage parameters (a fillfactor, say: decision 041); the live table's are the model's.
-      const { rows } = await client.query<{ options: string[] | null }>(
-        `SELECT c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2`,
-        [current.liveSchema, table],
-      );
-      const options = rows[0]?.options ?? [];
+      const options = await storageParameters(client, current.liveSchema, table);
       if (options.length > 0) await client.query(`ALTER TABLE ${next}.${name} SET (${options.join(', ')})`);
     }
     for (const deferred of model.indexesAfterCatchUp ?? []) {
@@ -301,6 +296,17 @@ export async function completeGeneration(
     if (missing.length > 0) await owner.query(`ANALYZE ${building}.${identifier(table)}`);
   }
   return built;
+}
+
+/** The storage parameters of `schema`.`table` as pg_class keeps them (`fillfactor=70`, …); none is []. */
+export async function storageParameters(db: Queryable, schema: string, table: string): Promise<string[]> {
+  const { rows } = await db.query<{ options: string[] | null }>(
+    `SELECT c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+    [schema, table],
+  );
+  if (rows.length !== 1) throw new ThroughlineError('ILLEGAL_STATE', `no table ${schema}.${table}`);
+  return rows[0].options ?? [];
 }
 
 /** maintenance_work_mem for an index built after catch-up (the server's default is 64 MB). */

@@ -1,6 +1,6 @@
 import { Client, type Pool } from 'pg';
 import { streamIdOf, type AgencyEvent } from '@throughline/contracts';
-import { PostgresEventStore, type RecordedEvent } from '@throughline/event-store';
+import { PostgresEventStore, storageParameters, type RecordedEvent } from '@throughline/event-store';
 import { createPool, dropDatabase, withTransaction } from '@throughline/platform';
 import { DEMO_COHORT_OPTIONS, generateCohort } from '@throughline/synthetic';
 import {
@@ -10,7 +10,6 @@ import {
   freshNhsNumber,
   freshRecordId,
   recordedAppend,
-  storageParameters,
   testDatabaseServerUrl,
   type TestDatabase,
 } from '@throughline/testing';

@@ -106,18 +106,3 @@ export async function indexDefinitions(
   );
   return rows.map((row) => row.definition).sort();
 }
-
-/** The storage parameters of `schema`.`table` (`fillfactor=70`, …) as pg_class keeps them, or none. */
-export async function storageParameters(
-  db: Pick<Pool, 'query'>,
-  schema: string,
-  table: string,
-): Promise<string[]> {
-  const { rows } = await db.query<{ reloptions: string[] | null }>(
-    `SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2`,
-    [schema, table],
-  );
-  if (rows.length !== 1) throw new Error(`no table ${schema}.${table}`);
-  return rows[0].reloptions ?? [];
-}
