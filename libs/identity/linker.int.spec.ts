@@ -136,7 +136,7 @@ describe('linkBatch', () => {
       first_seen_position: string;
       last_changed_position: string;
     }>(
-      `SELECT snapshot->>'observedAt' AS observed_at, first_seen_position, last_changed_position
+      `SELECT observed_at, first_seen_position, last_changed_position
        FROM identity_subjects WHERE stream_id = $1`,
       [streamOf(health)],
     );
@@ -145,6 +145,64 @@ describe('linkBatch', () => {
         observed_at: '2024-03-10T09:00:00Z',
         first_seen_position: batch[0].position.toString(),
         last_changed_position: batch[1].position.toString(),
+      },
+    ]);
+  });
+
+  it('writes only when a record was last seen when nothing else about it changed, and reads it back', async () => {
+    const recordId = freshRecordId('chs');
+    const seenAt = (occurredAt: string, postcode: string) =>
+      buildImmunisationGiven({
+        occurredAt,
+        subject: {
+          recordId,
+          nhsNumber: freshNhsNumber(),
+          dateOfBirth: '2019-06-02',
+          name: { given: 'Perpetua', family: 'Lastseen' },
+          sex: '2',
+          postcode,
+        },
+      });
+    const first = seenAt('2024-01-10T09:00:00Z', 'ZZ99 1AA');
+    const again = { ...seenAt('2024-05-10T09:00:00Z', 'ZZ99 1AA'), subject: first.subject };
+    // Older than the last time seen, with another postcode: demographics take the latest, so it
+    // changes nothing, if the linker knows when the record was last seen from its row.
+    const late = {
+      ...seenAt('2024-03-01T09:00:00Z', 'ZZ99 7ZZ'),
+      subject: { ...first.subject, postcode: 'ZZ99 7ZZ' },
+    };
+    const rowOf = async () =>
+      (
+        await linker.pool.query<{ who: string; observed_at: string | null; last_changed_position: string }>(
+          `SELECT snapshot::text AS who, observed_at, last_changed_position FROM identity_subjects WHERE stream_id = $1`,
+          [streamOf(first)],
+        )
+      ).rows;
+
+    await linkInOneBatch(first);
+    const [written] = await rowOf();
+    expect(written.observed_at).toBe('2024-01-10T09:00:00Z');
+    expect(JSON.parse(written.who)).toEqual(expect.objectContaining({ postcode: 'ZZ99 1AA' }));
+    expect(JSON.parse(written.who)).not.toHaveProperty('observedAt');
+
+    // Seen again, nothing else new: the column and the position move, who the record is does not.
+    const { batch } = await linkInOneBatch(again);
+    expect(await rowOf()).toEqual([
+      {
+        who: written.who,
+        observed_at: '2024-05-10T09:00:00Z',
+        last_changed_position: batch[0].position.toString(),
+      },
+    ]);
+
+    // Read back from the row in a new batch (linkBatch here keeps no snapshots between batches).
+    const { result } = await linkInOneBatch(late);
+    expect(result.decided).toEqual([]);
+    expect(await rowOf()).toEqual([
+      {
+        who: written.who,
+        observed_at: '2024-05-10T09:00:00Z',
+        last_changed_position: batch[0].position.toString(),
       },
     ]);
   });
