@@ -44,6 +44,9 @@ function equalJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean 
   return keys === 0;
 }
 
+/** What only a last-seen write changes (decision 043). */
+const LAST_SEEN: ReadonlySet<string> = new Set(['observedAt']);
+
 /** What `sameWho` compares other than member by member. */
 const NOT_COMPARED_AS_WRITTEN: ReadonlySet<string> = new Set(['observedAt', 'sex']);
 
@@ -234,16 +237,6 @@ export class SnapshotCache {
   }
 }
 
-/**
- * A snapshot as its row holds it: who the record is (`snapshot`, written when that changes) and
- * when it was last seen (`observed_at`, written at every event that moves it; null in rows
- * written before decision 043, whose snapshot carries it).
- */
-function withObservedAt(snapshot: SubjectSnapshot, observedAt: string): SubjectSnapshot {
-  (snapshot as { observedAt?: string }).observedAt = observedAt;
-  return snapshot;
-}
-
 /** Reads the rows of `streams` (SUBJECTS_OF), the snapshots `cache` knows at the rows' positions from it. */
 async function readRows(
   client: ClientBase,
@@ -257,9 +250,10 @@ async function readRows(
   const read: { stream_id: string; position: string; snapshot: SubjectSnapshot }[] = [];
   for (const row of result.rows) {
     if (row.snapshot) {
-      // The row's own snapshot, parsed for this read alone: when it was last seen put in place.
+      // Who the record is, and when it was last seen from its own column (decision 043; null in
+      // rows written before, whose snapshot carries it).
       const snapshot =
-        row.observed_at === null ? row.snapshot : withObservedAt(row.snapshot, row.observed_at);
+        row.observed_at === null ? row.snapshot : { ...row.snapshot, observedAt: row.observed_at };
       read.push({ ...row, snapshot });
       rows.set(row.stream_id, snapshot);
       continue;
@@ -466,13 +460,14 @@ export class LinkerState {
   }
 
   /**
-   * Nothing about who the subject is changed (sameWho): the time it was last seen moved, and at
-   * most how its sex is written (2 then F, the code lists of two years), which is a change to
-   * its row's JSON all the same.
+   * Nothing about who the subject is changed (sameWho): the time it was last seen moved. Its row
+   * is written whole all the same when anything else in the snapshot differs as written (sameWho
+   * reads 2 and F as one sex), so the row always holds the snapshot the linker holds.
    */
   markSeen(subject: KnownSubject, position: bigint): void {
     const before = this.subjects.get(subject.snapshot.streamId)?.snapshot;
-    this.setSubject(subject, position, before === undefined || before.sex !== subject.snapshot.sex);
+    const whole = before === undefined || !equalJson(before, subject.snapshot, LAST_SEEN);
+    this.setSubject(subject, position, whole);
   }
 
   private setSubject(subject: KnownSubject, position: bigint, who: boolean): void {
@@ -646,7 +641,7 @@ export class LinkerState {
       first_seen_position: string;
       last_changed_position: string;
     }[] = [];
-    const seen: [string[], string[], string[]] = [[], [], []];
+    const seen = { streams: [] as string[], observedAt: [] as string[], positions: [] as string[] };
     for (const { snapshot, firstSeen, position, who } of this.subjectWrites.values()) {
       if (who || snapshot.observedAt === undefined) {
         const { observedAt, ...rest } = snapshot;
@@ -658,9 +653,9 @@ export class LinkerState {
           last_changed_position: position,
         });
       } else {
-        seen[0].push(snapshot.streamId);
-        seen[1].push(snapshot.observedAt);
-        seen[2].push(position);
+        seen.streams.push(snapshot.streamId);
+        seen.observedAt.push(snapshot.observedAt);
+        seen.positions.push(position);
       }
     }
     if (whole.length > 0)
@@ -674,17 +669,17 @@ export class LinkerState {
                last_changed_position = excluded.last_changed_position`,
         [JSON.stringify(whole)],
       );
-    if (seen[0].length > 0) {
+    if (seen.streams.length > 0) {
       const updated = await client.query(
         `UPDATE identity_subjects AS s SET observed_at = u.observed_at, last_changed_position = u.position
          FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u (stream_id, observed_at, position)
          WHERE s.stream_id = u.stream_id`,
-        seen,
+        [seen.streams, seen.observedAt, seen.positions],
       );
       // A record only seen again was read with its row in this batch: a missing row is a bug, not data.
-      if (updated.rowCount !== seen[0].length)
+      if (updated.rowCount !== seen.streams.length)
         throw new Error(
-          `identity linker: ${seen[0].length - (updated.rowCount ?? 0)} records seen again had no row to update`,
+          `identity linker: ${seen.streams.length - (updated.rowCount ?? 0)} records seen again had no row to update`,
         );
     }
     for (const { snapshot, position } of this.subjectWrites.values())
