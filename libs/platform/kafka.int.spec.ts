@@ -1,4 +1,6 @@
+import { createHook } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Partitioners, type Admin } from 'kafkajs';
 import { loadConfig } from './config';
@@ -46,5 +48,44 @@ describe('ensureTopics', () => {
       expect(offsets.map((p) => p.high).sort()).toEqual(['1', '1', '1']);
     }
     await racers[0].deleteTopics({ topics });
+  });
+});
+
+/**
+ * On the real broker: a connected producer with nothing to send leaves the event loop asleep.
+ * kafkajs 2.2.4 as published set a 1 ms timer after every answer, for as long as the connection
+ * lived (kafkajs#1556): about 1,000 wake-ups a second in every app, 45-50 ms of CPU a second each
+ * when idle. `patches/kafkajs+2.2.4.patch` stops it (decision 044).
+ */
+describe('an idle kafkajs connection', () => {
+  const config = loadConfig({ THROUGHLINE_MODE: 'development', LOG_LEVEL: 'error' });
+  const kafka = createKafka(config, 'test', { clientSuffix: 'platform-idle' });
+
+  it('sets no timers while a connected producer has nothing to send', async () => {
+    const topic = `test-platform-idle-${randomBytes(4).toString('hex')}`;
+    const admin = kafka.admin();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await admin.connect();
+    await producer.connect();
+    try {
+      await ensureTopics(admin, [topic], 1);
+      await producer.send({ topic, acks: -1, messages: [{ value: 'one' }] });
+
+      let timers = 0;
+      const hook = createHook({
+        init: (_id, type) => {
+          if (type === 'Timeout') timers++;
+        },
+      });
+      hook.enable();
+      await delay(500);
+      hook.disable();
+      // Unpatched: one a millisecond for each of the producer's and the admin's connections.
+      expect(timers).toBeLessThan(20);
+      await admin.deleteTopics({ topics: [topic] });
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
   });
 });
