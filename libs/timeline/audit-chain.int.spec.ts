@@ -174,6 +174,49 @@ describe('the audit hash chains', () => {
     expect(await verifyIdentityAuditChain(pool)).toMatchObject({ ok: true, rows: 14 });
   });
 
+  it('writes the records that waited for the write before them in one transaction, in the order they came', async () => {
+    const log = new AccessLog(pool);
+    const before = (await seqs('access_log')).length;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        log.record({ action: 'lookup', purpose: 'direct-care', outcome: 'VALIDATION', extra: { n } }),
+      ),
+    );
+    const { rows } = await pool.query<{ n: number; tx: string }>(
+      "SELECT (details->'extra'->>'n')::int AS n, xmin::text AS tx FROM access_log WHERE seq > $1 ORDER BY seq",
+      [before],
+    );
+    expect(rows.map((row) => row.n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    // The first alone (nothing waited before it), the nineteen that came while it was written together.
+    expect(new Set(rows.map((row) => row.tx)).size).toBe(2);
+    expect(await verifyAccessLogChain(pool, 6)).toMatchObject({ ok: true, rows: before + 20 });
+  });
+
+  it('fails only the record that cannot be written when its group fails, and writes the others', async () => {
+    const log = new AccessLog(pool);
+    const before = (await seqs('access_log')).length;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, n) =>
+        log.record({
+          action: n === 13 ? 'Not An Action' : 'lookup',
+          purpose: 'direct-care',
+          outcome: 'VALIDATION',
+          extra: { n },
+        }),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(
+      Array.from({ length: 20 }, (_, n) => (n === 13 ? 'rejected' : 'fulfilled')),
+    );
+    expect(outcomes[13]).toMatchObject({ reason: { constraint: 'access_log_action_check' } });
+    const { rows } = await pool.query<{ n: number }>(
+      "SELECT (details->'extra'->>'n')::int AS n FROM access_log WHERE seq > $1 ORDER BY seq",
+      [before],
+    );
+    expect(rows.map((row) => row.n)).toEqual(Array.from({ length: 20 }, (_, n) => n).filter((n) => n !== 13));
+    expect(await verifyAccessLogChain(pool)).toMatchObject({ ok: true, rows: before + 19 });
+  });
+
   it('names a row changed behind the append-only trigger, and passes again once it is put back', async () => {
     const target = await pool.query<{ id: string; purpose: string }>(
       'SELECT id::text, purpose FROM access_log WHERE seq = 5',
