@@ -51,12 +51,14 @@ type AccessRow = readonly [
   details: string,
 ];
 
+/** access_log's columns as AccessRow orders them: what both inserts write. */
+const ACCESS_COLUMNS = `user_id, user_role, purpose, action, requested_child_key, child_key,
+  returned_entries, withheld, outcome, details`;
+
 /** One record alone (no other waiting): prepared (decision 028). */
 const INSERT_ACCESS = new PreparedStatement(
   'access-log-insert',
-  `INSERT INTO access_log (user_id, user_role, purpose, action, requested_child_key, child_key,
-                          returned_entries, withheld, outcome, details)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+  `INSERT INTO access_log (${ACCESS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 );
 
 /**
@@ -66,14 +68,10 @@ const INSERT_ACCESS = new PreparedStatement(
  */
 const INSERT_ACCESS_GROUP = new PreparedStatement(
   'access-log-insert-group',
-  `INSERT INTO access_log (user_id, user_role, purpose, action, requested_child_key, child_key,
-                          returned_entries, withheld, outcome, details)
-  SELECT user_id, user_role, purpose, action, requested_child_key, child_key, returned_entries,
-         withheld, outcome, details
+  `INSERT INTO access_log (${ACCESS_COLUMNS})
+  SELECT ${ACCESS_COLUMNS}
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-              $8::jsonb[], $9::text[], $10::jsonb[]) WITH ORDINALITY
-    AS t(user_id, user_role, purpose, action, requested_child_key, child_key, returned_entries,
-         withheld, outcome, details, n)
+              $8::jsonb[], $9::text[], $10::jsonb[]) WITH ORDINALITY AS t(${ACCESS_COLUMNS}, n)
   ORDER BY n`,
 );
 
@@ -138,13 +136,8 @@ export class AccessLog {
 
   constructor(private readonly pool: Pool) {}
 
-  record(record: AccessRecord): Promise<void> {
-    let row: AccessRow;
-    try {
-      row = rowOf(record);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async record(record: AccessRecord): Promise<void> {
+    const row = rowOf(record);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ row, resolve, reject });
       if (!this.writing) void this.writeWaiting();

@@ -82,8 +82,8 @@ describe('an idle kafkajs connection', () => {
       hook.disable();
       // Unpatched: one a millisecond for each of the producer's and the admin's connections.
       expect(timers).toBeLessThan(20);
-      await admin.deleteTopics({ topics: [topic] });
     } finally {
+      await admin.deleteTopics({ topics: [topic] });
       await producer.disconnect();
       await admin.disconnect();
     }
