@@ -1017,7 +1017,7 @@ export class PostgresEventStore implements EventStore {
       handler,
       after: options.after ?? 0n,
       batchSize: validateMaxCount(options.batchSize ?? 500),
-      readAfter: (after, maxCount) => reader.read(after, maxCount),
+      readAfter: (after, maxCount) => reader.readPage(after, maxCount),
       filter: options.filter,
       db: this.pool,
       connectionString: this.connectionString,

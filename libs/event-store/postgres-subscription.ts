@@ -13,13 +13,28 @@ export interface SubscriptionBatch {
    * `maxCount` matches this is the committed head, so non-matching events are never re-read.
    */
   readonly scannedTo: bigint;
+  /**
+   * The read was the subscription's own, issued after the call began, and came back short: it
+   * saw every event committed before the call, so anything later will be announced by a NOTIFY.
+   */
+  readonly atHead: boolean;
+}
+
+/** What `readAfter` gives: up to `maxCount` events, and whether they end at the head (see `SharedPage`). */
+export interface ReadPage {
+  readonly events: RecordedEvent[];
+  readonly atHead: boolean;
 }
 
 export interface PostgresSubscriptionOptions {
   readonly handler: SubscriptionHandler;
   readonly after: bigint;
   readonly batchSize: number;
-  readonly readAfter: (after: bigint, maxCount: number) => Promise<RecordedEvent[]>;
+  /**
+   * Events after `after`. `atHead` only when the page is short and was read by a statement issued
+   * after this call began (a direct read of the store always is).
+   */
+  readonly readAfter: (after: bigint, maxCount: number) => Promise<ReadPage>;
   /** Server-side filter; needs `db`, which it reads with `readFilteredBatch` instead of `readAfter`. */
   readonly filter?: SubscriptionFilter;
   readonly db?: Pick<Pool, 'query'>;
@@ -30,6 +45,23 @@ export interface PostgresSubscriptionOptions {
   readonly onEnded: () => void;
   /** See `SubscribeOptions.readAhead`. */
   readonly readAhead?: (events: readonly RecordedEvent[]) => void;
+}
+
+/**
+ * Wake-ups not yet answered by a read: the highest position a NOTIFY announced (appends send
+ * their last position at commit), and whether any wake-up announced none (the listener's
+ * connect, the idle poll), after which only a read that reaches the head will do.
+ */
+interface Owed {
+  announced: bigint;
+  blind: boolean;
+}
+
+const nothingOwed = (): Owed => ({ announced: -1n, blind: false });
+
+/** The position an append's NOTIFY carries; undefined for any other payload. */
+function announcedPosition(payload: string | undefined): bigint | undefined {
+  return payload !== undefined && /^[0-9]{1,19}$/.test(payload) ? BigInt(payload) : undefined;
 }
 
 /** Consecutive retriable read failures tolerated (with backoff) before the subscription fails. */
@@ -144,14 +176,16 @@ export async function readFilteredBatch(
   const head = BigInt(result.rows[0]?.head ?? 0);
   const scannedTo =
     events.length >= maxCount ? events[events.length - 1].position : head > after ? head : after;
-  return { events, scannedTo };
+  return { events, scannedTo, atHead: events.length < maxCount };
 }
 
 /**
  * Catch-up then live, one loop: read a batch after the last delivered position, await the
- * handler, repeat; once caught up, wait for a NOTIFY (sent by appends at commit) or the idle
- * poll. Correctness rests on the reads alone — the store's commit order guarantees that
- * nothing ever appears below a position already read — NOTIFY only makes it prompt.
+ * handler, repeat while a wake-up may stand for events not yet read; once caught up, wait for a
+ * NOTIFY (sent by appends at commit, with the append's last position) or the idle poll. The
+ * store's commit order guarantees that nothing ever appears below a position already read, so a
+ * NOTIFY's position that was read is answered, and a wake-up without one is answered by a read
+ * of its own that reaches the head (decision 046).
  *
  * With `readAhead`, a full batch (the subscription is catching up) has the next one read while
  * the handler works on it, and `readAhead` told of it: reads are still in position order, one
@@ -161,8 +195,10 @@ export class PostgresSubscription implements Subscription {
   readonly finished: Promise<void>;
   private last: bigint;
   private stopping = false;
-  /** Set by a wake-up; cleared just before each read, so a NOTIFY during a read is never lost. */
-  private woken = false;
+  /** Wake-ups since the last read began. */
+  private fresh = nothingOwed();
+  /** Wake-ups before the last read began that no read has answered yet. */
+  private owed = nothingOwed();
   private wakeWaiter: (() => void) | undefined;
   private listener: Client | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -207,18 +243,21 @@ export class PostgresSubscription implements Subscription {
           continue;
         }
         if (this.stopping) break;
+        // A read of its own that reached the head answers every wake-up before it began.
+        if (batch.atHead) this.owed = nothingOwed();
         if (batch.events.length > 0) {
           const handled = this.options.handler(batch.events);
           if (this.options.readAhead && batch.events.length >= this.options.batchSize) {
             ahead = this.readAhead(batch.scannedTo);
           }
           await handled;
-          this.last = batch.scannedTo;
-        } else if (batch.scannedTo > this.last) {
-          // Only non-matching events were committed: pass over them, then wait as when caught up.
-          this.last = batch.scannedTo;
-          if (!this.woken) await this.waitForWake(this.options.idlePollMs);
-        } else if (!this.woken) {
+        }
+        // Only non-matching events, or none: pass over them all the same.
+        if (batch.scannedTo > this.last) this.last = batch.scannedTo;
+        // Read again at once only while a wake-up may stand for events not yet read: a position
+        // announced past the last one read, or a wake-up that announced none and that no read at
+        // the head has answered. Otherwise sleep until the next NOTIFY or the idle poll.
+        while (ahead === undefined && !this.stopping && !this.mayHaveMore()) {
           await this.waitForWake(this.options.idlePollMs);
         }
       }
@@ -229,9 +268,24 @@ export class PostgresSubscription implements Subscription {
     }
   }
 
-  /** Clears the wake-up flag, then reads: a NOTIFY that arrives during the read is kept. */
+  /** Whether a wake-up may stand for committed events after the last one read. */
+  private mayHaveMore(): boolean {
+    for (const owed of [this.owed, this.fresh]) {
+      if (owed.blind || owed.announced > this.last) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Moves the wake-ups so far to those the read it starts must answer, then reads: a NOTIFY that
+   * arrives during the read is kept for the next decision.
+   */
   private readNext(after: bigint): Promise<SubscriptionBatch> {
-    this.woken = false;
+    this.owed = {
+      announced: this.owed.announced > this.fresh.announced ? this.owed.announced : this.fresh.announced,
+      blind: this.owed.blind || this.fresh.blind,
+    };
+    this.fresh = nothingOwed();
     return this.read(after);
   }
 
@@ -250,15 +304,18 @@ export class PostgresSubscription implements Subscription {
     if (filter !== undefined && db !== undefined) {
       return readFilteredBatch(db, after, batchSize, filter);
     }
-    const events = await this.options.readAfter(after, batchSize);
-    return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : after };
+    const { events, atHead } = await this.options.readAfter(after, batchSize);
+    return { events, scannedTo: events.length > 0 ? events[events.length - 1].position : after, atHead };
   }
 
-  private wake(): void {
-    this.woken = true;
+  /** A wake-up: `announced` is the position a NOTIFY gave, undefined when it gave none. */
+  private wake(announced?: bigint): void {
+    if (announced === undefined) this.fresh.blind = true;
+    else if (announced > this.fresh.announced) this.fresh.announced = announced;
     this.wakeWaiter?.();
   }
 
+  /** Resolves at the next wake-up, or after `timeoutMs` as a wake-up that announced nothing. */
   private waitForWake(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -266,7 +323,10 @@ export class PostgresSubscription implements Subscription {
         this.wakeWaiter = undefined;
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
+      const timer = setTimeout(() => {
+        this.fresh.blind = true;
+        done();
+      }, timeoutMs);
       this.wakeWaiter = done;
     });
   }
@@ -279,7 +339,7 @@ export class PostgresSubscription implements Subscription {
     client.on('error', () => this.listenerLost(client));
     client.on('end', () => this.listenerLost(client));
     client.on('notification', (message) => {
-      if (message.channel === this.options.notifyChannel) this.wake();
+      if (message.channel === this.options.notifyChannel) this.wake(announcedPosition(message.payload));
     });
     try {
       await client.connect();

@@ -9,7 +9,21 @@ export const MAX_PACING_PAUSE_MS = 250;
 /** One subscription's use of the window; close it when the subscription ends. */
 export interface SharedReader {
   read(after: bigint, maxCount: number): Promise<RecordedEvent[]>;
+  /** As `read`, and whether the page reached the head as of a read issued after this call began. */
+  readPage(after: bigint, maxCount: number): Promise<SharedPage>;
   close(): void;
+}
+
+/** A page of events, and whether it ends at the committed head as seen after the call began. */
+export interface SharedPage {
+  readonly events: RecordedEvent[];
+  /**
+   * True when the page is shorter than asked for and its last part came from this call's own
+   * read of the store: every event committed before the call is in it or was handed out before.
+   * False for a full page, and for a page taken from another reader's read (issued before the
+   * call, perhaps before a commit this caller was told of).
+   */
+  readonly atHead: boolean;
 }
 
 /** Counts since the start: events handed from the window, read from the store, held; reads paused. */
@@ -71,15 +85,17 @@ export class SharedReadWindow {
   openReader(): SharedReader {
     const state: ReaderState = { at: -1n, catchingUp: false };
     this.readers.add(state);
+    const readPage = async (after: bigint, maxCount: number): Promise<SharedPage> => {
+      state.at = after;
+      this.wakeWaiting();
+      if (state.catchingUp && this.capacity > 0) await this.pace(state);
+      const page = await this.readPage(after, maxCount);
+      state.catchingUp = page.events.length >= maxCount;
+      return page;
+    };
     return {
-      read: async (after, maxCount) => {
-        state.at = after;
-        this.wakeWaiting();
-        if (state.catchingUp && this.capacity > 0) await this.pace(state);
-        const events = await this.read(after, maxCount);
-        state.catchingUp = events.length >= maxCount;
-        return events;
-      },
+      read: async (after, maxCount) => (await readPage(after, maxCount)).events,
+      readPage,
       close: () => {
         this.readers.delete(state);
         this.wakeWaiting();
@@ -89,27 +105,37 @@ export class SharedReadWindow {
 
   /** Up to maxCount events after `after`, in position order; fewer only at the head (or once, see below). */
   async read(after: bigint, maxCount: number): Promise<RecordedEvent[]> {
-    if (this.capacity <= 0) return this.readAfter(after, maxCount);
+    return (await this.readPage(after, maxCount)).events;
+  }
+
+  /** `read`, telling whether the page reached the head by a read of its own (see `SharedPage`). */
+  private async readPage(after: bigint, maxCount: number): Promise<SharedPage> {
+    if (this.capacity <= 0) {
+      const events = await this.readAfter(after, maxCount);
+      return { events, atHead: events.length < maxCount };
+    }
     const events: RecordedEvent[] = [];
     let from = this.take(after, maxCount, events);
-    if (events.length >= maxCount) return this.served(events);
+    if (events.length >= maxCount) return { events: this.served(events), atHead: false };
     const pending = this.reading.get(from);
     if (pending) {
       // Another subscription is reading exactly these; wait for it rather than read them twice.
-      // Whatever it found is taken, even a short page: the subscription reads again at once
-      // after a non-empty batch, and then reads the head itself.
+      // Whatever it found is taken, even a short page, but not as the head: unless the
+      // subscription knows from its NOTIFYs that nothing more was committed, it reads again at
+      // once after a non-empty batch, and then reads the head itself.
       await pending.catch(() => undefined);
       from = this.take(from, maxCount, events);
-      if (events.length > 0) return this.served(events);
+      if (events.length > 0) return { events: this.served(events), atHead: false };
     }
-    const read = this.readAfter(from, maxCount - events.length);
+    const asked = maxCount - events.length;
+    const read = this.readAfter(from, asked);
     this.reading.set(from, read);
     try {
       const fresh = await read;
       this.add(from, fresh);
       this.misses += fresh.length;
       this.hits += events.length;
-      return events.length === 0 ? fresh : events.concat(fresh);
+      return { events: events.length === 0 ? fresh : events.concat(fresh), atHead: fresh.length < asked };
     } finally {
       if (this.reading.get(from) === read) this.reading.delete(from);
     }

@@ -103,6 +103,52 @@ describe('SharedReadWindow', () => {
     expect(store.reads).toHaveLength(2);
   });
 
+  describe('readPage: whether a short page reached the head (a subscription then waits for NOTIFY)', () => {
+    it('is at the head when its own read came back short, and not when the page is full', async () => {
+      const store = storeOf([1, 2, 3]);
+      const reader = new SharedReadWindow(100, store.readAfter).openReader();
+      expect(await reader.readPage(0n, 2)).toMatchObject({ atHead: false });
+      const short = await reader.readPage(2n, 2);
+      expect(positionsOf(short.events)).toEqual([3]);
+      expect(short.atHead).toBe(true);
+    });
+
+    it('is not at the head when it took a short page from a read issued before it began', async () => {
+      const store = storeOf([1, 2, 3]);
+      store.commitUpTo(2);
+      const window = new SharedReadWindow(100, store.readAfter);
+      const [early, late] = [window.openReader(), window.openReader()];
+      const first = early.readPage(0n, 10);
+      store.commitUpTo(3); // committed after the first read's snapshot: its NOTIFY may be gone
+      const second = late.readPage(0n, 10);
+      expect(await first).toMatchObject({ atHead: true });
+      const taken = await second;
+      expect(positionsOf(taken.events)).toEqual([1, 2]);
+      expect(taken.atHead).toBe(false); // so the subscription reads again and finds 3
+      expect(store.reads).toHaveLength(1);
+    });
+
+    it('is not at the head when the read it waited for was full for a smaller page', async () => {
+      const store = storeOf([1, 2, 3, 4, 5]);
+      const window = new SharedReadWindow(100, store.readAfter);
+      const [small, large] = [window.openReader(), window.openReader()];
+      store.commitUpTo(5);
+      const first = small.readPage(0n, 2);
+      const second = large.readPage(0n, 10);
+      expect(await first).toMatchObject({ atHead: false });
+      const taken = await second;
+      expect(positionsOf(taken.events)).toEqual([1, 2]);
+      expect(taken.atHead).toBe(false);
+    });
+
+    it('without a window, a short direct read is at the head', async () => {
+      const store = storeOf([1, 2]);
+      const reader = new SharedReadWindow(0, store.readAfter).openReader();
+      expect(await reader.readPage(0n, 5)).toMatchObject({ atHead: true });
+      expect(await reader.readPage(0n, 2)).toMatchObject({ atHead: false });
+    });
+  });
+
   it('keeps at most its capacity, dropping what it added first', async () => {
     const store = storeOf(Array.from({ length: 20 }, (_, index) => index + 1));
     const window = new SharedReadWindow(5, store.readAfter);

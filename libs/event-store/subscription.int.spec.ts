@@ -59,7 +59,7 @@ function subscribe(options: SubscribeOptions & { idlePollMs?: number } = {}): Co
     },
     after: options.after ?? 0n,
     batchSize: options.batchSize ?? 500,
-    readAfter: (after, maxCount) => readEventsAfter(pool, after, maxCount),
+    readAfter: (after, maxCount) => readDirect(after, maxCount),
     filter: options.filter,
     db: pool,
     connectionString: database.url,
@@ -69,6 +69,12 @@ function subscribe(options: SubscribeOptions & { idlePollMs?: number } = {}): Co
   });
   return { subscription, events, batches };
 }
+
+/** A read of the store by the caller's own statement: a short page is the head. */
+const readDirect = async (after: bigint, maxCount: number) => {
+  const events = await readEventsAfter(pool, after, maxCount);
+  return { events, atHead: events.length < maxCount };
+};
 
 const positionsOf = (events: readonly RecordedEvent[]) => events.map((e) => e.position);
 
@@ -288,7 +294,7 @@ it('back-pressure: the next batch is not read until the handler resolved, and ba
     },
     after: checkpoint,
     batchSize: 3,
-    readAfter: (after, maxCount) => readEventsAfter(pool, after, maxCount),
+    readAfter: (after, maxCount) => readDirect(after, maxCount),
     connectionString: database.url,
     notifyChannel: DEFAULT_NOTIFY_CHANNEL,
     idlePollMs: NO_POLL_MS,
@@ -308,6 +314,59 @@ it('back-pressure: the next batch is not read until the handler resolved, and ba
   }
 });
 
+it('at the head it reads only for a NOTIFY past what it read: no empty read after each batch', async () => {
+  const checkpoint = await store.headPosition();
+  const reads: bigint[] = [];
+  const delivered: RecordedEvent[] = [];
+  const subscription = new PostgresSubscription({
+    handler: async (batch) => {
+      delivered.push(...batch);
+    },
+    after: checkpoint,
+    batchSize: 10,
+    readAfter: (after, maxCount) => {
+      reads.push(after);
+      return readDirect(after, maxCount);
+    },
+    connectionString: database.url,
+    notifyChannel: DEFAULT_NOTIFY_CHANNEL,
+    idlePollMs: NO_POLL_MS,
+    onEnded: () => undefined,
+  });
+  try {
+    await waitFor(() => reads.length >= 1, { message: 'the first read' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const idle = reads.length;
+    for (let round = 1; round <= 3; round++) {
+      await store.append(`head-${randomUUID()}`, [event('AtHead', round)]);
+      await waitFor(() => delivered.length === round, { timeoutMs: PROMPT_MS, message: `event ${round}` });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // One read an event (woken by its NOTIFY), none after it: before, each was followed by an empty one.
+      expect(reads).toHaveLength(idle + round);
+    }
+    // A NOTIFY announcing a position already read wakes no read; one announcing none (not an
+    // append's) is answered by one read of the head.
+    const seen = delivered.at(-1)!.position;
+    await pool.query('SELECT pg_notify($1, $2)', [DEFAULT_NOTIFY_CHANNEL, seen.toString()]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(reads).toHaveLength(idle + 3);
+    await pool.query('SELECT pg_notify($1, $2)', [DEFAULT_NOTIFY_CHANNEL, 'not a position']);
+    await waitFor(() => reads.length === idle + 4, { timeoutMs: PROMPT_MS, message: 'the read of the head' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(reads).toHaveLength(idle + 4);
+    expect(reads.at(-1)).toBe(seen);
+    // Appends that commit while a batch is handled are still read at once, each exactly once.
+    const more = Array.from({ length: 25 }, (_, n) =>
+      store.append(`head-${randomUUID()}`, [event('AtHead', n)]),
+    );
+    await Promise.all(more);
+    await waitFor(() => delivered.length === 28, { timeoutMs: PROMPT_MS, message: 'the concurrent appends' });
+    expect(new Set(delivered.map((recorded) => recorded.eventId)).size).toBe(28);
+  } finally {
+    await subscription.stop();
+  }
+});
+
 describe('read-ahead', () => {
   function readingAhead(after: bigint, handler: (batch: readonly RecordedEvent[]) => Promise<void>) {
     const readAhead: (readonly RecordedEvent[])[] = [];
@@ -315,7 +374,7 @@ describe('read-ahead', () => {
       handler,
       after,
       batchSize: 3,
-      readAfter: (from, maxCount) => readEventsAfter(pool, from, maxCount),
+      readAfter: (from, maxCount) => readDirect(from, maxCount),
       connectionString: database.url,
       notifyChannel: DEFAULT_NOTIFY_CHANNEL,
       idlePollMs: NO_POLL_MS,

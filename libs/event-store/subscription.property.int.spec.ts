@@ -136,7 +136,10 @@ it('every subscriber sees every committed event once, in one order; rolled-back 
                 handler,
                 after: head,
                 batchSize: plan.batchSizes[s],
-                readAfter: (after, maxCount) => readEventsAfter(readerPool, after, maxCount),
+                readAfter: async (after, maxCount) => {
+                  const events = await readEventsAfter(readerPool, after, maxCount);
+                  return { events, atHead: events.length < maxCount };
+                },
                 filter: { category: categories[0] },
                 db: readerPool,
                 connectionString: database.url,
