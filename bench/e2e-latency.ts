@@ -5,6 +5,7 @@ import type { AgencyEvent } from '@throughline/contracts';
 import { PreparedStatement } from '@throughline/platform';
 import { withDeadline } from './deadline';
 import { publish, type AgencyEndpoint } from './gateway-intake';
+import { httpRequest } from './http';
 import { fireAtFixedRate } from './pacing';
 import { toBenchEvent } from './payloads';
 import { elapsedMs, summariseLatencies, type LatencySummary } from './stats';
@@ -76,12 +77,13 @@ async function timelineEventIds(
   childKey: string,
   reader: ReaderHeaders,
 ): Promise<Set<string>> {
-  const response = await fetch(`${projectionUrl}/v1/children/${encodeURIComponent(childKey)}/timeline`, {
-    headers: reader,
-  });
-  if (!response.ok)
-    throw new Error(`timeline of ${childKey} answered ${response.status}: ${await response.text()}`);
-  const body = (await response.json()) as TimelineBody;
+  const response = await httpRequest(
+    `${projectionUrl}/v1/children/${encodeURIComponent(childKey)}/timeline`,
+    { headers: reader },
+  );
+  if (response.status !== 200)
+    throw new Error(`timeline of ${childKey} answered ${response.status}: ${response.text.slice(0, 500)}`);
+  const body = JSON.parse(response.text) as TimelineBody;
   return new Set(body.entries.map((entry) => entry.lineage.eventId));
 }
 

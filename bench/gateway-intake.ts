@@ -1,5 +1,6 @@
 import type { Agency } from '@throughline/contracts';
 import { withDeadline } from './deadline';
+import { httpRequest } from './http';
 import type { BenchEvent } from './payloads';
 import { elapsedMs, perSecond } from './stats';
 
@@ -26,13 +27,13 @@ interface PublishAnswer {
 /** POSTs one event or a batch; anything but a 202 with every event accepted fails the run. */
 export async function publish(endpoint: AgencyEndpoint, events: readonly BenchEvent[]): Promise<void> {
   const single = events.length === 1;
-  const response = await fetch(`${endpoint.url}/v1/events${single ? '' : '/batch'}`, {
+  const response = await httpRequest(`${endpoint.url}/v1/events${single ? '' : '/batch'}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${endpoint.key}`, 'content-type': 'application/json' },
     // The events were serialised once; the batch body is spliced from those strings.
     body: single ? events[0].json : `{"events":[${events.map((event) => event.json).join(',')}]}`,
   });
-  const text = await response.text();
+  const { text } = response;
   if (response.status !== 202) {
     throw new Error(
       `${endpoint.agency} answered ${response.status} to ${events.length} events: ${text.slice(0, 500)}`,
