@@ -9,12 +9,12 @@ export const MAX_PACING_PAUSE_MS = 250;
 /** One subscription's use of the window; close it when the subscription ends. */
 export interface SharedReader {
   read(after: bigint, maxCount: number): Promise<RecordedEvent[]>;
-  /** As `read`, and whether the page reached the head as of a read issued after this call began. */
+  /** As `read`, and whether the page reached the head by a read this call issued (`SharedPage`). */
   readPage(after: bigint, maxCount: number): Promise<SharedPage>;
   close(): void;
 }
 
-/** A page of events, and whether it ends at the committed head as seen after the call began. */
+/** A page of events, and whether it ends at the committed head as a read this call issued saw it. */
 export interface SharedPage {
   readonly events: RecordedEvent[];
   /**
