@@ -5,22 +5,23 @@ import type { RecordedEvent, SubscribeOptions, Subscription, SubscriptionHandler
 export type SubscriptionFilter = NonNullable<SubscribeOptions['filter']>;
 
 /** One read of a subscription: the events to deliver and the position the store was scanned to. */
-export interface SubscriptionBatch {
-  readonly events: RecordedEvent[];
+export interface SubscriptionBatch extends ReadPage {
   /**
    * Every committed event at or below this position that matches has been returned (or was
    * returned before): the next read starts after it. For a filtered read that found fewer than
    * `maxCount` matches this is the committed head, so non-matching events are never re-read.
    */
   readonly scannedTo: bigint;
-  /**
-   * The read was the subscription's own, issued after the call began, and came back short: it
-   * saw every event committed before the call, so anything later will be announced by a NOTIFY.
-   */
-  readonly atHead: boolean;
 }
 
-/** What `readAfter` gives: up to `maxCount` events, and whether they end at the head (see `SharedPage`). */
+/**
+ * A page of events, and whether it reached the head: true only when it is shorter than asked for
+ * and came from a statement issued after the call began (a direct read of the store, the filtered
+ * read, the shared window's own read). It then saw every event committed before the call, so
+ * anything later will be announced by a NOTIFY. False for a full page, and for a page the shared
+ * window handed over from another subscription's read (issued before the call, perhaps before a
+ * commit this subscription was told of).
+ */
 export interface ReadPage {
   readonly events: RecordedEvent[];
   readonly atHead: boolean;
@@ -30,10 +31,7 @@ export interface PostgresSubscriptionOptions {
   readonly handler: SubscriptionHandler;
   readonly after: bigint;
   readonly batchSize: number;
-  /**
-   * Events after `after`. `atHead` only when the page is short and was read by a statement issued
-   * after this call began (a direct read of the store always is).
-   */
+  /** Events after `after`, and whether they reached the head (`ReadPage`). */
   readonly readAfter: (after: bigint, maxCount: number) => Promise<ReadPage>;
   /** Server-side filter; needs `db`, which it reads with `readFilteredBatch` instead of `readAfter`. */
   readonly filter?: SubscriptionFilter;

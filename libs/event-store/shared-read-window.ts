@@ -1,4 +1,5 @@
 import type { RecordedEvent } from './port';
+import type { ReadPage } from './postgres-subscription';
 
 /** Events a store's subscriptions share by default (about 1.5 KB of JSON each on disk). */
 export const DEFAULT_SHARED_READ_EVENTS = 20_000;
@@ -9,21 +10,9 @@ export const MAX_PACING_PAUSE_MS = 250;
 /** One subscription's use of the window; close it when the subscription ends. */
 export interface SharedReader {
   read(after: bigint, maxCount: number): Promise<RecordedEvent[]>;
-  /** As `read`, and whether the page reached the head by a read this call issued (`SharedPage`). */
-  readPage(after: bigint, maxCount: number): Promise<SharedPage>;
+  /** As `read`, and whether the page reached the head by a read this call issued (`ReadPage`). */
+  readPage(after: bigint, maxCount: number): Promise<ReadPage>;
   close(): void;
-}
-
-/** A page of events, and whether it ends at the committed head as a read this call issued saw it. */
-export interface SharedPage {
-  readonly events: RecordedEvent[];
-  /**
-   * True when the page is shorter than asked for and its last part came from this call's own
-   * read of the store: every event committed before the call is in it or was handed out before.
-   * False for a full page, and for a page taken from another reader's read (issued before the
-   * call, perhaps before a commit this caller was told of).
-   */
-  readonly atHead: boolean;
 }
 
 /** Counts since the start: events handed from the window, read from the store, held; reads paused. */
@@ -85,7 +74,7 @@ export class SharedReadWindow {
   openReader(): SharedReader {
     const state: ReaderState = { at: -1n, catchingUp: false };
     this.readers.add(state);
-    const readPage = async (after: bigint, maxCount: number): Promise<SharedPage> => {
+    const readPage = async (after: bigint, maxCount: number): Promise<ReadPage> => {
       state.at = after;
       this.wakeWaiting();
       if (state.catchingUp && this.capacity > 0) await this.pace(state);
@@ -108,8 +97,8 @@ export class SharedReadWindow {
     return (await this.readPage(after, maxCount)).events;
   }
 
-  /** `read`, telling whether the page reached the head by a read of its own (see `SharedPage`). */
-  private async readPage(after: bigint, maxCount: number): Promise<SharedPage> {
+  /** `read`, telling whether the page reached the head by a read of its own (see `ReadPage`). */
+  private async readPage(after: bigint, maxCount: number): Promise<ReadPage> {
     if (this.capacity <= 0) {
       const events = await this.readAfter(after, maxCount);
       return { events, atHead: events.length < maxCount };
